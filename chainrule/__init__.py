@@ -1,0 +1,35 @@
+"""chainrule: backpropagation that shows its work. A reverse-mode autodiff engine on NumPy with PyTorch's names."""
+__version__ = "0.1.0"
+
+from . import dtypes
+from .dtypes import (bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int64, long,
+                     set_default_dtype)
+from .tensor import Tensor
+from . import autograd
+import importlib as _importlib
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, ShapeError)
+
+for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck"):
+    _importlib.import_module(_m).Tensor = Tensor
+
+from . import ops  # noqa: E402  (fills the op registry and Tensor's methods)
+from .ops.elementwise import (abs, add, clamp, cos, div, elu, erf, exp, gelu, leaky_relu, log, log1p, maximum,
+                              minimum, mul, neg, pow, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, sub, tanh,
+                              where)
+from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
+                         softmax, std, sum, var)
+from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, reshape, split, squeeze,
+                        stack, transpose, tril, triu, unbind, unsqueeze)
+from .ops.index import gather, index_select, masked_fill
+from .ops.linalg import einsum, linear, matmul, outer
+from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+                       rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .random import Generator, manual_seed, seed
+from .autograd.functional import grad
+from . import func
+
+clip = clamp
+clone = lambda input: input.clone()  # noqa: E731
+view = reshape
+concat = concatenate = cat

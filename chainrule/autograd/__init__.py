@@ -1,0 +1,10 @@
+"""Reverse-mode automatic differentiation: the graph, the backward sweep, and tools to check it."""
+from . import functional
+from .function import Function, FunctionCtx, Node, Op
+from .functional import grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
+from ..errors import GradcheckError
+
+__all__ = ["Function", "FunctionCtx", "Node", "Op", "grad", "functional", "enable_grad", "is_grad_enabled",
+           "no_grad", "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError"]

@@ -1,0 +1,178 @@
+"""The backward sweep: reverse topological order, upstream gradient x local gradient, accumulation.
+
+    1. Walk the graph from the roots and count, for every node, how many edges lead into it (its consumers).
+    2. Seed each root with dL/dL (ones for a scalar) and process a node once all its consumers have
+       contributed: call its backward with the summed upstream gradient, sum each result back to its input's
+       shape (broadcasting), and pass it on to the input's node or accumulate it into a leaf's .grad.
+
+Iterative, never recursive: a 10,000-op chain does not touch Python's recursion limit.
+"""
+import numpy as np
+
+from ..errors import BackwardError
+from .grad_mode import STATE
+
+Tensor = None  # set by chainrule.tensor
+
+
+def sum_to_shape(grad, shape):
+    """Undo broadcasting: sum over the axes NumPy added or stretched, so grad gets its input's shape."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    if lead or grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _freed_error(node):
+    return BackwardError(
+        f"{node.name()}: trying to backward through the graph a second time, but its saved values were freed "
+        f"after the first backward. Pass retain_graph=True to the first .backward() (or autograd.grad) if you "
+        f"need to backward twice, or recompute the forward pass.")
+
+
+def _count_consumers(roots):
+    consumers = {}
+    stack = []
+    for node in roots:
+        if node not in consumers:
+            consumers[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        inputs = node.inputs
+        if inputs is None:
+            raise _freed_error(node)
+        for t in inputs:
+            fn = t.grad_fn
+            if fn is not None:
+                n = consumers.get(fn)
+                if n is None:
+                    consumers[fn] = 1
+                    stack.append(fn)
+                else:
+                    consumers[fn] = n + 1
+    return consumers
+
+
+def _apply_hooks(hooks, grad):
+    for hook in hooks:
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Backpropagate from roots. Accumulates into leaves' .grad unless `capture` is given, in which case it is a
+    dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned."""
+    accumulate = capture is None
+    leaf_grads = {}
+    pending = {}
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        node = t.grad_fn
+        if node is None:
+            _add_leaf(leaf_grads, t, g)
+            continue
+        slots = pending.get(node)
+        if slots is None:
+            slots = pending[node] = [None] * node.n_outputs
+            root_nodes.append(node)
+        i = t._out_idx
+        slots[i] = g if slots[i] is None else slots[i] + g
+    consumers = _count_consumers(root_nodes)
+    ready = [n for n in root_nodes if consumers[n] == 0]
+    observers = STATE.observers
+    prev_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = pending.pop(node, None)
+            inputs = node.inputs
+            if inputs is None:
+                raise _freed_error(node)
+            if grads is None or all(g is None for g in grads):
+                grads_in = None
+            else:
+                if node.out_hooks is not None:
+                    for i, hooks in node.out_hooks.items():
+                        if grads[i] is not None:
+                            grads[i] = _apply_hooks(hooks, grads[i])
+                if capture:
+                    for i, g in enumerate(grads):
+                        if (node, i) in capture:
+                            capture[(node, i)] = g
+                node.check_versions()
+                grads_in = node.backward(*grads)
+                if type(grads_in) is not tuple:
+                    grads_in = (grads_in,)
+                if observers:
+                    for obs in observers:
+                        obs.on_backward(node, grads, grads_in)
+            needs = node.needs_input_grad
+            for i, t in enumerate(inputs):
+                fn = t.grad_fn
+                g = grads_in[i] if grads_in is not None and needs[i] else None
+                if g is not None:
+                    if g.shape != t.shape:
+                        g = sum_to_shape(g, t.shape)
+                    if g._data.dtype != t._data.dtype:
+                        g = g.to(t._data.dtype)
+                if fn is None:
+                    if g is not None and t.requires_grad:
+                        _add_leaf(leaf_grads, t, g)
+                    continue
+                if g is not None:
+                    slots = pending.get(fn)
+                    if slots is None:
+                        slots = pending[fn] = [None] * fn.n_outputs
+                    j = t._out_idx
+                    slots[j] = g if slots[j] is None else slots[j] + g
+                left = consumers[fn] - 1
+                consumers[fn] = left
+                if left == 0:
+                    ready.append(fn)
+            if not retain_graph:
+                node.release()
+        owned = set()
+        for t, g in leaf_grads.values():
+            hooks = t._hooks
+            if hooks:
+                g = _apply_hooks(hooks, g)
+            if accumulate:
+                _accumulate_into_leaf(t, g, create_graph, owned)
+            elif id(t) in capture:
+                capture[id(t)] = g
+    finally:
+        STATE.grad_enabled = prev_mode
+    return capture
+
+
+def _add_leaf(leaf_grads, t, g):
+    key = id(t)
+    prev = leaf_grads.get(key)
+    leaf_grads[key] = (t, g if prev is None else prev[1] + g)
+
+
+def _accumulate_into_leaf(t, g, create_graph, owned):
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    data = g._data
+    if t.grad is None:
+        # the leaf must own its .grad: clip_grad_norm_ and accumulation write into it in place
+        if not data.flags.owndata or not data.flags.writeable or id(data) in owned:
+            data = data.copy()
+        owned.add(id(data))
+        t.grad = Tensor._wrap(data)
+    elif t.grad.requires_grad:
+        t.grad = Tensor._wrap(t.grad._data + data)
+    else:
+        np.add(t.grad._data, data, out=t.grad._data)
+        t.grad._version += 1

@@ -1,0 +1,237 @@
+"""Graph nodes. An op is a `Op` subclass with forward and backward side by side (Chainer's FunctionNode):
+
+    forward(self, *arrays, **params) -> ndarray      NumPy in, NumPy out; stash on `self` what backward needs
+    backward(self, grad) -> grad per input           Tensors in, Tensors out, so that the backward pass is
+                                                      itself differentiable (create_graph=True)
+
+The engine owns what every op shares: summing a gradient back over broadcast axes, dtype casts, accumulation,
+version checks. So an op's backward is its textbook formula and nothing else.
+
+`Function` is PyTorch's user-facing autograd.Function (static forward(ctx, ...)/backward(ctx, ...) on Tensors).
+"""
+import sys
+
+from numpy import asarray, ndarray
+
+from ..errors import InplaceError
+from .grad_mode import STATE, no_grad
+
+Tensor = None  # set by chainrule.tensor to break the import cycle
+
+
+class Node:
+    """One recorded operation: the grad_fn of its outputs."""
+    __slots__ = ("inputs", "needs_input_grad", "versions", "out_hooks", "__dict__", "__weakref__")
+    n_outputs = 1
+    saves_inputs = True   # False for ops whose backward never reads input values (add, reshape ...)
+
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        if self.inputs is None:
+            return ()
+        return tuple((t.grad_fn, 0) if t.grad_fn is not None else (None, 0) for t in self.inputs)
+
+    def check_versions(self):
+        """A saved input changed in place since forward: its gradient would be silently wrong."""
+        if self.versions is None:
+            return
+        for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+            # an op that never reads its inputs only cares when an in-place op re-routed the graph
+            if t._version != v and (self.saves_inputs or t.grad_fn is not None):
+                raise InplaceError(
+                    f"{self.name()}: input {i} (shape {t.shape}) was modified by an in-place operation after "
+                    f"the forward pass (it is at version {t._version}; {self.name()} saved version {v}), so its "
+                    f"gradient would be wrong. Use an out-of-place op (x = x + 1 instead of x += 1) or .clone() "
+                    f"the tensor before changing it.")
+
+    def release(self):
+        """Free what backward needed (retain_graph=False); a second backward through here raises."""
+        self.inputs = None
+        self.__dict__.clear()
+
+    def saved_output(self):
+        """The forward result as a Tensor whose grad_fn is this node, so create_graph differentiates through it."""
+        if STATE.grad_enabled:
+            return Tensor._wrap(self.out, True, self)
+        return Tensor._wrap(self.out)
+
+
+class Op(Node):
+    """Base of the built-in ops. Subclasses implement forward on arrays and backward on Tensors."""
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        node = cls.__new__(cls)
+        try:
+            data = node.forward(*[t._data for t in inputs], **params)
+        except (ValueError, IndexError, TypeError) as exc:
+            raise _explain_forward_error(cls, inputs, exc) from None
+        if type(data) is not ndarray:
+            data = asarray(data)   # NumPy returns scalars for 0-d results; a tensor always holds an array
+        out = Tensor._wrap(data)
+        if STATE.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    node.inputs = inputs
+                    node.needs_input_grad = tuple([x.requires_grad for x in inputs])
+                    node.versions = tuple([x._version for x in inputs])
+                    node.out_hooks = None
+                    out.requires_grad = True
+                    out.grad_fn = node
+                    break
+        if STATE.observers:
+            for obs in STATE.observers:
+                obs.on_forward(node, (out,), inputs)
+        return out
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+
+def _explain_forward_error(cls, inputs, exc):
+    from ..errors import ShapeError, DTypeError
+    shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+    name = getattr(cls, "op_name", cls.__name__.lower())
+    text = str(exc)
+    if "broadcast" in text:
+        return ShapeError(f"{name}: cannot broadcast shapes {shapes}: dims are compared from the right and each "
+                          f"pair must be equal or 1. Reshape or unsqueeze one input so the dims line up.")
+    if isinstance(exc, TypeError):
+        dtypes = ", ".join(str(t.dtype) for t in inputs)
+        return DTypeError(f"{name}: cannot apply to inputs of dtype {dtypes} (shapes {shapes}): {text}")
+    kind = IndexError if isinstance(exc, IndexError) else ShapeError
+    return kind(f"{name}: {text} (input shapes {shapes})")
+
+
+class FunctionCtx(Node):
+    """The ctx a user Function sees: save_for_backward, saved_tensors, needs_input_grad, mark_non_differentiable."""
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._saved_versions = tuple(t._version if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        saved = self.__dict__.get("_saved", ())
+        for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
+            if t is not None and t._version != v:
+                raise InplaceError(
+                    f"{self.name()}: saved tensor {i} (shape {t.shape}) was modified in place after forward "
+                    f"(version {t._version}, saved at {v}); clone it before changing it.")
+        return saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value):
+        self._materialize = bool(value)
+
+    def name(self):
+        return self._fn.__name__ + "Backward"
+
+    def backward(self, *grads):
+        if self.__dict__.get("_materialize", True):
+            grads = tuple(g if g is not None else _zeros_like_output(self, i) for i, g in enumerate(grads))
+        result = self._fn.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != self._n_args:
+            raise RuntimeError(f"{self._fn.__name__}.backward returned {len(result)} gradients but forward took "
+                               f"{self._n_args} arguments; return one per argument (None for non-tensors).")
+        picked = []
+        for pos in self._tensor_positions:
+            g = result[pos]
+            if g is not None and not isinstance(g, Tensor):
+                g = Tensor._wrap(_as_array(g))
+            picked.append(g)
+        return tuple(picked)
+
+
+def _as_array(x):
+    import numpy as np
+    return np.asarray(x)
+
+
+def _zeros_like_output(ctx, i):
+    import numpy as np
+    shape, dtype = ctx._out_meta[i]
+    return Tensor._wrap(np.zeros(shape, dtype))
+
+
+class Function:
+    """Define an op with a hand-written backward, as torch.autograd.Function:
+
+        class Exp(cr.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp(); ctx.save_for_backward(y); return y
+            @staticmethod
+            def backward(ctx, g):
+                y, = ctx.saved_tensors; return g * y      # d/dx e^x = e^x
+
+        y = Exp.apply(x)
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses implement backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx.__new__(FunctionCtx)
+        ctx._fn = cls
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = tuple(args[i] for i in positions)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        record = STATE.grad_enabled and any(t.requires_grad for t in tensors)
+        non_diff = ctx.__dict__.get("_non_diff", set())
+        wrapped = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            w = Tensor._wrap(o._data)
+            if record and id(o) not in non_diff and o._data.dtype.kind == "f":
+                w.requires_grad, w.grad_fn, w._out_idx = True, ctx, i
+            wrapped.append(w)
+        if record:
+            ctx.inputs = tensors
+            ctx.versions = None
+            ctx.out_hooks = None
+            ctx._n_args = len(args)
+            ctx._tensor_positions = positions
+            ctx._out_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outs]
+            ctx.n_outputs = len(outs)
+        if STATE.observers:
+            for obs in STATE.observers:
+                obs.on_forward(ctx, tuple(w for w in wrapped if isinstance(w, Tensor)), tensors)
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def caller_site(skip_prefixes=None):
+    """The first stack frame outside chainrule: the user's line that created a node."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(root):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"

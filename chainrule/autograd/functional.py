@@ -1,0 +1,114 @@
+"""Gradients as functions: autograd.grad, jacobian, hessian (PyTorch's autograd.functional), and JAX-style
+function transforms grad(f) / value_and_grad(f) (exposed as chainrule.func)."""
+import numpy as np
+
+from ..errors import BackwardError
+from . import engine
+from .grad_mode import enable_grad
+
+Tensor = None  # set on import of chainrule
+
+
+def _as_list(x):
+    return [x] if isinstance(x, Tensor) else list(x)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
+         materialize_grads=False):
+    """dΣ(outputs·grad_outputs)/d(inputs), returned (not accumulated into .grad), as torch.autograd.grad."""
+    from ..tensor import _root_gradient
+    outs, ins = _as_list(outputs), _as_list(inputs)
+    if grad_outputs is None:
+        gouts = [None] * len(outs)
+    else:
+        gouts = _as_list(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise BackwardError(f"autograd.grad: input {i} (shape {t.shape}) does not require grad, so it has no "
+                                f"gradient; create it with requires_grad=True")
+    roots, root_grads = [], []
+    for o, g in zip(outs, gouts):
+        if not o.requires_grad:
+            raise BackwardError(f"autograd.grad: output of shape {o.shape} does not require grad (was it computed "
+                                f"under no_grad, or from inputs without requires_grad?)")
+        roots.append(o)
+        root_grads.append(_root_gradient(o, g, "autograd.grad"))
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {}
+    keys = []
+    for t in ins:
+        key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_idx)
+        capture[key] = None
+        keys.append(key)
+    engine.run_backward(roots, root_grads, retain_graph, create_graph, capture=capture)
+    result = []
+    for i, (t, key) in enumerate(zip(ins, keys)):
+        g = capture[key]
+        if g is None:
+            if materialize_grads:
+                g = Tensor._wrap(np.zeros(t.shape, t.dtype))
+            elif not allow_unused:
+                raise BackwardError(f"autograd.grad: input {i} (shape {t.shape}) was not used to compute the "
+                                    f"outputs, so it has no gradient; pass allow_unused=True to get None for it")
+        elif not create_graph and g.requires_grad:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def _flat_inputs(inputs):
+    single = isinstance(inputs, Tensor)
+    return single, ([inputs] if single else list(inputs))
+
+
+def jacobian(func, inputs, create_graph=False, strict=False):
+    """J[i][j] = d out_i / d in_j, one backward per output element; shape out.shape + in.shape."""
+    single, ins = _flat_inputs(inputs)
+    ins = [t.detach().requires_grad_(True) if not create_graph else t for t in ins]
+    with enable_grad():
+        out = func(*ins)
+    single_out = isinstance(out, Tensor)
+    outs = [out] if single_out else list(out)
+    jac = []
+    for o in outs:
+        rows = [[] for _ in ins]
+        flat = o.reshape(-1)
+        for k in range(flat.shape[0]):
+            gs = grad(flat[k], ins, retain_graph=True, create_graph=create_graph, allow_unused=True)
+            for j, (g, t) in enumerate(zip(gs, ins)):
+                rows[j].append(g if g is not None else Tensor._wrap(np.zeros(t.shape, t.dtype)))
+        from ..ops.shape import stack
+        per_in = []
+        for j, t in enumerate(ins):
+            if rows[j]:
+                J = stack(rows[j]).reshape(o.shape + t.shape)
+            else:
+                J = Tensor._wrap(np.zeros(o.shape + t.shape, t.dtype))
+            per_in.append(J if create_graph else J.detach())
+        jac.append(per_in[0] if single else tuple(per_in))
+    return jac[0] if single_out else tuple(jac)
+
+
+def hessian(func, inputs, create_graph=False):
+    """H = the Jacobian of the gradient of a scalar function."""
+    single, ins = _flat_inputs(inputs)
+
+    def gradient(*xs):
+        out = func(*xs)
+        if out.numel() != 1:
+            raise BackwardError(f"hessian: the function must return a scalar, got shape {out.shape}")
+        gs = grad(out, xs, create_graph=True, allow_unused=True)
+        gs = tuple(g if g is not None else x * 0 for g, x in zip(gs, xs))
+        return gs[0] if single else gs
+
+    return jacobian(gradient, ins[0] if single else tuple(ins), create_graph=create_graph)
+
+
+def vjp(func, inputs, v=None, create_graph=False):
+    single, ins = _flat_inputs(inputs)
+    ins = [t.detach().requires_grad_(True) for t in ins]
+    with enable_grad():
+        out = func(*ins)
+    gs = grad(out, ins, v, create_graph=create_graph, allow_unused=True, materialize_grads=True)
+    return out.detach(), (gs[0] if single else gs)

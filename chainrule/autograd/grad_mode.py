@@ -1,0 +1,73 @@
+"""no_grad / enable_grad / set_grad_enabled: context managers and decorators, as in PyTorch.
+
+The flag lives on one small object that every op reads, so checking it costs one attribute lookup.
+"""
+import functools
+
+
+class _State:
+    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.anomaly = None      # an AnomalyMode while detect_anomaly() is active
+        self.observers = ()      # objects with on_forward(node, out) / on_backward(node, grads_out, grads_in)
+        self.module_path = []    # names pushed by nn.Module.__call__, for error messages
+
+
+STATE = _State()
+
+
+def is_grad_enabled():
+    return STATE.grad_enabled
+
+
+class set_grad_enabled:
+    """Enable or disable gradient recording; usable as a call, a context manager or a decorator."""
+
+    def __init__(self, mode=True):
+        self.prev = STATE.grad_enabled
+        self.mode = bool(mode)
+        STATE.grad_enabled = self.mode
+
+    def __enter__(self):
+        STATE.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self.prev
+
+    def __call__(self, fn):
+        if type(self) is set_grad_enabled:
+            STATE.grad_enabled = self.prev   # used as a decorator: construction must not flip the mode
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Ops inside record no graph: the results do not require grad (inference, parameter updates)."""
+
+    def __init__(self):
+        self.prev = STATE.grad_enabled
+        self.mode = False
+
+    def __enter__(self):
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = False
+        return self
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable recording inside a no_grad block."""
+
+    def __init__(self):
+        self.prev = STATE.grad_enabled
+        self.mode = True
+
+    def __enter__(self):
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = True
+        return self

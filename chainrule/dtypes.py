@@ -1,0 +1,63 @@
+"""The dtypes chainrule supports, as NumPy dtypes, and PyTorch's promotion rules."""
+import numpy as np
+
+from .errors import DTypeError
+
+float16 = half = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int64 = long = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+SUPPORTED = (float16, float32, float64, int64, bool_)
+_FLOATS = (float16, float32, float64)
+
+_default = [float32]
+
+
+def get_default_dtype():
+    return _default[0]
+
+
+def set_default_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOATS:
+        raise DTypeError(f"set_default_dtype: {dtype} is not a float dtype; use float16, float32 or float64")
+    _default[0] = dtype
+
+
+def is_floating(dtype):
+    return dtype.kind == "f"
+
+
+def canonical(dtype, where="tensor"):
+    """Map any NumPy dtype onto a supported one (other ints -> int64), or raise naming the op."""
+    dtype = np.dtype(dtype)
+    if dtype in SUPPORTED:
+        return dtype
+    if dtype.kind in "iu":
+        return int64
+    raise DTypeError(f"{where}: unsupported dtype {dtype}; chainrule supports float16, float32, float64, "
+                     f"int64 and bool. Convert the data first, e.g. np.asarray(x, dtype=np.float32).")
+
+
+def promote(a, b):
+    """PyTorch's rule: a float beats an int or bool whatever their widths; otherwise NumPy's rule."""
+    if a == b:
+        return a
+    fa, fb = a.kind == "f", b.kind == "f"
+    if fa and not fb:
+        return a
+    if fb and not fa:
+        return b
+    return np.result_type(a, b)
+
+
+def scalar_dtype(value, like):
+    """Python scalars do not upcast: 2.0 * float16 stays float16; 2.5 * int64 becomes the default float."""
+    if isinstance(value, bool):
+        return like
+    if isinstance(value, int):
+        return like if like != bool_ else int64
+    if like.kind == "f":
+        return like
+    return _default[0]

@@ -1,0 +1,25 @@
+"""Errors chainrule raises. Each message names the operation, the shapes or values involved, and a fix."""
+
+
+class ShapeError(ValueError):
+    """Shapes that an operation cannot combine (broadcasting, matmul, a layer's expected features)."""
+
+
+class DTypeError(TypeError):
+    """A dtype chainrule does not support, or one an operation cannot take."""
+
+
+class BackwardError(RuntimeError):
+    """Backward was asked for something it cannot do (non-scalar root, freed graph, no grad)."""
+
+
+class InplaceError(RuntimeError):
+    """An in-place change that would make a gradient wrong."""
+
+
+class GradcheckError(RuntimeError):
+    """Analytical and numerical gradients disagree; the message names the worst entry."""
+
+
+class AnomalyError(RuntimeError):
+    """detect_anomaly found the first NaN/Inf; the message says where it came from and why."""

@@ -1,0 +1,55 @@
+"""Small helpers every op module shares: lifting Python scalars and arrays to tensors, dtype promotion."""
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+
+_wrap = Tensor._wrap
+
+
+def lift(x, like=None):
+    """A Tensor for x. Python scalars take `like`'s dtype (they do not upcast), as in PyTorch."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool)) and like is not None:
+        return _wrap(np.array(x, dtype=dtypes.scalar_dtype(x, like._data.dtype)))
+    return Tensor(x) if not isinstance(x, np.ndarray) else _wrap(_canon(x))
+
+
+def _canon(arr):
+    c = dtypes.canonical(arr.dtype, "tensor")
+    return arr if c == arr.dtype else arr.astype(c)
+
+
+def const(arr):
+    """A constant (no grad) tensor around an array computed inside a backward formula."""
+    return _wrap(arr)
+
+
+def promote_pair(a, b):
+    da, db = a._data.dtype, b._data.dtype
+    if da == db:
+        return a, b
+    from .elementwise import cast
+    d = dtypes.promote(da, db)
+    return (a if da == d else cast(a, d)), (b if db == d else cast(b, d))
+
+
+def norm_dim(dim, ndim, op):
+    """dim as int, tuple or None -> tuple of non-negative axes; raises naming the op when out of range."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+                             f"(expected {-max(ndim, 1)} to {max(ndim, 1) - 1})")
+        out.append(d % max(ndim, 1) if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def keep_shape(shape, axes):
+    """The shape of a reduction with keepdim=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -1,0 +1,576 @@
+"""Elementwise ops. Each backward is the textbook local derivative times the upstream gradient g; the engine sums
+it back over broadcast axes, so no op here deals with broadcasting."""
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import DTypeError
+from ..tensor import Tensor
+from ._util import const, lift, promote_pair
+from ..autograd.function import Op
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+BCAST = [sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,))), sample(T((2, 1, 3)), T((4, 1)))]
+UNARY = [sample(T((3, 4))), sample(T(()))]
+
+
+def _binary(cls, a, b):
+    a = lift(a, b if isinstance(b, Tensor) else None)
+    b = lift(b, a)
+    if a._data.dtype != b._data.dtype:
+        a, b = promote_pair(a, b)
+    return cls.apply(a, b)
+
+
+# ---- dtype cast -----------------------------------------------------------------------------------------------
+class Cast(Op):
+    """y = x as another dtype;  dL/dx = g cast back."""
+    saves_inputs = False
+
+    def forward(self, x, dtype):
+        self.src = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.to(self.src)
+
+
+def cast(input, dtype):
+    dtype = dtypes.canonical(dtype, "to")
+    if input._data.dtype == dtype:
+        return input
+    if input.requires_grad and dtype.kind != "f":
+        return _wrap(input._data.astype(dtype))
+    return Cast.apply(input, dtype=dtype)
+
+
+register("cast", ref=lambda x, d: x.astype(d), samples=[sample(T((3, 2)), "float32", check=dict(eps=1e-2, atol=1e-4))], gradgrad=False)(cast)
+
+
+# ---- arithmetic -----------------------------------------------------------------------------------------------
+class Add(Op):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Op):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Op):
+    """z = a * b;  dz/da = b, dz/db = a."""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (g * b if na else None), (g * a if nb else None)
+
+
+class Div(Op):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b²."""
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (g / b if na else None), (-g * a / (b * b) if nb else None)
+
+
+class Neg(Op):
+    """z = -a;  dz/da = -1."""
+    saves_inputs = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Op):
+    """z = a^b;  dz/da = b·a^(b-1), dz/db = a^b·ln a (taken as 0 where a = 0)."""
+
+    def forward(self, a, b):
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = g * b * a ** (b - 1) if na else None
+        gb = None
+        if nb:
+            safe = where(a == 0, 1.0, a) if bool((a._data == 0).any()) else a
+            gb = g * self.saved_output() * safe.log()
+        return ga, gb
+
+
+class PowScalar(Op):
+    """z = a^p for a constant p;  dz/da = p·a^(p-1)."""
+
+    def forward(self, a, p):
+        self.p = p
+        return a ** p
+
+    def backward(self, g):
+        a, = self.inputs
+        p = self.p
+        if p == 0:
+            return g * 0
+        if p == 1:
+            return g
+        if p == 2:
+            return g * a * 2.0
+        return g * p * a ** (p - 1)
+
+
+def add(input, other, alpha=1):
+    return _binary(Add, input, other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, alpha=1):
+    return _binary(Sub, input, other if alpha == 1 else other * alpha)
+
+
+def mul(input, other):
+    return _binary(Mul, input, other)
+
+
+def div(input, other):
+    return _binary(Div, input, other)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def pow(input, exponent):
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
+        if input._data.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
+            input = cast(input, dtypes.get_default_dtype())
+        return PowScalar.apply(input, p=exponent)
+    return _binary(Pow, input, exponent)
+
+
+register("add", method="add", ref=np.add, samples=BCAST)(add)
+register("sub", method="sub", ref=np.subtract, samples=BCAST)(sub)
+register("mul", method="mul", ref=np.multiply, samples=BCAST)(mul)
+register("div", method="div", ref=np.divide,
+         samples=[sample(T((3, 4)), T((3, 4), 0.5, 2)), sample(T((2, 3)), T((3,), -2, -0.5))])(div)
+register("neg", method="neg", ref=np.negative, samples=UNARY)(neg)
+register("pow", method="pow", ref=np.power,
+         samples=[sample(T((3, 4), 0.5, 2), T((3, 4))), sample(T((3, 4), 0.5, 2), T((4,))),
+                  sample(T((3, 4)), 2), sample(T((3, 4)), 3), sample(T((3, 4), 0.5, 2), -1.5),
+                  sample(T((2,), values=[0.0, 1.0], grad=False), T((2,), 0.5, 2))])(pow)
+Tensor.__add__ = Tensor.__radd__ = lambda self, other: _binary(Add, self, other)
+Tensor.__sub__ = lambda self, other: _binary(Sub, self, other)
+Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self)
+Tensor.__mul__ = Tensor.__rmul__ = lambda self, other: _binary(Mul, self, other)
+Tensor.__truediv__ = lambda self, other: _binary(Div, self, other)
+Tensor.__rtruediv__ = lambda self, other: _binary(Div, other, self)
+Tensor.__neg__ = lambda self: Neg.apply(self)
+Tensor.__pos__ = lambda self: self
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: _binary(Pow, other, self)
+
+
+# ---- unary math -----------------------------------------------------------------------------------------------
+def _unary(name, cls, ref, samples=UNARY, gradgrad=True):
+    def fn(input):
+        return cls.apply(input)
+    fn.__name__ = name
+    fn.__doc__ = cls.__doc__
+    return register(name, method=name, ref=ref, samples=samples, gradgrad=gradgrad)(fn)
+
+
+class Exp(Op):
+    """y = eˣ;  dy/dx = eˣ = y (reuses the cached output)."""
+    saves_inputs = False
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, g):
+        return g * self.saved_output()
+
+
+class Log(Op):
+    """y = ln x;  dy/dx = 1/x."""
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, g):
+        return g / self.inputs[0]
+
+
+class Log1p(Op):
+    """y = ln(1 + x);  dy/dx = 1/(1 + x)."""
+
+    def forward(self, x):
+        return np.log1p(x)
+
+    def backward(self, g):
+        return g / (self.inputs[0] + 1.0)
+
+
+class Sqrt(Op):
+    """y = √x;  dy/dx = 1/(2√x) = 1/(2y)."""
+    saves_inputs = False
+
+    def forward(self, x):
+        self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, g):
+        return g / (self.saved_output() * 2.0)
+
+
+class Abs(Op):
+    """y = |x|;  dy/dx = sign(x) (0 at x = 0, the subgradient PyTorch uses)."""
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, g):
+        return g * const(np.sign(self.inputs[0]._data))
+
+
+class Sign(Op):
+    """y = sign(x);  dy/dx = 0 almost everywhere."""
+    saves_inputs = False
+
+    def forward(self, x):
+        return np.sign(x)
+
+    def backward(self, g):
+        return g * 0.0
+
+
+class Sin(Op):
+    """y = sin x;  dy/dx = cos x."""
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, g):
+        return g * self.inputs[0].cos()
+
+
+class Cos(Op):
+    """y = cos x;  dy/dx = -sin x."""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, g):
+        return -g * self.inputs[0].sin()
+
+
+class Tanh(Op):
+    """y = tanh x;  dy/dx = 1 - tanh²x = 1 - y²."""
+    saves_inputs = False
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, g):
+        y = self.saved_output()
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Op):
+    """σ(x) = 1/(1 + e⁻ˣ);  σ'(x) = σ(x)(1 - σ(x)).
+    Stable: e^(-|x|) never overflows, so ±1000 give 1 and 0 without warnings."""
+    saves_inputs = False
+
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        self.out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        s = self.saved_output()
+        return g * s * (1.0 - s)
+
+
+class Erf(Op):
+    """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  d/dx erf(x) = 2/√π · e^(-x²)."""
+
+    def forward(self, x):
+        return _erf(x).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    return np.asarray(_erf_scalar(x), dtype=np.float64) if np.ndim(x) else np.float64(math.erf(float(x)))
+
+
+exp = _unary("exp", Exp, np.exp)
+log = _unary("log", Log, np.log, [sample(T((3, 4), 0.1, 3)), sample(T((), 0.5, 2))])
+log1p = _unary("log1p", Log1p, np.log1p, [sample(T((3, 4), -0.5, 3))])
+sqrt = _unary("sqrt", Sqrt, np.sqrt, [sample(T((3, 4), 0.1, 3))])
+abs = _unary("abs", Abs, np.abs, [sample(T((3, 4), away=0.0))])
+sign = _unary("sign", Sign, np.sign, [sample(T((3, 4), away=0.0))])
+sin = _unary("sin", Sin, np.sin)
+cos = _unary("cos", Cos, np.cos)
+tanh = _unary("tanh", Tanh, np.tanh, [sample(T((3, 4), -3, 3)), sample(T((3,), values=[-1000.0, 0.0, 1000.0]))])
+sigmoid = _unary("sigmoid", Sigmoid, lambda x: 1 / (1 + np.exp(-x)),
+                 [sample(T((3, 4), -4, 4)), sample(T((2,), values=[-30.0, 30.0]))])
+erf = _unary("erf", Erf, lambda x: _erf(x), [sample(T((3, 4)))])
+Tensor.__abs__ = abs
+
+
+def rsqrt(input):
+    """1/√x, composed as x^(-1/2)."""
+    return pow(input, -0.5)
+
+
+register("rsqrt", method="rsqrt", ref=lambda x: 1 / np.sqrt(x), samples=[sample(T((3, 4), 0.2, 3))])(rsqrt)
+
+
+# ---- activations ----------------------------------------------------------------------------------------------
+class ReLU(Op):
+    """relu(x) = max(0, x);  relu'(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, g):
+        return g * const(self.inputs[0]._data > 0)
+
+
+class LeakyReLU(Op):
+    """leaky_relu(x) = x if x > 0 else αx;  derivative 1 or α."""
+
+    def forward(self, x, slope):
+        self.slope = slope
+        return np.where(x > 0, x, x * slope)
+
+    def backward(self, g):
+        x = self.inputs[0]._data
+        return g * const(np.where(x > 0, 1.0, self.slope).astype(x.dtype))
+
+
+class ELU(Op):
+    """elu(x) = x if x > 0 else α(eˣ - 1);  derivative 1 or αeˣ."""
+
+    def forward(self, x, alpha):
+        self.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, g):
+        x = self.inputs[0]
+        pos = x._data > 0
+        return g * where(const(pos), 1.0, x.clamp(max=0.0).exp() * self.alpha)
+
+
+class Softplus(Op):
+    """softplus(x) = ln(1 + e^(βx))/β, linear beyond βx > threshold;  derivative σ(βx).
+    Computed as logaddexp(0, βx)/β, which never overflows."""
+
+    def forward(self, x, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+        bx = x * beta
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        s = sigmoid(x * self.beta)
+        lin = x._data * self.beta > self.threshold
+        return g * (where(const(lin), 1.0, s) if lin.any() else s)
+
+
+class Clamp(Op):
+    """clamp(x, lo, hi);  derivative 1 where lo ≤ x ≤ hi, else 0."""
+
+    def forward(self, x, lo, hi):
+        self.lo, self.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, g):
+        x = self.inputs[0]._data
+        mask = np.ones(x.shape, bool)
+        if self.lo is not None:
+            mask &= x >= self.lo
+        if self.hi is not None:
+            mask &= x <= self.hi
+        return g * const(mask)
+
+
+def relu(input, inplace=False):
+    return ReLU.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return LeakyReLU.apply(input, slope=negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return ELU.apply(input, alpha=alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def gelu(input, approximate="none"):
+    """gelu(x) = x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
+    0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). Composed from registered ops, so its gradient is theirs."""
+    if approximate == "tanh":
+        return 0.5 * input * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (input + 0.044715 * input ** 3)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * input * (1.0 + erf(input * (1.0 / math.sqrt(2.0))))
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(input, lo=min, hi=max)
+
+
+def _np_gelu(x):
+    return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
+
+
+KINKED = [sample(T((3, 4), away=0.0)), sample(T((2,), values=[-1000.0, 1000.0]))]
+register("relu", method="relu", ref=lambda x: np.maximum(x, 0), samples=KINKED)(relu)
+register("leaky_relu", ref=lambda x, s=0.01: np.where(x > 0, x, s * x),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), 0.2)])(leaky_relu)
+register("elu", ref=lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), alpha=0.5),
+                  sample(T((2,), values=[-1000.0, 1000.0]))])(elu)
+register("softplus", ref=lambda x, beta=1.0, threshold=20.0: np.logaddexp(0, beta * x) / beta,
+         samples=[sample(T((3, 4))), sample(T((3,)), beta=2.0), sample(T((2,), values=[-1000.0, 1000.0]))])(softplus)
+register("gelu", ref=lambda x, approximate="none": _np_gelu(x) if approximate == "none" else
+         0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))),
+         samples=[sample(T((3, 4))), sample(T((3, 4)), approximate="tanh")])(gelu)
+register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np.clip(x, min, max),
+         samples=[sample(T((3, 4), away=-0.5), -0.5), sample(T((3, 4), away=0.5), max=0.5),
+                  sample(T((2, 3), 0.0, 0.4), -0.5, 0.5)])(clamp)
+
+
+# ---- two-input selections ---------------------------------------------------------------------------------------
+class Maximum(Op):
+    """max(a, b);  the gradient goes to the larger input, split in half on ties (as PyTorch)."""
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        wa = (a > b) + 0.5 * (a == b)
+        return g * const(wa.astype(g.dtype)), g * const((1.0 - wa).astype(g.dtype))
+
+
+class Minimum(Op):
+    """min(a, b);  the gradient goes to the smaller input, split in half on ties."""
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        wa = (a < b) + 0.5 * (a == b)
+        return g * const(wa.astype(g.dtype)), g * const((1.0 - wa).astype(g.dtype))
+
+
+class Where(Op):
+    """where(c, a, b) picks a where c else b;  the gradient follows the pick: (g·c, g·(1-c))."""
+    saves_inputs = False
+
+    def forward(self, a, b, cond):
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        c = const(self.cond)
+        zero = const(np.zeros((), g.dtype))
+        return where(c, g, zero), where(c, zero, g)
+
+
+def maximum(input, other):
+    return _binary(Maximum, input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, input, other)
+
+
+def where(condition, input, other):
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise DTypeError(f"where: condition must be a bool tensor, got {cond.dtype}; compare first, e.g. x > 0")
+    a = lift(input, other if isinstance(other, Tensor) else None)
+    b = lift(other, a)
+    if a._data.dtype != b._data.dtype:
+        a, b = promote_pair(a, b)
+    return Where.apply(a, b, cond=cond)
+
+
+register("maximum", method="maximum", ref=np.maximum,
+         samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(maximum)
+register("minimum", method="minimum", ref=np.minimum,
+         samples=[sample(T((3, 4)), T((3, 4))), sample(T((2, 3)), T((2, 1)))])(minimum)
+register("where", ref=np.where, samples=[sample(T((3, 4), dtype="bool", grad=False), T((3, 4)), T((3, 4))),
+                                         sample(T((3, 1), dtype="bool", grad=False), T((4,)), T((3, 4)))])(where)
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+# ---- comparisons (not differentiable) ---------------------------------------------------------------------------
+def _compare(npfn, name):
+    def fn(self, other):
+        other = other._data if isinstance(other, Tensor) else other
+        try:
+            return _wrap(npfn(self._data, other))
+        except ValueError:
+            raise ValueError(f"{name}: cannot broadcast shapes {self.shape} and {np.shape(other)}") from None
+    fn.__name__ = name
+    return fn
+
+
+for _name, _np in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
+                   ("gt", np.greater), ("ge", np.greater_equal)]:
+    _f = _compare(_np, _name)
+    setattr(Tensor, _name, _f)
+    setattr(Tensor, f"__{_name}__", _f)
+Tensor.__invert__ = lambda self: _wrap(~self._data)
+Tensor.__and__ = lambda self, o: _wrap(self._data & (o._data if isinstance(o, Tensor) else o))
+Tensor.__or__ = lambda self, o: _wrap(self._data | (o._data if isinstance(o, Tensor) else o))
+Tensor.isnan = lambda self: _wrap(np.isnan(self._data))
+Tensor.isinf = lambda self: _wrap(np.isinf(self._data))
+Tensor.isfinite = lambda self: _wrap(np.isfinite(self._data))
+Tensor.any = lambda self, dim=None, keepdim=False: _wrap(np.any(self._data, axis=dim, keepdims=keepdim))
+Tensor.all = lambda self, dim=None, keepdim=False: _wrap(np.all(self._data, axis=dim, keepdims=keepdim))
+Tensor.clone = lambda self: self * 1 if self.requires_grad else _wrap(self._data.copy())
+Tensor.square = lambda self: self * self
+

@@ -1,0 +1,176 @@
+"""Matrix products. For C = A·B the chain rule gives dA = dC·Bᵀ and dB = Aᵀ·dC (the texts' dW = dZ·Aᵀ);
+batch dims broadcast like NumPy's matmul and the engine sums them back."""
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from ..autograd.function import Op
+from ._util import lift, promote_pair
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+
+
+def _mm_error(a, b):
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    hint = ""
+    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-2] == kb:
+        hint = " The first looks transposed: try a.T @ b (or a.mT @ b)."
+    elif b.ndim >= 2 and b.shape[-1] == ka:
+        hint = " The second looks transposed: try a @ b.T (or a @ b.mT)."
+    return ShapeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied: the last dim of the first "
+                      f"({ka}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} dim of the second "
+                      f"({kb}).{hint}")
+
+
+class MatMul(Op):
+    """C = A @ B;  dL/dA = g @ Bᵀ,  dL/dB = Aᵀ @ g (1-d operands are treated as a row / a column)."""
+
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if na else None), (g * a if nb else None)
+        if a.ndim == 1:
+            ga = (g.unsqueeze(-2) @ b.mT).squeeze(-2) if na else None
+            gb = a.unsqueeze(-1) * g.unsqueeze(-2) if nb else None
+            return ga, gb
+        if b.ndim == 1:
+            ga = g.unsqueeze(-1) * b if na else None
+            gb = (a.mT @ g.unsqueeze(-1)).squeeze(-1) if nb else None
+            return ga, gb
+        return (g @ b.mT if na else None), (a.mT @ g if nb else None)
+
+
+def matmul(input, other):
+    a, b = lift(input, other if isinstance(other, Tensor) else None), lift(other, input if isinstance(input, Tensor) else None)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}; "
+                         f"use * to multiply by a scalar")
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != kb:
+        raise _mm_error(a, b)
+    if a._data.dtype != b._data.dtype:
+        a, b = promote_pair(a, b)
+    return MatMul.apply(a, b)
+
+
+register("matmul", method="matmul", ref=np.matmul,
+         samples=[sample(T((3, 4)), T((4, 2))), sample(T((4,)), T((4, 2))), sample(T((3, 4)), T((4,))),
+                  sample(T((4,)), T((4,))), sample(T((2, 3, 4)), T((4, 5))), sample(T((2, 1, 3, 4)), T((3, 4, 2))),
+                  sample(T((4,)), T((2, 4, 3))), sample(T((2, 3, 4)), T((4,)))])(matmul)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+Tensor.mm = matmul
+
+
+class Linear(Op):
+    """y = x Wᵀ + b as one node (one BLAS call each way);  dx = g W, dW = gᵀ x (summed over batch dims), db = Σ g."""
+
+    def forward(self, x, w, b=None):
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = g @ w if need[0] else None
+        gw = None
+        if need[1]:
+            if x.ndim == 1:
+                gw = g.unsqueeze(-1) * x
+            else:
+                gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = None
+        if need[2]:
+            gb = g.sum(dim=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """PyTorch's F.linear: input (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    if input.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
+                         f"expects {weight.shape[-1]} (weight shape {weight.shape}, i.e. out×in). Make the layer's "
+                         f"in_features equal the input's last dim.")
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+register("linear", ref=lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+         samples=[sample(T((5, 3)), T((4, 3)), T((4,))), sample(T((2, 5, 3)), T((4, 3)), T((4,))),
+                  sample(T((3,)), T((4, 3))), sample(T((5, 3), grad=False), T((4, 3)), T((4,)))])(linear)
+
+
+def outer(input, vec2):
+    """a ⊗ b = a bᵀ, composed as a broadcast product."""
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,)), T((4,)))])(outer)
+
+
+class Einsum(Op):
+    """y = einsum(eq, x₁, …);  dL/dxₖ = einsum(g and the other operands -> xₖ's subscripts), broadcast back over
+    subscripts that only xₖ has (they were summed away)."""
+    saves_inputs = True
+
+    def forward(self, *xs, ins, out):
+        self.ins, self.out = ins, out
+        return np.einsum(",".join(ins) + "->" + out, *xs)
+
+    def backward(self, g):
+        grads = []
+        for k, (sub, x) in enumerate(zip(self.ins, self.inputs)):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(self.ins, self.inputs)) if j != k]
+            avail = set(self.out) | set("".join(s for s, _ in others))
+            target = "".join(c for c in sub if c in avail)
+            eq_ins = [self.out] + [s for s, _ in others]
+            r = einsum(",".join(eq_ins) + "->" + target, g, *[t for _, t in others])
+            if target != sub:   # a subscript only this operand had: d/dx of a plain sum is 1 everywhere
+                shape = [1] * len(sub)
+                r = r.reshape([x.shape[i] if c in avail else 1 for i, c in enumerate(sub)])
+                r = r.expand(x.shape)
+            grads.append(r)
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = [lift(o) for o in operands]
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum: '...' is not supported; write the subscripts out")
+    lhs, _, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if "->" not in eq:
+        counts = {c: lhs.count(c) for c in lhs if c != ","}
+        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: equation {equation!r} names {len(ins)} operands but {len(operands)} were given")
+    for s, o in zip(ins, operands):
+        if len(s) != o.ndim:
+            raise ShapeError(f"einsum: subscripts {s!r} have {len(s)} letters but the operand has shape {o.shape}")
+        if len(set(s)) != len(s):
+            raise NotImplementedError(f"einsum: repeated subscripts within one operand ({s!r}, a diagonal) are "
+                                      f"not supported")
+    return Einsum.apply(*operands, ins=tuple(ins), out=rhs)
+
+
+register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
+         samples=[sample("ij,jk->ik", T((3, 4)), T((4, 2))), sample("bij,bjk->bik", T((2, 3, 4)), T((2, 4, 5))),
+                  sample("ij->", T((3, 4))), sample("ij,j->i", T((3, 4)), T((4,))), sample("i,j->ij", T((3,)), T((2,))),
+                  sample("ijk->kj", T((2, 3, 4)))])(einsum)

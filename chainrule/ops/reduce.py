@@ -1,0 +1,371 @@
+"""Reductions and normalisations over dims. Backward spreads g back over the reduced dims (reshape to the
+keepdim shape, then expand); dims are an int, a tuple or None (all), negative dims count from the end."""
+import collections
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..autograd.function import Op
+from ._util import const, keep_shape, norm_dim
+from .registry import T, register, sample, tensor_method
+
+_wrap = Tensor._wrap
+REDUCE = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
+          sample(T((2, 3, 4)), -1), sample(T(()))]
+
+
+def _spread(g, shape, axes, keepdim):
+    """g from a reduction back to the input's shape."""
+    if not keepdim:
+        g = g.reshape(keep_shape(shape, axes))
+    return g.expand(shape)
+
+
+class Sum(Op):
+    """y = Σᵢ xᵢ over dims;  dy/dxᵢ = 1, so dL/dx = g spread over the reduced dims."""
+    saves_inputs = False
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return np.sum(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _spread(g, self.shape, self.axes, self.keepdim)
+
+
+class Mean(Op):
+    """y = (1/n) Σᵢ xᵢ;  dy/dxᵢ = 1/n."""
+    saves_inputs = False
+
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        return np.mean(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        return _spread(g * (1.0 / self.n), self.shape, self.axes, self.keepdim)
+
+
+class Prod(Op):
+    """y = Πᵢ xᵢ;  dy/dxᵢ = Π_{j≠i} xⱼ (= y/xᵢ where xᵢ ≠ 0; computed without division where a zero occurs)."""
+
+    def forward(self, x, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        self.out = np.prod(x, axis=axes, keepdims=keepdim)
+        return self.out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        if not (x._data == 0).any():
+            y = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
+            return _spread(g, x.shape, self.axes, self.keepdim) * y / x
+        others = _prod_of_others(x._data, self.axes)   # zeros present: exact, but not twice differentiable
+        return _spread(g, x.shape, self.axes, self.keepdim) * const(others)
+
+
+def _prod_of_others(x, axes):
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    n = flat.shape[-1]
+    left = np.concatenate([np.ones(flat.shape[:-1] + (1,), x.dtype), np.cumprod(flat, -1)[..., :-1]], -1)
+    right = np.concatenate([np.cumprod(flat[..., ::-1], -1)[..., :-1][..., ::-1],
+                            np.ones(flat.shape[:-1] + (1,), x.dtype)], -1)
+    out = (left * right).reshape(moved.shape)
+    return np.moveaxis(out, tuple(range(-len(axes), 0)), axes) if n else out
+
+
+class Amax(Op):
+    """y = max over dims;  the gradient is shared equally among the entries equal to the max."""
+
+    def forward(self, x, axes, keepdim, fn):
+        self.axes, self.keepdim = axes, keepdim
+        self.out = fn(x, axis=axes, keepdims=True)
+        return self.out if keepdim else np.squeeze(self.out, axis=axes)
+
+    def backward(self, g):
+        x = self.inputs[0]._data
+        mask = x == self.out
+        share = mask / mask.sum(axis=self.axes, keepdims=True)
+        return _spread(g, x.shape, self.axes, self.keepdim) * const(share.astype(x.dtype))
+
+
+def sum(input, dim=None, keepdim=False, dtype=None, axis=None):
+    if axis is not None:
+        dim = axis
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind == "b":
+        input = input.long()
+    return Sum.apply(input, axes=norm_dim(dim, input.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None, axis=None):
+    if axis is not None:
+        dim = axis
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise TypeError(f"mean: input dtype should be floating point, got {input.dtype}; use x.float().mean()")
+    return Mean.apply(input, axes=norm_dim(dim, input.ndim, "mean"), keepdim=keepdim)
+
+
+def prod(input, dim=None, keepdim=False):
+    return Prod.apply(input, axes=norm_dim(dim, input.ndim, "prod"), keepdim=keepdim)
+
+
+def amax(input, dim=None, keepdim=False):
+    _nonempty(input, "amax")
+    return Amax.apply(input, axes=norm_dim(dim, input.ndim, "amax"), keepdim=keepdim, fn=np.max)
+
+
+def amin(input, dim=None, keepdim=False):
+    _nonempty(input, "amin")
+    return Amax.apply(input, axes=norm_dim(dim, input.ndim, "amin"), keepdim=keepdim, fn=np.min)
+
+
+def _nonempty(x, op):
+    if x._data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+
+
+_MinMax = collections.namedtuple("return_types", ["values", "indices"])
+
+
+def _max_min(input, dim, keepdim, other, reducer, elementwise, argfn, name):
+    if isinstance(other, Tensor) or (dim is not None and not isinstance(dim, (int, np.integer))):
+        return elementwise(input, other if other is not None else dim)
+    if dim is None:
+        return reducer(input)
+    from .index import gather
+    _nonempty(input, name)
+    d = norm_dim(dim, input.ndim, name)[0]
+    idx = argfn(input._data, axis=d, keepdims=True) if input.ndim else np.zeros((), np.int64)
+    values = gather(input, d, _wrap(idx)) if input.ndim else input * 1
+    if not keepdim and input.ndim:
+        values = values.squeeze(d)
+        idx = np.squeeze(idx, d)
+    return _MinMax(values, _wrap(idx.astype(np.int64)))
+
+
+def max(input, dim=None, keepdim=False, other=None):
+    """max(x) -> the largest value; max(x, dim) -> (values, indices); max(x, y) -> elementwise maximum."""
+    from .elementwise import maximum
+    return _max_min(input, dim, keepdim, other, amax, maximum, np.argmax, "max")
+
+
+def min(input, dim=None, keepdim=False, other=None):
+    from .elementwise import minimum
+    return _max_min(input, dim, keepdim, other, amin, minimum, np.argmin, "min")
+
+
+register("sum", method="sum", ref=lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+         samples=REDUCE)(sum)
+register("mean", method="mean", ref=lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+         samples=REDUCE)(mean)
+register("prod", method="prod", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+         samples=[sample(T((3, 4), 0.5, 1.5)), sample(T((2, 3, 4), 0.5, 1.5), 1, keepdim=True)])(prod)
+register("prod_with_zero", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+         gradgrad=False, samples=[sample(T((2, 3), values=[[0.0, 2.0, 3.0], [1.5, 0.0, 0.0]]), 1)])(prod)
+MAXS = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
+        sample(T((2, 2), values=[[1.0, 1.0], [0.5, 2.0]]), 1, gradgrad=False)]
+register("amax", method="amax", ref=lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
+         samples=MAXS)(amax)
+register("amin", method="amin", ref=lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+         samples=MAXS)(amin)
+register("max", method="max", ref=lambda x, dim=None, keepdim=False: np.max(x) if dim is None else
+         np.max(x, axis=dim, keepdims=keepdim),
+         samples=[sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), -1, keepdim=True)])(
+    lambda input, dim=None, keepdim=False, other=None: _values(max(input, dim, keepdim, other)))
+register("min", method="min", ref=lambda x, dim=None, keepdim=False: np.min(x) if dim is None else
+         np.min(x, axis=dim, keepdims=keepdim),
+         samples=[sample(T((3, 4))), sample(T((3, 4)), 0)])(
+    lambda input, dim=None, keepdim=False, other=None: _values(min(input, dim, keepdim, other)))
+Tensor.max, Tensor.min = max, min   # the full (values, indices) forms
+
+
+def _values(r):
+    return r.values if isinstance(r, _MinMax) else r
+
+
+@tensor_method("argmax")
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.array(np.argmax(input._data), dtype=np.int64))
+    return _wrap(np.argmax(input._data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+@tensor_method("argmin")
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        return _wrap(np.array(np.argmin(input._data), dtype=np.int64))
+    return _wrap(np.argmin(input._data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+# ---- statistics: composed from sum and mean ----------------------------------------------------------------
+def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    """var = Σ(x - x̄)² / (n - correction), correction 1 by default (Bessel), 0 when unbiased=False."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = norm_dim(dim, input.ndim, "var")
+    n = int(np.prod([input.shape[a] for a in axes])) if axes else 1
+    centred = input - input.mean(dim=axes, keepdim=True)
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / np.maximum(n - correction, 0))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(input, dim, unbiased, keepdim, correction).sqrt()
+
+
+STATS = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
+         sample(T((4, 5)), 0, unbiased=False)]
+
+
+def _np_var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    ddof = correction if correction is not None else (0 if unbiased is False else 1)
+    return np.var(x, axis=dim, ddof=ddof, keepdims=keepdim)
+
+
+register("var", method="var", ref=_np_var, samples=STATS)(var)
+register("std", method="std", ref=lambda *a, **k: np.sqrt(_np_var(*a, **k)), samples=STATS)(std)
+
+
+class Norm2(Op):
+    """‖x‖₂ = √(Σ xᵢ²);  d‖x‖/dxᵢ = xᵢ/‖x‖ (0 at the zero vector, the subgradient PyTorch uses)."""
+
+    def forward(self, x, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        self.out = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        return self.out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        n = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
+        safe = n + const((n._data == 0).astype(x.dtype))
+        return _spread(g, x.shape, self.axes, self.keepdim) * x / safe
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    axes = norm_dim(dim, input.ndim, "norm")
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
+    if p in (float("inf"), "inf"):
+        return input.abs().amax(dim=axes, keepdim=keepdim)
+    if p == 1:
+        return input.abs().sum(dim=axes, keepdim=keepdim)
+    return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+def _np_norm(x, p="fro", dim=None, keepdim=False):
+    a = np.abs(x)
+    p = 2 if p == "fro" else p
+    if p == float("inf"):
+        return a.max(axis=dim, keepdims=keepdim)
+    return (a ** p).sum(axis=dim, keepdims=keepdim) ** (1 / p)
+
+
+register("norm", method="norm", ref=_np_norm,
+         samples=[sample(T((3, 4))), sample(T((3, 4)), 2, 1), sample(T((2, 3, 4), away=0.0), 1, (0, 2), keepdim=True),
+                  sample(T((3, 4), away=0.0), 3, -1), sample(T((3, 4)), float("inf"), 1)])(norm)
+
+
+# ---- log-sum-exp, softmax family: stable via the max shift ---------------------------------------------------
+class LogSumExp(Op):
+    """lse(x) = m + ln Σ e^(xᵢ - m), m = max x (never overflows);  d lse/dxᵢ = softmax(x)ᵢ = e^(xᵢ - lse)."""
+
+    def forward(self, x, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        self.out = out if keepdim else np.squeeze(out, axis=axes)
+        return self.out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        lse = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
+        return _spread(g, x.shape, self.axes, self.keepdim) * (x - lse).exp()
+
+
+class Softmax(Op):
+    """sᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m);  dL/dx = s ⊙ (g - Σ g⊙s) (the Jacobian diag(s) - s sᵀ applied to g)."""
+    saves_inputs = False
+
+    def forward(self, x, axis):
+        self.axis = axis
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        self.out = e / np.sum(e, axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        s = self.saved_output()
+        return s * (g - (g * s).sum(dim=self.axis, keepdim=True))
+
+
+class LogSoftmax(Op):
+    """log softmax(x) = x - lse(x);  dL/dx = g - softmax(x)·Σ g."""
+    saves_inputs = False
+
+    def forward(self, x, axis):
+        self.axis = axis
+        m = np.max(x, axis=axis, keepdims=True)
+        shifted = x - m
+        self.out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        return g - self.saved_output().exp() * g.sum(dim=self.axis, keepdim=True)
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    return LogSumExp.apply(input, axes=norm_dim(dim, input.ndim, "logsumexp"), keepdim=keepdim)
+
+
+def softmax(input, dim=-1, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, axis=norm_dim(dim, input.ndim, "softmax")[0])
+
+
+def log_softmax(input, dim=-1, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, axis=norm_dim(dim, input.ndim, "log_softmax")[0])
+
+
+def _np_lse(x, dim=None, keepdim=False):
+    m = np.max(x, axis=dim, keepdims=True)
+    return np.squeeze(m, axis=dim) + np.log(np.sum(np.exp(x - m), axis=dim)) if not keepdim else \
+        m + np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True))
+
+
+def _np_log_softmax(x, dim=-1):
+    return x - _np_lse(x, dim, True)
+
+
+EXTREME = T((2, 3), values=[[-1000.0, 0.0, 1000.0], [1000.0, 1000.0, -1000.0]])
+register("logsumexp", method="logsumexp", ref=_np_lse,
+         samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True), sample(EXTREME, 1)])(logsumexp)
+register("softmax", method="softmax", ref=lambda x, dim=-1: np.exp(_np_log_softmax(x, dim)),
+         samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 1), sample(EXTREME, -1)])(softmax)
+register("log_softmax", method="log_softmax", ref=_np_log_softmax,
+         samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 0), sample(EXTREME, -1)])(log_softmax)
+
+
+class Cumsum(Op):
+    """yᵢ = Σ_{j≤i} xⱼ;  dL/dxⱼ = Σ_{i≥j} gᵢ, a reversed cumulative sum of g."""
+    saves_inputs = False
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, g):
+        return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+
+
+def cumsum(input, dim):
+    return Cumsum.apply(input, axis=norm_dim(dim, input.ndim, "cumsum")[0])
+
+
+register("cumsum", method="cumsum", ref=lambda x, dim: np.cumsum(x, axis=dim),
+         samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), -3)])(cumsum)

@@ -1,0 +1,326 @@
+"""Shape ops: they move values around without changing them, so each backward moves g back the same way."""
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from ..autograd.function import Op
+from ._util import lift, norm_dim
+from .registry import T, register, sample, tensor_method
+
+_wrap = Tensor._wrap
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+class Reshape(Op):
+    """y = x viewed with a new shape;  dL/dx = g reshaped back."""
+    saves_inputs = False
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
+                             f"{tuple(shape)}; the number of elements must stay the same (use -1 for one dim "
+                             f"to be inferred)") from None
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+def reshape(input, *shape):
+    shape = _shape_arg(shape)
+    if shape == input.shape:
+        return input
+    return Reshape.apply(input, shape=shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s = start_dim % input.ndim
+    e = end_dim % input.ndim
+    shape = input.shape[:s] + (-1,) + input.shape[e + 1:]
+    return reshape(input, shape)
+
+
+def squeeze(input, dim=None):
+    if dim is None:
+        shape = tuple(n for n in input.shape if n != 1)
+    else:
+        axes = norm_dim(dim, input.ndim, "squeeze")
+        shape = tuple(n for i, n in enumerate(input.shape) if not (i in axes and n == 1))
+    return reshape(input, shape)
+
+
+def unsqueeze(input, dim):
+    nd = input.ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"unsqueeze: dim {dim} is out of range for a result with {nd} dims")
+    d = dim % nd
+    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+
+
+register("reshape", method=("reshape", "view"), ref=lambda x, *s: np.reshape(x, _shape_arg(s)),
+         samples=[sample(T((3, 4)), 4, 3), sample(T((2, 3, 4)), (6, -1)), sample(T((6,)), (1, 2, 3))])(reshape)
+register("flatten", method="flatten", ref=lambda x, s=0, e=-1: x.reshape(x.shape[:s % x.ndim] + (-1,) + x.shape[e % x.ndim + 1:]),
+         samples=[sample(T((2, 3, 4))), sample(T((2, 3, 4)), 1)])(flatten)
+register("squeeze", method="squeeze", ref=lambda x, dim=None: np.squeeze(x, axis=dim),
+         samples=[sample(T((3, 1, 4, 1))), sample(T((3, 1, 4)), 1), sample(T((3, 1, 4)), -2)])(squeeze)
+register("unsqueeze", method="unsqueeze", ref=lambda x, dim: np.expand_dims(x, dim),
+         samples=[sample(T((3, 4)), 0), sample(T((3, 4)), -1), sample(T((3, 4)), 1)])(unsqueeze)
+tensor_method("view_as", "reshape_as")(lambda self, other: reshape(self, other.shape))
+
+
+class Permute(Op):
+    """y = x with its dims reordered;  dL/dx = g with the inverse order."""
+    saves_inputs = False
+
+    def forward(self, x, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return np.transpose(x, dims)
+
+    def backward(self, g):
+        return g.permute(*self.inverse)
+
+
+def permute(input, *dims):
+    dims = _shape_arg(dims)
+    if sorted(d % max(input.ndim, 1) for d in dims) != list(range(input.ndim)):
+        raise ShapeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims of shape "
+                         f"{input.shape}")
+    dims = tuple(d % input.ndim for d in dims)
+    if dims == tuple(range(input.ndim)):
+        return input
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input, dim0, dim1):
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    order = list(range(input.ndim))
+    a, b = norm_dim(dim0, input.ndim, "transpose")[0], norm_dim(dim1, input.ndim, "transpose")[0]
+    order[a], order[b] = order[b], order[a]
+    return permute(input, *order)
+
+
+register("permute", method="permute", ref=lambda x, *d: np.transpose(x, _shape_arg(d)),
+         samples=[sample(T((2, 3, 4)), 2, 0, 1), sample(T((2, 3, 4)), (1, 2, 0))])(permute)
+register("transpose", method=("transpose", "swapaxes"), ref=lambda x, a, b: np.swapaxes(x, a, b),
+         samples=[sample(T((3, 4)), 0, 1), sample(T((2, 3, 4)), -1, -3)])(transpose)
+Tensor.T = property(lambda self: permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
+Tensor.mT = property(lambda self: transpose(self, -2, -1))
+tensor_method("t")(lambda self: transpose(self, 0, 1) if self.ndim == 2 else self)
+
+
+class Expand(Op):
+    """y = x broadcast to a larger shape (no copy);  dL/dx = g summed over the broadcast dims (by the engine)."""
+    saves_inputs = False
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return g
+
+
+def expand(input, *shape):
+    shape = _shape_arg(shape)
+    lead = len(shape) - input.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: target shape {shape} has fewer dims than the tensor's shape {input.shape}")
+    full = tuple(input.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
+    if full == input.shape:
+        return input
+    try:
+        np.broadcast_shapes(input.shape, full)
+    except ValueError:
+        raise ShapeError(f"expand: cannot expand shape {input.shape} to {shape}: only dims of size 1 can grow "
+                         f"(dims are matched from the right)") from None
+    return Expand.apply(input, shape=full)
+
+
+def _np_expand(x, *shape):
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    return np.broadcast_to(x, [x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)])
+
+
+register("expand", method=("expand", "broadcast_to"), ref=_np_expand,
+         samples=[sample(T((3, 1)), 3, 4), sample(T((4,)), (2, 3, 4)), sample(T((2, 1, 3)), -1, 5, -1)])(expand)
+broadcast_to = expand
+tensor_method("expand_as")(lambda self, other: expand(self, other.shape))
+
+
+class Flip(Op):
+    """y = x reversed along dims;  dL/dx = g reversed along the same dims."""
+    saves_inputs = False
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return np.flip(x, axes)
+
+    def backward(self, g):
+        return g.flip(self.axes)
+
+
+def flip(input, dims):
+    return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
+
+
+register("flip", method="flip", ref=lambda x, d: np.flip(x, d),
+         samples=[sample(T((3, 4)), 0), sample(T((2, 3, 4)), (0, 2))])(flip)
+
+
+class Cat(Op):
+    """y = [x₁; x₂; …] along dim;  dL/dxₖ = the slice of g that xₖ filled."""
+    saves_inputs = False
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g):
+        idx = [slice(None)] * g.ndim
+        out = []
+        for lo, hi in zip(self.bounds[:-1], self.bounds[1:]):
+            idx[self.axis] = slice(int(lo), int(hi))
+            out.append(g[tuple(idx)])
+        return tuple(out)
+
+
+def cat(tensors, dim=0):
+    tensors = [lift(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    nd = tensors[0].ndim
+    d = norm_dim(dim, nd, "cat")[0]
+    for i, t in enumerate(tensors):
+        if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; "
+                             f"all dims except dim {d} must match")
+    dt = tensors[0].dtype
+    if any(t.dtype != dt for t in tensors):
+        from .. import dtypes
+        for t in tensors[1:]:
+            dt = dtypes.promote(dt, t.dtype)
+        tensors = [t.to(dt) for t in tensors]
+    return Cat.apply(*tensors, axis=d)
+
+
+def stack(tensors, dim=0):
+    tensors = [lift(t) for t in tensors]
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ShapeError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = norm_dim(dim, tensor.ndim, "split")[0]
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sections {sizes} sum to {sum(sizes)} but dim {d} has size {n}")
+    out, lo = [], 0
+    idx = [slice(None)] * tensor.ndim
+    for s in sizes:
+        idx[d] = slice(lo, lo + s)
+        out.append(tensor[tuple(idx)])
+        lo += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    n = input.shape[norm_dim(dim, input.ndim, "chunk")[0]]
+    size = -(-n // chunks)
+    return split(input, size, dim)
+
+
+def unbind(input, dim=0):
+    return tuple(squeeze(p, dim) for p in split(input, 1, dim))
+
+
+register("cat", ref=lambda xs, dim=0: np.concatenate(xs, axis=dim),
+         samples=[sample([T((2, 3)), T((4, 3))]), sample([T((2, 3)), T((2, 1)), T((2, 2))], 1),
+                  sample([T((2, 3)), T((2, 3), grad=False)], -1)])(cat)
+register("stack", ref=lambda xs, dim=0: np.stack(xs, axis=dim),
+         samples=[sample([T((2, 3)), T((2, 3))]), sample([T((2, 3)), T((2, 3)), T((2, 3))], -1)])(stack)
+register("split", method="split", ref=lambda x, s, dim=0: np.concatenate(
+    [p.ravel() for p in np.split(x, list(range(s, x.shape[dim], s)) if isinstance(s, int) else np.cumsum(s)[:-1], axis=dim)]),
+    samples=[sample(T((5, 3)), 2), sample(T((4, 6)), [1, 2, 3], 1)])(
+    lambda tensor, s, dim=0: cat([p.reshape(-1) for p in split(tensor, s, dim)]))
+Tensor.split = split
+tensor_method("chunk")(chunk)
+tensor_method("unbind")(unbind)
+
+
+class Pad(Op):
+    """y = x with constant borders;  dL/dx = the interior slice of g."""
+    saves_inputs = False
+
+    def forward(self, x, widths, value):
+        self.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, constant_values=value)
+
+    def backward(self, g):
+        return g[self.inner]
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding {pad} must have an even length of at most 2×{input.ndim}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo < 0 or hi < 0:
+            raise ValueError(f"pad: negative padding {pad} is not supported")
+        widths[input.ndim - 1 - i] = (int(lo), int(hi))
+    return Pad.apply(input, widths=tuple(widths), value=value)
+
+
+def _np_pad(x, p, mode="constant", value=0.0):
+    w = [(0, 0)] * x.ndim
+    for i in range(len(p) // 2):
+        w[x.ndim - 1 - i] = (p[2 * i], p[2 * i + 1])
+    return np.pad(x, w, constant_values=value)
+
+
+register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5)])(pad)
+
+
+class Tri(Op):
+    """tril/triu keep one triangle;  dL/dx = the same triangle of g."""
+    saves_inputs = False
+
+    def forward(self, x, k, fn):
+        self.k, self.fn = k, fn
+        return fn(x, k)
+
+    def backward(self, g):
+        return Tri.apply(g, k=self.k, fn=self.fn)
+
+
+def tril(input, diagonal=0):
+    return Tri.apply(input, k=diagonal, fn=np.tril)
+
+
+def triu(input, diagonal=0):
+    return Tri.apply(input, k=diagonal, fn=np.triu)
+
+
+register("tril", method="tril", ref=lambda x, k=0: np.tril(x, k), samples=[sample(T((4, 4))), sample(T((2, 3, 4)), -1)])(tril)
+register("triu", method="triu", ref=lambda x, k=0: np.triu(x, k), samples=[sample(T((4, 4))), sample(T((3, 5)), 1)])(triu)

@@ -1,0 +1,423 @@
+"""Tensor: a NumPy array plus what backprop needs (requires_grad, grad, grad_fn), with PyTorch's names.
+
+Operators and most methods are attached by the op modules in chainrule/ops (one op = one place).
+"""
+import numpy as np
+
+from . import dtypes
+from .autograd import engine, function
+from .autograd.grad_mode import STATE
+from .errors import BackwardError, DTypeError, InplaceError
+
+
+class Tensor:
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__")
+    __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        arr = _to_array(data, dtype, "Tensor")
+        if dtype is None and isinstance(data, (list, tuple, int, float)) and arr.dtype.kind in "iub":
+            arr = arr.astype(dtypes.get_default_dtype())   # torch.Tensor([1, 2]) is float
+        self._data = arr
+        self.grad = self.grad_fn = self._hooks = None
+        self._out_idx = self._version = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(arr, requires_grad=False, grad_fn=None):
+        t = _new(Tensor)
+        t._data = arr
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t.grad = t._hooks = None
+        t._out_idx = t._version = 0
+        return t
+
+    # ---- what a tensor is ------------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def data(self):
+        """The values without history, sharing memory (as PyTorch's .data)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = _to_array(value._data if isinstance(value, Tensor) else value, None, "Tensor.data")
+        self._version += 1
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def numel(self):
+        return self._data.size
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can be converted to a Python scalar, "
+                             f"this one has shape {self.shape} ({self._data.size} elements)")
+        return self._data.item()
+
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("numpy(): can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self._data
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"bool(): a tensor with {self._data.size} elements is ambiguous; "
+                               f"use .any() or .all()")
+        return bool(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        arr = self._data
+        prefix = "tensor("
+        if arr.size == 0:
+            body = f"[]" if arr.ndim == 1 else f"[], size={arr.shape}"
+        else:
+            body = np.array2string(arr, separator=", ", prefix=prefix, precision=4,
+                                   floatmode="maxprec_equal" if arr.dtype.kind != "f" else "maxprec")
+        extras = []
+        if arr.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype=chainrule.{arr.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return prefix + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- autograd ------------------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind != "f":
+            raise DTypeError(f"requires_grad_: only floating-point tensors can require gradients; this one is "
+                             f"{self._data.dtype}. Convert it first, e.g. x.float().requires_grad_()")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False): this tensor is not a leaf; use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        return Tensor._wrap(self._data)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep .grad on a non-leaf after backward (leaves always keep theirs)."""
+        if self.grad_fn is None:
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                t.grad = grad if grad.requires_grad else Tensor._wrap(grad._data.copy())
+        keep.retains_grad = True
+        self.register_hook(keep)
+
+    @property
+    def retains_grad(self):
+        hooks = self._node_hooks()
+        return any(getattr(h, "retains_grad", False) for h in hooks)
+
+    def _node_hooks(self):
+        if self.grad_fn is None:
+            return self._hooks or []
+        hooks = self.grad_fn.out_hooks
+        return hooks.get(self._out_idx, []) if hooks else []
+
+    def register_hook(self, hook):
+        """hook(grad) -> new grad or None, called with this tensor's gradient during backward."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node.out_hooks is None:
+                node.out_hooks = {}
+            hooks = node.out_hooks.setdefault(self._out_idx, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Backpropagate from this tensor: accumulate d(self)/d(leaf) into every leaf's .grad."""
+        if not self.requires_grad:
+            raise BackwardError(
+                f"backward: this tensor (shape {self.shape}) does not require grad and has no grad_fn, so there "
+                f"is nothing to differentiate. Create the inputs with requires_grad=True (or call "
+                f".requires_grad_()) and make sure the computation did not run under no_grad().")
+        gradient = _root_gradient(self, gradient, "backward")
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            from .autograd.functional import grad as _grad
+            ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = _grad([self], ins, [gradient], retain_graph=retain_graph, create_graph=create_graph,
+                          allow_unused=True)
+            for t, g in zip(ins, grads):
+                if g is not None:
+                    engine._accumulate_into_leaf(t, g, create_graph, set())
+            return
+        engine.run_backward([self], [gradient], retain_graph, create_graph)
+
+    # ---- conversions -----------------------------------------------------------------------------------------
+    def to(self, dtype=None, *args, **kwargs):
+        if isinstance(dtype, str) and dtype in ("cpu",):
+            return self
+        if dtype is None:
+            dtype = kwargs.get("dtype")
+            if dtype is None:
+                return self
+        from .ops.elementwise import cast
+        return cast(self, dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    # ---- in place ------------------------------------------------------------------------------------------
+    def _check_inplace(self, opname):
+        if self.grad_fn is None and self.requires_grad and STATE.grad_enabled:
+            raise InplaceError(
+                f"{opname}: a leaf tensor that requires grad (shape {self.shape}) cannot be changed in place, "
+                f"because its gradient would refer to values that no longer exist. Do it under "
+                f"`with chainrule.no_grad():` (as optimizers do) or use an out-of-place op.")
+
+    def _inplace(self, opname, result_fn, other=None):
+        """x op= y. Without grad it writes into the array; with grad it rebinds x to the new result's node."""
+        self._check_inplace(opname)
+        other_rg = isinstance(other, Tensor) and other.requires_grad
+        if STATE.grad_enabled and (self.requires_grad or other_rg):
+            before = Tensor._wrap(self._data, self.requires_grad, self.grad_fn)   # the old value, as a node input
+            before._out_idx, before._version = self._out_idx, self._version
+            out = result_fn(before)
+            self._data, self.grad_fn, self.requires_grad, self._out_idx = (
+                out._data, out.grad_fn, out.requires_grad, out._out_idx)
+        else:
+            with _no_grad():
+                out = result_fn(self)
+            res = out._data
+            if res.shape != self._data.shape:
+                from .errors import ShapeError
+                raise ShapeError(f"{opname}: the result has shape {res.shape} but the tensor being changed in "
+                                 f"place has shape {self.shape}; in-place ops cannot change a tensor's shape")
+            if res.dtype != self._data.dtype and not np.can_cast(res.dtype, self._data.dtype, "same_kind"):
+                raise DTypeError(f"{opname}: result dtype {res.dtype} can't be cast to the tensor's dtype "
+                                 f"{self._data.dtype} in place")
+            np.copyto(self._data, res, casting="unsafe")
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace("add_", lambda s: s + (other * alpha if alpha != 1 else other), other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", lambda s: s - (other * alpha if alpha != 1 else other), other)
+
+    def mul_(self, other):
+        return self._inplace("mul_", lambda s: s * other, other)
+
+    def div_(self, other):
+        return self._inplace("div_", lambda s: s / other, other)
+
+    def pow_(self, other):
+        return self._inplace("pow_", lambda s: s ** other, other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", lambda s: s.clamp(min, max))
+
+    def __iadd__(self, other):
+        return self._inplace("+=", lambda s: s + other, other)
+
+    def __isub__(self, other):
+        return self._inplace("-=", lambda s: s - other, other)
+
+    def __imul__(self, other):
+        return self._inplace("*=", lambda s: s * other, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", lambda s: s / other, other)
+
+    def __ipow__(self, other):
+        return self._inplace("**=", lambda s: s ** other, other)
+
+    def __imatmul__(self, other):
+        return self._inplace("@=", lambda s: s @ other, other)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        np.copyto(self._data, np.broadcast_to(src, self._data.shape), casting="unsafe")
+        self._version += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .random import _gen
+        return self.copy_(_gen(generator).uniform(a, b, self.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .random import _gen
+        return self.copy_(_gen(generator).normal(mean, std, self.shape))
+
+    def __setitem__(self, index, value):
+        from .ops.index import index_put
+        self._inplace("__setitem__", lambda s: index_put(s, index, value), value)
+
+
+_new = object.__new__
+
+
+class _no_grad:
+    def __enter__(self):
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = False
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self.prev
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _root_gradient(t, gradient, where):
+    if gradient is None:
+        if t._data.size != 1:
+            raise BackwardError(
+                f"{where}: grad can be implicitly created only for scalar outputs, but this output has shape "
+                f"{t.shape}. Reduce it first (e.g. loss.sum() or loss.mean()), or pass gradient= (a tensor of "
+                f"shape {t.shape}) to say how each element weighs.")
+        return Tensor._wrap(np.ones_like(t._data))
+    g = gradient if isinstance(gradient, Tensor) else Tensor._wrap(np.asarray(gradient, dtype=t._data.dtype))
+    if g.shape != t.shape:
+        from .errors import ShapeError
+        raise ShapeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}; "
+                         f"they must match")
+    if not g.requires_grad:
+        g = Tensor._wrap(np.array(g._data, dtype=t._data.dtype, copy=True))
+    return g
+
+
+def _to_array(data, dtype, where):
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        dtype = dtypes.canonical(dtype, where)
+    try:
+        if isinstance(data, np.ndarray):
+            arr = data if dtype is None else data.astype(dtype, copy=False)
+        else:
+            arr = np.array(data, dtype=dtype)
+            if dtype is None and arr.dtype == np.float64 and not _has_numpy(data):
+                arr = arr.astype(dtypes.get_default_dtype())
+    except (ValueError, TypeError) as exc:
+        raise DTypeError(f"{where}: cannot make a tensor from {type(data).__name__}: {exc}") from None
+    canon = dtypes.canonical(arr.dtype, where)
+    if canon != arr.dtype:
+        arr = arr.astype(canon)
+    return arr
+
+
+def _has_numpy(data):
+    if isinstance(data, (np.ndarray, np.generic)):
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        return _has_numpy(data[0])
+    return False
+
+
+function.Tensor = Tensor
+engine.Tensor = Tensor
