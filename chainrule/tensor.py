@@ -6,7 +6,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine, function
-from .autograd.grad_mode import STATE
+from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, InplaceError
 
 
@@ -67,7 +67,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         self._data = _to_array(value._data if isinstance(value, Tensor) else value, None, "Tensor.data")
-        self._version += 1
+        self._version = bump_version()
 
     def size(self, dim=None):
         return self._data.shape if dim is None else self._data.shape[dim]
@@ -284,7 +284,7 @@ class Tensor:
                 raise DTypeError(f"{opname}: result dtype {res.dtype} can't be cast to the tensor's dtype "
                                  f"{self._data.dtype} in place")
             np.copyto(self._data, res, casting="unsafe")
-        self._version += 1
+        self._version = bump_version()
         return self
 
     def add_(self, other, alpha=1):
@@ -329,14 +329,14 @@ class Tensor:
     def fill_(self, value):
         self._check_inplace("fill_")
         self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._version = bump_version()
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_")
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
         np.copyto(self._data, np.broadcast_to(src, self._data.shape), casting="unsafe")
-        self._version += 1
+        self._version = bump_version()
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):

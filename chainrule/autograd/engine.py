@@ -10,7 +10,7 @@ Iterative, never recursive: a 10,000-op chain does not touch Python's recursion 
 import numpy as np
 
 from ..errors import BackwardError
-from .grad_mode import STATE
+from .grad_mode import STATE, bump_version
 
 Tensor = None  # set by chainrule.tensor
 
@@ -97,9 +97,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
-            if grads is None or all(g is None for g in grads):
-                grads_in = None
-            else:
+            grads_in = None
+            if grads is not None and (grads[0] is not None or any(g is not None for g in grads)):
                 if node.out_hooks is not None:
                     for i, hooks in node.out_hooks.items():
                         if grads[i] is not None:
@@ -108,22 +107,27 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     for i, g in enumerate(grads):
                         if (node, i) in capture:
                             capture[(node, i)] = g
-                node.check_versions()
+                if node.epoch != STATE.epoch:
+                    node.check_versions()
                 grads_in = node.backward(*grads)
                 if type(grads_in) is not tuple:
                     grads_in = (grads_in,)
                 if observers:
                     for obs in observers:
                         obs.on_backward(node, grads, grads_in)
-            needs = node.needs_input_grad
-            for i, t in enumerate(inputs):
+            i = -1
+            for t in inputs:
+                i += 1
                 fn = t.grad_fn
-                g = grads_in[i] if grads_in is not None and needs[i] else None
+                g = grads_in[i] if grads_in is not None else None
                 if g is not None:
-                    if g.shape != t.shape:
-                        g = sum_to_shape(g, t.shape)
-                    if g._data.dtype != t._data.dtype:
-                        g = g.to(t._data.dtype)
+                    if not node.needs_input_grad[i]:
+                        g = None
+                    else:
+                        if g._data.shape != t._data.shape:
+                            g = sum_to_shape(g, t._data.shape)
+                        if g._data.dtype != t._data.dtype:
+                            g = g.to(t._data.dtype)
                 if fn is None:
                     if g is not None and t.requires_grad:
                         _add_leaf(leaf_grads, t, g)
@@ -131,9 +135,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if g is not None:
                     slots = pending.get(fn)
                     if slots is None:
-                        slots = pending[fn] = [None] * fn.n_outputs
-                    j = t._out_idx
-                    slots[j] = g if slots[j] is None else slots[j] + g
+                        pending[fn] = [g] if fn.n_outputs == 1 and t._out_idx == 0 else _slots(fn, t._out_idx, g)
+                    else:
+                        j = t._out_idx
+                        slots[j] = g if slots[j] is None else slots[j] + g
                 left = consumers[fn] - 1
                 consumers[fn] = left
                 if left == 0:
@@ -152,6 +157,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     finally:
         STATE.grad_enabled = prev_mode
     return capture
+
+
+def _slots(fn, idx, g):
+    slots = [None] * fn.n_outputs
+    slots[idx] = g
+    return slots
 
 
 def _add_leaf(leaf_grads, t, g):
@@ -175,4 +186,4 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
         t.grad = Tensor._wrap(t.grad._data + data)
     else:
         np.add(t.grad._data, data, out=t.grad._data)
-        t.grad._version += 1
+        t.grad._version = bump_version()

@@ -17,11 +17,12 @@ from ..errors import InplaceError
 from .grad_mode import STATE, no_grad
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
+_new = object.__new__
 
 
 class Node:
     """One recorded operation: the grad_fn of its outputs."""
-    __slots__ = ("inputs", "needs_input_grad", "versions", "out_hooks", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "needs_input_grad", "epoch", "out_hooks", "__dict__", "__weakref__")
     n_outputs = 1
     saves_inputs = True   # False for ops whose backward never reads input values (add, reshape ...)
 
@@ -38,17 +39,18 @@ class Node:
         return tuple((t.grad_fn, 0) if t.grad_fn is not None else (None, 0) for t in self.inputs)
 
     def check_versions(self):
-        """A saved input changed in place since forward: its gradient would be silently wrong."""
-        if self.versions is None:
+        """An input changed in place after this node's forward: its gradient would be silently wrong.
+        Versions are epochs of a global in-place counter, so the common case (nothing changed since) is O(1)."""
+        if STATE.epoch == self.epoch or self.epoch is None:
             return
-        for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+        for i, t in enumerate(self.inputs):
             # an op that never reads its inputs only cares when an in-place op re-routed the graph
-            if t._version != v and (self.saves_inputs or t.grad_fn is not None):
+            if t._version > self.epoch and (self.saves_inputs or t.grad_fn is not None):
                 raise InplaceError(
                     f"{self.name()}: input {i} (shape {t.shape}) was modified by an in-place operation after "
-                    f"the forward pass (it is at version {t._version}; {self.name()} saved version {v}), so its "
-                    f"gradient would be wrong. Use an out-of-place op (x = x + 1 instead of x += 1) or .clone() "
-                    f"the tensor before changing it.")
+                    f"the forward pass (its version {t._version} is newer than the {self.epoch} {self.name()} "
+                    f"recorded), so its gradient would be wrong. Use an out-of-place op (x = x + 1 instead of "
+                    f"x += 1) or .clone() the tensor before changing it.")
 
     def release(self):
         """Free what backward needed (retain_graph=False); a second backward through here raises."""
@@ -67,20 +69,30 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *inputs, **params):
-        node = cls.__new__(cls)
+        node = _new(cls)
         try:
-            data = node.forward(*[t._data for t in inputs], **params)
+            if len(inputs) == 1:
+                data = node.forward(inputs[0]._data, **params)
+            elif len(inputs) == 2:
+                data = node.forward(inputs[0]._data, inputs[1]._data, **params)
+            else:
+                data = node.forward(*[t._data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as exc:
             raise _explain_forward_error(cls, inputs, exc) from None
         if type(data) is not ndarray:
             data = asarray(data)   # NumPy returns scalars for 0-d results; a tensor always holds an array
-        out = Tensor._wrap(data)
+        out = _new(Tensor)
+        out._data = data
+        out.grad = out._hooks = None
+        out._out_idx = out._version = 0
+        out.requires_grad = False
+        out.grad_fn = None
         if STATE.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     node.inputs = inputs
                     node.needs_input_grad = tuple([x.requires_grad for x in inputs])
-                    node.versions = tuple([x._version for x in inputs])
+                    node.epoch = STATE.epoch
                     node.out_hooks = None
                     out.requires_grad = True
                     out.grad_fn = node
@@ -213,7 +225,7 @@ class Function:
             wrapped.append(w)
         if record:
             ctx.inputs = tensors
-            ctx.versions = None
+            ctx.epoch = None
             ctx.out_hooks = None
             ctx._n_args = len(args)
             ctx._tensor_positions = positions

@@ -6,13 +6,20 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path")
+    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = None      # an AnomalyMode while detect_anomaly() is active
         self.observers = ()      # objects with on_forward(node, out) / on_backward(node, grads_out, grads_in)
         self.module_path = []    # names pushed by nn.Module.__call__, for error messages
+        self.epoch = 0           # counts in-place changes; a tensor's _version is the epoch of its last change
+
+
+def bump_version():
+    """A tensor is about to change in place: it gets a version newer than every node recorded so far."""
+    STATE.epoch += 1
+    return STATE.epoch
 
 
 STATE = _State()

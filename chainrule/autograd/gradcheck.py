@@ -109,7 +109,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         if bad.any() or not np.isfinite(a).all():
             if not raise_exception:
                 return False
-            raise GradcheckError(_mismatch_message(i, inputs[i], a, n, names))
+            raise GradcheckError(_mismatch_message(i, inputs[i], a, n, names, int(bad.sum())))
     return True
 
 
@@ -117,17 +117,17 @@ def relative_difference(a, n):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-12)
 
 
-def _mismatch_message(i, x, a, n, names=None):
+def _mismatch_message(i, x, a, n, names=None, nbad=None):
     diff = np.abs(a - n)
     diff = np.where(np.isfinite(diff), diff, np.inf)
     flat = int(np.argmax(diff))
     r, c = np.unravel_index(flat, a.shape)
-    idx = np.unravel_index(r, x.shape) if x.ndim else ()
+    idx = [int(k) for k in np.unravel_index(r, x.shape)] if x.ndim else []
     label = names[i] if names else f"input {i}"
     rel = relative_difference(a[r, c], n[r, c])
-    nbad = int((diff > 0).sum())
+    nbad = int((diff > 0).sum()) if nbad is None else nbad
     return (f"gradcheck: Jacobian mismatch for {label} (shape {tuple(x.shape)}): worst entry d output[{c}] / "
-            f"d {label}{list(idx)}: analytical {a[r, c]:.10g}, numerical {n[r, c]:.10g}, relative difference "
+            f"d {label}{idx}: analytical {a[r, c]:.10g}, numerical {n[r, c]:.10g}, relative difference "
             f"{rel:.3g}. The backward formula for this input is wrong (or the function is not differentiable "
             f"there); {nbad} of {a.size} entries differ.")
 

@@ -5,6 +5,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
 from .registry import T, register, sample
 
@@ -43,6 +44,10 @@ class MatMul(Op):
             ga = g.unsqueeze(-1) * b if na else None
             gb = (a.mT @ g.unsqueeze(-1)).squeeze(-1) if nb else None
             return ga, gb
+        if not STATE.grad_enabled:
+            gd = g._data
+            return (_wrap(gd @ b._data.swapaxes(-1, -2)) if na else None), \
+                   (_wrap(a._data.swapaxes(-1, -2) @ gd) if nb else None)
         return (g @ b.mT if na else None), (a.mT @ g if nb else None)
 
 
@@ -80,6 +85,12 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
+        if not STATE.grad_enabled and x.ndim == 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
+            gd = g._data
+            out = (_wrap(gd @ w._data) if need[0] else None), (_wrap(gd.T @ x._data) if need[1] else None)
+            if len(need) == 3:
+                out += (_wrap(gd.sum(0)) if need[2] else None,)
+            return out
         gx = g @ w if need[0] else None
         gw = None
         if need[1]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ._util import const, keep_shape, norm_dim
 from .registry import T, register, sample, tensor_method
 
@@ -21,6 +22,12 @@ def _spread(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
+def _spread_array(g, shape, axes, keepdim):
+    if not keepdim:
+        g = g.reshape(keep_shape(shape, axes))
+    return np.broadcast_to(g, shape)
+
+
 class Sum(Op):
     """y = Σᵢ xᵢ over dims;  dy/dxᵢ = 1, so dL/dx = g spread over the reduced dims."""
     saves_inputs = False
@@ -30,6 +37,8 @@ class Sum(Op):
         return np.sum(x, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
+        if not STATE.grad_enabled:
+            return _wrap(_spread_array(g._data, self.shape, self.axes, self.keepdim))
         return _spread(g, self.shape, self.axes, self.keepdim)
 
 
@@ -43,6 +52,9 @@ class Mean(Op):
         return np.mean(x, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
+        if not STATE.grad_enabled:
+            gd = g._data * g._data.dtype.type(1.0 / self.n)
+            return _wrap(_spread_array(gd, self.shape, self.axes, self.keepdim))
         return _spread(g * (1.0 / self.n), self.shape, self.axes, self.keepdim)
 
 
@@ -313,6 +325,9 @@ class LogSoftmax(Op):
         return self.out
 
     def backward(self, g):
+        if not STATE.grad_enabled:
+            gd = g._data
+            return _wrap(gd - np.exp(self.out) * gd.sum(axis=self.axis, keepdims=True))
         return g - self.saved_output().exp() * g.sum(dim=self.axis, keepdim=True)
 
 

@@ -4,6 +4,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ._util import lift, norm_dim
 from .registry import T, register, sample, tensor_method
 
@@ -30,6 +31,8 @@ class Reshape(Op):
                              f"to be inferred)") from None
 
     def backward(self, g):
+        if not STATE.grad_enabled:
+            return _wrap(g._data.reshape(self.shape))
         return g.reshape(self.shape)
 
 
@@ -82,11 +85,14 @@ class Permute(Op):
     saves_inputs = False
 
     def forward(self, x, dims):
-        self.inverse = tuple(np.argsort(dims))
-        return np.transpose(x, dims)
+        self.dims = dims
+        return x.transpose(dims)
 
     def backward(self, g):
-        return g.permute(*self.inverse)
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return Permute.apply(g, dims=tuple(inverse))
 
 
 def permute(input, *dims):
@@ -101,8 +107,11 @@ def permute(input, *dims):
 
 
 def transpose(input, dim0, dim1):
-    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+    nd = input.ndim
+    if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
+    if nd == 2 and dim0 != dim1 and -2 <= dim0 < 2 and -2 <= dim1 < 2:
+        return Permute.apply(input, dims=(1, 0))   # the common case, without validating a permutation
     order = list(range(input.ndim))
     a, b = norm_dim(dim0, input.ndim, "transpose")[0], norm_dim(dim1, input.ndim, "transpose")[0]
     order[a], order[b] = order[b], order[a]
@@ -113,8 +122,22 @@ register("permute", method="permute", ref=lambda x, *d: np.transpose(x, _shape_a
          samples=[sample(T((2, 3, 4)), 2, 0, 1), sample(T((2, 3, 4)), (1, 2, 0))])(permute)
 register("transpose", method=("transpose", "swapaxes"), ref=lambda x, a, b: np.swapaxes(x, a, b),
          samples=[sample(T((3, 4)), 0, 1), sample(T((2, 3, 4)), -1, -3)])(transpose)
-Tensor.T = property(lambda self: permute(self, *reversed(range(self.ndim))) if self.ndim > 1 else self)
-Tensor.mT = property(lambda self: transpose(self, -2, -1))
+def _T(self):
+    nd = self._data.ndim
+    if nd == 2:
+        return Permute.apply(self, dims=(1, 0))
+    return permute(self, *reversed(range(nd))) if nd > 1 else self
+
+
+def _mT(self):
+    nd = self._data.ndim
+    if nd < 2:
+        raise ShapeError(f"mT: needs a tensor with at least 2 dims, got shape {self.shape}")
+    return Permute.apply(self, dims=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
 tensor_method("t")(lambda self: transpose(self, 0, 1) if self.ndim == 2 else self)
 
 
