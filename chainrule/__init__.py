@@ -33,3 +33,7 @@ clip = clamp
 clone = lambda input: input.clone()  # noqa: E731
 view = reshape
 concat = concatenate = cat
+from . import nn
+from . import optim
+from . import data
+from .io import ModelFileError, load, save

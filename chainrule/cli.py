@@ -77,7 +77,19 @@ def build_parser():
     p = sub.add_parser("check", help="gradcheck every registered op (float64, central differences)")
     p.add_argument("ops", nargs="*", help="only these ops (default: all)")
     p.set_defaults(func=cmd_check)
+    from .cli_train import add_train_parser
+    add_train_parser(sub)
+    for sp in sub.choices.values():
+        sp.error = _one_line_error(sp)
+    parser.error = _one_line_error(parser)
     return parser
+
+
+def _one_line_error(parser):
+    def error(message):
+        sys.stderr.write(f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
+        raise SystemExit(2)
+    return error
 
 
 def main(argv=None):
@@ -90,6 +102,10 @@ def main(argv=None):
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except (ValueError, FileNotFoundError, ImportError, KeyError) as exc:
+        msg = str(exc).strip("'\"")
+        sys.stderr.write(f"chainrule {args.command}: error: {msg}\n")
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""Dataset, TensorDataset, IterableDataset, DataLoader, and the reference texts' training variants as one switch:
+
+    batch      one update per epoch on all samples (full-batch gradient descent)
+    minibatch  one update per batch of `batch_size` shuffled samples
+    sgd        one update per sample, shuffled each epoch (stochastic gradient descent)
+    online     one update per sample of a stream, each sample seen once
+"""
+import numpy as np
+
+from ..random import _gen
+from ..tensor import Tensor
+
+
+class Dataset:
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self):
+        raise NotImplementedError
+
+
+class IterableDataset:
+    """A stream of samples (online learning): iterated once, never indexed."""
+
+    def __iter__(self):
+        raise NotImplementedError
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of the given tensors, which must have the same first dim."""
+
+    def __init__(self, *tensors):
+        n = {t.shape[0] for t in tensors}
+        if len(n) != 1:
+            raise ValueError(f"TensorDataset: tensors must have the same number of rows, got "
+                             f"{[t.shape for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class _StreamDataset(IterableDataset):
+    def __init__(self, dataset, generator=None):
+        self.dataset, self.generator = dataset, generator
+
+    def __iter__(self):
+        order = _gen(self.generator).permutation(len(self.dataset))
+        for i in order:
+            yield self.dataset[int(i)]
+
+
+def _collate(samples):
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
+    if isinstance(first, Tensor):
+        return Tensor._wrap(np.stack([s._data for s in samples]))
+    return Tensor._wrap(np.asarray(samples))
+
+
+class DataLoader:
+    """Batches of a dataset, as torch.utils.data.DataLoader. A TensorDataset is sliced directly (one fancy index
+    per batch), anything else is collated sample by sample."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None):
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be ≥ 1, got {batch_size}")
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+        self.drop_last, self.generator, self.collate_fn = drop_last, generator, collate_fn or _collate
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            raise TypeError("DataLoader over a stream (IterableDataset) has no length")
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            batch = []
+            for s in self.dataset:
+                batch.append(s)
+                if len(batch) == self.batch_size:
+                    yield self.collate_fn(batch)
+                    batch = []
+            if batch and not self.drop_last:
+                yield self.collate_fn(batch)
+            return
+        n = len(self.dataset)
+        order = _gen(self.generator).permutation(n) if self.shuffle else np.arange(n)
+        stop = n - n % self.batch_size if self.drop_last else n
+        for lo in range(0, stop, self.batch_size):
+            idx = order[lo:lo + self.batch_size]
+            if isinstance(self.dataset, TensorDataset):
+                yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
+            else:
+                yield self.collate_fn([self.dataset[int(i)] for i in idx])
+
+
+VARIANTS = ("batch", "minibatch", "sgd", "online")
+
+
+def make_loader(dataset, variant="minibatch", batch_size=32, generator=None):
+    """The texts' training variants as one switch (see the module docstring)."""
+    if variant == "batch":
+        return DataLoader(dataset, batch_size=len(dataset), shuffle=False)
+    if variant == "minibatch":
+        return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+    if variant == "sgd":
+        return DataLoader(dataset, batch_size=1, shuffle=True, generator=generator)
+    if variant == "online":
+        return DataLoader(_StreamDataset(dataset, generator), batch_size=1)
+    raise ValueError(f"make_loader: variant must be one of {VARIANTS}, got {variant!r}")

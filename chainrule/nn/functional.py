@@ -1,0 +1,192 @@
+"""nn.functional: activations, linear, dropout and losses as functions (PyTorch's names and signatures)."""
+import numpy as np
+
+from .. import dtypes
+from ..errors import DTypeError, ShapeError
+from ..ops.elementwise import (elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh, where)  # noqa: F401
+from ..ops.linalg import linear  # noqa: F401
+from ..ops.loss import softmax_cross_entropy
+from ..ops.reduce import log_softmax, softmax  # noqa: F401
+from ..ops.shape import pad  # noqa: F401
+from ..random import _gen
+from ..tensor import Tensor
+
+_wrap = Tensor._wrap
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = _gen().random(input.shape) >= p
+    return input * _wrap((keep / (1 - p)).astype(input.dtype))
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(input, target, name):
+    if input.shape != target.shape:
+        raise ShapeError(f"{name}: input shape {input.shape} and target shape {target.shape} differ; they must "
+                         f"match (e.g. reshape a (N,) target to (N, 1) with target.unsqueeze(1), or squeeze the "
+                         f"output)")
+
+
+def _as_float_target(target, input):
+    t = target if isinstance(target, Tensor) else Tensor(target)
+    return t.to(input.dtype) if t.dtype != input.dtype else t
+
+
+def mse_loss(input, target, reduction="mean"):
+    """L = (ŷ - y)²;  dL/dŷ = 2(ŷ - y) (÷ n for the mean)."""
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """½d² where |d| ≤ δ, else δ(|d| - ½δ)."""
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "huber_loss")
+    d = input - target
+    a = d.abs()
+    quad = a.clamp(max=delta)
+    return _reduce(0.5 * quad * quad + delta * (a - quad), reduction, "huber_loss")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """L = -[y log a + (1-y) log(1-a)], logs clipped at -100 as PyTorch does; dL/da = (a - y)/(a(1 - a))."""
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "binary_cross_entropy")
+    a = input._data
+    if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1):
+        raise ValueError(f"binary_cross_entropy: inputs must be probabilities in [0, 1], got min {np.nanmin(a):.4g}, "
+                         f"max {np.nanmax(a):.4g}. Apply sigmoid first, or use binary_cross_entropy_with_logits "
+                         f"(BCEWithLogitsLoss) on the raw outputs, which is also more stable")
+    log_a = input.log().clamp(min=-100.0)
+    log_1ma = (1.0 - input).log().clamp(min=-100.0)
+    loss = -(target * log_a + (1.0 - target) * log_1ma)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """L = (1-y)·x + w·softplus(-x) with w = 1 + (p-1)y: stable for any x;  dL/dx = σ(x) - y when p = 1."""
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    sp = softplus(-input)
+    if pos_weight is not None:
+        pw = _as_float_target(pos_weight, input)
+        loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
+    else:
+        loss = (1.0 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _check_class_target(input, target, name, ignore_index=-100):
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{name}: class-index targets must be integers (int64), got {t.dtype}. Use target.long(), "
+                         f"or pass class probabilities with the same shape as the input")
+    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
+    if t.shape != expected:
+        raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {input.shape}; class indices "
+                         f"should have shape {expected}")
+    valid = t[t != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
+        raise IndexError(f"{name}: target labels must be in [0, {n_classes}) for {n_classes} classes, got min "
+                         f"{valid.min()}, max {valid.max()}. Check the number of output units or re-map labels")
+    return t
+
+
+def _classes_last(input):
+    """(N, C, d1, ...) -> (N·d1·…, C)."""
+    if input.ndim <= 2:
+        return input
+    perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+    return input.permute(*perm).reshape(-1, input.shape[1])
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """L = -w[y]·logp[y], averaged over Σ w[y] for 'mean'."""
+    t = _check_class_target(input, target, "nll_loss", ignore_index)
+    logp = _classes_last(input)
+    if logp.ndim == 1:
+        logp, t = logp.unsqueeze(0), t.reshape(1)
+    flat_t = t.reshape(-1)
+    keep = flat_t != ignore_index
+    safe_t = np.where(keep, flat_t, 0)
+    picked = -logp.gather(1, _wrap(safe_t[:, None])).squeeze(1)
+    w = np.ones(len(flat_t), logp.dtype) if weight is None else \
+        (weight._data if isinstance(weight, Tensor) else np.asarray(weight))[safe_t].astype(logp.dtype)
+    w = w * keep
+    loss = picked * _wrap(w)
+    if reduction == "mean":
+        return loss.sum() / max(float(w.sum()), 1e-38) if w.sum() > 0 else loss.sum() * np.nan
+    if reduction == "none":
+        return loss.reshape(t.shape)
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax + negative log-likelihood. Class indices or class probabilities as targets;
+    the plain case is one fused node whose gradient is softmax(z) - onehot(y)."""
+    if isinstance(target, Tensor) and target.dtype.kind == "f" or \
+            (not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"):
+        target = _as_float_target(target, input)
+        _same_shape(input, target, "cross_entropy")
+        logp = log_softmax(input, 1 if input.ndim > 1 else 0)
+        y = target
+        if label_smoothing:
+            y = y * (1 - label_smoothing) + label_smoothing / input.shape[1 if input.ndim > 1 else 0]
+        per = logp * y if weight is None else logp * y * _class_weight_shape(weight, input)
+        loss = -per.sum(dim=1 if input.ndim > 1 else 0)
+        return _reduce(loss, reduction, "cross_entropy")
+    t = _check_class_target(input, target, "cross_entropy", ignore_index)
+    if (weight is None and not label_smoothing and input.ndim == 2 and not (t == ignore_index).any()
+            and reduction in ("mean", "sum", "none")):
+        return _reduce(softmax_cross_entropy(input, t), reduction, "cross_entropy")
+    logp = log_softmax(input, 1 if input.ndim > 1 else 0)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    flat = _classes_last(logp) if logp.ndim > 1 else logp.unsqueeze(0)
+    keep = (t.reshape(-1) != ignore_index)
+    w = np.ones(n_classes, flat.dtype) if weight is None else np.asarray(weight._data if isinstance(weight, Tensor) else weight, flat.dtype)
+    smooth = -(flat * _wrap(w)).sum(dim=1) * _wrap(keep.astype(flat.dtype)) / n_classes
+    if reduction == "mean":
+        denom = keep.sum() if weight is None else float((w[np.where(keep, t.reshape(-1), 0)] * keep).sum())
+        smooth = smooth.sum() / max(denom, 1e-38)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        smooth = smooth.reshape(t.shape)
+    return (1 - label_smoothing) * nll + label_smoothing * smooth
+
+
+def _class_weight_shape(weight, input):
+    w = weight if isinstance(weight, Tensor) else Tensor(weight)
+    return w.reshape((1, -1) + (1,) * (input.ndim - 2)) if input.ndim > 1 else w

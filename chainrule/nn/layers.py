@@ -1,0 +1,105 @@
+"""Layers: Identity, Flatten, Linear, Dropout and the activation modules."""
+import math
+
+from .. import creation, dtypes
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Identity(Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, W of shape (out_features, in_features). PyTorch's default init:
+    W ~ U(-1/√in, 1/√in) (kaiming_uniform_ with a = √5), b ~ U(-1/√in, 1/√in)."""
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        dtype = dtype or dtypes.get_default_dtype()
+        self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
+        self.bias = Parameter(creation.empty(out_features, dtype=dtype)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if x.shape[-1] != self.in_features:
+            from ..errors import ShapeError
+            where = f" ({self._path})" if self._path else ""
+            raise ShapeError(f"Linear{where}: expected input with {self.in_features} features in its last dim, got "
+                             f"shape {x.shape}. Set in_features={x.shape[-1]}, or reshape/flatten the input "
+                             f"(e.g. nn.Flatten()) so its last dim is {self.in_features}")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Dropout(Module):
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+def _activation(name, fn, doc, **defaults):
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        params = dict(defaults)
+        params.update(zip(list(defaults), args))
+        params.update({k: v for k, v in kwargs.items() if k != "inplace"})
+        self._params = params
+
+    def forward(self, x):
+        return fn(x, **self._params)
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={v}" for k, v in self._params.items())
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+                                  "__doc__": doc})
+
+
+ReLU = _activation("ReLU", lambda x: F.relu(x), "max(0, x)")
+LeakyReLU = _activation("LeakyReLU", lambda x, negative_slope: F.leaky_relu(x, negative_slope), "x or αx",
+                        negative_slope=0.01)
+ELU = _activation("ELU", lambda x, alpha: F.elu(x, alpha), "x or α(eˣ-1)", alpha=1.0)
+GELU = _activation("GELU", lambda x, approximate: F.gelu(x, approximate), "x·Φ(x)", approximate="none")
+Sigmoid = _activation("Sigmoid", lambda x: F.sigmoid(x), "1/(1+e⁻ˣ)")
+Tanh = _activation("Tanh", lambda x: F.tanh(x), "tanh x")
+Softplus = _activation("Softplus", lambda x, beta, threshold: F.softplus(x, beta, threshold), "ln(1+e^(βx))/β",
+                       beta=1.0, threshold=20.0)
+Softmax = _activation("Softmax", lambda x, dim: F.softmax(x, dim), "softmax over dim", dim=-1)
+LogSoftmax = _activation("LogSoftmax", lambda x, dim: F.log_softmax(x, dim), "log softmax over dim", dim=-1)

@@ -1,0 +1,290 @@
+"""nn.Module: parameters, buffers and submodules registered by attribute, as in PyTorch."""
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.grad_mode import STATE, no_grad
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .parameter import Parameter
+
+
+class _Handle:
+    def __init__(self, store, key):
+        self.store, self.key = store, key
+
+    def remove(self):
+        self.store.pop(self.key, None)
+
+
+class Module:
+    """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_path", "")
+
+    # ---- registration ------------------------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if isinstance(value, Parameter):
+            d["_modules"].pop(name, None)
+            d.pop(name, None)
+            d["_parameters"][name] = value
+        elif isinstance(value, Module):
+            d["_parameters"].pop(name, None)
+            d.pop(name, None)
+            d["_modules"][name] = value
+        elif name in d["_parameters"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                                f"{type(self).__name__}: wrap it in nn.Parameter, or assign None")
+            d["_parameters"][name] = None
+        elif name in d["_buffers"]:
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is None:
+            self._parameters[name] = None
+        else:
+            self._parameters[name] = param if isinstance(param, Parameter) else Parameter(param)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        self._buffers[name] = tensor
+
+    def add_module(self, name, module):
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ---- traversal --------------------------------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix=""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        mods = self.named_modules() if recurse else [("", self)]
+        for mp, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                full = ".".join(x for x in (prefix, mp, name) if x)
+                yield full, p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        mods = self.named_modules() if recurse else [("", self)]
+        for mp, m in mods:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield ".".join(x for x in (prefix, mp, name) if x), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- modes, grads, dtype -----------------------------------------------------------------------------------
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad._data[...] = 0
+
+    def apply(self, fn):
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype=None, *args, **kwargs):
+        dtype = kwargs.get("dtype", dtype)
+        if dtype is None or isinstance(dtype, str):
+            return self
+        dtype = dtypes.canonical(dtype)
+        for m in self.modules():
+            for name, p in m._parameters.items():
+                if p is not None and p.dtype.kind == "f":
+                    p._data = p._data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad = Tensor._wrap(p.grad._data.astype(dtype))
+            for name, b in m._buffers.items():
+                if b is not None and b.dtype.kind == "f":
+                    b._data = b._data.astype(dtype)
+        return self
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    # ---- state -------------------------------------------------------------------------------------------------
+    def state_dict(self, prefix=""):
+        out = OrderedDict()
+        for name, p in self.named_parameters(prefix):
+            out[name] = p.detach()
+        for name, b in self.named_buffers(prefix):
+            out[name] = b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        own = dict(self.named_parameters())
+        own.update(dict(self.named_buffers()))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for k, v in state_dict.items():
+            if k in own:
+                arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+                if arr.shape != own[k].shape:
+                    mismatched.append(f"{k}: checkpoint {arr.shape} vs model {own[k].shape}")
+        if mismatched or (strict and (missing or unexpected)):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            if mismatched:
+                parts.append(f"shape mismatches [{'; '.join(mismatched)}]")
+            raise ShapeError(f"load_state_dict for {type(self).__name__}: " + ", ".join(parts) +
+                             ". Build the model with the same layer sizes as the saved one"
+                             + (", or pass strict=False to skip missing/unexpected keys" if not mismatched else ""))
+        with no_grad():
+            for k, v in state_dict.items():
+                if k in own:
+                    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+                    own[k]._data[...] = arr.astype(own[k].dtype, copy=False)
+                    own[k]._version += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- calling -------------------------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook):
+        key = object()
+        self._forward_pre_hooks[key] = hook
+        return _Handle(self._forward_pre_hooks, key)
+
+    def register_forward_hook(self, hook):
+        key = object()
+        self._forward_hooks[key] = hook
+        return _Handle(self._forward_hooks, key)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        if STATE.observers:   # only while anomaly detection / tracing listens: keep the module path for messages
+            STATE.module_path.append(self)
+            try:
+                out = self.forward(*args, **kwargs)
+            finally:
+                STATE.module_path.pop()
+        else:
+            out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                new = hook(self, args, out)
+                if new is not None:
+                    out = new
+        return out
+
+    # ---- repr ----------------------------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {sub}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._parameters) + list(self._modules) + list(self._buffers)
+
+
+class _IncompatibleKeys:
+    def __init__(self, missing_keys, unexpected_keys):
+        self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
+
+    def __repr__(self):
+        return f"<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else \
+            f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+
+def module_paths(root, prefix="model"):
+    """Give every submodule its dotted path (model.3.linear) for error messages."""
+    for name, m in root.named_modules():
+        object.__setattr__(m, "_path", f"{prefix}.{name}" if name else prefix)

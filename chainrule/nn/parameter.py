@@ -1,0 +1,23 @@
+"""Parameter: a leaf tensor that a Module registers as learnable."""
+import numpy as np
+
+from ..tensor import Tensor, _to_array
+
+
+class Parameter(Tensor):
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = np.zeros(0, np.float32)
+        arr = data._data if isinstance(data, Tensor) else _to_array(data, None, "Parameter")
+        Tensor.__init__(self, arr)
+        self._data = arr
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __reduce__(self):
+        raise TypeError("chainrule parameters are not pickled; use chainrule.save(module.state_dict(), path)")

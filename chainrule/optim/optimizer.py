@@ -1,0 +1,116 @@
+"""Optimizer base: param groups, per-parameter state, zero_grad, state_dict, as in torch.optim."""
+import copy
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        for k in ("lr",):
+            if k in defaults and defaults[k] < 0:
+                raise ValueError(f"{type(self).__name__}: invalid learning rate {defaults[k]}; it must be ≥ 0 "
+                                 f"(typical values are 1e-4 to 1e-1)")
+        self.defaults = defaults
+        params = list(params) if not isinstance(params, Tensor) else [params]
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list. Pass model.parameters() of a model "
+                             f"that has parameters (is the generator already consumed?)")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.param_groups = []
+        self.state = {}
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group):
+        group = dict(group)
+        ps = group["params"]
+        group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
+        for p in group["params"]:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise ValueError(f"{type(self).__name__}: can only optimize tensors that require grad, got "
+                                 f"{type(p).__name__}")
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        if group.get("lr", 0) < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}; it must be ≥ 0")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad._data[...] = 0
+
+    def _params_with_grad(self, group):
+        for p in group["params"]:
+            if p.grad is not None:
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {}
+                yield p, p._data, p.grad._data, st
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p, w, g, st in self._params_with_grad(group):
+                self._update(w, g.astype(w.dtype, copy=False), st, group)
+                p._version += 1
+        return loss
+
+    def _update(self, w, g, state, group):
+        raise NotImplementedError
+
+    # ---- state ---------------------------------------------------------------------------------------------
+    def state_dict(self):
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: (Tensor._wrap(v.copy()) if isinstance(v, np.ndarray) else v)
+                                           for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(len(a["params"]) != len(b["params"])
+                                                       for a, b in zip(groups, self.param_groups)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state has "
+                             f"{[len(g['params']) for g in groups]} parameters per group but this optimizer has "
+                             f"{[len(g['params']) for g in self.param_groups]}")
+        by_id = {}
+        for saved, mine in zip(groups, self.param_groups):
+            for i, p in zip(saved["params"], mine["params"]):
+                by_id[int(i)] = p
+            for k, v in saved.items():
+                if k != "params":
+                    mine[k] = copy.deepcopy(v)
+        self.state = {}
+        for i, st in state_dict["state"].items():
+            p = by_id[int(i)]
+            self.state[p] = {k: (np.array(v._data if isinstance(v, Tensor) else v, copy=True)
+                                 if isinstance(v, (Tensor, np.ndarray)) else v) for k, v in st.items()}
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k, v in sorted(g.items()):
+                if k != "params":
+                    lines.append(f"    {k}: {v}")
+        return "\n".join(lines + [")"])
