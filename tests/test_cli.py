@@ -1,0 +1,99 @@
+"""The command line: the main job on its default, flags, one-line errors, evaluate and predict."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chainrule.cli import main
+
+pytest.importorskip("safetensors", reason="chainrule train writes safetensors files: pip install -e '.[test]'")
+
+
+def test_train_default_main_job(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path), "--name", "lab", "--quiet"]) == 0
+    run = tmp_path / "lab"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.95 and metrics["sizes"] == [2, 16, 16, 1] and metrics["data"] == "moons"
+    assert metrics["seconds"] < 60
+    assert (run / "model.safetensors").stat().st_size > 0
+    for png in ("loss_curve.png", "decision_boundary.png"):
+        if (run / png).exists():
+            assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "test accuracy" in out
+    assert main(["evaluate", str(run)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    assert main(["predict", str(run), "--input", "0,0.5", "--input", "1.5,-0.5"]) == 0
+    assert capsys.readouterr().out.count("-> class") == 2
+
+
+@pytest.mark.parametrize("variant", ["batch", "sgd", "online"])
+def test_training_variants_run(tmp_path, variant):
+    assert main(["train", "--data", "xor", "--variant", variant, "--epochs", "3", "--out", str(tmp_path),
+                 "--name", variant, "--quiet", "--no-plots"]) == 0
+
+
+def test_multiclass_and_options(tmp_path):
+    assert main(["train", "--data", "spirals", "--hidden", "32,32", "--optimizer", "momentum", "--lr", "0.05",
+                 "--schedule", "cosine", "--clip", "1.0", "--activation", "tanh", "--epochs", "5",
+                 "--out", str(tmp_path), "--name", "s", "--quiet", "--no-plots"]) == 0
+
+
+def test_bad_flags_one_line_error():
+    r = subprocess.run([sys.executable, "-m", "chainrule", "train", "--optimizer", "lbfgs"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "invalid choice" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "chainrule", "train", "--lr", "-1"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip() == "chainrule train: error: --lr must be positive, got -1.0"
+
+
+def test_help_documents_flags():
+    r = subprocess.run([sys.executable, "-m", "chainrule", "train", "--help"], capture_output=True, text=True)
+    for flag in ("--data", "--hidden", "--activation", "--loss", "--optimizer", "--lr", "--schedule", "--epochs",
+                 "--variant", "--batch-size", "--clip", "--seed", "--out"):
+        assert flag in r.stdout
+
+
+def test_bad_csv_files(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,x,1\n")
+    assert main(["train", "--data", str(bad), "--quiet", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "row 3, column 'b': 'x' is not a number" in err and len(err.strip().splitlines()) == 1
+    nolabel = tmp_path / "nolabel.csv"
+    nolabel.write_text("a,b\n1,2\n3,4\n")
+    assert main(["train", "--data", str(nolabel), "--quiet", "--out", str(tmp_path)]) == 2
+    assert "no label column 'label'" in capsys.readouterr().err
+
+
+def test_good_csv(tmp_path):
+    import numpy as np
+    from chainrule.data import datasets
+    X, y = datasets.moons(200, 0.1, seed=0)
+    path = tmp_path / "moons.csv"
+    path.write_text("x1,x2,label\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)))
+    assert main(["train", "--data", str(path), "--epochs", "20", "--out", str(tmp_path), "--name", "csv",
+                 "--quiet", "--no-plots"]) == 0
+    assert json.loads((tmp_path / "csv" / "metrics.json").read_text())["test_accuracy"] > 0.9
+
+
+def test_check_command(capsys):
+    assert main(["check", "add", "matmul"]) == 0
+    assert "2 ops" in capsys.readouterr().out
+
+
+def test_version():
+    r = subprocess.run([sys.executable, "-m", "chainrule", "--version"], capture_output=True, text=True)
+    assert r.stdout.strip().startswith("chainrule ")
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+def test_sklearn_datasets(tmp_path, name):
+    pytest.importorskip("sklearn", reason="scikit-learn data sets need the 'datasets' extra")
+    assert main(["train", "--data", name, "--epochs", "15", "--out", str(tmp_path), "--name", name,
+                 "--quiet", "--no-plots"]) == 0
+    acc = json.loads((tmp_path / name / "metrics.json").read_text())["test_accuracy"]
+    assert acc > 0.85, f"{name}: {acc}"
