@@ -221,7 +221,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     axes = norm_dim(dim, input.ndim, "var")
     n = int(np.prod([input.shape[a] for a in axes])) if axes else 1
     centred = input - input.mean(dim=axes, keepdim=True)
-    return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / np.maximum(n - correction, 0))
+    dof = n - correction
+    if dof <= 0:
+        import warnings
+        warnings.warn(f"var: degrees of freedom n - correction = {n} - {correction} = {dof} ≤ 0, so the result is "
+                      f"NaN; reduce over more elements or pass correction=0", RuntimeWarning, stacklevel=2)
+        return (centred * centred).sum(dim=axes, keepdim=keepdim) * float("nan")
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / dof)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, correction=None):

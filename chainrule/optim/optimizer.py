@@ -68,6 +68,14 @@ class Optimizer:
     def _update(self, w, g, state, group):
         raise NotImplementedError
 
+    def _scratch(self, w):
+        """A work buffer shaped like w, kept between steps (not part of the state dict)."""
+        cache = self.__dict__.setdefault("_scratch_buffers", {})
+        buf = cache.get(id(w))
+        if buf is None or buf.shape != w.shape or buf.dtype != w.dtype:
+            buf = cache[id(w)] = np.empty_like(w)
+        return buf
+
     # ---- state ---------------------------------------------------------------------------------------------
     def state_dict(self):
         index = {}

@@ -68,17 +68,23 @@ class Adam(Optimizer):
             else:
                 g = g + wd * w
         m, v = st["exp_avg"], st["exp_avg_sq"]
+        tmp = self._scratch(w)   # one reused buffer: Adam is memory-bound, temporaries cost whole passes
+        np.multiply(g, 1 - b1, out=tmp)
         m *= b1
-        m += (1 - b1) * g
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
+        v += tmp
         if group["amsgrad"]:
             np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
             v = st["max_exp_avg_sq"]
-        denom = np.sqrt(v)
-        denom /= w.dtype.type(math.sqrt(1 - b2 ** t))
-        denom += w.dtype.type(eps)
-        w -= w.dtype.type(lr / (1 - b1 ** t)) * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
+        tmp += w.dtype.type(eps)
+        np.divide(m, tmp, out=tmp)
+        tmp *= w.dtype.type(lr / (1 - b1 ** t))
+        w -= tmp
 
 
 class AdamW(Adam):
