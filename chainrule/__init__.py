@@ -37,3 +37,5 @@ from . import nn
 from . import optim
 from . import data
 from .io import ModelFileError, load, save
+from . import diagnose
+from . import explain

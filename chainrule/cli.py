@@ -70,6 +70,33 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
+def cmd_trace(args):
+    from .explain import neuron_example, trace_expression
+    if args.example == "neuron":
+        tr = neuron_example()
+    else:
+        expression = args.expression or "(x + y) * z"
+        pairs = args.values or (["x=-2", "y=5", "z=-4"] if not args.expression else [])
+        values = {}
+        for p in pairs:
+            name, eq, v = p.partition("=")
+            try:
+                values[name.strip()] = float(v)
+            except ValueError:
+                raise ValueError(f"expected NAME=NUMBER, got {p!r}") from None
+            if not eq:
+                raise ValueError(f"expected NAME=NUMBER, got {p!r}")
+        tr = trace_expression(expression, values)
+    text = {"text": tr.to_text, "markdown": tr.to_markdown, "html": tr.to_html}[args.format]()
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+        print(f"wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="chainrule", description="Backpropagation that shows its work.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
@@ -79,6 +106,14 @@ def build_parser():
     p.set_defaults(func=cmd_check)
     from .cli_train import add_train_parser
     add_train_parser(sub)
+    t = sub.add_parser("trace", help="show the chain rule step by step on a small expression",
+                       description='Trace a backward pass by hand, e.g. chainrule trace "(x + y) * z" x=-2 y=5 z=-4')
+    t.add_argument("expression", nargs="?", help="a Python expression of named scalars")
+    t.add_argument("values", nargs="*", help="NAME=VALUE for every variable")
+    t.add_argument("--example", choices=["xyz", "neuron"], help="the texts' Example 1 (xyz) or Example 2 (neuron)")
+    t.add_argument("--format", default="text", choices=["text", "markdown", "html"])
+    t.add_argument("--output", help="write to this file instead of printing")
+    t.set_defaults(func=cmd_trace)
     for sp in sub.choices.values():
         sp.error = _one_line_error(sp)
     parser.error = _one_line_error(parser)

@@ -90,6 +90,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     observers = STATE.observers
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
+    STATE.in_backward += 1
     try:
         while ready:
             node = ready.pop()
@@ -156,6 +157,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 capture[id(t)] = g
     finally:
         STATE.grad_enabled = prev_mode
+        STATE.in_backward -= 1
     return capture
 
 

@@ -6,13 +6,14 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch")
+    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch", "in_backward")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = None      # an AnomalyMode while detect_anomaly() is active
         self.observers = ()      # objects with on_forward(node, out) / on_backward(node, grads_out, grads_in)
         self.module_path = []    # names pushed by nn.Module.__call__, for error messages
+        self.in_backward = 0     # > 0 while the engine runs backward formulas
         self.epoch = 0           # counts in-place changes; a tensor's _version is the epoch of its last change
 
 

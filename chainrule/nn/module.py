@@ -1,5 +1,6 @@
 """nn.Module: parameters, buffers and submodules registered by attribute, as in PyTorch."""
 from collections import OrderedDict
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -255,6 +256,9 @@ class Module:
                 new = hook(self, args, out)
                 if new is not None:
                     out = new
+        node = out.grad_fn if isinstance(out, Tensor) else None
+        # for diagnose.missing_grads: was grad on, and which node did this call produce (weakly held)
+        self.__dict__["_last_call"] = (STATE.grad_enabled, _weakref(node) if node is not None else None)
         return out
 
     # ---- repr ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+"""The chain rule, shown: step-by-step traces of backward passes with the numbers."""
+from .trace import Trace, neuron_example, trace, trace_expression

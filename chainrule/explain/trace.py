@@ -1,0 +1,258 @@
+"""The chain rule, traced: every step of a backward pass written out as the reference texts do it by hand.
+
+    trace(loss, names={"x": x, ...}) -> Trace
+    print(trace)               forward values, then for every node: local gradient, upstream gradient,
+                               their product, accumulation where a value feeds several ops, sums over
+                               broadcast axes.  .to_markdown(), .to_html() give the same steps.
+
+It runs a real backward pass (retain_graph=True, gradients accumulate into .grad as usual) and reads each
+node's numbers from the engine as they happen, so what it prints is what the engine computed.
+"""
+import html
+
+import numpy as np
+
+from ..autograd import engine
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor
+
+SYMBOL = {"Add": "+", "Sub": "-", "Mul": "×", "Div": "/", "MatMul": "@"}
+
+
+def _fmt(a, digits=4):
+    """Numbers as the texts write them: 4 decimals, trailing zeros dropped (0.2, -1.3505, -4)."""
+    a = np.asarray(a)
+    if a.size == 1:
+        v = float(a.reshape(()))
+        if not np.isfinite(v) or (v != 0 and (abs(v) >= 1e6 or abs(v) < 10 ** -digits)):
+            return f"{v:.{digits}g}"
+        text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return np.array2string(a, precision=digits, separator=", ", suppress_small=True).replace("\n", "")
+
+
+class Step:
+    def __init__(self, node, output, inputs, upstream, local, products, summed):
+        self.node, self.output, self.inputs = node, output, inputs
+        self.upstream, self.local, self.products, self.summed = upstream, local, products, summed
+
+
+class Trace:
+    def __init__(self, forward, steps, grads, root):
+        self.forward, self.steps, self.grads, self.root = forward, steps, grads, root
+
+    # ---- renderings ------------------------------------------------------------------------------------------
+    def lines(self):
+        out = ["Forward pass (values cached for the backward pass):"]
+        for name, expr, value in self.forward:
+            out.append(f"  {name} = {expr} = {_fmt(value)}" if expr else f"  {name} = {_fmt(value)}")
+        out.append("Backward pass (upstream gradient × local gradient, in reverse topological order):")
+        out.append(f"  d{self.root}/d{self.root} = 1 (seed)")
+        for i, s in enumerate(self.steps, 1):
+            out.append(f"  step {i}: at {s.output} = {s.node} — upstream d{self.root}/d{s.output} = {_fmt(s.upstream)}")
+            for (inp, local), prod, summed in zip(zip(s.inputs, s.local), s.products, s.summed):
+                if local is None:
+                    continue
+                text = (f"    d{self.root}/d{inp} += d{self.root}/d{s.output} × ∂{s.output}/∂{inp} = "
+                        f"{_fmt(s.upstream)} × {_fmt(local)} = {_fmt(prod)}")
+                if summed is not None:
+                    text += f"  (summed over broadcast axes to {summed})"
+                out.append(text)
+        accum = [(n, parts) for n, parts in self.grads.items() if len(parts) > 1]
+        if accum:
+            out.append("Accumulation (a value that feeds several ops sums its gradients):")
+            for n, parts in accum:
+                out.append(f"  d{self.root}/d{n} = " + " + ".join(_fmt(p) for p in parts) +
+                           f" = {_fmt(sum(np.asarray(p) for p in parts))}")
+        out.append("Result:")
+        for n, parts in self.grads.items():
+            if n in self.leaf_names:
+                out.append(f"  d{self.root}/d{n} = {_fmt(sum(np.asarray(p) for p in parts))}")
+        return out
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+    def to_text(self):
+        return str(self)
+
+    def to_markdown(self):
+        rows = ["| step | node | upstream | local | product |", "|---|---|---|---|---|"]
+        for i, s in enumerate(self.steps, 1):
+            for inp, local, prod in zip(s.inputs, s.local, s.products):
+                if local is not None:
+                    rows.append(f"| {i} | ∂{s.output}/∂{inp} at `{s.output} = {s.node}` | {_fmt(s.upstream)} | "
+                                f"{_fmt(local)} | {_fmt(prod)} |")
+        fwd = "\n".join(f"- `{n} = {e}` = {_fmt(v)}" if e else f"- `{n}` = {_fmt(v)}" for n, e, v in self.forward)
+        res = "\n".join(f"- d{self.root}/d{n} = {_fmt(sum(np.asarray(p) for p in parts))}"
+                        for n, parts in self.grads.items() if n in self.leaf_names)
+        return f"### Forward\n{fwd}\n\n### Backward\n" + "\n".join(rows) + f"\n\n### Gradients\n{res}\n"
+
+    def to_html(self):
+        body = "".join(f"<tr><td>{html.escape(c)}</td></tr>" for c in self.lines())
+        return ("<!doctype html><html><head><meta charset='utf-8'><title>chainrule trace</title><style>"
+                "body{font-family:monospace;margin:2em}td{white-space:pre;padding:1px 6px}"
+                "tr:nth-child(even){background:#f4f4f8}</style></head><body><h2>The chain rule, step by step</h2>"
+                f"<table>{body}</table></body></html>")
+
+
+class _Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_forward(self, node, outs, inputs):
+        pass
+
+    def on_backward(self, node, grads_out, grads_in):
+        self.events.append((node, [None if g is None else g._data.copy() for g in grads_out],
+                            [None if g is None else g._data.copy() for g in grads_in]))
+
+
+def _topo(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for t in node.inputs or ():
+            if t.grad_fn is not None:
+                stack.append((t.grad_fn, False))
+    return order
+
+
+def trace(output, names=None, root_name="f"):
+    """Run backward from a scalar `output` and return a Trace of every step. `names` maps names to the leaf
+    tensors (x, y, z, w ...); intermediate results are named q1, q2 ... in forward order."""
+    names = dict(names or {})
+    if output.grad_fn is None:
+        raise ValueError("trace: the output has no graph; compute it from tensors with requires_grad=True")
+    leaf_name = {id(t): n for n, t in names.items()}
+    order = _topo(output.grad_fn)
+    node_name = {}
+    k = 0
+    for node in order:
+        if node is output.grad_fn:
+            node_name[node] = root_name
+        else:
+            k += 1
+            node_name[node] = f"q{k}"
+
+    def name_of(t):
+        if t.grad_fn is not None:
+            return node_name[t.grad_fn]
+        if id(t) not in leaf_name:
+            leaf_name[id(t)] = _fmt(t._data) if t._data.size == 1 else f"c{len(leaf_name)}"
+        return leaf_name[id(t)]
+
+    def expr(node):
+        ins = [name_of(t) for t in node.inputs]
+        op = type(node).__name__
+        if op in SYMBOL and len(ins) == 2:
+            return f"{ins[0]} {SYMBOL[op]} {ins[1]}"
+        return f"{op.lower()}({', '.join(ins)})"
+
+    forward, seen_leaves = [], []
+    for n, t in names.items():
+        forward.append((n, "", t._data))
+    descriptions = {}
+    for node in order:
+        descriptions[node] = expr(node)
+    values = {}
+    for node in order:
+        values[node] = None
+    rec = _Recorder()
+    prev = STATE.observers
+    STATE.observers = prev + (rec,)
+    try:
+        engine.run_backward([output], [Tensor._wrap(np.ones_like(output._data))], retain_graph=True,
+                            create_graph=False)
+    finally:
+        STATE.observers = prev
+    for node in order:
+        out_val = None
+        for consumer in order:
+            for t in consumer.inputs:
+                if t.grad_fn is node:
+                    out_val = t._data
+        if node is output.grad_fn:
+            out_val = output._data
+        if out_val is not None:
+            forward.append((node_name[node], descriptions[node], out_val))
+    steps, grads = [], {}
+    for node, gout, gin in rec.events:
+        g = gout[0]
+        ins = [name_of(t) for t in node.inputs]
+        # the local gradient is what this node's backward returns for an upstream gradient of ones
+        with _NoObservers():
+            prev_mode = STATE.grad_enabled
+            STATE.grad_enabled = False
+            try:
+                ones = node.backward(Tensor._wrap(np.ones_like(g)))
+            finally:
+                STATE.grad_enabled = prev_mode
+        ones = ones if isinstance(ones, tuple) else (ones,)
+        local, products, summed = [], [], []
+        for t, lg, gi, need in zip(node.inputs, ones, gin, node.needs_input_grad):
+            if gi is None or not need:
+                local.append(None)
+                products.append(None)
+                summed.append(None)
+                continue
+            local.append(lg._data if lg is not None else None)
+            prod = gi
+            s = None
+            if prod.shape != t.shape:
+                s = t.shape
+                prod = engine.sum_to_shape(Tensor._wrap(prod), t.shape)._data
+            products.append(prod)
+            summed.append(s)
+            grads.setdefault(name_of(t), []).append(prod)
+        steps.append(Step(descriptions[node], node_name[node], ins, g, local, products, summed))
+    tr = Trace(forward, steps, grads, root_name)
+    tr.leaf_names = set(names)
+    return tr
+
+
+class _NoObservers:
+    def __enter__(self):
+        self.prev = STATE.observers
+        STATE.observers = ()
+
+    def __exit__(self, *exc):
+        STATE.observers = self.prev
+
+
+def trace_expression(expression, values, dtype="float64"):
+    """trace("(x + y) * z", {"x": -2, "y": 5, "z": -4}): build the graph from a Python expression."""
+    import math
+
+    import chainrule as cr
+    leaves = {k: cr.tensor(np.asarray(v, dtype=dtype), requires_grad=True) for k, v in values.items()}
+    env = {"__builtins__": {}, "exp": cr.exp, "log": cr.log, "sigmoid": cr.sigmoid, "tanh": cr.tanh,
+           "relu": cr.relu, "sqrt": cr.sqrt, "sin": cr.sin, "cos": cr.cos, "pi": math.pi, **leaves}
+    try:
+        out = eval(compile(expression, "<trace>", "eval"), env)
+    except NameError as exc:
+        raise ValueError(f"trace: {exc}; give every variable a value, e.g. x=1.5") from None
+    except SyntaxError as exc:
+        raise ValueError(f"trace: {expression!r} is not a valid expression ({exc.msg})") from None
+    if not isinstance(out, Tensor) or out.numel() != 1:
+        raise ValueError(f"trace: the expression must give a scalar, got {getattr(out, 'shape', out)}")
+    return trace(out, leaves)
+
+
+def neuron_example():
+    """The texts' Example 2: x = (2, 3), w = (0.5, -0.3), b = 0.1, y = 1, a = σ(w·x + b), binary cross-entropy."""
+    import chainrule as cr
+    t = lambda v: cr.tensor(v, dtype=cr.float64, requires_grad=True)  # noqa: E731
+    x1, x2, w1, w2, b = t(2.0), t(3.0), t(0.5), t(-0.3), t(0.1)
+    y = 1.0
+    z = w1 * x1 + w2 * x2 + b
+    a = cr.sigmoid(z)
+    L = -(y * cr.log(a) + (1 - y) * cr.log(1 - a))
+    return trace(L, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, root_name="L")
