@@ -33,6 +33,10 @@ def add_train_parser(sub):
     p.add_argument("--name", default=None, help="run name (default: a timestamp)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--diagnose", action="store_true",
+                   help="watch gradient flow (vanishing/exploding, dead ReLUs, learning rate) and report findings")
+    p.add_argument("--detect-anomaly", action="store_true",
+                   help="stop at the first op whose output or gradient is NaN/Inf and explain why")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="accuracy of a saved run on its test split")
@@ -117,9 +121,17 @@ def cmd_train(args):
     run_dir = os.path.join(args.out, args.name or T.run_name())
     os.makedirs(run_dir, exist_ok=True)
     start = time.perf_counter()
-    with _Progress(args.epochs, args.quiet) as progress:
+    monitor = None
+    if args.diagnose:
+        from .diagnose import GradientMonitor
+        monitor = GradientMonitor(model)
+    import contextlib
+    from .autograd import detect_anomaly
+    with _Progress(args.epochs, args.quiet) as progress, \
+            (detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()):
         history = T.fit(model, loss_fn, loss_name, opt, Xtr, ytr, n_classes, args.epochs, args.variant,
-                        args.batch_size, sched, args.clip, callbacks=[progress], seed=args.seed)
+                        args.batch_size, sched, args.clip, callbacks=[progress], seed=args.seed,
+                        on_step=monitor)
     seconds = time.perf_counter() - start
     test_acc = T.accuracy(model, Xte, yte, loss_name)
     train_acc = T.accuracy(model, Xtr, ytr, loss_name)
@@ -129,11 +141,17 @@ def cmd_train(args):
     metrics = {"test_accuracy": test_acc, "train_accuracy": train_acc, "final_loss": history["loss"][-1],
                "epochs": len(history["loss"]), "seconds": round(seconds, 3), "sizes": sizes, "data": args.data,
                "optimizer": args.optimizer, "lr": args.lr, "variant": args.variant, "history": history}
+    if monitor is not None:
+        report = monitor.report()
+        metrics["diagnosis"] = report.as_dict()["findings"]
+        report.render()
     T.write_json(os.path.join(run_dir, "metrics.json"), metrics)
     if not args.no_plots:
         try:
             from . import viz
             viz.plot_loss_curve(history, os.path.join(run_dir, "loss_curve.png"), f"{args.data}: {sizes}")
+            if monitor is not None:
+                viz.plot_gradient_flow(monitor.history, os.path.join(run_dir, "gradient_flow.png"))
             if Xtr.shape[1] == 2:
                 viz.plot_decision_boundary(lambda P: T.predict_classes(model, P, loss_name), Xte, yte,
                                            os.path.join(run_dir, "decision_boundary.png"),

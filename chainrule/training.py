@@ -108,8 +108,9 @@ def accuracy(model, X, y, loss_name):
 
 
 def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="minibatch", batch_size=32,
-        schedule=None, clip=None, callbacks=(), seed=0):
-    """Train and return the history {loss, accuracy, lr} per epoch. callbacks get (epoch, logs) after each."""
+        schedule=None, clip=None, callbacks=(), seed=0, on_step=None):
+    """Train and return the history {loss, accuracy, lr} per epoch. callbacks get (epoch, logs) after each;
+    on_step(loss) is called after every optimizer step (a GradientMonitor fits there)."""
     from .random import Generator
     gen = Generator().manual_seed(seed)
     ds = TensorDataset(Tensor._wrap(np.asarray(X, np.float32)), targets_for(loss_name, y, n_classes))
@@ -126,6 +127,8 @@ def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="mi
             opt.step()
             if isinstance(schedule, optim.lr_scheduler.OneCycleLR):
                 schedule.step()
+            if on_step is not None:
+                on_step(loss)
             total += loss.item() * xb.shape[0]
             count += xb.shape[0]
         epoch_loss = total / max(count, 1)

@@ -1,0 +1,268 @@
+"""GradientMonitor: watch gradient flow during training and say what is wrong and what to do about it.
+
+    monitor = cr.diagnose.GradientMonitor(model)
+    for x, y in loader:
+        opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step()
+        monitor.step(loss)                       # after the optimizer step
+    print(monitor.report())                      # findings with evidence (layer, step, numbers) and advice
+
+Per step and per layer it keeps the gradient norm, weight norm, update-to-weight ratio ‖Δw‖/‖w‖, and (through
+forward hooks on activation modules, no extra forward pass) the activations' mean/std, the fraction of dead ReLU
+units (zero for every sample of the batch) and of saturated sigmoid/tanh units.
+"""
+import math
+
+import numpy as np
+
+from .. import nn
+
+ADVICE = {
+    "vanishing": "use ReLU, LeakyReLU or GELU instead of sigmoid/tanh in hidden layers, He (Kaiming) initialisation "
+                 "for ReLU or Xavier for tanh, normalisation (BatchNorm/LayerNorm) and residual connections",
+    "exploding": "clip the gradient norm (nn.utils.clip_grad_norm_, `--clip 1.0`), lower the learning rate, and use "
+                 "Xavier/He initialisation (or normalisation) so activations keep their scale",
+    "dead_relu": "use LeakyReLU or ELU, lower the learning rate, use He initialisation and initialise biases at 0 "
+                 "(or slightly positive), not negative",
+    "saturated": "use ReLU-family activations in hidden layers, Xavier initialisation, normalised inputs "
+                 "(BatchNorm/LayerNorm), and a lower learning rate",
+    "lr_too_high": "lower the learning rate (÷3 to ÷10), or use a schedule/warm-up; clip gradients if spikes remain",
+    "lr_too_low": "raise the learning rate (×3 to ×10), or use Adam; an update ratio near 1e-3 is a healthy target",
+    "not_decreasing": "check the data and labels, raise the learning rate, and check the gradient flow (vanishing "
+                      "gradients, dead units) in this report",
+    "non_finite": "lower the learning rate, clip gradients, check for log(0) or division by 0 — run with "
+                  "chainrule.autograd.detect_anomaly() (`--detect-anomaly`) to find the first op that made it",
+}
+
+
+class Finding:
+    def __init__(self, kind, title, layer, step, evidence):
+        self.kind, self.title, self.layer, self.step, self.evidence = kind, title, layer, step, evidence
+        self.advice = ADVICE[kind]
+
+    def as_dict(self):
+        return {"kind": self.kind, "title": self.title, "layer": self.layer, "step": self.step,
+                "evidence": self.evidence, "advice": self.advice}
+
+    def __str__(self):
+        where = f" in layer {self.layer}" if self.layer else ""
+        at = f" (step {self.step})" if self.step is not None else ""
+        return f"{self.title}{where}{at}: {self.evidence}\n    → {self.advice}"
+
+
+class Report:
+    def __init__(self, findings, history):
+        self.findings, self.history = findings, history
+
+    def __bool__(self):
+        return bool(self.findings)
+
+    def kinds(self):
+        return {f.kind for f in self.findings}
+
+    def __str__(self):
+        if not self.findings:
+            return "Gradient flow looks healthy: no findings."
+        return "\n".join(f"- {f}" for f in self.findings)
+
+    def as_dict(self):
+        return {"findings": [f.as_dict() for f in self.findings]}
+
+    def render(self, console=None):
+        """Print as a rich table (plain text when rich is missing)."""
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            print(self)
+            return
+        table = Table(title="Gradient-flow diagnosis")
+        for c in ("finding", "layer", "step", "evidence", "what to do"):
+            table.add_column(c, overflow="fold")
+        for f in self.findings:
+            table.add_row(f.title, f.layer or "", "" if f.step is None else str(f.step), f.evidence, f.advice)
+        (console or Console()).print(table if self.findings else "Gradient flow looks healthy: no findings.")
+
+    def figure(self, path):
+        from ..viz import plot_gradient_flow
+        return plot_gradient_flow(self.history, path)
+
+
+class GradientMonitor:
+    """See the module docstring. Use as a context manager to remove its hooks afterwards."""
+
+    def __init__(self, model, vanishing_ratio=1e-3, exploding_norm=1e3, dead_fraction=0.5,
+                 saturated_fraction=0.5):
+        self.model = model
+        self.vanishing_ratio, self.exploding_norm = vanishing_ratio, exploding_norm
+        self.dead_fraction, self.saturated_fraction = dead_fraction, saturated_fraction
+        self.layers = [(n, m) for n, m in model.named_modules()
+                       if any(p is not None for p in m._parameters.values()) and getattr(m, "weight", None) is not None]
+        self.history = {"loss": [], "layers": [f"model.{n}" if n else "model" for n, _ in self.layers],
+                        "grad_norm": [], "weight_norm": [], "update_ratio": [], "activations": {}}
+        self._prev = None
+        self._act_buffer = {}
+        self._handles = []
+        for name, m in model.named_modules():
+            if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.ELU, nn.GELU)):
+                self._handles.append(m.register_forward_hook(self._activation_hook(name, type(m).__name__)))
+        self.steps = 0
+
+    def _activation_hook(self, name, kind):
+        def hook(module, args, out):
+            if not module.training:
+                return None
+            a = out._data
+            stats = {"kind": kind, "mean": float(a.mean()), "std": float(a.std())}
+            if kind == "ReLU" and a.ndim >= 2:
+                stats["dead"] = float(1.0 - (a > 0).reshape(a.shape[0], -1).any(0).mean())
+            elif kind == "Sigmoid":
+                stats["saturated"] = float(((a < 0.01) | (a > 0.99)).mean())
+            elif kind == "Tanh":
+                stats["saturated"] = float((np.abs(a) > 0.99).mean())
+            self._act_buffer[name] = stats
+            return None
+        return hook
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+    def remove(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def __call__(self, loss=None):
+        self.step(loss)
+
+    def step(self, loss=None):
+        """Record this step (call after backward, usually after optimizer.step())."""
+        with np.errstate(all="ignore"):   # a diverging run is what this monitor reports, not a NumPy warning
+            self._step(loss)
+
+    def _step(self, loss):
+        gn, wn, ur = [], [], []
+        weights = []
+        for _, m in self.layers:
+            w = m.weight
+            g = w.grad._data if w.grad is not None else None
+            gn.append(float(np.sqrt(np.sum(np.square(g, dtype=np.float64)))) if g is not None else float("nan"))
+            wv = float(np.sqrt(np.sum(np.square(w._data, dtype=np.float64))))
+            wn.append(wv)
+            weights.append(w._data)
+        if self._prev is not None:
+            for prev, cur, wv in zip(self._prev, weights, wn):
+                d = float(np.sqrt(np.sum(np.square(cur - prev, dtype=np.float64))))
+                ur.append(d / wv if wv > 0 else float("nan"))
+        else:
+            ur = [float("nan")] * len(weights)
+        self._prev = [w.copy() for w in weights]
+        h = self.history
+        h["loss"].append(float(loss.item() if hasattr(loss, "item") else loss) if loss is not None else float("nan"))
+        h["grad_norm"].append(gn)
+        h["weight_norm"].append(wn)
+        h["update_ratio"].append(ur)
+        for name, stats in self._act_buffer.items():
+            h["activations"].setdefault(name, []).append(stats)
+        self._act_buffer = {}
+        self.steps += 1
+
+    # ---- findings ------------------------------------------------------------------------------------------
+    def report(self):
+        h = self.history
+        findings = []
+        if not h["grad_norm"]:
+            return Report(findings, h)
+        G = np.array(h["grad_norm"], dtype=np.float64)
+        U = np.array(h["update_ratio"], dtype=np.float64)
+        loss = np.array(h["loss"], dtype=np.float64)
+        names = h["layers"]
+        # first non-finite value
+        bad_loss = np.where(~np.isfinite(loss))[0]
+        bad_grad = np.where(~np.isfinite(G).all(1) & ~np.isnan(G).all(1))[0]
+        first = min([int(bad_loss[0])] if len(bad_loss) else [] + ([int(bad_grad[0])] if len(bad_grad) else []),
+                    default=None) if (len(bad_loss) or len(bad_grad)) else None
+        if first is not None:
+            layer = next((names[j] for j in range(len(names)) if not np.isfinite(G[first, j])), None)
+            findings.append(Finding("non_finite", "First non-finite value", layer, first,
+                                    f"loss = {loss[first]:.4g}" + (f", gradient norm of {layer} = "
+                                                                   f"{G[first, names.index(layer)]}" if layer else "")))
+        finite_steps = np.isfinite(G).all(1)
+        Gf = G[finite_steps]
+        if len(names) >= 2 and len(Gf):
+            ratio = np.median(Gf[:, 0] / np.maximum(Gf[:, -1], 1e-300))
+            if ratio < self.vanishing_ratio and np.median(Gf[:, -1]) > 0:   # all-zero: dead units, below
+                findings.append(Finding("vanishing", "Vanishing gradients", names[0], None,
+                                        f"the first layer's gradient norm is {ratio:.2e} × the last layer's "
+                                        f"(median over {len(Gf)} steps; {names[0]}: {np.median(Gf[:, 0]):.2e}, "
+                                        f"{names[-1]}: {np.median(Gf[:, -1]):.2e})"))
+        finite_G = np.where(np.isfinite(G), G, np.inf)
+        big = np.argwhere(finite_G > self.exploding_norm)
+        growth = None
+        if len(Gf) >= 4:
+            head = np.median(Gf[: max(len(Gf) // 4, 1)].max(1))
+            tail = np.max(Gf[-max(len(Gf) // 4, 1):].max(1))
+            growth = tail / max(head, 1e-300)
+        if len(big) or (growth is not None and growth > 1e3) or (first is not None and len(bad_grad)):
+            step, j = (int(big[0][0]), int(big[0][1])) if len(big) else (first or 0, int(np.argmax(G[0])))
+            findings.append(Finding("exploding", "Exploding gradients", names[j], step,
+                                    f"gradient norm {G[step, j]:.3g} (threshold {self.exploding_norm:g})"
+                                    + (f", grew {growth:.3g}× from the first to the last quarter of training"
+                                       if growth is not None and np.isfinite(growth) and growth > 1 else "")))
+        for name, series in h["activations"].items():
+            if first is not None:
+                series = series[:first]   # after the first NaN every statistic is meaningless
+            if not series:
+                continue
+            name = f"model.{name}"
+            recent = series[-max(len(series) // 4, 1):]
+            if "dead" in recent[0]:
+                frac = float(np.mean([s["dead"] for s in recent]))
+                if frac > self.dead_fraction:
+                    findings.append(Finding("dead_relu", "Dead ReLUs", name, len(series) - 1,
+                                            f"{frac:.0%} of the units output 0 for every sample (mean activation "
+                                            f"{recent[-1]['mean']:.3g}); they pass no gradient and cannot recover"))
+            if "saturated" in recent[0]:
+                frac = float(np.mean([s["saturated"] for s in recent]))
+                if frac > self.saturated_fraction:
+                    findings.append(Finding("saturated", f"Saturated {recent[0]['kind'].lower()} units", name,
+                                            len(series) - 1, f"{frac:.0%} of the activations sit in the flat tails "
+                                                             f"where the derivative is ≈ 0"))
+        findings += self._learning_rate_findings(loss, U, names)
+        return Report(findings, h)
+
+    def _learning_rate_findings(self, loss, U, names):
+        out = []
+        fin = np.isfinite(loss)
+        lf = loss[fin]
+        n = len(lf)
+        if n < 8:
+            return out
+        q = max(n // 4, 2)
+        first, last = float(np.mean(lf[:q])), float(np.mean(lf[-q:]))
+        Uf = U[np.isfinite(U).all(1)] if U.size else U
+        med_u = float(np.median(Uf)) if Uf.size else float("nan")
+        diffs = np.diff(lf)
+        flips = float(np.mean(np.sign(diffs[1:]) != np.sign(diffs[:-1]))) if len(diffs) > 2 else 0.0
+        swing = float(np.std(diffs) / (abs(np.mean(lf)) + 1e-12))
+        rises = last > first * 1.05
+        oscillates = flips > 0.6 and swing > 0.2 and last > 0.7 * first
+        if rises or oscillates or (np.isfinite(med_u) and med_u > 1e-1):
+            why = []
+            if rises:
+                why.append(f"the loss rose from {first:.4g} to {last:.4g} (mean of first vs last quarter)")
+            if oscillates:
+                why.append(f"the loss oscillates ({flips:.0%} of steps change direction)")
+            if np.isfinite(med_u) and med_u > 1e-1:
+                why.append(f"median update-to-weight ratio {med_u:.2e} ≫ 1e-3")
+            out.append(Finding("lr_too_high", "Learning rate too high", None, None, "; ".join(why)))
+        elif np.isfinite(med_u) and 0 < med_u < 1e-5 and last > 0.99 * first:
+            out.append(Finding("lr_too_low", "Learning rate too low", None, None,
+                               f"median update-to-weight ratio {med_u:.2e} ≪ 1e-3 and the loss is flat "
+                               f"({first:.4g} → {last:.4g})"))
+        elif last > 0.99 * first and n >= 20 and med_u != 0:
+            out.append(Finding("not_decreasing", "Loss not decreasing", None, None,
+                               f"mean loss {first:.4g} in the first quarter vs {last:.4g} in the last"))
+        return out
