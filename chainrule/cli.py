@@ -62,7 +62,33 @@ def check_ops(only=None):
     return rows, failed, n_samples
 
 
+def check_model(path):
+    """Gradcheck a user's model file on one batch; returns the explain report."""
+    import runpy
+
+    import chainrule as cr
+    ns = runpy.run_path(path)
+    model = ns.get("model") or (ns["build_model"]() if "build_model" in ns else None)
+    if model is None or "batch" not in ns:
+        raise ValueError(f"{path}: define `model` (an nn.Module) and `batch = (inputs, targets)`")
+    x, y = ns["batch"]
+    model.double()
+    x = x.double() if x.dtype.kind == "f" else x
+    y = y.double() if y.dtype.kind == "f" else y
+    loss_fn = ns.get("loss_fn") or (cr.nn.CrossEntropyLoss() if y.dtype.kind == "i" else cr.nn.MSELoss())
+    named = list(model.named_parameters())
+    report = cr.autograd.explain_gradcheck(lambda *ps: loss_fn(model(x), y), [p for _, p in named],
+                                           names=[n for n, _ in named])
+    return report, named
+
+
 def cmd_check(args):
+    if args.model:
+        report, named = check_model(args.model)
+        print(f"chainrule check --model {args.model}: {len(named)} parameter tensors, "
+              f"{sum(p.numel() for _, p in named)} entries, one batch, float64")
+        print(report)
+        return 0 if report.ok else 1
     rows, failed, n_samples = check_ops(args.ops)
     summary = (f"{len(rows)} ops, {n_samples} samples gradchecked in float64 against central differences: "
                f"{len(rows) - failed} passed, {failed} failed")
@@ -103,6 +129,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("check", help="gradcheck every registered op (float64, central differences)")
     p.add_argument("ops", nargs="*", help="only these ops (default: all)")
+    p.add_argument("--model", help="a Python file defining `model` and `batch = (inputs, targets)` (optionally "
+                                   "`loss_fn`): gradcheck the whole model on that batch, in float64, with diagnosis")
     p.set_defaults(func=cmd_check)
     from .cli_train import add_train_parser
     add_train_parser(sub)

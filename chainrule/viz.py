@@ -105,7 +105,8 @@ def to_dot(output, names=None, max_values=16):
         if node in seen:
             continue
         seen.add(node)
-        lines.append(f'  n{id(node)} [shape=box, label="{node.name()}"];')
+        freed = "\\n(freed: use retain_graph=True)" if node.inputs is None else ""
+        lines.append(f'  n{id(node)} [shape=box, label="{node.name()}{freed}"];')
         for t in node.inputs or ():
             if t.grad_fn is not None:
                 lines.append(f"  n{id(t.grad_fn)} -> n{id(node)};")
