@@ -8,7 +8,9 @@
 
 Per step and per layer it keeps the gradient norm, weight norm, update-to-weight ratio ‖Δw‖/‖w‖, and (through
 forward hooks on activation modules, no extra forward pass) the activations' mean/std, the fraction of dead ReLU
-units (zero for every sample of the batch) and of saturated sigmoid/tanh units.
+units (zero for every sample of the batch) and of saturated sigmoid/tanh units. Gradient norms are taken every
+step; weight norms, update ratios and activation statistics every `interval` (10) steps, which keeps the
+overhead small (bench/diagnose_overhead.py).
 """
 import math
 
@@ -91,8 +93,9 @@ class GradientMonitor:
     """See the module docstring. Use as a context manager to remove its hooks afterwards."""
 
     def __init__(self, model, vanishing_ratio=1e-3, exploding_norm=1e3, dead_fraction=0.5,
-                 saturated_fraction=0.5):
+                 saturated_fraction=0.5, interval=10):
         self.model = model
+        self.interval = interval   # weight norms, update ratios and activation statistics every `interval` steps
         self.vanishing_ratio, self.exploding_norm = vanishing_ratio, exploding_norm
         self.dead_fraction, self.saturated_fraction = dead_fraction, saturated_fraction
         self.layers = [(n, m) for n, m in model.named_modules()
@@ -106,10 +109,11 @@ class GradientMonitor:
             if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.ELU, nn.GELU)):
                 self._handles.append(m.register_forward_hook(self._activation_hook(name, type(m).__name__)))
         self.steps = 0
+        self._record_acts = True
 
     def _activation_hook(self, name, kind):
         def hook(module, args, out):
-            if not module.training:
+            if not module.training or not self._record_acts:
                 return None
             a = out._data
             stats = {"kind": kind, "mean": float(a.mean()), "std": float(a.std())}
@@ -119,6 +123,7 @@ class GradientMonitor:
                 stats["saturated"] = float(((a < 0.01) | (a > 0.99)).mean())
             elif kind == "Tanh":
                 stats["saturated"] = float((np.abs(a) > 0.99).mean())
+            stats["step"] = self.steps
             self._act_buffer[name] = stats
             return None
         return hook
@@ -143,24 +148,36 @@ class GradientMonitor:
             self._step(loss)
 
     def _step(self, loss):
+        sampled = self.steps % self.interval == 0
         gn, wn, ur = [], [], []
-        weights = []
+        nan = float("nan")
         for _, m in self.layers:
             w = m.weight
-            g = w.grad._data if w.grad is not None else None
-            gn.append(float(np.sqrt(np.sum(np.square(g, dtype=np.float64)))) if g is not None else float("nan"))
-            wv = float(np.sqrt(np.sum(np.square(w._data, dtype=np.float64))))
-            wn.append(wv)
-            weights.append(w._data)
-        if self._prev is not None:
-            for prev, cur, wv in zip(self._prev, weights, wn):
-                d = float(np.sqrt(np.sum(np.square(cur - prev, dtype=np.float64))))
-                ur.append(d / wv if wv > 0 else float("nan"))
-        else:
-            ur = [float("nan")] * len(weights)
-        self._prev = [w.copy() for w in weights]
+            if w.grad is None:
+                gn.append(nan)
+            else:
+                g = w.grad._data.reshape(-1)
+                gn.append(float(np.sqrt(np.dot(g, g))))
+            if sampled:
+                wf = w._data.reshape(-1)
+                wv = float(np.sqrt(np.dot(wf, wf)))
+                wn.append(wv)
+                prev = self._prev.get(id(w)) if self._prev else None
+                if prev is not None:
+                    d = (w._data - prev).reshape(-1)
+                    ur.append(float(np.sqrt(np.dot(d, d))) / wv if wv > 0 else nan)
+                else:
+                    ur.append(nan)
+            else:
+                wn.append(nan)
+                ur.append(nan)
+        # keep a copy of the weights one step before each sampled step, for the update ratio ‖Δw‖/‖w‖
+        if (self.steps + 1) % self.interval == 0:
+            self._prev = {id(m.weight): m.weight._data.copy() for _, m in self.layers}
+        elif sampled:
+            self._prev = None
         h = self.history
-        h["loss"].append(float(loss.item() if hasattr(loss, "item") else loss) if loss is not None else float("nan"))
+        h["loss"].append(float(loss.item() if hasattr(loss, "item") else loss) if loss is not None else nan)
         h["grad_norm"].append(gn)
         h["weight_norm"].append(wn)
         h["update_ratio"].append(ur)
@@ -168,6 +185,7 @@ class GradientMonitor:
             h["activations"].setdefault(name, []).append(stats)
         self._act_buffer = {}
         self.steps += 1
+        self._record_acts = self.steps % self.interval == 0
 
     # ---- findings ------------------------------------------------------------------------------------------
     def report(self):
@@ -213,7 +231,7 @@ class GradientMonitor:
                                        if growth is not None and np.isfinite(growth) and growth > 1 else "")))
         for name, series in h["activations"].items():
             if first is not None:
-                series = series[:first]   # after the first NaN every statistic is meaningless
+                series = [st for st in series if st["step"] < first]   # after the first NaN nothing is meaningful
             if not series:
                 continue
             name = f"model.{name}"
@@ -221,14 +239,14 @@ class GradientMonitor:
             if "dead" in recent[0]:
                 frac = float(np.mean([s["dead"] for s in recent]))
                 if frac > self.dead_fraction:
-                    findings.append(Finding("dead_relu", "Dead ReLUs", name, len(series) - 1,
+                    findings.append(Finding("dead_relu", "Dead ReLUs", name, recent[-1]["step"],
                                             f"{frac:.0%} of the units output 0 for every sample (mean activation "
                                             f"{recent[-1]['mean']:.3g}); they pass no gradient and cannot recover"))
             if "saturated" in recent[0]:
                 frac = float(np.mean([s["saturated"] for s in recent]))
                 if frac > self.saturated_fraction:
                     findings.append(Finding("saturated", f"Saturated {recent[0]['kind'].lower()} units", name,
-                                            len(series) - 1, f"{frac:.0%} of the activations sit in the flat tails "
+                                            recent[-1]["step"], f"{frac:.0%} of the activations sit in the flat tails "
                                                              f"where the derivative is ≈ 0"))
         findings += self._learning_rate_findings(loss, U, names)
         return Report(findings, h)
@@ -242,7 +260,7 @@ class GradientMonitor:
             return out
         q = max(n // 4, 2)
         first, last = float(np.mean(lf[:q])), float(np.mean(lf[-q:]))
-        Uf = U[np.isfinite(U).all(1)] if U.size else U
+        Uf = U[np.isfinite(U).all(1)] if U.size else U   # the sampled steps that have a previous copy
         med_u = float(np.median(Uf)) if Uf.size else float("nan")
         diffs = np.diff(lf)
         flips = float(np.mean(np.sign(diffs[1:]) != np.sign(diffs[:-1]))) if len(diffs) > 2 else 0.0

@@ -1,0 +1,51 @@
+"""Cost of watching: the train step of bench/train_step.py plain, with a GradientMonitor (target < 15 %
+overhead) and under detect_anomaly (target ≤ 1.5×), in the same process. Run: python bench/diagnose_overhead.py
+"""
+import numpy as np
+
+from _common import median_us, table
+from train_step import SIZES, chainrule_model, init_params
+
+import chainrule as cr
+import chainrule.nn as nn
+
+
+def main():
+    rng = np.random.default_rng(0)
+    rows, results = [], []
+    for batch, n_in, hidden, n_out in SIZES[:3]:
+        params = init_params(n_in, hidden, n_out, rng)
+        x = cr.tensor(rng.standard_normal((batch, n_in)).astype(np.float32))
+        y = cr.tensor(rng.integers(0, n_out, batch))
+        model = chainrule_model(params)
+        opt = cr.optim.Adam(model.parameters(), lr=1e-4)
+        loss_fn = nn.CrossEntropyLoss()
+        monitor = cr.diagnose.GradientMonitor(model)
+
+        def step(after=None):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            if after is not None:
+                after(loss)
+        repeat = 30 if hidden >= 512 else 300
+        monitor.remove()
+        t_plain = median_us(step, repeat=repeat)
+        monitor = cr.diagnose.GradientMonitor(model)
+        t_mon = median_us(lambda: step(monitor.step), repeat=repeat)
+        monitor.remove()
+        with cr.autograd.detect_anomaly():
+            t_anom = median_us(step, repeat=repeat)
+        results.append({"size": (batch, n_in, hidden, n_out), "plain_us": t_plain, "monitor": t_mon / t_plain,
+                        "anomaly": t_anom / t_plain})
+        rows.append((f"{batch}, {n_in}→{hidden}→{hidden}→{n_out}", f"{t_plain:,.0f}", f"{t_mon:,.0f}",
+                     f"{(t_mon / t_plain - 1) * 100:+.0f} %", f"{t_anom:,.0f}", f"{t_anom / t_plain:.2f}×"))
+    table("train step with diagnosis on (median µs, float32)",
+          ["batch, sizes", "plain", "monitor", "monitor overhead", "detect_anomaly", "anomaly ratio"], rows)
+    print("targets: monitor overhead < 15 %, detect_anomaly ≤ 1.5×")
+    return results
+
+
+if __name__ == "__main__":
+    main()
