@@ -7,6 +7,7 @@ import numpy as np
 
 from . import training as T
 from .data import VARIANTS, datasets
+from .tensor import Tensor
 
 
 def add_train_parser(sub):
@@ -152,6 +153,12 @@ def cmd_train(args):
             viz.plot_loss_curve(history, os.path.join(run_dir, "loss_curve.png"), f"{args.data}: {sizes}")
             if monitor is not None:
                 viz.plot_gradient_flow(monitor.history, os.path.join(run_dir, "gradient_flow.png"))
+                viz.plot_gradient_histograms(monitor.history, os.path.join(run_dir, "gradient_histograms.png"))
+            with open(os.path.join(run_dir, "graph.dot"), "w") as f:
+                xb = Tensor._wrap(Xte[:4].astype(np.float32))
+                f.write(viz.to_dot(model(xb).sum(), model=model))
+            viz.plot_graph(model(xb).sum(), os.path.join(run_dir, "graph.png"), model=model,
+                           collapse_modules=len(sizes) > 4)
             if Xtr.shape[1] == 2:
                 viz.plot_decision_boundary(lambda P: T.predict_classes(model, P, loss_name), Xte, yte,
                                            os.path.join(run_dir, "decision_boundary.png"),

@@ -101,7 +101,7 @@ class GradientMonitor:
         self.layers = [(n, m) for n, m in model.named_modules()
                        if any(p is not None for p in m._parameters.values()) and getattr(m, "weight", None) is not None]
         self.history = {"loss": [], "layers": [f"model.{n}" if n else "model" for n, _ in self.layers],
-                        "grad_norm": [], "weight_norm": [], "update_ratio": [], "activations": {}}
+                        "grad_norm": [], "weight_norm": [], "update_ratio": [], "activations": {}, "grad_hist": {}}
         self._prev = None
         self._act_buffer = {}
         self._handles = []
@@ -127,6 +127,12 @@ class GradientMonitor:
             self._act_buffer[name] = stats
             return None
         return hook
+
+    def _name_of(self, module):
+        for n, m in self.layers:
+            if m is module:
+                return n
+        return ""
 
     def __enter__(self):
         return self
@@ -159,6 +165,13 @@ class GradientMonitor:
                 g = w.grad._data.reshape(-1)
                 gn.append(float(np.sqrt(np.dot(g, g))))
             if sampled:
+                if w.grad is not None:   # log10|g| histogram, 28 bins over 1e-12 … 1e2
+                    with np.errstate(divide="ignore"):
+                        lg = np.log10(np.abs(w.grad._data.reshape(-1)) + 1e-30)
+                    hist = np.histogram(np.clip(lg, -12, 2), bins=28, range=(-12, 2))[0]
+                    short = self._name_of(m)
+                    name = f"model.{short}" if short else "model"
+                    self.history["grad_hist"].setdefault(name, []).append((self.steps, hist / max(hist.sum(), 1)))
                 wf = w._data.reshape(-1)
                 wv = float(np.sqrt(np.dot(wf, wf)))
                 wn.append(wv)
