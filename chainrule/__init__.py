@@ -10,7 +10,8 @@ import importlib as _importlib
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, ShapeError)
 
-for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "chainrule.autograd.gradcheck_explain"):
+for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "chainrule.autograd.gradcheck_explain",
+           "chainrule.autograd.checkpoint"):
     _importlib.import_module(_m).Tensor = Tensor
 
 from . import ops  # noqa: E402  (fills the op registry and Tensor's methods)
@@ -39,3 +40,4 @@ from . import data
 from .io import ModelFileError, load, save
 from . import diagnose
 from . import explain
+from . import utils

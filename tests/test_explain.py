@@ -115,7 +115,10 @@ def test_trace_example2_sigmoid_neuron_digit_for_digit():
 
 def test_trace_shows_accumulation_and_broadcast_sums():
     x = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
-    text = str(cr.explain.trace(x * x + x, {"x": x}))
+    with cr.explain.recording() as values:
+        y = x * x + x
+    text = str(cr.explain.trace(y, {"x": x}, values=values))
+    assert "q1 = x × x = 9" in text
     assert "Accumulation" in text and "df/dx = 7" in text
     w = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
     b = cr.tensor(0.5, dtype=cr.float64, requires_grad=True)

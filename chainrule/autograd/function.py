@@ -11,7 +11,7 @@ version checks. So an op's backward is its textbook formula and nothing else.
 """
 import sys
 
-from numpy import asarray, ndarray
+from numpy import asarray, broadcast_to, ndarray, zeros
 
 from ..errors import InplaceError
 from .grad_mode import STATE, no_grad
@@ -90,6 +90,8 @@ class Op(Node):
         if STATE.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
+                    if not cls.saves_inputs:
+                        inputs = tuple([_edge(x) if x.grad_fn is not None else x for x in inputs])
                     node.inputs = inputs
                     node.needs_input_grad = tuple([x.requires_grad for x in inputs])
                     node.epoch = STATE.epoch
@@ -107,6 +109,19 @@ class Op(Node):
 
     def backward(self, grad):
         raise NotImplementedError
+
+
+def _edge(t):
+    """What a node keeps of an input whose values its backward never reads: the graph edge (producer node,
+    output index) plus shape and dtype, over a zero-memory placeholder array. The activation itself can be freed,
+    and the edge still points at the producer it had when this op ran, even if the tensor is later changed in
+    place."""
+    e = _new(Tensor)
+    d = t._data
+    e._data = broadcast_to(zeros((), d.dtype), d.shape)
+    e.requires_grad, e.grad_fn, e._out_idx, e._version = True, t.grad_fn, t._out_idx, t._version
+    e.grad = e._hooks = None
+    return e
 
 
 def _explain_forward_error(cls, inputs, exc):
@@ -153,7 +168,12 @@ class FunctionCtx(Node):
     def backward(self, *grads):
         if self.__dict__.get("_materialize", True):
             grads = tuple(g if g is not None else _zeros_like_output(self, i) for i, g in enumerate(grads))
-        result = self._fn.backward(self, *grads)
+        per_tensor = self.needs_input_grad
+        self.needs_input_grad = self._needs_per_arg   # what the user's backward sees: one flag per argument
+        try:
+            result = self._fn.backward(self, *grads)
+        finally:
+            self.needs_input_grad = per_tensor          # what the engine reads: one flag per tensor input
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != self._n_args:
@@ -207,7 +227,7 @@ class Function:
         ctx._fn = cls
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensors = tuple(args[i] for i in positions)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = ctx._needs_per_arg = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():
             result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
@@ -225,6 +245,7 @@ class Function:
             wrapped.append(w)
         if record:
             ctx.inputs = tensors
+            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
             ctx.epoch = None
             ctx.out_hooks = None
             ctx._n_args = len(args)

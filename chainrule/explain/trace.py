@@ -45,7 +45,8 @@ class Trace:
     def lines(self):
         out = ["Forward pass (values cached for the backward pass):"]
         for name, expr, value in self.forward:
-            out.append(f"  {name} = {expr} = {_fmt(value)}" if expr else f"  {name} = {_fmt(value)}")
+            shown = "(not kept: record with chainrule.explain.recording())" if value is None else _fmt(value)
+            out.append(f"  {name} = {expr} = {shown}" if expr else f"  {name} = {shown}")
         out.append("Backward pass (upstream gradient × local gradient, in reverse topological order):")
         out.append(f"  d{self.root}/d{self.root} = 1 (seed)")
         for i, s in enumerate(self.steps, 1):
@@ -83,7 +84,7 @@ class Trace:
                 if local is not None:
                     rows.append(f"| {i} | ∂{s.output}/∂{inp} at `{s.output} = {s.node}` | {_fmt(s.upstream)} | "
                                 f"{_fmt(local)} | {_fmt(prod)} |")
-        fwd = "\n".join(f"- `{n} = {e}` = {_fmt(v)}" if e else f"- `{n}` = {_fmt(v)}" for n, e, v in self.forward)
+        fwd = "\n".join(f"- `{n} = {e}` = {_fmt(v) if v is not None else 'not kept'}" if e else f"- `{n}` = {_fmt(v)}" for n, e, v in self.forward)
         res = "\n".join(f"- d{self.root}/d{n} = {_fmt(sum(np.asarray(p) for p in parts))}"
                         for n, parts in self.grads.items() if n in self.leaf_names)
         return f"### Forward\n{fwd}\n\n### Backward\n" + "\n".join(rows) + f"\n\n### Gradients\n{res}\n"
@@ -125,9 +126,37 @@ def _topo(root):
     return order
 
 
-def trace(output, names=None, root_name="f"):
+class recording:
+    """Keep every op's forward value while the graph is built, for trace():
+
+        with cr.explain.recording() as values:
+            loss = model(x).sum()
+        print(cr.explain.trace(loss, names, values=values))
+
+    (The engine frees activations a backward pass does not need, so without this some values are not kept.)"""
+
+    def __init__(self):
+        self.values = {}
+
+    def on_forward(self, node, outs, inputs):
+        self.values[id(node)] = outs[0]._data
+
+    def on_backward(self, *args):
+        pass
+
+    def __enter__(self):
+        self.prev = STATE.observers
+        STATE.observers = self.prev + (self,)
+        return self
+
+    def __exit__(self, *exc):
+        STATE.observers = self.prev
+
+
+def trace(output, names=None, root_name="f", values=None):
     """Run backward from a scalar `output` and return a Trace of every step. `names` maps names to the leaf
-    tensors (x, y, z, w ...); intermediate results are named q1, q2 ... in forward order."""
+    tensors (x, y, z, w ...); intermediate results are named q1, q2 ... in forward order; `values` is a
+    recording() made while the graph was built (without it, values the engine freed show as 'not kept')."""
     names = dict(names or {})
     if output.grad_fn is None:
         raise ValueError("trace: the output has no graph; compute it from tensors with requires_grad=True")
@@ -173,16 +202,14 @@ def trace(output, names=None, root_name="f"):
                             create_graph=False)
     finally:
         STATE.observers = prev
+    kept = values.values if values is not None else {}
     for node in order:
-        out_val = None
-        for consumer in order:
-            for t in consumer.inputs:
-                if t.grad_fn is node:
-                    out_val = t._data
-        if node is output.grad_fn:
+        out_val = kept.get(id(node))
+        if out_val is None and node is output.grad_fn:
             out_val = output._data
-        if out_val is not None:
-            forward.append((node_name[node], descriptions[node], out_val))
+        if out_val is None and getattr(node, "out", None) is not None:
+            out_val = node.out
+        forward.append((node_name[node], descriptions[node], out_val))
     steps, grads = [], {}
     for node, gout, gin in rec.events:
         g = gout[0]
@@ -236,14 +263,15 @@ def trace_expression(expression, values, dtype="float64"):
     env = {"__builtins__": {}, "exp": cr.exp, "log": cr.log, "sigmoid": cr.sigmoid, "tanh": cr.tanh,
            "relu": cr.relu, "sqrt": cr.sqrt, "sin": cr.sin, "cos": cr.cos, "pi": math.pi, **leaves}
     try:
-        out = eval(compile(expression, "<trace>", "eval"), env)
+        with recording() as values:
+            out = eval(compile(expression, "<trace>", "eval"), env)
     except NameError as exc:
         raise ValueError(f"trace: {exc}; give every variable a value, e.g. x=1.5") from None
     except SyntaxError as exc:
         raise ValueError(f"trace: {expression!r} is not a valid expression ({exc.msg})") from None
     if not isinstance(out, Tensor) or out.numel() != 1:
         raise ValueError(f"trace: the expression must give a scalar, got {getattr(out, 'shape', out)}")
-    return trace(out, leaves)
+    return trace(out, leaves, values=values)
 
 
 def neuron_example():
@@ -252,7 +280,8 @@ def neuron_example():
     t = lambda v: cr.tensor(v, dtype=cr.float64, requires_grad=True)  # noqa: E731
     x1, x2, w1, w2, b = t(2.0), t(3.0), t(0.5), t(-0.3), t(0.1)
     y = 1.0
-    z = w1 * x1 + w2 * x2 + b
-    a = cr.sigmoid(z)
-    L = -(y * cr.log(a) + (1 - y) * cr.log(1 - a))
-    return trace(L, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, root_name="L")
+    with recording() as values:
+        z = w1 * x1 + w2 * x2 + b
+        a = cr.sigmoid(z)
+        L = -(y * cr.log(a) + (1 - y) * cr.log(1 - a))
+    return trace(L, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}, root_name="L", values=values)

@@ -374,7 +374,7 @@ register("rsqrt", method="rsqrt", ref=lambda x: 1 / np.sqrt(x), samples=[sample(
 # ---- activations ----------------------------------------------------------------------------------------------
 class ReLU(Op):
     """relu(x) = max(0, x);  relu'(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
-
+    saves_inputs = False   # backward reads only the cached mask
     def forward(self, x):
         self.mask = x > 0      # the cached local derivative: 1 where x > 0
         return np.maximum(x, 0)

@@ -1,0 +1,2 @@
+"""Utilities with torch.utils' names: chainrule.utils.checkpoint."""
+from . import checkpoint
