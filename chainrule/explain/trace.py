@@ -191,9 +191,6 @@ def trace(output, names=None, root_name="f", values=None):
     descriptions = {}
     for node in order:
         descriptions[node] = expr(node)
-    values = {}
-    for node in order:
-        values[node] = None
     rec = _Recorder()
     prev = STATE.observers
     STATE.observers = prev + (rec,)
@@ -202,7 +199,7 @@ def trace(output, names=None, root_name="f", values=None):
                             create_graph=False)
     finally:
         STATE.observers = prev
-    kept = values.values if values is not None else {}
+    kept = values.values if isinstance(values, recording) else (values or {})
     for node in order:
         out_val = kept.get(id(node))
         if out_val is None and node is output.grad_fn:
