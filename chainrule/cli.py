@@ -123,6 +123,52 @@ def cmd_trace(args):
     return 0
 
 
+def examples_dir():
+    import os
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def list_examples():
+    """[(name, first docstring line)] for every example script."""
+    import ast
+    import os
+    folder = examples_dir()
+    if not os.path.isdir(folder):
+        raise ValueError(f"no examples folder at {folder}; the examples ship with a source checkout "
+                         f"(pip install -e .)")
+    out = []
+    for f in sorted(os.listdir(folder)):
+        if f.endswith(".py") and not f.startswith("_") and f != "textbook_numpy.py":
+            with open(os.path.join(folder, f)) as fh:
+                doc = ast.get_docstring(ast.parse(fh.read())) or ""
+            out.append((f[:-3], " ".join(doc.split())[:110]))
+    return out
+
+
+def cmd_examples(args):
+    import runpy
+    import os
+    items = list_examples()
+    if not args.name:
+        width = max(len(n) for n, _ in items)
+        for n, doc in items:
+            print(f"{n.ljust(width)}  {doc}")
+        print(f"\n{len(items)} examples; run one with: chainrule examples NAME")
+        return 0
+    names = [n for n, _ in items]
+    if args.name not in names:
+        close = [n for n in names if args.name in n]
+        raise ValueError(f"no example {args.name!r}" + (f"; did you mean {', '.join(close)}?" if close else
+                                                         "; `chainrule examples` lists them"))
+    folder = examples_dir()
+    sys.path.insert(0, folder)
+    try:
+        runpy.run_path(os.path.join(folder, args.name + ".py"), run_name="__main__")
+    finally:
+        sys.path.remove(folder)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="chainrule", description="Backpropagation that shows its work.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
@@ -142,6 +188,9 @@ def build_parser():
     t.add_argument("--format", default="text", choices=["text", "markdown", "html"])
     t.add_argument("--output", help="write to this file instead of printing")
     t.set_defaults(func=cmd_trace)
+    e = sub.add_parser("examples", help="list the reference texts' runnable twins, or run one")
+    e.add_argument("name", nargs="?", help="an example to run (see the list)")
+    e.set_defaults(func=cmd_examples)
     for sp in sub.choices.values():
         sp.error = _one_line_error(sp)
     parser.error = _one_line_error(parser)
