@@ -6,3 +6,5 @@ from .layers import (ELU, GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, L
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from .norm import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm

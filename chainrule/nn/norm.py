@@ -1,0 +1,164 @@
+"""Normalisation layers and embeddings, composed from registered ops (so their gradients are those ops')."""
+from .. import creation, dtypes
+from ..autograd.grad_mode import no_grad
+from ..errors import ShapeError
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """y = (x - μ)/√(σ² + ε)·γ + β over the last len(normalized_shape) dims (biased variance)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[-len(shape):] != shape:
+        raise ShapeError(f"layer_norm: input shape {input.shape} does not end with normalized_shape {shape}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mu = input.mean(dim=dims, keepdim=True)
+    xc = input - mu
+    var = (xc * xc).mean(dim=dims, keepdim=True)
+    y = xc * (var + eps).rsqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch (and spatial dims); in training, update the running
+    statistics (unbiased variance) with `momentum`; in eval, use them."""
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n < 2:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel in training, got input "
+                             f"{input.shape}; use a batch of at least 2 or eval()")
+        mu = input.mean(dim=dims, keepdim=True)
+        xc = input - mu
+        var = (xc * xc).mean(dim=dims, keepdim=True)
+        if running_mean is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mu.detach().reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(var.detach().reshape(-1) * (momentum * n / (n - 1)))
+        y = xc * (var + eps).rsqrt()
+    else:
+        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+class LayerNorm(Module):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps = eps
+        dt = dtypes.get_default_dtype()
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dt))
+            self.bias = Parameter(creation.zeros(*self.normalized_shape, dtype=dt)) if bias else None
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class _BatchNorm(Module):
+    dims = None
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        dt = dtypes.get_default_dtype()
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, dtype=dt))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.track_running_stats = track_running_stats
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dt))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dt))
+        else:
+            self.running_mean = self.running_var = None
+
+    def forward(self, x):
+        if x.ndim not in self.dims or x.shape[1] != self.num_features:
+            raise ShapeError(f"{type(self).__name__}({self.num_features}): expected a {' or '.join(map(str, self.dims))}-D "
+                             f"input with {self.num_features} channels in dim 1, got shape {x.shape}")
+        use_batch = self.training or not self.track_running_stats
+        return batch_norm(x, self.running_mean if self.track_running_stats else None, self.running_var,
+                          self.weight, self.bias, use_batch, self.momentum, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    dims = (4,)
+
+
+def embedding(input, weight, padding_idx=None):
+    idx = input._data if hasattr(input, "_data") else input
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+        raise IndexError(f"embedding: indices must be in [0, {weight.shape[0]}), got min {idx.min()}, max {idx.max()}")
+    out = weight[idx]
+    if padding_idx is not None:   # the padding row gets no gradient, as in PyTorch
+        from ..ops.elementwise import where
+        from ..tensor import Tensor
+        mask = Tensor._wrap((idx == padding_idx)[..., None])
+        out = where(mask, out.detach(), out)
+    return out
+
+
+class Embedding(Module):
+    """A lookup table of num_embeddings vectors, initialised N(0, 1) (padding row at 0)."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtypes.get_default_dtype()))
+        init.normal_(self.weight)
+        if padding_idx is not None:
+            with no_grad():
+                self.weight[padding_idx] = 0.0
+
+    def forward(self, idx):
+        return embedding(idx, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+def _register():
+    import numpy as np
+    from ..ops.registry import T, register, sample
+
+    def np_ln(x, shape, w=None, b=None, eps=1e-5):
+        dims = tuple(range(x.ndim - len(shape), x.ndim))
+        y = (x - x.mean(dims, keepdims=True)) / np.sqrt(x.var(dims, keepdims=True) + eps)
+        return y * (1 if w is None else w) + (0 if b is None else b)
+    register("layer_norm", ref=np_ln, samples=[sample(T((3, 4)), (4,), T((4,)), T((4,))),
+                                               sample(T((2, 3, 4)), (3, 4))])(layer_norm)
+    register("batch_norm_train", ref=None, samples=[sample(T((5, 3)), None, None, T((3,)), T((3,)), True),
+                                                    sample(T((2, 2, 3, 3)), None, None, None, None, True)])(batch_norm)
+    register("embedding", ref=lambda i, w, padding_idx=None: w[i],
+             samples=[sample(np.array([[0, 2], [2, 1]]), T((3, 4))), sample(np.array([0, 1, 1, 0]), T((3, 2)))])(embedding)
+
+
+_register()

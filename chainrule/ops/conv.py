@@ -1,0 +1,213 @@
+"""Convolution and pooling, composed from two adjoint primitives:
+
+    unfold (im2col): (N, C, H, W) -> (N, C·kh·kw, L), every kernel-sized patch as a column (a strided view, one copy)
+    fold   (col2im): (N, C·kh·kw, L) -> (N, C, H, W), columns added back into place: the adjoint of unfold
+
+so conv2d = unfold, then one matmul with the weight (BLAS), and its gradient is that of matmul followed by fold.
+Loops run over kernel positions (kh·kw), never over pixels.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd.function import Op
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+
+
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(x) for x in v)
+
+
+def _out_size(n, k, s, p, d):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+class Unfold(Op):
+    """cols[n, (c,i,j), (y,x)] = x_pad[n, c, y·s + i·d, x·s + j·d];  its adjoint (backward) is Fold."""
+    saves_inputs = False
+
+    def forward(self, x, kernel, dilation, padding, stride):
+        self.shape, self.args = x.shape, (kernel, dilation, padding, stride)
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+        win = win[:, :, ::sh, ::sw, ::dh, ::dw]                      # (N, C, H', W', kh, kw)
+        n, c, ho, wo = win.shape[:4]
+        return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
+
+    def backward(self, g):
+        return Fold.apply(g, output_size=self.shape[2:], channels=self.shape[1], args=self.args)
+
+
+class Fold(Op):
+    """x[n, c, y·s + i·d, x·s + j·d] += cols[n, (c,i,j), (y,x)];  its adjoint (backward) is Unfold."""
+    saves_inputs = False
+
+    def forward(self, cols, output_size, channels, args):
+        self.args = args
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = args
+        H, W = output_size
+        n = cols.shape[0]
+        ho, wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
+        c6 = cols.reshape(n, channels, kh, kw, ho, wo)
+        out = np.zeros((n, channels, H + 2 * ph, W + 2 * pw), cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += c6[:, :, i, j]
+        return out[:, :, ph: ph + H, pw: pw + W]
+
+    def backward(self, g):
+        k, d, p, s = self.args
+        return Unfold.apply(g, kernel=k, dilation=d, padding=p, stride=s)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """PyTorch's F.unfold for 4-D input: (N, C, H, W) -> (N, C·kh·kw, L)."""
+    if input.ndim != 4:
+        raise ShapeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+    k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    for n, kk, ss, pp, dd, axis in zip(input.shape[2:], k, s, p, d, "HW"):
+        if _out_size(n, kk, ss, pp, dd) < 1:
+            raise ShapeError(f"unfold/conv: input {axis} = {n} (padding {pp}) is smaller than the dilated kernel "
+                             f"{dd * (kk - 1) + 1}; use a smaller kernel or more padding")
+    return Unfold.apply(input, kernel=k, dilation=d, padding=p, stride=s)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """PyTorch's F.fold: (N, C·kh·kw, L) -> (N, C, H, W), summing overlapping values."""
+    k = _pair(kernel_size)
+    if input.shape[1] % (k[0] * k[1]):
+        raise ShapeError(f"fold: dim 1 ({input.shape[1]}) must be divisible by the kernel size {k}")
+    return Fold.apply(input, output_size=_pair(output_size), channels=input.shape[1] // (k[0] * k[1]),
+                      args=(k, _pair(dilation), _pair(padding), _pair(stride)))
+
+
+def _np_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, H, W = xp.shape
+    ho, wo = (H - dh * (kh - 1) - 1) // sh + 1, (W - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, c, kh, kw, ho, wo))
+    for i in range(kh):
+        for j in range(kw):
+            for y in range(ho):
+                for z in range(wo):
+                    out[:, :, i, j, y, z] = xp[:, :, y * sh + i * dh, z * sw + j * dw]
+    return out.reshape(n, c * kh * kw, ho * wo)
+
+
+register("unfold", ref=_np_unfold, samples=[sample(T((2, 2, 5, 5)), 3), sample(T((1, 2, 6, 5)), (2, 3), 1, 1, 2),
+                                            sample(T((1, 1, 7, 7)), 3, 2, 1, (2, 1))])(unfold)
+register("fold", ref=None, samples=[sample(T((2, 18, 9)), (5, 5), 3), sample(T((1, 8, 9)), (4, 5), 2, 1, 1, 2)])(fold)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """PyTorch's F.conv2d: cross-correlation of (N, C, H, W) with (O, C/groups, kh, kw); padding may be 'same'
+    or 'valid'. Computed as unfold + one matmul per group."""
+    if input.ndim != 4 or weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got {input.shape} "
+                         f"and {weight.shape}")
+    n, c, H, W = input.shape
+    o, cg, kh, kw = weight.shape
+    if c != cg * groups or o % groups:
+        raise ShapeError(f"conv2d: input has {c} channels but weight {weight.shape} with groups={groups} expects "
+                         f"{cg * groups} (and out channels {o} divisible by groups)")
+    d = _pair(dilation)
+    if padding == "same":
+        if _pair(stride) != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1")
+        tot = (d[0] * (kh - 1), d[1] * (kw - 1))
+        lo = (tot[0] // 2, tot[1] // 2)
+        if tot[0] % 2 or tot[1] % 2:   # uneven: pad one more at the end, as PyTorch does
+            from .shape import pad as _pad
+            input = _pad(input, (lo[1], tot[1] - lo[1], lo[0], tot[0] - lo[0]))
+            lo = (0, 0)
+        padding = lo
+    elif padding == "valid":
+        padding = 0
+    p, s = _pair(padding), _pair(stride)
+    H, W = input.shape[2:]
+    ho, wo = _out_size(H, kh, s[0], p[0], d[0]), _out_size(W, kw, s[1], p[1], d[1])
+    cols = unfold(input, (kh, kw), d, p, s)                                 # (N, C·kh·kw, L)
+    if groups == 1:
+        out = weight.reshape(o, -1) @ cols                                   # (N, O, L)
+    else:
+        from .shape import cat
+        cols = cols.reshape(n, groups, cg * kh * kw, ho * wo)
+        wg = weight.reshape(groups, o // groups, cg * kh * kw)
+        out = cat([wg[gi] @ cols[:, gi] for gi in range(groups)], dim=1)
+    out = out.reshape(n, o, ho, wo)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1)
+    return out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """(N, C, L) * (O, C/groups, k), as conv2d over a height of 1."""
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ShapeError(f"conv1d: expected input (N, C, L) and weight (O, C/groups, k), got {input.shape} and "
+                         f"{weight.shape}")
+    pad = padding if isinstance(padding, str) else (0, int(padding if isinstance(padding, int) else padding[0]))
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride)[0]), pad, (1, _pair(dilation)[0]),
+                 groups)
+    return out.squeeze(2)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
+    """Max over each window; the gradient goes to the (first) max, as PyTorch's."""
+    k = _pair(kernel_size)
+    s = _pair(stride if stride is not None else kernel_size)
+    n, c, H, W = input.shape
+    p, d = _pair(padding), _pair(dilation)
+    ho, wo = _out_size(H, k[0], s[0], p[0], d[0]), _out_size(W, k[1], s[1], p[1], d[1])
+    x = input
+    if p != (0, 0):   # pad with -inf so padding never wins the max
+        from .shape import pad as _pad
+        x = _pad(input, (p[1], p[1], p[0], p[0]), value=float("-inf"))
+    cols = unfold(x.reshape(n * c, 1, *x.shape[2:]), k, d, 0, s)          # (N·C, kh·kw, L)
+    from .reduce import max as _max
+    return _max(cols, dim=1).values.reshape(n, c, ho, wo)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0):
+    k = _pair(kernel_size)
+    s = _pair(stride if stride is not None else kernel_size)
+    n, c, H, W = input.shape
+    p = _pair(padding)
+    ho, wo = _out_size(H, k[0], s[0], p[0], 1), _out_size(W, k[1], s[1], p[1], 1)
+    cols = unfold(input.reshape(n * c, 1, H, W), k, 1, p, s)
+    return cols.mean(dim=1).reshape(n, c, ho, wo)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average over PyTorch's adaptive windows: start = ⌊i·H/out⌋, end = ⌈(i+1)·H/out⌉."""
+    oh, ow = _pair(output_size) if not isinstance(output_size, int) else (output_size, output_size)
+    n, c, H, W = input.shape
+    if H % oh == 0 and W % ow == 0:
+        return avg_pool2d(input, (H // oh, W // ow))
+    from .shape import stack
+    rows = []
+    for i in range(oh):
+        h0, h1 = (i * H) // oh, -(-((i + 1) * H) // oh)
+        cells = []
+        for j in range(ow):
+            w0, w1 = (j * W) // ow, -(-((j + 1) * W) // ow)
+            cells.append(input[:, :, h0:h1, w0:w1].mean(dim=(2, 3)))
+        rows.append(stack(cells, dim=-1))
+    return stack(rows, dim=-2)
+
+
+register("conv2d", ref=None, samples=[
+    sample(T((2, 3, 5, 5)), T((4, 3, 3, 3)), T((4,))),
+    sample(T((1, 2, 6, 6)), T((2, 2, 3, 2)), None, 2, 1),
+    sample(T((1, 4, 5, 5)), T((4, 2, 3, 3)), T((4,)), 1, "same", 1, 2),
+    sample(T((1, 2, 7, 6)), T((3, 2, 2, 3)), None, 1, 1, 2)])(conv2d)
+register("conv1d", ref=None, samples=[sample(T((2, 3, 7)), T((4, 3, 3)), T((4,)), 2, 1),
+                                      sample(T((1, 2, 6)), T((2, 2, 2)), None, 1, "same")])(conv1d)
+register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(max_pool2d)
+register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(avg_pool2d)
+register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2)])(
+    adaptive_avg_pool2d)
