@@ -52,3 +52,9 @@ def vector_to_parameters(vec, parameters):
         offset += n
     if offset != data.size:
         raise ValueError(f"vector_to_parameters: vector has {data.size} elements but the parameters need {offset}")
+
+
+def tbptt(*args, **kwargs):
+    """Truncated BPTT (see chainrule.nn.rnn.tbptt)."""
+    from .rnn import tbptt as _tbptt
+    return _tbptt(*args, **kwargs)

@@ -1,0 +1,208 @@
+"""Recurrent layers with PyTorch's parameter names, gate order, initialisation U(-1/√H, 1/√H) and output shapes.
+Backpropagation through time is the engine's ordinary backward over the unrolled steps; tbptt() truncates it.
+
+    RNN:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+    LSTM: i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh) split in 4;  c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
+    GRU:  r, z = σ(...) ;  n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn));  h' = (1 - z)⊙n + z⊙h
+"""
+import math
+
+from .. import creation, dtypes
+from ..ops.elementwise import sigmoid, tanh, relu
+from ..ops.linalg import linear
+from ..ops.shape import cat, stack
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    gi = linear(x, w_ih, b_ih)
+    gh = linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        gates = gi + gh
+        H = h.shape[-1]
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+        return sigmoid(o) * tanh(c), c
+    if mode == "GRU":
+        H = h.shape[-1]
+        r = sigmoid(gi[..., :H] + gh[..., :H])
+        z = sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
+        n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
+        return (1 - z) * n + z * h, None
+    act = tanh if mode == "RNN_TANH" else relu
+    return act(gi + gh), None
+
+
+class _CellBase(Module):
+    mode = None
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+        super().__init__()
+        if self.mode is None:
+            self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.input_size, self.hidden_size = input_size, hidden_size
+        g, dt = GATES[self.mode], dtypes.get_default_dtype()
+        self.weight_ih = Parameter(creation.empty(g * hidden_size, input_size, dtype=dt))
+        self.weight_hh = Parameter(creation.empty(g * hidden_size, hidden_size, dtype=dt))
+        self.bias_ih = Parameter(creation.empty(g * hidden_size, dtype=dt)) if bias else None
+        self.bias_hh = Parameter(creation.empty(g * hidden_size, dtype=dt)) if bias else None
+        k = 1 / math.sqrt(hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def forward(self, x, hx=None):
+        batched = x.ndim == 2
+        xb = x if batched else x.unsqueeze(0)
+        B = xb.shape[0]
+        zeros = creation.zeros(B, self.hidden_size, dtype=x.dtype)
+        if self.mode == "LSTM":
+            h, c = hx if hx is not None else (zeros, zeros)
+            if not batched and hx is not None:
+                h, c = h.unsqueeze(0), c.unsqueeze(0)
+        else:
+            h, c = (hx if hx is not None else zeros), None
+            if not batched and hx is not None:
+                h = h.unsqueeze(0)
+        h, c = _cell(self.mode, xb, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        if not batched:
+            h = h.squeeze(0)
+            c = c.squeeze(0) if c is not None else None
+        return (h, c) if self.mode == "LSTM" else h
+
+
+class RNNCell(_CellBase):
+    pass
+
+
+class LSTMCell(_CellBase):
+    mode = "LSTM"
+
+
+class GRUCell(_CellBase):
+    mode = "GRU"
+
+
+class _RNNBase(Module):
+    mode = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False):
+        super().__init__()
+        if self.mode is None:
+            self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
+        g, dt = GATES[self.mode], dtypes.get_default_dtype()
+        k = 1 / math.sqrt(hidden_size)
+        dirs = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                n_in = input_size if layer == 0 else hidden_size * dirs
+                self.register_parameter("weight_ih" + sfx, Parameter(creation.empty(g * hidden_size, n_in, dtype=dt)))
+                self.register_parameter("weight_hh" + sfx,
+                                        Parameter(creation.empty(g * hidden_size, hidden_size, dtype=dt)))
+                if bias:
+                    self.register_parameter("bias_ih" + sfx, Parameter(creation.empty(g * hidden_size, dtype=dt)))
+                    self.register_parameter("bias_hh" + sfx, Parameter(creation.empty(g * hidden_size, dtype=dt)))
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def _p(self, name):
+        return self._parameters.get(name)
+
+    def forward(self, input, hx=None):
+        from ..errors import ShapeError
+        if input.ndim != 3 or input.shape[-1] != self.input_size:
+            raise ShapeError(f"{type(self).__name__}: expected input of shape ({'batch, seq' if self.batch_first else 'seq, batch'}, "
+                             f"{self.input_size}), got {input.shape}")
+        x = input.transpose(0, 1) if self.batch_first else input          # (T, B, F)
+        T_, B = x.shape[0], x.shape[1]
+        dirs = 2 if self.bidirectional else 1
+        zeros = creation.zeros(self.num_layers * dirs, B, self.hidden_size, dtype=input.dtype)
+        if self.mode == "LSTM":
+            h0, c0 = hx if hx is not None else (zeros, zeros)
+        else:
+            h0, c0 = (hx if hx is not None else zeros), None
+        h_n, c_n = [], []
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                w = (self._p("weight_ih" + sfx), self._p("weight_hh" + sfx), self._p("bias_ih" + sfx),
+                     self._p("bias_hh" + sfx))
+                k = layer * dirs + d
+                h, c = h0[k], (c0[k] if c0 is not None else None)
+                steps = range(T_ - 1, -1, -1) if d else range(T_)
+                seq = [None] * T_
+                for t in steps:
+                    h, c = _cell(self.mode, layer_in[t], h, c, *w)
+                    seq[t] = h
+                outs.append(stack(seq))
+                h_n.append(h)
+                if c is not None:
+                    c_n.append(c)
+            layer_in = outs[0] if dirs == 1 else cat(outs, dim=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        out = layer_in.transpose(0, 1) if self.batch_first else layer_in
+        hn = stack(h_n)
+        return (out, (hn, stack(c_n))) if self.mode == "LSTM" else (out, hn)
+
+    def extra_repr(self):
+        return (f"{self.input_size}, {self.hidden_size}" + (f", num_layers={self.num_layers}" if self.num_layers > 1
+                                                             else "") +
+                (", batch_first=True" if self.batch_first else "") + (", bidirectional=True" if self.bidirectional
+                                                                        else ""))
+
+
+class RNN(_RNNBase):
+    pass
+
+
+class LSTM(_RNNBase):
+    mode = "LSTM"
+
+
+class GRU(_RNNBase):
+    mode = "GRU"
+
+
+def _detach_state(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def tbptt(model, inputs, targets, loss_fn, optimizer, k, state=None, batch_first=True, clip=None):
+    """Truncated backpropagation through time: run `model` (an RNN/LSTM/GRU-like module returning (out, state),
+    or any callable (x, state) -> (out, state)) over `inputs` in chunks of k steps, carrying the hidden state from
+    chunk to chunk but detaching it every k steps, so each backward pass spans at most k steps. One optimizer step
+    per chunk. Returns (per-chunk losses, final state)."""
+    dim = 1 if batch_first else 0
+    T_ = inputs.shape[dim]
+    losses = []
+    for start in range(0, T_, k):
+        sl = [slice(None)] * inputs.ndim
+        sl[dim] = slice(start, min(start + k, T_))
+        tl = [slice(None)] * targets.ndim
+        tl[dim] = sl[dim]
+        optimizer.zero_grad()
+        out, state = model(inputs[tuple(sl)], state)
+        loss = loss_fn(out, targets[tuple(tl)])
+        loss.backward()
+        if clip:
+            from .utils import clip_grad_norm_
+            clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        state = _detach_state(state)   # keep the values, cut the graph: the next chunk's backward stops here
+        losses.append(loss.item())
+    return losses, state

@@ -1,0 +1,79 @@
+"""RNN/LSTM/GRU: outputs and gradients equal torch's (multi-layer, bidirectional, batch_first, initial states),
+gradchecks of the cells, and truncated BPTT that carries state while cutting the graph."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell, nn.LSTMCell, nn.GRUCell])
+def test_cells_gradcheck(cell):
+    cr.manual_seed(0)
+    m = cell(3, 4).double()
+    x = cr.randn(2, 3, dtype=cr.float64, requires_grad=True)
+    params = list(m.parameters())
+
+    def f(xx, *ps):
+        out = m(xx)
+        return out[0] + out[1] if isinstance(out, tuple) else out
+    assert cr.autograd.gradcheck(f, [x] + params)
+
+
+def test_tbptt_carries_state_and_detaches():
+    cr.manual_seed(0)
+    lstm = nn.LSTM(2, 8, batch_first=True)
+    head = nn.Linear(8, 1)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = lstm, head
+
+        def forward(self, x, state):
+            out, state = self.lstm(x, state)
+            return self.head(out), state
+    model = Model()
+    x = cr.randn(4, 60, 2)
+    y = x[:, :, :1].cumsum(1) * 0.1
+    opt = cr.optim.Adam(model.parameters(), lr=0.01)
+    losses, state = cr.nn.utils.tbptt(model, x, y, nn.MSELoss(), opt, k=10)
+    assert len(losses) == 6 and state[0].grad_fn is None and not state[0].requires_grad
+    assert state[0].shape == (1, 4, 8)
+
+
+torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("layers,bidirectional,batch_first", [(1, False, False), (2, True, True), (2, False, True)])
+def test_recurrent_layers_match_torch(kind, layers, bidirectional, batch_first):
+    ours = getattr(nn, kind)(3, 5, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first).double()
+    theirs = getattr(torch.nn, kind)(3, 5, num_layers=layers, bidirectional=bidirectional,
+                                     batch_first=batch_first).double()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+            q.copy_(torch.from_numpy(p.detach().numpy()))
+    rng = np.random.default_rng(0)
+    shape = (2, 6, 3) if batch_first else (6, 2, 3)
+    xa = rng.standard_normal(shape)
+    dirs = 2 if bidirectional else 1
+    h0 = rng.standard_normal((layers * dirs, 2, 5))
+    x, tx = cr.tensor(xa, requires_grad=True), torch.tensor(xa, requires_grad=True)
+    if kind == "LSTM":
+        c0 = rng.standard_normal((layers * dirs, 2, 5))
+        out, (hn, cn) = ours(x, (cr.tensor(h0), cr.tensor(c0)))
+        tout, (thn, tcn) = theirs(tx, (torch.tensor(h0), torch.tensor(c0)))
+        np.testing.assert_allclose(cn.detach().numpy(), tcn.detach().numpy(), rtol=1e-6, atol=1e-9)
+    else:
+        out, hn = ours(x, cr.tensor(h0))
+        tout, thn = theirs(tx, torch.tensor(h0))
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(hn.detach().numpy(), thn.detach().numpy(), rtol=1e-6, atol=1e-9)
+    g = rng.standard_normal(out.shape)
+    (out * cr.tensor(g)).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-9)
+    for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-9, err_msg=n)
