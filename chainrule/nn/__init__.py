@@ -9,3 +9,4 @@ from .parameter import Parameter
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .norm import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer

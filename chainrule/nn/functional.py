@@ -193,3 +193,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def _class_weight_shape(weight, input):
     w = weight if isinstance(weight, Tensor) else Tensor(weight)
     return w.reshape((1, -1) + (1,) * (input.ndim - 2)) if input.ndim > 1 else w
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(QKᵀ/√d + mask)·V (see chainrule.nn.attention)."""
+    from .attention import scaled_dot_product_attention as sdpa
+    return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale)

@@ -1,0 +1,139 @@
+"""Attention, composed from registered ops: softmax(QKᵀ/√d + mask)·V, multi-head attention and the Transformer
+encoder layer (PyTorch's names, parameter layout and defaults)."""
+import math
+
+import numpy as np
+
+from .. import creation, dtypes
+from ..ops.elementwise import where
+from ..ops.linalg import linear
+from ..ops.reduce import softmax
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .layers import Dropout, Linear
+from .module import Module
+from .norm import LayerNorm
+from .parameter import Parameter
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q Kᵀ · scale + mask) V with scale = 1/√d. A bool mask marks the positions that may attend (True =
+    keep, as PyTorch); a float mask is added to the scores. is_causal masks the future."""
+    d = query.shape[-1]
+    scores = (query @ key.mT) * (scale if scale is not None else 1.0 / math.sqrt(d))
+    L, S = query.shape[-2], key.shape[-2]
+    if is_causal:
+        allowed = np.tril(np.ones((L, S), bool))
+        scores = where(Tensor._wrap(allowed), scores, Tensor._wrap(np.array(-np.inf, scores.dtype)))
+    if attn_mask is not None:
+        m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if m.dtype == np.bool_:
+            scores = where(Tensor._wrap(m), scores, Tensor._wrap(np.array(-np.inf, scores.dtype)))
+        else:
+            scores = scores + Tensor._wrap(m.astype(scores.dtype))
+    weights = softmax(scores, -1)
+    if dropout_p:
+        weights = F.dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+class MultiheadAttention(Module):
+    """nn.MultiheadAttention(embed_dim, num_heads): in_proj_weight (3E, E), in_proj_bias, out_proj. Returns
+    (output, attention weights averaged over heads unless average_attn_weights=False)."""
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        dt = dtypes.get_default_dtype()
+        self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dt))
+        init.xavier_uniform_(self.in_proj_weight)
+        if bias:
+            self.in_proj_bias = Parameter(creation.zeros(3 * embed_dim, dtype=dt))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        if bias:
+            init.zeros_(self.out_proj.bias)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        if not self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        B, L, E = query.shape
+        S = key.shape[1]
+        h, hd = self.num_heads, E // self.num_heads
+        W, b = self.in_proj_weight, self.in_proj_bias
+        q = linear(query, W[:E], b[:E] if b is not None else None)
+        k = linear(key, W[E:2 * E], b[E:2 * E] if b is not None else None)
+        v = linear(value, W[2 * E:], b[2 * E:] if b is not None else None)
+        q, k, v = (t.reshape(B, -1, h, hd).transpose(1, 2) for t in (q, k, v))   # (B, h, ·, hd)
+        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))
+        neg = Tensor._wrap(np.array(-np.inf, scores.dtype))
+        if is_causal and attn_mask is None:
+            attn_mask = ~np.tril(np.ones((L, S), bool))
+        if attn_mask is not None:
+            m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+            # PyTorch's MultiheadAttention: a bool mask marks positions NOT allowed to attend
+            scores = where(Tensor._wrap(m), neg, scores) if m.dtype == np.bool_ else scores + Tensor._wrap(m)
+        if key_padding_mask is not None:
+            m = key_padding_mask._data if isinstance(key_padding_mask, Tensor) else np.asarray(key_padding_mask)
+            scores = where(Tensor._wrap(m[:, None, None, :]), neg, scores)
+        weights = softmax(scores, -1)
+        if self.dropout and self.training:
+            weights = F.dropout(weights, self.dropout, True)
+        out = (weights @ v).transpose(1, 2).reshape(B, L, E)
+        out = self.out_proj(out)
+        if not self.batch_first:
+            out = out.transpose(0, 1)
+        if not need_weights:
+            return out, None
+        return out, (weights.mean(dim=1) if average_attn_weights else weights)
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and a feed-forward block, each with a residual connection and LayerNorm, post-norm by
+    default (norm_first=True for pre-norm): x = norm(x + attn(x)); x = norm(x + ff(x))."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = {"relu": F.relu, "gelu": F.gelu}[activation] if isinstance(activation, str) else activation
+
+    def _sa(self, x, mask, pad, causal):
+        return self.dropout1(self.self_attn(x, x, x, key_padding_mask=pad, attn_mask=mask, need_weights=False,
+                                            is_causal=causal)[0])
+
+    def _ff(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        if self.norm_first:
+            x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff(self.norm2(x))
+        x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff(x))
+
+
+class TransformerEncoder(Module):
+    def __init__(self, encoder_layer_factory, num_layers):
+        super().__init__()
+        from .containers import ModuleList
+        self.layers = ModuleList([encoder_layer_factory() for _ in range(num_layers)])
+
+    def forward(self, src, mask=None, src_key_padding_mask=None):
+        for layer in self.layers:
+            src = layer(src, mask, src_key_padding_mask)
+        return src
