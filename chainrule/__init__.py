@@ -41,3 +41,4 @@ from .io import ModelFileError, load, save
 from . import diagnose
 from . import explain
 from . import utils
+from . import amp

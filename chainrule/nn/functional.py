@@ -155,7 +155,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax + negative log-likelihood. Class indices or class probabilities as targets;
-    the plain case is one fused node whose gradient is softmax(z) - onehot(y)."""
+    the plain case is one fused node whose gradient is softmax(z) - onehot(y). Under autocast the logits are
+    taken to float32 first (as PyTorch does), so the loss never over- or underflows in float16."""
+    if input.dtype == np.float16:
+        input = input.float()
     if isinstance(target, Tensor) and target.dtype.kind == "f" or \
             (not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"):
         target = _as_float_target(target, input)

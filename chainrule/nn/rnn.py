@@ -12,6 +12,7 @@ from ..ops.elementwise import sigmoid, tanh, relu
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from . import functional as F
+from ._rnn_ops import lstm_gates, unbind_steps
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -23,11 +24,7 @@ def _cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
     gi = linear(x, w_ih, b_ih)
     gh = linear(h, w_hh, b_hh)
     if mode == "LSTM":
-        gates = gi + gh
-        H = h.shape[-1]
-        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-        c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-        return sigmoid(o) * tanh(c), c
+        return lstm_gates(gi + gh, c)
     if mode == "GRU":
         H = h.shape[-1]
         r = sigmoid(gi[..., :H] + gh[..., :H])
@@ -36,6 +33,20 @@ def _cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
         return (1 - z) * n + z * h, None
     act = tanh if mode == "RNN_TANH" else relu
     return act(gi + gh), None
+
+
+def _step(mode, gi, h, c, w_hh, b_hh):
+    """One time step given the precomputed input projection gi = W_ih x + b_ih."""
+    gh = linear(h, w_hh, b_hh)
+    if mode == "LSTM":
+        return lstm_gates(gi + gh, c)
+    if mode == "GRU":
+        H = h.shape[-1]
+        rz = sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
+        r, z = rz[..., :H], rz[..., H:]
+        n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
+        return (1 - z) * n + z * h, None
+    return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
 
 
 class _CellBase(Module):
@@ -141,8 +152,10 @@ class _RNNBase(Module):
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 steps = range(T_ - 1, -1, -1) if d else range(T_)
                 seq = [None] * T_
+                # the input projection of all T steps in one matmul, split into steps by one node
+                gi = unbind_steps(linear(layer_in, w[0], w[2]))
                 for t in steps:
-                    h, c = _cell(self.mode, layer_in[t], h, c, *w)
+                    h, c = _step(self.mode, gi[t], h, c, w[1], w[3])
                     seq[t] = h
                 outs.append(stack(seq))
                 h_n.append(h)

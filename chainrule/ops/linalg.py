@@ -12,6 +12,11 @@ from .registry import T, register, sample
 _wrap = Tensor._wrap
 
 
+def _autocast(*tensors):
+    from ..amp import _ACTIVE, cast_inputs
+    return cast_inputs(*tensors) if _ACTIVE[0] is not None else tensors
+
+
 def _mm_error(a, b):
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
@@ -59,6 +64,7 @@ def matmul(input, other):
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if a.shape[-1] != kb:
         raise _mm_error(a, b)
+    a, b = _autocast(a, b)
     if a._data.dtype != b._data.dtype:
         a, b = promote_pair(a, b)
     return MatMul.apply(a, b)
@@ -112,6 +118,7 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape}, i.e. out×in). Make the layer's "
                          f"in_features equal the input's last dim.")
+    input, weight, bias = _autocast(input, weight, bias)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
