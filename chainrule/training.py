@@ -97,9 +97,14 @@ def targets_for(loss_name, y, n_classes, dtype=np.float32):
     return Tensor._wrap(y.astype(np.int64))
 
 
+def _inputs(X):
+    X = np.asarray(X)
+    return X if X.dtype.kind in "iu" else X.astype(np.float32)   # token ids stay integers (embeddings)
+
+
 def predict_classes(model, X, loss_name):
     with no_grad():
-        out = model(Tensor._wrap(np.asarray(X, np.float32)))._data
+        out = model(Tensor._wrap(_inputs(X)))._data
     return (out[:, 0] > 0).astype(np.int64) if loss_name == "bce" else out.argmax(1)
 
 
@@ -113,7 +118,7 @@ def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="mi
     on_step(loss) is called after every optimizer step (a GradientMonitor fits there)."""
     from .random import Generator
     gen = Generator().manual_seed(seed)
-    ds = TensorDataset(Tensor._wrap(np.asarray(X, np.float32)), targets_for(loss_name, y, n_classes))
+    ds = TensorDataset(Tensor._wrap(_inputs(X)), targets_for(loss_name, y, n_classes))
     history = {"loss": [], "accuracy": [], "lr": []}
     for epoch in range(epochs):
         model.train()
@@ -159,3 +164,53 @@ def write_json(path, obj):
 
 def run_name():
     return time.strftime("%Y%m%d-%H%M%S")
+
+
+# ---- the other built-in model kinds (chainrule train --model ...) ---------------------------------------------
+def sequence_sum_data(n=2000, length=20, seed=0):
+    """Sequences of noisy ±1 steps; the label says whether their sum is positive (an LSTM task)."""
+    rng = np.random.default_rng(seed)
+    steps = rng.choice([-1.0, 1.0], (n, length)) + rng.normal(0, 0.3, (n, length))
+    return steps[:, :, None].astype(np.float32), (steps.sum(1) > 0).astype(np.int64)
+
+
+def reverse_data(n=4000, length=6, vocab=8, seed=0):
+    """Integer sequences and their reversals (a Transformer task); targets are per-position classes."""
+    x = np.random.default_rng(seed).integers(0, vocab, (n, length))
+    return x, x[:, ::-1].copy()
+
+
+class SequenceClassifier(nn.Module):
+    """LSTM over the sequence, a linear head on the last hidden state."""
+
+    def __init__(self, n_in, hidden, n_classes):
+        super().__init__()
+        self.lstm = nn.LSTM(n_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+class Reverser(nn.Module):
+    """Token + position embeddings, a 2-layer Transformer encoder, per-position logits as (N, vocab, length)."""
+
+    def __init__(self, vocab, length, d_model=32, heads=4, layers=2):
+        super().__init__()
+        self.length = length
+        self.emb, self.pos = nn.Embedding(vocab, d_model), nn.Embedding(length, d_model)
+        self.enc = nn.TransformerEncoder(lambda: nn.TransformerEncoderLayer(d_model, heads, 2 * d_model,
+                                                                            dropout=0.0, batch_first=True), layers)
+        self.out = nn.Linear(d_model, vocab)
+
+    def forward(self, x):
+        from .creation import arange
+        h = self.emb(x) + self.pos(arange(self.length))
+        return self.out(self.enc(h)).transpose(1, 2)
+
+
+def small_cnn(n_classes):
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+                         nn.Linear(128, n_classes))

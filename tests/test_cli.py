@@ -97,3 +97,13 @@ def test_sklearn_datasets(tmp_path, name):
                  "--quiet", "--no-plots"]) == 0
     acc = json.loads((tmp_path / name / "metrics.json").read_text())["test_accuracy"]
     assert acc > 0.85, f"{name}: {acc}"
+
+
+@pytest.mark.parametrize("model,minimum", [("cnn", 0.9), ("lstm", 0.9), ("transformer", 0.9)])
+def test_train_other_model_kinds(tmp_path, model, minimum):
+    if model == "cnn":
+        pytest.importorskip("sklearn", reason="the digits data set needs scikit-learn")
+    assert main(["train", "--model", model, "--epochs", "6", "--lr", "0.003", "--out", str(tmp_path), "--name", model,
+                 "--quiet", "--no-plots"]) == 0
+    metrics = json.loads((tmp_path / model / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= minimum and (tmp_path / model / "model.safetensors").exists()
