@@ -77,3 +77,33 @@ def test_recurrent_layers_match_torch(kind, layers, bidirectional, batch_first):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-9)
     for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-9, err_msg=n)
+
+
+def _running_sum_tbptt(carry, epochs=300):
+    cr.manual_seed(0)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = nn.LSTM(1, 16, batch_first=True), nn.Linear(16, 1)
+
+        def forward(self, x, state):
+            out, state = self.lstm(x, state if carry else None)
+            return self.head(out), state
+    model = Model()
+    opt = cr.optim.Adam(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    for _ in range(epochs):
+        x = rng.choice([-1.0, 1.0], (16, 60, 1)).astype(np.float32)
+        y = (np.cumsum(x, 1) / 10).astype(np.float32)      # the running sum over all 60 steps
+        losses, _ = cr.nn.utils.tbptt(model, cr.tensor(x), cr.tensor(y), nn.MSELoss(), opt, k=10)
+    return losses
+
+
+def test_tbptt_trains_on_a_sequence_six_times_its_window():
+    """Windows of 10 steps over 60: the last window's targets depend on state carried through five earlier
+    windows. Carrying (but detaching) the state learns them; resetting the state each window cannot."""
+    carried = _running_sum_tbptt(True)
+    reset = _running_sum_tbptt(False)
+    assert carried[-1] < 0.02
+    assert reset[-1] > 10 * carried[-1]
