@@ -163,3 +163,13 @@ def test_optimizer_without_params_or_negative_lr():
         cr.optim.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="invalid learning rate -0.1"):
         cr.optim.Adam(nn.Linear(2, 2).parameters(), lr=-0.1)
+
+
+def test_channel_dropout():
+    d = nn.Dropout2d(0.5)
+    y = d(cr.ones(8, 16, 3, 3)).numpy()
+    per_channel = y.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))   # whole channels dropped or kept
+    assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
+    d.eval()
+    assert nn.Dropout1d(0.5).eval()(cr.ones(2, 3, 4)).numpy().sum() == 24

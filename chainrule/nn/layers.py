@@ -75,6 +75,31 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class _ChannelDropout(Dropout):
+    """Zero whole channels (dim 1) with probability p, scaling the rest by 1/(1-p), as Dropout1d/2d."""
+    spatial = 1
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        import numpy as np
+        from ..random import _gen
+        from ..tensor import Tensor
+        if x.ndim != 2 + self.spatial:
+            from ..errors import ShapeError
+            raise ShapeError(f"{type(self).__name__}: expected a {2 + self.spatial}-D (N, C, ...) input, got {x.shape}")
+        keep = _gen().random(x.shape[:2] + (1,) * self.spatial) >= self.p
+        return x * Tensor._wrap((keep / (1 - self.p)).astype(x.dtype))
+
+
+class Dropout1d(_ChannelDropout):
+    spatial = 1
+
+
+class Dropout2d(_ChannelDropout):
+    spatial = 2
+
+
 def _activation(name, fn, doc, **defaults):
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
