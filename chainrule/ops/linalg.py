@@ -5,6 +5,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
+from .. import amp as _amp
 from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
 from .registry import T, register, sample
@@ -13,8 +14,7 @@ _wrap = Tensor._wrap
 
 
 def _autocast(*tensors):
-    from ..amp import _ACTIVE, cast_inputs
-    return cast_inputs(*tensors) if _ACTIVE[0] is not None else tensors
+    return _amp.cast_inputs(*tensors) if _amp._ACTIVE[0] is not None else tensors
 
 
 def _mm_error(a, b):

@@ -50,6 +50,90 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
+    FLAT_LIMIT = 1 << 20   # below this many parameters one flat buffer beats a loop over parameters
+
+    def step(self, closure=None):
+        """As Optimizer.step; small float groups without amsgrad update one flat buffer (12 NumPy calls per step
+        instead of 12 per parameter — PERF.md: per-parameter Adam costs 1.7× the flat version at small sizes)."""
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            if not self._flat_step(group):
+                for p, w, g, st in self._params_with_grad(group):
+                    self._update(w, g.astype(w.dtype, copy=False), st, group)
+                    p._version += 1
+        return loss
+
+    def _flat_step(self, group):
+        params = group["params"]
+        if group["amsgrad"] or any(p.grad is None for p in params):
+            return False
+        dt = params[0]._data.dtype
+        if any(p._data.dtype != dt for p in params) or sum(p._data.size for p in params) > self.FLAT_LIMIT:
+            return False
+        flats = self.__dict__.setdefault("_flat", {})
+        fs = flats.get(id(group))
+        if fs is None or any(p._data.base is not fs["w"] for p in params):
+            fs = flats[id(group)] = self._make_flat(params, dt)
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        w, m, v, tmp, g = fs["w"], fs["m"], fs["v"], fs["tmp"], fs["g"]
+        for p, (lo, hi) in zip(params, fs["spans"]):
+            g[lo:hi] = p.grad._data.reshape(-1)
+        if group["maximize"]:
+            np.negative(g, out=g)
+        st0 = self.state[params[0]]
+        t = st0["step"] + 1
+        for p in params:
+            self.state[p]["step"] = t
+        if wd:
+            if self.decoupled:
+                w *= w.dtype.type(1 - lr * wd)
+            else:
+                g += w.dtype.type(wd) * w
+        np.multiply(g, 1 - b1, out=tmp)
+        m *= b1
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - b2
+        v *= b2
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
+        tmp += w.dtype.type(eps)
+        np.divide(m, tmp, out=tmp)
+        tmp *= w.dtype.type(lr / (1 - b1 ** t))
+        w -= tmp
+        for p in params:
+            p._version += 1
+        return True
+
+    def _make_flat(self, params, dt):
+        """One buffer for the weights (parameters become views of it), the moments and the gradient; the
+        per-parameter state entries are views too, so state_dict() and load_state_dict() keep working."""
+        sizes = [p._data.size for p in params]
+        bounds = np.cumsum([0] + sizes)
+        spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+        w = np.empty(bounds[-1], dt)
+        m, v = np.zeros_like(w), np.zeros_like(w)
+        for p, (lo, hi) in zip(params, spans):
+            w[lo:hi] = p._data.reshape(-1)
+            st = self.state.get(p) or {}
+            if "exp_avg" in st:
+                m[lo:hi] = np.asarray(st["exp_avg"]).reshape(-1)
+                v[lo:hi] = np.asarray(st["exp_avg_sq"]).reshape(-1)
+            shape = p._data.shape
+            p._data = w[lo:hi].reshape(shape)
+            self.state[p] = {"step": st.get("step", 0), "exp_avg": m[lo:hi].reshape(shape),
+                             "exp_avg_sq": v[lo:hi].reshape(shape)}
+        return {"w": w, "m": m, "v": v, "tmp": np.empty_like(w), "g": np.empty_like(w), "spans": spans}
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.__dict__.pop("_flat", None)   # rebuilt from the loaded per-parameter state at the next step
+
     def _update(self, w, g, st, group):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if group["maximize"]:
