@@ -1,0 +1,62 @@
+"""An LSTM learns a task a plain RNN cannot within the same budget: recall the first symbol of a sequence after
+30 steps of distractor symbols on the same input channels (BPTT over 31 steps).
+
+The LSTM's forget gate is opened at initialisation (bias 3, the standard remedy of Jozefowicz et al., 2015): at
+PyTorch's default bias 0 the gate sits near σ(0) = 0.5 and the cell forgets like 0.5³⁰. The plain RNN has no gate
+to open. Measured: LSTM 1.0 / 1.0 / 1.0, RNN 0.49 / 0.33 / 0.29 test accuracy for seeds 0, 1, 2 (chance 0.25)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+
+T, K, H = 31, 4, 32
+
+
+def data(n, seed):
+    rng = np.random.default_rng(seed)
+    sym = rng.integers(0, K, n)
+    x = np.zeros((n, T, K + 1), np.float32)
+    x[np.arange(n), 0, sym] = 1
+    distractors = rng.integers(0, K, (n, T - 1))
+    x[np.arange(n)[:, None], np.arange(1, T)[None, :], distractors] = 1
+    x[:, -1, K] = 1                                          # "recall now"
+    return cr.tensor(x), cr.tensor(sym)
+
+
+class Recaller(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(K + 1, H, batch_first=True)
+        self.head = nn.Linear(H, K)
+        if kind == "LSTM":
+            with cr.no_grad():
+                for name, p in self.rnn.named_parameters():
+                    if name.startswith("bias_ih"):
+                        p[H:2 * H] = 3.0                     # the forget gate's slice (gate order i, f, g, o)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+def train(kind, seed, steps=600):
+    cr.manual_seed(seed)
+    model = Recaller(kind)
+    opt = cr.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(steps):
+        x, y = data(32, step)
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(x), y).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    x, y = data(500, 10_000)
+    with cr.no_grad():
+        return float((model(x).argmax(1).numpy() == y.numpy()).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lstm_recalls_after_30_steps_where_rnn_cannot(seed):
+    lstm, rnn = train("LSTM", seed), train("RNN", seed)
+    assert lstm >= 0.95, lstm
+    assert rnn <= 0.6, rnn
