@@ -15,9 +15,9 @@ for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "cha
     _importlib.import_module(_m).Tensor = Tensor
 
 from . import ops  # noqa: E402  (fills the op registry and Tensor's methods)
-from .ops.elementwise import (abs, add, clamp, cos, div, elu, erf, exp, gelu, leaky_relu, log, log1p, maximum,
-                              minimum, mul, neg, pow, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, sub, tanh,
-                              where)
+from .ops.activation import clamp, elu, gelu, leaky_relu, relu, softplus
+from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,
+                              sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
                          softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, reshape, split, squeeze,

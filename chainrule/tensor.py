@@ -126,7 +126,7 @@ class Tensor:
         arr = self._data
         prefix = "tensor("
         if arr.size == 0:
-            body = f"[]" if arr.ndim == 1 else f"[], size={arr.shape}"
+            body = "[]" if arr.ndim == 1 else f"[], size={arr.shape}"
         else:
             body = np.array2string(arr, separator=", ", prefix=prefix, precision=4,
                                    floatmode="maxprec_equal" if arr.dtype.kind != "f" else "maxprec")

@@ -12,8 +12,6 @@ units (zero for every sample of the batch) and of saturated sigmoid/tanh units. 
 step; weight norms, update ratios and activation statistics every `interval` (10) steps, which keeps the
 overhead small (bench/diagnose_overhead.py).
 """
-import math
-
 import numpy as np
 
 from .. import nn

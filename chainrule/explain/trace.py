@@ -185,7 +185,7 @@ def trace(output, names=None, root_name="f", values=None):
             return f"{ins[0]} {SYMBOL[op]} {ins[1]}"
         return f"{op.lower()}({', '.join(ins)})"
 
-    forward, seen_leaves = [], []
+    forward = []
     for n, t in names.items():
         forward.append((n, "", t._data))
     descriptions = {}

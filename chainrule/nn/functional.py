@@ -1,9 +1,9 @@
 """nn.functional: activations, linear, dropout and losses as functions (PyTorch's names and signatures)."""
 import numpy as np
 
-from .. import dtypes
 from ..errors import DTypeError, ShapeError
-from ..ops.elementwise import (elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh, where)  # noqa: F401
+from ..ops.activation import elu, gelu, leaky_relu, relu, softplus  # noqa: F401
+from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401

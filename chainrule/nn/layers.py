@@ -82,7 +82,6 @@ class _ChannelDropout(Dropout):
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
-        import numpy as np
         from ..random import _gen
         from ..tensor import Tensor
         if x.ndim != 2 + self.spatial:

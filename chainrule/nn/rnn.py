@@ -8,7 +8,8 @@ Backpropagation through time is the engine's ordinary backward over the unrolled
 import math
 
 from .. import creation, dtypes
-from ..ops.elementwise import sigmoid, tanh, relu
+from ..ops.activation import relu
+from ..ops.elementwise import sigmoid, tanh
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from . import functional as F

@@ -158,7 +158,6 @@ class Einsum(Op):
             eq_ins = [self.out] + [s for s, _ in others]
             r = einsum(",".join(eq_ins) + "->" + target, g, *[t for _, t in others])
             if target != sub:   # a subscript only this operand had: d/dx of a plain sum is 1 everywhere
-                shape = [1] * len(sub)
                 r = r.reshape([x.shape[i] if c in avail else 1 for i, c in enumerate(sub)])
                 r = r.expand(x.shape)
             grads.append(r)

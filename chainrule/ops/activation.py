@@ -1,0 +1,140 @@
+"""Activation functions. Each backward is the local derivative times g (the engine handles broadcasting)."""
+import math
+
+import numpy as np
+
+from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor
+from ._util import const
+from .elementwise import _erf, erf, sigmoid, tanh, where
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+
+
+# ---- activations ----------------------------------------------------------------------------------------------
+class ReLU(Op):
+    """relu(x) = max(0, x);  relu'(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)."""
+    saves_inputs = False   # backward reads only the cached mask
+    def forward(self, x):
+        self.mask = x > 0      # the cached local derivative: 1 where x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, g):
+        if not STATE.grad_enabled:
+            return _wrap(g._data * self.mask)   # 10x faster than np.where on a bool mask
+        return where(const(self.mask), g, const(np.zeros((), g.dtype)))
+
+
+class LeakyReLU(Op):
+    """leaky_relu(x) = x if x > 0 else αx;  derivative 1 or α."""
+
+    def forward(self, x, slope):
+        self.slope = slope
+        return np.where(x > 0, x, x * slope)
+
+    def backward(self, g):
+        x = self.inputs[0]._data
+        return g * const(np.where(x > 0, 1.0, self.slope).astype(x.dtype))
+
+
+class ELU(Op):
+    """elu(x) = x if x > 0 else α(eˣ - 1);  derivative 1 or αeˣ."""
+
+    def forward(self, x, alpha):
+        self.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, g):
+        x = self.inputs[0]
+        pos = x._data > 0
+        return g * where(const(pos), 1.0, x.clamp(max=0.0).exp() * self.alpha)
+
+
+class Softplus(Op):
+    """softplus(x) = ln(1 + e^(βx))/β, linear beyond βx > threshold;  derivative σ(βx).
+    Computed as logaddexp(0, βx)/β, which never overflows."""
+
+    def forward(self, x, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+        bx = x * beta
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        s = sigmoid(x * self.beta)
+        lin = x._data * self.beta > self.threshold
+        return g * (where(const(lin), 1.0, s) if lin.any() else s)
+
+
+class Clamp(Op):
+    """clamp(x, lo, hi);  derivative 1 where lo ≤ x ≤ hi, else 0."""
+
+    def forward(self, x, lo, hi):
+        self.lo, self.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, g):
+        x = self.inputs[0]._data
+        mask = np.ones(x.shape, bool)
+        if self.lo is not None:
+            mask &= x >= self.lo
+        if self.hi is not None:
+            mask &= x <= self.hi
+        return g * const(mask)
+
+
+def relu(input, inplace=False):
+    return ReLU.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return LeakyReLU.apply(input, slope=negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return ELU.apply(input, alpha=alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def gelu(input, approximate="none"):
+    """gelu(x) = x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
+    0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). Composed from registered ops, so its gradient is theirs."""
+    if approximate == "tanh":
+        return 0.5 * input * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (input + 0.044715 * input ** 3)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * input * (1.0 + erf(input * (1.0 / math.sqrt(2.0))))
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(input, lo=min, hi=max)
+
+
+def _np_gelu(x):
+    return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
+
+
+KINKED = [sample(T((3, 4), away=0.0)), sample(T((2,), values=[-1000.0, 1000.0]))]
+register("relu", method="relu", ref=lambda x: np.maximum(x, 0), samples=KINKED)(relu)
+register("leaky_relu", ref=lambda x, s=0.01: np.where(x > 0, x, s * x),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), 0.2)])(leaky_relu)
+register("elu", ref=lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), alpha=0.5),
+                  sample(T((2,), values=[-1000.0, 1000.0]))])(elu)
+register("softplus", ref=lambda x, beta=1.0, threshold=20.0: np.logaddexp(0, beta * x) / beta,
+         samples=[sample(T((3, 4))), sample(T((3,)), beta=2.0), sample(T((2,), values=[-1000.0, 1000.0]))])(softplus)
+register("gelu", ref=lambda x, approximate="none": _np_gelu(x) if approximate == "none" else
+         0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))),
+         samples=[sample(T((3, 4))), sample(T((3, 4)), approximate="tanh")])(gelu)
+register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np.clip(x, min, max),
+         samples=[sample(T((3, 4), away=-0.5), -0.5), sample(T((3, 4), away=0.5), max=0.5),
+                  sample(T((2, 3), 0.0, 0.4), -0.5, 0.5)])(clamp)
+
+
