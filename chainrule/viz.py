@@ -8,7 +8,7 @@ def _plt():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'chainrule[cli]'") from None
+        raise ImportError("plots need matplotlib: pip install chainrule (it is a dependency)") from None
     return plt
 
 
