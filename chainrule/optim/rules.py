@@ -78,7 +78,7 @@ class Adam(Optimizer):
         fs = flats.get(id(group))
         if fs is None or any(p._data.base is not fs["w"] for p in params):
             fs = flats[id(group)] = self._make_flat(params, dt)
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        wd = group["weight_decay"]
         w, m, v, tmp, g = fs["w"], fs["m"], fs["v"], fs["tmp"], fs["g"]
         for p, (lo, hi) in zip(params, fs["spans"]):
             g[lo:hi] = p.grad._data.reshape(-1)
@@ -88,24 +88,9 @@ class Adam(Optimizer):
         t = st0["step"] + 1
         for p in params:
             self.state[p]["step"] = t
-        if wd:
-            if self.decoupled:
-                w *= w.dtype.type(1 - lr * wd)
-            else:
-                g += w.dtype.type(wd) * w
-        np.multiply(g, 1 - b1, out=tmp)
-        m *= b1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - b2
-        v *= b2
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
-        tmp += w.dtype.type(eps)
-        np.divide(m, tmp, out=tmp)
-        tmp *= w.dtype.type(lr / (1 - b1 ** t))
-        w -= tmp
+        if wd and not self.decoupled:
+            g += w.dtype.type(wd) * w
+        _adam_update(w, g, m, v, tmp, t, group, self.decoupled)
         for p in params:
             p._version += 1
         return True
@@ -135,7 +120,6 @@ class Adam(Optimizer):
         self.__dict__.pop("_flat", None)   # rebuilt from the loaded per-parameter state at the next step
 
     def _update(self, w, g, st, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if group["maximize"]:
             g = -g
         if not st:
@@ -146,29 +130,35 @@ class Adam(Optimizer):
                 st["max_exp_avg_sq"] = np.zeros_like(w)
         st["step"] += 1
         t = st["step"]
-        if wd:
-            if self.decoupled:
-                w *= w.dtype.type(1 - lr * wd)
-            else:
-                g = g + wd * w
-        m, v = st["exp_avg"], st["exp_avg_sq"]
-        tmp = self._scratch(w)   # one reused buffer: Adam is memory-bound, temporaries cost whole passes
-        np.multiply(g, 1 - b1, out=tmp)
-        m *= b1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - b2
-        v *= b2
-        v += tmp
-        if group["amsgrad"]:
-            np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
-            v = st["max_exp_avg_sq"]
-        np.sqrt(v, out=tmp)
-        tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
-        tmp += w.dtype.type(eps)
-        np.divide(m, tmp, out=tmp)
-        tmp *= w.dtype.type(lr / (1 - b1 ** t))
-        w -= tmp
+        if group["weight_decay"] and not self.decoupled:
+            g = g + group["weight_decay"] * w
+        _adam_update(w, g, st["exp_avg"], st["exp_avg_sq"], self._scratch(w), t, group, self.decoupled,
+                     st.get("max_exp_avg_sq"))
+
+
+def _adam_update(w, g, m, v, tmp, t, group, decoupled, v_max=None):
+    """The Adam step in place, through one reused buffer `tmp` (Adam is memory-bound: every temporary costs a
+    whole pass): m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²; θ ← θ - η/(1-β₁ᵗ) · m/(√v̂/√(1-β₂ᵗ) + ε), where v̂ is v,
+    or its running maximum with amsgrad. AdamW first decays θ ← θ(1 - ηλ)."""
+    lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    if wd and decoupled:
+        w *= w.dtype.type(1 - lr * wd)
+    np.multiply(g, 1 - b1, out=tmp)
+    m *= b1
+    m += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - b2
+    v *= b2
+    v += tmp
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    np.sqrt(v, out=tmp)
+    tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
+    tmp += w.dtype.type(eps)
+    np.divide(m, tmp, out=tmp)
+    tmp *= w.dtype.type(lr / (1 - b1 ** t))
+    w -= tmp
 
 
 class AdamW(Adam):
