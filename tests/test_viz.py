@@ -70,3 +70,26 @@ def test_train_writes_all_pictures(tmp_path):
                  "graph.png"):
         _png(tmp_path / "p" / name)
     assert (tmp_path / "p" / "graph.dot").read_text().startswith("digraph")
+
+
+def test_every_figure_has_labelled_axes(tmp_path, monkeypatch):
+    """Capture each figure as it is saved and check that its plotting axes carry labels."""
+    import matplotlib.figure
+    saved = []
+    real = matplotlib.figure.Figure.savefig
+
+    def spy(fig, path, *a, **k):
+        saved.append((str(path), [(ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) for ax in fig.axes
+                                  if ax.get_label() != "<colorbar>"]))
+        return real(fig, path, *a, **k)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    from chainrule.cli import main
+    assert main(["train", "--diagnose", "--epochs", "3", "--out", str(tmp_path), "--name", "ax", "--quiet"]) == 0
+    names = {p.rsplit("/", 1)[-1] for p, _ in saved}
+    assert {"loss_curve.png", "decision_boundary.png", "gradient_flow.png", "gradient_histograms.png",
+            "graph.png"} <= names
+    for path, axes in saved:
+        assert axes, path
+        for xlabel, ylabel, title in axes:
+            assert xlabel or ylabel or title, f"{path}: an axis without any label"
+        assert any(x and (y or "graph" in path) for x, y, _ in axes), f"{path}: no labelled x and y axes"
