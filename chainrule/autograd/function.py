@@ -9,17 +9,14 @@ version checks. So an op's backward is its textbook formula and nothing else.
 
 `Function` is PyTorch's user-facing autograd.Function (static forward(ctx, ...)/backward(ctx, ...) on Tensors).
 """
-import sys
-
 from numpy import asarray, ndarray
-
-_ZERO_BYTES = bytes(16)   # read-only backing for edges' placeholder arrays
 
 from ..errors import InplaceError
 from .grad_mode import STATE, no_grad
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
 _new = object.__new__
+_ZERO_BYTES = bytes(16)   # read-only backing for edges' placeholder arrays
 
 
 class Node:
@@ -259,15 +256,3 @@ class Function:
             for obs in STATE.observers:
                 obs.on_forward(ctx, tuple(w for w in wrapped if isinstance(w, Tensor)), tensors)
         return wrapped[0] if single else tuple(wrapped)
-
-
-def caller_site(skip_prefixes=None):
-    """The first stack frame outside chainrule: the user's line that created a node."""
-    import os
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(root):
-        frame = frame.f_back
-    if frame is None:
-        return None
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"

@@ -22,18 +22,8 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
-    gi = linear(x, w_ih, b_ih)
-    gh = linear(h, w_hh, b_hh)
-    if mode == "LSTM":
-        return lstm_gates(gi + gh, c)
-    if mode == "GRU":
-        H = h.shape[-1]
-        r = sigmoid(gi[..., :H] + gh[..., :H])
-        z = sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
-        n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
-        return (1 - z) * n + z * h, None
-    act = tanh if mode == "RNN_TANH" else relu
-    return act(gi + gh), None
+    """One time step from the raw input x."""
+    return _step(mode, linear(x, w_ih, b_ih), h, c, w_hh, b_hh)
 
 
 def _step(mode, gi, h, c, w_hh, b_hh):
