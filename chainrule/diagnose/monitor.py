@@ -126,12 +126,6 @@ class GradientMonitor:
             return None
         return hook
 
-    def _name_of(self, module):
-        for n, m in self.layers:
-            if m is module:
-                return n
-        return ""
-
     def __enter__(self):
         return self
 
@@ -155,7 +149,7 @@ class GradientMonitor:
         sampled = self.steps % self.interval == 0
         gn, wn, ur = [], [], []
         nan = float("nan")
-        for _, m in self.layers:
+        for (_, m), name in zip(self.layers, self.history["layers"]):
             w = m.weight
             if w.grad is None:
                 gn.append(nan)
@@ -167,8 +161,6 @@ class GradientMonitor:
                     with np.errstate(divide="ignore"):
                         lg = np.log10(np.abs(w.grad._data.reshape(-1)) + 1e-30)
                     hist = np.histogram(np.clip(lg, -12, 2), bins=28, range=(-12, 2))[0]
-                    short = self._name_of(m)
-                    name = f"model.{short}" if short else "model"
                     self.history["grad_hist"].setdefault(name, []).append((self.steps, hist / max(hist.sum(), 1)))
                 wf = w._data.reshape(-1)
                 wv = float(np.sqrt(np.dot(wf, wf)))
@@ -211,8 +203,7 @@ class GradientMonitor:
         # first non-finite value
         bad_loss = np.where(~np.isfinite(loss))[0]
         bad_grad = np.where(~np.isfinite(G).all(1) & ~np.isnan(G).all(1))[0]
-        first = min([int(bad_loss[0])] if len(bad_loss) else [] + ([int(bad_grad[0])] if len(bad_grad) else []),
-                    default=None) if (len(bad_loss) or len(bad_grad)) else None
+        first = min([int(bad[0]) for bad in (bad_loss, bad_grad) if len(bad)], default=None)
         if first is not None:
             layer = next((names[j] for j in range(len(names)) if not np.isfinite(G[first, j])), None)
             findings.append(Finding("non_finite", "First non-finite value", layer, first,
