@@ -54,12 +54,10 @@ class Sample:
     def build(self, rng, tensor_factory):
         """-> (flat list of tensors needing grad, function of them that calls the op, the args as arrays)."""
         flat = []
-        arrays = []
 
         def make(a):
             if isinstance(a, T):
                 arr = a.make(rng)
-                arrays_holder.append(arr)
                 t = tensor_factory(arr, a.grad and arr.dtype.kind == "f")
                 if t.requires_grad:
                     flat.append(t)
@@ -68,7 +66,6 @@ class Sample:
                 return ("seq", type(a), [make(x) for x in a])
             return ("const", a, a)
 
-        arrays_holder = arrays
         spec = [make(a) for a in self.args]
 
         def rebuild(items, sub, use_arrays):
