@@ -60,10 +60,16 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            if self._step_group(group):
+                continue
             for p, w, g, st in self._params_with_grad(group):
                 self._update(w, g.astype(w.dtype, copy=False), st, group)
                 p._version += 1
         return loss
+
+    def _step_group(self, group):
+        """A rule may update a whole group at once (Adam's flat buffer); True means done, else per parameter."""
+        return False
 
     def _update(self, w, g, state, group):
         raise NotImplementedError

@@ -52,22 +52,9 @@ class Adam(Optimizer):
 
     FLAT_LIMIT = 1 << 20   # below this many parameters one flat buffer beats a loop over parameters
 
-    def step(self, closure=None):
-        """As Optimizer.step; small float groups without amsgrad update one flat buffer (12 NumPy calls per step
-        instead of 12 per parameter — PERF.md: per-parameter Adam costs 1.7× the flat version at small sizes)."""
-        loss = None
-        if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            if not self._flat_step(group):
-                for p, w, g, st in self._params_with_grad(group):
-                    self._update(w, g.astype(w.dtype, copy=False), st, group)
-                    p._version += 1
-        return loss
-
-    def _flat_step(self, group):
+    def _step_group(self, group):
+        """Small float groups without amsgrad update one flat buffer: 12 NumPy calls per step instead of 12 per
+        parameter (PERF.md: per-parameter Adam costs 1.7× the flat version at small sizes)."""
         params = group["params"]
         if group["amsgrad"] or any(p.grad is None for p in params):
             return False
