@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from helpers import BadSquare
 
 
 def test_matmul_shape_mismatch_names_both_shapes_and_suggests_transpose():
@@ -83,16 +84,6 @@ def test_gather_index_out_of_range():
 
 
 def test_gradcheck_error_names_input_entry_and_values():
-    class BadSquare(cr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x   # wrong: should be 2x
     x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
     with pytest.raises(cr.GradcheckError,
                        match=r"input 0 \(shape \(3,\)\): worst entry d output\[2\] / d input 0\[2\]: "

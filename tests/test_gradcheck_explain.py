@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from helpers import BadSquare
 from chainrule.cli import main
 
 
@@ -31,20 +32,10 @@ def test_step_size_sweep_tells_truncation_from_rounding():
 
 
 def test_float32_cast_warning_and_real_mismatch_reported():
-    class Bad(cr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match="not float64"):
         with pytest.raises(cr.GradcheckError, match=r"mismatch: d output\[1\] / d input 0\[1\]: analytical 2"):
-            cr.autograd.gradcheck(Bad.apply, [x], explain=True)
+            cr.autograd.gradcheck(BadSquare.apply, [x], explain=True)
 
 
 def test_check_model_cli(tmp_path, capsys):
