@@ -1,12 +1,14 @@
 """The backward sweep: reverse topological order, upstream gradient x local gradient, accumulation.
 
-    1. Walk the graph from the roots and count, for every node, how many edges lead into it (its consumers).
-    2. Seed each root with dL/dL (ones for a scalar) and process a node once all its consumers have
-       contributed: call its backward with the summed upstream gradient, sum each result back to its input's
-       shape (broadcasting), and pass it on to the input's node or accumulate it into a leaf's .grad.
+    1. Seed each root with dL/dL (ones for a scalar) and put its node on a heap ordered newest first.
+    2. Pop the newest node: all its consumers are newer, so its upstream gradient is complete. Call its
+       backward with that summed gradient, sum each result back to its input's shape (broadcasting), and pass it
+       on to the input's node (pushing that node the first time) or accumulate it into a leaf's .grad.
 
 Iterative, never recursive: a 10,000-op chain does not touch Python's recursion limit.
 """
+from heapq import heappop, heappush
+
 import numpy as np
 
 from ..errors import BackwardError
@@ -35,30 +37,6 @@ def _freed_error(node):
         f"need to backward twice, or recompute the forward pass.")
 
 
-def _count_consumers(roots):
-    consumers = {}
-    stack = []
-    for node in roots:
-        if node not in consumers:
-            consumers[node] = 0
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        inputs = node.inputs
-        if inputs is None:
-            raise _freed_error(node)
-        for t in inputs:
-            fn = t.grad_fn
-            if fn is not None:
-                n = consumers.get(fn)
-                if n is None:
-                    consumers[fn] = 1
-                    stack.append(fn)
-                else:
-                    consumers[fn] = n + 1
-    return consumers
-
-
 def _apply_hooks(hooks, grad):
     for hook in hooks:
         new = hook(grad)
@@ -69,11 +47,14 @@ def _apply_hooks(hooks, grad):
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     """Backpropagate from roots. Accumulates into leaves' .grad unless `capture` is given, in which case it is a
-    dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned."""
+    dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned.
+
+    Nodes are processed newest first (by their creation number `seq`, as PyTorch's sequence_nr): every consumer of
+    a tensor was created after its producer, so when a node is popped all gradients flowing into it are in."""
     accumulate = capture is None
     leaf_grads = {}
     pending = {}
-    root_nodes = []
+    heap = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
         if node is None:
@@ -82,68 +63,56 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         slots = pending.get(node)
         if slots is None:
             slots = pending[node] = [None] * node.n_outputs
-            root_nodes.append(node)
+            heappush(heap, (-node.seq, node))
         i = t._out_idx
         slots[i] = g if slots[i] is None else slots[i] + g
-    consumers = _count_consumers(root_nodes)
-    ready = [n for n in root_nodes if consumers[n] == 0]
     observers = STATE.observers
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     STATE.in_backward += 1
+    epoch = STATE.epoch
     try:
-        while ready:
-            node = ready.pop()
-            grads = pending.pop(node, None)
+        while heap:
+            node = heappop(heap)[1]
+            grads = pending.pop(node)
             inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
-            grads_in = None
-            if grads is not None and (grads[0] is not None or any(g is not None for g in grads)):
-                if node.out_hooks is not None:
-                    for i, hooks in node.out_hooks.items():
-                        if grads[i] is not None:
-                            grads[i] = _apply_hooks(hooks, grads[i])
-                if capture:
-                    for i, g in enumerate(grads):
-                        if (node, i) in capture:
-                            capture[(node, i)] = g
-                if node.epoch != STATE.epoch:
-                    node.check_versions()
-                grads_in = node.backward(*grads)
-                if type(grads_in) is not tuple:
-                    grads_in = (grads_in,)
-                if observers:
-                    for obs in observers:
-                        obs.on_backward(node, grads, grads_in)
-            i = -1
-            for t in inputs:
-                i += 1
-                fn = t.grad_fn
-                g = grads_in[i] if grads_in is not None else None
-                if g is not None:
-                    if not node.needs_input_grad[i]:
-                        g = None
-                    else:
-                        if g._data.shape != t._data.shape:
-                            g = sum_to_shape(g, t._data.shape)
-                        if g._data.dtype != t._data.dtype:
-                            g = g.to(t._data.dtype)
-                if fn is None:
-                    if g is not None and t.requires_grad:
-                        _add_leaf(leaf_grads, t, g)
+            if node.out_hooks is not None:
+                for i, hooks in node.out_hooks.items():
+                    if grads[i] is not None:
+                        grads[i] = _apply_hooks(hooks, grads[i])
+            if capture:
+                for i, g in enumerate(grads):
+                    if (node, i) in capture:
+                        capture[(node, i)] = g
+            if node.epoch != epoch:
+                node.check_versions()
+            grads_in = node.backward(*grads)
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            if observers:
+                for obs in observers:
+                    obs.on_backward(node, grads, grads_in)
+            for t, g, needed in zip(inputs, grads_in, node.needs_input_grad):
+                if g is None or not needed:
                     continue
-                if g is not None:
-                    slots = pending.get(fn)
-                    if slots is None:
-                        pending[fn] = [g] if fn.n_outputs == 1 and t._out_idx == 0 else _slots(fn, t._out_idx, g)
-                    else:
-                        j = t._out_idx
-                        slots[j] = g if slots[j] is None else slots[j] + g
-                left = consumers[fn] - 1
-                consumers[fn] = left
-                if left == 0:
-                    ready.append(fn)
+                data, want = g._data, t._data
+                if data.shape != want.shape:
+                    g = sum_to_shape(g, want.shape)
+                if data.dtype != want.dtype:
+                    g = g.to(want.dtype)
+                fn = t.grad_fn
+                if fn is None:
+                    _add_leaf(leaf_grads, t, g)
+                    continue
+                slots = pending.get(fn)
+                if slots is None:
+                    pending[fn] = [g] if fn.n_outputs == 1 else _slots(fn, t._out_idx, g)
+                    heappush(heap, (-fn.seq, fn))
+                else:
+                    j = t._out_idx
+                    slots[j] = g if slots[j] is None else slots[j] + g
             if not retain_graph:
                 node.release()
         owned = set()

@@ -9,6 +9,8 @@ version checks. So an op's backward is its textbook formula and nothing else.
 
 `Function` is PyTorch's user-facing autograd.Function (static forward(ctx, ...)/backward(ctx, ...) on Tensors).
 """
+from itertools import count
+
 from numpy import asarray, ndarray
 
 from ..errors import InplaceError
@@ -16,12 +18,13 @@ from .grad_mode import STATE, no_grad
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
 _new = object.__new__
+_next_seq = count().__next__   # creation order of nodes: the backward sweep runs newest first
 _ZERO_BYTES = bytes(16)   # read-only backing for edges' placeholder arrays
 
 
 class Node:
     """One recorded operation: the grad_fn of its outputs."""
-    __slots__ = ("inputs", "needs_input_grad", "epoch", "out_hooks", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "needs_input_grad", "epoch", "seq", "out_hooks", "__dict__", "__weakref__")
     n_outputs = 1
     saves_inputs = True   # False for ops whose backward never reads input values (add, reshape ...)
 
@@ -87,17 +90,34 @@ class Op(Node):
         out.requires_grad = False
         out.grad_fn = None
         if STATE.grad_enabled:
-            for t in inputs:
+            if len(inputs) == 1:
+                t = inputs[0]
                 if t.requires_grad:
+                    if t.grad_fn is not None and not cls.saves_inputs:
+                        t = _edge(t)
+                    node.inputs = (t,)
+                    node.needs_input_grad = _ONE_NEEDED
+                    _record(node, out)
+            elif len(inputs) == 2:
+                a, b = inputs
+                if a.requires_grad or b.requires_grad:
                     if not cls.saves_inputs:
-                        inputs = tuple([_edge(x) if x.grad_fn is not None else x for x in inputs])
-                    node.inputs = inputs
-                    node.needs_input_grad = tuple([x.requires_grad for x in inputs])
-                    node.epoch = STATE.epoch
-                    node.out_hooks = None
-                    out.requires_grad = True
-                    out.grad_fn = node
-                    break
+                        if a.grad_fn is not None:
+                            a = _edge(a)
+                        if b.grad_fn is not None:
+                            b = _edge(b)
+                    node.inputs = (a, b)
+                    node.needs_input_grad = (a.requires_grad, b.requires_grad)
+                    _record(node, out)
+            else:
+                for t in inputs:
+                    if t.requires_grad:
+                        if not cls.saves_inputs:
+                            inputs = tuple([_edge(x) if x.grad_fn is not None else x for x in inputs])
+                        node.inputs = inputs
+                        node.needs_input_grad = tuple([x.requires_grad for x in inputs])
+                        _record(node, out)
+                        break
         if STATE.observers:
             for obs in STATE.observers:
                 obs.on_forward(node, (out,), inputs)
@@ -110,6 +130,21 @@ class Op(Node):
         raise NotImplementedError
 
 
+_ONE_NEEDED = (True,)
+
+
+def _record(node, out):
+    """Make node the grad_fn of out (its inputs and needs_input_grad are set by the caller)."""
+    node.epoch = STATE.epoch
+    node.seq = _next_seq()
+    node.out_hooks = None
+    out.requires_grad = True
+    out.grad_fn = node
+
+
+_PLACEHOLDERS = {}   # (shape, dtype) -> a zero-stride view of one shared zero, reused by every edge of that kind
+
+
 def _edge(t):
     """What a node keeps of an input whose values its backward never reads: the graph edge (producer node,
     output index) plus shape and dtype, over a zero-memory placeholder array. The activation itself can be freed,
@@ -117,8 +152,14 @@ def _edge(t):
     place."""
     e = _new(Tensor)
     d = t._data
-    # a zero-stride view of one shared zero: shape and dtype without memory (10× cheaper than np.broadcast_to)
-    e._data = ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim)
+    key = (d.shape, d.dtype)
+    placeholder = _PLACEHOLDERS.get(key)
+    if placeholder is None:
+        if len(_PLACEHOLDERS) > 4096:   # shapes that vary without end (sequence lengths) must not grow this forever
+            _PLACEHOLDERS.clear()
+        # shape and dtype without memory (10× cheaper than np.broadcast_to); read-only, as it is shared
+        placeholder = _PLACEHOLDERS[key] = ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim)
+    e._data = placeholder
     e.requires_grad, e.grad_fn, e._out_idx, e._version = True, t.grad_fn, t._out_idx, t._version
     e.grad = e._hooks = None
     return e
@@ -247,6 +288,7 @@ class Function:
             ctx.inputs = tensors
             ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
             ctx.epoch = None
+            ctx.seq = _next_seq()
             ctx.out_hooks = None
             ctx._n_args = len(args)
             ctx._tensor_positions = positions

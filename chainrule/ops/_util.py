@@ -35,10 +35,15 @@ def promote_pair(a, b):
     return (a if da == d else cast(a, d)), (b if db == d else cast(b, d))
 
 
+_ALL_DIMS = [tuple(range(n)) for n in range(65)]
+
+
 def norm_dim(dim, ndim, op):
     """dim as int, tuple or None -> tuple of non-negative axes; raises naming the op when out of range."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL_DIMS[ndim]
+    if type(dim) is int and -ndim <= dim < ndim:   # the common case, without the general loop
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
