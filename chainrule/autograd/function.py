@@ -73,12 +73,15 @@ class Op(Node):
     def apply(cls, *inputs, **params):
         node = _new(cls)
         try:
-            if len(inputs) == 1:
-                data = node.forward(inputs[0]._data, **params)
-            elif len(inputs) == 2:
-                data = node.forward(inputs[0]._data, inputs[1]._data, **params)
-            else:
+            n = len(inputs)
+            if params:
                 data = node.forward(*[t._data for t in inputs], **params)
+            elif n == 2:
+                data = node.forward(inputs[0]._data, inputs[1]._data)
+            elif n == 1:
+                data = node.forward(inputs[0]._data)
+            else:
+                data = node.forward(*[t._data for t in inputs])
         except (ValueError, IndexError, TypeError) as exc:
             raise _explain_forward_error(cls, inputs, exc) from None
         if type(data) is not ndarray:
@@ -90,7 +93,7 @@ class Op(Node):
         out.requires_grad = False
         out.grad_fn = None
         if STATE.grad_enabled:
-            if len(inputs) == 1:
+            if n == 1:
                 t = inputs[0]
                 if t.requires_grad:
                     if t.grad_fn is not None and not cls.saves_inputs:
@@ -98,7 +101,7 @@ class Op(Node):
                     node.inputs = (t,)
                     node.needs_input_grad = _ONE_NEEDED
                     _record(node, out)
-            elif len(inputs) == 2:
+            elif n == 2:
                 a, b = inputs
                 if a.requires_grad or b.requires_grad:
                     if not cls.saves_inputs:

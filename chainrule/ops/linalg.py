@@ -11,6 +11,7 @@ from ._util import lift, promote_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
+_add_reduce = np.add.reduce
 
 
 def _autocast(*tensors):
@@ -91,11 +92,11 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        if not STATE.grad_enabled and x.ndim == 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
+        if not STATE.grad_enabled and x._data.ndim == 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
             gd = g._data
             out = (_wrap(gd @ w._data) if need[0] else None), (_wrap(gd.T @ x._data) if need[1] else None)
             if len(need) == 3:
-                out += (_wrap(gd.sum(0)) if need[2] else None,)
+                out += (_wrap(_add_reduce(gd, 0)) if need[2] else None,)
             return out
         gx = g @ w if need[0] else None
         gw = None
