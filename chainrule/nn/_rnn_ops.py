@@ -1,4 +1,4 @@
-"""Two fused nodes that make recurrent layers fast (PERF.md: coarse nodes pay):
+"""Fused nodes that make recurrent layers fast (PERF.md: coarse nodes pay):
 
 - unbind_steps: one node that splits a (T, …) tensor into T steps; its backward stacks the T gradients in one
   pass (T separate slices would each scatter into a full-size zero array);
@@ -6,11 +6,16 @@
   (a_i, a_f, a_g, a_o): i, f, o = σ(a_i), σ(a_f), σ(a_o); g = tanh(a_g); c' = f⊙c + i⊙g; h' = o⊙tanh(c').
   Backward: dc = g_c + g_h⊙o⊙(1 - tanh²c'); da_o = g_h⊙tanh c'⊙o(1-o); da_i = dc⊙g⊙i(1-i);
   da_f = dc⊙c⊙f(1-f); da_g = dc⊙i⊙(1-g²); dc_prev = dc⊙f.
+- lstm_sequence: a whole LSTM layer direction over T steps as one node, the time loop in NumPy over preallocated
+  (T, B, 4H) buffers. Backward is backpropagation through time: the step formulas above in reverse order, with
+  dh_prev = da W_hh carried back, and then dW_hh = Σ_t da_tᵀ h_{t-1} and db_hh = Σ_t da_t as one matmul and one sum.
 """
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
+from ..autograd.functional import grad as _autograd_grad
+from ..autograd.grad_mode import STATE, enable_grad
+from ..ops.linalg import linear
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.registry import T, register, sample
 from ..ops.shape import cat, stack
@@ -77,6 +82,132 @@ def lstm_gates(pre, c_prev):
     return LSTMGates.apply(pre, c_prev)
 
 
+def _gate_affine(H, dtype):
+    """σ(a) = ½tanh(½a) + ½ (stable: no exp overflow at any input), so all four gates are one tanh:
+    act = s·tanh(s·a) + shift with s = ½ (i, f, o) or 1 (g) and shift = ½ or 0."""
+    scale = np.full(4 * H, 0.5, dtype)
+    scale[2 * H:3 * H] = 1.0
+    return scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
+
+
+class LSTMSequence(Function):
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse):
+        GI = gi._data
+        T_, B, H4 = GI.shape
+        H = H4 // 4
+        A = np.empty((T_, B, H4), GI.dtype)   # pre-activations, turned into the gate activations in place
+        np.add(GI, b_hh._data, out=A) if b_hh is not None else np.copyto(A, GI)
+        WT = np.ascontiguousarray(w_hh._data.T)   # h Wᵀ with a contiguous right operand: the fastest BLAS layout
+        C, TC, OUT = np.empty((3, T_, B, H), A.dtype)
+        scale, shift = _gate_affine(H, A.dtype)
+        prod, ig = np.empty((B, H4), A.dtype), np.empty((B, H), A.dtype)
+        h, c = h0._data, c0._data
+        for t in (range(T_ - 1, -1, -1) if reverse else range(T_)):
+            a = A[t]
+            a += np.matmul(h, WT, out=prod)
+            a *= scale
+            np.tanh(a, out=a)
+            a *= scale
+            a += shift                                          # a = (i, f, g, o)
+            np.multiply(a[:, H:2 * H], c, out=C[t])             # c' = f⊙c + i⊙g
+            C[t] += np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
+            np.tanh(C[t], out=TC[t])
+            np.multiply(a[:, 3 * H:], TC[t], out=OUT[t])         # h' = o⊙tanh(c')
+            h, c = OUT[t], C[t]
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
+        ctx.cache = (A, C, TC, OUT)
+        ctx.reverse = reverse
+        return _wrap(OUT.copy()), _wrap(h.copy()), _wrap(c.copy())
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn, g_cn):
+        if STATE.grad_enabled:
+            return _lstm_sequence_grad_of_grad(ctx, g_out, g_hn, g_cn)
+        A, C, TC, OUT = ctx.cache
+        gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        W, reverse = w_hh._data, ctx.reverse
+        T_, B, H4 = A.shape
+        H = H4 // 4
+        dA = np.empty_like(A)
+        dh, dc = g_hn._data.copy(), g_cn._data.copy()
+        GO, c0a = g_out._data, c0._data
+        tmp, dtc, deriv = np.empty((B, H), A.dtype), np.empty((B, H), A.dtype), np.empty((B, H4), A.dtype)
+        for t in (range(T_) if reverse else range(T_ - 1, -1, -1)):
+            prev = t + 1 if reverse else t - 1
+            c_prev = C[prev] if 0 <= prev < T_ else c0a
+            a, da = A[t], dA[t]
+            dh += GO[t]
+            np.multiply(TC[t], TC[t], out=dtc)                   # dc += dh⊙o⊙(1 - tanh²c')
+            np.subtract(1, dtc, out=dtc)
+            dtc *= a[:, 3 * H:]
+            dc += np.multiply(dh, dtc, out=tmp)
+            np.multiply(dc, a[:, 2 * H:3 * H], out=da[:, :H])   # ∂L/∂i = dc⊙g
+            np.multiply(dc, c_prev, out=da[:, H:2 * H])          # ∂L/∂f = dc⊙c_prev
+            np.multiply(dc, a[:, :H], out=da[:, 2 * H:3 * H])    # ∂L/∂g = dc⊙i
+            np.multiply(dh, TC[t], out=da[:, 3 * H:])            # ∂L/∂o = dh⊙tanh c'
+            np.multiply(a, a, out=deriv)                          # local derivatives: a - a² = σ(1-σ) for i, f, o,
+            np.subtract(a, deriv, out=deriv)                      # and (a - a²) + (1 - a) = 1 - g² for g
+            deriv[:, 2 * H:3 * H] += 1
+            deriv[:, 2 * H:3 * H] -= a[:, 2 * H:3 * H]
+            da *= deriv
+            dc *= a[:, H:2 * H]                                  # dc_prev = dc⊙f
+            dh = da @ W                                          # dh_prev = da W_hh
+        need = ctx.needs_input_grad
+        dW = db = None
+        if need[3]:   # dW_hh = Σ_t da_tᵀ h_{t-1}: the steps with h_{t-1} in OUT as one matmul, plus the h0 step
+            first, inner, outer = (T_ - 1, np.s_[:-1], np.s_[1:]) if reverse else (0, np.s_[1:], np.s_[:-1])
+            dW = dA[first].T @ h0._data
+            if T_ > 1:
+                dW += dA[inner].reshape(-1, H4).T @ OUT[outer].reshape(-1, H)
+        if b_hh is not None and need[4]:
+            db = np.add.reduce(dA.reshape(-1, H4), 0)
+        wrap = lambda x, k: _wrap(x) if x is not None and need[k] else None  # noqa: E731
+        return wrap(dA, 0), wrap(dh, 1), wrap(dc, 2), wrap(dW, 3), wrap(db, 4), None
+
+
+def _lstm_sequence_composed(gi, h0, c0, w_hh, b_hh, reverse):
+    """The same layer from differentiable per-step ops (linear + lstm_gates): the create_graph path."""
+    h, c, seq = h0, c0, [None] * gi.shape[0]
+    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+        h, c = lstm_gates(gi[t] + linear(h, w_hh, b_hh), c)
+        seq[t] = h
+    return stack(seq), h, c
+
+
+def _lstm_sequence_grad_of_grad(ctx, g_out, g_hn, g_cn):
+    """create_graph=True: recompute the layer from per-step ops and differentiate that, so the gradient is itself
+    a graph (second-order gradients through an LSTM are rare enough not to need a fused path)."""
+    saved = ctx.saved_tensors
+    with enable_grad():
+        outs = _lstm_sequence_composed(*saved, ctx.reverse)
+    wanted = [k for k, t in enumerate(saved) if t is not None and t.requires_grad and ctx.needs_input_grad[k]]
+    grads = _autograd_grad(list(outs), [saved[k] for k in wanted], [g_out, g_hn, g_cn], create_graph=True,
+                           allow_unused=True)
+    result = [None] * 6
+    for k, g in zip(wanted, grads):
+        result[k] = g
+    return tuple(result)
+
+
+def lstm_sequence(gi, h0, c0, w_hh, b_hh=None, reverse=False):
+    """A whole LSTM layer direction: gi (T, B, 4H) = W_ih x_t + b_ih for every step, states (B, H), w_hh (4H, H);
+    -> (outputs (T, B, H), h_T, c_T). Steps run from T-1 down to 0 when reverse (the backward direction)."""
+    return LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse)
+
+
+def _lstm_sequence_ref(gi, h0, c0, w, b, reverse):
+    H = h0.shape[-1]
+    s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h, c, outs = h0, c0, [None] * gi.shape[0]
+    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+        a = gi[t] + h @ w.T + b
+        c = s(a[:, H:2 * H]) * c + s(a[:, :H]) * np.tanh(a[:, 2 * H:3 * H])
+        h = s(a[:, 3 * H:]) * np.tanh(c)
+        outs[t] = h
+    return np.concatenate([np.stack(outs).reshape(-1), h.reshape(-1), c.reshape(-1)])
+
+
 def _lstm_ref(pre, c):
     H = c.shape[-1]
     s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
@@ -89,3 +220,8 @@ register("lstm_gates", ref=_lstm_ref, samples=[sample(T((2, 8)), T((2, 2))), sam
 register("unbind_steps", ref=lambda x: x * np.arange(1, x.shape[0] + 1).reshape(-1, *([1] * (x.ndim - 1))),
          samples=[sample(T((3, 2, 2)))])(
     lambda x: stack([s * float(k + 1) for k, s in enumerate(unbind_steps(x))]))
+register("lstm_sequence", ref=_lstm_sequence_ref,
+         samples=[sample(T((3, 2, 8)), T((2, 2)), T((2, 2)), T((8, 2)), T((8,)), False),
+                  sample(T((4, 1, 12)), T((1, 3)), T((1, 3)), T((12, 3)), T((12,)), True),
+                  sample(T((1, 2, 8)), T((2, 2), grad=False), T((2, 2)), T((8, 2)), T((8,), grad=False), False)])(
+    lambda gi, h0, c0, w, b, reverse: cat([o.reshape(-1) for o in lstm_sequence(gi, h0, c0, w, b, reverse)]))

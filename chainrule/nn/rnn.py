@@ -13,7 +13,7 @@ from ..ops.elementwise import sigmoid, tanh
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from . import functional as F
-from ._rnn_ops import lstm_gates, unbind_steps
+from ._rnn_ops import lstm_gates, lstm_sequence, unbind_steps
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -143,12 +143,23 @@ class _RNNBase(Module):
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 steps = range(T_ - 1, -1, -1) if d else range(T_)
                 seq = [None] * T_
-                # the input projection of all T steps in one matmul, split into steps by one node
-                gi = unbind_steps(linear(layer_in, w[0], w[2]))
-                for t in steps:
-                    h, c = _step(self.mode, gi[t], h, c, w[1], w[3])
-                    seq[t] = h
-                outs.append(stack(seq))
+                if self.mode == "LSTM":   # the time loop inside one fused node (BPTT in its backward)
+                    # the input projection of all T steps as one matmul, on the (batch, seq) layout when it is the
+                    # contiguous one; the fused node reads the (seq, batch) view of it
+                    if layer == 0 and self.batch_first:
+                        gi = linear(input, w[0], w[2]).transpose(0, 1)
+                    else:
+                        gi = linear(layer_in, w[0], w[2])
+                    h, c, w_hh, b_hh = (t if t is None or t.dtype == gi.dtype else t.to(gi.dtype)
+                                        for t in (h, c, w[1], w[3]))
+                    out_seq, h, c = lstm_sequence(gi, h, c, w_hh, b_hh, reverse=bool(d))
+                    outs.append(out_seq)
+                else:
+                    gi = unbind_steps(linear(layer_in, w[0], w[2]))   # all T projections at once, split by one node
+                    for t in steps:
+                        h, c = _step(self.mode, gi[t], h, c, w[1], w[3])
+                        seq[t] = h
+                    outs.append(stack(seq))
                 h_n.append(h)
                 if c is not None:
                     c_n.append(c)

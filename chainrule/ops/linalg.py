@@ -84,7 +84,10 @@ class Linear(Op):
     """y = x Wᵀ + b as one node (one BLAS call each way);  dx = g W, dW = gᵀ x (summed over batch dims), db = Σ g."""
 
     def forward(self, x, w, b=None):
-        out = x @ w.T
+        if x.ndim > 2 and x.flags.c_contiguous:   # (..., in) as one (N, in) matrix: one BLAS call, not one per batch
+            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            out = x @ w.T
         if b is not None:
             out += b
         return out
@@ -92,9 +95,14 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
-        if not STATE.grad_enabled and x._data.ndim == 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
-            gd = g._data
-            out = (_wrap(gd @ w._data) if need[0] else None), (_wrap(gd.T @ x._data) if need[1] else None)
+        if not STATE.grad_enabled and x._data.ndim >= 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
+            gd, xd = g._data, x._data
+            if xd.ndim > 2:   # batch dims flattened into rows: dW and db sum over all of them
+                gd, xd = gd.reshape(-1, gd.shape[-1]), xd.reshape(-1, xd.shape[-1])
+            gx = None
+            if need[0]:
+                gx = _wrap((gd @ w._data).reshape(x._data.shape))
+            out = gx, (_wrap(gd.T @ xd) if need[1] else None)
             if len(need) == 3:
                 out += (_wrap(_add_reduce(gd, 0)) if need[2] else None,)
             return out
