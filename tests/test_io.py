@@ -104,6 +104,7 @@ def test_writer_killed_mid_save_leaves_old_file_intact(tmp_path):
     assert proc.stdout.readline().strip() == b"writing"   # the new data is in the temporary file, not yet renamed
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
     assert path.read_bytes() == before
     np.testing.assert_array_equal(cr.load(path)["w"].numpy(), np.ones(10, np.float32))
     leftovers = [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]

@@ -8,7 +8,8 @@ from chainrule import training as T, viz  # noqa: E402
 
 
 def _png(path):
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     return data
 

@@ -142,6 +142,9 @@ class GradientMonitor:
 
     def step(self, loss=None):
         """Record this step (call after backward, usually after optimizer.step())."""
+        if self.steps % self.interval:   # an unsampled step only takes gradient norms: no warning can arise
+            self._step(loss)
+            return
         with np.errstate(all="ignore"):   # a diverging run is what this monitor reports, not a NumPy warning
             self._step(loss)
 
