@@ -134,7 +134,8 @@ def _sum_grads(a, b, create_graph):
     """Two gradient contributions to the same tensor (it fed two consumers): dL/dx = Σ over consumers."""
     if create_graph:
         return a + b
-    return Tensor._wrap(a._data + b._data)
+    total = a._data + b._data
+    return Tensor._wrap(total if type(total) is np.ndarray else np.asarray(total))   # 0-d sums come back as scalars
 
 
 def _slots(fn, idx, g):
@@ -146,7 +147,7 @@ def _slots(fn, idx, g):
 def _add_leaf(leaf_grads, t, g):
     key = id(t)
     prev = leaf_grads.get(key)
-    leaf_grads[key] = (t, g if prev is None else prev[1] + g)
+    leaf_grads[key] = (t, g) if prev is None else (t, _sum_grads(prev[1], g, STATE.grad_enabled))
 
 
 def _accumulate_into_leaf(t, g, create_graph, owned):
@@ -156,10 +157,12 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
     data = g._data
     if t.grad is None:
         # the leaf must own its .grad: clip_grad_norm_ and accumulation write into it in place
-        if not data.flags.owndata or not data.flags.writeable or id(data) in owned:
-            data = data.copy()
-        owned.add(id(data))
-        t.grad = Tensor._wrap(data)
+        if data.base is not None or not data.flags.writeable or id(data) in owned:
+            g = Tensor._wrap(data.copy())
+        elif g.requires_grad or g._hooks is not None or type(g) is not Tensor:
+            g = Tensor._wrap(data)   # a plain tensor of its own; otherwise the fresh gradient tensor itself
+        owned.add(id(g._data))
+        t.grad = g
     elif t.grad.requires_grad:
         t.grad = Tensor._wrap(t.grad._data + data)
     else:

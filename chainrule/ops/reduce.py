@@ -27,8 +27,7 @@ def _spread(g, shape, axes, keepdim):
 def _spread_array(g, shape, axes, keepdim):
     if g.ndim == 0 or g.size == 1 and len(axes) == len(shape):
         # a full reduction: a read-only zero-stride view of the one value (10× cheaper than np.broadcast_to)
-        g = np.ascontiguousarray(g)
-        out = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+        out = np.ndarray(shape, g.dtype, g if g.flags.c_contiguous else g.copy(), 0, (0,) * len(shape))
         out.flags.writeable = False
         return out
     if not keepdim:
@@ -63,7 +62,8 @@ class Mean(Op):
 
     def backward(self, g):
         if not STATE.grad_enabled:
-            gd = g._data * g._data.dtype.type(1.0 / self.n)
+            gd = g._data
+            gd = np.array(float(gd) / self.n, gd.dtype) if gd.ndim == 0 else gd * gd.dtype.type(1.0 / self.n)
             return _wrap(_spread_array(gd, self.shape, self.axes, self.keepdim))
         return _spread(g * (1.0 / self.n), self.shape, self.axes, self.keepdim)
 
