@@ -9,9 +9,8 @@ from chainrule.optim import _threads
 def _run(threads, big, amsgrad=False, opt_cls=cr.optim.Adam, steps=3):
     cr.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    # past Adam's flat-buffer limit (updated per parameter) or below it (one flat buffer of 420,007); either way
-    # three uneven chunks on three threads
-    shape = (cr.optim.Adam.FLAT_LIMIT + 5,) if big else (600, 700)
+    # a 1-d and a 2-d parameter, each split into three uneven chunks on three threads
+    shape = (3 * _threads.MIN_CHUNK + 5,) if big else (600, 700)
     w = cr.nn.Parameter(cr.tensor(rng.standard_normal(shape).astype(np.float32)))
     b = cr.nn.Parameter(cr.tensor(rng.standard_normal(7).astype(np.float32)))
     opt = opt_cls([w, b], lr=1e-2, amsgrad=amsgrad, weight_decay=0.1)

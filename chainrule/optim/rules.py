@@ -51,7 +51,9 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
-    FLAT_LIMIT = 1 << 20   # below this many parameters one flat buffer beats a loop over parameters
+    # below this many parameters one flat buffer beats a loop over parameters; above it, gathering the gradients
+    # into the buffer costs more than the per-parameter calls it saves (and large arrays get threads instead)
+    FLAT_LIMIT = 1 << 16
 
     def _step_group(self, group):
         """Small float groups without amsgrad update one flat buffer: 12 NumPy calls per step instead of 12 per
