@@ -123,11 +123,12 @@ class Linear(Op):
 
 def linear(input, weight, bias=None):
     """PyTorch's F.linear: input (..., in), weight (out, in), bias (out,) -> (..., out)."""
-    if input.shape[-1] != weight.shape[-1]:
+    if input._data.shape[-1:] != weight._data.shape[-1:]:
         raise ShapeError(f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape}, i.e. out×in). Make the layer's "
                          f"in_features equal the input's last dim.")
-    input, weight, bias = _autocast(input, weight, bias)
+    if _amp._ACTIVE[0] is not None:
+        input, weight, bias = _amp.cast_inputs(input, weight, bias)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
