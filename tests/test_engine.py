@@ -424,3 +424,33 @@ def test_stable_at_extreme_inputs_without_warnings():
             assert np.all(np.isfinite(y.detach().numpy())), f
             assert np.all(np.isfinite(x.grad.numpy())), f
     assert cr.sigmoid(cr.tensor([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+
+
+def test_node_reached_by_paths_of_different_lengths_gets_every_contribution_first():
+    # a feeds c directly and through a 20-op detour; a's node must run once, after both contributions arrived
+    x = cr.tensor([0.3, -0.7], dtype=cr.float64, requires_grad=True)
+    a = x * 2
+    b = a
+    for _ in range(20):
+        b = (b * 0.9).sin()
+    c = (a.exp() + b + a * a).sum()
+    assert cr.autograd.gradcheck(lambda v: ((v * 2).exp() + _detour(v * 2) + (v * 2) ** 2).sum(), [x])
+    c.backward()
+    xs = x.detach().numpy()
+    eps = 1e-6
+    numeric = [(_f(xs + eps * np.eye(2)[i]) - _f(xs - eps * np.eye(2)[i])) / (2 * eps) for i in range(2)]
+    np.testing.assert_allclose(x.grad.numpy(), numeric, rtol=1e-6)
+
+
+def _detour(b):
+    for _ in range(20):
+        b = (b * 0.9).sin()
+    return b
+
+
+def _f(v):
+    a = 2 * v
+    b = a
+    for _ in range(20):
+        b = np.sin(b * 0.9)
+    return float((np.exp(a) + b + a * a).sum())
