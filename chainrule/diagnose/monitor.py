@@ -12,6 +12,8 @@ units (zero for every sample of the batch) and of saturated sigmoid/tanh units. 
 step; weight norms, update ratios and activation statistics every `interval` (10) steps, which keeps the
 overhead small (bench/diagnose_overhead.py).
 """
+import math
+
 import numpy as np
 
 from .. import nn
@@ -87,6 +89,14 @@ class Report:
         return plot_gradient_flow(self.history, path)
 
 
+def _log_histogram(lg, low=-12.0, high=2.0, bins=28):
+    """np.histogram(clip(lg, low, high), bins, (low, high)) for equal-width bins, by bincount (5× faster)."""
+    lg = lg[~np.isnan(lg)]   # np.histogram leaves NaN out of every bin
+    idx = ((np.clip(lg, low, high) - low) * (bins / (high - low))).astype(np.intp)
+    np.minimum(idx, bins - 1, out=idx)   # the top edge belongs to the last bin, as in np.histogram
+    return np.bincount(idx, minlength=bins)
+
+
 class GradientMonitor:
     """See the module docstring. Use as a context manager to remove its hooks afterwards."""
 
@@ -114,7 +124,11 @@ class GradientMonitor:
             if not module.training or not self._record_acts:
                 return None
             a = out._data
-            stats = {"kind": kind, "mean": float(a.mean()), "std": float(a.std())}
+            flat = a.reshape(-1)
+            mean = float(np.add.reduce(flat)) / max(flat.size, 1)
+            centred = flat - mean
+            # the population std as np.std computes it, in two BLAS-speed passes instead of np.std's five
+            stats = {"kind": kind, "mean": mean, "std": math.sqrt(float(np.dot(centred, centred)) / max(flat.size, 1))}
             if kind == "ReLU" and a.ndim >= 2:
                 stats["dead"] = float(1.0 - (a > 0).reshape(a.shape[0], -1).any(0).mean())
             elif kind == "Sigmoid":
@@ -153,17 +167,18 @@ class GradientMonitor:
         gn, wn, ur = [], [], []
         nan = float("nan")
         for (_, m), name in zip(self.layers, self.history["layers"]):
-            w = m.weight
+            w = m._parameters.get("weight")   # the dict first: Module.__getattr__ is the slow path
+            if w is None:
+                w = m.weight
             if w.grad is None:
                 gn.append(nan)
             else:
                 g = w.grad._data.reshape(-1)
-                gn.append(float(np.sqrt(np.dot(g, g))))
+                gn.append(math.sqrt(float(np.dot(g, g))))
             if sampled:
                 if w.grad is not None:   # log10|g| histogram, 28 bins over 1e-12 … 1e2
-                    with np.errstate(divide="ignore"):
-                        lg = np.log10(np.abs(w.grad._data.reshape(-1)) + 1e-30)
-                    hist = np.histogram(np.clip(lg, -12, 2), bins=28, range=(-12, 2))[0]
+                    lg = np.log10(np.abs(w.grad._data.reshape(-1)) + 1e-30)
+                    hist = _log_histogram(lg)
                     self.history["grad_hist"].setdefault(name, []).append((self.steps, hist / max(hist.sum(), 1)))
                 wf = w._data.reshape(-1)
                 wv = float(np.sqrt(np.dot(wf, wf)))
