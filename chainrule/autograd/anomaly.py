@@ -6,8 +6,8 @@ derivative product that produced the non-finite value (e.g. 0 · inf in mul, 1/0
 checked as it runs, so the op named is the true first one, never an earlier line.
 
 Cost: one finiteness check per op output and per gradient, and a short stack walk per op. Measured with
-bench/diagnose_overhead.py on the train-step benchmark: 1.30× the plain step at (32, 2→16→16→2), 1.13× at
-(64, 64→128→128→10), 1.08× at (128, 784→512→512→10) (target ≤ 1.5×) — cheap enough to leave on while debugging.
+bench/diagnose_overhead.py on the train-step benchmark: 1.40× the plain step at (32, 2→16→16→2), 1.2× at
+(64, 64→128→128→10), 1.1× at (128, 784→512→512→10) (target ≤ 1.5×) — cheap enough to leave on while debugging.
 """
 import os
 import sys
