@@ -12,6 +12,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from ..errors import BackwardError
+from . import buffers
 from .grad_mode import STATE, bump_version
 
 Tensor = None  # set by chainrule.tensor
@@ -158,7 +159,7 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
     if t.grad is None:
         # the leaf must own its .grad: clip_grad_norm_ and accumulation write into it in place
         if data.base is not None or not data.flags.writeable or id(data) in owned:
-            g = Tensor._wrap(data.copy())
+            g = Tensor._wrap(buffers.copy_of(data))
         elif g.requires_grad or g._hooks is not None or type(g) is not Tensor:
             g = Tensor._wrap(data)   # a plain tensor of its own; otherwise the fresh gradient tensor itself
         owned.add(id(g._data))

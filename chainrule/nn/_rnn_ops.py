@@ -12,6 +12,7 @@
 """
 import numpy as np
 
+from ..autograd import buffers
 from ..autograd.function import Function
 from ..autograd.functional import grad as _autograd_grad
 from ..autograd.grad_mode import STATE, enable_grad
@@ -96,10 +97,10 @@ class LSTMSequence(Function):
         GI = gi._data
         T_, B, H4 = GI.shape
         H = H4 // 4
-        A = np.empty((T_, B, H4), GI.dtype)   # pre-activations, turned into the gate activations in place
+        A = buffers.empty((T_, B, H4), GI.dtype)   # pre-activations, turned into the gate activations in place
         np.add(GI, b_hh._data, out=A) if b_hh is not None else np.copyto(A, GI)
         WT = np.ascontiguousarray(w_hh._data.T)   # h Wᵀ with a contiguous right operand: the fastest BLAS layout
-        C, TC, OUT = np.empty((3, T_, B, H), A.dtype)
+        C, TC, OUT = buffers.empty((3, T_, B, H), A.dtype)
         scale, shift = _gate_affine(H, A.dtype)
         prod, ig = np.empty((B, H4), A.dtype), np.empty((B, H), A.dtype)
         h, c = h0._data, c0._data
@@ -118,7 +119,7 @@ class LSTMSequence(Function):
         ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
         ctx.cache = (A, C, TC, OUT)
         ctx.reverse = reverse
-        return _wrap(OUT.copy()), _wrap(h.copy()), _wrap(c.copy())
+        return _wrap(buffers.copy_of(OUT)), _wrap(h.copy()), _wrap(c.copy())
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
@@ -129,7 +130,7 @@ class LSTMSequence(Function):
         W, reverse = w_hh._data, ctx.reverse
         T_, B, H4 = A.shape
         H = H4 // 4
-        dA = np.empty_like(A)
+        dA = buffers.empty(A.shape, A.dtype)
         dh, dc = g_hn._data.copy(), g_cn._data.copy()
         GO, c0a = g_out._data, c0._data
         tmp, dtc, deriv = np.empty((B, H), A.dtype), np.empty((B, H), A.dtype), np.empty((B, H4), A.dtype)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Op
+from ..autograd import buffers
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .registry import T, register, sample
@@ -36,7 +37,7 @@ class Unfold(Op):
         win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
         win = win[:, :, ::sh, ::sw, ::dh, ::dw]                      # (N, C, H', W', kh, kw)
         n, c, ho, wo = win.shape[:4]
-        return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
+        return buffers.copy_of(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, ho * wo)
 
     def backward(self, g):
         return Fold.apply(g, output_size=self.shape[2:], channels=self.shape[1], args=self.args)
@@ -53,7 +54,7 @@ class Fold(Op):
         n = cols.shape[0]
         ho, wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
         c6 = cols.reshape(n, channels, kh, kw, ho, wo)
-        out = np.zeros((n, channels, H + 2 * ph, W + 2 * pw), cols.dtype)
+        out = buffers.zeros((n, channels, H + 2 * ph, W + 2 * pw), cols.dtype)
         for i in range(kh):
             for j in range(kw):
                 out[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += c6[:, :, i, j]

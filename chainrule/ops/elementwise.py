@@ -9,6 +9,7 @@ from ..errors import DTypeError
 from ..tensor import Tensor
 from ._util import const, lift, promote_pair
 from ..autograd.function import Op
+from ..autograd import buffers
 from ..autograd.grad_mode import STATE
 from .registry import T, register, sample
 
@@ -61,7 +62,7 @@ class Add(Op):
     saves_inputs = False
 
     def forward(self, a, b):
-        return a + b
+        return buffers.binary(np.add, a, b)
 
     def backward(self, g):
         return g, g
@@ -72,7 +73,7 @@ class Sub(Op):
     saves_inputs = False
 
     def forward(self, a, b):
-        return a - b
+        return buffers.binary(np.subtract, a, b)
 
     def backward(self, g):
         if not STATE.grad_enabled:
@@ -84,14 +85,15 @@ class Mul(Op):
     """z = a * b;  dz/da = b, dz/db = a."""
 
     def forward(self, a, b):
-        return a * b
+        return buffers.binary(np.multiply, a, b)
 
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         if not STATE.grad_enabled:   # plain backward (no create_graph): the same formula on arrays
             gd = g._data
-            return (_wrap(gd * b._data) if na else None), (_wrap(gd * a._data) if nb else None)
+            return ((_wrap(buffers.binary(np.multiply, gd, b._data)) if na else None),
+                    (_wrap(buffers.binary(np.multiply, gd, a._data)) if nb else None))
         return (g * b if na else None), (g * a if nb else None)
 
 
@@ -308,12 +310,17 @@ class Tanh(Op):
     saves_inputs = False
 
     def forward(self, x):
-        self.out = np.tanh(x)
+        self.out = np.tanh(x, out=buffers.empty(x.shape, x.dtype)) if x.dtype.kind == "f" else np.tanh(x)
         return self.out
 
     def backward(self, g):
-        if not STATE.grad_enabled:
-            return _wrap(g._data * (1 - self.out * self.out))
+        if not STATE.grad_enabled:   # g ⊙ (1 - y²) in one buffer
+            y, gd = self.out, g._data
+            if gd.shape != y.shape or gd.dtype != y.dtype:
+                return _wrap(gd * (1 - y * y))
+            d = np.multiply(y, y, out=buffers.empty(y.shape, y.dtype))
+            np.subtract(1, d, out=d)
+            return _wrap(np.multiply(gd, d, out=d))
         y = self.saved_output()
         return g * (1.0 - y * y)
 

@@ -5,6 +5,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
+from ..autograd import buffers
 from .. import amp as _amp
 from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
@@ -35,7 +36,7 @@ class MatMul(Op):
     """C = A @ B;  dL/dA = g @ Bᵀ,  dL/dB = Aᵀ @ g (1-d operands are treated as a row / a column)."""
 
     def forward(self, a, b):
-        return np.matmul(a, b)
+        return buffers.matmul(a, b)
 
     def backward(self, g):
         a, b = self.inputs
@@ -52,8 +53,8 @@ class MatMul(Op):
             return ga, gb
         if not STATE.grad_enabled:
             gd = g._data
-            return (_wrap(gd @ b._data.swapaxes(-1, -2)) if na else None), \
-                   (_wrap(a._data.swapaxes(-1, -2) @ gd) if nb else None)
+            return (_wrap(buffers.matmul(gd, b._data.swapaxes(-1, -2))) if na else None), \
+                   (_wrap(buffers.matmul(a._data.swapaxes(-1, -2), gd)) if nb else None)
         return (g @ b.mT if na else None), (a.mT @ g if nb else None)
 
 
@@ -85,9 +86,9 @@ class Linear(Op):
 
     def forward(self, x, w, b=None):
         if x.ndim > 2 and x.flags.c_contiguous:   # (..., in) as one (N, in) matrix: one BLAS call, not one per batch
-            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+            out = buffers.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
         else:
-            out = x @ w.T
+            out = buffers.matmul(x, w.T) if x.ndim == 2 else x @ w.T
         if b is not None:
             out += b
         return out
@@ -98,11 +99,13 @@ class Linear(Op):
         if not STATE.grad_enabled and x._data.ndim >= 2:   # plain backward on arrays: dx = g W, dW = gᵀx, db = Σ g
             gd, xd = g._data, x._data
             if xd.ndim > 2:   # batch dims flattened into rows: dW and db sum over all of them
+                if not gd.flags.c_contiguous:
+                    gd = buffers.copy_of(gd)
                 gd, xd = gd.reshape(-1, gd.shape[-1]), xd.reshape(-1, xd.shape[-1])
             gx = None
             if need[0]:
-                gx = _wrap((gd @ w._data).reshape(x._data.shape))
-            out = gx, (_wrap(gd.T @ xd) if need[1] else None)
+                gx = _wrap(buffers.matmul(gd, w._data).reshape(x._data.shape))
+            out = gx, (_wrap(buffers.matmul(gd.T, xd)) if need[1] else None)
             if len(need) == 3:
                 out += (_wrap(_add_reduce(gd, 0)) if need[2] else None,)
             return out

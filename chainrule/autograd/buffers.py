@@ -1,0 +1,128 @@
+"""Reused memory for large arrays: a small caching allocator at the Python level (PyTorch keeps one for CUDA).
+
+Why: glibc gives freed blocks above its mmap threshold straight back to the operating system, so the megabytes
+of activations and gradients a training step allocates are fresh pages again at the next step, and touching
+each 4 KiB page costs a fault (~1 µs). Measured on the conv2d benchmark (batch 32, 3→16, 32×32): 1,856 faults
+per forward+backward, a third of its time; on the LSTM benchmark 3,100.
+
+How: `empty(shape, dtype)` hands out an array of at least MIN_BYTES from a pool kept per (shape, dtype). A pooled
+array is handed out again only when the pool holds the last reference to it (sys.getrefcount): no tensor, view,
+saved value or user variable can still see it, so reuse never aliases live data. Contents are garbage, as with
+np.empty: callers overwrite every element.
+
+    chainrule.autograd.buffers.empty_cache()   # hand the pooled memory back (torch.cuda.empty_cache's name)
+"""
+import sys
+import threading
+
+import numpy as np
+
+MIN_BYTES = 1 << 18        # 256 KiB: below this, malloc's free lists already reuse memory without faults
+MAX_PER_SHAPE = 6          # live arrays of one (shape, dtype) tracked at once; beyond, plain np.empty
+MAX_POOLED_BYTES = 1 << 30
+_pool = {}                 # (shape, dtype) -> [arrays]
+_state = {"bytes": 0, "enabled": True}
+_lock = threading.Lock()
+_refcount = sys.getrefcount
+
+
+def _probe_refcount():
+    """The reference count a free pooled array shows inside empty(): the list, the loop variable, the call's
+    argument. Measured once, so an interpreter that counts differently simply turns the pool off."""
+    probe = {"k": [np.empty(1)]}
+    for buf in probe["k"]:
+        free = _refcount(buf)
+    view = probe["k"][0][:]
+    for buf in probe["k"]:
+        busy = _refcount(buf)
+    del view
+    return free if busy > free else None
+
+
+_FREE_REFS = _probe_refcount()
+
+
+def empty(shape, dtype):
+    """An uninitialised array like np.empty(shape, dtype), reusing a pooled one nobody references any more."""
+    dtype = np.dtype(dtype)
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize < MIN_BYTES or _FREE_REFS is None or not _state["enabled"]:
+        return np.empty(shape, dtype)
+    key = (tuple(shape), dtype)
+    with _lock:
+        bufs = _pool.get(key)
+        if bufs is None:
+            bufs = _pool[key] = []
+        for buf in bufs:
+            if _refcount(buf) == _FREE_REFS:
+                return buf
+        buf = np.empty(shape, dtype)
+        if len(bufs) < MAX_PER_SHAPE and _state["bytes"] + buf.nbytes <= MAX_POOLED_BYTES:
+            bufs.append(buf)
+            _state["bytes"] += buf.nbytes
+        return buf
+
+
+def zeros(shape, dtype):
+    out = empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
+def copy_of(view):
+    """A C-contiguous copy of any array (np.ascontiguousarray for strided views), in pooled memory."""
+    out = empty(view.shape, view.dtype)
+    np.copyto(out, view)
+    return out
+
+
+def binary(ufunc, a, b):
+    """ufunc(a, b) into pooled memory when the result is large and keeps a's (or b's) shape and dtype."""
+    big = a if a.nbytes >= b.nbytes else b
+    if big.nbytes < MIN_BYTES:
+        return ufunc(a, b)
+    if a.dtype != b.dtype or np.broadcast_shapes(a.shape, b.shape) != big.shape:
+        return ufunc(a, b)
+    return ufunc(a, b, out=empty(big.shape, big.dtype))
+
+
+def matmul(a, b):
+    """a @ b (both at least 2-d) into pooled memory when the result is large."""
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
+        return np.matmul(a, b)
+    if 0 in a.strides and a.size > 1:   # a broadcast gradient (from sum or mean): BLAS needs real strides, and
+        a = copy_of(a)                  # NumPy's fallback loop is slower than the copy
+    if 0 in b.strides and b.size > 1:
+        b = copy_of(b)
+    if a.ndim == 2 and b.ndim == 2:   # the common case without np.broadcast_shapes's 2 µs
+        shape = (a.shape[0], b.shape[1])
+        if shape[0] * shape[1] * a.dtype.itemsize < MIN_BYTES:
+            return np.matmul(a, b)
+        return np.matmul(a, b, out=empty(shape, a.dtype))
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    size = a.dtype.itemsize
+    for n in shape:
+        size *= n
+    if size < MIN_BYTES:
+        return np.matmul(a, b)
+    return np.matmul(a, b, out=empty(shape, a.dtype))
+
+
+def empty_cache():
+    """Drop every pooled array (those still in use stay alive with their owners)."""
+    with _lock:
+        _pool.clear()
+        _state["bytes"] = 0
+
+
+def set_enabled(flag):
+    """Turn the pool on or off (off: every request is a plain np.empty)."""
+    _state["enabled"] = bool(flag)
+    if not flag:
+        empty_cache()
+
+
+def pooled_bytes():
+    return _state["bytes"]
