@@ -36,7 +36,6 @@ view = reshape
 concat = concatenate = cat
 from . import nn
 from . import optim
-from .optim._threads import get_num_threads, set_num_threads
 from . import data
 from .io import ModelFileError, load, save
 from . import diagnose

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 
-from ._threads import parallel_update
 from .optimizer import Optimizer
 
 
@@ -80,7 +79,7 @@ class Adam(Optimizer):
             self.state[p]["step"] = t
         if wd and not self.decoupled:
             g += w.dtype.type(wd) * w
-        parallel_update(lambda *a: _adam_update(*a, t, group, self.decoupled), (w, g, m, v, tmp))
+        _adam_update(w, g, m, v, tmp, t, group, self.decoupled)
         for p in params:
             p._version += 1
         return True
@@ -122,11 +121,8 @@ class Adam(Optimizer):
         t = st["step"]
         if group["weight_decay"] and not self.decoupled:
             g = g + group["weight_decay"] * w
-        arrays = (w, g, st["exp_avg"], st["exp_avg_sq"], self._scratch(w))
-        if group["amsgrad"]:
-            arrays += (st["max_exp_avg_sq"],)
-        parallel_update(lambda w, g, m, v, tmp, v_max=None: _adam_update(w, g, m, v, tmp, t, group, self.decoupled,
-                                                                          v_max), arrays)
+        _adam_update(w, g, st["exp_avg"], st["exp_avg_sq"], self._scratch(w), t, group, self.decoupled,
+                     st.get("max_exp_avg_sq"))
 
 
 def _adam_update(w, g, m, v, tmp, t, group, decoupled, v_max=None):
