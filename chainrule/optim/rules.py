@@ -51,7 +51,7 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize))
 
     # below this many parameters one flat buffer beats a loop over parameters; above it, gathering the gradients
-    # into the buffer costs more than the per-parameter calls it saves (and large arrays get threads instead)
+    # into the buffer costs more than the per-parameter calls it saves
     FLAT_LIMIT = 1 << 16
 
     def _step_group(self, group):
