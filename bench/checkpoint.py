@@ -9,6 +9,7 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.nn as nn
+from chainrule.autograd import buffers
 from chainrule.utils.checkpoint import checkpoint_sequential
 
 LAYERS, WIDTH, BATCH = 16, 256, 4096
@@ -28,6 +29,9 @@ def measure(model, x, segments):
         out = checkpoint_sequential(model, segments, x) if segments else model(x)
         out.pow(2).mean().backward()
     run()   # warm up, and allocate .grad once so both runs measure activations, not gradient buffers
+    # the buffer pool keeps freed arrays for reuse, which tracemalloc would count as live (or hide, when they were
+    # pooled before the measurement): measure the true peak of live arrays with it off, time with it on
+    buffers.set_enabled(False)
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
@@ -36,6 +40,7 @@ def measure(model, x, segments):
     seconds = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
+    buffers.set_enabled(True)
     times = []
     for _ in range(3):
         t = time.perf_counter()

@@ -61,3 +61,19 @@ def test_pool_can_be_turned_off_and_emptied():
         assert buffers.pooled_bytes() == 0
     finally:
         buffers.set_enabled(True)
+
+
+def test_free_arrays_are_evicted_when_the_cap_is_reached(monkeypatch):
+    buffers.empty_cache()
+    monkeypatch.setattr(buffers, "MAX_POOLED_BYTES", 3 << 20)    # room for three 1 MiB arrays
+    held = [buffers.empty(BIG, np.float32) for _ in range(3)]
+    assert buffers.pooled_bytes() == 3 << 20
+    del held
+    other = buffers.empty((512, 512), np.float32)                 # a new shape: the three free ones make room
+    assert buffers.pooled_bytes() == 1 << 20 and other.shape == (512, 512)
+    buffers.empty_cache()
+    again = buffers.empty((512, 512), np.float32)
+    assert again is not other and buffers.pooled_bytes() == 2 << 20   # both of that shape are tracked
+    del other, again
+    assert buffers.empty((512, 512), np.float32).shape == (512, 512)
+    buffers.empty_cache()

@@ -19,7 +19,7 @@ import numpy as np
 
 MIN_BYTES = 1 << 18        # 256 KiB: below this, malloc's free lists already reuse memory without faults
 MAX_PER_SHAPE = 6          # live arrays of one (shape, dtype) tracked at once; beyond, plain np.empty
-MAX_POOLED_BYTES = 1 << 30
+MAX_POOLED_BYTES = 1 << 29   # 512 MiB held at most; past it, arrays nobody holds are dropped first
 _pool = {}                 # (shape, dtype) -> [arrays]
 _state = {"bytes": 0, "enabled": True}
 _lock = threading.Lock()
@@ -59,10 +59,29 @@ def empty(shape, dtype):
             if _refcount(buf) == _FREE_REFS:
                 return buf
         buf = np.empty(shape, dtype)
-        if len(bufs) < MAX_PER_SHAPE and _state["bytes"] + buf.nbytes <= MAX_POOLED_BYTES:
-            bufs.append(buf)
-            _state["bytes"] += buf.nbytes
+        if len(bufs) < MAX_PER_SHAPE:
+            if _state["bytes"] + buf.nbytes > MAX_POOLED_BYTES:
+                _evict_free()   # shapes change (a new batch size, a longer sequence): drop what nobody holds
+                bufs = _pool.setdefault(key, bufs)
+            if _state["bytes"] + buf.nbytes <= MAX_POOLED_BYTES:
+                bufs.append(buf)
+                _state["bytes"] += buf.nbytes
         return buf
+
+
+def _evict_free():
+    """Forget every pooled array that nobody else references (called with the lock held)."""
+    for key in list(_pool):
+        kept = []
+        for buf in _pool[key]:
+            if _refcount(buf) == _FREE_REFS:
+                _state["bytes"] -= buf.nbytes
+            else:
+                kept.append(buf)
+        if kept:
+            _pool[key] = kept
+        else:
+            del _pool[key]
 
 
 def zeros(shape, dtype):
