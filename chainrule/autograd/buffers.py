@@ -108,24 +108,25 @@ def binary(ufunc, a, b):
 
 
 def matmul(a, b):
-    """a @ b (both at least 2-d) into pooled memory when the result is large."""
-    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
+    """a @ b into pooled memory when the result is large (small products go straight to NumPy: every check
+    costs more than the page faults it could save)."""
+    if a.ndim == 2 and b.ndim == 2:
+        if a.shape[0] * b.shape[1] * a.itemsize < MIN_BYTES or a.dtype != b.dtype:
+            return a @ b
+        shape = (a.shape[0], b.shape[1])
+    elif a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
         return np.matmul(a, b)
+    else:
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        size = a.itemsize
+        for n in shape:
+            size *= n
+        if size < MIN_BYTES:
+            return np.matmul(a, b)
     if 0 in a.strides and a.size > 1:   # a broadcast gradient (from sum or mean): BLAS needs real strides, and
         a = copy_of(a)                  # NumPy's fallback loop is slower than the copy
     if 0 in b.strides and b.size > 1:
         b = copy_of(b)
-    if a.ndim == 2 and b.ndim == 2:   # the common case without np.broadcast_shapes's 2 µs
-        shape = (a.shape[0], b.shape[1])
-        if shape[0] * shape[1] * a.dtype.itemsize < MIN_BYTES:
-            return np.matmul(a, b)
-        return np.matmul(a, b, out=empty(shape, a.dtype))
-    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    size = a.dtype.itemsize
-    for n in shape:
-        size *= n
-    if size < MIN_BYTES:
-        return np.matmul(a, b)
     return np.matmul(a, b, out=empty(shape, a.dtype))
 
 

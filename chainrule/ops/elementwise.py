@@ -310,13 +310,14 @@ class Tanh(Op):
     saves_inputs = False
 
     def forward(self, x):
-        self.out = np.tanh(x, out=buffers.empty(x.shape, x.dtype)) if x.dtype.kind == "f" else np.tanh(x)
+        big = x.nbytes >= buffers.MIN_BYTES and x.dtype.kind == "f"
+        self.out = np.tanh(x, out=buffers.empty(x.shape, x.dtype)) if big else np.tanh(x)
         return self.out
 
     def backward(self, g):
         if not STATE.grad_enabled:   # g ⊙ (1 - y²) in one buffer
             y, gd = self.out, g._data
-            if gd.shape != y.shape or gd.dtype != y.dtype:
+            if gd.nbytes < buffers.MIN_BYTES or gd.shape != y.shape or gd.dtype != y.dtype:
                 return _wrap(gd * (1 - y * y))
             d = np.multiply(y, y, out=buffers.empty(y.shape, y.dtype))
             np.subtract(1, d, out=d)
