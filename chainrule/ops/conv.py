@@ -43,6 +43,18 @@ class Unfold(Op):
         return Fold.apply(g, output_size=self.shape[2:], channels=self.shape[1], args=self.args)
 
 
+def _valid_range(offset, stride, n_out, size):
+    """Output positions k in [k0, k1) whose input position offset + k·stride lies inside [0, size), and the first
+    such input position; None when there is none."""
+    k0 = max(0, -(offset // stride) if offset < 0 else 0)
+    while k0 < n_out and offset + k0 * stride < 0:
+        k0 += 1
+    k1 = n_out
+    while k1 > k0 and offset + (k1 - 1) * stride >= size:
+        k1 -= 1
+    return (k0, k1, offset + k0 * stride) if k1 > k0 else None
+
+
 class Fold(Op):
     """x[n, c, y·s + i·d, x·s + j·d] += cols[n, (c,i,j), (y,x)];  its adjoint (backward) is Unfold."""
     saves_inputs = False
@@ -54,11 +66,17 @@ class Fold(Op):
         n = cols.shape[0]
         ho, wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
         c6 = cols.reshape(n, channels, kh, kw, ho, wo)
-        out = buffers.zeros((n, channels, H + 2 * ph, W + 2 * pw), cols.dtype)
+        out = buffers.zeros((n, channels, H, W), cols.dtype)   # unpadded: what lands in the padding is dropped
         for i in range(kh):
+            rows = _valid_range(i * dh - ph, sh, ho, H)
             for j in range(kw):
-                out[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw] += c6[:, :, i, j]
-        return out[:, :, ph: ph + H, pw: pw + W]
+                cols_ = _valid_range(j * dw - pw, sw, wo, W)
+                if rows is None or cols_ is None:
+                    continue
+                (y0, y1, r0), (x0, x1, q0) = rows, cols_
+                out[:, :, r0: r0 + sh * (y1 - y0 - 1) + 1: sh, q0: q0 + sw * (x1 - x0 - 1) + 1: sw] += \
+                    c6[:, :, i, j, y0:y1, x0:x1]
+        return out
 
     def backward(self, g):
         k, d, p, s = self.args
