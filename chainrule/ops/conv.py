@@ -33,7 +33,10 @@ class Unfold(Op):
     def forward(self, x, kernel, dilation, padding, stride):
         self.shape, self.args = x.shape, (kernel, dilation, padding, stride)
         (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        xp = x
+        if ph or pw:   # zero border in pooled memory (np.pad would fault in fresh pages every step)
+            xp = buffers.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), x.dtype)
+            xp[:, :, ph: ph + x.shape[2], pw: pw + x.shape[3]] = x
         win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
         win = win[:, :, ::sh, ::sw, ::dh, ::dw]                      # (N, C, H', W', kh, kw)
         n, c, ho, wo = win.shape[:4]
@@ -66,16 +69,25 @@ class Fold(Op):
         n = cols.shape[0]
         ho, wo = _out_size(H, kh, sh, ph, dh), _out_size(W, kw, sw, pw, dw)
         c6 = cols.reshape(n, channels, kh, kw, ho, wo)
-        out = buffers.zeros((n, channels, H, W), cols.dtype)   # unpadded: what lands in the padding is dropped
+        out = buffers.empty((n, channels, H, W), cols.dtype)   # unpadded: what lands in the padding is dropped
+        blocks = []
         for i in range(kh):
             rows = _valid_range(i * dh - ph, sh, ho, H)
             for j in range(kw):
                 cols_ = _valid_range(j * dw - pw, sw, wo, W)
-                if rows is None or cols_ is None:
-                    continue
-                (y0, y1, r0), (x0, x1, q0) = rows, cols_
-                out[:, :, r0: r0 + sh * (y1 - y0 - 1) + 1: sh, q0: q0 + sw * (x1 - x0 - 1) + 1: sw] += \
-                    c6[:, :, i, j, y0:y1, x0:x1]
+                if rows is not None and cols_ is not None:
+                    (y0, y1, r0), (x0, x1, q0) = rows, cols_
+                    blocks.append((np.s_[:, :, r0: r0 + sh * (y1 - y0 - 1) + 1: sh, q0: q0 + sw * (x1 - x0 - 1) + 1: sw],
+                                   c6[:, :, i, j, y0:y1, x0:x1]))
+        # a kernel position that covers every output pixel (the centre, for 'same' padding) is copied, not added
+        # to zeros: one pass fewer over the output
+        full = next((k for k, (_, src) in enumerate(blocks) if src.shape[2:] == (H, W)), None)
+        if full is None:
+            out.fill(0)
+        else:
+            np.copyto(out, blocks.pop(full)[1])
+        for where, src in blocks:
+            out[where] += src
         return out
 
     def backward(self, g):
@@ -158,10 +170,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         cols = cols.reshape(n, groups, cg * kh * kw, ho * wo)
         wg = weight.reshape(groups, o // groups, cg * kh * kw)
         out = cat([wg[gi] @ cols[:, gi] for gi in range(groups)], dim=1)
-    out = out.reshape(n, o, ho, wo)
-    if bias is not None:
-        out = out + bias.reshape(1, o, 1, 1)
-    return out
+    if bias is not None:   # on the (N, O, L) layout: NumPy's inner loop runs over all L pixels, not one row
+        out = out + bias.reshape(1, o, 1)
+    return out.reshape(n, o, ho, wo)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
