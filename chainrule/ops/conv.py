@@ -49,12 +49,8 @@ class Unfold(Op):
 def _valid_range(offset, stride, n_out, size):
     """Output positions k in [k0, k1) whose input position offset + k·stride lies inside [0, size), and the first
     such input position; None when there is none."""
-    k0 = max(0, -(offset // stride) if offset < 0 else 0)
-    while k0 < n_out and offset + k0 * stride < 0:
-        k0 += 1
-    k1 = n_out
-    while k1 > k0 and offset + (k1 - 1) * stride >= size:
-        k1 -= 1
+    k0 = 0 if offset >= 0 else (-offset + stride - 1) // stride       # first k with offset + k·stride ≥ 0
+    k1 = min(n_out, (size - 1 - offset) // stride + 1)                 # past the last k with it < size
     return (k0, k1, offset + k0 * stride) if k1 > k0 else None
 
 
