@@ -71,7 +71,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     STATE.in_backward += 1
-    epoch = STATE.epoch
     try:
         while heap:
             node = heappop(heap)[1]
@@ -87,7 +86,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 for i, g in enumerate(grads):
                     if (node, i) in capture:
                         capture[(node, i)] = g
-            if node.epoch != epoch:
+            if node.epoch != STATE.epoch:   # read live: a hook may change a tensor in place mid-sweep
                 node.check_versions()
             grads_in = node.backward(*grads)
             if type(grads_in) is not tuple:
