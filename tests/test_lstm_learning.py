@@ -3,7 +3,9 @@
 
 The LSTM's forget gate is opened at initialisation (bias 3, the standard remedy of Jozefowicz et al., 2015): at
 PyTorch's default bias 0 the gate sits near σ(0) = 0.5 and the cell forgets like 0.5³⁰. The plain RNN has no gate
-to open. Measured: LSTM 1.0 / 1.0 / 1.0, RNN 0.49 / 0.33 / 0.29 test accuracy for seeds 0, 1, 2 (chance 0.25)."""
+to open. Measured: LSTM 1.0 / 1.0 / 1.0 / 1.0, RNN 0.49 / 0.33 / 0.29 / 0.99 test accuracy for seeds 0-3 (chance
+0.25): the RNN sometimes does find the solution in the budget (seed 3), and the outcome of a single seed is chaotic
+(a 1-ulp change in Adam's arithmetic moved seed 0's RNN to 0.74), so this is a claim about typical runs."""
 import numpy as np
 import pytest
 
