@@ -6,7 +6,7 @@
   (a_i, a_f, a_g, a_o): i, f, o = σ(a_i), σ(a_f), σ(a_o); g = tanh(a_g); c' = f⊙c + i⊙g; h' = o⊙tanh(c').
   Backward: dc = g_c + g_h⊙o⊙(1 - tanh²c'); da_o = g_h⊙tanh c'⊙o(1-o); da_i = dc⊙g⊙i(1-i);
   da_f = dc⊙c⊙f(1-f); da_g = dc⊙i⊙(1-g²); dc_prev = dc⊙f.
-- lstm_sequence: a whole LSTM layer direction over T steps as one node, the time loop in NumPy over preallocated
+- lstm_sequence / gru_sequence: a whole LSTM (GRU) layer direction over T steps as one node, the time loop in NumPy over preallocated
   (T, B, 4H) buffers. Backward is backpropagation through time: the step formulas above in reverse order, with
   dh_prev = da W_hh carried back, and then dW_hh = Σ_t da_tᵀ h_{t-1} and db_hh = Σ_t da_t as one matmul and one sum.
 """
@@ -124,7 +124,7 @@ class LSTMSequence(Function):
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
         if STATE.grad_enabled:
-            return _lstm_sequence_grad_of_grad(ctx, g_out, g_hn, g_cn)
+            return _recomputed_grads(ctx, _lstm_sequence_composed, (g_out, g_hn, g_cn), 6)
         A, C, TC, OUT = ctx.cache
         gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
         W, reverse = w_hh._data, ctx.reverse
@@ -155,16 +155,20 @@ class LSTMSequence(Function):
             dc *= a[:, H:2 * H]                                  # dc_prev = dc⊙f
             dh = da @ W                                          # dh_prev = da W_hh
         need = ctx.needs_input_grad
-        dW = db = None
-        if need[3]:   # dW_hh = Σ_t da_tᵀ h_{t-1}: the steps with h_{t-1} in OUT as one matmul, plus the h0 step
-            first, inner, outer = (T_ - 1, np.s_[:-1], np.s_[1:]) if reverse else (0, np.s_[1:], np.s_[:-1])
-            dW = dA[first].T @ h0._data
-            if T_ > 1:
-                dW += dA[inner].reshape(-1, H4).T @ OUT[outer].reshape(-1, H)
-        if b_hh is not None and need[4]:
-            db = np.add.reduce(dA.reshape(-1, H4), 0)
+        dW = _hidden_weight_grad(dA, OUT, h0._data, reverse) if need[3] else None
+        db = np.add.reduce(dA.reshape(-1, H4), 0) if b_hh is not None and need[4] else None
         wrap = lambda x, k: _wrap(x) if x is not None and need[k] else None  # noqa: E731
         return wrap(dA, 0), wrap(dh, 1), wrap(dc, 2), wrap(dW, 3), wrap(db, 4), None
+
+
+def _hidden_weight_grad(dG, OUT, h0, reverse):
+    """dW_hh = Σ_t dG_tᵀ h_{t-1}: the steps whose h_{t-1} is in OUT as one matmul, plus the step that read h0."""
+    T_, _, G = dG.shape
+    first, inner, outer = (T_ - 1, np.s_[:-1], np.s_[1:]) if reverse else (0, np.s_[1:], np.s_[:-1])
+    dW = dG[first].T @ h0
+    if T_ > 1:
+        dW += dG[inner].reshape(-1, G).T @ OUT[outer].reshape(-1, OUT.shape[-1])
+    return dW
 
 
 def _lstm_sequence_composed(gi, h0, c0, w_hh, b_hh, reverse):
@@ -176,16 +180,17 @@ def _lstm_sequence_composed(gi, h0, c0, w_hh, b_hh, reverse):
     return stack(seq), h, c
 
 
-def _lstm_sequence_grad_of_grad(ctx, g_out, g_hn, g_cn):
-    """create_graph=True: recompute the layer from per-step ops and differentiate that, so the gradient is itself
-    a graph (second-order gradients through an LSTM are rare enough not to need a fused path)."""
+def _recomputed_grads(ctx, composed, grad_outputs, n_args):
+    """create_graph=True: recompute the layer from differentiable per-step ops and differentiate that, so the
+    gradient is itself a graph (second-order gradients through a recurrent layer are rare enough not to need a
+    fused path). `composed(*saved, reverse)` returns the same outputs as the fused node."""
     saved = ctx.saved_tensors
     with enable_grad():
-        outs = _lstm_sequence_composed(*saved, ctx.reverse)
+        outs = composed(*saved, ctx.reverse)
     wanted = [k for k, t in enumerate(saved) if t is not None and t.requires_grad and ctx.needs_input_grad[k]]
-    grads = _autograd_grad(list(outs), [saved[k] for k in wanted], [g_out, g_hn, g_cn], create_graph=True,
+    grads = _autograd_grad(list(outs), [saved[k] for k in wanted], list(grad_outputs), create_graph=True,
                            allow_unused=True)
-    result = [None] * 6
+    result = [None] * n_args
     for k, g in zip(wanted, grads):
         result[k] = g
     return tuple(result)
@@ -195,6 +200,119 @@ def lstm_sequence(gi, h0, c0, w_hh, b_hh=None, reverse=False):
     """A whole LSTM layer direction: gi (T, B, 4H) = W_ih x_t + b_ih for every step, states (B, H), w_hh (4H, H);
     -> (outputs (T, B, H), h_T, c_T). Steps run from T-1 down to 0 when reverse (the backward direction)."""
     return LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse)
+
+
+def gru_step(gi, h, w_hh, b_hh):
+    """One GRU step from differentiable ops, gi = W_ih x + b_ih:  r, z = σ(gi_rz + gh_rz) with gh = W_hh h + b_hh;
+    n = tanh(gi_n + r⊙gh_n);  h' = (1 - z)⊙n + z⊙h = n + z⊙(h - n)."""
+    H = h.shape[-1]
+    gh = linear(h, w_hh, b_hh)
+    rz = sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
+    r, z = rz[..., :H], rz[..., H:]
+    n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
+    return n + z * (h - n)
+
+
+class GRUSequence(Function):
+    """A whole GRU layer direction as one node (see lstm_sequence). Backward, per step with dh the upstream
+    gradient of h': ∂L/∂z = dh⊙(h - n), ∂L/∂n = dh⊙(1 - z), da_n = ∂L/∂n⊙(1 - n²), ∂L/∂r = da_n⊙gh_n;
+    da_r, da_z through σ' = σ(1-σ); the gradient of gh is (da_r, da_z, da_n⊙r) and dh_prev = dh⊙z + dgh W_hh."""
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh, reverse):
+        GI = gi._data
+        T_, B, H3 = GI.shape
+        H = H3 // 3
+        WT = np.ascontiguousarray(w_hh._data.T)
+        RZ = buffers.empty((T_, B, 2 * H), GI.dtype)            # the gates r, z of every step
+        N, GHN, OUT = buffers.empty((3, T_, B, H), GI.dtype)    # n, gh_n (= W_hn h + b_hn) and h' of every step
+        gh = np.empty((B, H3), GI.dtype)
+        bias = b_hh._data if b_hh is not None else None
+        h = h0._data
+        for t in (range(T_ - 1, -1, -1) if reverse else range(T_)):
+            np.matmul(h, WT, out=gh)
+            if bias is not None:
+                gh += bias
+            rz = np.add(GI[t, :, :2 * H], gh[:, :2 * H], out=RZ[t])
+            rz *= 0.5                                           # σ(a) = ½tanh(½a) + ½: stable at any input
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            np.copyto(GHN[t], gh[:, 2 * H:])
+            n = np.multiply(rz[:, :H], GHN[t], out=N[t])        # n = tanh(gi_n + r⊙gh_n)
+            n += GI[t, :, 2 * H:]
+            np.tanh(n, out=n)
+            out = np.subtract(h, n, out=OUT[t])                 # h' = n + z⊙(h - n)
+            out *= rz[:, H:]
+            out += n
+            h = out
+        ctx.save_for_backward(gi, h0, w_hh, b_hh)
+        ctx.cache = (RZ, N, GHN, OUT)
+        ctx.reverse = reverse
+        return _wrap(buffers.copy_of(OUT)), _wrap(h.copy())
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn):
+        if STATE.grad_enabled:
+            return _recomputed_grads(ctx, _gru_sequence_composed, (g_out, g_hn), 5)
+        RZ, N, GHN, OUT = ctx.cache
+        gi, h0, w_hh, b_hh = ctx.saved_tensors
+        W, reverse = w_hh._data, ctx.reverse
+        T_, B, H = OUT.shape
+        dGI = buffers.empty((T_, B, 3 * H), OUT.dtype)
+        dGH = buffers.empty((T_, B, 3 * H), OUT.dtype)
+        dh, GO, tmp = g_hn._data.copy(), g_out._data, np.empty((B, H), OUT.dtype)
+        for t in (range(T_) if reverse else range(T_ - 1, -1, -1)):
+            prev = t + 1 if reverse else t - 1
+            h_prev = OUT[prev] if 0 <= prev < T_ else h0._data
+            r, z, n = RZ[t, :, :H], RZ[t, :, H:], N[t]
+            dgi, dgh = dGI[t], dGH[t]
+            dh += GO[t]
+            da_z = np.subtract(h_prev, n, out=dgi[:, H:2 * H])       # ∂L/∂z = dh⊙(h - n), times z(1 - z)
+            da_z *= dh
+            np.multiply(z, z, out=tmp)
+            da_z *= np.subtract(z, tmp, out=tmp)
+            da_n = np.subtract(1, z, out=dgi[:, 2 * H:])             # ∂L/∂n = dh⊙(1 - z), times 1 - n²
+            da_n *= dh
+            np.multiply(n, n, out=tmp)
+            da_n *= np.subtract(1, tmp, out=tmp)
+            da_r = np.multiply(da_n, GHN[t], out=dgi[:, :H])         # ∂L/∂r = da_n⊙gh_n, times r(1 - r)
+            np.multiply(r, r, out=tmp)
+            da_r *= np.subtract(r, tmp, out=tmp)
+            np.copyto(dgh[:, :2 * H], dgi[:, :2 * H])
+            np.multiply(da_n, r, out=dgh[:, 2 * H:])
+            dh *= z                                                  # h' = … + z⊙h: the direct path
+            dh += dgh @ W                                            # and the path through gh = W_hh h
+        need = ctx.needs_input_grad
+        dW = _hidden_weight_grad(dGH, OUT, h0._data, reverse) if need[2] else None
+        db = np.add.reduce(dGH.reshape(-1, 3 * H), 0) if b_hh is not None and need[3] else None
+        wrap = lambda x, k: _wrap(x) if x is not None and need[k] else None  # noqa: E731
+        return wrap(dGI, 0), wrap(dh, 1), wrap(dW, 2), wrap(db, 3), None
+
+
+def _gru_sequence_composed(gi, h0, w_hh, b_hh, reverse):
+    h, seq = h0, [None] * gi.shape[0]
+    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+        h = seq[t] = gru_step(gi[t], h, w_hh, b_hh)
+    return stack(seq), h
+
+
+def gru_sequence(gi, h0, w_hh, b_hh=None, reverse=False):
+    """A whole GRU layer direction: gi (T, B, 3H) = W_ih x_t + b_ih, h0 (B, H), w_hh (3H, H) -> (outputs
+    (T, B, H), h_T); steps run from T-1 down to 0 when reverse."""
+    return GRUSequence.apply(gi, h0, w_hh, b_hh, reverse)
+
+
+def _gru_sequence_ref(gi, h0, w, b, reverse):
+    H = h0.shape[-1]
+    s = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    h, outs = h0, [None] * gi.shape[0]
+    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+        gh = h @ w.T + b
+        r, z = s(gi[t][:, :H] + gh[:, :H]), s(gi[t][:, H:2 * H] + gh[:, H:2 * H])
+        n = np.tanh(gi[t][:, 2 * H:] + r * gh[:, 2 * H:])
+        h = outs[t] = (1 - z) * n + z * h
+    return np.concatenate([np.stack(outs).reshape(-1), h.reshape(-1)])
 
 
 def _lstm_sequence_ref(gi, h0, c0, w, b, reverse):
@@ -226,3 +344,8 @@ register("lstm_sequence", ref=_lstm_sequence_ref,
                   sample(T((4, 1, 12)), T((1, 3)), T((1, 3)), T((12, 3)), T((12,)), True),
                   sample(T((1, 2, 8)), T((2, 2), grad=False), T((2, 2)), T((8, 2)), T((8,), grad=False), False)])(
     lambda gi, h0, c0, w, b, reverse: cat([o.reshape(-1) for o in lstm_sequence(gi, h0, c0, w, b, reverse)]))
+register("gru_sequence", ref=_gru_sequence_ref,
+         samples=[sample(T((3, 2, 6)), T((2, 2)), T((6, 2)), T((6,)), False),
+                  sample(T((4, 1, 9)), T((1, 3)), T((9, 3)), T((9,)), True),
+                  sample(T((1, 2, 6)), T((2, 2), grad=False), T((6, 2)), T((6,), grad=False), False)])(
+    lambda gi, h0, w, b, reverse: cat([o.reshape(-1) for o in gru_sequence(gi, h0, w, b, reverse)]))

@@ -9,11 +9,11 @@ import math
 
 from .. import creation, dtypes
 from ..ops.activation import relu
-from ..ops.elementwise import sigmoid, tanh
+from ..ops.elementwise import tanh
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from . import functional as F
-from ._rnn_ops import lstm_gates, lstm_sequence, unbind_steps
+from ._rnn_ops import gru_sequence, gru_step, lstm_gates, lstm_sequence, unbind_steps
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -28,15 +28,11 @@ def _cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 def _step(mode, gi, h, c, w_hh, b_hh):
     """One time step given the precomputed input projection gi = W_ih x + b_ih."""
+    if mode == "GRU":
+        return gru_step(gi, h, w_hh, b_hh), None
     gh = linear(h, w_hh, b_hh)
     if mode == "LSTM":
         return lstm_gates(gi + gh, c)
-    if mode == "GRU":
-        H = h.shape[-1]
-        rz = sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
-        r, z = rz[..., :H], rz[..., H:]
-        n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
-        return (1 - z) * n + z * h, None
     return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
 
 
@@ -143,7 +139,7 @@ class _RNNBase(Module):
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 steps = range(T_ - 1, -1, -1) if d else range(T_)
                 seq = [None] * T_
-                if self.mode == "LSTM":   # the time loop inside one fused node (BPTT in its backward)
+                if self.mode in ("LSTM", "GRU"):   # the time loop inside one fused node (BPTT in its backward)
                     # the input projection of all T steps as one matmul, on the (batch, seq) layout when it is the
                     # contiguous one; the fused node reads the (seq, batch) view of it
                     if layer == 0 and self.batch_first:
@@ -152,7 +148,10 @@ class _RNNBase(Module):
                         gi = linear(layer_in, w[0], w[2])
                     h, c, w_hh, b_hh = (t if t is None or t.dtype == gi.dtype else t.to(gi.dtype)
                                         for t in (h, c, w[1], w[3]))
-                    out_seq, h, c = lstm_sequence(gi, h, c, w_hh, b_hh, reverse=bool(d))
+                    if self.mode == "LSTM":
+                        out_seq, h, c = lstm_sequence(gi, h, c, w_hh, b_hh, reverse=bool(d))
+                    else:
+                        out_seq, h = gru_sequence(gi, h, w_hh, b_hh, reverse=bool(d))
                     outs.append(out_seq)
                 else:
                     gi = unbind_steps(linear(layer_in, w[0], w[2]))   # all T projections at once, split by one node
