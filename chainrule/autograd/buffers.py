@@ -97,6 +97,12 @@ def copy_of(view):
     return out
 
 
+def dense(a):
+    """a itself, or a pooled copy when a is a broadcast view (a zero stride, as the gradient of a sum or mean):
+    BLAS needs real strides, and NumPy's fallback loop for such operands is slower than the copy."""
+    return copy_of(a) if 0 in a.strides and a.size > 1 else a
+
+
 def binary(ufunc, a, b):
     """ufunc(a, b) into pooled memory when the result is large and keeps a's (or b's) shape and dtype."""
     big = a if a.nbytes >= b.nbytes else b
@@ -123,11 +129,7 @@ def matmul(a, b):
             size *= n
         if size < MIN_BYTES:
             return np.matmul(a, b)
-    if 0 in a.strides and a.size > 1:   # a broadcast gradient (from sum or mean): BLAS needs real strides, and
-        a = copy_of(a)                  # NumPy's fallback loop is slower than the copy
-    if 0 in b.strides and b.size > 1:
-        b = copy_of(b)
-    return np.matmul(a, b, out=empty(shape, a.dtype))
+    return np.matmul(dense(a), dense(b), out=empty(shape, a.dtype))
 
 
 def empty_cache():

@@ -53,8 +53,8 @@ class MatMul(Op):
             return ga, gb
         if not STATE.grad_enabled:
             gd = g._data
-            if na and nb and 0 in gd.strides and gd.size > 1:   # a broadcast gradient: densify once for both
-                gd = buffers.copy_of(gd)
+            if na and nb:
+                gd = buffers.dense(gd)   # a broadcast gradient is made dense once, for both products
             return (_wrap(buffers.matmul(gd, b._data.swapaxes(-1, -2))) if na else None), \
                    (_wrap(buffers.matmul(a._data.swapaxes(-1, -2), gd)) if nb else None)
         return (g @ b.mT if na else None), (a.mT @ g if nb else None)
