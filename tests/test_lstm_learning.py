@@ -5,9 +5,8 @@ The LSTM's forget gate is opened at initialisation (bias 3, the standard remedy 
 PyTorch's default bias 0 the gate sits near σ(0) = 0.5 and the cell forgets like 0.5³⁰. The plain RNN has no gate
 to open. Measured: LSTM 1.0 / 1.0 / 1.0 / 1.0, RNN 0.49 / 0.33 / 0.29 / 0.99 test accuracy for seeds 0-3 (chance
 0.25): the RNN sometimes does find the solution in the budget (seed 3), and the outcome of a single seed is chaotic
-(a 1-ulp change in Adam's arithmetic moved seed 0's RNN to 0.74), so this is a claim about typical runs."""
+(a 1-ulp change in Adam's arithmetic moved seed 0's RNN to 0.74), so the test checks the mean over three seeds."""
 import numpy as np
-import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -57,8 +56,10 @@ def train(kind, seed, steps=600):
         return float((model(x).argmax(1).numpy() == y.numpy()).mean())
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_lstm_recalls_after_30_steps_where_rnn_cannot(seed):
-    lstm, rnn = train("LSTM", seed), train("RNN", seed)
-    assert lstm >= 0.95, lstm
-    assert rnn <= 0.6, rnn
+def test_lstm_recalls_after_30_steps_where_rnn_cannot():
+    # over three seeds, not one: a single run's outcome is chaotic (see the module docstring)
+    lstm = [train("LSTM", seed) for seed in range(3)]
+    rnn = [train("RNN", seed) for seed in range(3)]
+    assert np.mean(lstm) >= 0.9 and min(lstm) >= 0.7, lstm
+    assert np.mean(rnn) <= 0.6, rnn
+    assert np.mean(lstm) - np.mean(rnn) >= 0.3, (lstm, rnn)
