@@ -83,6 +83,12 @@ def lstm_gates(pre, c_prev):
     return LSTMGates.apply(pre, c_prev)
 
 
+def time_steps(n, reverse):
+    """The order a layer direction visits its n steps: 0 … n-1, or n-1 … 0 for the reverse direction (the
+    backward pass walks it back to front)."""
+    return range(n - 1, -1, -1) if reverse else range(n)
+
+
 def _gate_affine(H, dtype):
     """σ(a) = ½tanh(½a) + ½ (stable: no exp overflow at any input), so all four gates are one tanh:
     act = s·tanh(s·a) + shift with s = ½ (i, f, o) or 1 (g) and shift = ½ or 0."""
@@ -104,7 +110,7 @@ class LSTMSequence(Function):
         scale, shift = _gate_affine(H, A.dtype)
         prod, ig = np.empty((B, H4), A.dtype), np.empty((B, H), A.dtype)
         h, c = h0._data, c0._data
-        for t in (range(T_ - 1, -1, -1) if reverse else range(T_)):
+        for t in time_steps(T_, reverse):
             a = A[t]
             a += np.matmul(h, WT, out=prod)
             a *= scale
@@ -134,7 +140,7 @@ class LSTMSequence(Function):
         dh, dc = g_hn._data.copy(), g_cn._data.copy()
         GO, c0a = g_out._data, c0._data
         tmp, dtc, deriv = np.empty((B, H), A.dtype), np.empty((B, H), A.dtype), np.empty((B, H4), A.dtype)
-        for t in (range(T_) if reverse else range(T_ - 1, -1, -1)):
+        for t in reversed(time_steps(T_, reverse)):
             prev = t + 1 if reverse else t - 1
             c_prev = C[prev] if 0 <= prev < T_ else c0a
             a, da = A[t], dA[t]
@@ -174,7 +180,7 @@ def _hidden_weight_grad(dG, OUT, h0, reverse):
 def _lstm_sequence_composed(gi, h0, c0, w_hh, b_hh, reverse):
     """The same layer from differentiable per-step ops (linear + lstm_gates): the create_graph path."""
     h, c, seq = h0, c0, [None] * gi.shape[0]
-    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+    for t in time_steps(gi.shape[0], reverse):
         h, c = lstm_gates(gi[t] + linear(h, w_hh, b_hh), c)
         seq[t] = h
     return stack(seq), h, c
@@ -229,7 +235,7 @@ class GRUSequence(Function):
         gh = np.empty((B, H3), GI.dtype)
         bias = b_hh._data if b_hh is not None else None
         h = h0._data
-        for t in (range(T_ - 1, -1, -1) if reverse else range(T_)):
+        for t in time_steps(T_, reverse):
             np.matmul(h, WT, out=gh)
             if bias is not None:
                 gh += bias
@@ -262,7 +268,7 @@ class GRUSequence(Function):
         dGI = buffers.empty((T_, B, 3 * H), OUT.dtype)
         dGH = buffers.empty((T_, B, 3 * H), OUT.dtype)
         dh, GO, tmp = g_hn._data.copy(), g_out._data, np.empty((B, H), OUT.dtype)
-        for t in (range(T_) if reverse else range(T_ - 1, -1, -1)):
+        for t in reversed(time_steps(T_, reverse)):
             prev = t + 1 if reverse else t - 1
             h_prev = OUT[prev] if 0 <= prev < T_ else h0._data
             r, z, n = RZ[t, :, :H], RZ[t, :, H:], N[t]
@@ -292,7 +298,7 @@ class GRUSequence(Function):
 
 def _gru_sequence_composed(gi, h0, w_hh, b_hh, reverse):
     h, seq = h0, [None] * gi.shape[0]
-    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+    for t in time_steps(gi.shape[0], reverse):
         h = seq[t] = gru_step(gi[t], h, w_hh, b_hh)
     return stack(seq), h
 
@@ -307,7 +313,7 @@ def _gru_sequence_ref(gi, h0, w, b, reverse):
     H = h0.shape[-1]
     s = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     h, outs = h0, [None] * gi.shape[0]
-    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+    for t in time_steps(gi.shape[0], reverse):
         gh = h @ w.T + b
         r, z = s(gi[t][:, :H] + gh[:, :H]), s(gi[t][:, H:2 * H] + gh[:, H:2 * H])
         n = np.tanh(gi[t][:, 2 * H:] + r * gh[:, 2 * H:])
@@ -319,7 +325,7 @@ def _lstm_sequence_ref(gi, h0, c0, w, b, reverse):
     H = h0.shape[-1]
     s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     h, c, outs = h0, c0, [None] * gi.shape[0]
-    for t in (range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0])):
+    for t in time_steps(gi.shape[0], reverse):
         a = gi[t] + h @ w.T + b
         c = s(a[:, H:2 * H]) * c + s(a[:, :H]) * np.tanh(a[:, 2 * H:3 * H])
         h = s(a[:, 3 * H:]) * np.tanh(c)

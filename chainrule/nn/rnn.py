@@ -13,7 +13,7 @@ from ..ops.elementwise import tanh
 from ..ops.linalg import linear
 from ..ops.shape import cat, stack
 from . import functional as F
-from ._rnn_ops import gru_sequence, gru_step, lstm_gates, lstm_sequence, unbind_steps
+from ._rnn_ops import gru_sequence, gru_step, lstm_gates, lstm_sequence, time_steps, unbind_steps
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -137,8 +137,6 @@ class _RNNBase(Module):
                      self._p("bias_hh" + sfx))
                 k = layer * dirs + d
                 h, c = h0[k], (c0[k] if c0 is not None else None)
-                steps = range(T_ - 1, -1, -1) if d else range(T_)
-                seq = [None] * T_
                 if self.mode in ("LSTM", "GRU"):   # the time loop inside one fused node (BPTT in its backward)
                     # the input projection of all T steps as one matmul, on the (batch, seq) layout when it is the
                     # contiguous one; the fused node reads the (seq, batch) view of it
@@ -155,7 +153,8 @@ class _RNNBase(Module):
                     outs.append(out_seq)
                 else:
                     gi = unbind_steps(linear(layer_in, w[0], w[2]))   # all T projections at once, split by one node
-                    for t in steps:
+                    seq = [None] * T_
+                    for t in time_steps(T_, reverse=bool(d)):
                         h, c = _step(self.mode, gi[t], h, c, w[1], w[3])
                         seq[t] = h
                     outs.append(stack(seq))
