@@ -59,14 +59,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
         if node is None:
-            _add_leaf(leaf_grads, t, g)
+            _add_leaf(leaf_grads, t, g, create_graph)
             continue
         slots = pending.get(node)
         if slots is None:
             slots = pending[node] = [None] * node.n_outputs
             heappush(heap, (-node.seq, node))
         i = t._out_idx
-        slots[i] = g if slots[i] is None else slots[i] + g
+        slots[i] = g if slots[i] is None else _sum_grads(slots[i], g, create_graph)
     observers = STATE.observers
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
@@ -104,7 +104,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     g = g.to(want.dtype)
                 fn = t.grad_fn
                 if fn is None:
-                    _add_leaf(leaf_grads, t, g)
+                    _add_leaf(leaf_grads, t, g, create_graph)
                     continue
                 slots = pending.get(fn)
                 if slots is None:
@@ -144,7 +144,7 @@ def _slots(fn, idx, g):
     return slots
 
 
-def _add_leaf(leaf_grads, t, g):
+def _add_leaf(leaf_grads, t, g, create_graph):
     key = id(t)
     prev = leaf_grads.get(key)
     leaf_grads[key] = (t, g) if prev is None else (t, _sum_grads(prev[1], g, STATE.grad_enabled))
