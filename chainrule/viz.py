@@ -12,6 +12,14 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path):
+    """Lay out, write as PNG, close (so figures do not pile up in long runs); returns path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_loss_curve(history, path, title="Training"):
     """Loss (left axis) and training accuracy (right axis) per epoch."""
     plt = _plt()
@@ -27,10 +35,7 @@ def plot_loss_curve(history, path, title="Training"):
         ax2.set_ylabel("accuracy", color="tab:orange")
         ax2.set_ylim(0, 1.02)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_decision_boundary(predict, X, y, path, title="Decision boundary", resolution=200):
@@ -50,10 +55,7 @@ def plot_decision_boundary(predict, X, y, path, title="Decision boundary", resol
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_gradient_flow(history, path, title="Gradient flow per layer"):
@@ -79,10 +81,7 @@ def plot_gradient_flow(history, path, title="Gradient flow per layer"):
     ax2.set_title("gradient norm over steps")
     if len(names) <= 12:
         ax2.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def to_dot(output, names=None, max_values=16, model=None):
@@ -258,10 +257,7 @@ def plot_graph(output, path, names=None, model=None, collapse_modules=False, max
     ax.set_xlabel("forward →   (red dashed: vanished gradient, magenta: NaN/Inf)")
     ax.set_yticks([])
     ax.set_title("computation graph")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_gradient_histograms(history, path, title="Gradient histograms over time"):
@@ -280,7 +276,4 @@ def plot_gradient_histograms(history, path, title="Gradient histograms over time
         ax.set_xlabel("step")
     axes[0][0].set_ylabel("log₁₀ |∂L/∂w|")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -24,11 +24,8 @@ def moons(n=1000, noise=0.2, seed=0):
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
     t_in = np.linspace(0, np.pi, n_in)
-    X = np.vstack([np.c_[np.cos(t_out), np.sin(t_out)], np.c_[1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]])
-    y = np.r_[np.zeros(n_out, int), np.ones(n_in, int)]
-    X += rng.normal(0, noise, X.shape)
-    perm = rng.permutation(n)
-    return X[perm], y[perm]
+    return _two_classes(np.c_[np.cos(t_out), np.sin(t_out)], np.c_[1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5],
+                        noise, rng)
 
 
 def circles(n=1000, noise=0.1, factor=0.5, seed=0):
@@ -38,10 +35,15 @@ def circles(n=1000, noise=0.1, factor=0.5, seed=0):
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    X = np.vstack([np.c_[np.cos(t_out), np.sin(t_out)], factor * np.c_[np.cos(t_in), np.sin(t_in)]])
-    y = np.r_[np.zeros(n_out, int), np.ones(n_in, int)]
+    return _two_classes(np.c_[np.cos(t_out), np.sin(t_out)], factor * np.c_[np.cos(t_in), np.sin(t_in)], noise, rng)
+
+
+def _two_classes(X0, X1, noise, rng):
+    """Class 0 at X0, class 1 at X1, Gaussian noise added to both, shuffled."""
+    X = np.vstack([X0, X1])
+    y = np.r_[np.zeros(len(X0), int), np.ones(len(X1), int)]
     X += rng.normal(0, noise, X.shape)
-    perm = rng.permutation(n)
+    perm = rng.permutation(len(y))
     return X[perm], y[perm]
 
 
