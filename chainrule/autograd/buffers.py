@@ -97,6 +97,14 @@ def copy_of(view):
     return out
 
 
+def out_like(a):
+    """A pooled array shaped and typed like the floating-point array a, to pass as a ufunc's out=; None (NumPy
+    allocates as usual) when a is small or not floating point."""
+    if a.nbytes < MIN_BYTES or a.dtype.kind != "f":
+        return None
+    return empty(a.shape, a.dtype)
+
+
 def dense(a):
     """a itself, or a pooled copy when a is a broadcast view (a zero stride, as the gradient of a sum or mean):
     BLAS needs real strides, and NumPy's fallback loop for such operands is slower than the copy."""

@@ -20,16 +20,12 @@ class ReLU(Op):
     saves_inputs = False   # backward reads only the cached mask
     def forward(self, x):
         self.mask = x > 0      # the cached local derivative: 1 where x > 0
-        if x.nbytes < buffers.MIN_BYTES or x.dtype.kind != "f":
-            return np.maximum(x, 0)
-        return np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype))
+        return np.maximum(x, 0, out=buffers.out_like(x))
 
     def backward(self, g):
         if not STATE.grad_enabled:   # g ⊙ mask: 10x faster than np.where on a bool mask
             gd = g._data
-            if gd.nbytes < buffers.MIN_BYTES or gd.shape != self.mask.shape or gd.dtype.kind != "f":
-                return _wrap(gd * self.mask)
-            return _wrap(np.multiply(gd, self.mask, out=buffers.empty(gd.shape, gd.dtype)))
+            return _wrap(np.multiply(gd, self.mask, out=buffers.out_like(gd) if gd.shape == self.mask.shape else None))
         return where(const(self.mask), g, const(np.zeros((), g.dtype)))
 
 

@@ -310,16 +310,15 @@ class Tanh(Op):
     saves_inputs = False
 
     def forward(self, x):
-        big = x.nbytes >= buffers.MIN_BYTES and x.dtype.kind == "f"
-        self.out = np.tanh(x, out=buffers.empty(x.shape, x.dtype)) if big else np.tanh(x)
+        self.out = np.tanh(x, out=buffers.out_like(x))
         return self.out
 
     def backward(self, g):
         if not STATE.grad_enabled:   # g ⊙ (1 - y²) in one buffer
             y, gd = self.out, g._data
-            if gd.nbytes < buffers.MIN_BYTES or gd.shape != y.shape or gd.dtype != y.dtype:
+            if gd.shape != y.shape or gd.dtype != y.dtype:
                 return _wrap(gd * (1 - y * y))
-            d = np.multiply(y, y, out=buffers.empty(y.shape, y.dtype))
+            d = np.multiply(y, y, out=buffers.out_like(y))
             np.subtract(1, d, out=d)
             return _wrap(np.multiply(gd, d, out=d))
         y = self.saved_output()

@@ -90,7 +90,7 @@ class Linear(Op):
         if x.ndim > 2 and x.flags.c_contiguous:   # (..., in) as one (N, in) matrix: one BLAS call, not one per batch
             out = buffers.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
         else:
-            out = buffers.matmul(x, w.T) if x.ndim == 2 else x @ w.T
+            out = buffers.matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -132,8 +132,7 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
                          f"expects {weight.shape[-1]} (weight shape {weight.shape}, i.e. out×in). Make the layer's "
                          f"in_features equal the input's last dim.")
-    if _amp._ACTIVE[0] is not None:
-        input, weight, bias = _amp.cast_inputs(input, weight, bias)
+    input, weight, bias = _autocast(input, weight, bias)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
