@@ -125,13 +125,36 @@ class Adam(Optimizer):
                      st.get("max_exp_avg_sq"))
 
 
+# Elements per block of the blocked Adam update: the five float32 arrays (θ, g, m, v and the scratch) of one block
+# take 1.3 MB and stay in a core's L2 cache through all 12 passes, so each large parameter streams through main
+# memory once instead of 12 times (5.8 M parameters: 25 → 16 ms per step; bench/train_step.py).
+ADAM_BLOCK = 1 << 16
+
+
 def _adam_update(w, g, m, v, tmp, t, group, decoupled, v_max=None):
     """The Adam step in place, through one reused buffer `tmp` (Adam is memory-bound: every temporary costs a
     whole pass): m ← β₁m + (1-β₁)g; v ← β₂v + (1-β₂)g²; θ ← θ - η/(1-β₁ᵗ) · m/(√v̂/√(1-β₂ᵗ) + ε), where v̂ is v,
-    or its running maximum with amsgrad. AdamW first decays θ ← θ(1 - ηλ)."""
+    or its running maximum with amsgrad. AdamW first decays θ ← θ(1 - ηλ). Large parameters are updated a
+    cache-sized block at a time (the same arithmetic, element by element)."""
     lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-    if wd and decoupled:
-        w *= w.dtype.type(1 - lr * wd)
+    dt = w.dtype.type
+    consts = (dt(1 - lr * wd) if wd and decoupled else None, b1, b2, dt(1 / math.sqrt(1 - b2 ** t)), dt(eps),
+              dt(lr / (1 - b1 ** t)))
+    written = (w, m, v, tmp) if v_max is None else (w, m, v, tmp, v_max)
+    if w.size <= 2 * ADAM_BLOCK or not all(a.flags.c_contiguous for a in written):
+        _adam_block(w, g, m, v, tmp, v_max, *consts)
+        return
+    w, g, m, v, tmp = (a.reshape(-1) for a in (w, g, m, v, tmp))   # views (contiguous), except a strided g: a copy
+    v_max = v_max.reshape(-1) if v_max is not None else None
+    for lo in range(0, w.size, ADAM_BLOCK):
+        hi = lo + ADAM_BLOCK
+        _adam_block(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], tmp[:min(hi, w.size) - lo],
+                    v_max[lo:hi] if v_max is not None else None, *consts)
+
+
+def _adam_block(w, g, m, v, tmp, v_max, decay, b1, b2, inv_sqrt_bc2, eps, step_size):
+    if decay is not None:
+        w *= decay
     np.multiply(g, 1 - b1, out=tmp)
     m *= b1
     m += tmp
@@ -143,10 +166,10 @@ def _adam_update(w, g, m, v, tmp, t, group, decoupled, v_max=None):
         np.maximum(v_max, v, out=v_max)
         v = v_max
     np.sqrt(v, out=tmp)
-    tmp *= w.dtype.type(1 / math.sqrt(1 - b2 ** t))
-    tmp += w.dtype.type(eps)
+    tmp *= inv_sqrt_bc2
+    tmp += eps
     np.divide(m, tmp, out=tmp)
-    tmp *= w.dtype.type(lr / (1 - b1 ** t))
+    tmp *= step_size
     w -= tmp
 
 

@@ -1,0 +1,66 @@
+"""Update rules against their formulas, on parameters large enough for the blocked (cache-sized) Adam path."""
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.optim import rules
+
+
+def _reference_adam(w, grads, lr, b1, b2, eps, wd, decoupled, amsgrad):
+    """torch.optim.Adam/AdamW's documented algorithm, written out in float64."""
+    m, v, vmax = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads, 1):
+        if wd and decoupled:
+            w = w * (1 - lr * wd)
+        elif wd:
+            g = g + wd * w
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)
+        vhat = vmax if amsgrad else v
+        w = w - lr / (1 - b1 ** t) * m / (np.sqrt(vhat) / math.sqrt(1 - b2 ** t) + eps)
+    return w
+
+
+@pytest.mark.parametrize("kind", ["adam", "adamw", "amsgrad_wd", "transposed"])
+def test_adam_on_blocked_parameters_matches_the_formula(kind):
+    rng = np.random.default_rng(0)
+    shape = (3 * rules.ADAM_BLOCK // 256 + 7, 256)          # more than two blocks, and a ragged last block
+    w0 = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) for _ in range(4)]
+    p = cr.tensor(w0.copy(), dtype=cr.float64, requires_grad=True)
+    if kind == "transposed":   # a parameter that is not C-contiguous takes the whole-array path
+        p._data = np.asfortranarray(w0)
+        assert not p._data.flags.c_contiguous
+    opt, wd, decoupled, amsgrad = {
+        "adam": (cr.optim.Adam([p], lr=0.01), 0.0, False, False),
+        "adamw": (cr.optim.AdamW([p], lr=0.01, weight_decay=0.1), 0.1, True, False),
+        "amsgrad_wd": (cr.optim.Adam([p], lr=0.01, weight_decay=0.05, amsgrad=True), 0.05, False, True),
+        "transposed": (cr.optim.Adam([p], lr=0.01), 0.0, False, False),
+    }[kind]
+    for g in grads:
+        p.grad = cr.tensor(g, dtype=cr.float64)
+        opt.step()
+    want = _reference_adam(w0, grads, 0.01, 0.9, 0.999, 1e-8, wd, decoupled, amsgrad)
+    np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-12, atol=1e-14)
+
+
+def test_blocked_and_whole_array_adam_agree_bit_for_bit(monkeypatch):
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal(5 * rules.ADAM_BLOCK + 3).astype(np.float32)
+    grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
+
+    def run():
+        p = cr.tensor(w0.copy(), requires_grad=True)
+        opt = cr.optim.Adam([p], lr=1e-3)
+        for g in grads:
+            p.grad = cr.tensor(g)
+            opt.step()
+        return p.detach().numpy().copy(), opt.state[p]["exp_avg_sq"].copy()
+    blocked = run()
+    monkeypatch.setattr(rules, "ADAM_BLOCK", 1 << 30)
+    whole = run()
+    for a, b in zip(blocked, whole):
+        np.testing.assert_array_equal(a, b)
