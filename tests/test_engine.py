@@ -71,6 +71,18 @@ def test_value_used_twice_accumulates():
     assert x.grad.item() == 7.0
 
 
+def test_square_of_one_tensor_gets_both_terms():
+    # x * x takes a one-edge fast path (2·g·x); it must agree with the two-edge rule, with finite differences and
+    # with create_graph (which uses the two-edge rule)
+    x = t64(np.linspace(-2, 2, 12).reshape(3, 4))
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy())
+    assert cr.autograd.gradcheck(lambda a: a * a, (t64(np.random.default_rng(0).standard_normal((3, 4))),))
+    z = t64(1.5)
+    (g,) = cr.autograd.grad(z * z, z, create_graph=True)
+    assert g.item() == 3.0 and cr.autograd.grad(g, z)[0].item() == 2.0
+
+
 def test_broadcast_gradient_sums_back_to_input_shape():
     a = t64(np.ones((3, 4)))
     b = t64(np.ones((4,)))

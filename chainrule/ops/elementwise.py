@@ -76,6 +76,8 @@ class Sub(Op):
         return buffers.binary(np.subtract, a, b)
 
     def backward(self, g):
+        if not self.needs_input_grad[1]:   # the common a - target: no negation to compute
+            return g, None
         if not STATE.grad_enabled:
             return g, _wrap(-g._data)
         return g, -g
@@ -92,6 +94,9 @@ class Mul(Op):
         na, nb = self.needs_input_grad
         if not STATE.grad_enabled:   # plain backward (no create_graph): the same formula on arrays
             gd = g._data
+            if a is b and not STATE.observers:   # x * x: both terms at once, dL/dx = 2·g·x (one edge, not two)
+                gx = buffers.binary(np.multiply, gd, a._data)
+                return _wrap(np.add(gx, gx, out=gx) if type(gx) is np.ndarray else np.asarray(gx + gx)), None
             return ((_wrap(buffers.binary(np.multiply, gd, b._data)) if na else None),
                     (_wrap(buffers.binary(np.multiply, gd, a._data)) if nb else None))
         return (g * b if na else None), (g * a if nb else None)
