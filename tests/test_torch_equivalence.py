@@ -150,3 +150,22 @@ def test_engine_ops_match_torch_forward_and_backward():
         (yb * yb).sum().backward()
         np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing,weighted", [(0.0, False), (0.1, False), (0.2, True)])
+def test_cross_entropy_ignore_index_matches_torch(reduction, smoothing, weighted):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 4)), np.array([0, 2, -100, 1, 3, -100])
+    w = np.array([1.0, 2.0, 0.5, 3.0]) if weighted else None
+    a = cr.tensor(x, requires_grad=True)
+    ours = cr.nn.CrossEntropyLoss(weight=cr.tensor(w) if weighted else None, ignore_index=-100,
+                                  label_smoothing=smoothing, reduction=reduction)(a, cr.tensor(y))
+    ours.sum().backward()
+    b = torch.tensor(x, requires_grad=True)
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor(w) if weighted else None, ignore_index=-100,
+                                       label_smoothing=smoothing, reduction=reduction)(b, torch.tensor(y))
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert np.all(a.grad.numpy()[y == -100] == 0)   # ignored rows get no gradient
