@@ -126,8 +126,8 @@ class Adam(Optimizer):
 
 
 # Elements per block of the blocked Adam update: the five float32 arrays (θ, g, m, v and the scratch) of one block
-# take 1.3 MB and stay in a core's L2 cache through all 12 passes, so each large parameter streams through main
-# memory once instead of 12 times (5.8 M parameters: 25 → 16 ms per step; bench/train_step.py).
+# take 1.3 MB and stay in a core's L2 cache through all 13 passes, so each large parameter streams through main
+# memory once instead of 13 times (5.8 M parameters: 25 → 14.5 ms per step; bench/train_step.py).
 ADAM_BLOCK = 1 << 16
 
 
