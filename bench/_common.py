@@ -39,6 +39,26 @@ def median_us(fn, repeat=200, warmup=20, min_time=0.0, warmup_s=0.3):
     return times[len(times) // 2] * 1e6
 
 
+def block_mean_us(fn, n):
+    """Mean µs per call over n consecutive calls: the right statistic when some calls are periodically dearer
+    (a monitor that samples every 10th step), which a median would leave out."""
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def interleaved_block_means(variants, rounds=9, n=60):
+    """{name: median over `rounds` of the mean µs per call in a block of n calls}, the variants' blocks
+    alternating round by round, so slow drift of the machine falls on all of them alike. Each variant is a
+    callable that runs one block given n and returns its mean µs (so it can set up and tear down around it)."""
+    per_round = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, run_block in variants.items():
+            per_round[name].append(run_block(n))
+    return {name: sorted(ts)[len(ts) // 2] for name, ts in per_round.items()}
+
+
 def try_torch():
     try:
         import torch

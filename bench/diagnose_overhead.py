@@ -1,9 +1,13 @@
 """Cost of watching: the train step of bench/train_step.py plain, with a GradientMonitor (target < 15 %
 overhead) and under detect_anomaly (target ≤ 1.5×), in the same process. Run: python bench/diagnose_overhead.py
+
+The monitor does more on every 10th step (histograms, weight norms, activation statistics), so each variant is
+timed as the mean over blocks of whole intervals (a median would only see the cheap steps), in rounds that
+alternate the three variants so that drift of the machine falls on all of them alike.
 """
 import numpy as np
 
-from _common import median_us, table
+from _common import block_mean_us, interleaved_block_means, median_us, table
 from train_step import SIZES, chainrule_model, init_params
 
 import chainrule as cr
@@ -20,7 +24,6 @@ def main():
         model = chainrule_model(params)
         opt = cr.optim.Adam(model.parameters(), lr=1e-4)
         loss_fn = nn.CrossEntropyLoss()
-        monitor = cr.diagnose.GradientMonitor(model)
 
         def step(after=None):
             opt.zero_grad()
@@ -29,14 +32,21 @@ def main():
             opt.step()
             if after is not None:
                 after(loss)
-        repeat = 30 if hidden >= 512 else 300
-        monitor.remove()
-        t_plain = median_us(step, repeat=repeat)
-        monitor = cr.diagnose.GradientMonitor(model)
-        t_mon = median_us(lambda: step(monitor.step), repeat=repeat)
-        monitor.remove()
-        with cr.autograd.detect_anomaly():
-            t_anom = median_us(step, repeat=repeat)
+
+        def plain(n):
+            return block_mean_us(step, n)
+
+        def monitored(n):
+            with cr.diagnose.GradientMonitor(model) as monitor:   # hooks on only while this block runs
+                return block_mean_us(lambda: step(monitor.step), n)
+
+        def anomaly(n):
+            with cr.autograd.detect_anomaly():
+                return block_mean_us(step, n)
+        n = 20 if hidden >= 512 else 100   # whole multiples of the monitor's 10-step interval
+        median_us(step, repeat=n, warmup_s=0.5)
+        t = interleaved_block_means({"plain": plain, "monitor": monitored, "anomaly": anomaly}, rounds=9, n=n)
+        t_plain, t_mon, t_anom = t["plain"], t["monitor"], t["anomaly"]
         results.append({"size": (batch, n_in, hidden, n_out), "plain_us": t_plain, "monitor": t_mon / t_plain,
                         "anomaly": t_anom / t_plain})
         rows.append((f"{batch}, {n_in}→{hidden}→{hidden}→{n_out}", f"{t_plain:,.0f}", f"{t_mon:,.0f}",

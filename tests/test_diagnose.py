@@ -93,3 +93,40 @@ def test_report_renders_text_dict_and_figure(tmp_path):
     assert d["findings"] and {"kind", "layer", "evidence", "advice"} <= set(d["findings"][0])
     path = report.figure(tmp_path / "flow.png")
     assert (tmp_path / "flow.png").stat().st_size > 5000
+
+
+def test_monitor_samples_cover_every_column_and_histograms_match_numpy():
+    from chainrule.diagnose import monitor as mon
+    w = np.arange(512 * 784, dtype=np.float64).reshape(512, 784)
+    s = mon._sample(w)
+    assert 0.5 * mon.SAMPLE <= s.size <= mon.SAMPLE and np.shares_memory(s, w)   # a view, about SAMPLE entries
+    assert len(np.unique(s.astype(np.int64) % 784)) == 784   # every input column is represented
+    rng = np.random.default_rng(0)
+    layers = [np.abs(rng.standard_normal(300) * 10.0 ** rng.uniform(-15, 5, 300)),
+              np.array([np.nan, 1e-12, 100.0, 1e5, 0.0, np.inf, 10 ** 1.99]), np.abs(rng.standard_normal(5))]
+    with np.errstate(all="ignore"):
+        got = mon._log_histograms([a.copy() for a in layers])
+        for a, h in zip(layers, got):
+            lg = np.log10(a + 1e-30)
+            want = np.histogram(np.clip(lg[~np.isnan(lg)], -12, 2), 28, (-12, 2))[0]
+            np.testing.assert_array_equal(h, want)
+
+
+def test_monitor_records_activations_only_on_sampled_steps_and_detaches():
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    x = cr.randn(16, 3)
+    monitor = cr.diagnose.GradientMonitor(model, interval=4)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(9):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        monitor.step(loss)
+    assert [s["step"] for s in monitor.history["activations"]["1"]] == [0, 4, 8]
+    wn = np.array(monitor.history["weight_norm"], dtype=float)
+    assert np.isfinite(wn[[0, 4, 8]]).all() and np.isnan(np.delete(wn, [0, 4, 8], 0)).all()
+    ur = np.array(monitor.history["update_ratio"], dtype=float)
+    assert np.isfinite(ur[[4, 8]]).all() and (ur[[4, 8]] > 0).all()
+    monitor.remove()
+    assert not model[1]._forward_hooks

@@ -10,13 +10,36 @@ Per step and per layer it keeps the gradient norm, weight norm, update-to-weight
 forward hooks on activation modules, no extra forward pass) the activations' mean/std, the fraction of dead ReLU
 units (zero for every sample of the batch) and of saturated sigmoid/tanh units. Gradient norms are taken every
 step; weight norms, update ratios and activation statistics every `interval` (10) steps, which keeps the
-overhead small (bench/diagnose_overhead.py).
+overhead small (bench/diagnose_overhead.py). Norms are exact; the log-magnitude histograms of the gradients and
+the update ratio are taken on an evenly strided sample of about SAMPLE (4,096) entries per layer, plenty for 28
+bins (±1.5 % per bin) or a ratio of norms, so a layer of millions of weights costs no more to watch than a small one.
 """
 import math
 
 import numpy as np
 
 from .. import nn
+
+SAMPLE = 1 << 12   # entries per layer behind the gradient histograms and update ratios (see the docstring)
+_STRIDES = {}
+
+
+def _sample(a):
+    """An evenly strided view of at most about SAMPLE entries of a's flattened values (all of them when a is
+    small). The stride is coprime with the last dim, so the sample visits every column of a weight matrix rather
+    than the same few (a stride of 98 over 784 inputs would see 8 of them)."""
+    flat = a.reshape(-1)
+    if flat.size <= SAMPLE:
+        return flat
+    stride = _STRIDES.get(a.shape)
+    if stride is None:
+        stride = -(-flat.size // SAMPLE)
+        while math.gcd(stride, a.shape[-1]) != 1:
+            stride += 1
+        if len(_STRIDES) > 256:
+            _STRIDES.clear()
+        _STRIDES[a.shape] = stride
+    return flat[::stride]
 
 ADVICE = {
     "vanishing": "use ReLU, LeakyReLU or GELU instead of sigmoid/tanh in hidden layers, He (Kaiming) initialisation "
@@ -89,12 +112,39 @@ class Report:
         return plot_gradient_flow(self.history, path)
 
 
-def _log_histogram(lg, low=-12.0, high=2.0, bins=28):
-    """np.histogram(clip(lg, low, high), bins, (low, high)) for equal-width bins, by bincount (5× faster)."""
-    lg = lg[~np.isnan(lg)]   # np.histogram leaves NaN out of every bin
-    idx = ((np.clip(lg, low, high) - low) * (bins / (high - low))).astype(np.intp)
-    np.minimum(idx, bins - 1, out=idx)   # the top edge belongs to the last bin, as in np.histogram
-    return np.bincount(idx, minlength=bins)
+def _log_histograms(magnitudes, low=-12.0, high=2.0, bins=28):
+    """For each array of |g| values, np.histogram(clip(log10(|g| + 1e-30), low, high), bins, (low, high)): all
+    layers in one bincount (each layer's bins offset by its index), as a monitor runs this on every sampled step
+    and per-call overhead dominates at small sizes. NaN is left out of every bin, as np.histogram does."""
+    lg = np.concatenate(magnitudes) if len(magnitudes) > 1 else magnitudes[0]
+    lg += 1e-30
+    np.log10(lg, out=lg)
+    offsets = _bin_offsets(tuple(len(a) for a in magnitudes), bins)
+    if math.isnan(np.add.reduce(lg)):   # one reduction tells whether there is any NaN to filter out
+        keep = ~np.isnan(lg)
+        lg, offsets = lg[keep], offsets[keep]
+    x = np.subtract(lg, low)
+    x *= bins / (high - low)
+    np.maximum(x, 0, out=x)
+    np.minimum(x, bins - 1, out=x)   # the top edge belongs to the last bin, as in np.histogram
+    idx = x.astype(np.intp)
+    idx += offsets
+    return np.bincount(idx, minlength=len(magnitudes) * bins).reshape(len(magnitudes), bins)
+
+
+_OFFSETS = {}
+
+
+def _bin_offsets(sizes, bins):
+    """Each entry's layer index × bins, for layers of the given sizes (the same every step: cached)."""
+    key = (sizes, bins)
+    offsets = _OFFSETS.get(key)
+    if offsets is None:
+        if len(_OFFSETS) > 64:
+            _OFFSETS.clear()
+        offsets = _OFFSETS[key] = np.repeat(np.arange(0, len(sizes) * bins, bins, dtype=np.intp), sizes)
+        offsets.flags.writeable = False
+    return offsets
 
 
 class GradientMonitor:
@@ -113,15 +163,27 @@ class GradientMonitor:
         self._prev = None
         self._act_buffer = {}
         self._handles = []
-        for name, m in model.named_modules():
-            if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.ELU, nn.GELU)):
-                self._handles.append(m.register_forward_hook(self._activation_hook(name, type(m).__name__)))
+        self._activations = [(name, m) for name, m in model.named_modules()
+                             if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.ELU, nn.GELU))]
+        self._watching = True
         self.steps = 0
-        self._record_acts = True
+        self._hook_activations()   # step 0 is sampled
+
+    def _hook_activations(self):
+        """Forward hooks on the activation modules, attached only for the forward pass of a sampled step (an
+        idle hook still costs every forward a call)."""
+        if self._watching and not self._handles:
+            self._handles = [m.register_forward_hook(self._activation_hook(name, type(m).__name__))
+                             for name, m in self._activations]
+
+    def _unhook_activations(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
 
     def _activation_hook(self, name, kind):
         def hook(module, args, out):
-            if not module.training or not self._record_acts:
+            if not module.training:
                 return None
             a = out._data
             flat = a.reshape(-1)
@@ -129,8 +191,9 @@ class GradientMonitor:
             centred = flat - mean
             # the population std as np.std computes it, in two BLAS-speed passes instead of np.std's five
             stats = {"kind": kind, "mean": mean, "std": math.sqrt(float(np.dot(centred, centred)) / max(flat.size, 1))}
-            if kind == "ReLU" and a.ndim >= 2:
-                stats["dead"] = float(1.0 - (a > 0).reshape(a.shape[0], -1).any(0).mean())
+            if kind == "ReLU" and a.ndim >= 2:   # units that output 0 for every sample of the batch
+                peak = np.maximum.reduce(a.reshape(a.shape[0], -1), 0)   # a unit is alive when its max is > 0
+                stats["dead"] = 1.0 - np.count_nonzero(peak) / max(peak.size, 1)
             elif kind == "Sigmoid":
                 stats["saturated"] = float(((a < 0.01) | (a > 0.99)).mean())
             elif kind == "Tanh":
@@ -147,66 +210,81 @@ class GradientMonitor:
         self.remove()
 
     def remove(self):
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+        """Detach from the model: no more activation hooks (the history stays for report())."""
+        self._watching = False
+        self._unhook_activations()
 
     def __call__(self, loss=None):
         self.step(loss)
 
     def step(self, loss=None):
         """Record this step (call after backward, usually after optimizer.step())."""
-        if self.steps % self.interval:   # an unsampled step only takes gradient norms: no warning can arise
-            self._step(loss)
+        k = self.steps % self.interval
+        if k == 0:
+            with np.errstate(all="ignore"):   # a diverging run is what this monitor reports, not a NumPy warning
+                self._sampled_step(loss)
             return
-        with np.errstate(all="ignore"):   # a diverging run is what this monitor reports, not a NumPy warning
-            self._step(loss)
+        weights, gn = self._weights_and_grad_norms()   # other steps: gradient norms only (no warning can arise)
+        unsampled = (float("nan"),) * len(gn)          # no weight norm or update ratio on this step
+        if k == self.interval - 1:   # the step before a sampled one: keep the weights for its update ratio
+            self._prev = {id(w): _sample(w._data).copy() for w in weights}
+            self._hook_activations()   # and watch the next forward pass
+        self._record(loss, gn, unsampled, unsampled)
 
-    def _step(self, loss):
-        sampled = self.steps % self.interval == 0
-        gn, wn, ur = [], [], []
-        nan = float("nan")
-        for (_, m), name in zip(self.layers, self.history["layers"]):
+    def _weights_and_grad_norms(self):
+        weights, gn = [], []
+        for _, m in self.layers:
             w = m._parameters.get("weight")   # the dict first: Module.__getattr__ is the slow path
             if w is None:
                 w = m.weight
+            weights.append(w)
             if w.grad is None:
-                gn.append(nan)
+                gn.append(float("nan"))
             else:
                 g = w.grad._data.reshape(-1)
                 gn.append(math.sqrt(float(np.dot(g, g))))
-            if sampled:
-                if w.grad is not None:   # log10|g| histogram, 28 bins over 1e-12 … 1e2
-                    lg = np.log10(np.abs(w.grad._data.reshape(-1)) + 1e-30)
-                    hist = _log_histogram(lg)
-                    self.history["grad_hist"].setdefault(name, []).append((self.steps, hist / max(hist.sum(), 1)))
-                wf = w._data.reshape(-1)
-                wv = float(np.sqrt(np.dot(wf, wf)))
-                wn.append(wv)
-                prev = self._prev.get(id(w)) if self._prev else None
-                if prev is not None:
-                    d = (w._data - prev).reshape(-1)
-                    ur.append(float(np.sqrt(np.dot(d, d))) / wv if wv > 0 else nan)
-                else:
-                    ur.append(nan)
-            else:
-                wn.append(nan)
-                ur.append(nan)
-        # keep a copy of the weights one step before each sampled step, for the update ratio ‖Δw‖/‖w‖
-        if (self.steps + 1) % self.interval == 0:
-            self._prev = {id(m.weight): m.weight._data.copy() for _, m in self.layers}
-        elif sampled:
-            self._prev = None
+        return weights, gn
+
+    def _record(self, loss, gn, wn, ur):
         h = self.history
-        h["loss"].append(float(loss.item() if hasattr(loss, "item") else loss) if loss is not None else nan)
+        h["loss"].append(float(loss.item() if hasattr(loss, "item") else loss) if loss is not None else float("nan"))
         h["grad_norm"].append(gn)
         h["weight_norm"].append(wn)
         h["update_ratio"].append(ur)
-        for name, stats in self._act_buffer.items():
-            h["activations"].setdefault(name, []).append(stats)
-        self._act_buffer = {}
         self.steps += 1
-        self._record_acts = self.steps % self.interval == 0
+
+    def _sampled_step(self, loss):
+        """A sampled step: weight norms, update ratios, gradient histograms, and the activation statistics its
+        forward pass recorded."""
+        weights, gn = self._weights_and_grad_norms()
+        nan = float("nan")
+        wn, ur = [nan] * len(weights), [nan] * len(weights)
+        magnitudes = []
+        for i, (w, name) in enumerate(zip(weights, self.history["layers"])):
+            if w.grad is not None:   # for the log10|g| histogram, 28 bins over 1e-12 … 1e2
+                magnitudes.append((name, np.abs(_sample(w.grad._data))))
+            wf = w._data.reshape(-1)
+            wn[i] = math.sqrt(float(np.dot(wf, wf)))
+            prev = self._prev.get(id(w)) if self._prev else None
+            if prev is not None:   # ‖Δw‖/‖w‖ over the same sample of entries
+                ws = _sample(w._data)
+                d = ws - prev
+                nw = math.sqrt(float(np.dot(ws, ws)))
+                ur[i] = math.sqrt(float(np.dot(d, d))) / nw if nw > 0 else nan
+        if magnitudes:
+            hists = _log_histograms([a for _, a in magnitudes])
+            hists = hists / np.maximum(hists.sum(1, keepdims=True), 1)   # fractions of each layer's entries
+            for (name, _), hist in zip(magnitudes, hists):
+                self.history["grad_hist"].setdefault(name, []).append((self.steps, hist))
+        for name, stats in self._act_buffer.items():
+            self.history["activations"].setdefault(name, []).append(stats)
+        self._act_buffer = {}
+        if self.interval == 1:   # every step is sampled: this one is also the step before the next
+            self._prev = {id(w): _sample(w._data).copy() for w in weights}
+        else:
+            self._prev = None
+            self._unhook_activations()
+        self._record(loss, gn, wn, ur)
 
     # ---- findings ------------------------------------------------------------------------------------------
     def report(self):
