@@ -117,6 +117,8 @@ def _check_class_target(input, target, name, ignore_index=-100):
     if t.shape != expected:
         raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {input.shape}; class indices "
                          f"should have shape {expected}")
+    if t.size and 0 <= np.minimum.reduce(t, axis=None) and np.maximum.reduce(t, axis=None) < n_classes:
+        return t   # every label in range (ufunc reductions: this check runs on every training step)
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         raise IndexError(f"{name}: target labels must be in [0, {n_classes}) for {n_classes} classes, got min "
@@ -171,7 +173,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         loss = -per.sum(dim=1 if input.ndim > 1 else 0)
         return _reduce(loss, reduction, "cross_entropy")
     t = _check_class_target(input, target, "cross_entropy", ignore_index)
-    if (weight is None and not label_smoothing and input.ndim == 2 and not (t == ignore_index).any()
+    if (weight is None and not label_smoothing and input.ndim == 2 and not _has_label(t, ignore_index)
             and reduction in ("mean", "sum", "none")):
         return _reduce(softmax_cross_entropy(input, t), reduction, "cross_entropy")
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
@@ -191,6 +193,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     else:
         smooth = smooth.reshape(t.shape)
     return (1 - label_smoothing) * nll + label_smoothing * smooth
+
+
+def _has_label(t, label):
+    """Whether the integer targets t contain `label` (the ignore_index); the usual -100 never lies within the
+    labels' range, which two ufunc reductions tell without a full comparison."""
+    if not t.size or label < np.minimum.reduce(t, axis=None) or label > np.maximum.reduce(t, axis=None):
+        return False
+    return bool(np.logical_or.reduce(t == label, axis=None))
 
 
 def _class_weight_shape(weight, input):
