@@ -21,7 +21,6 @@ import numpy as np
 from .. import nn
 
 SAMPLE = 1 << 12   # entries per layer behind the gradient histograms and update ratios (see the docstring)
-_STRIDES = {}
 
 
 def _sample(a):
@@ -31,14 +30,9 @@ def _sample(a):
     flat = a.reshape(-1)
     if flat.size <= SAMPLE:
         return flat
-    stride = _STRIDES.get(a.shape)
-    if stride is None:
-        stride = -(-flat.size // SAMPLE)
-        while math.gcd(stride, a.shape[-1]) != 1:
-            stride += 1
-        if len(_STRIDES) > 256:
-            _STRIDES.clear()
-        _STRIDES[a.shape] = stride
+    stride = -(-flat.size // SAMPLE)
+    while math.gcd(stride, a.shape[-1]) != 1:
+        stride += 1
     return flat[::stride]
 
 ADVICE = {
@@ -222,14 +216,17 @@ class GradientMonitor:
         k = self.steps % self.interval
         if k == 0:
             with np.errstate(all="ignore"):   # a diverging run is what this monitor reports, not a NumPy warning
-                self._sampled_step(loss)
-            return
-        weights, gn = self._weights_and_grad_norms()   # other steps: gradient norms only (no warning can arise)
-        unsampled = (float("nan"),) * len(gn)          # no weight norm or update ratio on this step
-        if k == self.interval - 1:   # the step before a sampled one: keep the weights for its update ratio
+                weights = self._sampled_step(loss)
+        else:
+            weights, gn = self._weights_and_grad_norms()   # other steps: gradient norms only (no warning can arise)
+            unsampled = (float("nan"),) * len(gn)          # no weight norm or update ratio on this step
+            self._record(loss, gn, unsampled, unsampled)
+        if (k + 1) % self.interval == 0:   # the next step is sampled: keep the weights for its update ratio,
             self._prev = {id(w): _sample(w._data).copy() for w in weights}
-            self._hook_activations()   # and watch the next forward pass
-        self._record(loss, gn, unsampled, unsampled)
+            self._hook_activations()       # and watch its forward pass
+        elif k == 0:
+            self._prev = None
+            self._unhook_activations()
 
     def _weights_and_grad_norms(self):
         weights, gn = [], []
@@ -279,12 +276,8 @@ class GradientMonitor:
         for name, stats in self._act_buffer.items():
             self.history["activations"].setdefault(name, []).append(stats)
         self._act_buffer = {}
-        if self.interval == 1:   # every step is sampled: this one is also the step before the next
-            self._prev = {id(w): _sample(w._data).copy() for w in weights}
-        else:
-            self._prev = None
-            self._unhook_activations()
         self._record(loss, gn, wn, ur)
+        return weights
 
     # ---- findings ------------------------------------------------------------------------------------------
     def report(self):
