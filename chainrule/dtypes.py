@@ -61,3 +61,17 @@ def scalar_dtype(value, like):
     if like.kind == "f":
         return like
     return _default[0]
+
+
+class FloatCasts:
+    """PyTorch's shorthands for .to(dtype), shared by Tensor and Module (each defines its own .to)."""
+    __slots__ = ()
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def half(self):
+        return self.to(float16)

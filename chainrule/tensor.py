@@ -10,7 +10,7 @@ from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, InplaceError
 
 
-class Tensor:
+class Tensor(dtypes.FloatCasts):
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -229,15 +229,6 @@ class Tensor:
                 return self
         from .ops.elementwise import cast
         return cast(self, dtype)
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
 
     def long(self):
         return self.to(dtypes.int64)

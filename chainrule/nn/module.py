@@ -19,7 +19,7 @@ class _Handle:
         self.store.pop(self.key, None)
 
 
-class Module:
+class Module(dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
 
     def __init__(self):
@@ -174,15 +174,6 @@ class Module:
                 if b is not None and b.dtype.kind == "f":
                     b._data = b._data.astype(dtype)
         return self
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
 
     # ---- state -------------------------------------------------------------------------------------------------
     def state_dict(self, prefix=""):
