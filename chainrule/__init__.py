@@ -15,17 +15,23 @@ for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "cha
     _importlib.import_module(_m).Tensor = Tensor
 
 from . import ops  # noqa: E402  (fills the op registry and Tensor's methods)
-from .ops.activation import clamp, elu, gelu, leaky_relu, relu, softplus
+from .ops.activation import (celu, clamp, elu, gelu, hardtanh, leaky_relu, logsigmoid, mish, prelu, relu, relu6,
+                             selu, silu, softplus, softsign)
+from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, greater, greater_equal, gt, isfinite,
+                           isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
+                           ne, not_equal, round, trunc)
+from .ops.sorting import argsort, sort, topk, unique
 from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,
                               sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
                          softmax, std, sum, var)
-from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, reshape, split, squeeze,
-                        stack, transpose, tril, triu, unbind, unsqueeze)
+from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
+                        roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
 from .ops.index import gather, index_select, masked_fill
 from .ops.linalg import einsum, linear, matmul, outer
-from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
-                       rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
+                       normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+                       zeros_like)
 from .random import Generator, manual_seed, seed
 from .autograd.functional import grad
 from . import func
@@ -34,6 +40,11 @@ clip = clamp
 clone = lambda input: input.clone()  # noqa: E731
 view = reshape
 concat = concatenate = cat
+square = lambda input: input * input  # noqa: E731
+mm = bmm = matmul  # torch.mm / torch.bmm: matmul's 2-d and batched 3-d cases
+is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+numel = lambda input: input.numel()  # noqa: E731
+inference_mode = no_grad
 from . import nn
 from . import optim
 from . import data

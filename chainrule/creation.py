@@ -115,3 +115,53 @@ def rand_like(input, dtype=None):
 
 def randn_like(input, dtype=None):
     return randn(*input.shape, dtype=dtype or input.dtype)
+
+
+# ---- tensor.new_*: a new tensor with this one's dtype -------------------------------------------------------------
+Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: zeros(
+    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: ones(
+    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+Tensor.new_empty = lambda self, *size, dtype=None, requires_grad=False: empty(
+    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: full(
+    size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: tensor(
+    data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+# ---- sampling ------------------------------------------------------------------------------------------------------
+def normal(mean, std, size=None, generator=None):
+    """Samples of N(mean, std²): mean and std are tensors (broadcast together) or floats with a size."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise ValueError(f"normal: std must be ≥ 0, got {s}")
+    shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), dtypes.get_default_dtype())
+    return Tensor._wrap((m + s * _gen(generator).standard_normal(shape)).astype(dtype))
+
+
+def bernoulli(input, generator=None):
+    """1 with probability input (elementwise), else 0."""
+    p = input._data
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"bernoulli: probabilities must be in [0, 1], got values in [{p.min()}, {p.max()}]")
+    return Tensor._wrap((_gen(generator).random(p.shape) < p).astype(p.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, generator=None):
+    """Indices drawn from each row's (unnormalised, non-negative) weights, as torch.multinomial: (num_samples,)
+    for a 1-d input, (rows, num_samples) for a 2-d one."""
+    w = np.asarray(input._data, dtype=np.float64)
+    if w.ndim not in (1, 2):
+        raise ValueError(f"multinomial: input must be 1-d or 2-d weights, got shape {w.shape}")
+    rows = w.reshape(-1, w.shape[-1])
+    if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise ValueError("multinomial: weights must be finite, non-negative, with a positive sum in each row")
+    if not replacement and num_samples > (rows > 0).sum(1).min():
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
+                         f"only {(rows > 0).sum(1).min()} non-zero weights; pass replacement=True")
+    rng = _gen(generator)
+    out = np.stack([rng.choice(w.shape[-1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor._wrap(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))

@@ -245,6 +245,15 @@ class Tensor(dtypes.FloatCasts):
     def contiguous(self):
         return self
 
+    def is_contiguous(self):
+        return True   # every tensor behaves as contiguous: view/reshape work on any layout
+
+    def type(self, dtype=None):
+        """With no argument the type name ('chainrule.FloatTensor' style); with a dtype, a cast to it."""
+        if dtype is None:
+            return f"chainrule.{self._data.dtype}"
+        return self.to(dtype)
+
     # ---- in place ------------------------------------------------------------------------------------------
     def _check_inplace(self, opname):
         if self.grad_fn is None and self.requires_grad and STATE.grad_enabled:

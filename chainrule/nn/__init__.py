@@ -1,9 +1,11 @@
 """Neural-network building blocks with PyTorch's names: Module, layers, losses, init, functional, utils."""
 from . import functional, init, utils
-from .containers import ModuleDict, ModuleList, Sequential
-from .layers import (ELU, GELU, Dropout, Dropout1d, Dropout2d, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
-                     Softplus, Tanh)
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Dropout1d, Dropout2d, Flatten, Hardsigmoid,
+                     Hardswish, Hardtanh, Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
+                     Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh, Threshold, Unflatten)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .module import Module
 from .parameter import Parameter
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d

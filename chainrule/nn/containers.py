@@ -1,4 +1,4 @@
-"""Sequential, ModuleList, ModuleDict."""
+"""Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from collections import OrderedDict
 
 from .module import Module
@@ -38,58 +38,98 @@ class Sequential(Module):
         return self
 
 
-class ModuleList(Module):
-    def __init__(self, modules=None):
-        super().__init__()
-        for m in modules or []:
-            self.append(m)
+class _ListOfStore:
+    """The list methods of ModuleList and ParameterList: items named "0", "1", ... in the Module store named by
+    _STORE, added through _add (add_module or register_parameter)."""
 
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
+    def __init__(self, values=None):
+        Module.__init__(self)
+        for v in values or []:
+            self.append(v)
+
+    def append(self, value):
+        self._add(str(len(self)), value)
         return self
 
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
+    def extend(self, values):
+        for v in values:
+            self.append(v)
         return self
 
     def __getitem__(self, idx):
-        mods = list(self._modules.values())
-        return ModuleList(mods[idx]) if isinstance(idx, slice) else mods[idx]
+        items = list(getattr(self, self._STORE).values())
+        return type(self)(items[idx]) if isinstance(idx, slice) else items[idx]
 
     def __len__(self):
-        return len(self._modules)
+        return len(getattr(self, self._STORE))
 
     def __iter__(self):
-        return iter(self._modules.values())
+        return iter(getattr(self, self._STORE).values())
 
 
-class ModuleDict(Module):
+class ModuleList(_ListOfStore, Module):
+    _STORE = "_modules"
+
+    def _add(self, name, module):
+        self.add_module(name, module)
+
+
+class _DictOfStore:
+    """The dict methods of ModuleDict and ParameterDict, over the Module store named by _STORE."""
+
+    def __getitem__(self, key):
+        return getattr(self, self._STORE)[key]
+
+    def __len__(self):
+        return len(getattr(self, self._STORE))
+
+    def __iter__(self):
+        return iter(getattr(self, self._STORE))
+
+    def __contains__(self, key):
+        return key in getattr(self, self._STORE)
+
+    def keys(self):
+        return getattr(self, self._STORE).keys()
+
+    def values(self):
+        return getattr(self, self._STORE).values()
+
+    def items(self):
+        return getattr(self, self._STORE).items()
+
+
+class ModuleDict(_DictOfStore, Module):
+    _STORE = "_modules"
+
     def __init__(self, modules=None):
         super().__init__()
         for k, m in (modules or {}).items():
             self.add_module(k, m)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules)
+class ParameterList(_ListOfStore, Module):
+    """Parameters in a list, registered as "0", "1", ... (so parameters() and state_dict() see them)."""
+    _STORE = "_parameters"
 
-    def __contains__(self, key):
-        return key in self._modules
+    def _add(self, name, value):
+        self.register_parameter(name, value)
 
-    def keys(self):
-        return self._modules.keys()
+    def __setitem__(self, idx, value):
+        self.register_parameter(str(idx % len(self)), value)
 
-    def values(self):
-        return self._modules.values()
 
-    def items(self):
-        return self._modules.items()
+class ParameterDict(_DictOfStore, Module):
+    """Parameters by name (so parameters() and state_dict() see them)."""
+    _STORE = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        for k, v in dict(parameters or {}).items():
+            self[k] = v
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, value)

@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..ops.activation import elu, gelu, leaky_relu, relu, softplus  # noqa: F401
+from ..ops.activation import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
+                              mish, prelu, relu, relu6, selu, silu, softplus, softsign, threshold)
 from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import softmax_cross_entropy
@@ -65,6 +66,15 @@ def l1_loss(input, target, reduction="mean"):
     return _reduce((input - target).abs(), reduction, "l1_loss")
 
 
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """½d²/β where |d| < β, else |d| - ½β: Huber's loss divided by β (plain L1 at β = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    return huber_loss(input, target, reduction, beta) * (1.0 / beta)
+
+
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """½d² where |d| ≤ δ, else δ(|d| - ½δ)."""
     target = _as_float_target(target, input)
@@ -105,6 +115,54 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(target ‖ q) pointwise: y·(log y - x) with x = log q (input holds log-probabilities, as torch's), or
+    eʸ·(y - x) when log_target; 0·log 0 counts as 0. reduction='batchmean' divides the sum by the batch size,
+    which is the true KL divergence ('mean' divides by every element, as PyTorch does)."""
+    target = _as_float_target(target, input)
+    _same_shape(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        t = target._data
+        if t.size and np.nanmin(t) < 0:
+            raise ValueError(f"kl_div: target probabilities must be ≥ 0, got min {np.nanmin(t):.4g}; pass "
+                             f"log_target=True if the target holds log-probabilities")
+        log_t = _wrap(np.log(np.where(t > 0, t, 1)).astype(t.dtype))   # log y where y > 0; 0·log 0 = 0
+        loss = target * (log_t - input)
+    if reduction == "batchmean":
+        return loss.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
+    return _reduce(loss, reduction, "kl_div")
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class labels (any shape) → int64 one-hot vectors in a new last dim of size num_classes (the
+    largest label + 1 when -1)."""
+    labels = tensor._data
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(f"one_hot: class labels must be integers, got {labels.dtype}; use .long()")
+    if num_classes == -1:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got min {labels.min()}, max "
+                         f"{labels.max()}")
+    return _wrap((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(‖x‖_p, eps) along dim."""
+    norm = (input.abs() ** p).sum(dim=dim, keepdim=True) ** (1.0 / p) if p != 2 else \
+        (input * input).sum(dim=dim, keepdim=True).sqrt()
+    return input / norm.clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (inputs broadcast together)."""
+    dot = (x1 * x2).sum(dim=dim)
+    n1, n2 = (x1 * x1).sum(dim=dim), (x2 * x2).sum(dim=dim)
+    return dot / (n1 * n2).clamp(min=eps * eps).sqrt()
 
 
 def _check_class_target(input, target, name, ignore_index=-100):

@@ -100,3 +100,28 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """N(mean, std²) restricted to [a, b] (absolute bounds, as torch's): samples outside are redrawn, so the
+    values follow the truncated distribution exactly (none is clipped onto a bound)."""
+    if not a < b or std <= 0:
+        raise ValueError(f"trunc_normal_: needs a < b and std > 0, got a={a}, b={b}, std={std}")
+    cdf = lambda v: 0.5 * (1 + math.erf((v - mean) / (std * math.sqrt(2))))   # noqa: E731
+    if cdf(b) - cdf(a) < 1e-3:
+        raise ValueError(f"trunc_normal_: [{a}, {b}] holds only {cdf(b) - cdf(a):.2g} of N({mean}, {std}²)'s mass; "
+                         f"put the bounds within a few std of the mean")
+    rng = _gen(generator)
+    values = rng.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def eye_(tensor):
+    """The identity matrix (a 2-d tensor)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-d tensor, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))

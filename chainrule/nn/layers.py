@@ -127,3 +127,54 @@ Softplus = _activation("Softplus", lambda x, beta, threshold: F.softplus(x, beta
                        beta=1.0, threshold=20.0)
 Softmax = _activation("Softmax", lambda x, dim: F.softmax(x, dim), "softmax over dim", dim=-1)
 LogSoftmax = _activation("LogSoftmax", lambda x, dim: F.log_softmax(x, dim), "log softmax over dim", dim=-1)
+SiLU = _activation("SiLU", lambda x: F.silu(x), "x·σ(x)")
+Mish = _activation("Mish", lambda x: F.mish(x), "x·tanh(softplus(x))")
+SELU = _activation("SELU", lambda x: F.selu(x), "λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733")
+CELU = _activation("CELU", lambda x, alpha: F.celu(x, alpha), "x or α(e^(x/α)-1)", alpha=1.0)
+ReLU6 = _activation("ReLU6", lambda x: F.relu6(x), "min(max(0, x), 6)")
+Hardtanh = _activation("Hardtanh", lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),
+                       "clamp(x, min_val, max_val)", min_val=-1.0, max_val=1.0)
+Softsign = _activation("Softsign", lambda x: F.softsign(x), "x/(1+|x|)")
+LogSigmoid = _activation("LogSigmoid", lambda x: F.logsigmoid(x), "log σ(x)")
+Hardsigmoid = _activation("Hardsigmoid", lambda x: F.hardsigmoid(x), "clamp(x/6 + 1/2, 0, 1)")
+Hardswish = _activation("Hardswish", lambda x: F.hardswish(x), "x·hardsigmoid(x)")
+Threshold = _activation("Threshold", lambda x, threshold, value: F.threshold(x, threshold, value),
+                        "x where x > threshold, else value", threshold=0.0, value=0.0)
+
+
+class PReLU(Module):
+    """x if x > 0 else a·x, with a learned: one slope shared (num_parameters=1) or one per channel (dim 1)."""
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.weight = Parameter(creation.full((num_parameters,), float(init), dtype=dtype))
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class Unflatten(Module):
+    """Split dim into unflattened_size: the inverse of Flatten."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -140,3 +140,110 @@ register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np
                   sample(T((2, 3), 0.0, 0.4), -0.5, 0.5)])(clamp)
 
 
+
+
+# ---- more activations, composed from registered ops (so their gradients are those ops') ------------------------
+def silu(input, inplace=False):
+    """silu(x) = x·σ(x) (swish)."""
+    return input * sigmoid(input)
+
+
+def mish(input, inplace=False):
+    """mish(x) = x·tanh(softplus(x))."""
+    return input * tanh(softplus(input))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """selu(x) = λ·elu(x, α) with λ ≈ 1.0507, α ≈ 1.6733 (self-normalising)."""
+    return elu(input, SELU_ALPHA) * SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """celu(x) = x if x > 0 else α(e^(x/α) - 1) = α·elu(x/α)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return elu(input * (1.0 / alpha)) * alpha
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """hardtanh(x) = clamp(x, min_val, max_val)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return clamp(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """relu6(x) = min(max(0, x), 6)."""
+    return clamp(input, 0.0, 6.0)
+
+
+def softsign(input):
+    """softsign(x) = x / (1 + |x|)."""
+    return input / (input.abs() + 1.0)
+
+
+def logsigmoid(input):
+    """log σ(x) = -softplus(-x): finite for any x (no log of an underflowed σ)."""
+    return -softplus(-input)
+
+
+def hardsigmoid(input, inplace=False):
+    """hardsigmoid(x) = clamp(x/6 + 1/2, 0, 1)."""
+    return clamp(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+
+
+def hardswish(input, inplace=False):
+    """hardswish(x) = x·hardsigmoid(x)."""
+    return input * hardsigmoid(input)
+
+
+def prelu(input, weight):
+    """prelu(x) = x if x > 0 else a·x, with a learned slope per channel (dim 1) or one shared slope."""
+    if weight.numel() not in (1, input.shape[1] if input.ndim > 1 else 1):
+        raise ValueError(f"prelu: weight has {weight.numel()} slopes but the input has "
+                         f"{input.shape[1] if input.ndim > 1 else 1} channels (dim 1 of {input.shape}); "
+                         f"use 1 or one per channel")
+    a = weight.reshape(-1)
+    if a.shape[0] > 1:
+        a = a.reshape((-1,) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, input * a)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """y = x where x > threshold, else value."""
+    return where(input > threshold, input, value)
+
+
+def _np_sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def _np_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+SMOOTH = [sample(T((3, 4))), sample(T((2,), values=[-30.0, 30.0]))]
+register("silu", ref=lambda x: x * _np_sigmoid(x), samples=SMOOTH)(silu)
+register("mish", ref=lambda x: x * np.tanh(np.logaddexp(0, x)), samples=SMOOTH)(mish)
+register("selu", ref=lambda x: SELU_SCALE * _np_elu(x, SELU_ALPHA), samples=[sample(T((3, 4), away=0.0))])(selu)
+register("celu", ref=lambda x, alpha=1.0: alpha * _np_elu(x / alpha),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), 2.0)])(celu)
+register("hardtanh", ref=lambda x, lo=-1.0, hi=1.0: np.clip(x, lo, hi),
+         samples=[sample(T((3, 4), values=[[-1.5, -0.5, 0.5, 1.5]] * 3)), sample(T((3,), values=[-3.0, 0.2, 3.0]), -2.0, 2.0)])(hardtanh)
+register("relu6", ref=lambda x: np.clip(x, 0, 6), samples=[sample(T((4,), values=[-1.0, 0.5, 5.5, 7.0]))])(relu6)
+register("softsign", ref=lambda x: x / (1 + np.abs(x)), samples=[sample(T((3, 4), away=0.0))])(softsign)
+register("logsigmoid", ref=lambda x: -np.logaddexp(0, -x),
+         samples=[sample(T((3, 4))), sample(T((2,), values=[-1000.0, 1000.0]))])(logsigmoid)
+register("hardsigmoid", ref=lambda x: np.clip(x / 6 + 0.5, 0, 1),
+         samples=[sample(T((4,), values=[-4.0, -1.0, 2.0, 4.0]))])(hardsigmoid)
+register("hardswish", ref=lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+         samples=[sample(T((4,), values=[-4.0, -1.0, 2.0, 4.0]))])(hardswish)
+register("prelu", ref=lambda x, a: np.where(x > 0, x, x * (a.reshape((-1,) + (1,) * (x.ndim - 2)) if a.size > 1 else a)),
+         samples=[sample(T((2, 3, 4), away=0.0), T((3,))), sample(T((4, 3), away=0.0), T((1,)))])(prelu)
+register("threshold", ref=lambda x, t, v: np.where(x > t, x, v),
+         samples=[sample(T((3, 4), away=0.5), 0.5, -1.0)])(threshold)
+Tensor.clamp_min = lambda self, min: clamp(self, min=min)
+Tensor.clamp_max = lambda self, max: clamp(self, max=max)

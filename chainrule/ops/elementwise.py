@@ -455,31 +455,6 @@ register("where", ref=np.where, samples=[sample(T((3, 4), dtype="bool", grad=Fal
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
-# ---- comparisons (not differentiable) ---------------------------------------------------------------------------
-def _compare(npfn, name):
-    def fn(self, other):
-        other = other._data if isinstance(other, Tensor) else other
-        try:
-            return _wrap(npfn(self._data, other))
-        except ValueError:
-            raise ValueError(f"{name}: cannot broadcast shapes {self.shape} and {np.shape(other)}") from None
-    fn.__name__ = name
-    return fn
-
-
-for _name, _np in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
-                   ("gt", np.greater), ("ge", np.greater_equal)]:
-    _f = _compare(_np, _name)
-    setattr(Tensor, _name, _f)
-    setattr(Tensor, f"__{_name}__", _f)
-Tensor.__invert__ = lambda self: _wrap(~self._data)
-Tensor.__and__ = lambda self, o: _wrap(self._data & (o._data if isinstance(o, Tensor) else o))
-Tensor.__or__ = lambda self, o: _wrap(self._data | (o._data if isinstance(o, Tensor) else o))
-Tensor.isnan = lambda self: _wrap(np.isnan(self._data))
-Tensor.isinf = lambda self: _wrap(np.isinf(self._data))
-Tensor.isfinite = lambda self: _wrap(np.isfinite(self._data))
-Tensor.any = lambda self, dim=None, keepdim=False: _wrap(np.any(self._data, axis=dim, keepdims=keepdim))
-Tensor.all = lambda self, dim=None, keepdim=False: _wrap(np.all(self._data, axis=dim, keepdims=keepdim))
 Tensor.clone = lambda self: self * 1 if self.requires_grad else _wrap(self._data.copy())
 Tensor.square = lambda self: self * self
 

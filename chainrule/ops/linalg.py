@@ -74,7 +74,7 @@ def matmul(input, other):
     return MatMul.apply(a, b)
 
 
-register("matmul", method="matmul", ref=np.matmul,
+register("matmul", method=("matmul", "mm", "bmm"), ref=np.matmul,
          samples=[sample(T((3, 4)), T((4, 2))), sample(T((4,)), T((4, 2))), sample(T((3, 4)), T((4,))),
                   sample(T((4,)), T((4,))), sample(T((2, 3, 4)), T((4, 5))), sample(T((2, 1, 3, 4)), T((3, 4, 2))),
                   sample(T((4,)), T((2, 4, 3))), sample(T((2, 3, 4)), T((4,)))])(matmul)

@@ -1,5 +1,11 @@
 """Learning-rate schedules (torch.optim.lr_scheduler): call scheduler.step() once per epoch (OneCycleLR: per batch)."""
+import bisect
 import math
+
+
+def _per_group(value, optimizer):
+    """One value per parameter group: a list as given, or one value repeated."""
+    return list(value) if isinstance(value, (list, tuple)) else [value] * len(optimizer.param_groups)
 
 
 class LRScheduler:
@@ -93,8 +99,7 @@ class LambdaLR(LRScheduler):
     """η = η₀·λ(epoch)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        self.lr_lambdas = _per_group(lr_lambda, optimizer)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -112,8 +117,7 @@ class OneCycleLR(LRScheduler):
                 raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
             total_steps = epochs * steps_per_epoch
         self.total_steps = total_steps
-        n = len(optimizer.param_groups)
-        self.max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * n
+        self.max_lrs = _per_group(max_lr, optimizer)
         self.initial = [m / div_factor for m in self.max_lrs]
         self.final = [i / final_div_factor for i in self.initial]
         self.up = float(pct_start * total_steps) - 1
@@ -135,6 +139,101 @@ class OneCycleLR(LRScheduler):
                 down = self.total_steps - 1 - self.up
                 out.append(self.anneal(hi, fin, (t - self.up) / down if down > 0 else 1.0))
         return out
+
+
+class ConstantLR(LRScheduler):
+    """η = η₀·factor for the first total_iters epochs, then η₀ (a warm-up at a fixed fraction)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 < factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in (0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [b * (self.factor if self.last_epoch < self.total_iters else 1.0) for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """η = η₀·(1 - min(epoch, total)/total)^power."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        f = (1.0 - min(self.last_epoch, self.total_iters) / self.total_iters) ** self.power
+        return [b * f for b in self.base_lrs]
+
+
+class MultiplicativeLR(LRScheduler):
+    """η ← η·λ(epoch) at every step after the first."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambdas = _per_group(lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch <= 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * f(self.last_epoch) for g, f in zip(groups, self.lr_lambdas)]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: cosine annealing from η₀ to η_min over T_i epochs, then a restart at η₀; T_i = T_0·T_mult^i."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if T_0 <= 0 or not isinstance(T_0, int) or T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive int and T_mult an int ≥ 1, got "
+                             f"T_0={T_0}, T_mult={T_mult}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _position(self):
+        """(epochs into the current cycle, length of the current cycle)."""
+        e = max(self.last_epoch, 0)
+        if self.T_mult == 1:
+            return e % self.T_0, self.T_0
+        n = int(math.log(e / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        start = self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+        return e - start, self.T_0 * self.T_mult ** n
+
+    def get_lr(self):
+        t, period = self._position()
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * t / period)) / 2 for b in self.base_lrs]
+
+
+class SequentialLR:
+    """schedulers[i] drives the learning rate from milestones[i-1] on, counting its epochs from 0 there:
+    SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, T_max=95)], milestones=[5])."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for {len(schedulers)} "
+                             f"schedulers, got {len(milestones)}")
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("SequentialLR: every scheduler must drive the optimizer passed to SequentialLR")
+        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        self.last_epoch = last_epoch
+        self.step()
+
+    def step(self):
+        self.last_epoch += 1
+        i = bisect.bisect_right(self._milestones, self.last_epoch)
+        self._schedulers[i].step(self.last_epoch - (self._milestones[i - 1] if i else 0))
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        return self._last_lr
+
+    def state_dict(self):
+        return {"last_epoch": self.last_epoch, "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state):
+        self.last_epoch = state["last_epoch"]
+        for s, st in zip(self._schedulers, state["_schedulers"]):
+            s.load_state_dict(st)
 
 
 class ReduceLROnPlateau:

@@ -1,0 +1,120 @@
+"""Ops with no useful derivative: comparisons, logic and value tests return bool tensors outside the graph;
+rounding is piecewise constant, so its gradient is zero wherever it exists (as in PyTorch)."""
+import numpy as np
+
+from ..autograd.function import Op
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .registry import T, register, sample, tensor_method
+
+_wrap = Tensor._wrap
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+# ---- comparisons and logic (bool results, not differentiable) ------------------------------------------------
+def _elementwise_test(npfn, name):
+    def fn(input, other):
+        try:
+            return _wrap(np.asarray(npfn(_raw(input), _raw(other))))
+        except ValueError:
+            raise ShapeError(f"{name}: cannot broadcast shapes {np.shape(_raw(input))} and "
+                             f"{np.shape(_raw(other))}") from None
+    fn.__name__ = name
+    return fn
+
+
+eq, ne, lt, le, gt, ge = (_elementwise_test(f, n) for f, n in [
+    (np.equal, "eq"), (np.not_equal, "ne"), (np.less, "lt"), (np.less_equal, "le"), (np.greater, "gt"),
+    (np.greater_equal, "ge")])
+logical_and, logical_or, logical_xor = (_elementwise_test(f, n) for f, n in [
+    (np.logical_and, "logical_and"), (np.logical_or, "logical_or"), (np.logical_xor, "logical_xor")])
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+for _f in (eq, ne, lt, le, gt, ge):
+    setattr(Tensor, _f.__name__, _f)
+    setattr(Tensor, f"__{_f.__name__}__", _f)
+for _f in (logical_and, logical_or, logical_xor):
+    setattr(Tensor, _f.__name__, _f)
+Tensor.__and__ = _elementwise_test(np.bitwise_and, "and")
+Tensor.__or__ = _elementwise_test(np.bitwise_or, "or")
+Tensor.__xor__ = _elementwise_test(np.bitwise_xor, "xor")
+Tensor.__invert__ = lambda self: _wrap(~self._data)
+
+
+def _unary_test(npfn, name):
+    fn = lambda input: _wrap(np.asarray(npfn(input._data)))   # noqa: E731
+    fn.__name__ = name
+    setattr(Tensor, name, fn)
+    return fn
+
+
+isnan, isinf, isfinite, logical_not = (_unary_test(f, n) for f, n in [
+    (np.isnan, "isnan"), (np.isinf, "isinf"), (np.isfinite, "isfinite"), (np.logical_not, "logical_not")])
+
+
+@tensor_method("all")
+def all(input, dim=None, keepdim=False):
+    return _wrap(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)))
+
+
+@tensor_method("any")
+def any(input, dim=None, keepdim=False):
+    return _wrap(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)))
+
+
+@tensor_method("allclose")
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when |input - other| ≤ atol + rtol·|other| everywhere (a Python bool, as torch.allclose)."""
+    return bool(np.allclose(_raw(input), _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@tensor_method("equal")
+def equal(input, other):
+    """True when both have the same shape and the same values."""
+    return bool(np.array_equal(_raw(input), _raw(other)))
+
+
+# ---- rounding: zero gradient ----------------------------------------------------------------------------------
+class Rounding(Op):
+    """y = round(x), floor(x), ceil(x) or trunc(x): a staircase, so dy/dx = 0 (undefined on the steps' edges)."""
+    saves_inputs = False
+
+    def forward(self, x, fn):
+        return fn(x)
+
+    def backward(self, g):
+        return _wrap(np.zeros_like(g._data))
+
+
+def _rounding(npfn, name):
+    def fn(input):
+        if input.dtype.kind != "f":
+            return input
+        return Rounding.apply(input, fn=npfn)
+    fn.__name__ = name
+    return fn
+
+
+floor, ceil, trunc = _rounding(np.floor, "floor"), _rounding(np.ceil, "ceil"), _rounding(np.trunc, "trunc")
+_round_half_even = _rounding(np.round, "round")
+
+
+def round(input, decimals=0):
+    """Round half to even, as torch.round; with decimals, to that many places."""
+    if decimals == 0:
+        return _round_half_even(input)
+    if input.dtype.kind != "f":
+        return input
+    return Rounding.apply(input, fn=lambda x: np.round(x, decimals))
+
+
+# samples sit off the steps' edges (x.5 for round, integers for the others), where the derivative is 0
+_OFF_EDGES = [sample(T((3, 4), values=[[0.2, -1.3, 2.6, -2.7]] * 3))]
+register("floor", method="floor", ref=np.floor, samples=_OFF_EDGES, gradgrad=False)(floor)
+register("ceil", method="ceil", ref=np.ceil, samples=_OFF_EDGES, gradgrad=False)(ceil)
+register("trunc", method=("trunc", "fix"), ref=np.trunc, samples=_OFF_EDGES, gradgrad=False)(trunc)
+register("round", method="round", ref=lambda x, decimals=0: np.round(x, decimals),
+         samples=_OFF_EDGES + [sample(T((4,), values=[0.123, -1.456, 2.61, 0.06]), decimals=1)],
+         gradgrad=False)(round)

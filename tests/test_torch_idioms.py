@@ -1,0 +1,286 @@
+"""PyTorch idioms beyond the issues' lists: a training script should run by changing the import. Values and
+gradients are compared with torch (float64, 1e-10) where it is importable; behaviour and errors are tested
+without it. The registry gradchecks every new differentiable op on its own (tests/test_ops.py)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def _pair(shape, rng, low=-3.0, high=3.0):
+    torch = _torch()
+    x = rng.uniform(low, high, shape)
+    return cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+
+
+ACTIVATIONS = ["silu", "mish", "selu", "celu", "hardtanh", "relu6", "softsign", "logsigmoid", "hardsigmoid",
+               "hardswish"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_matches_torch(name):
+    torch = _torch()
+    a, b = _pair((4, 5), np.random.default_rng(0), -8, 8)
+    ya, yb = getattr(F, name)(a), getattr(torch.nn.functional, name)(b)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    ga = np.random.default_rng(1).standard_normal((4, 5))
+    ya.backward(cr.tensor(ga))
+    yb.backward(torch.tensor(ga))
+    rtol = 1e-7 if name == "hardsigmoid" else 1e-10   # torch's hardsigmoid backward uses 1/6 as a float32 constant
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+def test_activation_modules_and_prelu_match_torch():
+    torch = _torch()
+    a, b = _pair((3, 4, 2), np.random.default_rng(2))
+    for cm, tm in [(nn.SiLU(), torch.nn.SiLU()), (nn.Threshold(0.5, -2.0), torch.nn.Threshold(0.5, -2.0)),
+                   (nn.CELU(0.7), torch.nn.CELU(0.7)), (nn.Hardtanh(-2, 1.5), torch.nn.Hardtanh(-2, 1.5))]:
+        np.testing.assert_allclose(cm(a).detach().numpy(), tm(b).detach().numpy(), rtol=1e-12)
+    cp, tp = nn.PReLU(4).double(), torch.nn.PReLU(4).double()
+    with torch.no_grad():
+        tp.weight.copy_(torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64))
+    cp.load_state_dict({"weight": cr.tensor([0.1, 0.2, 0.3, 0.4], dtype=cr.float64)})
+    cp(a).sum().backward()
+    tp(b).sum().backward()
+    np.testing.assert_allclose(cp.weight.grad.numpy(), tp.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")   # torch's advice to prefer 'batchmean'
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target):
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    logq = np.log(rng.dirichlet(np.ones(5), size=4))
+    p = rng.dirichlet(np.ones(5), size=4)
+    p[0, 1] = 0.0   # 0·log 0 counts as 0
+    target = np.log(p + 1e-300) if log_target else p
+    a, b = cr.tensor(logq, requires_grad=True), torch.tensor(logq, requires_grad=True)
+    la = F.kl_div(a, cr.tensor(target), reduction=reduction, log_target=log_target)
+    lb = torch.nn.functional.kl_div(b, torch.tensor(target), reduction=reduction, log_target=log_target)
+    np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-10)
+    la.sum().backward()
+    lb.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.3, 0.0])
+def test_smooth_l1_normalize_cosine_match_torch(beta):
+    torch = _torch()
+    rng = np.random.default_rng(4)
+    (a, b), (c, d) = _pair((6, 3), rng), _pair((6, 3), rng)
+    for fa, fb in [(lambda x, y: F.smooth_l1_loss(x, y, beta=beta),
+                    lambda x, y: torch.nn.functional.smooth_l1_loss(x, y, beta=beta)),
+                   (lambda x, y: F.normalize(x, dim=1) * y, lambda x, y: torch.nn.functional.normalize(x, dim=1) * y),
+                   (lambda x, y: F.normalize(x, p=3.0, dim=0) * y,
+                    lambda x, y: torch.nn.functional.normalize(x, p=3.0, dim=0) * y),
+                   (lambda x, y: F.cosine_similarity(x, y), lambda x, y: torch.nn.functional.cosine_similarity(x, y))]:
+        for t in (a, b, c, d):
+            t.grad = None
+        ya, yb = fa(a, c), fb(b, d)
+        np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+        ya.sum().backward()
+        yb.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(c.grad.numpy(), d.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_sort_topk_argsort_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    a, b = _pair((4, 6), rng)
+    for dim, desc in [(-1, False), (0, True)]:
+        va, ia = cr.sort(a, dim=dim, descending=desc)
+        vb, ib = torch.sort(b, dim=dim, descending=desc)
+        np.testing.assert_array_equal(ia.numpy(), ib.numpy())
+        np.testing.assert_array_equal(va.detach().numpy(), vb.detach().numpy())
+        np.testing.assert_array_equal(a.argsort(dim=dim, descending=desc).numpy(),
+                                      b.argsort(dim=dim, descending=desc).numpy())
+    (va, ia), (vb, ib) = a.topk(3, dim=1), b.topk(3, dim=1)
+    np.testing.assert_array_equal(ia.numpy(), ib.numpy())
+    w = rng.standard_normal((4, 3))
+    (va * cr.tensor(w)).sum().backward()
+    (vb * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    _, ia = cr.tensor([1.0, 3.0, 2.0]).topk(2, largest=False)
+    assert ia.tolist() == [0, 2]
+    _, ia = cr.tensor([2.0, 1.0, 2.0, 1.0]).sort(stable=True, descending=True)
+    assert ia.tolist() == [0, 2, 1, 3]   # equal values keep their order
+
+
+def test_repeat_interleave_roll_match_torch():
+    torch = _torch()
+    a, b = _pair((2, 3), np.random.default_rng(6))
+    cases = [(lambda x: x.repeat(2, 1, 2), None), (lambda x: x.repeat_interleave(2, dim=1), None),
+             (lambda x: x.repeat_interleave(cr.tensor([1, 0, 3]), dim=1),
+              lambda x: x.repeat_interleave(torch.tensor([1, 0, 3]), dim=1)),
+             (lambda x: x.repeat_interleave(2), None), (lambda x: x.roll(1), None),
+             (lambda x: x.roll((1, -1), (0, 1)), None), (lambda x: x.unflatten(1, (3, 1)), None)]
+    w = np.random.default_rng(7)
+    for fa, fb in cases:
+        a.grad, b.grad = None, None
+        ya, yb = fa(a), (fb or fa)(b)
+        np.testing.assert_array_equal(ya.detach().numpy(), yb.detach().numpy())
+        g = w.standard_normal(tuple(ya.shape))
+        ya.backward(cr.tensor(g))
+        yb.backward(torch.tensor(g))
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+def test_rounding_values_and_zero_gradient():
+    x = cr.tensor([0.5, 1.5, 2.5, -0.5, -1.7, 1.26], requires_grad=True)
+    assert x.round().tolist() == [0.0, 2.0, 2.0, -0.0, -2.0, 1.0]   # half to even, as torch
+    assert cr.round(x, decimals=1).tolist()[-1] == pytest.approx(1.3)
+    assert x.floor().tolist() == [0.0, 1.0, 2.0, -1.0, -2.0, 1.0]
+    assert x.ceil().tolist() == [1.0, 2.0, 3.0, -0.0, -1.0, 2.0]
+    assert x.trunc().tolist() == [0.0, 1.0, 2.0, -0.0, -1.0, 1.0]
+    (x.floor() * 3 + x).sum().backward()
+    assert x.grad.tolist() == [1.0] * 6
+    ints = cr.tensor([1, 2])
+    assert cr.floor(ints) is ints
+
+
+def test_comparisons_logic_and_tests_as_functions():
+    a, b = cr.tensor([1.0, 2.0, float("nan")]), cr.tensor([1.0, 3.0, 0.0])
+    assert cr.eq(a, b).tolist() == [True, False, False]
+    assert cr.gt(b, 1.5).tolist() == [False, True, False]
+    assert cr.isnan(a).tolist() == [False, False, True]
+    assert cr.isfinite(a).tolist() == [True, True, False]
+    assert cr.logical_and(cr.isfinite(a), b > 0).tolist() == [True, True, False]
+    assert bool(cr.any(cr.isnan(a))) and not bool(cr.all(cr.isfinite(a)))
+    assert cr.all(b > 0, dim=0).tolist() is False
+    assert cr.allclose(b, b + 1e-9) and not cr.allclose(a, a) and cr.allclose(a, a, equal_nan=True)
+    assert cr.equal(b, cr.tensor([1.0, 3.0, 0.0])) and not cr.equal(b, b[:2])
+    with pytest.raises(cr.ShapeError, match=r"gt: cannot broadcast shapes \(3,\) and \(2,\)"):
+        cr.gt(a, cr.ones(2))
+
+
+def test_creation_helpers_and_sampling():
+    x = cr.ones(2, dtype=cr.float64)
+    assert x.new_zeros(3).dtype == cr.float64 and x.new_ones((2, 2)).shape == (2, 2)
+    assert x.new_full((2,), 7.0).tolist() == [7.0, 7.0] and x.new_tensor([1, 2]).dtype == cr.float64
+    cr.manual_seed(0)
+    draws = cr.multinomial(cr.tensor([0.0, 1.0, 3.0]), 4000, replacement=True)
+    counts = np.bincount(draws.numpy(), minlength=3)
+    assert counts[0] == 0 and 0.70 < counts[2] / 4000 < 0.80
+    rows = cr.multinomial(cr.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]), 2)
+    assert rows.shape == (2, 2) and sorted(rows[0].tolist()) == [0, 1] and sorted(rows[1].tolist()) == [1, 2]
+    with pytest.raises(ValueError, match="without replacement"):
+        cr.multinomial(cr.tensor([1.0, 0.0]), 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        cr.multinomial(cr.tensor([1.0, -1.0]), 1)
+    z = cr.normal(2.0, 0.5, (20000,))
+    assert abs(z.mean().item() - 2.0) < 0.02 and abs(z.std().item() - 0.5) < 0.02
+    assert set(np.unique(cr.bernoulli(cr.full((100,), 0.5)).numpy())) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match=r"bernoulli: probabilities must be in \[0, 1\]"):
+        cr.bernoulli(cr.tensor([1.5]))
+
+
+def test_one_hot_and_its_errors():
+    assert F.one_hot(cr.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(cr.tensor([[1]]), num_classes=3).shape == (1, 1, 3)
+    with pytest.raises(cr.DTypeError, match="one_hot: class labels must be integers"):
+        F.one_hot(cr.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+        F.one_hot(cr.tensor([0, 2]), num_classes=2)
+
+
+def test_shape_and_order_errors_name_the_op():
+    x = cr.ones(2, 3)
+    with pytest.raises(cr.ShapeError, match="repeat: got 1 repeat counts for a tensor of shape"):
+        x.repeat(2)
+    with pytest.raises(cr.ShapeError, match="topk: k = 4 is out of range for dim -1 of size 3"):
+        x.topk(4)
+    with pytest.raises(cr.ShapeError, match="repeat_interleave: repeats must be one non-negative int or 3"):
+        x.repeat_interleave(cr.tensor([1, 2]), dim=1)
+    with pytest.raises(cr.ShapeError, match="roll: got 2 shifts for 1 dims"):
+        x.roll((1, 2), 0)
+    with pytest.raises(ValueError, match="kl_div: target probabilities must be ≥ 0"):
+        F.kl_div(x.log(), -x)
+
+
+def test_parameter_containers_register_their_parameters():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ws = nn.ParameterList([cr.ones(2), cr.zeros(3)])
+            self.named = nn.ParameterDict({"scale": cr.ones(1)})
+
+        def forward(self, x):
+            return (x * self.ws[0]).sum() * self.named["scale"]
+
+    net = Net()
+    assert list(net.state_dict()) == ["ws.0", "ws.1", "named.scale"]
+    assert len(list(net.parameters())) == 3 and len(net.ws) == 2 and "scale" in net.named
+    net(cr.ones(2)).backward()
+    assert net.named["scale"].grad.tolist() == [2.0]
+    opt = cr.optim.SGD(net.parameters(), lr=0.5)
+    opt.step()
+    assert net.ws[0].tolist() == [0.5, 0.5]
+
+
+def test_utils_data_is_the_data_package():
+    from chainrule.utils.data import DataLoader, TensorDataset
+    loader = DataLoader(TensorDataset(cr.arange(10.0)), batch_size=4)
+    assert [len(b[0]) for b in loader] == [4, 4, 2]
+    assert DataLoader is cr.data.DataLoader
+
+
+def test_init_trunc_normal_and_eye():
+    w = cr.empty(400, 100)
+    cr.manual_seed(0)
+    nn.init.trunc_normal_(w, std=1.0)
+    a = w.numpy()
+    assert a.min() >= -2 and a.max() <= 2 and abs(a.std() - 0.8796) < 0.01   # std of N(0,1) cut at ±2
+    nn.init.trunc_normal_(w, mean=1.0, std=0.02, a=0.99, b=1.5)
+    assert w.numpy().min() >= 0.99
+    with pytest.raises(ValueError, match="holds only"):
+        nn.init.trunc_normal_(w, a=10.0, b=11.0)
+    e = cr.empty(2, 3)
+    nn.init.eye_(e)
+    assert e.tolist() == [[1, 0, 0], [0, 1, 0]]
+
+
+SCHEDULERS = {
+    "constant": lambda L, o: L.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=4),
+    "polynomial": lambda L, o: L.optim.lr_scheduler.PolynomialLR(o, total_iters=10, power=2.0),
+    "multiplicative": lambda L, o: L.optim.lr_scheduler.MultiplicativeLR(o, lambda e: 0.9),
+    "warm_restarts": lambda L, o: L.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=5, eta_min=0.01),
+    "warm_restarts_mult": lambda L, o: L.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+    "warmup_then_cosine": lambda L, o: L.optim.lr_scheduler.SequentialLR(
+        o, [L.optim.lr_scheduler.LinearLR(o, 0.1, total_iters=5), L.optim.lr_scheduler.CosineAnnealingLR(o, 20)],
+        milestones=[5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_more_schedulers_match_torch(name):
+    torch = _torch()
+    import warnings
+
+    def lrs(lib):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1)
+        sched = SCHEDULERS[name](lib, opt)
+        out = []
+        for _ in range(30):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch warns about the order of optimizer and scheduler steps
+        np.testing.assert_allclose(lrs(cr), lrs(torch), rtol=1e-12, atol=1e-15)
+
+
+def test_sequential_lr_checks_its_milestones():
+    opt = cr.optim.SGD([nn.Parameter(cr.zeros(1))], lr=0.1)
+    s = cr.optim.lr_scheduler.ConstantLR(opt)
+    with pytest.raises(ValueError, match="expected 1 milestones for 2 schedulers"):
+        cr.optim.lr_scheduler.SequentialLR(opt, [s, s], milestones=[])
