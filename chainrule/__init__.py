@@ -5,6 +5,7 @@ from . import dtypes
 from .dtypes import (bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int64, long,
                      set_default_dtype)
 from .tensor import Tensor
+from .devices import cuda, device
 from . import autograd
 import importlib as _importlib
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

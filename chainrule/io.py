@@ -1,8 +1,9 @@
 """save / load state dicts as safetensors files, never pickle.
 
 Writes go to a temporary file in the same folder, are fsynced, then renamed over the target: a crash mid-write
-leaves the old file intact. Optimizer state dicts (nested, with hyperparameters) are flattened into tensors plus
-JSON metadata.
+leaves the old file intact. A flat state dict is stored as plain safetensors; nested dicts (an optimizer's state,
+a training checkpoint with the epoch and both state dicts) keep their tensors as named safetensors entries and
+their structure and plain values in the file's JSON metadata.
 """
 import json
 import os
@@ -19,31 +20,68 @@ class ModelFileError(ValueError):
     """A model file that is missing, truncated, corrupt, or not a chainrule/safetensors file."""
 
 
+def _array(v):
+    return np.ascontiguousarray(v._data if isinstance(v, Tensor) else v)
+
+
 def _flatten(obj):
-    tensors, meta = {}, {}
-    if "param_groups" in obj and "state" in obj:
-        meta[_KIND] = "optimizer"
-        meta["param_groups"] = json.dumps(obj["param_groups"])
-        scalars = {}
-        for i, st in obj["state"].items():
-            for k, v in st.items():
-                if isinstance(v, (Tensor, np.ndarray)):
-                    tensors[f"state.{i}.{k}"] = np.ascontiguousarray(v._data if isinstance(v, Tensor) else v)
-                else:
-                    scalars[f"{i}.{k}"] = v
-        meta["scalars"] = json.dumps(scalars)
-        return tensors, meta
-    meta[_KIND] = "state_dict"
-    for k, v in obj.items():
-        if not isinstance(v, (Tensor, np.ndarray)):
-            raise TypeError(f"save: value for key {k!r} is a {type(v).__name__}; a state dict holds tensors only "
-                            f"(use module.state_dict() or optimizer.state_dict())")
-        tensors[k] = np.ascontiguousarray(v._data if isinstance(v, Tensor) else v)
-    return tensors, meta
+    """(tensors by name, string metadata). A flat {name: tensor} state dict is stored as is, readable by any
+    safetensors tool; anything else (an optimizer's state dict, a checkpoint {"model": ..., "epoch": 3}) is a tree
+    whose tensors are stored under their path ("model/fc.weight") and whose structure and plain values (numbers,
+    strings, lists) go to JSON metadata."""
+    if not isinstance(obj, dict):
+        hint = (" chainrule saves state dicts, never pickled objects: cr.save(model.state_dict(), path), then "
+                "model.load_state_dict(cr.load(path))") if hasattr(obj, "state_dict") else ""
+        raise TypeError(f"save: expected a dict of tensors (a state dict or a checkpoint dict), got a "
+                        f"{type(obj).__name__}.{hint}")
+    if obj and all(isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items()):
+        return {k: _array(v) for k, v in obj.items()}, {_KIND: "state_dict"}
+    tensors = {}
+
+    def encode(v, path):
+        if isinstance(v, (Tensor, np.ndarray)):
+            name = "/".join(path) or "tensor"
+            while name in tensors:
+                name += "'"
+            tensors[name] = _array(v)
+            return {"__tensor__": name}
+        if isinstance(v, dict):
+            if any(not isinstance(k, (str, int)) for k in v):
+                raise TypeError(f"save: dict keys at {'/'.join(path) or 'the top'} must be str or int, got "
+                                f"{[type(k).__name__ for k in v]}")
+            return {"__dict__": [[k, encode(x, path + [str(k)])] for k, x in v.items()]}
+        if isinstance(v, (list, tuple)):
+            items = [encode(x, path + [str(i)]) for i, x in enumerate(v)]
+            return {"__tuple__": items} if isinstance(v, tuple) else items
+        if isinstance(v, np.generic):
+            return v.item()
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if hasattr(v, "state_dict"):
+            raise TypeError(f"save: {'/'.join(path)} is a {type(v).__name__}; save its .state_dict() instead (chainrule "
+                            f"never pickles objects)")
+        raise TypeError(f"save: {'/'.join(path)} is a {type(v).__name__}; a saved dict holds tensors, numbers, "
+                        f"strings, lists and dicts only")
+    tree = encode(obj, [])
+    return tensors, {_KIND: "tree", "tree": json.dumps(tree)}
+
+
+def _decode(node, tensors):
+    if isinstance(node, list):
+        return [_decode(x, tensors) for x in node]
+    if isinstance(node, dict):
+        if "__tensor__" in node:
+            return Tensor._wrap(tensors[node["__tensor__"]])
+        if "__tuple__" in node:
+            return tuple(_decode(x, tensors) for x in node["__tuple__"])
+        return {k: _decode(x, tensors) for k, x in node["__dict__"]}
+    return node
 
 
 def _unflatten(tensors, meta):
-    if meta.get(_KIND) == "optimizer":
+    if meta.get(_KIND) == "tree":
+        return _decode(json.loads(meta["tree"]), tensors)
+    if meta.get(_KIND) == "optimizer":   # files written before the tree format (chainrule 0.1, sessions 1-3)
         state = {}
         for k, v in tensors.items():
             _, i, name = k.split(".", 2)
@@ -60,7 +98,8 @@ def _unflatten(tensors, meta):
 
 
 def save(obj, path):
-    """Atomically write a state dict (module or optimizer) to `path` in the safetensors format."""
+    """Atomically write a state dict (module or optimizer), or a dict of them with plain values (a training
+    checkpoint), to `path` in the safetensors format."""
     from safetensors.numpy import save as st_save
     tensors, meta = _flatten(obj)
     blob = st_save(tensors, metadata=meta)

@@ -4,7 +4,7 @@ Operators and most methods are attached by the op modules in chainrule/ops (one 
 """
 import numpy as np
 
-from . import dtypes
+from . import devices as _devices, dtypes
 from .autograd import engine, function
 from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, InplaceError
@@ -53,7 +53,11 @@ class Tensor(dtypes.FloatCasts):
 
     @property
     def device(self):
-        return "cpu"
+        return _devices.CPU
+
+    @property
+    def is_cuda(self):
+        return False
 
     @property
     def is_leaf(self):
@@ -220,15 +224,25 @@ class Tensor(dtypes.FloatCasts):
         engine.run_backward([self], [gradient], retain_graph, create_graph)
 
     # ---- conversions -----------------------------------------------------------------------------------------
-    def to(self, dtype=None, *args, **kwargs):
-        if isinstance(dtype, str) and dtype in ("cpu",):
-            return self
+    def to(self, *args, dtype=None, **kwargs):
+        """to(dtype), to(device), to(device, dtype) or to(other tensor): a cast, or self when nothing changes."""
+        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif _devices.is_device(a):
+                _devices.check_cpu(a, "Tensor.to")
+            elif a is not None and not isinstance(a, bool):   # non_blocking / copy flags pass positionally too
+                dtype = a
         if dtype is None:
-            dtype = kwargs.get("dtype")
-            if dtype is None:
-                return self
+            return self
         from .ops.elementwise import cast
         return cast(self, dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _devices.check_cpu("cuda", "Tensor.cuda")
 
     def long(self):
         return self.to(dtypes.int64)
@@ -238,9 +252,6 @@ class Tensor(dtypes.FloatCasts):
 
     def type_as(self, other):
         return self.to(other.dtype)
-
-    def cpu(self):
-        return self
 
     def contiguous(self):
         return self

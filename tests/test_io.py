@@ -109,3 +109,42 @@ def test_writer_killed_mid_save_leaves_old_file_intact(tmp_path):
     np.testing.assert_array_equal(cr.load(path)["w"].numpy(), np.ones(10, np.float32))
     leftovers = [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
     assert len(leftovers) <= 1   # at most the dead writer's temporary file, never a half-written target
+
+
+def test_training_checkpoint_round_trip_resumes_identically(tmp_path):
+    """The PyTorch idiom save({"model": ..., "optimizer": ..., "epoch": ...}): nested state dicts and plain values
+    come back with their types (int keys, tuples, None, floats), and training resumes on the same path."""
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            cr.nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+    x, y = cr.randn(8, 3), cr.randn(8, 2)
+    m, opt = _model(), None
+    opt = cr.optim.Adam(m.parameters(), lr=0.01, betas=(0.8, 0.9))
+    train(m, opt, 3)
+    ckpt = {"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": 3, "best": 0.25, "note": "warm",
+            "history": [1.5, 0.5], "shape": (2, 3), "nothing": None}
+    cr.save(ckpt, tmp_path / "ckpt.safetensors")
+    back = cr.load(tmp_path / "ckpt.safetensors")
+    assert {k: back[k] for k in ("epoch", "best", "note", "history", "shape", "nothing")} == \
+        {"epoch": 3, "best": 0.25, "note": "warm", "history": [1.5, 0.5], "shape": (2, 3), "nothing": None}
+    assert back["optimizer"]["param_groups"][0]["betas"] == (0.8, 0.9) and 0 in back["optimizer"]["state"]
+    m2 = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.ReLU(), cr.nn.Linear(4, 2))
+    m2.load_state_dict(back["model"])
+    opt2 = cr.optim.Adam(m2.parameters(), lr=0.01)
+    opt2.load_state_dict(back["optimizer"])
+    train(m, opt, 2)
+    train(m2, opt2, 2)
+    for p, q in zip(m.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.numpy() if not p.requires_grad else p.detach().numpy(), q.detach().numpy())
+
+
+def test_saving_objects_instead_of_state_dicts_says_what_to_do(tmp_path):
+    with pytest.raises(TypeError, match=r"got a Sequential\. chainrule saves state dicts, never pickled objects"):
+        cr.save(_model(), tmp_path / "m.safetensors")
+    with pytest.raises(TypeError, match="save: model is a Sequential; save its .state_dict"):
+        cr.save({"model": _model()}, tmp_path / "m.safetensors")
+    with pytest.raises(TypeError, match="save: cb is a function; a saved dict holds tensors, numbers"):
+        cr.save({"cb": lambda: 0}, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()

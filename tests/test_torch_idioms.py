@@ -284,3 +284,64 @@ def test_sequential_lr_checks_its_milestones():
     s = cr.optim.lr_scheduler.ConstantLR(opt)
     with pytest.raises(ValueError, match="expected 1 milestones for 2 schedulers"):
         cr.optim.lr_scheduler.SequentialLR(opt, [s, s], milestones=[])
+
+
+@pytest.mark.parametrize("groups,shape,affine", [(2, (3, 4, 5), True), (4, (2, 8, 3, 3), False), (1, (2, 3), True)])
+def test_group_norm_matches_torch(groups, shape, affine):
+    torch = _torch()
+    a, b = _pair(shape, np.random.default_rng(8))
+    cm = nn.GroupNorm(groups, shape[1], affine=affine).double()
+    tm = torch.nn.GroupNorm(groups, shape[1], affine=affine).double()
+    if affine:
+        w = np.random.default_rng(9).standard_normal((2, shape[1]))
+        cm.load_state_dict({"weight": cr.tensor(w[0]), "bias": cr.tensor(w[1])})
+        tm.load_state_dict({"weight": torch.tensor(w[0]), "bias": torch.tensor(w[1])})
+    ya, yb = cm(a), tm(b)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(10).standard_normal(shape)
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    if affine:
+        np.testing.assert_allclose(cm.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-9)
+    with pytest.raises(ValueError, match="must be divisible by num_groups"):
+        nn.GroupNorm(3, 4)
+
+
+def test_device_idiom_runs_on_the_cpu():
+    device = cr.device("cuda" if cr.cuda.is_available() else "cpu")
+    assert device == "cpu" and repr(device) == "device(type='cpu')" and cr.device("cpu:0").index == 0
+    model = nn.Linear(2, 1).to(device)
+    x = cr.ones(3, 2).to(device)
+    assert x.device == cr.device("cpu") and str(x.device) == "cpu" and not x.is_cuda
+    assert x.to(device, cr.float64).dtype == cr.float64 and x.to(cr.zeros(1, dtype=cr.float64)).dtype == cr.float64
+    assert model.to(device, dtype=cr.float64).weight.dtype == cr.float64
+    with pytest.raises(RuntimeError, match="Tensor.to: chainrule computes on the CPU with NumPy and cannot move "
+                                           "tensors to 'cuda'"):
+        x.to("cuda")
+    with pytest.raises(RuntimeError, match="Linear.cuda: chainrule computes on the CPU"):
+        model.cuda()
+
+
+def test_subsets_splits_concat_and_worker_options():
+    from chainrule.utils.data import ConcatDataset, DataLoader, Dataset, Subset, TensorDataset, random_split
+
+    class Squares(Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return {"x": cr.tensor([float(i)]), "y": i * i}
+
+    parts = random_split(Squares(), [0.7, 0.3], generator=cr.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [7, 3]
+    seen = sorted(int(p[i]["x"].item()) for p in parts for i in range(len(p)))
+    assert seen == list(range(10))   # disjoint and complete
+    batch = next(iter(DataLoader(parts[0], batch_size=4, num_workers=2, pin_memory=True)))
+    assert batch["x"].shape == (4, 1) and batch["y"].dtype == cr.int64
+    assert (batch["x"][:, 0] ** 2).tolist() == batch["y"].tolist()
+    both = ConcatDataset([TensorDataset(cr.arange(3)), TensorDataset(cr.arange(10, 12))])
+    assert len(both) == 5 and both[3][0].item() == 10 and both[-1][0].item() == 11
+    assert Subset(both, [4, 0])[0][0].item() == 11
+    with pytest.raises(ValueError, match="lengths \\[3, 3\\] sum to 6 but the dataset has 10 samples"):
+        random_split(Squares(), [3, 3])

@@ -1,3 +1,4 @@
 """Data: datasets, loaders and the texts' training variants (batch, minibatch, sgd, online)."""
 from . import datasets
-from .loader import VARIANTS, DataLoader, Dataset, IterableDataset, TensorDataset, make_loader
+from .loader import (VARIANTS, ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, TensorDataset, make_loader,
+                     random_split)

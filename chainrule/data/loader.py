@@ -43,6 +43,53 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
+class Subset(Dataset):
+    """The samples of dataset at the given indices."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, [int(i) for i in indices]
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        self.ends = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        k = int(np.searchsorted(self.ends, index, side="right"))
+        return self.datasets[k][index - (self.ends[k - 1] if k else 0)]
+
+    def __len__(self):
+        return self.ends[-1] if self.ends else 0
+
+
+def random_split(dataset, lengths, generator=None):
+    """Disjoint random Subsets of the given lengths (or fractions summing to 1, as torch: the remainder goes
+    round-robin to the first splits)."""
+    n = len(dataset)
+    if lengths and all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(lengths)} but the dataset has {n} "
+                         f"samples; give lengths that sum to {n} or fractions that sum to 1")
+    order = _gen(generator).permutation(n)
+    bounds = np.cumsum([0] + list(lengths))
+    return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
 class _StreamDataset(IterableDataset):
     def __init__(self, dataset, generator=None):
         self.dataset, self.generator = dataset, generator
@@ -55,6 +102,8 @@ class _StreamDataset(IterableDataset):
 
 def _collate(samples):
     first = samples[0]
+    if isinstance(first, dict):
+        return {k: _collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
         return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
     if isinstance(first, Tensor):
@@ -64,9 +113,12 @@ def _collate(samples):
 
 class DataLoader:
     """Batches of a dataset, as torch.utils.data.DataLoader. A TensorDataset is sliced directly (one fancy index
-    per batch), anything else is collated sample by sample."""
+    per batch), anything else is collated sample by sample. Loading runs in the calling process: num_workers,
+    pin_memory and the other worker options are accepted so that PyTorch scripts run, and change nothing."""
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None,
+                 num_workers=0, pin_memory=False, persistent_workers=False, prefetch_factor=None,
+                 worker_init_fn=None, timeout=0):
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be ≥ 1, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle

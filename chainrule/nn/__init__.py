@@ -9,6 +9,6 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDi
 from .module import Module
 from .parameter import Parameter
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from .norm import BatchNorm1d, BatchNorm2d, Embedding, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer

@@ -11,7 +11,7 @@ from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, fold, max_pool2d,  # noqa: F401
                         unfold)
-from .norm import batch_norm, embedding, layer_norm  # noqa: F401
+from .norm import batch_norm, embedding, group_norm, layer_norm  # noqa: F401
 from ..random import _gen
 from ..tensor import Tensor
 

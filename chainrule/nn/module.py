@@ -4,7 +4,7 @@ from weakref import ref as _weakref
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..autograd.grad_mode import STATE, no_grad
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -159,9 +159,17 @@ class Module(dtypes.FloatCasts):
         fn(self)
         return self
 
-    def to(self, dtype=None, *args, **kwargs):
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str):
+    def to(self, *args, dtype=None, **kwargs):
+        """to(dtype), to(device) or to(device, dtype): parameters and buffers cast in place; the CPU is the only
+        device."""
+        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+            if devices.is_device(a):
+                devices.check_cpu(a, f"{type(self).__name__}.to")
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None and not isinstance(a, bool):
+                dtype = a
+        if dtype is None:
             return self
         dtype = dtypes.canonical(dtype)
         for m in self.modules():
@@ -174,6 +182,12 @@ class Module(dtypes.FloatCasts):
                 if b is not None and b.dtype.kind == "f":
                     b._data = b._data.astype(dtype)
         return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        devices.check_cpu("cuda", f"{type(self).__name__}.cuda")
 
     # ---- state -------------------------------------------------------------------------------------------------
     def state_dict(self, prefix=""):

@@ -12,15 +12,34 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[-len(shape):] != shape:
         raise ShapeError(f"layer_norm: input shape {input.shape} does not end with normalized_shape {shape}")
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    mu = input.mean(dim=dims, keepdim=True)
-    xc = input - mu
-    var = (xc * xc).mean(dim=dims, keepdim=True)
-    y = xc * (var + eps).rsqrt()
+    y = _standardise(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
+    return y
+
+
+def _standardise(input, dims, eps):
+    """(x - μ)/√(σ² + ε) over dims, with the biased variance."""
+    xc = input - input.mean(dim=dims, keepdim=True)
+    return xc * ((xc * xc).mean(dim=dims, keepdim=True) + eps).rsqrt()
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Channels (dim 1) split into num_groups groups; each sample's group is standardised over its channels and
+    spatial positions, then scaled and shifted per channel: y = (x - μ_g)/√(σ_g² + ε)·γ_c + β_c."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
+                         f"{input.shape}) must split evenly into num_groups={num_groups} groups")
+    n, c = input.shape[0], input.shape[1]
+    grouped = input.reshape(n, num_groups, -1)
+    y = _standardise(grouped, (2,), eps).reshape(input.shape)
+    per_channel = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(per_channel)
+    if bias is not None:
+        y = y + bias.reshape(per_channel)
     return y
 
 
@@ -69,6 +88,24 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class GroupNorm(Module):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dt = dtypes.get_default_dtype()
+        self.weight = Parameter(creation.ones(num_channels, dtype=dt)) if affine else None
+        self.bias = Parameter(creation.zeros(num_channels, dtype=dt)) if affine else None
+
+    def forward(self, x):
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 class _BatchNorm(Module):
@@ -155,6 +192,14 @@ def _register():
         return y * (1 if w is None else w) + (0 if b is None else b)
     register("layer_norm", ref=np_ln, samples=[sample(T((3, 4)), (4,), T((4,)), T((4,))),
                                                sample(T((2, 3, 4)), (3, 4))])(layer_norm)
+
+    def np_gn(x, groups, w=None, b=None, eps=1e-5):
+        g = x.reshape(x.shape[0], groups, -1)
+        y = ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)).reshape(x.shape)
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)
+        return y * (1 if w is None else w.reshape(per_channel)) + (0 if b is None else b.reshape(per_channel))
+    register("group_norm", ref=np_gn, samples=[sample(T((2, 4, 3)), 2, T((4,)), T((4,))),
+                                               sample(T((2, 6, 2, 2)), 3), sample(T((3, 4)), 4, T((4,)))])(group_norm)
     register("batch_norm_train", ref=None, samples=[sample(T((5, 3)), None, None, T((3,)), T((3,)), True),
                                                     sample(T((2, 2, 3, 3)), None, None, None, None, True)])(batch_norm)
     register("embedding", ref=lambda i, w, padding_idx=None: w[i],

@@ -1,0 +1,54 @@
+"""Devices, so that PyTorch's device-agnostic idiom runs unchanged: chainrule computes with NumPy on the CPU.
+
+    device = chainrule.device("cuda" if chainrule.cuda.is_available() else "cpu")   # -> device(type='cpu')
+    model.to(device); x = x.to(device)
+
+Asking to move anything to another device raises an error that says so, rather than silently staying put.
+"""
+import types
+
+
+class device:
+    """torch.device's name and behaviour: device("cpu"), device("cpu", 0), equal to its string."""
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name, _, idx = str(type).partition(":")
+        self.type, self.index = name, (int(idx) if idx else index)
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self):
+        return self.type + (f":{self.index}" if self.index is not None else "")
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def is_device(obj):
+    """True for a device or a device string ('cpu', 'cuda:0', ...): what .to() treats as a move, not a cast."""
+    return isinstance(obj, device) or (isinstance(obj, str) and obj.partition(":")[0] in
+                                       ("cpu", "cuda", "mps", "xpu", "meta"))
+
+
+def check_cpu(obj, where):
+    """Raise unless obj names the CPU: chainrule has no other device."""
+    if device(obj).type != "cpu":
+        raise RuntimeError(f"{where}: chainrule computes on the CPU with NumPy and cannot move tensors to "
+                           f"{str(obj)!r}; use 'cpu' (chainrule.cuda.is_available() is False)")
+
+
+cuda = types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
+                             manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
+                             empty_cache=lambda: None)
