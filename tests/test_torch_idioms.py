@@ -345,3 +345,22 @@ def test_subsets_splits_concat_and_worker_options():
     assert Subset(both, [4, 0])[0][0].item() == 11
     with pytest.raises(ValueError, match="lengths \\[3, 3\\] sum to 6 but the dataset has 10 samples"):
         random_split(Squares(), [3, 3])
+
+
+def test_set_detect_anomaly_as_switch_and_as_context():
+    x = cr.tensor([0.0, 1.0], requires_grad=True)
+    with cr.autograd.set_detect_anomaly(True):
+        assert cr.autograd.is_anomaly_enabled()
+        with pytest.raises(cr.AnomalyError, match="Log"):
+            x.log().sum().backward()
+        with cr.autograd.set_detect_anomaly(False):
+            assert not cr.autograd.is_anomaly_enabled()
+            x.log().sum()   # -inf passes unremarked with the mode off
+        assert cr.autograd.is_anomaly_enabled()
+    assert not cr.autograd.is_anomaly_enabled()
+    cr.autograd.set_detect_anomaly(True)   # the script-top form stays on ...
+    try:
+        assert cr.autograd.is_anomaly_enabled()
+    finally:
+        cr.autograd.set_detect_anomaly(False)   # ... until switched off
+    assert not cr.autograd.is_anomaly_enabled()

@@ -4,9 +4,10 @@ from .function import Function, FunctionCtx, Node, Op
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
-from .anomaly import detect_anomaly
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .gradcheck_explain import explain_gradcheck
 from ..errors import GradcheckError
 
 __all__ = ["Function", "FunctionCtx", "Node", "Op", "grad", "functional", "enable_grad", "is_grad_enabled",
-           "no_grad", "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly"]
+           "no_grad", "set_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled"]

@@ -201,3 +201,30 @@ class detect_anomaly:
             with detect_anomaly():
                 return fn(*a, **k)
         return wrapper
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off now (torch.autograd.set_detect_anomaly(True) at the top of a script), or
+    for a with-block, after which the previous setting comes back."""
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = (STATE.observers, STATE.anomaly, np.geterr())
+        if mode and STATE.anomaly is None:
+            mode_obj = AnomalyMode(check_nan)
+            STATE.observers = STATE.observers + (mode_obj,)
+            STATE.anomaly = mode_obj
+            np.seterr(all="ignore")   # the mode raises its own, clearer error
+        elif not mode and STATE.anomaly is not None:
+            STATE.observers = tuple(o for o in STATE.observers if o is not STATE.anomaly)
+            STATE.anomaly = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        STATE.observers, STATE.anomaly, err = self.prev
+        np.seterr(**err)
+
+
+def is_anomaly_enabled():
+    return STATE.anomaly is not None
