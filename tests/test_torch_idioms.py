@@ -364,3 +364,40 @@ def test_set_detect_anomaly_as_switch_and_as_context():
     finally:
         cr.autograd.set_detect_anomaly(False)   # ... until switched off
     assert not cr.autograd.is_anomaly_enabled()
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2), dict(size=(3, 7)), dict(size=5), dict(scale_factor=(1.5, 0.5))])
+def test_interpolate_nearest_matches_torch(kwargs):
+    torch = _torch()
+    a, b = _pair((2, 3, 4, 6), np.random.default_rng(11))
+    ya, yb = F.interpolate(a, **kwargs), torch.nn.functional.interpolate(b, mode="nearest", **kwargs)
+    np.testing.assert_array_equal(ya.detach().numpy(), yb.detach().numpy())
+    g = np.random.default_rng(12).standard_normal(tuple(ya.shape))
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="mode 'bilinear' is not implemented"):
+        F.interpolate(a, scale_factor=2, mode="bilinear")
+
+
+def test_1d_pools_upsample_and_pad_sequence_match_torch():
+    torch = _torch()
+    a, b = _pair((2, 3, 9), np.random.default_rng(13))
+    for cm, tm in [(nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1)), (nn.AvgPool1d(2), torch.nn.AvgPool1d(2)),
+                   (nn.AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4)), (nn.Upsample(scale_factor=2),
+                                                                              torch.nn.Upsample(scale_factor=2))]:
+        a.grad, b.grad = None, None
+        ya, yb = cm(a), tm(b)
+        np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-12)
+        (ya * ya).sum().backward()
+        (yb * yb).sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    from chainrule.nn.utils.rnn import pad_sequence
+    rng = np.random.default_rng(14)
+    seqs = [rng.standard_normal((n, 2)) for n in (3, 1, 4)]
+    for kw in [dict(), dict(batch_first=True, padding_value=-1.0), dict(batch_first=True, padding_side="left")]:
+        ours = pad_sequence([cr.tensor(s) for s in seqs], **kw)
+        theirs = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], **kw)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="pad_sequence: every sequence must be a tensor"):
+        pad_sequence([cr.ones(2, 3), cr.ones(2, 4)])

@@ -3,7 +3,7 @@ import math
 
 from .. import creation, dtypes
 from ..ops import conv as C
-from . import init
+from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
 
@@ -50,28 +50,47 @@ class Conv1d(_ConvNd):
         return C.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
-        super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+def _pool(name, fn, doc, *fields, **defaults):
+    """A pooling module: its constructor takes `fields` (those in `defaults` optional) and forward calls fn."""
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        values = dict(defaults)
+        values.update(zip(fields, args))
+        values.update(kwargs)
+        missing = [f for f in fields if f not in values]
+        if missing or set(values) - set(fields):
+            raise TypeError(f"{name}: expected arguments {fields}, got {list(values)}")
+        self.__dict__.update(values)
 
     def forward(self, x):
-        return C.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return fn(x, *[getattr(self, f) for f in fields])
+
+    def extra_repr(self):
+        return ", ".join(f"{f}={getattr(self, f)}" for f in fields)
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+                                  "__doc__": doc})
 
 
-class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+MaxPool2d = _pool("MaxPool2d", C.max_pool2d, "Max over each window of (N, C, H, W).", "kernel_size", "stride",
+                  "padding", "dilation", stride=None, padding=0, dilation=1)
+MaxPool1d = _pool("MaxPool1d", C.max_pool1d, "Max over each window of (N, C, L).", "kernel_size", "stride",
+                  "padding", "dilation", stride=None, padding=0, dilation=1)
+AvgPool2d = _pool("AvgPool2d", C.avg_pool2d, "Mean over each window of (N, C, H, W).", "kernel_size", "stride",
+                  "padding", stride=None, padding=0)
+AvgPool1d = _pool("AvgPool1d", C.avg_pool1d, "Mean over each window of (N, C, L).", "kernel_size", "stride",
+                  "padding", stride=None, padding=0)
+AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
+                          "output_size")
+AdaptiveAvgPool1d = _pool("AdaptiveAvgPool1d", C.adaptive_avg_pool1d, "Mean over windows giving output_size.",
+                          "output_size")
+
+
+class Upsample(Module):
+    """Nearest-neighbour upsampling to `size` or by `scale_factor` (see nn.functional.interpolate)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest"):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
 
     def forward(self, x):
-        return C.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
-class AdaptiveAvgPool2d(Module):
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, x):
-        return C.adaptive_avg_pool2d(x, self.output_size)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode)

@@ -252,6 +252,30 @@ def adaptive_avg_pool2d(input, output_size):
     return stack(rows, dim=-2)
 
 
+def _as_2d(op, input, kernel_size, stride, padding, **extra):
+    """A 1-d pool (N, C, L) as its 2-d version over a height of 1."""
+    if input.ndim != 3:
+        raise ShapeError(f"{op.__name__.replace('2d', '1d')}: expected input (N, C, L), got {input.shape}")
+    k = _pair(kernel_size)[0]
+    s = _pair(stride if stride is not None else kernel_size)[0]
+    return op(input.unsqueeze(2), (1, k), (1, s), (0, _pair(padding)[0]), **extra).squeeze(2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1):
+    return _as_2d(max_pool2d, input, kernel_size, stride, padding, dilation=(1, _pair(dilation)[0]))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0):
+    return _as_2d(avg_pool2d, input, kernel_size, stride, padding)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    if input.ndim != 3:
+        raise ShapeError(f"adaptive_avg_pool1d: expected input (N, C, L), got {input.shape}")
+    out = output_size if isinstance(output_size, int) else output_size[0]
+    return adaptive_avg_pool2d(input.unsqueeze(2), (1, out)).squeeze(2)
+
+
 register("conv2d", ref=None, samples=[
     sample(T((2, 3, 5, 5)), T((4, 3, 3, 3)), T((4,))),
     sample(T((1, 2, 6, 6)), T((2, 2, 3, 2)), None, 2, 1),
@@ -263,3 +287,7 @@ register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((
 register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(avg_pool2d)
 register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2)])(
     adaptive_avg_pool2d)
+register("max_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1)])(max_pool1d)
+register("avg_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1)])(avg_pool1d)
+register("adaptive_avg_pool1d", ref=None, samples=[sample(T((2, 3, 7)), 3), sample(T((1, 2, 8)), 4)])(
+    adaptive_avg_pool1d)

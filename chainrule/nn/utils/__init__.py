@@ -1,7 +1,8 @@
 """Gradient clipping and flat parameter vectors (nn.utils)."""
 import numpy as np
 
-from ..tensor import Tensor
+from ...tensor import Tensor
+from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
 
 
 def _grads(parameters):
@@ -37,7 +38,7 @@ def clip_grad_value_(parameters, clip_value):
 
 
 def parameters_to_vector(parameters):
-    from ..ops.shape import cat
+    from ...ops.shape import cat
     return cat([p.reshape(-1) for p in parameters])
 
 
@@ -56,5 +57,5 @@ def vector_to_parameters(vec, parameters):
 
 def tbptt(*args, **kwargs):
     """Truncated BPTT (see chainrule.nn.rnn.tbptt)."""
-    from .rnn import tbptt as _tbptt
+    from ..rnn import tbptt as _tbptt
     return _tbptt(*args, **kwargs)
