@@ -401,3 +401,45 @@ def test_1d_pools_upsample_and_pad_sequence_match_torch():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(ValueError, match="pad_sequence: every sequence must be a tensor"):
         pad_sequence([cr.ones(2, 3), cr.ones(2, 4)])
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")   # torch notes the first layer's case we test
+def test_full_backward_hooks_match_torch_and_can_replace_grad_input():
+    torch = _torch()
+    rng = np.random.default_rng(15)
+    sizes = [(3, 4), (4, 2)]
+    cm = nn.Sequential(nn.Linear(*sizes[0]), nn.Tanh(), nn.Linear(*sizes[1])).double()
+    tm = torch.nn.Sequential(torch.nn.Linear(*sizes[0]), torch.nn.Tanh(), torch.nn.Linear(*sizes[1])).double()
+    for (_, p), (_, q) in zip(cm.named_parameters(), tm.named_parameters()):
+        w = rng.standard_normal(tuple(p.shape))
+        with cr.no_grad():
+            p.copy_(cr.tensor(w))
+        with torch.no_grad():
+            q.copy_(torch.tensor(w))
+    seen = {"cr": {}, "torch": {}}
+
+    def recorder(lib, name, scale=None):
+        def hook(module, grad_input, grad_output):
+            seen[lib][name] = ([None if g is None else g.detach().numpy().copy() for g in grad_input],
+                               [g.detach().numpy().copy() for g in grad_output])
+            if scale is not None:
+                return tuple(None if g is None else g * scale for g in grad_input)
+        return hook
+    for lib, m in (("cr", cm), ("torch", tm)):
+        m[0].register_full_backward_hook(recorder(lib, "first"))
+        m[2].register_full_backward_hook(recorder(lib, "last", scale=0.5))   # halves what reaches earlier layers
+    x = rng.standard_normal((5, 3))
+    cm(cr.tensor(x)).pow(2).sum().backward()
+    tm(torch.tensor(x)).pow(2).sum().backward()
+    for name in ("first", "last"):
+        (gi_c, go_c), (gi_t, go_t) = seen["cr"][name], seen["torch"][name]
+        assert [g is None for g in gi_c] == [g is None for g in gi_t]
+        for a, b in zip(gi_c + go_c, gi_t + go_t):
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert seen["cr"]["first"][0] == [None]   # the data input needs no gradient
+    for p, q in zip(cm.parameters(), tm.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+    handle = cm[0].register_full_backward_hook(lambda *a: None)
+    handle.remove()
+    assert len(cm[0]._backward_hooks) == 1

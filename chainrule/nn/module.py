@@ -8,6 +8,7 @@ from .. import devices, dtypes
 from ..autograd.grad_mode import STATE, no_grad
 from ..errors import ShapeError
 from ..tensor import Tensor
+from . import backward_hooks
 from .parameter import Parameter
 
 
@@ -28,6 +29,7 @@ class Module(dtypes.FloatCasts):
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_path", "")
 
@@ -239,6 +241,15 @@ class Module(dtypes.FloatCasts):
         self._forward_hooks[key] = hook
         return _Handle(self._forward_hooks, key)
 
+    def register_full_backward_hook(self, hook):
+        """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients with respect to
+        this call's tensor inputs are computed (see nn/backward_hooks.py)."""
+        key = object()
+        self._backward_hooks[key] = hook
+        return _Handle(self._backward_hooks, key)
+
+    register_backward_hook = register_full_backward_hook
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
@@ -248,6 +259,9 @@ class Module(dtypes.FloatCasts):
                 new = hook(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
+        call = None
+        if self._backward_hooks and STATE.grad_enabled:
+            args, call = backward_hooks.enter(self, args)
         if STATE.observers:   # only while anomaly detection / tracing listens: keep the module path for messages
             STATE.module_path.append(self)
             try:
@@ -261,6 +275,8 @@ class Module(dtypes.FloatCasts):
                 new = hook(self, args, out)
                 if new is not None:
                     out = new
+        if call is not None:
+            out = backward_hooks.leave(call, out)
         node = out.grad_fn if isinstance(out, Tensor) else None
         # for diagnose.missing_grads: was grad on, and which node did this call produce (weakly held)
         self.__dict__["_last_call"] = (STATE.grad_enabled, _weakref(node) if node is not None else None)
