@@ -76,6 +76,17 @@ def chainrule_model(params):
     return model
 
 
+def training_step(model, opt, loss_fn, x, y):
+    """The step both libraries run, written once (their APIs are the same)."""
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def main(quick=False):
     rng = np.random.default_rng(0)
     torch = try_torch()
@@ -90,12 +101,7 @@ def main(quick=False):
         loss_fn = nn.CrossEntropyLoss()
         x, y = cr.tensor(xn), cr.tensor(yn)
 
-        def cr_step():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        cr_step = training_step(model, opt, loss_fn, x, y)
         np_step = NumpyStep(params)
         # the two implementations take the same first step
         l_cr, l_np = cr_step().item(), np_step(xn, yn)
@@ -115,13 +121,7 @@ def main(quick=False):
                     q.copy_(torch.from_numpy(p))
             topt = torch.optim.Adam(tm.parameters(), lr=1e-3)
             tloss = torch.nn.CrossEntropyLoss()
-            tx, ty = torch.from_numpy(xn), torch.from_numpy(yn)
-
-            def t_step():
-                topt.zero_grad()
-                loss = tloss(tm(tx), ty)
-                loss.backward()
-                topt.step()
+            t_step = training_step(tm, topt, tloss, torch.from_numpy(xn), torch.from_numpy(yn))
             t_t = median_us(t_step, **timing)
             row["torch_us"] = t_t
         results.append(row)

@@ -159,9 +159,10 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     rows = w.reshape(-1, w.shape[-1])
     if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
         raise ValueError("multinomial: weights must be finite, non-negative, with a positive sum in each row")
-    if not replacement and num_samples > (rows > 0).sum(1).min():
+    fewest = (rows > 0).sum(1).min()
+    if not replacement and num_samples > fewest:
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with "
-                         f"only {(rows > 0).sum(1).min()} non-zero weights; pass replacement=True")
+                         f"only {fewest} non-zero weights; pass replacement=True")
     rng = _gen(generator)
     out = np.stack([rng.choice(w.shape[-1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
     return Tensor._wrap(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))

@@ -42,6 +42,20 @@ def is_device(obj):
                                        ("cpu", "cuda", "mps", "xpu", "meta"))
 
 
+def dtype_of_to(args, kwargs, dtype, where):
+    """The dtype that .to(*args, dtype=..., **kwargs) asks for (None: no cast), after checking that every device
+    named is the CPU. Arguments are devices, dtypes, a tensor (its dtype) or non_blocking/copy flags."""
+    from .tensor import Tensor   # here, not at the top: tensor.py imports this module
+    for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+        if is_device(a):
+            check_cpu(a, where)
+        elif isinstance(a, Tensor):   # x.to(other): other's dtype
+            dtype = a.dtype
+        elif a is not None and not isinstance(a, bool):   # non_blocking / copy flags pass positionally too
+            dtype = a
+    return dtype
+
+
 def check_cpu(obj, where):
     """Raise unless obj names the CPU: chainrule has no other device."""
     if device(obj).type != "cpu":

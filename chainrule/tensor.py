@@ -226,13 +226,7 @@ class Tensor(dtypes.FloatCasts):
     # ---- conversions -----------------------------------------------------------------------------------------
     def to(self, *args, dtype=None, **kwargs):
         """to(dtype), to(device), to(device, dtype) or to(other tensor): a cast, or self when nothing changes."""
-        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif _devices.is_device(a):
-                _devices.check_cpu(a, "Tensor.to")
-            elif a is not None and not isinstance(a, bool):   # non_blocking / copy flags pass positionally too
-                dtype = a
+        dtype = _devices.dtype_of_to(args, kwargs, dtype, "Tensor.to")
         if dtype is None:
             return self
         from .ops.elementwise import cast
@@ -260,7 +254,7 @@ class Tensor(dtypes.FloatCasts):
         return True   # every tensor behaves as contiguous: view/reshape work on any layout
 
     def type(self, dtype=None):
-        """With no argument the type name ('chainrule.FloatTensor' style); with a dtype, a cast to it."""
+        """With no argument the type's name ('chainrule.float32'); with a dtype, a cast to it."""
         if dtype is None:
             return f"chainrule.{self._data.dtype}"
         return self.to(dtype)

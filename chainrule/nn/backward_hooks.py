@@ -11,8 +11,9 @@ from ..tensor import Tensor
 
 
 class _Call:
-    def __init__(self, module, n_inputs):
-        self.module, self.n_inputs, self.grad_output, self.fired = module, n_inputs, None, False
+    def __init__(self, module, n_args):
+        self.module, self.n_args = module, n_args
+        self.n_inputs, self.grad_output, self.fired = 0, None, False
 
     def fire(self, grad_input):
         self.fired = True
@@ -42,31 +43,27 @@ class _Boundary(Function):
         return (None, None) + grads
 
 
+def _through(call, side, items):
+    """(items with the tensors that need grad passed through one boundary node, how many there were)."""
+    positions = [i for i, x in enumerate(items) if isinstance(x, Tensor) and x.requires_grad]
+    if not positions:
+        return tuple(items), 0
+    passed = _Boundary.apply(call, side, *[items[i] for i in positions])
+    items = list(items)
+    for i, t in zip(positions, passed if isinstance(passed, tuple) else (passed,)):
+        items[i] = t
+    return tuple(items), len(positions)
+
+
 def enter(module, args):
     """(args with the tensors needing grad passed through the inner node, the call's bookkeeping)."""
-    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    call = _Call(module, len(positions))
-    call.n_args = sum(isinstance(a, Tensor) for a in args)
-    if positions:
-        passed = _Boundary.apply(call, "in", *[args[i] for i in positions])
-        args = list(args)
-        for i, t in zip(positions, passed if isinstance(passed, tuple) else (passed,)):
-            args[i] = t
-        args = tuple(args)
+    call = _Call(module, sum(isinstance(a, Tensor) for a in args))
+    args, call.n_inputs = _through(call, "in", args)
     return args, call
 
 
 def leave(call, out):
     """out with its tensors passed through the outer node (a tensor, or a tuple whose tensors are)."""
-    single = isinstance(out, Tensor)
-    items = (out,) if single else tuple(out) if isinstance(out, tuple) else None
-    if items is None:
-        return out
-    positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-    if not positions:
-        return out
-    passed = _Boundary.apply(call, "out", *[items[i] for i in positions])
-    items = list(items)
-    for i, t in zip(positions, passed if isinstance(passed, tuple) else (passed,)):
-        items[i] = t
-    return items[0] if single else tuple(items)
+    if isinstance(out, Tensor):
+        return _through(call, "out", (out,))[0][0]
+    return _through(call, "out", out)[0] if isinstance(out, tuple) else out

@@ -164,13 +164,7 @@ class Module(dtypes.FloatCasts):
     def to(self, *args, dtype=None, **kwargs):
         """to(dtype), to(device) or to(device, dtype): parameters and buffers cast in place; the CPU is the only
         device."""
-        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if devices.is_device(a):
-                devices.check_cpu(a, f"{type(self).__name__}.to")
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None and not isinstance(a, bool):
-                dtype = a
+        dtype = devices.dtype_of_to(args, kwargs, dtype, f"{type(self).__name__}.to")
         if dtype is None:
             return self
         dtype = dtypes.canonical(dtype)

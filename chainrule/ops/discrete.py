@@ -88,26 +88,25 @@ class Rounding(Op):
         return _wrap(np.zeros_like(g._data))
 
 
-def _rounding(npfn, name):
-    def fn(input):
-        if input.dtype.kind != "f":
-            return input
-        return Rounding.apply(input, fn=npfn)
-    fn.__name__ = name
-    return fn
+def _rounded(input, npfn):
+    return input if input.dtype.kind != "f" else Rounding.apply(input, fn=npfn)   # integers are already whole
 
 
-floor, ceil, trunc = _rounding(np.floor, "floor"), _rounding(np.ceil, "ceil"), _rounding(np.trunc, "trunc")
-_round_half_even = _rounding(np.round, "round")
+def floor(input):
+    return _rounded(input, np.floor)
+
+
+def ceil(input):
+    return _rounded(input, np.ceil)
+
+
+def trunc(input):
+    return _rounded(input, np.trunc)
 
 
 def round(input, decimals=0):
     """Round half to even, as torch.round; with decimals, to that many places."""
-    if decimals == 0:
-        return _round_half_even(input)
-    if input.dtype.kind != "f":
-        return input
-    return Rounding.apply(input, fn=lambda x: np.round(x, decimals))
+    return _rounded(input, np.round if decimals == 0 else lambda x: np.round(x, decimals))
 
 
 # samples sit off the steps' edges (x.5 for round, integers for the others), where the derivative is 0
