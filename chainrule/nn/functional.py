@@ -130,8 +130,8 @@ def kl_div(input, target, reduction="mean", log_target=False):
         if t.size and np.nanmin(t) < 0:
             raise ValueError(f"kl_div: target probabilities must be ≥ 0, got min {np.nanmin(t):.4g}; pass "
                              f"log_target=True if the target holds log-probabilities")
-        log_t = _wrap(np.log(np.where(t > 0, t, 1)).astype(t.dtype))   # log y where y > 0; 0·log 0 = 0
-        loss = target * (log_t - input)
+        # y·log y with 0·log 0 = 0, differentiable in y (log y + 1) where y > 0, without evaluating log 0
+        loss = target * (where(target > 0, target, 1.0).log() - input)
     if reduction == "batchmean":
         return loss.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
     return _reduce(loss, reduction, "kl_div")
@@ -298,3 +298,34 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(QKᵀ/√d + mask)·V (see chainrule.nn.attention)."""
     from .attention import scaled_dot_product_attention as sdpa
     return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale)
+
+
+def _register():
+    """The differentiable functions composed here that are not losses the engine issue already covers: gradchecked
+    by tests/test_ops.py like every op."""
+    from ..ops.registry import T, register, sample
+
+    def np_huber(d, beta):
+        a = np.abs(d)
+        return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+
+    def np_normalize(x, p=2.0, dim=1, eps=1e-12):
+        return x / np.maximum((np.abs(x) ** p).sum(dim, keepdims=True) ** (1 / p), eps)
+
+    def np_cosine(a, b, dim=1, eps=1e-8):
+        return (a * b).sum(dim) / np.maximum(np.sqrt((a * a).sum(dim) * (b * b).sum(dim)), eps)
+    register("smooth_l1_loss", ref=lambda x, y, reduction="mean", beta=1.0: np_huber(x - y, beta).mean(),
+             samples=[sample(T((3, 4)), T((3, 4), grad=False)), sample(T((5,)), T((5,)), beta=0.5)])(smooth_l1_loss)
+    register("kl_div", ref=lambda x, y, reduction="mean", log_target=False: (y * (np.log(y) - x)).mean(),
+             samples=[sample(T((2, 3), -3, -0.1), T((2, 3), 0.1, 1.0)), sample(T((4,), -2, -0.5), T((4,), 0.2, 0.9))])(
+        kl_div)
+    register("normalize", ref=np_normalize,
+             samples=[sample(T((3, 4))), sample(T((3, 4)), 3.0, 0)])(normalize)
+    register("cosine_similarity", ref=np_cosine, samples=[sample(T((3, 4)), T((3, 4))), sample(T((2, 5)), T((5,)), -1)])(
+        cosine_similarity)
+    register("interpolate", ref=None, samples=[sample(T((1, 2, 3, 4)), scale_factor=2),
+                                               sample(T((2, 1, 5)), size=3), sample(T((1, 1, 2, 3)), size=(3, 7))])(
+        interpolate)
+
+
+_register()
