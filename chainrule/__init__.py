@@ -9,6 +9,7 @@ from .devices import cuda, device
 from . import autograd
 import importlib as _importlib
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.threads import get_num_threads, set_num_threads
 from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, ShapeError)
 
 for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "chainrule.autograd.gradcheck_explain",

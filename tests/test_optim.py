@@ -64,3 +64,34 @@ def test_blocked_and_whole_array_adam_agree_bit_for_bit(monkeypatch):
     whole = run()
     for a, b in zip(blocked, whole):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [lambda ps: cr.optim.Adam(ps, lr=1e-3), lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: cr.optim.RMSprop(ps, lr=1e-3, momentum=0.5, centered=True)],
+                         ids=["adam", "sgd_momentum", "rmsprop"])
+def test_state_of_a_dead_unit_is_flushed_from_subnormal_to_zero(make, monkeypatch):
+    """A parameter whose gradient stays zero (a dead ReLU unit) sees its moments decay into the subnormal range,
+    where arithmetic is slow; every FLUSH_EVERY steps they are set to zero, and normal values are left alone."""
+    from chainrule.optim import optimizer
+    tiny = np.finfo(np.float32).tiny
+
+    def run(flush_every):
+        monkeypatch.setattr(optimizer, "FLUSH_EVERY", flush_every)
+        p = cr.tensor(np.ones(4, np.float32), requires_grad=True)
+        opt = make([p])
+        p.grad = cr.tensor(np.ones(4, np.float32))
+        opt.step()
+        arrays = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
+        for a in arrays:
+            a[:2] = tiny / 8        # subnormal, as a dead unit's moments become after ~650 steps
+        p.grad = cr.tensor(np.zeros(4, np.float32))
+        for _ in range(31):
+            opt.step()
+        return p.detach().numpy().copy(), arrays
+    w_flushed, flushed = run(32)
+    w_plain, plain = run(10 ** 9)
+    assert any(np.any((a[:2] != 0) & (np.abs(a[:2]) < tiny)) for a in plain)   # without the flush: subnormal
+    for a, b in zip(flushed, plain):
+        assert np.all(a[:2] == 0), a
+        np.testing.assert_array_equal(a[2:], b[2:])                     # normal values are not touched
+    np.testing.assert_array_equal(w_flushed[2:], w_plain[2:])

@@ -17,6 +17,8 @@ import threading
 
 import numpy as np
 
+from . import threads
+
 MIN_BYTES = 1 << 18        # 256 KiB: below this, malloc's free lists already reuse memory without faults
 MAX_PER_SHAPE = 6          # live arrays of one (shape, dtype) tracked at once; beyond, plain np.empty
 MAX_POOLED_BYTES = 1 << 29   # 512 MiB held at most; past it, arrays nobody holds are dropped first
@@ -123,11 +125,14 @@ def binary(ufunc, a, b):
 
 def matmul(a, b):
     """a @ b into pooled memory when the result is large (small products go straight to NumPy: every check
-    costs more than the page faults it could save)."""
+    costs more than the page faults it could save; those in OpenBLAS's worst range run on one thread)."""
     if a.ndim == 2 and b.ndim == 2:
-        if a.shape[0] * b.shape[1] * a.itemsize < MIN_BYTES or a.dtype != b.dtype:
+        rows, cols = a.shape[0], b.shape[1]
+        if rows * cols * a.itemsize < MIN_BYTES or a.dtype != b.dtype:
+            if threads.SERIAL_MIN < rows * cols * a.shape[1] < threads.SERIAL_MACS:
+                return threads.serial_blas(np.matmul, a, b)
             return a @ b
-        shape = (a.shape[0], b.shape[1])
+        shape = (rows, cols)
     elif a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:
         return np.matmul(a, b)
     else:

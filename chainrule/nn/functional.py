@@ -194,6 +194,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def _check_class_target(input, target, name, ignore_index=-100):
+    """-> (the targets as an int array, whether every label lies in [0, C)); raises on labels out of range that
+    are not the ignore_index."""
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{name}: class-index targets must be integers (int64), got {t.dtype}. Use target.long(), "
@@ -204,12 +206,12 @@ def _check_class_target(input, target, name, ignore_index=-100):
         raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {input.shape}; class indices "
                          f"should have shape {expected}")
     if t.size and 0 <= np.minimum.reduce(t, axis=None) and np.maximum.reduce(t, axis=None) < n_classes:
-        return t   # every label in range (ufunc reductions: this check runs on every training step)
+        return t, True   # every label in range (ufunc reductions: this check runs on every training step)
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         raise IndexError(f"{name}: target labels must be in [0, {n_classes}) for {n_classes} classes, got min "
                          f"{valid.min()}, max {valid.max()}. Check the number of output units or re-map labels")
-    return t
+    return t, False
 
 
 def _classes_last(input):
@@ -222,7 +224,7 @@ def _classes_last(input):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """L = -w[y]·logp[y], averaged over Σ w[y] for 'mean'."""
-    t = _check_class_target(input, target, "nll_loss", ignore_index)
+    t, _ = _check_class_target(input, target, "nll_loss", ignore_index)
     logp = _classes_last(input)
     if logp.ndim == 1:
         logp, t = logp.unsqueeze(0), t.reshape(1)
@@ -258,10 +260,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         per = logp * y if weight is None else logp * y * _class_weight_shape(weight, input)
         loss = -per.sum(dim=1 if input.ndim > 1 else 0)
         return _reduce(loss, reduction, "cross_entropy")
-    t = _check_class_target(input, target, "cross_entropy", ignore_index)
-    if (weight is None and not label_smoothing and input.ndim == 2 and not _has_label(t, ignore_index)
-            and reduction in ("mean", "sum", "none")):
-        return _reduce(softmax_cross_entropy(input, t), reduction, "cross_entropy")
+    t, in_range = _check_class_target(input, target, "cross_entropy", ignore_index)
+    if (weight is None and not label_smoothing and input.ndim == 2 and reduction in ("mean", "sum", "none")
+            and not _has_label(t, ignore_index, in_range, input.shape[1])):
+        return softmax_cross_entropy(input, t, reduction)
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if not label_smoothing:
@@ -281,10 +283,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return (1 - label_smoothing) * nll + label_smoothing * smooth
 
 
-def _has_label(t, label):
-    """Whether the integer targets t contain `label` (the ignore_index); the usual -100 never lies within the
-    labels' range, which two ufunc reductions tell without a full comparison."""
-    if not t.size or label < np.minimum.reduce(t, axis=None) or label > np.maximum.reduce(t, axis=None):
+def _has_label(t, label, in_range, n_classes):
+    """Whether the integer targets t contain `label` (the ignore_index). When every label is known to lie in
+    [0, C), the usual -100 cannot be among them: no search."""
+    if not t.size or in_range and not 0 <= label < n_classes:
         return False
     return bool(np.logical_or.reduce(t == label, axis=None))
 

@@ -14,42 +14,56 @@ _wrap = Tensor._wrap
 
 
 class SoftmaxCrossEntropy(Op):
-    """Per-row loss ℓᵢ = lse(zᵢ) - zᵢ[yᵢ];  dℓᵢ/dzᵢ = softmax(zᵢ) - onehot(yᵢ). z is (N, C), y is (N,) ints."""
+    """Per-row loss ℓᵢ = lse(zᵢ) - zᵢ[yᵢ];  dℓᵢ/dzᵢ = softmax(zᵢ) - onehot(yᵢ). z is (N, C), y is (N,) ints.
+    reduction 'mean' (L = Σℓᵢ/N, dL/dzᵢ = (softmax(zᵢ) - onehot(yᵢ))/N) or 'sum' happens inside the node: one
+    node instead of two on every training step."""
 
-    def forward(self, z, target):
-        self.target = target
+    def forward(self, z, target, reduction="none"):
+        self.target, self.reduction = target, reduction
         m = np.maximum.reduce(z, axis=1, keepdims=True)   # the ufunc reductions skip ndarray.max's wrapper
         shifted = z - m
         e = np.exp(shifted)
         s = np.add.reduce(e, axis=1, keepdims=True)
         self.softmax = e / s
         rows = np.arange(z.shape[0])
-        return (np.log(s[:, 0]) - shifted[rows, target]).astype(z.dtype, copy=False)
+        per_row = np.log(s[:, 0]) - shifted[rows, target]
+        if reduction == "none":
+            return per_row.astype(z.dtype, copy=False)
+        total = np.add.reduce(per_row, axis=None)
+        return np.asarray(total / len(per_row) if reduction == "mean" else total, z.dtype)
 
     def backward(self, g):
         rows = np.arange(self.softmax.shape[0])
+        if self.reduction == "none":
+            scale = g.unsqueeze(1)
+        else:
+            scale = g / len(rows) if self.reduction == "mean" else g
         if not STATE.grad_enabled:
             d = self.softmax.copy()
             d[rows, self.target] -= 1
-            return _wrap(d * g._data[:, None])
+            d *= scale._data
+            return _wrap(d)
         from .reduce import softmax
         onehot = np.zeros_like(self.softmax)
         onehot[rows, self.target] = 1
-        return (softmax(self.inputs[0], 1) - _wrap(onehot)) * g.unsqueeze(1)
+        return (softmax(self.inputs[0], 1) - _wrap(onehot)) * scale
 
 
-def softmax_cross_entropy(logits, target):
-    """Per-sample cross-entropy of (N, C) logits against (N,) class indices, as one fused node."""
+def softmax_cross_entropy(logits, target, reduction="none"):
+    """Cross-entropy of (N, C) logits against (N,) class indices as one fused node: per sample, or reduced by
+    'mean' or 'sum'."""
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    return SoftmaxCrossEntropy.apply(logits, target=t)
+    return SoftmaxCrossEntropy.apply(logits, target=t, reduction=reduction)
 
 
-def _np_ce(z, y):
+def _np_ce(z, y, reduction="none"):
     m = z.max(1, keepdims=True)
-    return (np.log(np.exp(z - m).sum(1)) + m[:, 0]) - z[np.arange(len(y)), y]
+    per_row = (np.log(np.exp(z - m).sum(1)) + m[:, 0]) - z[np.arange(len(y)), y]
+    return {"none": per_row, "mean": per_row.mean(), "sum": per_row.sum()}[reduction]
 
 
 register("softmax_cross_entropy", ref=_np_ce,
-         samples=[sample(T((4, 3)), np.array([0, 2, 1, 2])),
+         samples=[sample(T((4, 3)), np.array([0, 2, 1, 2])), sample(T((4, 3)), np.array([0, 2, 1, 1]), reduction="mean"),
+                  sample(T((3, 5)), np.array([4, 0, 1]), reduction="sum"),
                   sample(T((2, 3), values=[[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]]), np.array([1, 2]))])(
     softmax_cross_entropy)

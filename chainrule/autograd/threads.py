@@ -1,0 +1,89 @@
+"""How many threads NumPy's BLAS uses for chainrule: torch's `set_num_threads` / `get_num_threads`, and small
+products on one thread.
+
+Why, measured on 2 cores: OpenBLAS splits every product above 64³ multiply-adds over all its threads. Below
+~1.5 M multiply-adds the hand-off costs more than the second core gives back: x·Wᵀ at (64, 64)·(64, 128) takes
+20 µs on two threads and 11 µs on one, and the 64→128→128→10 training step of bench/train_step.py 338 µs against
+290 µs when its five such products run on one thread (`serial_blas`).
+
+What does not pay, measured too: spreading large elementwise work (Adam over 5.8 M parameters) over Python
+threads. Alone it halves the time, but inside a training step OpenBLAS's idle threads still spin on the other
+core after each product, and the step got slower (3.79 ms against 3.62 at 128, 784→512→512→10).
+
+    import chainrule as cr
+    cr.set_num_threads(1)     # every BLAS product on the calling thread
+    cr.get_num_threads()      # the threads NumPy's BLAS uses now
+
+NumPy's BLAS is reached through ctypes where it is the OpenBLAS that NumPy's wheels bundle; with any other BLAS
+its thread count is left alone (set it with that library's own variable, e.g. MKL_NUM_THREADS).
+"""
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+SERIAL_MIN = 1 << 18         # OpenBLAS itself runs products up to 64³ multiply-adds on one thread
+SERIAL_MACS = 1_500_000      # products with fewer multiply-adds (and more than SERIAL_MIN) run on one BLAS thread
+
+
+def _usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _find_openblas():
+    """(get, set) for the thread count of the OpenBLAS that NumPy loaded, or None when NumPy uses another BLAS.
+    ctypes opens the very file NumPy opened, so the calls reach NumPy's instance, not a second copy."""
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    candidates = glob.glob(os.path.join(root, "numpy.libs", "*openblas*")) + \
+        glob.glob(os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*"))
+    for path in sorted(candidates):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                    return get, put
+    return None
+
+
+_BLAS = _find_openblas()
+_blas_get, _blas_set = _BLAS if _BLAS is not None else (None, None)
+_state = {"threads": _blas_get() if _BLAS is not None else _usable_cores()}
+
+
+def get_num_threads():
+    """The number of threads NumPy's OpenBLAS uses (as last set, or the usable cores, when it cannot be read)."""
+    return _blas_get() if _BLAS is not None else _state["threads"]
+
+
+def set_num_threads(n):
+    """Use n threads for BLAS products (torch.set_num_threads). With a BLAS other than NumPy's bundled
+    OpenBLAS the number is recorded but the BLAS is left alone (use its own variable, e.g. MKL_NUM_THREADS)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _state["threads"] = n
+    if _BLAS is not None:
+        _blas_set(n)
+
+
+def serial_blas(product, a, b):
+    """product(a, b) on one BLAS thread (the caller decides that it is small enough to gain). The count read
+    before is the one restored after, so a setting made elsewhere (threadpoolctl, another Python thread) is never
+    overwritten for good."""
+    n = _blas_get() if _BLAS is not None else 1
+    if n <= 1:
+        return product(a, b)
+    _blas_set(1)
+    try:
+        return product(a, b)
+    finally:
+        _blas_set(n)
