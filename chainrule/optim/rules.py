@@ -58,30 +58,28 @@ class Adam(Optimizer):
         """Small float groups without amsgrad update one flat buffer: 12 NumPy calls per step instead of 12 per
         parameter (PERF.md: per-parameter Adam costs 1.7× the flat version at small sizes)."""
         params = group["params"]
-        if group["amsgrad"] or any(p.grad is None for p in params):
-            return False
-        dt = params[0]._data.dtype
-        if any(p._data.dtype != dt for p in params) or sum(p._data.size for p in params) > self.FLAT_LIMIT:
+        if group["amsgrad"]:
             return False
         flats = self.__dict__.setdefault("_flat", {})
         fs = flats.get(id(group))
-        if fs is None or any(p._data.base is not fs["w"] for p in params):
+        if fs is None or not all(p._data.base is fs["w"] and p.grad is not None for p in params):
+            dt = params[0]._data.dtype   # (re)build: first step, or a parameter was replaced or has no grad
+            if any(p.grad is None or p._data.dtype != dt for p in params) or \
+                    sum(p._data.size for p in params) > self.FLAT_LIMIT:
+                return False
             fs = flats[id(group)] = self._make_flat(params, dt)
-        wd = group["weight_decay"]
         w, m, v, tmp, g = fs["w"], fs["m"], fs["v"], fs["tmp"], fs["g"]
+        t = self.state[params[0]]["step"] + 1
         for p, (lo, hi) in zip(params, fs["spans"]):
             g[lo:hi] = p.grad._data.reshape(-1)
+            self.state[p]["step"] = t
+            p._version += 1
         if group["maximize"]:
             np.negative(g, out=g)
-        st0 = self.state[params[0]]
-        t = st0["step"] + 1
-        for p in params:
-            self.state[p]["step"] = t
+        wd = group["weight_decay"]
         if wd and not self.decoupled:
             g += w.dtype.type(wd) * w
         _adam_update(w, g, m, v, tmp, t, group, self.decoupled)
-        for p in params:
-            p._version += 1
         return True
 
     def _make_flat(self, params, dt):
@@ -158,7 +156,7 @@ def _adam_block(w, g, m, v, tmp, v_max, decay, b1, b2, inv_sqrt_bc2, eps, step_s
     np.multiply(g, 1 - b1, out=tmp)
     m *= b1
     m += tmp
-    np.multiply(g, g, out=tmp)
+    np.square(g, out=tmp)         # g² (square reads g once: half the memory traffic of g * g)
     tmp *= 1 - b2
     v *= b2
     v += tmp
