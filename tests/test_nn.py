@@ -21,7 +21,7 @@ class Net(nn.Module):
 def test_module_registration_and_traversal():
     m = Net()
     assert [n for n, _ in m.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-    assert list(m.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "scale"]
+    assert list(m.state_dict()) == ["scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]   # torch: own first
     assert len(list(m.children())) == 2 and len(list(m.modules())) == 3
     assert "(fc1): Linear(in_features=2, out_features=4, bias=True)" in repr(m)
     m.eval()

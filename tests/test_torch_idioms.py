@@ -446,3 +446,76 @@ def test_full_backward_hooks_match_torch_and_can_replace_grad_input():
     handle = cm[0].register_full_backward_hook(lambda *a: None)
     handle.remove()
     assert len(cm[0]._backward_hooks) == 1
+
+
+def _tied_model(lib):
+    """A small language-model head in either library: BatchNorm buffers between parameters, a weight tied to the
+    embedding, and a causal-mask buffer registered as non-persistent."""
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = lib.nn.Embedding(7, 4)
+            self.block = lib.nn.Sequential(lib.nn.Linear(4, 4), lib.nn.BatchNorm1d(4))
+            self.head = lib.nn.Linear(4, 7, bias=False)
+            self.head.weight = self.embed.weight
+            self.register_buffer("mask", lib.ones(3, 3).tril(), persistent=False)
+            self.register_buffer("scale", lib.ones(1))
+    return Tied()
+
+
+def test_state_dict_keys_order_ties_and_non_persistent_buffers_match_torch():
+    torch = _torch()
+    cm, tm = _tied_model(cr), _tied_model(torch)
+    assert list(cm.state_dict()) == list(tm.state_dict())   # own entries first, buffers after params, ties twice
+    assert "mask" not in cm.state_dict() and "head.weight" in cm.state_dict()
+    assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]   # ties once here
+    # a checkpoint written by torch loads strictly, the tied weight stays tied, and values arrive
+    sd = {k: cr.tensor(v.detach().numpy().astype(np.float32)) for k, v in tm.state_dict().items()}
+    assert cm.load_state_dict(sd).missing_keys == []
+    assert cm.head.weight is cm.embed.weight
+    np.testing.assert_array_equal(cm.embed.weight.detach().numpy(), tm.embed.weight.detach().numpy())
+    np.testing.assert_array_equal(cm.block[1].running_var.numpy(), tm.block[1].running_var.numpy())
+    assert list(cm.state_dict(prefix="model.", keep_vars=True))[:2] == ["model.scale", "model.embed.weight"]
+    assert cm.state_dict(keep_vars=True)["embed.weight"] is cm.embed.weight
+
+
+def test_register_buffer_rejects_bad_names_and_values():
+    m = nn.Linear(2, 2)
+    with pytest.raises(KeyError, match="already exists"):
+        m.register_buffer("weight", cr.zeros(2))
+    with pytest.raises(KeyError, match="without '.'"):
+        m.register_buffer("a.b", cr.zeros(2))
+    with pytest.raises(TypeError, match="Tensor or None"):
+        m.register_buffer("stats", np.zeros(2))
+    m.register_buffer("stats", None)
+    assert "stats" not in m.state_dict()
+    m.register_buffer("stats", cr.zeros(2), persistent=False)
+    assert "stats" not in m.state_dict()
+    m.register_buffer("stats", cr.zeros(2))          # registering again as persistent puts it back
+    assert "stats" in m.state_dict()
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batchnorm_counts_batches_and_averages_cumulatively_like_torch(momentum):
+    torch = _torch()
+    rng = np.random.default_rng(16)
+    cm, tm = nn.BatchNorm1d(3, momentum=momentum).double(), torch.nn.BatchNorm1d(3, momentum=momentum).double()
+    for _ in range(4):
+        x = rng.standard_normal((6, 3)) * 2 + 1
+        cm(cr.tensor(x))
+        tm(torch.tensor(x))
+    assert int(cm.num_batches_tracked.item()) == int(tm.num_batches_tracked) == 4
+    np.testing.assert_allclose(cm.running_mean.numpy(), tm.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(cm.running_var.numpy(), tm.running_var.numpy(), rtol=1e-12)
+    cm.eval()
+    cm(cr.tensor(rng.standard_normal((6, 3))))
+    assert int(cm.num_batches_tracked.item()) == 4     # eval does not count
+    assert cm.num_batches_tracked.dtype == cr.int64 and cm.double().num_batches_tracked.dtype == cr.int64
+
+
+def test_checkpoint_without_num_batches_tracked_still_loads_strictly():
+    bn = nn.BatchNorm2d(2)
+    old = {k: v for k, v in bn.state_dict().items() if not k.endswith("num_batches_tracked")}
+    assert bn.load_state_dict(old).missing_keys == []
+    with pytest.raises(Exception, match="missing keys"):
+        bn.load_state_dict({k: v for k, v in old.items() if k != "running_var"})

@@ -27,6 +27,7 @@ class Module(dtypes.FloatCasts):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
@@ -67,6 +68,7 @@ class Module(dtypes.FloatCasts):
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
                 del store[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
@@ -77,7 +79,21 @@ class Module(dtypes.FloatCasts):
             self._parameters[name] = param if isinstance(param, Parameter) else Parameter(param)
 
     def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that belongs to the module's state but is not trained (running statistics, masks).
+        persistent=False keeps it out of state_dict(), as in PyTorch (a causal mask rebuilt from the config)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
+        if name not in self._buffers and (name in self._parameters or name in self._modules
+                                          or name in self.__dict__):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists on {type(self).__name__}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} to buffer {name!r} (a Tensor "
+                            f"or None is required)")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
         self._modules[name] = module
@@ -186,18 +202,35 @@ class Module(dtypes.FloatCasts):
         devices.check_cpu("cuda", f"{type(self).__name__}.cuda")
 
     # ---- state -------------------------------------------------------------------------------------------------
-    def state_dict(self, prefix=""):
-        out = OrderedDict()
-        for name, p in self.named_parameters(prefix):
-            out[name] = p.detach()
-        for name, b in self.named_buffers(prefix):
-            out[name] = b.detach()
+    # state entries a checkpoint may lack (older files): loading leaves them as they are, as torch does for
+    # BatchNorm's num_batches_tracked
+    _optional_state = ()
+
+    def _state_entries(self, prefix=""):
+        """(key, tensor, optional) in PyTorch's state_dict order: each module's parameters, then its persistent
+        buffers, then its children's, depth first. A tensor shared by two modules (tied weights) appears under
+        both keys."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p, False
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                yield prefix + name, b, name in self._optional_state
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m._state_entries(prefix + name + ".")
+
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """The parameters and persistent buffers by dotted name (detached unless keep_vars), in PyTorch's order."""
+        out = OrderedDict() if destination is None else destination
+        for name, t, _ in self._state_entries(prefix):
+            out[name] = t if keep_vars else t.detach()
         return out
 
     def load_state_dict(self, state_dict, strict=True):
-        own = dict(self.named_parameters())
-        own.update(dict(self.named_buffers()))
-        missing = [k for k in own if k not in state_dict]
+        entries = list(self._state_entries())
+        own = {k: t for k, t, _ in entries}
+        missing = [k for k, _, optional in entries if k not in state_dict and not optional]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
         for k, v in state_dict.items():

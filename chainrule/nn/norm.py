@@ -110,6 +110,7 @@ class GroupNorm(Module):
 
 class _BatchNorm(Module):
     dims = None
+    _optional_state = ("num_batches_tracked",)   # checkpoints from before it was kept still load
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
@@ -125,16 +126,23 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", creation.ones(num_features, dtype=dt))
+            self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=dtypes.int64))
         else:
-            self.running_mean = self.running_var = None
+            self.running_mean = self.running_var = self.num_batches_tracked = None
 
     def forward(self, x):
+        """momentum=None averages the running statistics over all batches so far (factor 1/batches), as torch."""
         if x.ndim not in self.dims or x.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}({self.num_features}): expected a {' or '.join(map(str, self.dims))}-D "
                              f"input with {self.num_features} channels in dim 1, got shape {x.shape}")
+        factor = self.momentum if self.momentum is not None else 0.0
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked._data += 1
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean if self.track_running_stats else None, self.running_var,
-                          self.weight, self.bias, use_batch, self.momentum, self.eps)
+                          self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
