@@ -21,7 +21,7 @@ from .ops.activation import (celu, clamp, elu, gelu, hardtanh, leaky_relu, logsi
                              selu, silu, softplus, softsign)
 from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, greater, greater_equal, gt, isfinite,
                            isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
-                           ne, not_equal, round, trunc)
+                           ne, not_equal, round, trunc, isclose, nonzero, count_nonzero)
 from .ops.sorting import argsort, sort, topk, unique
 from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,
                               sigmoid, sign, sin, sqrt, sub, tanh, where)
@@ -30,7 +30,7 @@ from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsum
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
                         roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
 from .ops.index import gather, index_select, masked_fill
-from .ops.linalg import einsum, linear, matmul, outer
+from .ops.linalg import addmm, baddbmm, diag, einsum, lerp, linear, matmul, outer, trace
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
@@ -49,6 +49,8 @@ numel = lambda input: input.numel()  # noqa: E731
 inference_mode = no_grad
 from . import nn
 from . import optim
+from . import linalg
+from .amp import autocast   # torch.autocast(device_type, dtype)
 from . import data
 from .io import ModelFileError, load, save
 from . import diagnose

@@ -519,3 +519,66 @@ def test_checkpoint_without_num_batches_tracked_still_loads_strictly():
     assert bn.load_state_dict(old).missing_keys == []
     with pytest.raises(Exception, match="missing keys"):
         bn.load_state_dict({k: v for k, v in old.items() if k != "running_var"})
+
+
+def test_index_tests_clamp_by_tensors_and_linalg_norms_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(17)
+    m = rng.integers(0, 3, (3, 4)) * (rng.random((3, 4)) > 0.4)
+    cm, tm = cr.tensor(m), torch.tensor(m)
+    for a, b in zip(cr.where(cm > 0), torch.where(tm > 0)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(cm.nonzero().numpy(), tm.nonzero().numpy())
+    assert int(cr.count_nonzero(cm)) == int(torch.count_nonzero(tm))
+    np.testing.assert_array_equal(cr.count_nonzero(cm, dim=1).numpy(), torch.count_nonzero(tm, dim=1).numpy())
+    np.testing.assert_array_equal(cr.isclose(cr.tensor([1.0, 1.1]), cr.tensor([1.0 + 1e-9, 1.0])).numpy(), [True, False])
+    with pytest.raises(TypeError, match="both input and other"):
+        cr.where(cm > 0, cm)
+    # clamp with tensor bounds: values and gradients of x and both bounds
+    x, tx = _pair((3, 4), rng)
+    lo, tlo = _pair((4,), rng, -1.0, 0.0)
+    hi, thi = _pair((3, 1), rng, 0.0, 1.0)
+    (cr.clamp(x, lo, hi) * cr.tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
+    (torch.clamp(tx, tlo, thi) * torch.arange(12.0, dtype=torch.float64).reshape(3, 4)).sum().backward()
+    for a, b in ((x, tx), (lo, tlo), (hi, thi)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    # linalg norms and the composed matrix helpers
+    A, tA = _pair((3, 4), rng)
+    for args in [dict(), dict(ord=1, dim=1), dict(ord=float("inf"), dim=0), dict(ord="fro"), dict(dim=1, keepdim=True)]:
+        np.testing.assert_allclose(cr.linalg.norm(A, **args).detach().numpy(),
+                                   torch.linalg.norm(tA, **args).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(cr.linalg.vector_norm(A, 3).detach().numpy(),
+                               torch.linalg.vector_norm(tA, 3).detach().numpy(), rtol=1e-12)
+    B, tB = _pair((4, 2), rng)
+    C, tC = _pair((3, 2), rng)
+    cr.addmm(C, A, B, beta=0.5, alpha=2).sum().backward()
+    torch.addmm(tC, tA, tB, beta=0.5, alpha=2).sum().backward()
+    for a, b in ((A, tA), (B, tB), (C, tC)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    v = cr.tensor([1.0, 2.0, 3.0])
+    for k in (-1, 0, 2):
+        np.testing.assert_array_equal(cr.diag(v, k).numpy(), torch.diag(torch.tensor([1.0, 2.0, 3.0]), k).numpy())
+        np.testing.assert_array_equal(cr.diag(A, k).detach().numpy(), torch.diag(tA, k).detach().numpy())
+    assert float(cr.trace(A).detach()) == pytest.approx(float(torch.trace(tA).detach()))
+    np.testing.assert_allclose(cr.lerp(A, cr.ones(3, 4), 0.25).detach().numpy(),
+                               torch.lerp(tA, torch.ones(3, 4, dtype=torch.float64), 0.25).detach().numpy())
+
+
+def test_top_level_autocast_and_submodule_lookup():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)))
+    with cr.autocast(device_type="cpu", dtype=cr.float16):
+        assert model(cr.randn(2, 3)).dtype == cr.float16
+    with pytest.warns(UserWarning, match="runs on the CPU"):
+        ctx = cr.autocast("cuda")
+    with ctx:
+        assert model(cr.randn(2, 3)).dtype == cr.float32
+    with pytest.raises(TypeError, match="floating-point"):
+        cr.autocast("cpu", dtype=cr.int64)
+    assert model.get_submodule("1.1") is model[1][1] and model.get_submodule("") is model
+    assert model.get_parameter("1.1.weight") is model[1][1].weight
+    with pytest.raises(AttributeError, match="no submodule '2'"):
+        model.get_submodule("1.2")
+    with pytest.raises(AttributeError, match="no parameter 'scale'"):
+        model.get_parameter("0.scale")
+    bn = nn.BatchNorm1d(2)
+    assert bn.get_buffer("running_mean") is bn.running_mean

@@ -2,6 +2,8 @@
 float32 "master weights" (the cast is differentiable, so gradients arrive in float32); GradScaler multiplies the
 loss by a large factor so small float16 gradients do not underflow to 0, unscales them before the step, skips the
 step and lowers the scale when it finds inf/NaN, and raises it again after `growth_interval` good steps."""
+import warnings
+
 import numpy as np
 
 from .. import dtypes
@@ -16,7 +18,16 @@ def autocast_dtype():
 class autocast:
     """with cr.amp.autocast(dtype=cr.float16): … — matmul-like ops compute in dtype; losses stay float32."""
 
-    def __init__(self, device_type="cpu", dtype=dtypes.float16, enabled=True):
+    def __init__(self, device_type="cpu", dtype=dtypes.float16, enabled=True, cache_enabled=None):
+        device_type = str(device_type)
+        if device_type not in ("cpu", "cuda"):
+            raise ValueError(f"autocast: device_type must be 'cpu' or 'cuda', got {device_type!r}")
+        if device_type == "cuda" and enabled:   # torch warns and disables it where CUDA is missing; so do we
+            warnings.warn("autocast: device_type 'cuda' but chainrule runs on the CPU; autocast is disabled. "
+                          "Use device_type='cpu'", stacklevel=2)
+            enabled = False
+        if enabled and np.dtype(dtype).kind != "f":
+            raise TypeError(f"autocast: dtype must be a floating-point dtype (float16), got {dtype}")
         self.dtype = np.dtype(dtype) if enabled else None
 
     def __enter__(self):

@@ -111,6 +111,33 @@ class Module(dtypes.FloatCasts):
             if m is not None:
                 yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
+    def get_submodule(self, target):
+        """The submodule at a dotted path ("encoder.layers.0"); "" is the module itself."""
+        m = self
+        for i, name in enumerate(target.split(".") if target else []):
+            child = m._modules.get(name)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(m).__name__} at {'.'.join(target.split('.')[:i]) or '(root)'!r} "
+                                     f"has no submodule {name!r} (it has {list(m._modules)})")
+            m = child
+        return m
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path ("encoder.layers.0.weight")."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if name not in m._parameters:
+            raise AttributeError(f"get_parameter: {type(m).__name__} has no parameter {name!r} (it has "
+                                 f"{list(m._parameters)})")
+        return m._parameters[name]
+
+    def get_buffer(self, target):
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if name not in m._buffers:
+            raise AttributeError(f"get_buffer: {type(m).__name__} has no buffer {name!r} (it has {list(m._buffers)})")
+        return m._buffers[name]
+
     def modules(self):
         for _, m in self.named_modules():
             yield m

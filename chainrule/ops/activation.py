@@ -114,8 +114,17 @@ def gelu(input, approximate="none"):
 
 
 def clamp(input, min=None, max=None):
+    """Numbers as bounds: one Clamp node. Tensor bounds (broadcast, as torch allows): min(max(x, lo), hi) by
+    where, so x gets the gradient where lo ≤ x ≤ hi and each bound where it was the result."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
     return Clamp.apply(input, lo=min, hi=max)
 
 
@@ -137,7 +146,10 @@ register("gelu", ref=lambda x, approximate="none": _np_gelu(x) if approximate ==
          samples=[sample(T((3, 4))), sample(T((3, 4)), approximate="tanh")])(gelu)
 register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np.clip(x, min, max),
          samples=[sample(T((3, 4), away=-0.5), -0.5), sample(T((3, 4), away=0.5), max=0.5),
-                  sample(T((2, 3), 0.0, 0.4), -0.5, 0.5)])(clamp)
+                  sample(T((2, 3), 0.0, 0.4), -0.5, 0.5),
+                  sample(T((3, 4), -3.0, 3.0), T((4,), -1.0, -0.5), T((3, 1), 0.5, 1.0)),   # tensor bounds, broadcast
+                  sample(T((2, 3), -1.0, 1.0), T((2, 3), 2.0, 3.0)), sample(T((2, 3), 2.0, 3.0), None, T((3,), -1.0, 1.0))])(
+    clamp)
 
 
 

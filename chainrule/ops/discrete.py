@@ -70,6 +70,27 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(np.allclose(_raw(input), _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@tensor_method("isclose")
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| ≤ atol + rtol·|other|, elementwise (a bool tensor)."""
+    return _wrap(np.asarray(np.isclose(_raw(input), _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+@tensor_method("nonzero")
+def nonzero(input, as_tuple=False):
+    """Indices of the non-zero entries: an (n, ndim) int64 tensor, or with as_tuple one index tensor per dim
+    (what torch.where(condition) returns)."""
+    idx = np.nonzero(input._data) if input.ndim else np.nonzero(input._data.reshape(1))
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+@tensor_method("count_nonzero")
+def count_nonzero(input, dim=None):
+    return _wrap(np.asarray(np.count_nonzero(input._data, axis=dim), np.int64))
+
+
 @tensor_method("equal")
 def equal(input, other):
     """True when both have the same shape and the same values."""

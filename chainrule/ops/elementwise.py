@@ -435,7 +435,15 @@ def minimum(input, other):
     return _binary(Minimum, input, other)
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
+    """where(condition, input, other): input where condition holds, else other; where(condition) alone is
+    nonzero(condition, as_tuple=True), as in torch."""
+    if input is None and other is None:
+        from .discrete import nonzero
+        return nonzero(condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition)),
+                       as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (where(condition) lists the indices)")
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: condition must be a bool tensor, got {cond.dtype}; compare first, e.g. x > 0")

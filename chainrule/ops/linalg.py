@@ -10,6 +10,7 @@ from .. import amp as _amp
 from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
 from .registry import T, register, sample
+from .shape import cat
 
 _wrap = Tensor._wrap
 _add_reduce = np.add.reduce
@@ -205,3 +206,59 @@ register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
          samples=[sample("ij,jk->ik", T((3, 4)), T((4, 2))), sample("bij,bjk->bik", T((2, 3, 4)), T((2, 4, 5))),
                   sample("ij->", T((3, 4))), sample("ij,j->i", T((3, 4)), T((4,))), sample("i,j->ij", T((3,)), T((2,))),
                   sample("ijk->kj", T((2, 3, 4)))])(einsum)
+
+
+# ---- composed from the ops above (their gradients are the registered ones) ----------------------------------
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
+    product = matmul(mat1, mat2)
+    return (product if alpha == 1 else product * alpha) + (input if beta == 1 else input * beta)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """β·input + α·(batch1 @ batch2) over a batch of matrices."""
+    return addmm(input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def diag(input, diagonal=0):
+    """1-d input: a square matrix with it on the `diagonal`-th diagonal; 2-d input: that diagonal as a 1-d
+    tensor. Built from indexing (gather / scatter-add), so its gradient is theirs."""
+    if input.ndim == 1:   # pick from [input, 0]: the diagonal's positions take input[i], all others the 0
+        n = input.shape[0]
+        m = n + abs(diagonal)
+        rows, cols = np.arange(n) + max(-diagonal, 0), np.arange(n) + max(diagonal, 0)
+        picks = np.full(m * m, n, np.int64)
+        picks[rows * m + cols] = np.arange(n)
+        padded = cat([input, input.new_zeros(1)])
+        return padded[Tensor._wrap(picks)].reshape(m, m)
+    if input.ndim == 2:
+        r, c = input.shape
+        start_r, start_c = (0, diagonal) if diagonal >= 0 else (-diagonal, 0)
+        n = max(min(r - start_r, c - start_c), 0)
+        idx = np.arange(n)
+        return input[Tensor._wrap(idx + start_r), Tensor._wrap(idx + start_c)]
+    raise ValueError(f"diag: expected a 1-d or 2-d input, got shape {input.shape}")
+
+
+def trace(input):
+    """Σᵢ Aᵢᵢ of a 2-d input."""
+    if input.ndim != 2:
+        raise ValueError(f"trace: expected a 2-d input, got shape {input.shape}")
+    return diag(input).sum()
+
+
+def lerp(input, end, weight):
+    """input + weight·(end - input)."""
+    return input + weight * (end - input)
+
+
+register("addmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+         samples=[sample(T((3, 2)), T((3, 4)), T((4, 2))), sample(T((2,)), T((3, 4)), T((4, 2)), beta=0.5, alpha=2.0)])(addmm)
+register("baddbmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+         samples=[sample(T((2, 3, 2)), T((2, 3, 4)), T((2, 4, 2)), alpha=0.5)])(baddbmm)
+register("diag", method="diag", ref=lambda x, diagonal=0: np.diag(x, diagonal),
+         samples=[sample(T((3,))), sample(T((3,)), 1), sample(T((2,)), -2), sample(T((3, 4))), sample(T((3, 4)), 1),
+                  sample(T((4, 3)), -1)])(diag)
+register("trace", method="trace", ref=np.trace, samples=[sample(T((3, 3))), sample(T((2, 4)))])(trace)
+register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
+         samples=[sample(T((3, 4)), T((3, 4)), 0.3), sample(T((3, 4)), T((4,)), T((3, 1)))])(lerp)
