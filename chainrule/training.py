@@ -14,7 +14,7 @@ from .tensor import Tensor
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid,
                "tanh": nn.Tanh}
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
 LOSSES = ("auto", "bce", "ce", "mse")
 
@@ -43,18 +43,12 @@ def build_mlp(sizes, activation="relu", init=None):
 def make_optimizer(name, params, lr):
     if lr <= 0 or not math.isfinite(lr):
         raise ValueError(f"learning rate must be a positive number, got {lr}")
-    if name == "sgd":
-        return optim.SGD(params, lr=lr)
     if name == "momentum":
         return optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return optim.Adam(params, lr=lr)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr)
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr)
+    by_name = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam,
+               "radam": optim.RAdam, "adamax": optim.Adamax, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+    if name in by_name:
+        return by_name[name](params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 

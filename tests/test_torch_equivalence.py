@@ -20,6 +20,14 @@ OPTIMIZERS = {
     "rmsprop_centered_momentum": (lambda p: cr.optim.RMSprop(p, lr=0.01, momentum=0.9, centered=True),
                                   lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.9, centered=True)),
     "adagrad": (lambda p: cr.optim.Adagrad(p, lr=0.1, lr_decay=0.01), lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01)),
+    "adamax_wd": (lambda p: cr.optim.Adamax(p, lr=0.01, weight_decay=0.01),
+                  lambda p: torch.optim.Adamax(p, lr=0.01, weight_decay=0.01)),
+    "nadam": (lambda p: cr.optim.NAdam(p, lr=0.01), lambda p: torch.optim.NAdam(p, lr=0.01)),
+    "nadam_decoupled_wd": (lambda p: cr.optim.NAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+                           lambda p: torch.optim.NAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    "radam": (lambda p: cr.optim.RAdam(p, lr=0.01), lambda p: torch.optim.RAdam(p, lr=0.01)),
+    "radam_wd": (lambda p: cr.optim.RAdam(p, lr=0.01, weight_decay=0.01),
+                 lambda p: torch.optim.RAdam(p, lr=0.01, weight_decay=0.01)),
 }
 
 

@@ -36,19 +36,23 @@ class SGD(Optimizer):
         w -= w.dtype.type(group["lr"]) * g
 
 
-class Adam(Optimizer):
+class _AdamKin(Optimizer):
+    def __init__(self, params, lr, betas, eps, weight_decay, **extra):
+        if not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        if eps < 0 or weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay ({weight_decay}) must be ≥ 0")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **extra))
+
+
+class Adam(_AdamKin):
     """m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  θ ← θ - η·(m/(1-β₁ᵗ)) / (√v/√(1-β₂ᵗ) + ε)
     (amsgrad: v replaced by its running max; weight_decay adds λθ to g — AdamW decays θ directly instead)."""
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                  maximize=False):
-        if not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        if eps < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay ({weight_decay}) must be ≥ 0")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad, maximize=maximize)
 
     # below this many parameters one flat buffer beats a loop over parameters; above it, gathering the gradients
     # into the buffer costs more than the per-parameter calls it saves
@@ -240,3 +244,97 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
         st["sum"] += g * g
         w -= w.dtype.type(clr) * (g / (np.sqrt(st["sum"]) + group["eps"]))
+
+
+def _decay(w, g, group):
+    """Weight decay as torch's NAdam/RAdam apply it: decoupled θ ← θ(1 - ηλ), else g ← g + λθ."""
+    wd = group["weight_decay"]
+    if wd and group["decoupled_weight_decay"]:
+        w *= w.dtype.type(1 - group["lr"] * wd)
+    elif wd:
+        g = g + wd * w
+    return g
+
+
+def _moments(w, g, st, group):
+    """m ← β₁m + (1-β₁)g and v ← β₂v + (1-β₂)g² in the state (created at the first step); returns t, m, v."""
+    b1, b2 = group["betas"]
+    if not st:
+        st["step"] = 0
+        st["exp_avg"], st["exp_avg_sq"] = np.zeros_like(w), np.zeros_like(w)
+    st["step"] += 1
+    m, v = st["exp_avg"], st["exp_avg_sq"]
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * np.square(g)
+    return st["step"], m, v
+
+
+class Adamax(_AdamKin):
+    """m ← β₁m + (1-β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ - η/(1-β₁ᵗ) · m/u  (Adam with the ∞-norm)."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, w, g, st, group):
+        b1, b2 = group["betas"]
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        if not st:
+            st["step"] = 0
+            st["exp_avg"], st["exp_inf"] = np.zeros_like(w), np.zeros_like(w)
+        st["step"] += 1
+        m, u = st["exp_avg"], st["exp_inf"]
+        m *= b1
+        m += (1 - b1) * g
+        u *= b2
+        np.maximum(u, np.abs(g) + group["eps"], out=u)
+        w -= w.dtype.type(group["lr"] / (1 - b1 ** st["step"])) * (m / u)
+
+
+class NAdam(_AdamKin):
+    """Adam with Nesterov momentum: μₜ = β₁(1 - ½·0.96^(tψ)), Πₜ = Π μ;  with d = √(v/(1-β₂ᵗ)) + ε,
+    θ ← θ - η(1-μₜ)/(1-Πₜ) · g/d - η μₜ₊₁/(1-Πₜμₜ₊₁) · m/d  (ψ = momentum_decay)."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False):
+        super().__init__(params, lr, betas, eps, weight_decay, momentum_decay=momentum_decay,
+                         decoupled_weight_decay=decoupled_weight_decay)
+
+    def _update(self, w, g, st, group):
+        b1, b2 = group["betas"]
+        g = _decay(w, g, group)
+        t, m, v = _moments(w, g, st, group)
+        st.setdefault("mu_product", 1.0)
+        psi, lr = group["momentum_decay"], group["lr"]
+        mu, mu_next = b1 * (1 - 0.5 * 0.96 ** (t * psi)), b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+        st["mu_product"] *= mu
+        denom = np.sqrt(v / (1 - b2 ** t)) + group["eps"]
+        dt = w.dtype.type
+        w -= dt(lr * (1 - mu) / (1 - st["mu_product"])) * (g / denom)
+        w -= dt(lr * mu_next / (1 - st["mu_product"] * mu_next)) * (m / denom)
+
+
+class RAdam(_AdamKin):
+    """Adam with the variance of its adaptive step rectified: ρ∞ = 2/(1-β₂) - 1, ρₜ = ρ∞ - 2tβ₂ᵗ/(1-β₂ᵗ);
+    while ρₜ ≤ 5, θ ← θ - η m̂ (plain momentum); after, θ ← θ - η m̂ · rₜ√(1-β₂ᵗ)/(√v + ε) with
+    rₜ = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ)) and m̂ = m/(1-β₁ᵗ)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False):
+        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=decoupled_weight_decay)
+
+    def _update(self, w, g, st, group):
+        b1, b2 = group["betas"]
+        g = _decay(w, g, group)
+        t, m, v = _moments(w, g, st, group)
+        m_hat = m / (1 - b1 ** t)
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        dt = w.dtype.type
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            w -= dt(group["lr"] * rect * math.sqrt(1 - b2 ** t)) * (m_hat / (np.sqrt(v) + group["eps"]))
+        else:
+            w -= dt(group["lr"]) * m_hat
