@@ -256,18 +256,20 @@ def _decay(w, g, group):
     return g
 
 
-def _moments(w, g, st, group):
-    """m ← β₁m + (1-β₁)g and v ← β₂v + (1-β₂)g² in the state (created at the first step); returns t, m, v."""
+def _moments(w, g, st, group, second="exp_avg_sq"):
+    """Count the step and update m ← β₁m + (1-β₁)g in the state (created at the first step, with a zero array
+    `second`); for Adam's exp_avg_sq also v ← β₂v + (1-β₂)g². Returns t, m and the second array."""
     b1, b2 = group["betas"]
     if not st:
         st["step"] = 0
-        st["exp_avg"], st["exp_avg_sq"] = np.zeros_like(w), np.zeros_like(w)
+        st["exp_avg"], st[second] = np.zeros_like(w), np.zeros_like(w)
     st["step"] += 1
-    m, v = st["exp_avg"], st["exp_avg_sq"]
+    m, v = st["exp_avg"], st[second]
     m *= b1
     m += (1 - b1) * g
-    v *= b2
-    v += (1 - b2) * np.square(g)
+    if second == "exp_avg_sq":
+        v *= b2
+        v += (1 - b2) * np.square(g)
     return st["step"], m, v
 
 
@@ -281,16 +283,10 @@ class Adamax(_AdamKin):
         b1, b2 = group["betas"]
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
-        if not st:
-            st["step"] = 0
-            st["exp_avg"], st["exp_inf"] = np.zeros_like(w), np.zeros_like(w)
-        st["step"] += 1
-        m, u = st["exp_avg"], st["exp_inf"]
-        m *= b1
-        m += (1 - b1) * g
+        t, m, u = _moments(w, g, st, group, second="exp_inf")
         u *= b2
         np.maximum(u, np.abs(g) + group["eps"], out=u)
-        w -= w.dtype.type(group["lr"] / (1 - b1 ** st["step"])) * (m / u)
+        w -= w.dtype.type(group["lr"] / (1 - b1 ** t)) * (m / u)
 
 
 class NAdam(_AdamKin):
