@@ -582,3 +582,47 @@ def test_top_level_autocast_and_submodule_lookup():
         model.get_parameter("0.scale")
     bn = nn.BatchNorm1d(2)
     assert bn.get_buffer("running_mean") is bn.running_mean
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=2), dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
+                                dict(stride=3, padding=2, bias=False)])
+def test_conv_transpose2d_matches_torch(kw):
+    torch = _torch()
+    rng = np.random.default_rng(18)
+    kw = dict(kw)
+    bias = kw.pop("bias", True)
+    cm = nn.ConvTranspose2d(4, 6, 3, bias=bias, **kw).double()
+    tm = torch.nn.ConvTranspose2d(4, 6, 3, bias=bias, **kw).double()
+    assert cm.weight.shape == tuple(tm.weight.shape)
+    for p, q in zip(cm.parameters(), tm.parameters()):
+        with cr.no_grad():
+            p.copy_(cr.tensor(q.detach().numpy()))
+    x, tx = _pair((2, 4, 5, 4), rng)
+    out, tout = cm(x), tm(tx)
+    assert out.shape == tuple(tout.shape)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    out.backward(cr.tensor(g))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for p, q in zip(cm.parameters(), tm.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_transpose1d_matches_torch_and_checks_arguments():
+    torch = _torch()
+    rng = np.random.default_rng(19)
+    cm, tm = nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1).double(), torch.nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1).double()
+    for p, q in zip(cm.parameters(), tm.parameters()):
+        with cr.no_grad():
+            p.copy_(cr.tensor(q.detach().numpy()))
+    x = rng.standard_normal((2, 3, 6))
+    np.testing.assert_allclose(cm(cr.tensor(x)).detach().numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    # default init draws from torch's bounds: |w| ≤ 1/√(fan_in) with fan_in = (out/groups)·k
+    w = nn.ConvTranspose2d(8, 16, 3).weight.detach().numpy()
+    assert np.abs(w).max() <= 1 / np.sqrt(16 * 9) + 1e-7 and np.abs(w).max() > 0.8 / np.sqrt(16 * 9)
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(cr.randn(1, 2, 3, 3), cr.randn(2, 1, 3, 3), stride=1, output_padding=1)
+    with pytest.raises(cr.ShapeError, match="expects 3"):
+        F.conv_transpose2d(cr.randn(1, 2, 3, 3), cr.randn(3, 1, 3, 3))

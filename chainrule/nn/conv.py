@@ -9,23 +9,26 @@ from .parameter import Parameter
 
 
 class _ConvNd(Module):
+    transposed = False   # ConvTranspose: weight (in, out/groups, *k), the adjoint of a convolution
+
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dims):
         super().__init__()
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
-                             f"by groups ({groups})")
+            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must be divisible by groups ({groups})")
         k = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, k
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         dt = dtypes.get_default_dtype()
-        self.weight = Parameter(creation.empty(out_channels, in_channels // groups, *k, dtype=dt))
+        shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(creation.empty(*shape, *k, dtype=dt))
         if bias:
             self.bias = Parameter(creation.empty(out_channels, dtype=dt))
         else:
             self.register_parameter("bias", None)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))          # PyTorch's default
         if bias:
-            fan_in = in_channels // groups * math.prod(k)
+            fan_in = shape[1] * math.prod(k)                         # torch's fan-in: the weight's dim 1 × kernel
             bound = 1 / math.sqrt(fan_in) if fan_in else 0
             init.uniform_(self.bias, -bound, bound)
 
@@ -48,6 +51,30 @@ class Conv1d(_ConvNd):
 
     def forward(self, x):
         return C.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    transposed = True
+    dims = conv = None   # set by each subclass: 1 or 2, and its functional form
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, self.dims)
+        self.output_padding = output_padding
+
+    def forward(self, x):
+        return self.conv(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                         self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The adjoint of Conv2d (a "deconvolution"): upsamples by the stride; weight (in, out/groups, kh, kw)."""
+    dims, conv = 2, staticmethod(C.conv_transpose2d)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The adjoint of Conv1d; weight (in, out/groups, k)."""
+    dims, conv = 1, staticmethod(C.conv_transpose1d)
 
 
 def _pool(name, fn, doc, *fields, **defaults):

@@ -10,7 +10,7 @@ from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: F401
-                        conv2d, fold, max_pool1d, max_pool2d, unfold)
+                        conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
 from .norm import batch_norm, embedding, group_norm, layer_norm  # noqa: F401
 from ..random import _gen
 from ..tensor import Tensor

@@ -208,6 +208,50 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's F.conv_transpose2d, the adjoint of conv2d: (N, C, H, W) with weight (C, O/groups, kh, kw) ->
+    (N, O, (H-1)·s - 2p + d(k-1) + output_padding + 1, …). Each input pixel spreads Wᵀx over a kernel-sized
+    patch: one matmul per group to the columns, then fold adds the overlapping patches (conv2d run backwards)."""
+    if input.ndim != 4 or weight.ndim != 4:
+        raise ShapeError(f"conv_transpose2d: expected input (N, C, H, W) and weight (C, O/groups, kh, kw), got "
+                         f"{input.shape} and {weight.shape}")
+    n, c, H, W = input.shape
+    if weight.shape[0] != c or c % groups:
+        raise ShapeError(f"conv_transpose2d: input has {c} channels but the weight {weight.shape} expects "
+                         f"{weight.shape[0]} (its dim 0), divisible by groups={groups}")
+    og, kh, kw = weight.shape[1:]
+    s, p, op, d = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
+    if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
+        raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "
+                         f"dilation {d}")
+    size = tuple((n_in - 1) * si - 2 * pi + di * (k - 1) + o + 1
+                 for n_in, si, pi, di, k, o in zip((H, W), s, p, d, (kh, kw), op))
+    if min(size) < 1:
+        raise ShapeError(f"conv_transpose2d: the output would be {size}; use less padding")
+    x = input.reshape(n, groups, c // groups, H * W)
+    w = weight.reshape(groups, c // groups, og * kh * kw)
+    if groups == 1:
+        cols = w[0].mT @ x[:, 0]                                             # (N, O·kh·kw, H·W)
+    else:
+        from .shape import cat
+        cols = cat([w[gi].mT @ x[:, gi] for gi in range(groups)], dim=1)
+    out = fold(cols, size, (kh, kw), d, p, s)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """(N, C, L) with weight (C, O/groups, k), as conv_transpose2d over a height of 1."""
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ShapeError(f"conv_transpose1d: expected input (N, C, L) and weight (C, O/groups, k), got "
+                         f"{input.shape} and {weight.shape}")
+    one = lambda v: (1, _pair(v)[0])  # noqa: E731
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, _pair(padding)[0]),
+                           (0, _pair(output_padding)[0]), groups, one(dilation))
+    return out.squeeze(2)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
     """Max over each window; the gradient goes to the (first) max, as PyTorch's."""
     k = _pair(kernel_size)
@@ -283,6 +327,12 @@ register("conv2d", ref=None, samples=[
     sample(T((1, 2, 7, 6)), T((3, 2, 2, 3)), None, 1, 1, 2)])(conv2d)
 register("conv1d", ref=None, samples=[sample(T((2, 3, 7)), T((4, 3, 3)), T((4,)), 2, 1),
                                       sample(T((1, 2, 6)), T((2, 2, 2)), None, 1, "same")])(conv1d)
+register("conv_transpose2d", ref=None, samples=[
+    sample(T((2, 3, 4, 4)), T((3, 2, 3, 3)), T((2,))),
+    sample(T((1, 2, 3, 4)), T((2, 3, 2, 3)), None, 2, 1, 1),
+    sample(T((1, 4, 3, 3)), T((4, 1, 3, 2)), T((2,)), (2, 1), (1, 0), 0, 2, (1, 2))])(conv_transpose2d)
+register("conv_transpose1d", ref=None, samples=[sample(T((2, 3, 5)), T((3, 2, 3)), T((2,)), 2, 1, 1)])(
+    conv_transpose1d)
 register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(max_pool2d)
 register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(avg_pool2d)
 register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2)])(
