@@ -29,7 +29,7 @@ from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsum
                          softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
                         roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
-from .ops.index import gather, index_select, masked_fill
+from .ops.index import gather, index_add, index_select, masked_fill, scatter, scatter_add
 from .ops.linalg import addmm, baddbmm, diag, einsum, lerp, linear, matmul, outer, trace
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,

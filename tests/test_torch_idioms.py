@@ -626,3 +626,39 @@ def test_conv_transpose1d_matches_torch_and_checks_arguments():
         F.conv_transpose2d(cr.randn(1, 2, 3, 3), cr.randn(2, 1, 3, 3), stride=1, output_padding=1)
     with pytest.raises(cr.ShapeError, match="expects 3"):
         F.conv_transpose2d(cr.randn(1, 2, 3, 3), cr.randn(3, 1, 3, 3))
+
+
+def test_scatter_add_scatter_and_index_add_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(20)
+    x, tx = _pair((3, 5), rng)
+    src, tsrc = _pair((4, 5), rng)
+    idx = np.array([[0, 1, 2, 0, 1], [2, 2, 0, 0, 1]])          # repeats, and smaller than src
+    cases = [
+        (lambda: cr.scatter_add(x, 0, cr.tensor(idx), src[:2]),           # (torch's backward rejects a larger src)
+         lambda: torch.scatter_add(tx, 0, torch.tensor(idx), tsrc[:2])),
+        (lambda: x.index_add(1, cr.tensor([4, 0, 4]), src[:3, :3], alpha=0.5),
+         lambda: tx.index_add(1, torch.tensor([4, 0, 4]), tsrc[:3, :3], alpha=0.5)),
+        (lambda: x.scatter(1, cr.tensor([[3, 0], [1, 2], [4, 1]]), src[:3, :2]),
+         lambda: tx.scatter(1, torch.tensor([[3, 0], [1, 2], [4, 1]]), tsrc[:3, :2])),
+        (lambda: cr.scatter(x, 0, cr.tensor([[2, 0, 1, 1, 0]]), value=-1.0),
+         lambda: torch.scatter(tx, 0, torch.tensor([[2, 0, 1, 1, 0]]), value=-1.0)),
+    ]
+    for ours, theirs in cases:
+        for t in (x, src, tx, tsrc):
+            t.grad = None
+        a, b = ours(), theirs()
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+        w = rng.standard_normal(a.shape)
+        (a * cr.tensor(w)).sum().backward()
+        (b * torch.tensor(w)).sum().backward()
+        for c, t in ((x, tx), (src, tsrc)):
+            assert (c.grad is None) == (t.grad is None)
+            if c.grad is not None:
+                np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    with pytest.raises(IndexError, match=r"in \[0, 3\)"):
+        cr.scatter_add(x, 0, cr.tensor([[3]]), src)
+    with pytest.raises(cr.ShapeError, match="one entry per index"):
+        x.index_add(0, cr.tensor([0, 1]), src)
+    with pytest.raises(TypeError, match="exactly one"):
+        cr.scatter(x, 0, cr.tensor([[0]]))

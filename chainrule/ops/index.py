@@ -128,6 +128,81 @@ register("scatter_add_into", ref=None,
     lambda g, shape, axis, index: ScatterAdd.apply(g, shape=shape, axis=axis, index=index))
 
 
+def _index_array(index, name):
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got {idx.dtype}")
+    return idx
+
+
+def _check_scatter(input, dim, idx, src, name):
+    axis = norm_dim(dim, input.ndim, name)[0]
+    larger = [d for d, (n, limit) in enumerate(zip(idx.shape, input.shape)) if n > limit and d != axis] or \
+        ([d for d, (n, limit) in enumerate(zip(idx.shape, src.shape)) if n > limit] if src is not None else [])
+    if idx.ndim != input.ndim or larger:
+        raise ShapeError(f"{name}: index {idx.shape} must have as many dims as the input {input.shape}, be no "
+                         f"larger than it outside dim {dim}" + ("" if src is None else f" and no larger than src "
+                                                                 f"{tuple(src.shape)}"))
+    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[axis]):
+        raise IndexError(f"{name}: index values must be in [0, {input.shape[axis]}) for dim {dim} of shape "
+                         f"{input.shape}; got min {idx.min()}, max {idx.max()}")
+    return axis
+
+
+def scatter_add(input, dim, index, src):
+    """out = input, then out[index[i][j]][j] += src[i][j] (dim=0): the adjoint of gather, so
+    dL/dinput = g and dL/dsrc = gather(g, dim, index)."""
+    idx = _index_array(index, "scatter_add")
+    axis = _check_scatter(input, dim, idx, src, "scatter_add")
+    part = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
+    return input + ScatterAdd.apply(part, shape=input.shape, axis=axis, index=idx)
+
+
+def scatter(input, dim, index, src=None, value=None):
+    """out = input with out[index[i][j]][j] = src[i][j] (or value) (dim=0); dL/dinput = g where nothing was
+    written, dL/dsrc = gather(g, dim, index). With repeated indices the written value is one of theirs."""
+    idx = _index_array(index, "scatter")
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src (a tensor) and value (a number)")
+    if not isinstance(src, Tensor):
+        value, src = (src if src is not None else value), None
+    axis = _check_scatter(input, dim, idx, src, "scatter")
+    full = list(np.indices(idx.shape, sparse=True))
+    full[axis] = idx
+    if src is None:
+        return index_put(input, tuple(full), value)
+    part = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
+    return index_put(input, tuple(full), part)
+
+
+def index_add(input, dim, index, source, alpha=1):
+    """out = input, then out[..., index[i], ...] += alpha·source[..., i, ...] along dim (repeats add up);
+    dL/dsource = alpha·index_select(g, dim, index)."""
+    idx = _index_array(index, "index_add")
+    axis = norm_dim(dim, input.ndim, "index_add")[0]
+    if idx.ndim != 1 or source.ndim != input.ndim or source.shape[axis] != len(idx) or \
+            source.shape[:axis] + source.shape[axis + 1:] != input.shape[:axis] + input.shape[axis + 1:]:
+        raise ShapeError(f"index_add: source {source.shape} must match the input {input.shape} except in dim {dim}, "
+                         f"where it must have one entry per index ({idx.shape})")
+    if idx.size and (idx.min() < -input.shape[axis] or idx.max() >= input.shape[axis]):
+        raise IndexError(f"index_add: index values must be in [0, {input.shape[axis]}) for dim {dim}; got min "
+                         f"{idx.min()}, max {idx.max()}")
+    spread = IndexAddInto.apply(source if alpha == 1 else source * alpha, shape=input.shape,
+                                index=(slice(None),) * axis + (idx,))
+    return input + spread
+
+
+register("scatter_add", method="scatter_add", ref=None,
+         samples=[sample(T((3, 4)), 0, np.array([[0, 1, 2, 0], [0, 0, 2, 2]]), T((2, 4))),
+                  sample(T((2, 5)), 1, np.array([[4, 4], [0, 1]]), T((2, 3)))])(scatter_add)
+register("scatter", method="scatter", ref=None,
+         samples=[sample(T((3, 4)), 1, np.array([[0, 3], [1, 2], [2, 0]]), T((3, 2))),
+                  sample(T((3, 4)), 0, np.array([[2, 0, 1, 1]]), None, 0.5)])(scatter)
+register("index_add", method="index_add", ref=None,
+         samples=[sample(T((4, 3)), 0, np.array([0, 2, 0]), T((3, 3))),
+                  sample(T((2, 5)), 1, np.array([4, 1]), T((2, 2)), alpha=-2.0)])(index_add)
+
+
 def index_select(input, dim, index):
     axis = norm_dim(dim, input.ndim, "index_select")[0]
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
