@@ -14,7 +14,10 @@ from .tensor import Tensor
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid,
                "tanh": nn.Tanh}
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "nadam", "radam", "adamax", "rmsprop", "adagrad")
+_OPTIMIZERS = {"sgd": optim.SGD, "momentum": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
+               "adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam, "radam": optim.RAdam,
+               "adamax": optim.Adamax, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+OPTIMIZERS = tuple(_OPTIMIZERS)
 SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
 LOSSES = ("auto", "bce", "ce", "mse")
 
@@ -43,12 +46,8 @@ def build_mlp(sizes, activation="relu", init=None):
 def make_optimizer(name, params, lr):
     if lr <= 0 or not math.isfinite(lr):
         raise ValueError(f"learning rate must be a positive number, got {lr}")
-    if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=0.9)
-    by_name = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam,
-               "radam": optim.RAdam, "adamax": optim.Adamax, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
-    if name in by_name:
-        return by_name[name](params, lr=lr)
+    if name in _OPTIMIZERS:
+        return _OPTIMIZERS[name](params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 

@@ -124,19 +124,20 @@ class Module(dtypes.FloatCasts):
 
     def get_parameter(self, target):
         """The parameter at a dotted path ("encoder.layers.0.weight")."""
-        path, _, name = target.rpartition(".")
-        m = self.get_submodule(path)
-        if name not in m._parameters:
-            raise AttributeError(f"get_parameter: {type(m).__name__} has no parameter {name!r} (it has "
-                                 f"{list(m._parameters)})")
-        return m._parameters[name]
+        return self._get_entry(target, "_parameters", "get_parameter", "parameter")
 
     def get_buffer(self, target):
+        """The buffer at a dotted path ("bn.running_mean")."""
+        return self._get_entry(target, "_buffers", "get_buffer", "buffer")
+
+    def _get_entry(self, target, store, name_of_call, kind):
         path, _, name = target.rpartition(".")
-        m = self.get_submodule(path)
-        if name not in m._buffers:
-            raise AttributeError(f"get_buffer: {type(m).__name__} has no buffer {name!r} (it has {list(m._buffers)})")
-        return m._buffers[name]
+        owner = self.get_submodule(path)
+        entries = getattr(owner, store)
+        if name not in entries:
+            raise AttributeError(f"{name_of_call}: {type(owner).__name__} has no {kind} {name!r} (it has "
+                                 f"{list(entries)})")
+        return entries[name]
 
     def modules(self):
         for _, m in self.named_modules():

@@ -98,25 +98,42 @@ class ScatterAdd(Op):
     def forward(self, g, shape, axis, index):
         self.axis, self.index = axis, index
         out = np.zeros(shape, g.dtype)
-        full = list(np.indices(index.shape, sparse=True))
-        full[axis] = index
-        np.add.at(out, tuple(full), g)
+        np.add.at(out, _along(index, axis), g)
         return out
 
     def backward(self, gg):
         return Gather.apply(gg, axis=self.axis, index=self.index)
 
 
-def gather(input, dim, index):
+def _along(index, axis):
+    """The fancy index that pairs index[i][j] with its own position in every other dim: out[_along(index, 0)]
+    is out[index[i][j]][j]."""
+    full = list(np.indices(index.shape, sparse=True))
+    full[axis] = index
+    return tuple(full)
+
+
+def _index_array(index, name):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
+        raise TypeError(f"{name}: index must be an integer tensor, got {idx.dtype}")
+    return idx
+
+
+def _check_index_values(name, idx, input, axis, dim, negative_ok):
+    """Index values must address dim `axis` of the input (from the end too, where negative_ok)."""
+    n = input.shape[axis]
+    if idx.size and (idx.min() < (-n if negative_ok else 0) or idx.max() >= n):
+        raise IndexError(f"{name}: index values must be in [0, {n}) for dim {dim} of shape {input.shape}; got min "
+                         f"{idx.min()}, max {idx.max()}")
+
+
+def gather(input, dim, index):
+    idx = _index_array(index, "gather")
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} ({input.shape}); they must match")
     axis = norm_dim(dim, input.ndim, "gather")[0]
-    if idx.size and (idx.min() < -input.shape[axis] or idx.max() >= input.shape[axis]):
-        raise IndexError(f"gather: index values must be in [0, {input.shape[axis]}) for dim {dim} of shape "
-                         f"{input.shape}; got min {idx.min()}, max {idx.max()}")
+    _check_index_values("gather", idx, input, axis, dim, negative_ok=True)
     return Gather.apply(input, axis=axis, index=idx)
 
 
@@ -128,13 +145,6 @@ register("scatter_add_into", ref=None,
     lambda g, shape, axis, index: ScatterAdd.apply(g, shape=shape, axis=axis, index=index))
 
 
-def _index_array(index, name):
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{name}: index must be an integer tensor, got {idx.dtype}")
-    return idx
-
-
 def _check_scatter(input, dim, idx, src, name):
     axis = norm_dim(dim, input.ndim, name)[0]
     larger = [d for d, (n, limit) in enumerate(zip(idx.shape, input.shape)) if n > limit and d != axis] or \
@@ -143,10 +153,13 @@ def _check_scatter(input, dim, idx, src, name):
         raise ShapeError(f"{name}: index {idx.shape} must have as many dims as the input {input.shape}, be no "
                          f"larger than it outside dim {dim}" + ("" if src is None else f" and no larger than src "
                                                                  f"{tuple(src.shape)}"))
-    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[axis]):
-        raise IndexError(f"{name}: index values must be in [0, {input.shape[axis]}) for dim {dim} of shape "
-                         f"{input.shape}; got min {idx.min()}, max {idx.max()}")
+    _check_index_values(name, idx, input, axis, dim, negative_ok=False)
     return axis
+
+
+def _trimmed(src, idx):
+    """src cut to the index's shape (torch reads only src's leading index.shape block)."""
+    return src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
 
 
 def scatter_add(input, dim, index, src):
@@ -154,8 +167,7 @@ def scatter_add(input, dim, index, src):
     dL/dinput = g and dL/dsrc = gather(g, dim, index)."""
     idx = _index_array(index, "scatter_add")
     axis = _check_scatter(input, dim, idx, src, "scatter_add")
-    part = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
-    return input + ScatterAdd.apply(part, shape=input.shape, axis=axis, index=idx)
+    return input + ScatterAdd.apply(_trimmed(src, idx), shape=input.shape, axis=axis, index=idx)
 
 
 def scatter(input, dim, index, src=None, value=None):
@@ -167,12 +179,7 @@ def scatter(input, dim, index, src=None, value=None):
     if not isinstance(src, Tensor):
         value, src = (src if src is not None else value), None
     axis = _check_scatter(input, dim, idx, src, "scatter")
-    full = list(np.indices(idx.shape, sparse=True))
-    full[axis] = idx
-    if src is None:
-        return index_put(input, tuple(full), value)
-    part = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
-    return index_put(input, tuple(full), part)
+    return index_put(input, _along(idx, axis), value if src is None else _trimmed(src, idx))
 
 
 def index_add(input, dim, index, source, alpha=1):
@@ -184,9 +191,7 @@ def index_add(input, dim, index, source, alpha=1):
             source.shape[:axis] + source.shape[axis + 1:] != input.shape[:axis] + input.shape[axis + 1:]:
         raise ShapeError(f"index_add: source {source.shape} must match the input {input.shape} except in dim {dim}, "
                          f"where it must have one entry per index ({idx.shape})")
-    if idx.size and (idx.min() < -input.shape[axis] or idx.max() >= input.shape[axis]):
-        raise IndexError(f"index_add: index values must be in [0, {input.shape[axis]}) for dim {dim}; got min "
-                         f"{idx.min()}, max {idx.max()}")
+    _check_index_values("index_add", idx, input, axis, dim, negative_ok=True)
     spread = IndexAddInto.apply(source if alpha == 1 else source * alpha, shape=input.shape,
                                 index=(slice(None),) * axis + (idx,))
     return input + spread

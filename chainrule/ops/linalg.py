@@ -222,7 +222,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def diag(input, diagonal=0):
     """1-d input: a square matrix with it on the `diagonal`-th diagonal; 2-d input: that diagonal as a 1-d
-    tensor. Built from indexing (gather / scatter-add), so its gradient is theirs."""
+    tensor. Built from indexing (getitem, whose backward adds g into place), so its gradient is that op's."""
     if input.ndim == 1:   # pick from [input, 0]: the diagonal's positions take input[i], all others the 0
         n = input.shape[0]
         m = n + abs(diagonal)
@@ -230,13 +230,13 @@ def diag(input, diagonal=0):
         picks = np.full(m * m, n, np.int64)
         picks[rows * m + cols] = np.arange(n)
         padded = cat([input, input.new_zeros(1)])
-        return padded[Tensor._wrap(picks)].reshape(m, m)
+        return padded[_wrap(picks)].reshape(m, m)
     if input.ndim == 2:
         r, c = input.shape
         start_r, start_c = (0, diagonal) if diagonal >= 0 else (-diagonal, 0)
         n = max(min(r - start_r, c - start_c), 0)
         idx = np.arange(n)
-        return input[Tensor._wrap(idx + start_r), Tensor._wrap(idx + start_c)]
+        return input[_wrap(idx + start_r), _wrap(idx + start_c)]
     raise ValueError(f"diag: expected a 1-d or 2-d input, got shape {input.shape}")
 
 

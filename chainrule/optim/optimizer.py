@@ -22,6 +22,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
         self.state = {}
+        self._steps_taken = 0   # counts step() calls, for the periodic subnormal flush
         for g in groups:
             self.add_param_group(g)
 
@@ -67,7 +68,7 @@ class Optimizer:
             for p, w, g, st in self._params_with_grad(group):
                 self._update(w, g.astype(w.dtype, copy=False), st, group)
                 p._version += 1
-        self._steps_taken = getattr(self, "_steps_taken", 0) + 1
+        self._steps_taken += 1
         if self._steps_taken % FLUSH_EVERY == 0:
             self._flush_subnormals()
         return loss
