@@ -662,3 +662,14 @@ def test_scatter_add_scatter_and_index_add_match_torch():
         x.index_add(0, cr.tensor([0, 1]), src)
     with pytest.raises(TypeError, match="exactly one"):
         cr.scatter(x, 0, cr.tensor([[0]]))
+
+
+def test_linalg_helpers_name_their_bad_inputs():
+    with pytest.raises(ValueError, match="diag: expected a 1-d or 2-d input"):
+        cr.diag(cr.zeros(2, 2, 2))
+    with pytest.raises(ValueError, match="trace: expected a 2-d input"):
+        cr.trace(cr.zeros(3))
+    with pytest.raises(NotImplementedError, match="only ord='fro'"):
+        cr.linalg.matrix_norm(cr.zeros(2, 2), ord=2)
+    with pytest.raises(TypeError, match="index must be an integer tensor"):
+        cr.scatter_add(cr.zeros(2, 2), 0, cr.tensor([[0.5, 1.0]]), cr.zeros(2, 2))
