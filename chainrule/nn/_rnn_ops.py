@@ -6,9 +6,11 @@
   (a_i, a_f, a_g, a_o): i, f, o = σ(a_i), σ(a_f), σ(a_o); g = tanh(a_g); c' = f⊙c + i⊙g; h' = o⊙tanh(c').
   Backward: dc = g_c + g_h⊙o⊙(1 - tanh²c'); da_o = g_h⊙tanh c'⊙o(1-o); da_i = dc⊙g⊙i(1-i);
   da_f = dc⊙c⊙f(1-f); da_g = dc⊙i⊙(1-g²); dc_prev = dc⊙f.
-- lstm_sequence / gru_sequence: a whole LSTM (GRU) layer direction over T steps as one node, the time loop in NumPy over preallocated
-  (T, B, 4H) buffers. Backward is backpropagation through time: the step formulas above in reverse order, with
-  dh_prev = da W_hh carried back, and then dW_hh = Σ_t da_tᵀ h_{t-1} and db_hh = Σ_t da_t as one matmul and one sum.
+- lstm_sequence / gru_sequence: a whole LSTM (GRU) layer direction over T steps as one node, the time loop in NumPy
+  over preallocated buffers (LSTM: feature-major (T, 4H, B), with its input projection inside the node; GRU:
+  (T, B, 3H) after a separate input projection). Backward is backpropagation through time: the step formulas above
+  in reverse order, with dh_prev = W_hhᵀ da carried back, and then dW_hh = Σ_t da_t h_{t-1}ᵀ and db = Σ_t da_t as
+  one matmul and one sum over all steps.
 """
 import numpy as np
 
@@ -89,82 +91,108 @@ def time_steps(n, reverse):
     return range(n - 1, -1, -1) if reverse else range(n)
 
 
-def _gate_affine(H, dtype):
-    """σ(a) = ½tanh(½a) + ½ (stable: no exp overflow at any input), so all four gates are one tanh:
-    act = s·tanh(s·a) + shift with s = ½ (i, f, o) or 1 (g) and shift = ½ or 0."""
-    scale = np.full(4 * H, 0.5, dtype)
-    scale[2 * H:3 * H] = 1.0
-    return scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
+def _sigmoid_gates_first(H):
+    """Row order that puts the three σ gates side by side: PyTorch's (i, f, g, o) -> (i, f, o, g)."""
+    return np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
 
 
 class LSTMSequence(Function):
+    """Feature-major inside: every per-step array is (features, batch), so that the step's product is W_hh h with a
+    (4H, H) left operand (21 µs at 32×128→512 on 2 cores, against 30 µs for h W_hhᵀ), and each gate is a
+    contiguous block of rows. The input projection [W_ih | b] [x_t; 1] of all T steps is one batched product up
+    front (the bias is a column of the weight), and the weight gradients are products over all steps at the end."""
+
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, reverse):
-        GI = gi._data
-        T_, B, H4 = GI.shape
-        H = H4 // 4
-        A = buffers.empty((T_, B, H4), GI.dtype)   # pre-activations, turned into the gate activations in place
-        np.add(GI, b_hh._data, out=A) if b_hh is not None else np.copyto(A, GI)
-        WT = np.ascontiguousarray(w_hh._data.T)   # h Wᵀ with a contiguous right operand: the fastest BLAS layout
-        C, TC, OUT = buffers.empty((3, T_, B, H), A.dtype)
-        scale, shift = _gate_affine(H, A.dtype)
-        prod, ig = np.empty((B, H4), A.dtype), np.empty((B, H), A.dtype)
-        h, c = h0._data, c0._data
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+        X = x._data
+        T_, B, F = X.shape
+        H = h0.shape[-1]
+        S, dt = 3 * H, X.dtype
+        order = _sigmoid_gates_first(H)
+        biases = [b._data for b in (b_ih, b_hh) if b is not None]
+        K = F + 1 if biases else F
+        XA = buffers.empty((T_, B, K), dt)                  # [x_t, 1] per row
+        XA[..., :F] = X
+        WA = np.empty((4 * H, K), dt)                       # [W_ih | b_ih + b_hh], rows in (i, f, o, g) order
+        WA[:, :F] = w_ih._data[order]
+        if biases:
+            XA[..., F] = 1
+            WA[:, F] = sum(biases)[order]
+        WH = w_hh._data[order]
+        A = np.matmul(WA, XA.transpose(0, 2, 1), out=buffers.empty((T_, 4 * H, B), dt))
+        C, TC, OUT = buffers.empty((3, T_, H, B), dt)
+        prod, ig = np.empty((4 * H, B), dt), np.empty((H, B), dt)
+        h, c = np.ascontiguousarray(h0._data.T), np.ascontiguousarray(c0._data.T)
         for t in time_steps(T_, reverse):
             a = A[t]
-            a += np.matmul(h, WT, out=prod)
-            a *= scale
-            np.tanh(a, out=a)
-            a *= scale
-            a += shift                                          # a = (i, f, g, o)
-            np.multiply(a[:, H:2 * H], c, out=C[t])             # c' = f⊙c + i⊙g
-            C[t] += np.multiply(a[:, :H], a[:, 2 * H:3 * H], out=ig)
-            np.tanh(C[t], out=TC[t])
-            np.multiply(a[:, 3 * H:], TC[t], out=OUT[t])         # h' = o⊙tanh(c')
-            h, c = OUT[t], C[t]
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
-        ctx.cache = (A, C, TC, OUT)
+            a += np.matmul(WH, h, out=prod)                 # a = W_ih x_t + b + W_hh h
+            s = a[:S]                                       # i, f, o = σ(a) = ½tanh(½a) + ½: no overflow anywhere
+            s *= 0.5
+            np.tanh(s, out=s)
+            s *= 0.5
+            s += 0.5
+            np.tanh(a[S:], out=a[S:])                       # g = tanh(a)
+            c = np.multiply(a[H:2 * H], c, out=C[t])        # c' = f⊙c + i⊙g
+            c += np.multiply(a[:H], a[S:], out=ig)
+            np.tanh(c, out=TC[t])
+            h = np.multiply(a[2 * H:S], TC[t], out=OUT[t])  # h' = o⊙tanh(c')
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        ctx.cache = (A, C, TC, OUT, XA, WA, WH)
         ctx.reverse = reverse
-        return _wrap(buffers.copy_of(OUT)), _wrap(h.copy()), _wrap(c.copy())
+        return _wrap(buffers.copy_of(OUT.transpose(0, 2, 1))), _wrap(h.T.copy()), _wrap(c.T.copy())
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn):
         if STATE.grad_enabled:
-            return _recomputed_grads(ctx, _lstm_sequence_composed, (g_out, g_hn, g_cn), 6)
-        A, C, TC, OUT = ctx.cache
-        gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
-        W, reverse = w_hh._data, ctx.reverse
-        T_, B, H4 = A.shape
-        H = H4 // 4
-        dA = buffers.empty(A.shape, A.dtype)
-        dh, dc = g_hn._data.copy(), g_cn._data.copy()
-        GO, c0a = g_out._data, c0._data
-        tmp, dtc, deriv = np.empty((B, H), A.dtype), np.empty((B, H), A.dtype), np.empty((B, H4), A.dtype)
+            return _recomputed_grads(ctx, _lstm_sequence_composed, (g_out, g_hn, g_cn), 8)
+        A, C, TC, OUT, XA, WA, WH = ctx.cache
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh = ctx.saved_tensors
+        reverse = ctx.reverse
+        T_, H4, B = A.shape
+        H, F, dt = H4 // 4, x.shape[-1], A.dtype
+        S = 3 * H
+        dA = buffers.empty(A.shape, dt)
+        dh, dc = np.ascontiguousarray(g_hn._data.T), np.ascontiguousarray(g_cn._data.T)
+        GO, c0t, WHT = g_out._data, c0._data.T, np.ascontiguousarray(WH.T)
+        tmp, dtc, deriv = np.empty((H, B), dt), np.empty((H, B), dt), np.empty((H4, B), dt)
         for t in reversed(time_steps(T_, reverse)):
             prev = t + 1 if reverse else t - 1
-            c_prev = C[prev] if 0 <= prev < T_ else c0a
-            a, da = A[t], dA[t]
-            dh += GO[t]
-            np.multiply(TC[t], TC[t], out=dtc)                   # dc += dh⊙o⊙(1 - tanh²c')
+            c_prev = C[prev] if 0 <= prev < T_ else c0t
+            a, da, tc = A[t], dA[t], TC[t]
+            dh += GO[t].T
+            np.multiply(tc, tc, out=dtc)                    # dc += dh⊙o⊙(1 - tanh²c')
             np.subtract(1, dtc, out=dtc)
-            dtc *= a[:, 3 * H:]
+            dtc *= a[2 * H:S]
             dc += np.multiply(dh, dtc, out=tmp)
-            np.multiply(dc, a[:, 2 * H:3 * H], out=da[:, :H])   # ∂L/∂i = dc⊙g
-            np.multiply(dc, c_prev, out=da[:, H:2 * H])          # ∂L/∂f = dc⊙c_prev
-            np.multiply(dc, a[:, :H], out=da[:, 2 * H:3 * H])    # ∂L/∂g = dc⊙i
-            np.multiply(dh, TC[t], out=da[:, 3 * H:])            # ∂L/∂o = dh⊙tanh c'
-            np.multiply(a, a, out=deriv)                          # local derivatives: a - a² = σ(1-σ) for i, f, o,
-            np.subtract(a, deriv, out=deriv)                      # and (a - a²) + (1 - a) = 1 - g² for g
-            deriv[:, 2 * H:3 * H] += 1
-            deriv[:, 2 * H:3 * H] -= a[:, 2 * H:3 * H]
+            np.multiply(dc, a[S:], out=da[:H])              # ∂L/∂i = dc⊙g
+            np.multiply(dc, c_prev, out=da[H:2 * H])        # ∂L/∂f = dc⊙c_prev
+            np.multiply(dh, tc, out=da[2 * H:S])            # ∂L/∂o = dh⊙tanh c'
+            np.multiply(dc, a[:H], out=da[S:])              # ∂L/∂g = dc⊙i
+            np.multiply(a, a, out=deriv)                    # local derivatives: σ - σ² for i, f, o; 1 - g² for g
+            np.subtract(a[:S], deriv[:S], out=deriv[:S])
+            np.subtract(1, deriv[S:], out=deriv[S:])
             da *= deriv
-            dc *= a[:, H:2 * H]                                  # dc_prev = dc⊙f
-            dh = da @ W                                          # dh_prev = da W_hh
+            dc *= a[H:2 * H]                                # dc_prev = dc⊙f
+            dh = np.matmul(WHT, da)                         # dh_prev = W_hhᵀ da
         need = ctx.needs_input_grad
-        dW = _hidden_weight_grad(dA, OUT, h0._data, reverse) if need[3] else None
-        db = np.add.reduce(dA.reshape(-1, H4), 0) if b_hh is not None and need[4] else None
-        wrap = lambda x, k: _wrap(x) if x is not None and need[k] else None  # noqa: E731
-        return wrap(dA, 0), wrap(dh, 1), wrap(dc, 2), wrap(dW, 3), wrap(db, 4), None
+        back = np.argsort(_sigmoid_gates_first(H))          # rows back in PyTorch's (i, f, g, o) order
+        dA2 = buffers.copy_of(dA.transpose(1, 0, 2)).reshape(H4, T_ * B)   # (4H, T·B): all steps side by side
+        dX = (dA2.T @ WA[:, :F]).reshape(T_, B, F) if need[0] else None
+        dWA = dA2 @ XA.reshape(T_ * B, -1) if need[3] or need[5] or need[6] else None
+        dW_hh = None
+        if need[4]:   # dW_hh = Σ_t da_t h_{t-1}ᵀ: the steps that read a previous output as one product
+            first = T_ - 1 if reverse else 0
+            dW_hh = dA[first] @ h0._data
+            if T_ > 1:
+                O2 = buffers.copy_of(OUT.transpose(1, 0, 2)).reshape(H, T_ * B)
+                read, wrote = (np.s_[:-B], np.s_[B:]) if reverse else (np.s_[B:], np.s_[:-B])
+                dW_hh += dA2[:, read] @ O2[:, wrote].T
+            dW_hh = dW_hh[back]
+        db = dWA[back, F] if dWA is not None and (need[5] or need[6]) else None
+        wrap = lambda v, k: _wrap(v) if v is not None and need[k] else None  # noqa: E731
+        return (wrap(dX, 0), wrap(np.ascontiguousarray(dh.T), 1), wrap(np.ascontiguousarray(dc.T), 2),
+                wrap(dWA[back, :F] if need[3] else None, 3), wrap(dW_hh, 4), wrap(db, 5),
+                wrap(db.copy() if db is not None else None, 6), None)
 
 
 def _hidden_weight_grad(dG, OUT, h0, reverse):
@@ -177,8 +205,9 @@ def _hidden_weight_grad(dG, OUT, h0, reverse):
     return dW
 
 
-def _lstm_sequence_composed(gi, h0, c0, w_hh, b_hh, reverse):
+def _lstm_sequence_composed(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The same layer from differentiable per-step ops (linear + lstm_gates): the create_graph path."""
+    gi = linear(x, w_ih, b_ih)
     h, c, seq = h0, c0, [None] * gi.shape[0]
     for t in time_steps(gi.shape[0], reverse):
         h, c = lstm_gates(gi[t] + linear(h, w_hh, b_hh), c)
@@ -202,10 +231,10 @@ def _recomputed_grads(ctx, composed, grad_outputs, n_args):
     return tuple(result)
 
 
-def lstm_sequence(gi, h0, c0, w_hh, b_hh=None, reverse=False):
-    """A whole LSTM layer direction: gi (T, B, 4H) = W_ih x_t + b_ih for every step, states (B, H), w_hh (4H, H);
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """A whole LSTM layer direction: x (T, B, F), states (B, H), w_ih (4H, F), w_hh (4H, H), biases (4H,);
     -> (outputs (T, B, H), h_T, c_T). Steps run from T-1 down to 0 when reverse (the backward direction)."""
-    return LSTMSequence.apply(gi, h0, c0, w_hh, b_hh, reverse)
+    return LSTMSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
 
 
 def gru_step(gi, h, w_hh, b_hh):
@@ -321,12 +350,13 @@ def _gru_sequence_ref(gi, h0, w, b, reverse):
     return np.concatenate([np.stack(outs).reshape(-1), h.reshape(-1)])
 
 
-def _lstm_sequence_ref(gi, h0, c0, w, b, reverse):
+def _lstm_sequence_ref(x, h0, c0, w_ih, w, b_ih, b, reverse):
     H = h0.shape[-1]
     s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    gi = x @ w_ih.T + (b_ih if b_ih is not None else 0)
     h, c, outs = h0, c0, [None] * gi.shape[0]
     for t in time_steps(gi.shape[0], reverse):
-        a = gi[t] + h @ w.T + b
+        a = gi[t] + h @ w.T + (b if b is not None else 0)
         c = s(a[:, H:2 * H]) * c + s(a[:, :H]) * np.tanh(a[:, 2 * H:3 * H])
         h = s(a[:, 3 * H:]) * np.tanh(c)
         outs[t] = h
@@ -346,10 +376,13 @@ register("unbind_steps", ref=lambda x: x * np.arange(1, x.shape[0] + 1).reshape(
          samples=[sample(T((3, 2, 2)))])(
     lambda x: stack([s * float(k + 1) for k, s in enumerate(unbind_steps(x))]))
 register("lstm_sequence", ref=_lstm_sequence_ref,
-         samples=[sample(T((3, 2, 8)), T((2, 2)), T((2, 2)), T((8, 2)), T((8,)), False),
-                  sample(T((4, 1, 12)), T((1, 3)), T((1, 3)), T((12, 3)), T((12,)), True),
-                  sample(T((1, 2, 8)), T((2, 2), grad=False), T((2, 2)), T((8, 2)), T((8,), grad=False), False)])(
-    lambda gi, h0, c0, w, b, reverse: cat([o.reshape(-1) for o in lstm_sequence(gi, h0, c0, w, b, reverse)]))
+         samples=[sample(T((3, 2, 3)), T((2, 2)), T((2, 2)), T((8, 3)), T((8, 2)), T((8,)), T((8,)), False),
+                  sample(T((4, 1, 2)), T((1, 3)), T((1, 3)), T((12, 2)), T((12, 3)), T((12,)), T((12,)), True),
+                  sample(T((1, 2, 3)), T((2, 2), grad=False), T((2, 2)), T((8, 3)), T((8, 2)), T((8,), grad=False),
+                         T((8,)), False),
+                  sample(T((2, 2, 3), grad=False), T((2, 2)), T((2, 2)), T((8, 3)), T((8, 2)), None, None, True)])(
+    lambda x, h0, c0, wi, w, bi, b, reverse: cat([o.reshape(-1)
+                                                  for o in lstm_sequence(x, h0, c0, wi, w, bi, b, reverse)]))
 register("gru_sequence", ref=_gru_sequence_ref,
          samples=[sample(T((3, 2, 6)), T((2, 2)), T((6, 2)), T((6,)), False),
                   sample(T((4, 1, 9)), T((1, 3)), T((9, 3)), T((9,)), True),
