@@ -137,21 +137,14 @@ class _RNNBase(Module):
                      self._p("bias_hh" + sfx))
                 k = layer * dirs + d
                 h, c = h0[k], (c0[k] if c0 is not None else None)
-                if self.mode == "LSTM":   # the time loop and the input projection inside one fused node
+                if self.mode in ("LSTM", "GRU"):   # the time loop and the input projection inside one fused node
                     xin, w_ih, b_ih = _autocast(layer_in, w[0], w[2])
                     h, c, w_hh, b_hh = (t if t is None or t.dtype == xin.dtype else t.to(xin.dtype)
                                         for t in (h, c, w[1], w[3]))
-                    out_seq, h, c = lstm_sequence(xin, h, c, w_ih, w_hh, b_ih, b_hh, reverse=bool(d))
-                    outs.append(out_seq)
-                elif self.mode == "GRU":   # the time loop inside one fused node (BPTT in its backward)
-                    # the input projection of all T steps as one matmul, on the (batch, seq) layout when it is the
-                    # contiguous one; the fused node reads the (seq, batch) view of it
-                    if layer == 0 and self.batch_first:
-                        gi = linear(input, w[0], w[2]).transpose(0, 1)
+                    if self.mode == "LSTM":
+                        out_seq, h, c = lstm_sequence(xin, h, c, w_ih, w_hh, b_ih, b_hh, reverse=bool(d))
                     else:
-                        gi = linear(layer_in, w[0], w[2])
-                    h, w_hh, b_hh = (t if t is None or t.dtype == gi.dtype else t.to(gi.dtype) for t in (h, w[1], w[3]))
-                    out_seq, h = gru_sequence(gi, h, w_hh, b_hh, reverse=bool(d))
+                        out_seq, h = gru_sequence(xin, h, w_ih, w_hh, b_ih, b_hh, reverse=bool(d))
                     outs.append(out_seq)
                 else:
                     gi = unbind_steps(linear(layer_in, w[0], w[2]))   # all T projections at once, split by one node
