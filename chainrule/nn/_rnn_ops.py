@@ -7,10 +7,10 @@
   Backward: dc = g_c + g_h⊙o⊙(1 - tanh²c'); da_o = g_h⊙tanh c'⊙o(1-o); da_i = dc⊙g⊙i(1-i);
   da_f = dc⊙c⊙f(1-f); da_g = dc⊙i⊙(1-g²); dc_prev = dc⊙f.
 - lstm_sequence / gru_sequence: a whole LSTM (GRU) layer direction over T steps as one node, the time loop in NumPy
-  over preallocated buffers (LSTM: feature-major (T, 4H, B), with its input projection inside the node; GRU:
-  (T, B, 3H) after a separate input projection). Backward is backpropagation through time: the step formulas above
-  in reverse order, with dh_prev = W_hhᵀ da carried back, and then dW_hh = Σ_t da_t h_{t-1}ᵀ and db = Σ_t da_t as
-  one matmul and one sum over all steps.
+  over preallocated feature-major buffers ((T, 4H, B) and (T, 3H, B)), with the layer's input projection inside
+  the node. Backward is backpropagation through time: the step formulas above in reverse order, with
+  dh_prev = W_hhᵀ da carried back, and then dx, dW_ih, dW_hh and the bias gradients as products over all steps
+  (the biases are weight columns: [W_ih | b] [x; 1], and for the GRU [W_hh | b_hh] [h; 1]).
 """
 import numpy as np
 
