@@ -69,3 +69,41 @@ def test_less_activation_memory():
         return p
     peak(0)
     assert peak(4) < 0.75 * peak(0)
+
+
+
+def test_boundary_is_freed_once_its_segment_is_done():
+    """A finished segment's boundary must not stay alive (say, in the engine's frame) while the segment before it
+    recomputes: the recomputation's peak is the boundaries still needed plus one segment, not every boundary."""
+    import weakref
+
+    from chainrule.autograd import checkpoint as ck
+    from chainrule.autograd.engine import STATE
+    cr.manual_seed(0)
+    boundaries, seen_in_backward = [], []
+    real_checkpoint = ck.checkpoint
+
+    def watching_checkpoint(fn, *args):
+        out = real_checkpoint(fn, *args)
+        boundaries.append(weakref.ref(out._data))
+        return out
+
+    def probe(v):   # first in each segment: runs in its forward and again in its recomputation
+        if STATE.in_backward:
+            seen_in_backward.append([b() is not None for b in boundaries])
+        return v
+
+    def two_layers():
+        return [nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh()]
+    ck.checkpoint = watching_checkpoint
+    try:
+        out = ck.checkpoint_sequential([probe, *two_layers(), probe, *two_layers(), probe, *two_layers()], 3,
+                                       cr.randn(4, 8))
+    finally:
+        ck.checkpoint = real_checkpoint
+    loss = out.pow(2).mean()
+    del out
+    loss.backward()
+    # segment 2 recomputes after segment 3 (run normally) is done, so segment 2's output is gone; then segment 1
+    # recomputes with both boundaries gone
+    assert seen_in_backward == [[True, False], [False, False]]

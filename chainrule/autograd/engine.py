@@ -115,6 +115,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     slots[j] = g if slots[j] is None else _sum_grads(slots[j], g, create_graph)
             if not retain_graph:
                 node.release()
+            # drop this node's inputs and gradients from the frame before the next node runs: a stale reference
+            # here would keep an activation alive (a pre-activation nobody else saved, or a checkpoint boundary)
+            inputs = grads_in = t = g = data = want = None
         owned = set()
         for t, g in leaf_grads.values():
             hooks = t._hooks
