@@ -23,6 +23,8 @@ from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, great
                            isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
                            ne, not_equal, round, trunc, isclose, nonzero, count_nonzero)
 from .ops.sorting import argsort, sort, topk, unique
+from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
+                       atan2, atanh, cosh, hypot, sinh, tan)
 from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,
                               sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
@@ -30,6 +32,9 @@ from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsum
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
                         roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
 from .ops.index import gather, index_add, index_select, masked_fill, scatter, scatter_add
+from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floor_divide, fmod, frac, log2, log10,
+                        logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)
+from .ops.arith import _div as div  # noqa: E402,F811  (torch.div takes rounding_mode)
 from .ops.linalg import addmm, baddbmm, diag, einsum, lerp, linear, matmul, outer, trace
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
@@ -43,6 +48,9 @@ clone = lambda input: input.clone()  # noqa: E731
 view = reshape
 concat = concatenate = cat
 square = lambda input: input * input  # noqa: E731
+negative = neg
+positive = lambda input: input  # noqa: E731
+absolute = abs
 mm = bmm = matmul  # torch.mm / torch.bmm: matmul's 2-d and batched 3-d cases
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 numel = lambda input: input.numel()  # noqa: E731

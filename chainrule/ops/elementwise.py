@@ -177,7 +177,13 @@ def mul(input, other):
 
 
 def div(input, other):
+    if _integral(input) and _integral(other):   # true division of integers gives the default float dtype
+        input = cast(lift(input), dtypes.get_default_dtype())
     return _binary(Div, input, other)
+
+
+def _integral(x):
+    return (x._data.dtype.kind in "biu") if isinstance(x, Tensor) else isinstance(x, (int, bool, np.integer))
 
 
 def neg(input):
@@ -206,8 +212,8 @@ Tensor.__add__ = Tensor.__radd__ = lambda self, other: _binary(Add, self, other)
 Tensor.__sub__ = lambda self, other: _binary(Sub, self, other)
 Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self)
 Tensor.__mul__ = Tensor.__rmul__ = lambda self, other: _binary(Mul, self, other)
-Tensor.__truediv__ = lambda self, other: _binary(Div, self, other)
-Tensor.__rtruediv__ = lambda self, other: _binary(Div, other, self)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = lambda self, other: div(other, self)
 Tensor.__neg__ = lambda self: Neg.apply(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__pow__ = pow

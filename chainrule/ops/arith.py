@@ -1,0 +1,227 @@
+"""More arithmetic with PyTorch's names: expm1 and logaddexp (primitives, for their numerics), remainder and fmod
+(a - ⌊a/b⌋b with a gradient), and compositions of registered ops (log2, exp2, reciprocal, addcmul, nan_to_num, …),
+which differentiate through the ops they are made of."""
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..autograd.function import Op
+from .discrete import floor, isfinite, trunc
+from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
+from ._util import lift, promote_pair
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+
+
+class Expm1(Op):
+    """y = eˣ - 1, exact for tiny x where exp(x) - 1 cancels;  dy/dx = eˣ = y + 1."""
+    saves_inputs = False
+
+    def forward(self, x):
+        self.out = np.expm1(x)
+        return self.out
+
+    def backward(self, g):
+        return g * (self.saved_output() + 1.0)
+
+
+class LogAddExp(Op):
+    """y = ln(eᵃ + eᵇ) = max(a, b) + ln(1 + e^-|a-b|), which never overflows;
+    ∂y/∂a = eᵃ⁻ʸ = σ(a - b), ∂y/∂b = σ(b - a) (σ of the difference: exact where a and b are large)."""
+
+    def forward(self, a, b):
+        return np.logaddexp(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (g * (a - b).sigmoid() if na else None), (g * (b - a).sigmoid() if nb else None)
+
+
+class Remainder(Op):
+    """r = a - ⌊a/b⌋·b (the sign of b, Python's %) or, for fmod, a - trunc(a/b)·b (the sign of a);
+    ∂r/∂a = 1, ∂r/∂b = -⌊a/b⌋ (or -trunc(a/b)): the quotient is piecewise constant."""
+
+    def forward(self, a, b, c_style):
+        self.c_style = c_style
+        return np.fmod(a, b) if c_style else np.remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        q = (np.trunc if self.c_style else np.floor)(a._data / b._data)
+        return (g if na else None), (-g * _wrap(q) if nb else None)
+
+
+expm1 = _unary("expm1", Expm1, np.expm1, [sample(T((3, 4))), sample(T((3,), values=[-1e-10, 0.0, 1e-10]))])
+
+
+def logaddexp(input, other):
+    return _binary(LogAddExp, input, other)
+
+
+def remainder(input, other):
+    """Python's a % b: the result has the sign of b."""
+    if not _floats(input, other):
+        return _wrap(np.asarray(np.remainder(_raw(input), _raw(other))))
+    return Remainder.apply(*_operands(input, other), c_style=False)
+
+
+def fmod(input, other):
+    """C's fmod: the result has the sign of a."""
+    if not _floats(input, other):
+        return _wrap(np.asarray(np.fmod(_raw(input), _raw(other))))
+    return Remainder.apply(*_operands(input, other), c_style=True)
+
+
+def floor_divide(input, other):
+    """⌊a/b⌋, outside the graph: a staircase has no useful gradient (PyTorch does not differentiate it)."""
+    a, b = _operands(input, other)
+    return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
+
+
+def _operands(a, b):
+    """Both as tensors of one dtype (Python scalars take the tensor's dtype)."""
+    a = lift(a, b if isinstance(b, Tensor) else None)
+    b = lift(b, a)
+    return promote_pair(a, b) if a._data.dtype != b._data.dtype else (a, b)
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _floats(a, b):
+    return _raw(a).dtype.kind == "f" or _raw(b).dtype.kind == "f"
+
+
+# samples keep a/b off the integers, where the quotient jumps
+_DIVIDEND = T((3, 4), values=[[0.7, -1.3, 2.6, -2.2], [3.4, -0.4, 1.2, 5.5], [-4.6, 0.1, 2.3, -3.7]])
+register("logaddexp", method="logaddexp", ref=np.logaddexp,
+         samples=BCAST + [sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, -1000.0]))])(logaddexp)
+register("remainder", method="remainder", ref=np.remainder,
+         samples=[sample(_DIVIDEND, 1.5), sample(_DIVIDEND, T((4,), values=[0.9, -1.1, 1.0, 2.0]))],
+         gradgrad=False)(remainder)
+register("fmod", method="fmod", ref=np.fmod,
+         samples=[sample(_DIVIDEND, 1.5), sample(_DIVIDEND, T((4,), values=[0.9, -1.1, 1.0, 2.0]))],
+         gradgrad=False)(fmod)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+Tensor.floor_divide = floor_divide
+
+
+# ---- compositions of registered ops ---------------------------------------------------------------------------
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def log2(input):
+    """log₂ x = ln x / ln 2."""
+    return log(input) * (1.0 / _LN2)
+
+
+def log10(input):
+    """log₁₀ x = ln x / ln 10."""
+    return log(input) * (1.0 / _LN10)
+
+
+def exp2(input):
+    """2ˣ = e^(x ln 2)."""
+    return exp(input * _LN2)
+
+
+def reciprocal(input):
+    """1/x."""
+    return pow(input, -1)
+
+
+def frac(input):
+    """x - trunc(x), the fractional part (sign of x); d/dx = 1."""
+    return input - trunc(input)
+
+
+def float_power(input, exponent):
+    """input ** exponent in float64, as torch.float_power."""
+    from .elementwise import cast
+    a = cast(input, "float64") if isinstance(input, Tensor) else input
+    b = cast(exponent, "float64") if isinstance(exponent, Tensor) else exponent
+    return pow(a, b)
+
+
+def addcmul(input, tensor1, tensor2, value=1):
+    """input + value · tensor1 ⊙ tensor2."""
+    return input + value * (tensor1 * tensor2)
+
+
+def addcdiv(input, tensor1, tensor2, value=1):
+    """input + value · tensor1 / tensor2."""
+    return input + value * (tensor1 / tensor2)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN → nan, +∞ → posinf, -∞ → neginf (the dtype's largest and smallest finite values by default); the
+    gradient flows only through the entries that were finite, as in PyTorch."""
+    replaced = np.nan_to_num(input._data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(isfinite(input), input, _wrap(replaced))
+
+
+_POSITIVE = [sample(T((3, 4), 0.1, 3))]
+register("log2", method="log2", ref=np.log2, samples=_POSITIVE)(log2)
+register("log10", method="log10", ref=np.log10, samples=_POSITIVE)(log10)
+register("exp2", method="exp2", ref=np.exp2, samples=UNARY)(exp2)
+register("reciprocal", method="reciprocal", ref=np.reciprocal,
+         samples=[sample(T((3, 4), 0.5, 2)), sample(T((3,), -2, -0.5))])(reciprocal)
+register("frac", method="frac", ref=lambda x: x - np.trunc(x),
+         samples=[sample(T((3, 4), values=[[0.2, -1.3, 2.6, -2.7]] * 3))])(frac)
+register("float_power", method="float_power", ref=np.float_power,
+         samples=[sample(T((3, 4), 0.5, 2), 2.5), sample(T((3, 4), 0.5, 2), T((4,)))])(float_power)
+register("addcmul", method="addcmul", ref=lambda i, a, b, value=1: i + value * a * b,
+         samples=[sample(T((3, 4)), T((3, 4)), T((4,)), value=0.5)])(addcmul)
+register("addcdiv", method="addcdiv", ref=lambda i, a, b, value=1: i + value * a / b,
+         samples=[sample(T((3, 4)), T((3, 4)), T((4,), 0.5, 2), value=-2.0)])(addcdiv)
+register("nan_to_num", method="nan_to_num", ref=lambda x, **kw: np.nan_to_num(x, **kw),
+         samples=[sample(T((4,), values=[np.nan, np.inf, -np.inf, 0.5])),
+                  sample(T((2, 3)), nan=1.0, posinf=9.0, neginf=-9.0)])(nan_to_num)
+
+
+def _div(input, other, *, rounding_mode=None):
+    """a / b; rounding_mode 'trunc' or 'floor' rounds the quotient (zero gradient, as in PyTorch)."""
+    if rounding_mode is None:
+        return div(input, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if not _floats(input, other):
+        a, b = _raw(input), _raw(other)
+        q = np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b).astype(np.result_type(a, b))
+        return _wrap(np.asarray(q))
+    q = div(input, other)
+    return floor(q) if rounding_mode == "floor" else trunc(q)
+
+
+Tensor.div = Tensor.divide = Tensor.true_divide = _div
+Tensor.multiply, Tensor.subtract = mul, sub
+Tensor.negative = lambda self: -self
+Tensor.positive = lambda self: self
+Tensor.absolute = Tensor.abs
+Tensor.xlogy = lambda self, other: xlogy(self, other)
+
+
+def xlogy(input, other):
+    """x · ln y, taken as 0 where x = 0 (even for y = 0), as torch.xlogy."""
+    x = input if isinstance(input, Tensor) else _wrap(np.asarray(input, dtype=np.result_type(_raw(other), float)))
+    zero = _raw(x) == 0
+    if not zero.any():
+        return mul(x, log(other))
+    y = other if isinstance(other, Tensor) else _wrap(np.asarray(other, dtype=_raw(x).dtype))
+    safe = where(_wrap(zero), _wrap(np.ones((), _raw(y).dtype)), y)
+    return where(_wrap(zero), _wrap(np.zeros((), _raw(x).dtype)), mul(x, log(safe)))
+
+
+register("xlogy", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),
+         samples=[sample(T((3, 4)), T((3, 4), 0.2, 2)),
+                  sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[0.0, 2.0, 3.0]))])(xlogy)
+divide = true_divide = _div
+multiply, subtract = mul, sub
