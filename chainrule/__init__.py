@@ -35,6 +35,12 @@ from .ops.index import gather, index_add, index_select, masked_fill, scatter, sc
 from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floor_divide, fmod, frac, log2, log10,
                         logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)
 from .ops.arith import _div as div  # noqa: E402,F811  (torch.div takes rounding_mode)
+from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff, kron, masked_select, meshgrid,
+                          movedim, narrow, ravel, rot90, take_along_dim, tile)
+from .ops.arrange import movedim as moveaxis  # noqa: E402
+from .ops.scan import cummax, cummin, cumprod, logcumsumexp
+from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
+                              var_mean)
 from .ops.linalg import addmm, baddbmm, diag, einsum, lerp, linear, matmul, outer, trace
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,

@@ -1,0 +1,161 @@
+"""Order statistics and NaN-aware reductions with PyTorch's names: median, nanmedian, quantile, kthvalue, mode,
+msort, nansum, nanmean, var_mean, std_mean, aminmax. Values are gathers at the chosen indices (or lerps between
+two of them for quantile), so the gradient goes to the entries the statistic was read from."""
+import collections
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from ._util import norm_dim
+from .elementwise import where
+from .index import gather
+from .reduce import amax, amin, mean, std, sum, var
+from .registry import T, register, sample
+from .shape import reshape
+from .sorting import sort
+
+_wrap = Tensor._wrap
+_Picked = collections.namedtuple("return_types", ["values", "indices"])   # torch.return_types.median / kthvalue
+
+
+def _pick(input, dim, keepdim, idx, name):
+    """input gathered at idx (keepdims form along dim), as torch's (values, indices)."""
+    values = gather(input, dim, _wrap(idx))
+    if not keepdim:
+        values, idx = values.squeeze(dim), np.squeeze(idx, dim)
+    return _Picked(values, _wrap(idx))
+
+
+def _kth_index(arr, k, axis):
+    """Index of the k-th smallest (0-based) along axis; stable, so ties pick the first occurrence."""
+    return np.take(np.argsort(arr, axis=axis, kind="stable"), [k], axis=axis).astype(np.int64)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest entry (1-based k, as torch) along dim, and its index."""
+    d = norm_dim(dim, input.ndim, "kthvalue")[0]
+    n = input.shape[d]
+    if not 1 <= k <= n:
+        raise ShapeError(f"kthvalue: k = {k} is out of range for dim {d} of size {n}; k runs from 1 to {n}")
+    return _pick(input, d, keepdim, _kth_index(input._data, k - 1, d), "kthvalue")
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median ((n-1)//2-th smallest, as torch: no averaging of the two middle values); median(x) is a
+    scalar, median(x, dim) gives (values, indices)."""
+    if dim is None:
+        flat = reshape(input, -1)
+        return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1, 0).values
+    d = norm_dim(dim, input.ndim, "median")[0]
+    return kthvalue(input, (input.shape[d] - 1) // 2 + 1, d, keepdim)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """median ignoring NaNs (NaNs sort last, so the median of the non-NaN entries is read at their middle)."""
+    if dim is None:
+        return nanmedian(reshape(input, -1), 0).values
+    d = norm_dim(dim, input.ndim, "nanmedian")[0]
+    arr = input._data
+    order = np.argsort(arr, axis=d, kind="stable")             # NaNs go last
+    count = (~np.isnan(arr)).sum(axis=d, keepdims=True)
+    k = np.maximum(count - 1, 0) // 2
+    return _pick(input, d, keepdim, np.take_along_axis(order, k, axis=d).astype(np.int64), "nanmedian")
+
+
+def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
+    """The q-quantile(s) along dim (the flattened input when dim is None), interpolating between the two nearest
+    sorted entries as torch (linear, lower, higher, nearest, midpoint); q a float or a 1-d tensor (a new first dim)."""
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
+    qs = np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64)
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise ValueError(f"quantile: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
+    x = reshape(input, -1) if dim is None else input
+    d = 0 if dim is None else norm_dim(dim, input.ndim, "quantile")[0]
+    s = sort(x, d).values
+    n = x.shape[d]
+    outs = []
+    for qv in np.atleast_1d(qs):
+        pos = qv * (n - 1)
+        lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+        frac = pos - lo
+        if interpolation == "lower" or (interpolation == "nearest" and np.round(pos) == lo):
+            hi, frac = lo, 0.0
+        elif interpolation in ("higher", "nearest"):
+            lo, frac = hi, 0.0
+        elif interpolation == "midpoint":
+            frac = 0.5 if hi != lo else 0.0
+        a = s.narrow(d, lo, 1)
+        v = a if frac == 0 else a + (s.narrow(d, hi, 1) - a) * frac
+        outs.append(v if keepdim and dim is not None else v.squeeze(d))
+    if qs.ndim == 0:
+        return outs[0]
+    from .shape import stack
+    return stack(outs, 0)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest of equally frequent ones) and an index where it occurs."""
+    d = norm_dim(dim, input.ndim, "mode")[0]
+    arr = np.moveaxis(input._data, d, -1)
+    flat = arr.reshape(-1, arr.shape[-1])
+    idx = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]
+        idx[r] = np.flatnonzero(row == best)[-1]               # torch reports the last occurrence
+    idx = np.moveaxis(idx.reshape(arr.shape[:-1] + (1,)), -1, d)
+    return _pick(input, d, keepdim, idx, "mode")
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def nansum(input, dim=None, keepdim=False):
+    """Σ over the non-NaN entries; NaN entries get zero gradient."""
+    return sum(where(input.isnan(), _wrap(np.zeros((), input.dtype)), input), dim, keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False):
+    """The mean of the non-NaN entries."""
+    count = np.sum(~np.isnan(input._data), axis=norm_dim(dim, input.ndim, "nanmean"), keepdims=keepdim)
+    return nansum(input, dim, keepdim) / _wrap(np.asarray(count, input.dtype))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
+    return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+_AminAmax = collections.namedtuple("return_types", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return _AminAmax(amin(input, dim, keepdim), amax(input, dim, keepdim))
+
+
+register("kthvalue", ref=lambda x, k, dim=-1: np.sort(x, axis=dim).take(k - 1, axis=dim),
+         samples=[sample(T((3, 5)), 2), sample(T((4, 3)), 4, 0)])(lambda x, k, dim=-1: kthvalue(x, k, dim).values)
+register("median", ref=lambda x, dim=None: np.sort(x.reshape(-1) if dim is None else x, axis=0 if dim is None else dim)
+         .take(((x.size if dim is None else x.shape[dim]) - 1) // 2, axis=0 if dim is None else dim),
+         samples=[sample(T((3, 4))), sample(T((3, 5)), 1), sample(T((4, 3)), 0)])(
+    lambda x, dim=None: median(x) if dim is None else median(x, dim).values)
+register("nanmedian", ref=lambda x, dim=None: np.sort(x[~np.isnan(x)])[(int((~np.isnan(x)).sum()) - 1) // 2],
+         samples=[sample(T((5,), values=[3.0, np.nan, -1.0, 2.5, 0.5]))])(lambda x: nanmedian(x))
+register("quantile", ref=lambda x, q, dim=None, interpolation="linear": np.quantile(
+             x.reshape(-1) if dim is None else x, q, axis=0 if dim is None else dim, method=interpolation),
+         samples=[sample(T((3, 5)), 0.3), sample(T((3, 5)), 0.5, 1), sample(T((4, 3)), [0.25, 0.9], 0),
+                  sample(T((7,)), 0.4, interpolation="nearest"), sample(T((7,)), 0.5, interpolation="midpoint")])(quantile)
+register("nansum", ref=lambda x, dim=None: np.nansum(x, axis=dim),
+         samples=[sample(T((3,), values=[1.5, np.nan, -2.0])), sample(T((3, 4)), 1)])(nansum)
+register("nanmean", ref=lambda x, dim=None: np.nanmean(x, axis=dim),
+         samples=[sample(T((2, 3), values=[[1.5, np.nan, -2.0], [0.5, 1.0, 2.0]]), 1), sample(T((3, 4)))])(nanmean)
+for _name, _fn in [("kthvalue", kthvalue), ("median", median), ("nanmedian", nanmedian), ("quantile", quantile),
+                   ("mode", mode), ("msort", msort), ("nansum", nansum), ("nanmean", nanmean),
+                   ("aminmax", aminmax)]:
+    setattr(Tensor, _name, _fn)
