@@ -41,7 +41,10 @@ from .ops.arrange import movedim as moveaxis  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
                               var_mean)
-from .ops.linalg import addmm, baddbmm, diag, einsum, lerp, linear, matmul, outer, trace
+from .ops.linalg import (addmm, baddbmm, cdist, cross, diag, dot, einsum, inner, lerp, linear, matmul, mv, outer,
+                         tensordot, trace)
+from .ops.linalg import dot as vdot  # noqa: E402
+from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # noqa: E402
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)

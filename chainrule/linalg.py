@@ -1,5 +1,12 @@
-"""torch.linalg's names for the norms chainrule has (composed from the registered `norm`, so gradients are its)."""
+"""torch.linalg's names: norms (composed from the registered ops, so gradients are theirs), and the
+decompositions and solvers of chainrule/ops/decomp.py."""
+import numpy as _np
+
+from .ops.decomp import (cholesky, det, eigh, eigvalsh, inv, matrix_power, slogdet, solve, svd,  # noqa: F401
+                         svdvals)
+from .ops.linalg import cross, multi_dot, tensordot  # noqa: F401
 from .ops.reduce import norm as _norm
+from .tensor import Tensor as _Tensor
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):
@@ -10,10 +17,37 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
-    """The Frobenius norm √(ΣA²) over the two dims (other matrix norms need an SVD chainrule does not have)."""
-    if ord != "fro":
-        raise NotImplementedError(f"linalg.matrix_norm: only ord='fro' is supported, got {ord!r}")
-    return _norm(A, "fro", tuple(dim), keepdim)
+    """Matrix norms over the two dims: 'fro' √(ΣA²), 'nuc' Σσ, 2 / -2 the largest / smallest singular value,
+    1 / -1 the largest / smallest column sum of |A|, inf / -inf the largest / smallest row sum."""
+    d0, d1 = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return _norm(A, "fro", (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+    elif ord in (1, -1, float("inf"), -float("inf")):
+        along, across = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(along, keepdim=True)
+        out = (sums.amax if ord > 0 else sums.amin)(across, keepdim=True).squeeze((d0, d1))
+    else:
+        raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
+    if keepdim:
+        out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+    return out
+
+
+def vecdot(x, y, dim=-1):
+    """Σ x⊙y along dim."""
+    return (x * y).sum(dim)
+
+
+def matrix_rank(A, tol=None):
+    """The number of singular values above tol (default: the largest times max(m, n) times the dtype's eps);
+    an integer tensor, outside the graph."""
+    s = _np.linalg.svd(A._data, compute_uv=False)
+    if tol is None:
+        tol = s.max(-1, keepdims=True) * max(A.shape[-2:]) * _np.finfo(s.dtype).eps
+    return _Tensor._wrap(_np.asarray((s > tol).sum(-1), _np.int64))
 
 
 def norm(A, ord=None, dim=None, keepdim=False):

@@ -1,4 +1,4 @@
 """All differentiable ops, one family per file; importing this package fills the registry."""
-from . import (activation, arith, arrange, conv, discrete, elementwise, index, linalg, loss, order_stats,  # noqa: F401
+from . import (activation, arith, arrange, conv, decomp, discrete, elementwise, index, linalg, loss, order_stats,  # noqa: F401
                reduce, scan, shape, sorting, trig)
 from .registry import OPS

@@ -262,3 +262,86 @@ register("diag", method="diag", ref=lambda x, diagonal=0: np.diag(x, diagonal),
 register("trace", method="trace", ref=np.trace, samples=[sample(T((3, 3))), sample(T((2, 4)))])(trace)
 register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
          samples=[sample(T((3, 4)), T((3, 4)), 0.3), sample(T((3, 4)), T((4,)), T((3, 1)))])(lerp)
+
+
+# ---- more products, composed from matmul, einsum and the elementwise ops -----------------------------------------
+def dot(input, other):
+    """Σᵢ aᵢbᵢ of two 1-d tensors of the same length."""
+    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+        raise ShapeError(f"dot: expected two 1-d tensors of the same length, got shapes {input.shape} and "
+                         f"{other.shape}")
+    return matmul(input, other)
+
+
+def mv(input, vec):
+    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(f"mv: expected a matrix and a vector, got shapes {input.shape} and {vec.shape}")
+    return matmul(input, vec)
+
+
+def tensordot(a, b, dims=2):
+    """Σ over the last `dims` dims of a and the first `dims` of b, or over the paired dims ([a dims], [b dims])."""
+    if isinstance(dims, int):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    if [a.shape[i] for i in da] != [b.shape[i] for i in db]:
+        raise ShapeError(f"tensordot: contracted dims of shapes {a.shape} (dims {da}) and {b.shape} (dims {db}) "
+                         f"differ in size")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    la, lb = list(letters[:a.ndim]), list(letters[a.ndim:a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        lb[j] = la[i]
+    out = [c for k, c in enumerate(la) if k not in da] + [c for k, c in enumerate(lb) if k not in db]
+    return einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
+
+
+def inner(input, other):
+    """Σ over the last dims of both (a product with a scalar when either is 0-d)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def cross(input, other, dim=-1):
+    """The cross product of 3-vectors along dim: (a₂b₃ - a₃b₂, a₃b₁ - a₁b₃, a₁b₂ - a₂b₁)."""
+    from .index import index_select
+    d = dim % max(input.ndim, 1)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise ShapeError(f"cross: dim {dim} must have size 3 in both inputs, got shapes {input.shape} and "
+                         f"{other.shape}")
+    nxt, prev = _wrap(np.array([1, 2, 0])), _wrap(np.array([2, 0, 1]))
+    return (index_select(input, d, nxt) * index_select(other, d, prev)
+            - index_select(input, d, prev) * index_select(other, d, nxt))
+
+
+def cdist(x1, x2, p=2.0):
+    """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M) -> (…, P, R); at zero
+    distance the 2-norm's gradient is 0 (its subgradient), as in PyTorch."""
+    from .reduce import norm
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: the rows must have the same length, got shapes {x1.shape} and {x2.shape}")
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+
+
+def multi_dot(tensors):
+    """A chain of matrix products (1-d ends are a row and a column vector), evaluated left to right."""
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+register("dot", method="dot", ref=np.dot, samples=[sample(T((4,)), T((4,)))])(dot)
+register("mv", method="mv", ref=np.dot, samples=[sample(T((3, 4)), T((4,)))])(mv)
+register("tensordot", ref=lambda a, b, dims=2: np.tensordot(a, b, dims),
+         samples=[sample(T((2, 3, 4)), T((3, 4, 2))), sample(T((2, 3)), T((3, 2)), 1),
+                  sample(T((2, 3, 4)), T((4, 2, 3)), ([1, 2], [2, 0]))])(tensordot)
+register("inner", method="inner", ref=np.inner, samples=[sample(T((2, 3)), T((4, 3))), sample(T((3,)), T((3,)))])(inner)
+register("cross", method="cross", ref=lambda a, b, dim=-1: np.cross(a, b, axis=dim),
+         samples=[sample(T((4, 3)), T((4, 3))), sample(T((3, 2)), T((3, 1)), 0)])(cross)
+register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
+         samples=[sample(T((3, 2)), T((4, 2))), sample(T((2, 3, 2)), T((2, 2, 2)), 1.0, check=dict(atol=1e-4))])(cdist)
+Tensor.vdot = dot
