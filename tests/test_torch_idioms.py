@@ -669,7 +669,7 @@ def test_linalg_helpers_name_their_bad_inputs():
         cr.diag(cr.zeros(2, 2, 2))
     with pytest.raises(ValueError, match="trace: expected a 2-d input"):
         cr.trace(cr.zeros(3))
-    with pytest.raises(NotImplementedError, match="only ord='fro'"):
-        cr.linalg.matrix_norm(cr.zeros(2, 2), ord=2)
+    with pytest.raises(ValueError, match="matrix_norm: ord must be"):
+        cr.linalg.matrix_norm(cr.zeros(2, 2), ord=3)
     with pytest.raises(TypeError, match="index must be an integer tensor"):
         cr.scatter_add(cr.zeros(2, 2), 0, cr.tensor([[0.5, 1.0]]), cr.zeros(2, 2))
