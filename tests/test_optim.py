@@ -95,3 +95,31 @@ def test_state_of_a_dead_unit_is_flushed_from_subnormal_to_zero(make, monkeypatc
         assert np.all(a[:2] == 0), a
         np.testing.assert_array_equal(a[2:], b[2:])                     # normal values are not touched
     np.testing.assert_array_equal(w_flushed[2:], w_plain[2:])
+
+
+def test_torch_kernel_switches_are_accepted_and_unknown_keywords_named():
+    """foreach / fused / capturable pick a kernel in torch and change no number: a torch script passing them runs."""
+    import chainrule.nn as nn
+    params = list(nn.Linear(2, 2).parameters())
+    for cls in (cr.optim.SGD, cr.optim.Adam, cr.optim.AdamW, cr.optim.RMSprop, cr.optim.Adagrad, cr.optim.Adamax,
+                cr.optim.NAdam, cr.optim.RAdam):
+        cls(params, lr=0.01, foreach=False, fused=None, capturable=False, differentiable=False)
+        with pytest.raises(TypeError, match=f"{cls.__name__}\\(\\) got an unexpected keyword argument 'lrate'"):
+            cls(params, lrate=0.01)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        cr.optim.SGD(params, lr=0.1, differentiable=True)
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw():
+    w0 = np.random.default_rng(0).standard_normal((3, 2))
+    runs = []
+    for make in (lambda p: cr.optim.Adam(p, lr=0.1, weight_decay=0.3, decoupled_weight_decay=True),
+                 lambda p: cr.optim.AdamW(p, lr=0.1, weight_decay=0.3)):
+        w = cr.tensor(w0, requires_grad=True)
+        opt = make([w])
+        for _ in range(5):
+            opt.zero_grad()
+            ((w ** 3).sum()).backward()
+            opt.step()
+        runs.append(w.detach().numpy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)

@@ -2,3 +2,5 @@
 from . import datasets
 from .loader import (VARIANTS, ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, TensorDataset, make_loader,
                      random_split)
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)

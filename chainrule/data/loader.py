@@ -112,26 +112,56 @@ def _collate(samples):
 
 
 class DataLoader:
-    """Batches of a dataset, as torch.utils.data.DataLoader. A TensorDataset is sliced directly (one fancy index
-    per batch), anything else is collated sample by sample. Loading runs in the calling process: num_workers,
-    pin_memory and the other worker options are accepted so that PyTorch scripts run, and change nothing."""
+    """Batches of a dataset, as torch.utils.data.DataLoader (same arguments, same order). The indices come from
+    `sampler` or `batch_sampler` (chainrule.data.sampler) when given, else 0…n-1, shuffled with shuffle=True;
+    batch_size=None yields single samples. A TensorDataset is sliced directly (one fancy index per batch),
+    anything else is collated sample by sample. Loading runs in the calling process: num_workers, pin_memory
+    and the other worker options are accepted so that PyTorch scripts run, and change nothing."""
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, collate_fn=None,
-                 num_workers=0, pin_memory=False, persistent_workers=False, prefetch_factor=None,
-                 worker_init_fn=None, timeout=0):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 generator=None, *, prefetch_factor=None, persistent_workers=False):
         if batch_size is not None and batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be ≥ 1, got {batch_size}")
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
-        self.drop_last, self.generator, self.collate_fn = drop_last, generator, collate_fn or _collate
+            raise ValueError(f"DataLoader: batch_size must be ≥ 1 (or None for unbatched samples), got {batch_size}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive; the sampler decides the "
+                             "order (use RandomSampler for a shuffled one)")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler gives whole batches, so it excludes batch_size, shuffle, "
+                             "sampler and drop_last")
+        if isinstance(dataset, IterableDataset) and (sampler is not None or batch_sampler is not None or shuffle):
+            raise ValueError("DataLoader: a stream (IterableDataset) has no indices to sample or shuffle")
+        self.dataset, self.shuffle, self.generator = dataset, bool(shuffle), generator
+        self.batch_size = None if batch_sampler is not None else batch_size
+        self.drop_last, self.collate_fn = drop_last, collate_fn or _collate
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+
+    def _index_batches(self):
+        """Lists (arrays) of dataset indices, one per batch; None when the default order can be sliced directly."""
+        if self.batch_sampler is not None:
+            return self.batch_sampler
+        if self.sampler is None:
+            return None
+        if self.batch_size is None:
+            return ([i] for i in self.sampler)
+        from .sampler import BatchSampler
+        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):
             raise TypeError("DataLoader over a stream (IterableDataset) has no length")
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
+            if self.batch_size is None:
+                yield from self.dataset
+                return
             batch = []
             for s in self.dataset:
                 batch.append(s)
@@ -141,12 +171,20 @@ class DataLoader:
             if batch and not self.drop_last:
                 yield self.collate_fn(batch)
             return
-        n = len(self.dataset)
-        order = _gen(self.generator).permutation(n) if self.shuffle else np.arange(n)
-        stop = n - n % self.batch_size if self.drop_last else n
-        for lo in range(0, stop, self.batch_size):
-            idx = order[lo:lo + self.batch_size]
-            if isinstance(self.dataset, TensorDataset):
+        batches = self._index_batches()
+        if batches is None:
+            n = len(self.dataset)
+            order = _gen(self.generator).permutation(n) if self.shuffle else np.arange(n)
+            if self.batch_size is None:
+                batches = ([i] for i in order)
+            else:
+                stop = n - n % self.batch_size if self.drop_last else n
+                batches = (order[lo:lo + self.batch_size] for lo in range(0, stop, self.batch_size))
+        for idx in batches:
+            if self.batch_size is None and self.batch_sampler is None:   # unbatched: the sample itself
+                yield self.dataset[int(idx[0])]
+            elif isinstance(self.dataset, TensorDataset):
+                idx = np.asarray(idx, dtype=np.int64)
                 yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])

@@ -8,8 +8,19 @@ from ..tensor import Tensor
 FLUSH_EVERY = 32   # steps between two sweeps of the optimizer state for subnormal values (see _flush_subnormals)
 
 
+# torch's switches that pick a kernel (multi-tensor, fused, CUDA-graph capturable) and change no number
+_KERNEL_SWITCHES = ("foreach", "fused", "capturable")
+
+
 class Optimizer:
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults, **impl):
+        for k, v in impl.items():
+            if k == "differentiable":
+                if v:
+                    raise NotImplementedError(f"{type(self).__name__}: differentiable=True (a graph through the "
+                                              f"update) is not supported; the update is done in place outside the graph")
+            elif k not in _KERNEL_SWITCHES:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {k!r}")
         for k in ("lr",):
             if k in defaults and defaults[k] < 0:
                 raise ValueError(f"{type(self).__name__}: invalid learning rate {defaults[k]}; it must be ≥ 0 "

@@ -11,13 +11,13 @@ class SGD(Optimizer):
     """g ← g + λθ;  with momentum μ: b ← μb + (1-τ)g (b₁ = g), g ← g + μb (Nesterov) or b;  θ ← θ - ηg."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 maximize=False):
+                 maximize=False, **impl):
         if momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be ≥ 0")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize), **impl)
 
     def _update(self, w, g, st, group):
         if group["maximize"]:
@@ -37,12 +37,13 @@ class SGD(Optimizer):
 
 
 class _AdamKin(Optimizer):
-    def __init__(self, params, lr, betas, eps, weight_decay, **extra):
+    def __init__(self, params, lr, betas, eps, weight_decay, impl=None, **extra):
         if not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
             raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         if eps < 0 or weight_decay < 0:
             raise ValueError(f"{type(self).__name__}: eps ({eps}) and weight_decay ({weight_decay}) must be ≥ 0")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **extra))
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **extra),
+                         **(impl or {}))
 
 
 class Adam(_AdamKin):
@@ -51,8 +52,10 @@ class Adam(_AdamKin):
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad, maximize=maximize)
+                 maximize=False, decoupled_weight_decay=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl, amsgrad=amsgrad, maximize=maximize)
+        if decoupled_weight_decay:   # torch ≥ 2.6: Adam(decoupled_weight_decay=True) is AdamW
+            self.decoupled = True
 
     # below this many parameters one flat buffer beats a loop over parameters; above it, gathering the gradients
     # into the buffer costs more than the per-parameter calls it saves
@@ -180,19 +183,20 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+                 maximize=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, **impl)
 
 
 class RMSprop(Optimizer):
     """s ← αs + (1-α)g²;  centered: ḡ ← αḡ + (1-α)g, d = √(s - ḡ²) + ε, else d = √s + ε;
     with momentum μ: b ← μb + g/d, θ ← θ - ηb;  else θ ← θ - η g/d."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 **impl):
         if alpha < 0 or eps < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError("RMSprop: alpha, eps, momentum and weight_decay must be ≥ 0")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+                                      centered=centered), **impl)
 
     def _update(self, w, g, st, group):
         a = group["alpha"]
@@ -228,11 +232,12 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """S ← S + g²;  θ ← θ - η/(1 + (t-1)·decay) · g/(√S + ε)."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                 **impl):
         if lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
             raise ValueError("Adagrad: lr_decay, weight_decay, initial_accumulator_value and eps must be ≥ 0")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value))
+                                      initial_accumulator_value=initial_accumulator_value), **impl)
 
     def _update(self, w, g, st, group):
         if not st:
@@ -276,8 +281,8 @@ def _moments(w, g, st, group, second="exp_avg_sq"):
 class Adamax(_AdamKin):
     """m ← β₁m + (1-β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ - η/(1-β₁ᵗ) · m/u  (Adam with the ∞-norm)."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, lr, betas, eps, weight_decay)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
@@ -294,8 +299,8 @@ class NAdam(_AdamKin):
     θ ← θ - η(1-μₜ)/(1-Πₜ) · g/d - η μₜ₊₁/(1-Πₜμₜ₊₁) · m/d  (ψ = momentum_decay)."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False):
-        super().__init__(params, lr, betas, eps, weight_decay, momentum_decay=momentum_decay,
+                 decoupled_weight_decay=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl, momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay)
 
     def _update(self, w, g, st, group):
@@ -318,8 +323,8 @@ class RAdam(_AdamKin):
     rₜ = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ)) and m̂ = m/(1-β₁ᵗ)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False):
-        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=decoupled_weight_decay)
+                 decoupled_weight_decay=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl, decoupled_weight_decay=decoupled_weight_decay)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
