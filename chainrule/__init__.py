@@ -2,8 +2,8 @@
 __version__ = "0.1.0"
 
 from . import dtypes
-from .dtypes import (bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int64, long,
-                     set_default_dtype)
+from .dtypes import (bool_ as bool, double, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+                     int64, long, set_default_dtype)
 from .tensor import Tensor
 from .devices import cuda, device
 from . import autograd
@@ -45,7 +45,7 @@ from .ops.linalg import (addmm, baddbmm, cdist, cross, diag, dot, einsum, inner,
                          tensordot, trace)
 from .ops.linalg import dot as vdot  # noqa: E402
 from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # noqa: E402
-from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
 from .random import Generator, manual_seed, seed

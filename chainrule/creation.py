@@ -68,6 +68,10 @@ def ones_like(input, dtype=None, requires_grad=False):
     return _make(np.ones(input.shape, dtype or input.dtype), None, requires_grad)
 
 
+def empty_like(input, dtype=None, requires_grad=False):
+    return _make(np.empty(input.shape, dtype or input.dtype), None, requires_grad)
+
+
 def full_like(input, fill_value, dtype=None, requires_grad=False):
     return _make(np.full(input.shape, fill_value, dtype or input.dtype), None, requires_grad)
 

@@ -75,3 +75,14 @@ class FloatCasts:
 
     def half(self):
         return self.to(float16)
+
+
+def finfo(dtype=None):
+    """Limits of a float dtype (default: the default dtype): eps, max, min, tiny = smallest_normal, bits,
+    resolution, as torch.finfo."""
+    return np.finfo(canonical(dtype, "finfo") if dtype is not None else get_default_dtype())
+
+
+def iinfo(dtype):
+    """Limits of an integer dtype: min, max, bits."""
+    return np.iinfo(dtype)

@@ -91,3 +91,31 @@ def test_logaddexp_is_stable_at_extremes():
     np.testing.assert_allclose(y.detach().numpy(), [1000 + np.log(2), -1000 + np.log(2)], rtol=1e-6)
     y.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [0.5, 0.5])
+
+
+def test_inplace_variants_follow_their_ops():
+    x = cr.tensor([1.0, -2.0, 3.0])
+    assert x.abs_() is x and x.tolist() == [1.0, 2.0, 3.0]
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = w * 1
+    y.exp_()                                   # recorded: y is now exp(w·1)
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+    z = cr.zeros(3, 4)
+    z.scatter_(1, cr.tensor([[0], [1], [2]]), cr.ones(3, 1))
+    assert z.numpy().trace() == 3.0
+    s = cr.tensor([1.0, 2.0], requires_grad=True)
+    acc = cr.zeros(2)
+    acc.addcmul_(s, s)                         # only the argument needs grad: still recorded
+    acc.sum().backward()
+    assert s.grad.tolist() == [2.0, 4.0]
+    with pytest.raises(cr.InplaceError, match="sigmoid_"):
+        cr.tensor([1.0], requires_grad=True).sigmoid_()
+
+
+def test_finfo_iinfo_empty_like():
+    assert cr.finfo(cr.float32).eps == np.finfo(np.float32).eps
+    assert cr.finfo().tiny == np.finfo(np.float32).tiny            # the default dtype
+    assert cr.iinfo(cr.int64).max == 2 ** 63 - 1
+    e = cr.empty_like(cr.ones(2, 3, dtype=cr.float64))
+    assert e.shape == (2, 3) and e.dtype == cr.float64

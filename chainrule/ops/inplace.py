@@ -1,0 +1,24 @@
+"""In-place variants x.op_(…) of out-of-place ops, as PyTorch's trailing underscore. Each one is Tensor._inplace
+around the op: without grad it writes into the tensor's array; with grad the tensor is rebound to the op's node,
+and the version counter catches a saved value changed after use."""
+from ..tensor import Tensor
+
+_NAMES = ("abs", "neg", "exp", "log", "log1p", "expm1", "exp2", "log2", "log10", "sqrt", "rsqrt", "sigmoid", "tanh",
+          "relu", "floor", "ceil", "round", "trunc", "frac", "sign", "sin", "cos", "tan", "asin", "acos", "atan",
+          "sinh", "cosh", "erf", "reciprocal", "square", "clamp_min", "clamp_max", "remainder", "fmod", "lerp",
+          "addcmul", "addcdiv", "scatter", "scatter_add", "index_add", "masked_scatter", "nan_to_num", "hypot",
+          "atan2", "logaddexp", "cumsum", "cumprod", "tril", "triu", "maximum", "minimum", "float_power")
+
+
+def _variant(name):
+    def method(self, *args, **kwargs):
+        grad_input = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor) and a.requires_grad), None)
+        return self._inplace(name + "_", lambda s: getattr(s, name)(*args, **kwargs), grad_input)
+    method.__name__ = name + "_"
+    method.__doc__ = f"In place: x.{name}_(…) makes x equal to x.{name}(…)."
+    return method
+
+
+for _name in _NAMES:
+    if hasattr(Tensor, _name) and not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _variant(_name))
