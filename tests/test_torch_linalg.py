@@ -85,3 +85,10 @@ def test_svd_gradient_flows_through_s_only():
     assert not u.requires_grad and not vh.requires_grad and s.requires_grad
     np.testing.assert_allclose((u.numpy() * s.detach().numpy()) @ vh.numpy(), RECT, atol=1e-12)
     assert int(cr.linalg.matrix_rank(cr.tensor(SINGULAR))) == 2
+
+
+def test_slogdet_sign_survives_a_determinant_that_underflows():
+    a = cr.tensor(np.eye(400) * 0.1)                 # det = 1e-400 underflows to 0 in float64
+    sign, logabs = cr.linalg.slogdet(a)
+    assert sign.item() == 1.0
+    np.testing.assert_allclose(cr.logdet(a).item(), 400 * np.log(0.1))

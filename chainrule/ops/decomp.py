@@ -77,11 +77,9 @@ class Det(Op):
 
 
 class LogAbsDet(Op):
-    """ℓ = ln|det A| (the slogdet's logabsdet);  dL/dA = g A⁻ᵀ."""
+    """ℓ = ln|det A| (the slogdet's logabsdet);  dL/dA = g A⁻ᵀ. slogdet factors A once and hands ℓ in."""
 
-    def forward(self, a):
-        sign, logabs = np.linalg.slogdet(a)
-        self.sign = sign
+    def forward(self, a, logabs):
         return logabs
 
     def backward(self, g):
@@ -151,10 +149,11 @@ class Eigh(Function):
 
 
 class SvdVals(Op):
-    """s = the singular values of A (descending);  dL/dA = U diag(g) Vᵀ (first derivatives only)."""
+    """s = the singular values of A (descending);  dL/dA = U diag(g) Vᵀ (first derivatives only). The caller
+    factors A once and hands in the reduced (U, s, Vᵀ)."""
 
-    def forward(self, a):
-        self.u, s, self.vh = np.linalg.svd(a, full_matrices=False)
+    def forward(self, a, factors):
+        self.u, s, self.vh = factors
         return s
 
     def backward(self, g):
@@ -177,8 +176,8 @@ def det(A):
 def slogdet(A):
     """(sign, ln|det A|); the sign is piecewise constant, not differentiable."""
     _square(A, "slogdet")
-    logabs = LogAbsDet.apply(A)
-    return _Slogdet(_wrap(np.sign(np.linalg.det(A._data))), logabs)
+    sign, logabs = np.linalg.slogdet(A._data)   # the sign from the LU too: det itself can underflow to 0
+    return _Slogdet(_wrap(np.asarray(sign)), LogAbsDet.apply(A, logabs=logabs))
 
 
 def logdet(A):
@@ -224,14 +223,17 @@ def eigvalsh(A, UPLO="L"):
 def svdvals(A):
     if A.ndim < 2:
         raise ShapeError(f"svdvals: expected a matrix (or a batch of them), got shape {A.shape}")
-    return SvdVals.apply(A)
+    return SvdVals.apply(A, factors=np.linalg.svd(A._data, full_matrices=False))
 
 
 def svd(A, full_matrices=True):
     """(U, S, Vh) as constants around the differentiable S: the gradient flows through S only (use svdvals for a
     loss of the singular values); U and Vh do not require grad."""
-    u, _, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
-    return _Svd(_wrap(u), svdvals(A), _wrap(vh))
+    if A.ndim < 2:
+        raise ShapeError(f"svd: expected a matrix (or a batch of them), got shape {A.shape}")
+    u, s, vh = np.linalg.svd(A._data, full_matrices=full_matrices)
+    k = s.shape[-1]   # the reduced factors are the first k columns of U and rows of Vᵀ
+    return _Svd(_wrap(u), SvdVals.apply(A, factors=(u[..., :k], s, vh[..., :k, :])), _wrap(vh))
 
 
 def matrix_power(A, n):
