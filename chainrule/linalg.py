@@ -25,15 +25,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
     if ord in ("nuc", 2, -2):
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
-    elif ord in (1, -1, float("inf"), -float("inf")):
+        return out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1)) if keepdim else out
+    if ord in (1, -1, float("inf"), -float("inf")):
         along, across = (d0, d1) if ord in (1, -1) else (d1, d0)
         sums = A.abs().sum(along, keepdim=True)
-        out = (sums.amax if ord > 0 else sums.amin)(across, keepdim=True).squeeze((d0, d1))
-    else:
-        raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
-    if keepdim:
-        out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
-    return out
+        out = (sums.amax if ord > 0 else sums.amin)(across, keepdim=True)
+        return out if keepdim else out.squeeze((d0, d1))
+    raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
 
 
 def vecdot(x, y, dim=-1):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..random import _gen
 from ..tensor import Tensor
+from .sampler import BatchSampler
 
 
 class Dataset:
@@ -136,16 +137,23 @@ class DataLoader:
         self.drop_last, self.collate_fn = drop_last, collate_fn or _collate
         self.sampler, self.batch_sampler = sampler, batch_sampler
 
-    def _index_batches(self):
-        """Lists (arrays) of dataset indices, one per batch; None when the default order can be sliced directly."""
+    def _order(self):
+        """Dataset indices in reading order: the sampler's, else 0…n-1 (a fresh permutation with shuffle=True)."""
+        if self.sampler is not None:
+            return self.sampler
+        n = len(self.dataset)
+        return _gen(self.generator).permutation(n) if self.shuffle else np.arange(n)
+
+    def _batches(self):
+        """One index list (or array) per batch."""
         if self.batch_sampler is not None:
             return self.batch_sampler
-        if self.sampler is None:
-            return None
-        if self.batch_size is None:
-            return ([i] for i in self.sampler)
-        from .sampler import BatchSampler
-        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
+        order = self._order()
+        if isinstance(order, np.ndarray):   # the default order: slices of one index array
+            n = len(order)
+            stop = n - n % self.batch_size if self.drop_last else n
+            return (order[lo:lo + self.batch_size] for lo in range(0, stop, self.batch_size))
+        return BatchSampler(order, self.batch_size, self.drop_last)
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):
@@ -162,28 +170,15 @@ class DataLoader:
             if self.batch_size is None:
                 yield from self.dataset
                 return
-            batch = []
-            for s in self.dataset:
-                batch.append(s)
-                if len(batch) == self.batch_size:
-                    yield self.collate_fn(batch)
-                    batch = []
-            if batch and not self.drop_last:
+            for batch in BatchSampler(self.dataset, self.batch_size, self.drop_last):   # groups any iterable
                 yield self.collate_fn(batch)
             return
-        batches = self._index_batches()
-        if batches is None:
-            n = len(self.dataset)
-            order = _gen(self.generator).permutation(n) if self.shuffle else np.arange(n)
-            if self.batch_size is None:
-                batches = ([i] for i in order)
-            else:
-                stop = n - n % self.batch_size if self.drop_last else n
-                batches = (order[lo:lo + self.batch_size] for lo in range(0, stop, self.batch_size))
-        for idx in batches:
-            if self.batch_size is None and self.batch_sampler is None:   # unbatched: the sample itself
-                yield self.dataset[int(idx[0])]
-            elif isinstance(self.dataset, TensorDataset):
+        if self.batch_size is None and self.batch_sampler is None:   # unbatched: each sample as it is
+            for i in self._order():
+                yield self.dataset[int(i)]
+            return
+        for idx in self._batches():
+            if isinstance(self.dataset, TensorDataset):
                 idx = np.asarray(idx, dtype=np.int64)
                 yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
             else:

@@ -26,6 +26,13 @@ def const(arr):
     return _wrap(arr)
 
 
+def tensor_pair(a, b):
+    """a and b as tensors of one dtype: a Python scalar takes the other's dtype, then both are promoted."""
+    a = lift(a, b if isinstance(b, Tensor) else None)
+    b = lift(b, a)
+    return promote_pair(a, b) if a._data.dtype != b._data.dtype else (a, b)
+
+
 def promote_pair(a, b):
     da, db = a._data.dtype, b._data.dtype
     if da == db:

@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
 from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
-from ._util import lift, promote_pair
+from ._util import tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -66,27 +66,20 @@ def remainder(input, other):
     """Python's a % b: the result has the sign of b."""
     if not _floats(input, other):
         return _wrap(np.asarray(np.remainder(_raw(input), _raw(other))))
-    return Remainder.apply(*_operands(input, other), c_style=False)
+    return Remainder.apply(*tensor_pair(input, other), c_style=False)
 
 
 def fmod(input, other):
     """C's fmod: the result has the sign of a."""
     if not _floats(input, other):
         return _wrap(np.asarray(np.fmod(_raw(input), _raw(other))))
-    return Remainder.apply(*_operands(input, other), c_style=True)
+    return Remainder.apply(*tensor_pair(input, other), c_style=True)
 
 
 def floor_divide(input, other):
     """⌊a/b⌋, outside the graph: a staircase has no useful gradient (PyTorch does not differentiate it)."""
-    a, b = _operands(input, other)
+    a, b = tensor_pair(input, other)
     return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
-
-
-def _operands(a, b):
-    """Both as tensors of one dtype (Python scalars take the tensor's dtype)."""
-    a = lift(a, b if isinstance(b, Tensor) else None)
-    b = lift(b, a)
-    return promote_pair(a, b) if a._data.dtype != b._data.dtype else (a, b)
 
 
 def _raw(x):

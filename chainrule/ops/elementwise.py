@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import DTypeError
 from ..tensor import Tensor
-from ._util import const, lift, promote_pair
+from ._util import const, lift, promote_pair, tensor_pair
 from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
@@ -24,11 +24,7 @@ def _binary(cls, a, b):
         if da is db or da == db:
             return cls.apply(a, b)
         return cls.apply(*promote_pair(a, b))
-    a = lift(a, b if isinstance(b, Tensor) else None)
-    b = lift(b, a)
-    if a._data.dtype != b._data.dtype:
-        a, b = promote_pair(a, b)
-    return cls.apply(a, b)
+    return cls.apply(*tensor_pair(a, b))
 
 
 # ---- dtype cast -----------------------------------------------------------------------------------------------
@@ -453,11 +449,7 @@ def where(condition, input=None, other=None):
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: condition must be a bool tensor, got {cond.dtype}; compare first, e.g. x > 0")
-    a = lift(input, other if isinstance(other, Tensor) else None)
-    b = lift(other, a)
-    if a._data.dtype != b._data.dtype:
-        a, b = promote_pair(a, b)
-    return Where.apply(a, b, cond=cond)
+    return Where.apply(*tensor_pair(input, other), cond=cond)
 
 
 register("maximum", method="maximum", ref=np.maximum,

@@ -12,14 +12,14 @@ from .elementwise import where
 from .index import gather
 from .reduce import amax, amin, mean, std, sum, var
 from .registry import T, register, sample
-from .shape import reshape
+from .shape import reshape, stack
 from .sorting import sort
 
 _wrap = Tensor._wrap
 _Picked = collections.namedtuple("return_types", ["values", "indices"])   # torch.return_types.median / kthvalue
 
 
-def _pick(input, dim, keepdim, idx, name):
+def _pick(input, dim, keepdim, idx):
     """input gathered at idx (keepdims form along dim), as torch's (values, indices)."""
     values = gather(input, dim, _wrap(idx))
     if not keepdim:
@@ -38,7 +38,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = input.shape[d]
     if not 1 <= k <= n:
         raise ShapeError(f"kthvalue: k = {k} is out of range for dim {d} of size {n}; k runs from 1 to {n}")
-    return _pick(input, d, keepdim, _kth_index(input._data, k - 1, d), "kthvalue")
+    return _pick(input, d, keepdim, _kth_index(input._data, k - 1, d))
 
 
 def median(input, dim=None, keepdim=False):
@@ -60,7 +60,7 @@ def nanmedian(input, dim=None, keepdim=False):
     order = np.argsort(arr, axis=d, kind="stable")             # NaNs go last
     count = (~np.isnan(arr)).sum(axis=d, keepdims=True)
     k = np.maximum(count - 1, 0) // 2
-    return _pick(input, d, keepdim, np.take_along_axis(order, k, axis=d).astype(np.int64), "nanmedian")
+    return _pick(input, d, keepdim, np.take_along_axis(order, k, axis=d).astype(np.int64))
 
 
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
@@ -91,7 +91,6 @@ def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
         outs.append(v if keepdim and dim is not None else v.squeeze(d))
     if qs.ndim == 0:
         return outs[0]
-    from .shape import stack
     return stack(outs, 0)
 
 
@@ -106,7 +105,7 @@ def mode(input, dim=-1, keepdim=False):
         best = values[np.argmax(counts)]
         idx[r] = np.flatnonzero(row == best)[-1]               # torch reports the last occurrence
     idx = np.moveaxis(idx.reshape(arr.shape[:-1] + (1,)), -1, d)
-    return _pick(input, d, keepdim, idx, "mode")
+    return _pick(input, d, keepdim, idx)
 
 
 def msort(input):

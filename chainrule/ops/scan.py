@@ -7,18 +7,13 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ..autograd.grad_mode import STATE
 from ._util import norm_dim
-from .elementwise import where
 from .index import gather
+from .shape import stack, unbind
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
 _ScanResult = collections.namedtuple("return_types", ["values", "indices"])   # torch.return_types.cummax
-
-
-def _moved(arr, axis):
-    return np.moveaxis(arr, axis, 0)
 
 
 class Cumprod(Op):
@@ -37,35 +32,10 @@ class Cumprod(Op):
         if not (x._data == 0).any():
             y = self.saved_output()
             return (g * y).flip(ax).cumsum(ax).flip(ax) / x
-        if not STATE.grad_enabled:
-            return _wrap(_cumprod_grad_with_zeros(x._data, g._data, ax))
-        return _cumprod_grad_composed(x, g, ax)
-
-
-def _cumprod_grad_with_zeros(x, g, axis):
-    xm, gm = _moved(x, axis), _moved(g, axis)
-    n = xm.shape[0]
-    before = np.ones_like(xm)                  # Π_{k<j} x_k, the exclusive cumulative product
-    before[1:] = np.cumprod(xm[:-1], axis=0)
-    s = np.empty_like(gm)
-    s[n - 1] = gm[n - 1]
-    for j in range(n - 2, -1, -1):
-        s[j] = gm[j] + xm[j + 1] * s[j + 1]
-    return np.moveaxis(before * s, 0, axis)
-
-
-def _cumprod_grad_composed(x, g, axis):
-    """The same recurrence with Tensor ops, so that it differentiates again (create_graph)."""
-    from .shape import stack, unbind
-    xs, gs = unbind(x, axis), unbind(g, axis)
-    n = len(xs)
-    s = [None] * n
-    s[n - 1] = gs[n - 1]
-    for j in range(n - 2, -1, -1):
-        s[j] = gs[j] + xs[j + 1] * s[j + 1]
-    one = _wrap(np.ones_like(xs[0]._data))
-    before = cumprod(stack([one] + list(xs[:-1]), axis), axis)
-    return before * stack(s, axis)
+        xs = unbind(x, ax)
+        one = _wrap(np.ones_like(xs[0]._data))
+        before = cumprod(stack([one] + list(xs[:-1]), ax), ax)   # Π_{k<j} xₖ, the exclusive product
+        return before * _backward_recurrence(unbind(g, ax), xs[1:], ax)
 
 
 class LogCumSumExp(Op):
@@ -81,27 +51,19 @@ class LogCumSumExp(Op):
         x, = self.inputs
         ax = self.axis
         y = self.saved_output()
-        if not STATE.grad_enabled:
-            return _wrap(_lcse_grad(x._data, y._data, g._data, ax))
-        # create_graph: the pairwise form, exp(x_j - y_i) masked to i ≥ j, summed over i (n² but differentiable)
         n = x.shape[ax]
-        xm, ym, gm = (t.movedim(ax, -1) for t in (x, y, g))
-        below = _wrap(np.tril(np.ones((n, n), bool)))       # i ≥ j; masked before exp, which would overflow above
-        w = where(below, xm.unsqueeze(-2) - ym.unsqueeze(-1), _wrap(np.array(-np.inf, x.dtype))).exp()
-        return (gm.unsqueeze(-1) * w).sum(-2).movedim(-1, ax)
+        decay = (y.narrow(ax, 0, n - 1) - y.narrow(ax, 1, n - 1)).exp()
+        return (x - y).exp() * _backward_recurrence(unbind(g, ax), unbind(decay, ax), ax)
 
 
-def _lcse_grad(x, y, g, axis):
-    xm, ym, gm = _moved(x, axis), _moved(y, axis), _moved(g, axis)
-    n = xm.shape[0]
-    out = np.empty_like(xm)
-    acc = np.zeros_like(gm[0])                 # Σ_{i≥j} gᵢ e^(yⱼ - yᵢ), carried from the end; every factor ≤ 1
-    for j in range(n - 1, -1, -1):
-        if j < n - 1:
-            acc = acc * np.exp(ym[j] - ym[j + 1])
-        acc = acc + gm[j]
-        out[j] = acc * np.exp(xm[j] - ym[j])
-    return np.moveaxis(out, 0, axis)
+def _backward_recurrence(gs, factors, axis):
+    """S stacked along axis, with S_{n-1} = g_{n-1} and Sⱼ = gⱼ + factorⱼ Sⱼ₊₁: the sums over i ≥ j that both
+    cumulative ops' gradients need. Tensor ops, so that it differentiates again (create_graph)."""
+    s = [None] * len(gs)
+    s[-1] = gs[-1]
+    for j in range(len(gs) - 2, -1, -1):
+        s[j] = gs[j] + factors[j] * s[j + 1]
+    return stack(s, axis)
 
 
 def cumprod(input, dim, dtype=None):
@@ -116,7 +78,7 @@ def logcumsumexp(input, dim):
 
 def _running(input, dim, pick, name):
     d = norm_dim(dim, input.ndim, name)[0]
-    x = _moved(input._data, d)
+    x = np.moveaxis(input._data, d, 0)
     idx = np.zeros(x.shape, np.int64)
     best = x[0].copy()
     for i in range(1, x.shape[0]):             # ties take the later index, as torch
