@@ -12,6 +12,10 @@ from ..ops.shape import pad  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: F401
                         conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
 from .norm import batch_norm, embedding, group_norm, layer_norm  # noqa: F401
+from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
+                                margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+                                multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, soft_margin_loss,
+                                triplet_margin_loss, triplet_margin_with_distance_loss)
 from ..random import _gen
 from ..tensor import Tensor
 

@@ -1,0 +1,266 @@
+"""Losses beyond regression and classification, with PyTorch's names, arguments and defaults: ranking and margin
+losses, embedding (metric-learning) losses, and the Poisson and Gaussian negative log-likelihoods.
+
+Each is composed from registered ops (so its gradient is the chain rule through them); hinges max(0, ·) have
+gradient 0 at the kink, as in torch. Targets of ±1 are checked: a 0/1 target silently halves a margin loss.
+"""
+import math
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..ops.activation import logsigmoid, softplus
+from ..ops.elementwise import where
+from ..tensor import Tensor
+
+_wrap = Tensor._wrap
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _float(x, like):
+    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    return t.to(like.dtype) if t.dtype != like.dtype else t
+
+
+def _signs(target, name):
+    """The ±1 labels of a margin loss, as an array; anything else is a named error."""
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if y.size and not np.isin(y, (-1, 1)).all():
+        bad = np.unique(y[~np.isin(y, (-1, 1))])[:5]
+        raise ValueError(f"{name}: target must hold 1 (similar / ranked first) or -1 (dissimilar / ranked second), "
+                         f"got {bad.tolist()}. Map 0/1 labels with 2 * y - 1")
+    return y
+
+
+def _broadcastable(shapes, name):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {', '.join(str(tuple(s)) for s in shapes)} do not broadcast together; "
+                         f"pass inputs of one shape (or with size-1 dims where one is shared)") from None
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """ℓ = max(0, -y·(x₁ - x₂) + margin): x₁ should rank above x₂ by the margin where y = 1, below where y = -1."""
+    y = _signs(target, "margin_ranking_loss")
+    _broadcastable([input1.shape, input2.shape, y.shape], "margin_ranking_loss")
+    y = _float(y, input1)
+    return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """ℓ = x where y = 1, max(0, margin - x) where y = -1 (x is usually a distance between two embeddings)."""
+    y = _signs(target, "hinge_embedding_loss")
+    _broadcastable([input.shape, y.shape], "hinge_embedding_loss")
+    loss = where(_wrap(y != 1), (margin - input).clamp(min=0.0), 0.0) + where(_wrap(y != -1), input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """ℓ = log(1 + exp(-y·x)) = softplus(-y·x) for y = ±1: a smooth hinge, stable at any x."""
+    y = _signs(target, "soft_margin_loss")
+    if input.shape != y.shape:
+        raise ShapeError(f"soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ")
+    return _reduce(softplus(-_float(y, input) * input), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+    """Per sample, ℓ = -(1/C) Σ_c w_c [y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] for (N, C) logits and 0/1 targets:
+    binary cross-entropy with logits, averaged over classes."""
+    y = _float(target, input)
+    if input.shape != y.shape:
+        raise ShapeError(f"multilabel_soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ "
+                         f"(targets are 0/1 per class, the same shape as the logits)")
+    loss = -(y * logsigmoid(input) + (1.0 - y) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * _float(weight, input)
+    return _reduce(loss.mean(dim=-1), reduction, "multilabel_soft_margin_loss")
+
+
+def _cosine(x1, x2, dim):
+    """cos = Σ x₁x₂ / √((Σ x₁² + ε)(Σ x₂² + ε)), ε = 1e-12 (torch's form: finite at a zero vector)."""
+    return (x1 * x2).sum(dim=dim) / (((x1 * x1).sum(dim=dim) + 1e-12) * ((x2 * x2).sum(dim=dim) + 1e-12)).sqrt()
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """ℓ = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1; inputs (N, D) or (D,)."""
+    y = _signs(target, "cosine_embedding_loss")
+    if input1.shape != input2.shape or input1.ndim not in (1, 2) or y.shape != input1.shape[:-1]:
+        raise ShapeError(f"cosine_embedding_loss: expected inputs of one shape (N, D) or (D,) and a target of shape "
+                         f"(N,) or (), got {input1.shape}, {input2.shape} and target {y.shape}")
+    cos = _cosine(input1, input2, -1)
+    loss = where(_wrap(y == 1), 1.0 - cos, 0.0) + where(_wrap(y == -1), (cos - margin).clamp(min=0.0), 0.0)
+    return _reduce(loss, reduction, "cosine_embedding_loss")
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """‖x₁ - x₂ + ε‖_p over the last dim (ε keeps the norm differentiable where x₁ = x₂), as torch."""
+    _broadcastable([x1.shape, x2.shape], "pairwise_distance")
+    from ..linalg import vector_norm
+    return vector_norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+    """ℓ = max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))
+    as the negative distance (Balntas et al., 2016)."""
+    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+        raise ShapeError(f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,), got "
+                         f"{anchor.shape}, {positive.shape} and {negative.shape}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """triplet_margin_loss with any distance d(x, y) -> (N,) (default: pairwise_distance)."""
+    dist = distance_function or pairwise_distance
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(dist(positive, negative))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_with_distance_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """Multi-class hinge: ℓ = (1/C) Σ_{i≠y} w_y · max(0, margin - x_y + x_i)^p for (N, C) scores and (N,) labels."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    y = y.reshape(-1)
+    n, c = x.shape
+    if y.dtype.kind not in "iu" or y.shape != (n,) or (y.size and (y.min() < 0 or y.max() >= c)):
+        raise ValueError(f"multi_margin_loss: target must be {n} integer class labels in [0, {c}), got dtype "
+                         f"{y.dtype} and shape {y.shape}")
+    rows = np.arange(n)
+    picked = x[rows, y].unsqueeze(1)
+    hinge = (margin - picked + x).clamp(min=0.0)
+    if p == 2:
+        hinge = hinge * hinge
+    others = np.ones((n, c), bool)
+    others[rows, y] = False
+    if weight is not None:
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+        hinge = hinge * _wrap(w[y].astype(x.dtype)[:, None])
+    loss = where(_wrap(others), hinge, 0.0).sum(dim=1) / c
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction, "multi_margin_loss")
+
+
+def multilabel_margin_loss(input, target, reduction="mean"):
+    """ℓ = Σ_{j ∈ labels} Σ_{i ∉ labels} max(0, 1 - (x_j - x_i)) / C; each row of target lists its labels and ends
+    at the first -1 (torch's layout)."""
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = t.reshape(x.shape)
+    n, c = x.shape
+    is_label = np.zeros((n, c), bool)
+    for r in range(n):
+        for k in t[r]:
+            if k < 0:
+                break
+            if k >= c:
+                raise ValueError(f"multilabel_margin_loss: label {k} in row {r} is out of range for {c} classes")
+            is_label[r, k] = True
+    pairs = _wrap((is_label[:, :, None] & ~is_label[:, None, :]).astype(x.dtype))   # (n, j, i)
+    hinge = (1.0 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0.0)
+    loss = (hinge * pairs).sum(dim=(1, 2)) / c
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction, "multilabel_margin_loss")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Negative log-likelihood of target ~ Poisson(λ): ℓ = e^x - y·x with x = log λ (log_input), else
+    ℓ = λ - y·log(λ + ε). full adds Stirling's y log y - y + ½ log(2πy) where y > 1."""
+    y = _float(target, input)
+    _broadcastable([input.shape, y.shape], "poisson_nll_loss")
+    if log_input:
+        loss = input.exp() - y * input
+    else:
+        loss = input - y * (input + eps).log()
+    if full:   # Stirling's approximation of log y!, differentiable in y too (torch's target may need grad)
+        big = _wrap(y._data > 1)
+        safe = where(big, y, 2.0)
+        loss = loss + where(big, safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log(), 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log-likelihood of target ~ N(input, var): ℓ = ½(log max(var, ε) + (x - y)² / max(var, ε)) (+ ½ log 2π
+    when full). var has the input's shape, or one dim fewer / a last dim of 1 (one variance per sample); the clamp
+    at ε passes gradient through unchanged, as torch's."""
+    var = _float(var, input)
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1:] == (1,)):
+            raise ShapeError(f"gaussian_nll_loss: var of shape {var.shape} does not fit input {input.shape}; give "
+                             f"it the input's shape, or the input's shape with the last dim 1 or dropped")
+    if var._data.size and np.nanmin(var._data) < 0:
+        raise ValueError(f"gaussian_nll_loss: var has negative entries (min {np.nanmin(var._data):.4g}); a variance "
+                         f"must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
+    y = _float(target, input)
+    lifted = _wrap(np.maximum(var._data, eps) - var._data)   # + a constant: the value is clamped, the gradient not
+    v = var + lifted
+    loss = 0.5 * (v.log() + (input - y) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def _register():
+    """Gradchecked by tests/test_ops.py like every op (samples stay off the hinges' kinks)."""
+    from ..ops.registry import T, register, sample
+    ones = lambda n: np.where(np.arange(n) % 2, 1.0, -1.0)  # noqa: E731
+    register("margin_ranking_loss", ref=lambda a, b, y, margin=0.0: np.maximum(0, -y * (a - b) + margin).mean(),
+             samples=[sample(T((6,)), T((6,)), ones(6), margin=0.3)])(margin_ranking_loss)
+    register("hinge_embedding_loss",
+             ref=lambda x, y, margin=1.0: np.where(y == 1, x, np.maximum(0, margin - x)).mean(),
+             samples=[sample(T((6,), 0, 2, away=1.0), ones(6))])(hinge_embedding_loss)
+    register("soft_margin_loss", ref=lambda x, y: np.log1p(np.exp(-y * x)).mean(),
+             samples=[sample(T((2, 3)), ones(6).reshape(2, 3))])(soft_margin_loss)
+    register("multilabel_soft_margin_loss", ref=None,
+             samples=[sample(T((3, 4)), (np.arange(12).reshape(3, 4) % 3 == 0).astype(float))])(
+        multilabel_soft_margin_loss)
+    register("cosine_embedding_loss", ref=None,
+             samples=[sample(T((4, 3)), T((4, 3)), ones(4), margin=-1.0)])(cosine_embedding_loss)
+    register("triplet_margin_loss", ref=None,
+             samples=[sample(T((3, 4)), T((3, 4)), T((3, 4)), margin=5.0), sample(T((3, 4)), T((3, 4)), T((3, 4)),
+                                                                               margin=5.0, p=3, swap=True)])(
+        triplet_margin_loss)
+    register("multi_margin_loss", ref=None,
+             samples=[sample(T((3, 4)), np.array([0, 3, 1]), margin=5.0),
+                      sample(T((3, 4)), np.array([2, 0, 1]), p=2, margin=5.0)])(multi_margin_loss)
+    def np_poisson(x, y, log_input=True, full=False):
+        loss = np.exp(x) - y * x if log_input else x - y * np.log(x + 1e-8)
+        if full:
+            s = np.where(y > 1, y, 2.0)
+            loss = loss + np.where(y > 1, s * np.log(s) - s + 0.5 * np.log(2 * np.pi * s), 0.0)
+        return loss.mean()
+
+    def np_gaussian(x, y, v, full=False):
+        v = v.reshape(v.shape + (1,) * (x.ndim - v.ndim))
+        return (0.5 * (np.log(v) + (x - y) ** 2 / v) + (0.5 * np.log(2 * np.pi) if full else 0.0)).mean()
+    register("poisson_nll_loss", ref=np_poisson,
+             samples=[sample(T((3, 4)), T((3, 4), 0, 3)), sample(T((5,), 0.5, 2), T((5,), 0, 3), log_input=False,
+                                                                full=True)])(poisson_nll_loss)
+    register("gaussian_nll_loss", ref=np_gaussian,
+             samples=[sample(T((3, 4)), T((3, 4)), T((3, 4), 0.5, 2)), sample(T((3, 4)), T((3, 4)), T((3,), 0.5, 2),
+                                                                             full=True)])(gaussian_nll_loss)
+
+
+_register()

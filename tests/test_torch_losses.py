@@ -1,0 +1,144 @@
+"""The ranking, margin, embedding and likelihood losses against torch (float64, values and gradients of every
+input, each reduction), and their named errors without it."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def _signs(n, rng):
+    return np.where(rng.random(n) < 0.5, -1.0, 1.0)
+
+
+def _case(name, rng):
+    """-> (chainrule function, torch function name, float inputs needing grad, constant args, kwargs)."""
+    x = lambda *s, lo=-2, hi=2: rng.uniform(lo, hi, s)  # noqa: E731
+    cases = {
+        "margin_ranking_loss": ([x(8), x(8)], [_signs(8, rng)], dict(margin=0.2)),
+        "hinge_embedding_loss": ([x(3, 4, lo=0, hi=2)], [_signs(12, rng).reshape(3, 4)], dict(margin=1.5)),
+        "soft_margin_loss": ([x(3, 4, lo=-40, hi=40)], [_signs(12, rng).reshape(3, 4)], {}),
+        "multilabel_soft_margin_loss": ([x(5, 3)], [(rng.random((5, 3)) < 0.5).astype(float)],
+                                        dict(weight=None)),
+        "cosine_embedding_loss": ([x(6, 4), x(6, 4)], [_signs(6, rng)], dict(margin=0.1)),
+        "triplet_margin_loss": ([x(6, 4), x(6, 4), x(6, 4)], [], dict(margin=1.0, p=2)),
+        "multi_margin_loss": ([x(5, 4)], [rng.integers(0, 4, 5)], dict(margin=1.0)),
+        "multilabel_margin_loss": ([x(3, 4)], [np.array([[3, 0, -1, 1], [0, 1, 2, 3], [1, -1, 0, 0]])], {}),
+        "poisson_nll_loss": ([x(3, 4)], [rng.integers(0, 5, (3, 4)).astype(float)], dict(full=True)),
+        "gaussian_nll_loss": ([x(4, 3), x(4, 3), x(4, 1, lo=1e-3, hi=2)], [], dict(full=True)),
+    }
+    return cases[name]
+
+
+NAMES = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+         "cosine_embedding_loss", "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+         "poisson_nll_loss", "gaussian_nll_loss"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", NAMES)
+def test_loss_matches_torch(name, reduction):
+    torch = _torch()
+    floats, consts, kw = _case(name, np.random.default_rng(NAMES.index(name)))
+    ours = [cr.tensor(a, requires_grad=True) for a in floats]
+    theirs = [torch.tensor(a, requires_grad=True) for a in floats]
+    # gaussian_nll_loss takes (input, target, var): its target is the second float
+    c_ours = [cr.tensor(c) for c in consts]
+    c_theirs = [torch.tensor(c) for c in consts]
+    la = getattr(F, name)(*ours, *c_ours, reduction=reduction, **kw)
+    lb = getattr(torch.nn.functional, name)(*theirs, *c_theirs, reduction=reduction, **kw)
+    np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(9).standard_normal(lb.shape)
+    la.backward(cr.tensor(g))
+    lb.backward(torch.tensor(g))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_variants_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    a, p, n = (rng.standard_normal((5, 3)) for _ in range(3))
+    t = lambda v: torch.tensor(v)  # noqa: E731
+    c = lambda v: cr.tensor(v)  # noqa: E731
+    pairs = [
+        (F.triplet_margin_loss(c(a), c(p), c(n), margin=2.0, p=1, swap=True),
+         torch.nn.functional.triplet_margin_loss(t(a), t(p), t(n), margin=2.0, p=1, swap=True)),
+        (nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: 1 - F.cosine_similarity(x, y))(c(a), c(p), c(n)),
+         torch.nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: 1 - torch.nn.functional.cosine_similarity(x, y))(t(a), t(p), t(n))),
+        (F.multi_margin_loss(c(a), c(np.array([0, 2, 1, 1, 0])), p=2, margin=0.5, weight=c(np.array([1.0, 2.0, 3.0]))),
+         torch.nn.functional.multi_margin_loss(t(a), t(np.array([0, 2, 1, 1, 0])), p=2, margin=0.5,
+                                               weight=t(np.array([1.0, 2.0, 3.0])))),
+        (F.poisson_nll_loss(c(np.abs(a)), c(np.abs(p)), log_input=False),
+         torch.nn.functional.poisson_nll_loss(t(np.abs(a)), t(np.abs(p)), log_input=False)),
+        (F.gaussian_nll_loss(c(a), c(p), c(np.abs(n[:, 0]))),
+         torch.nn.functional.gaussian_nll_loss(t(a), t(p), t(np.abs(n[:, 0])))),
+        (F.gaussian_nll_loss(c(a), c(p), c(np.zeros((5, 3)))),    # var clamped at eps
+         torch.nn.functional.gaussian_nll_loss(t(a), t(p), t(np.zeros((5, 3))))),
+        (F.multilabel_soft_margin_loss(c(a), c((p > 0).astype(float)), weight=c(np.array([0.5, 1.0, 2.0]))),
+         torch.nn.functional.multilabel_soft_margin_loss(t(a), t((p > 0).astype(float)),
+                                                         weight=t(np.array([0.5, 1.0, 2.0])))),
+        (F.cosine_embedding_loss(c(a[0]), c(p[0]), c(np.array(-1.0)), margin=-0.5),
+         torch.nn.functional.cosine_embedding_loss(t(a[0]), t(p[0]), t(np.array(-1.0)), margin=-0.5)),
+        (F.pairwise_distance(c(a), c(p), p=3, keepdim=True), torch.nn.functional.pairwise_distance(t(a), t(p), p=3,
+                                                                                                   keepdim=True)),
+        (F.multi_margin_loss(c(a[0]), c(np.array([1]))), torch.nn.functional.multi_margin_loss(t(a[0]), t(np.array([1])))),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_loss_modules_match_functional():
+    rng = np.random.default_rng(6)
+    a, b = cr.tensor(rng.standard_normal((4, 3))), cr.tensor(rng.standard_normal((4, 3)))
+    y = cr.tensor(np.array([1.0, -1.0, 1.0, -1.0]))
+    assert nn.CosineEmbeddingLoss(0.2)(a, b, y).item() == F.cosine_embedding_loss(a, b, y, 0.2).item()
+    assert nn.MarginRankingLoss(0.1, reduction="sum")(a[:, 0], b[:, 0], y).item() == \
+        F.margin_ranking_loss(a[:, 0], b[:, 0], y, 0.1, "sum").item()
+    assert nn.TripletMarginLoss(margin=0.5)(a, b, a.flip([0])).item() == \
+        F.triplet_margin_loss(a, b, a.flip([0]), margin=0.5).item()
+    assert nn.GaussianNLLLoss()(a, b, a.abs() + 0.1).item() == F.gaussian_nll_loss(a, b, a.abs() + 0.1).item()
+    assert nn.PoissonNLLLoss()(a, b.abs()).item() == F.poisson_nll_loss(a, b.abs()).item()
+    assert nn.PairwiseDistance()(a, b).shape == (4,)
+    assert "reduction='sum'" in repr(nn.SoftMarginLoss(reduction="sum"))
+
+
+def test_margin_losses_reject_zero_one_labels():
+    x = cr.randn(4)
+    with pytest.raises(ValueError, match=r"margin_ranking_loss: target must hold 1 .* got \[0\.0\].*2 \* y - 1"):
+        F.margin_ranking_loss(x, x, cr.tensor([0.0, 1.0, 1.0, 0.0]))
+    with pytest.raises(ValueError, match="hinge_embedding_loss: target"):
+        F.hinge_embedding_loss(x, cr.tensor([0, 1, 1, 1]))
+    with pytest.raises(ValueError, match="reduction must be"):
+        F.soft_margin_loss(x, cr.tensor([1.0, 1, 1, 1]), reduction="avg")
+
+
+def test_shape_and_value_errors_are_named():
+    x = cr.randn(4, 3)
+    with pytest.raises(cr.ShapeError, match=r"cosine_embedding_loss: .*\(4, 3\), \(4, 2\)"):
+        F.cosine_embedding_loss(x, cr.randn(4, 2), cr.ones(4))
+    with pytest.raises(cr.ShapeError, match="gaussian_nll_loss: var of shape"):
+        F.gaussian_nll_loss(x, x, cr.ones(2))
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var has negative"):
+        F.gaussian_nll_loss(x, x, -cr.ones(4, 3))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: target must be 4 integer class labels in \[0, 3\)"):
+        F.multi_margin_loss(x, cr.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="multilabel_margin_loss: label 7 in row 0"):
+        F.multilabel_margin_loss(x, cr.tensor([[7, -1, 0]] * 4))
+    with pytest.raises(cr.ShapeError, match="triplet_margin_loss"):
+        F.triplet_margin_loss(x, x, cr.randn(2, 4, 3))
+    with pytest.raises(cr.ShapeError, match="margin_ranking_loss: shapes"):
+        F.margin_ranking_loss(x, cr.randn(5, 3), cr.ones(4, 3))
+
+
+def test_soft_margin_is_stable_at_extremes():
+    x = cr.tensor([1000.0, -1000.0], requires_grad=True)
+    loss = F.soft_margin_loss(x, cr.tensor([-1.0, -1.0]))
+    loss.backward()
+    assert np.isfinite(loss.item()) and abs(loss.item() - 500.0) < 1e-6
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0], atol=1e-12)
