@@ -1,9 +1,10 @@
 """Neural-network building blocks with PyTorch's names: Module, layers, losses, init, functional, utils."""
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers import (CELU, ELU, GELU, SELU, CosineSimilarity, Dropout, Dropout1d, Dropout2d, Flatten, Hardsigmoid,
-                     Hardswish, Hardtanh, Identity, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
-                     Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh, Threshold, Unflatten)
+from .layers import (CELU, ELU, GELU, GLU, SELU, Bilinear, CosineSimilarity, Dropout, Dropout1d, Dropout2d, Flatten,
+                     Hardshrink, Hardsigmoid, Hardswish, Hardtanh, Identity, LeakyReLU, Linear, LogSigmoid,
+                     LogSoftmax, Mish, PixelShuffle, PixelUnshuffle, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax,
+                     Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, MultiLabelMarginLoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PairwiseDistance, PoissonNLLLoss,
@@ -12,6 +13,8 @@ from .module import Module
 from .parameter import Parameter
 from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, ConvTranspose1d,
                    ConvTranspose2d, MaxPool1d, MaxPool2d, Upsample)
-from .norm import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
+from .embedding import Embedding, EmbeddingBag
+from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
+                   InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer

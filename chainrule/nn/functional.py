@@ -2,16 +2,19 @@
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..ops.activation import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,  # noqa: F401
+from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
+                              leaky_relu, logsigmoid, rrelu, softmin, softshrink, tanhshrink,
                               mish, prelu, relu, relu6, selu, silu, softplus, softsign, threshold)
 from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
-from ..ops.linalg import linear  # noqa: F401
+from ..ops.linalg import bilinear, linear  # noqa: F401
+from ..ops.arrange import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: F401
                         conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
-from .norm import batch_norm, embedding, group_norm, layer_norm  # noqa: F401
+from .embedding import embedding, embedding_bag  # noqa: F401
+from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
                                 margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
                                 multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, soft_margin_loss,

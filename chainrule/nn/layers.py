@@ -138,6 +138,11 @@ Softsign = _activation("Softsign", lambda x: F.softsign(x), "x/(1+|x|)")
 LogSigmoid = _activation("LogSigmoid", lambda x: F.logsigmoid(x), "log σ(x)")
 Hardsigmoid = _activation("Hardsigmoid", lambda x: F.hardsigmoid(x), "clamp(x/6 + 1/2, 0, 1)")
 Hardswish = _activation("Hardswish", lambda x: F.hardswish(x), "x·hardsigmoid(x)")
+Softshrink = _activation("Softshrink", lambda x, lambd: F.softshrink(x, lambd), "x ∓ λ beyond ±λ, else 0", lambd=0.5)
+Hardshrink = _activation("Hardshrink", lambda x, lambd: F.hardshrink(x, lambd), "x where |x| > λ, else 0", lambd=0.5)
+Tanhshrink = _activation("Tanhshrink", lambda x: F.tanhshrink(x), "x - tanh x")
+GLU = _activation("GLU", lambda x, dim: F.glu(x, dim), "a⊙σ(b) for the halves a, b of x along dim", dim=-1)
+Softmin = _activation("Softmin", lambda x, dim: F.softmin(x, dim), "softmax(-x) over dim", dim=None)
 Threshold = _activation("Threshold", lambda x, threshold, value: F.threshold(x, threshold, value),
                         "x where x > threshold, else value", threshold=0.0, value=0.0)
 
@@ -178,3 +183,71 @@ class CosineSimilarity(Module):
 
     def forward(self, x1, x2):
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU: a random negative slope a ~ U(lower, upper) per element in training, (lower+upper)/2
+    in eval."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper = lower, upper
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
+class Bilinear(Module):
+    """y = x₁ᵀ A x₂ + b per output unit: weight A (out, in1, in2), bias (out,), both U(-1/√in1, 1/√in1) as torch.
+    Inputs (*, in1) and (*, in2) with the same leading dims."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        dt = dtype or dtypes.get_default_dtype()
+        self.weight = Parameter(creation.empty(out_features, in1_features, in2_features, dtype=dt))
+        self.bias = Parameter(creation.empty(out_features, dtype=dt)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if bias:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x1, x2):
+        return F.bilinear(x1, x2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class PixelShuffle(Module):
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): sub-pixel upsampling (Shi et al., 2016)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x):
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x):
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"

@@ -1,8 +1,9 @@
-"""Normalisation layers and embeddings, composed from registered ops (so their gradients are those ops')."""
+"""Normalisation layers, composed from registered ops (so their gradients are those ops')."""
+import numpy as np
+
 from .. import creation, dtypes
 from ..autograd.grad_mode import no_grad
 from ..errors import ShapeError
-from . import init
 from .module import Module
 from .parameter import Parameter
 
@@ -68,6 +69,49 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Each sample's channel standardised over its own spatial dims: y = (x - μ_nc)/√(σ²_nc + ε)·γ_c + β_c. With
+    running statistics and use_input_stats, they are updated with the batch average of the per-instance mean and
+    unbiased variance; without use_input_stats, the running statistics normalise instead (torch's eval)."""
+    if input.ndim < 3:
+        raise ShapeError(f"instance_norm: expected (N, C, *spatial) with at least one spatial dim, got {input.shape}")
+    dims = tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        y = _standardise(input, dims, eps)
+        if running_mean is not None:
+            n = input.numel() // (input.shape[0] * input.shape[1])
+            with no_grad():
+                x = input.detach()
+                mu = x.mean(dim=dims)
+                var = x.var(dim=dims, correction=1 if n > 1 else 0)
+                running_mean.mul_(1 - momentum).add_(mu.mean(dim=0) * momentum)
+                running_var.mul_(1 - momentum).add_(var.mean(dim=0) * momentum)
+    else:
+        if running_mean is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """y = x / √(mean(x²) + ε) · γ over the last len(normalized_shape) dims (no centring; Zhang & Sennrich, 2019);
+    ε defaults to the dtype's machine epsilon, as torch's."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[-len(shape):] != shape:
+        raise ShapeError(f"rms_norm: input shape {input.shape} does not end with normalized_shape {shape}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
 
 
 class LayerNorm(Module):
@@ -156,38 +200,61 @@ class BatchNorm2d(_BatchNorm):
     dims = (4,)
 
 
-def embedding(input, weight, padding_idx=None):
-    idx = input._data if hasattr(input, "_data") else input
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
-    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
-        raise IndexError(f"embedding: indices must be in [0, {weight.shape[0]}), got min {idx.min()}, max {idx.max()}")
-    out = weight[idx]
-    if padding_idx is not None:   # the padding row gets no gradient, as in PyTorch
-        from ..ops.elementwise import where
-        from ..tensor import Tensor
-        mask = Tensor._wrap((idx == padding_idx)[..., None])
-        out = where(mask, out.detach(), out)
-    return out
+class BatchNorm3d(_BatchNorm):
+    dims = (5,)
 
 
-class Embedding(Module):
-    """A lookup table of num_embeddings vectors, initialised N(0, 1) (padding row at 0)."""
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation (Ulyanov et al., 2016): torch's defaults affine=False, track_running_stats=False.
+    An unbatched input (C, *spatial) is taken as a batch of one."""
+    spatial = None
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, x):
+        if x.ndim not in (self.spatial + 1, self.spatial + 2):
+            raise ShapeError(f"{type(self).__name__}: expected a {self.spatial + 2}-D (batched) or "
+                             f"{self.spatial + 1}-D (unbatched) input, got shape {x.shape}")
+        unbatched = x.ndim == self.spatial + 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.shape[1] != self.num_features and self.weight is not None:
+            raise ShapeError(f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels in dim "
+                             f"1 (shape {x.shape})")
+        use_input = self.training or not self.track_running_stats
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input,
+                          self.momentum if self.momentum is not None else 0.1, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    spatial = 3
+
+
+class RMSNorm(Module):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtypes.get_default_dtype()))
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            with no_grad():
-                self.weight[padding_idx] = 0.0
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype or dtypes.get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
 
-    def forward(self, idx):
-        return embedding(idx, self.weight, self.padding_idx)
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 def _register():
@@ -210,8 +277,11 @@ def _register():
                                                sample(T((2, 6, 2, 2)), 3), sample(T((3, 4)), 4, T((4,)))])(group_norm)
     register("batch_norm_train", ref=None, samples=[sample(T((5, 3)), None, None, T((3,)), T((3,)), True),
                                                     sample(T((2, 2, 3, 3)), None, None, None, None, True)])(batch_norm)
-    register("embedding", ref=lambda i, w, padding_idx=None: w[i],
-             samples=[sample(np.array([[0, 2], [2, 1]]), T((3, 4))), sample(np.array([0, 1, 1, 0]), T((3, 2)))])(embedding)
+    register("instance_norm", ref=None, samples=[sample(T((2, 3, 4)), None, None, T((3,)), T((3,))),
+                                                 sample(T((2, 2, 3, 3)))])(instance_norm)
+    register("rms_norm", ref=lambda x, shape, w=None, eps=None: x / np.sqrt((x * x).mean(-1, keepdims=True) +
+                                                                           np.finfo(x.dtype).eps) * (1 if w is None else w),
+             samples=[sample(T((3, 4)), 4, T((4,))), sample(T((2, 3, 4)), (4,))])(rms_norm)
 
 
 _register()

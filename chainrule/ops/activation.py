@@ -259,3 +259,60 @@ register("threshold", ref=lambda x, t, v: np.where(x > t, x, v),
          samples=[sample(T((3, 4), away=0.5), 0.5, -1.0)])(threshold)
 Tensor.clamp_min = lambda self, min: clamp(self, min=min)
 Tensor.clamp_max = lambda self, max: clamp(self, max=max)
+
+
+# ---- shrinkage, gating and randomised activations (composed) ----------------------------------------------------
+def softshrink(input, lambd=0.5):
+    """softshrink(x) = x - λ if x > λ, x + λ if x < -λ, else 0 (soft thresholding: the proximal map of λ|x|)."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be ≥ 0, got {lambd}")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """hardshrink(x) = x if |x| > λ, else 0."""
+    return where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def tanhshrink(input):
+    """tanhshrink(x) = x - tanh(x)."""
+    return input - tanh(input)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: split x in halves a, b along dim; glu(x) = a ⊙ σ(b)."""
+    size = input.shape[dim] if input.ndim else 0
+    if size % 2:
+        raise ValueError(f"glu: dim {dim} of input {input.shape} has odd size {size}; it must split into two "
+                         f"equal halves (value and gate)")
+    a, b = input.chunk(2, dim)
+    return a * sigmoid(b)
+
+
+def softmin(input, dim=None):
+    """softmin(x) = softmax(-x) over dim."""
+    from .reduce import softmax
+    return softmax(-input, dim if dim is not None else (0 if input.ndim in (0, 1, 3) else 1))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: x if x ≥ 0, else a·x with a ~ U(lower, upper) drawn per element in training, and
+    a = (lower + upper)/2 in eval."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 ≤ lower ≤ upper, got lower={lower}, upper={upper}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from ..random import _gen
+    slope = _gen().uniform(lower, upper, input.shape).astype(input.dtype)
+    return where(input >= 0, input, input * Tensor._wrap(slope))
+
+
+register("softshrink", ref=lambda x, l=0.5: np.where(x > l, x - l, np.where(x < -l, x + l, 0)),
+         samples=[sample(T((4,), values=[-1.5, -0.2, 0.3, 2.0])), sample(T((3, 4), away=0.0), 0.0)])(softshrink)
+register("hardshrink", ref=lambda x, l=0.5: np.where(np.abs(x) > l, x, 0),
+         samples=[sample(T((4,), values=[-1.5, -0.2, 0.3, 2.0])), sample(T((2, 3), away=1.0), 1.0)])(hardshrink)
+register("tanhshrink", ref=lambda x: x - np.tanh(x), samples=SMOOTH)(tanhshrink)
+register("glu", ref=lambda x, dim=-1: np.split(x, 2, dim)[0] * _np_sigmoid(np.split(x, 2, dim)[1]),
+         samples=[sample(T((3, 4))), sample(T((4, 3, 2)), 0)])(glu)
+register("softmin", ref=lambda x, dim: np.exp(-x) / np.exp(-x).sum(dim, keepdims=True),
+         samples=[sample(T((3, 4)), 1), sample(T((2, 3)), 0)])(softmin)

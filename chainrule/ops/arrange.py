@@ -173,6 +173,41 @@ def cartesian_prod(*tensors):
 
 
 _IDX = T((3, 2), low=0, high=4, dtype="int64", grad=False)
+def pixel_shuffle(input, upscale_factor):
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): out[c, h·r + i, w·r + j] = in[c·r² + i·r + j, h, w]."""
+    r = upscale_factor
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise ShapeError(f"pixel_shuffle: expected (*, C·r², H, W) with channels divisible by r² = {r * r}, got "
+                         f"shape {input.shape}")
+    *lead, c, h, w = input.shape
+    nl = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = permute(x, list(range(nl)) + [nl, nl + 3, nl + 1, nl + 4, nl + 2])
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of pixel_shuffle."""
+    r = downscale_factor
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ShapeError(f"pixel_unshuffle: height and width of {input.shape} must be divisible by "
+                         f"downscale_factor={r}")
+    *lead, c, h, w = input.shape
+    nl = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = permute(x, list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3])
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _np_pixel_shuffle(x, r):
+    *lead, c, h, w = x.shape
+    out = np.empty((*lead, c // (r * r), h * r, w * r))
+    for i in range(r):
+        for j in range(r):
+            out[..., i::r, j::r] = x[..., i * r + j::r * r, :, :]
+    return out
+
+
 register("movedim", method=("movedim", "moveaxis"), ref=lambda x, s, d: np.moveaxis(x, s, d),
          samples=[sample(T((2, 3, 4)), 0, -1), sample(T((2, 3, 4)), (0, 1), (2, 0))])(movedim)
 register("narrow", method="narrow", ref=lambda x, d, s, n: np.take(x, np.arange(s % x.shape[d], s % x.shape[d] + n), d),
@@ -202,6 +237,12 @@ register("masked_select", method="masked_select", ref=lambda x, m: x[np.broadcas
                   sample(T((3, 4)), T((4,), dtype="bool", grad=False))])(masked_select)
 register("diff", method="diff", ref=lambda x, n=1, dim=-1, prepend=None, append=None: np.diff(x, n, dim),
          samples=[sample(T((3, 5))), sample(T((4, 3)), 2, 0)])(diff)
+register("pixel_shuffle", ref=_np_pixel_shuffle, samples=[sample(T((2, 8, 2, 3)), 2), sample(T((9, 1, 2)), 3)])(
+    pixel_shuffle)
+register("pixel_unshuffle", ref=lambda x, r: np.moveaxis(x.reshape(*x.shape[:-3], x.shape[-3], x.shape[-2] // r, r,
+                                                                  x.shape[-1] // r, r), (-3, -1), (-4, -3)).reshape(
+    *x.shape[:-3], x.shape[-3] * r * r, x.shape[-2] // r, x.shape[-1] // r),
+         samples=[sample(T((2, 2, 4, 6)), 2), sample(T((1, 3, 3)), 3)])(pixel_unshuffle)
 register("cartesian_prod", ref=lambda *xs: np.stack(np.meshgrid(*xs, indexing="ij"), -1).reshape(-1, len(xs)),
          samples=[sample(T((3,)), T((2,)))])(cartesian_prod)
 

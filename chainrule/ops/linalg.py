@@ -345,3 +345,23 @@ register("cross", method="cross", ref=lambda a, b, dim=-1: np.cross(a, b, axis=d
 register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
          samples=[sample(T((3, 2)), T((4, 2))), sample(T((2, 3, 2)), T((2, 2, 2)), 1.0, check=dict(atol=1e-4))])(cdist)
 Tensor.vdot = dot
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = Σᵢⱼ x₁ᵢ A_oij x₂ⱼ + b_o for x₁ (*, in1), x₂ (*, in2), A (out, in1, in2): as (x₁ A_o) · x₂, one product."""
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2] or \
+            input1.shape[:-1] != input2.shape[:-1]:
+        raise ShapeError(f"bilinear: inputs {input1.shape} and {input2.shape} do not fit weight {weight.shape}; "
+                         f"expected (*, in1), (*, in2) with the same leading dims and weight (out, in1, in2)")
+    lead, (o, i1, i2) = input1.shape[:-1], weight.shape
+    x1, x2 = input1.reshape(-1, i1), input2.reshape(-1, i2)
+    mixed = (x1 @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)   # (N, out, in2): x₁ᵀ A_o
+    out = (mixed * x2.unsqueeze(1)).sum(dim=-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, o)
+
+
+register("bilinear", ref=lambda a, b, w, bias=None: np.einsum("...i,oij,...j->...o", a, w, b) + (0 if bias is None else bias),
+         samples=[sample(T((4, 3)), T((4, 2)), T((5, 3, 2)), T((5,))), sample(T((2, 3, 3)), T((2, 3, 1)), T((2, 3, 1)))])(
+    bilinear)
