@@ -36,7 +36,7 @@ from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floo
                         logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)
 from .ops.arith import _div as div  # noqa: E402,F811  (torch.div takes rounding_mode)
 from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff, kron, masked_select, meshgrid,
-                          movedim, narrow, ravel, rot90, take_along_dim, tile)
+                          movedim, narrow, ravel, rot90, select, take_along_dim, tile)
 from .ops.arrange import movedim as moveaxis  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,

@@ -46,3 +46,127 @@ def grad(f, argnums=0, has_aux=False):
         out = vg(*args, **kwargs)
         return (out[0][1], out[1]) if has_aux else out[1]
     return wrapped
+
+
+def _selected(argnums, gs):
+    return gs[0] if isinstance(argnums, int) else tuple(gs)
+
+
+def jacrev(func, argnums=0, has_aux=False):
+    """The Jacobian of func as a function, by reverse mode (one backward pass per output element): for an output of
+    shape O and an input of shape I, the result has shape O + I (a tuple per input when argnums is a tuple, and per
+    output when func returns a tuple). Composable: hessian = jacfwd(jacrev(f))."""
+    def wrapped(*args, **kwargs):
+        xs, nums = _prepare(args, argnums)
+        nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
+        with enable_grad():
+            out = func(*xs, **kwargs)
+        out, aux = (out[0], out[1]) if has_aux else (out, None)
+        outs = [out] if isinstance(out, Tensor) else list(out)
+        if not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"jacrev: func must return a Tensor or a tuple of them, got {type(out).__name__}")
+        wrt = [xs[i] for i in nums]
+        jacs = tuple(_selected(argnums, _jacobian_rows(o, wrt, nested)) for o in outs)
+        jac = jacs[0] if isinstance(out, Tensor) else jacs
+        return (jac, aux) if has_aux else jac
+    return wrapped
+
+
+def _jacobian_rows(out, wrt, nested):
+    """d out / d x for each x in wrt, shape out.shape + x.shape, one backward pass per element of out."""
+    from .ops.shape import stack
+    flat = out.reshape(-1)
+    rows = [[] for _ in wrt]
+    for k in range(flat.shape[0]):
+        if not flat.requires_grad:
+            break
+        gs = _autograd_grad(flat[k], wrt, retain_graph=True, create_graph=nested, allow_unused=True,
+                            materialize_grads=True)
+        for j, g in enumerate(gs):
+            rows[j].append(g)
+    jac = [stack(r).reshape(out.shape + x.shape) if r else Tensor._wrap(np.zeros(out.shape + x.shape, x.dtype))
+           for r, x in zip(rows, wrt)]
+    return [j if nested else j.detach() for j in jac]
+
+
+def jacfwd(func, argnums=0, has_aux=False, randomness="error"):
+    """torch.func.jacfwd's Jacobian: the same numbers as jacrev (computed here in reverse mode as well)."""
+    return jacrev(func, argnums, has_aux)
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar function as a function: the Jacobian of its gradient, shape I + I."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn) where vjp_fn(v) gives vᵀJ for every primal (a tuple, as torch.func.vjp)."""
+    xs, nums = _prepare(primals, tuple(range(len(primals))))
+    with enable_grad():
+        out = func(*xs)
+    out, aux = (out[0], out[1]) if has_aux else (out, None)
+
+    def vjp_fn(v):
+        return _autograd_grad(out, xs, v, retain_graph=True, allow_unused=True, materialize_grads=True)
+    result = (out.detach(), vjp_fn)
+    return result + (aux,) if has_aux else result
+
+
+def jvp(func, primals, tangents, has_aux=False):
+    """(func(*primals), J·tangents): the directional derivative along tangents (one per primal)."""
+    from .autograd.functional import jvp as _jvp
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
+    return _jvp(lambda *xs: func(*xs), tuple(primals), tuple(tangents))
+
+
+def _moved(x, dim, index):
+    return x.select(dim, index) if dim is not None else x
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """func mapped over a batch dim of its inputs (torch.func.vmap): in_dims gives that dim per argument (None:
+    not mapped), out_dims where the batch dim goes in the outputs. Runs func once per batch entry and stacks the
+    results, so any function that works on one entry works, and gradients flow through as usual."""
+    def wrapped(*args):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} arguments")
+        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None}
+        if len(sizes) != 1:
+            raise ValueError(f"vmap: the mapped dims must all have one size, got sizes {sorted(sizes)} (in_dims "
+                             f"{tuple(dims)}, shapes {[tuple(getattr(a, 'shape', ())) for a in args]})"
+                             if sizes else "vmap: at least one input must be mapped (an in_dim that is not None)")
+        from .ops.shape import stack
+        outs = [func(*[_moved(a, d, i) for a, d in zip(args, dims)]) for i in range(sizes.pop())]
+        if isinstance(outs[0], Tensor):
+            return stack(outs, dim=out_dims if isinstance(out_dims, int) else out_dims[0])
+        od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(outs[0])
+        return tuple(stack([o[k] for o in outs], dim=d) for k, d in enumerate(od))
+    return wrapped
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *, tie_weights=True, strict=False):
+    """module(*args) with its parameters and buffers replaced by the given tensors for this one call (by dotted
+    name, as in state_dict()); the module is left as it was."""
+    dicts = parameter_and_buffer_dicts
+    merged = {}
+    for d in (dicts if isinstance(dicts, (tuple, list)) else (dicts,)):
+        merged.update(d)
+    known = dict(module.named_parameters())
+    known.update(dict(module.named_buffers()))
+    unknown = sorted(set(merged) - set(known))
+    if unknown or (strict and set(known) - set(merged)):
+        raise KeyError(f"functional_call: unexpected names {unknown}" + (
+            f", missing {sorted(set(known) - set(merged))}" if strict else "") + f"; the module has {sorted(known)}")
+    saved = []
+    try:
+        for name, value in merged.items():
+            owner, _, attr = name.rpartition(".")
+            sub = module.get_submodule(owner) if owner else module
+            saved.append((sub, attr))
+            object.__setattr__(sub, attr, value)   # an instance attribute shadows the registered one
+        return module(*(args if isinstance(args, tuple) else (args,)), **(kwargs or {}))
+    finally:
+        for sub, attr in saved:
+            sub.__dict__.pop(attr, None)

@@ -62,8 +62,11 @@ def _flat_inputs(inputs):
     return single, ([inputs] if single else list(inputs))
 
 
-def jacobian(func, inputs, create_graph=False, strict=False):
-    """J[i][j] = d out_i / d in_j, one backward per output element; shape out.shape + in.shape."""
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+    """J[i][j] = d out_i / d in_j, one backward per output element; shape out.shape + in.shape. vectorize and
+    strategy (torch's ways of computing the same numbers) are accepted; every strategy runs reverse mode here."""
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
     single, ins = _flat_inputs(inputs)
     ins = [t.detach().requires_grad_(True) if not create_graph else t for t in ins]
     with enable_grad():
@@ -90,7 +93,7 @@ def jacobian(func, inputs, create_graph=False, strict=False):
     return jac[0] if single_out else tuple(jac)
 
 
-def hessian(func, inputs, create_graph=False):
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """H = the Jacobian of the gradient of a scalar function."""
     single, ins = _flat_inputs(inputs)
 
@@ -105,10 +108,70 @@ def hessian(func, inputs, create_graph=False):
     return jacobian(gradient, ins[0] if single else tuple(ins), create_graph=create_graph)
 
 
-def vjp(func, inputs, v=None, create_graph=False):
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), vᵀJ): one backward pass with v as the output's gradient."""
     single, ins = _flat_inputs(inputs)
     ins = [t.detach().requires_grad_(True) for t in ins]
     with enable_grad():
         out = func(*ins)
     gs = grad(out, ins, v, create_graph=create_graph, allow_unused=True, materialize_grads=True)
     return out.detach(), (gs[0] if single else gs)
+
+
+def _single_output(out, name):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: the function must return a Tensor, got {type(out).__name__}")
+    return out
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J·v): the directional derivative, by the double-vjp trick (reverse mode twice): with
+    u a dummy cotangent, g(u) = Jᵀu is linear in u, so d(g·v)/du = J v."""
+    single, ins = _flat_inputs(inputs)
+    vs = _flat_inputs(v)[1] if v is not None else [None] * len(ins)
+    ins = [t.detach().requires_grad_(True) for t in ins]
+    with enable_grad():
+        out = _single_output(func(*ins), "jvp")
+        if v is None and sum(t.numel() for t in ins) != 1:
+            raise ValueError("jvp: v may only be omitted when the input has a single element")
+        vs = [Tensor._wrap(np.ones(t.shape, t.dtype)) if w is None else w for w, t in zip(vs, ins)]
+        for w, t in zip(vs, ins):
+            if tuple(w.shape) != tuple(t.shape):
+                raise ValueError(f"jvp: v has shape {w.shape} but its input has shape {t.shape}")
+        u = Tensor._wrap(np.zeros(out.shape, out.dtype)).requires_grad_(True)
+        gs = grad(out, ins, u, create_graph=True, allow_unused=True, materialize_grads=True)
+        used = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
+        if not used:
+            return out.detach(), Tensor._wrap(np.zeros(out.shape, out.dtype))
+        (jv,) = grad([g for g, _ in used], [u], [w for _, w in used], create_graph=create_graph, allow_unused=True,
+                     materialize_grads=True)
+    return (out if create_graph else out.detach()), jv
+
+
+def _hessian_product(func, inputs, v, create_graph, name):
+    single, ins = _flat_inputs(inputs)
+    vs = _flat_inputs(v)[1]
+    ins = [t.detach().requires_grad_(True) for t in ins]
+    with enable_grad():
+        out = _single_output(func(*ins), name)
+        if out.numel() != 1:
+            raise BackwardError(f"{name}: the function must return a single-element tensor, got shape {out.shape}")
+        gs = grad(out, ins, create_graph=True, allow_unused=True, materialize_grads=True)
+        pairs = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
+        if pairs:
+            prods = grad([g for g, _ in pairs], ins, [w for _, w in pairs], create_graph=create_graph,
+                         allow_unused=True, materialize_grads=True)
+        else:
+            prods = tuple(Tensor._wrap(np.zeros(t.shape, t.dtype)) for t in ins)
+    return (out if create_graph else out.detach()), (prods[0] if single else prods)
+
+
+def vhp(func, inputs, v, create_graph=False, strict=False):
+    """(func(inputs), vᵀH) for a scalar func: the gradient of ∇f·v (reverse over reverse)."""
+    return _hessian_product(func, inputs, v, create_graph, "vhp")
+
+
+def hvp(func, inputs, v, create_graph=False, strict=False):
+    """(func(inputs), H·v) for a scalar func; equal to vhp since the Hessian of a twice continuously
+    differentiable function is symmetric."""
+    return _hessian_product(func, inputs, v, create_graph, "hvp")

@@ -173,6 +173,15 @@ def cartesian_prod(*tensors):
 
 
 _IDX = T((3, 2), low=0, high=4, dtype="int64", grad=False)
+def select(input, dim, index):
+    """input[..., index, ...] at dim, dropping that dim (a view in torch; here an indexing op)."""
+    (d,) = norm_dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} of size {n} (shape {input.shape})")
+    return getitem(input, (slice(None),) * d + (index,))
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C·r², H, W) -> (*, C, H·r, W·r): out[c, h·r + i, w·r + j] = in[c·r² + i·r + j, h, w]."""
     r = upscale_factor
@@ -237,6 +246,8 @@ register("masked_select", method="masked_select", ref=lambda x, m: x[np.broadcas
                   sample(T((3, 4)), T((4,), dtype="bool", grad=False))])(masked_select)
 register("diff", method="diff", ref=lambda x, n=1, dim=-1, prepend=None, append=None: np.diff(x, n, dim),
          samples=[sample(T((3, 5))), sample(T((4, 3)), 2, 0)])(diff)
+register("select", method="select", ref=lambda x, d, i: np.take(x, i, d),
+         samples=[sample(T((3, 4)), 1, 2), sample(T((2, 3, 4)), -1, -1)])(select)
 register("pixel_shuffle", ref=_np_pixel_shuffle, samples=[sample(T((2, 8, 2, 3)), 2), sample(T((9, 1, 2)), 3)])(
     pixel_shuffle)
 register("pixel_unshuffle", ref=lambda x, r: np.moveaxis(x.reshape(*x.shape[:-3], x.shape[-3], x.shape[-2] // r, r,

@@ -1,0 +1,136 @@
+"""torch.func-style transforms (jacrev, jacfwd, hessian, vjp, jvp, vmap, functional_call) and
+autograd.functional's jvp / vjp / hvp / vhp: against torch where it is importable, and against closed forms and
+finite differences without it."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+from chainrule import func
+from chainrule.autograd import functional as AF
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def f_cr(x, y):
+    return (x.sin() * y[:3]).sum() * x[0] + (y ** 2).sum()
+
+
+def f_t(x, y):
+    return (x.sin() * y[:3]).sum() * x[0] + (y ** 2).sum()
+
+
+def vec_cr(x):
+    return x.sin() * x[1] + x.exp()[:2].sum()
+
+
+RNG = np.random.default_rng(0)
+X, Y, V = RNG.standard_normal(3), RNG.standard_normal(4), RNG.standard_normal(3)
+
+
+def test_hvp_vhp_jvp_vjp_closed_forms():
+    # f(x) = ½ xᵀAx has Hessian (A + Aᵀ)/2·2 = A + Aᵀ; g(x) = Bx has Jacobian B
+    A, B = RNG.standard_normal((3, 3)), RNG.standard_normal((2, 3))
+    fa = lambda x: 0.5 * (x @ cr.tensor(A) @ x)  # noqa: E731
+    H = 0.5 * (A + A.T)
+    for fn in (AF.hvp, AF.vhp):
+        val, prod = fn(fa, cr.tensor(X), cr.tensor(V))
+        np.testing.assert_allclose(val.item(), 0.5 * X @ A @ X, rtol=1e-12)
+        np.testing.assert_allclose(prod.numpy(), H @ V, rtol=1e-12)
+    g = lambda x: cr.tensor(B) @ x  # noqa: E731
+    np.testing.assert_allclose(AF.jvp(g, cr.tensor(X), cr.tensor(V))[1].numpy(), B @ V, rtol=1e-12)
+    u = RNG.standard_normal(2)
+    np.testing.assert_allclose(AF.vjp(g, cr.tensor(X), cr.tensor(u))[1].numpy(), u @ B, rtol=1e-12)
+    np.testing.assert_allclose(func.jvp(g, (cr.tensor(X),), (cr.tensor(V),))[1].numpy(), B @ V, rtol=1e-12)
+    out, vjp_fn = func.vjp(g, cr.tensor(X))
+    np.testing.assert_allclose(vjp_fn(cr.tensor(u))[0].numpy(), u @ B, rtol=1e-12)
+    np.testing.assert_allclose(func.jacrev(g)(cr.tensor(X)).numpy(), B, rtol=1e-12)
+    np.testing.assert_allclose(func.hessian(fa)(cr.tensor(X)).numpy(), H, rtol=1e-12)
+
+
+def test_autograd_functional_matches_torch():
+    torch = _torch()
+    cx, cy, cv = cr.tensor(X), cr.tensor(Y), cr.tensor(V)
+    tx, ty, tv = torch.tensor(X), torch.tensor(Y), torch.tensor(V)
+    ours = AF.hvp(f_cr, (cx, cy), (cv, cr.tensor(Y)))[1]
+    theirs = torch.autograd.functional.hvp(f_t, (tx, ty), (tv, torch.tensor(Y)))[1]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
+    ours = AF.vhp(lambda x: f_cr(x, cy), cx, cv)[1]
+    theirs = torch.autograd.functional.vhp(lambda x: f_t(x, ty), tx, tv)[1]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(AF.jvp(vec_cr, cx, cv)[1].numpy(),
+                               torch.autograd.functional.jvp(vec_cr, tx, tv)[1].numpy(), rtol=1e-10)
+    np.testing.assert_allclose(AF.jacobian(vec_cr, cx, vectorize=True).numpy(),
+                               torch.autograd.functional.jacobian(vec_cr, tx, vectorize=True).numpy(), rtol=1e-10)
+
+
+def test_func_transforms_match_torch():
+    torch = _torch()
+    cx, cy = cr.tensor(X), cr.tensor(Y)
+    tx, ty = torch.tensor(X), torch.tensor(Y)
+    for ours, theirs in [(func.jacrev(vec_cr)(cx), torch.func.jacrev(vec_cr)(tx)),
+                         (func.jacfwd(vec_cr)(cx), torch.func.jacfwd(vec_cr)(tx)),
+                         (func.hessian(f_cr)(cx, cy), torch.func.hessian(f_t)(tx, ty))]:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+    ours = func.hessian(f_cr, argnums=(0, 1))(cx, cy)
+    theirs = torch.func.hessian(f_t, argnums=(0, 1))(tx, ty)
+    for row_a, row_b in zip(ours, theirs):
+        for a, b in zip(row_a, row_b):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-14)
+    ours = func.jacrev(f_cr, argnums=1)(cx, cy)
+    np.testing.assert_allclose(ours.numpy(), torch.func.jacrev(f_t, argnums=1)(tx, ty).numpy(), rtol=1e-10)
+
+
+def test_vmap_matches_torch_and_differentiates():
+    torch = _torch()
+    W = RNG.standard_normal((4, 3))
+    xs = RNG.standard_normal((5, 3))
+
+    def per_sample(w, x):
+        return (w @ x).tanh().sum()
+    ours = func.vmap(func.grad(per_sample), in_dims=(None, 0))(cr.tensor(W), cr.tensor(xs))   # per-sample grads
+    theirs = torch.func.vmap(torch.func.grad(per_sample), in_dims=(None, 0))(torch.tensor(W), torch.tensor(xs))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+    ours = func.vmap(lambda a, b: (a * b, a.sum()), in_dims=(1, 0), out_dims=(1, 0))(cr.tensor(xs.T), cr.tensor(xs))
+    theirs = torch.func.vmap(lambda a, b: (a * b, a.sum()), in_dims=(1, 0), out_dims=(1, 0))(torch.tensor(xs.T),
+                                                                                          torch.tensor(xs))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    w = cr.tensor(W, requires_grad=True)
+    func.vmap(per_sample, in_dims=(None, 0))(w, cr.tensor(xs)).sum().backward()
+    expected = sum(func.grad(per_sample)(cr.tensor(W), cr.tensor(x)).numpy() for x in xs)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_functional_call_swaps_parameters_for_one_call():
+    cr.manual_seed(0)
+    lin = nn.Linear(3, 2)
+    before = lin.weight.detach().numpy().copy()
+    w = cr.tensor(np.ones((2, 3)), dtype=cr.float32, requires_grad=True)
+    out = func.functional_call(lin, {"weight": w}, (cr.ones(1, 3),))
+    np.testing.assert_allclose(out.detach().numpy(), 3 + lin.bias.detach().numpy()[None], rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((2, 3)))
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), before)
+    assert isinstance(lin.weight, nn.Parameter) and lin.weight.grad is None
+    seq = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+    params = {k: v.detach() * 0 for k, v in seq.named_parameters()}
+    assert func.functional_call(seq, params, cr.ones(2, 3)).abs().sum().item() == 0
+    with pytest.raises(KeyError, match=r"functional_call: unexpected names \['0.wieght'\]"):
+        func.functional_call(seq, {"0.wieght": cr.ones(3, 3)}, cr.ones(2, 3))
+
+
+def test_named_errors():
+    with pytest.raises(ValueError, match=r"vmap: the mapped dims must all have one size, got sizes \[2, 3\]"):
+        func.vmap(lambda a, b: a + b)(cr.ones(2, 4), cr.ones(3, 4))
+    with pytest.raises(ValueError, match="jvp: got 1 primals but 2 tangents"):
+        func.jvp(lambda x: x, (cr.ones(2),), (cr.ones(2), cr.ones(2)))
+    with pytest.raises(ValueError, match=r"jvp: v has shape \(3,\) but its input has shape \(2,\)"):
+        AF.jvp(lambda x: x * 2, cr.ones(2), cr.ones(3))
+    with pytest.raises(cr.BackwardError, match="hvp: the function must return a single-element tensor"):
+        AF.hvp(lambda x: x * 2, cr.ones(2), cr.ones(2))
+    with pytest.raises(ValueError, match="jacobian: strategy must be"):
+        AF.jacobian(lambda x: x, cr.ones(2), strategy="sideways")
