@@ -28,6 +28,21 @@ OPTIMIZERS = {
     "radam": (lambda p: cr.optim.RAdam(p, lr=0.01), lambda p: torch.optim.RAdam(p, lr=0.01)),
     "radam_wd": (lambda p: cr.optim.RAdam(p, lr=0.01, weight_decay=0.01),
                  lambda p: torch.optim.RAdam(p, lr=0.01, weight_decay=0.01)),
+    "adadelta_wd": (lambda p: cr.optim.Adadelta(p, lr=1.0, weight_decay=0.01),
+                    lambda p: torch.optim.Adadelta(p, lr=1.0, weight_decay=0.01)),
+    "rprop": (lambda p: cr.optim.Rprop(p, lr=0.01), lambda p: torch.optim.Rprop(p, lr=0.01)),
+    "rmsprop_maximize": (lambda p: cr.optim.RMSprop(p, lr=1e-3, maximize=True),
+                         lambda p: torch.optim.RMSprop(p, lr=1e-3, maximize=True)),
+    "adagrad_maximize": (lambda p: cr.optim.Adagrad(p, lr=1e-2, maximize=True),
+                         lambda p: torch.optim.Adagrad(p, lr=1e-2, maximize=True)),
+    "adamax_maximize": (lambda p: cr.optim.Adamax(p, lr=1e-3, maximize=True),
+                        lambda p: torch.optim.Adamax(p, lr=1e-3, maximize=True)),
+    "nadam_maximize": (lambda p: cr.optim.NAdam(p, lr=1e-3, maximize=True),
+                       lambda p: torch.optim.NAdam(p, lr=1e-3, maximize=True)),
+    "radam_maximize": (lambda p: cr.optim.RAdam(p, lr=1e-3, maximize=True),
+                       lambda p: torch.optim.RAdam(p, lr=1e-3, maximize=True)),
+    "sgd_maximize": (lambda p: cr.optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True),
+                     lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True)),
 }
 
 

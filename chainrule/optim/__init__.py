@@ -1,4 +1,5 @@
 """Optimizers and learning-rate schedules with torch.optim's names, arguments and update formulas."""
 from . import lr_scheduler
 from .optimizer import Optimizer
-from .rules import SGD, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
+from .lbfgs import LBFGS
+from .rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop, Rprop

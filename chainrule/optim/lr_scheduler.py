@@ -30,7 +30,8 @@ class LRScheduler:
         return self._last_lr
 
     def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        # functions (lambdas, the anneal rule) are rebuilt by the constructor, not saved
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas") and not callable(v)}
 
     def load_state_dict(self, state):
         self.__dict__.update(state)
@@ -106,25 +107,58 @@ class LambdaLR(LRScheduler):
         return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
 
 
+def _momentum_setter(optimizer, name):
+    """How a scheduler that cycles momentum writes it: SGD-like groups have 'momentum', Adam-like ones β₁."""
+    if "betas" in optimizer.defaults:
+        return lambda g, m: g.__setitem__("betas", (m,) + tuple(g["betas"][1:]))
+    if "momentum" in optimizer.defaults:
+        return lambda g, m: g.__setitem__("momentum", m)
+    raise ValueError(f"{name}: the optimizer ({type(optimizer).__name__}) has neither momentum nor betas; pass "
+                     f"cycle_momentum=False")
+
+
+def _cos_anneal(start, end, pct):
+    return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
+
+
+def _linear_anneal(start, end, pct):
+    return start + (end - start) * pct
+
+
 class OneCycleLR(LRScheduler):
-    """Warm up from max_lr/div_factor to max_lr over pct_start of the steps, then anneal (cosine) to
-    max_lr/(div_factor·final_div_factor). Step it once per batch."""
+    """Warm up from max_lr/div_factor to max_lr over pct_start of the steps, then anneal (cosine or linear) to
+    max_lr/(div_factor·final_div_factor); three_phase comes back down to the start before the final anneal. With
+    cycle_momentum, momentum (β₁ for Adam) moves the opposite way, max_momentum → base_momentum → max_momentum
+    (Smith & Topin, 2018). Step it once per batch."""
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
-                 anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4, last_epoch=-1):
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+                 final_div_factor=1e4, three_phase=False, last_epoch=-1):
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
             total_steps = epochs * steps_per_epoch
+        if total_steps <= 0 or not 0 <= pct_start <= 1 or anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: need total_steps > 0 (got {total_steps}), pct_start in [0, 1] (got "
+                             f"{pct_start}) and anneal_strategy 'cos' or 'linear' (got {anneal_strategy!r})")
         self.total_steps = total_steps
-        self.max_lrs = _per_group(max_lr, optimizer)
-        self.initial = [m / div_factor for m in self.max_lrs]
-        self.final = [i / final_div_factor for i in self.initial]
-        self.up = float(pct_start * total_steps) - 1
-        self.anneal = (lambda a, b, p: b + (a - b) / 2 * (1 + math.cos(math.pi * p))) if anneal_strategy == "cos" \
-            else (lambda a, b, p: a + (b - a) * p)
-        for g, lr in zip(optimizer.param_groups, self.initial):
-            g["initial_lr"] = lr
+        self.anneal = _cos_anneal if anneal_strategy == "cos" else _linear_anneal
+        up = float(pct_start * total_steps) - 1
+        # (end step, lr from, lr to, momentum from, momentum to), names of per-group values
+        self.phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum",
+                         "max_momentum"),
+                        (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")] if three_phase else
+                       [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
+        self.cycle_momentum = cycle_momentum
+        self._set_momentum = _momentum_setter(optimizer, "OneCycleLR") if cycle_momentum else None
+        for g, hi, lo_m, hi_m in zip(optimizer.param_groups, _per_group(max_lr, optimizer),
+                                     _per_group(base_momentum, optimizer), _per_group(max_momentum, optimizer)):
+            g.update(initial_lr=hi / div_factor, max_lr=hi, min_lr=hi / div_factor / final_div_factor)
+            if cycle_momentum:
+                g.update(base_momentum=lo_m, max_momentum=hi_m)
+                self._set_momentum(g, hi_m)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -132,12 +166,61 @@ class OneCycleLR(LRScheduler):
         if t > self.total_steps:
             raise ValueError(f"OneCycleLR: stepped {t} times but total_steps is {self.total_steps}")
         out = []
-        for lo, hi, fin in zip(self.initial, self.max_lrs, self.final):
-            if t <= self.up:
-                out.append(self.anneal(lo, hi, t / self.up if self.up > 0 else 1.0))
-            else:
-                down = self.total_steps - 1 - self.up
-                out.append(self.anneal(hi, fin, (t - self.up) / down if down > 0 else 1.0))
+        for g in self.optimizer.param_groups:
+            begin = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self.phases):
+                if t <= end or i == len(self.phases) - 1:
+                    pct = (t - begin) / (end - begin) if end != begin else 1.0
+                    out.append(self.anneal(g[lr0], g[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self.anneal(g[m0], g[m1], pct))
+                    break
+                begin = end
+        return out
+
+
+class CyclicLR(LRScheduler):
+    """The learning rate cycles between base_lr and max_lr (Smith, 2017): up for step_size_up steps, down for
+    step_size_down; 'triangular' keeps the amplitude, 'triangular2' halves it each cycle, 'exp_range' scales it by
+    γ^step. Momentum, with cycle_momentum, cycles the opposite way between max_momentum and base_momentum. Step it
+    once per batch."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+        down = step_size_down if step_size_down is not None else step_size_up
+        self.total_size = float(step_size_up + down)
+        self.step_ratio = step_size_up / self.total_size
+        if scale_fn is None:
+            self.scale_fn, self.scale_mode = {
+                "triangular": (lambda x: 1.0, "cycle"), "triangular2": (lambda x: 1 / (2.0 ** (x - 1)), "cycle"),
+                "exp_range": (lambda x: gamma ** x, "iterations")}[mode]
+        else:
+            self.scale_fn, self.scale_mode = scale_fn, scale_mode
+        self.cycle_momentum = cycle_momentum
+        self._set_momentum = _momentum_setter(optimizer, "CyclicLR") if cycle_momentum else None
+        self.max_lrs = _per_group(max_lr, optimizer)
+        for g, lo, lo_m, hi_m in zip(optimizer.param_groups, _per_group(base_lr, optimizer),
+                                     _per_group(base_momentum, optimizer), _per_group(max_momentum, optimizer)):
+            if last_epoch == -1:
+                g["lr"] = g["initial_lr"] = lo
+            if cycle_momentum:
+                g.update(base_momentum=lo_m, max_momentum=hi_m)
+                self._set_momentum(g, hi_m)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        amplitude = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        out = []
+        for g, lo, hi in zip(self.optimizer.param_groups, self.base_lrs, self.max_lrs):
+            out.append(lo + (hi - lo) * scale * amplitude)
+            if self.cycle_momentum:
+                self._set_momentum(g, g["max_momentum"] - (g["max_momentum"] - g["base_momentum"]) * scale * amplitude)
         return out
 
 

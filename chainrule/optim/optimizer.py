@@ -76,8 +76,10 @@ class Optimizer:
         for group in self.param_groups:
             if self._step_group(group):
                 continue
+            flip = group.get("maximize", False)
             for p, w, g, st in self._params_with_grad(group):
-                self._update(w, g.astype(w.dtype, copy=False), st, group)
+                g = g.astype(w.dtype, copy=False)
+                self._update(w, -g if flip else g, st, group)
                 p._version += 1
         self._steps_taken += 1
         if self._steps_taken % FLUSH_EVERY == 0:

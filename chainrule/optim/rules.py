@@ -20,8 +20,6 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize), **impl)
 
     def _update(self, w, g, st, group):
-        if group["maximize"]:
-            g = -g
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         mu = group["momentum"]
@@ -114,8 +112,6 @@ class Adam(_AdamKin):
         self.__dict__.pop("_flat", None)   # rebuilt from the loaded per-parameter state at the next step
 
     def _update(self, w, g, st, group):
-        if group["maximize"]:
-            g = -g
         if not st:
             st["step"] = 0
             st["exp_avg"] = np.zeros_like(w)
@@ -192,11 +188,11 @@ class RMSprop(Optimizer):
     with momentum μ: b ← μb + g/d, θ ← θ - ηb;  else θ ← θ - η g/d."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-                 **impl):
+                 maximize=False, **impl):
         if alpha < 0 or eps < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError("RMSprop: alpha, eps, momentum and weight_decay must be ≥ 0")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered), **impl)
+                                      centered=centered, maximize=maximize), **impl)
 
     def _update(self, w, g, st, group):
         a = group["alpha"]
@@ -233,11 +229,11 @@ class Adagrad(Optimizer):
     """S ← S + g²;  θ ← θ - η/(1 + (t-1)·decay) · g/(√S + ε)."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 **impl):
+                 maximize=False, **impl):
         if lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
             raise ValueError("Adagrad: lr_decay, weight_decay, initial_accumulator_value and eps must be ≥ 0")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value), **impl)
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize), **impl)
 
     def _update(self, w, g, st, group):
         if not st:
@@ -281,8 +277,8 @@ def _moments(w, g, st, group, second="exp_avg_sq"):
 class Adamax(_AdamKin):
     """m ← β₁m + (1-β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ - η/(1-β₁ᵗ) · m/u  (Adam with the ∞-norm)."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, **impl):
-        super().__init__(params, lr, betas, eps, weight_decay, impl)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl, maximize=maximize)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
@@ -299,9 +295,9 @@ class NAdam(_AdamKin):
     θ ← θ - η(1-μₜ)/(1-Πₜ) · g/d - η μₜ₊₁/(1-Πₜμₜ₊₁) · m/d  (ψ = momentum_decay)."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, **impl):
+                 decoupled_weight_decay=False, maximize=False, **impl):
         super().__init__(params, lr, betas, eps, weight_decay, impl, momentum_decay=momentum_decay,
-                         decoupled_weight_decay=decoupled_weight_decay)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
@@ -323,8 +319,9 @@ class RAdam(_AdamKin):
     rₜ = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ)) and m̂ = m/(1-β₁ᵗ)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, **impl):
-        super().__init__(params, lr, betas, eps, weight_decay, impl, decoupled_weight_decay=decoupled_weight_decay)
+                 decoupled_weight_decay=False, maximize=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, impl, decoupled_weight_decay=decoupled_weight_decay,
+                         maximize=maximize)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
@@ -339,3 +336,55 @@ class RAdam(_AdamKin):
             w -= dt(group["lr"] * rect * math.sqrt(1 - b2 ** t)) * (m_hat / (np.sqrt(v) + group["eps"]))
         else:
             w -= dt(group["lr"]) * m_hat
+
+
+class Adadelta(Optimizer):
+    """v ← ρv + (1-ρ)g²;  Δ = √(u + ε)/√(v + ε) · g;  u ← ρu + (1-ρ)Δ²;  θ ← θ - ηΔ  (Zeiler, 2012: the step has the
+    units of θ, so η = 1 works)."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False, **impl):
+        if not 0 <= rho <= 1 or eps < 0 or weight_decay < 0:
+            raise ValueError(f"Adadelta: rho ({rho}) must be in [0, 1], eps ({eps}) and weight_decay "
+                             f"({weight_decay}) ≥ 0")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize), **impl)
+
+    def _update(self, w, g, st, group):
+        rho, eps = group["rho"], group["eps"]
+        if not st:
+            st.update(step=0, square_avg=np.zeros_like(w), acc_delta=np.zeros_like(w))
+        st["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        v, u = st["square_avg"], st["acc_delta"]
+        v *= rho
+        v += (1 - rho) * (g * g)
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u *= rho
+        u += (1 - rho) * (delta * delta)
+        w -= w.dtype.type(group["lr"]) * delta
+
+
+class Rprop(Optimizer):
+    """Resilient backprop: per weight, a step size that grows by η₊ while the gradient keeps its sign and shrinks by
+    η₋ when it flips (clamped to step_sizes); θ ← θ - sign(g)·step, and after a flip the gradient counts as 0 for
+    one step. Full-batch only: it reads signs, not magnitudes."""
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **impl):
+        if not 0 < etas[0] < 1 < etas[1]:
+            raise ValueError(f"Rprop: etas must satisfy 0 < η₋ < 1 < η₊, got {etas}")
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize),
+                         **impl)
+
+    def _update(self, w, g, st, group):
+        (minus, plus), (lo, hi) = group["etas"], group["step_sizes"]
+        if not st:
+            st.update(step=0, prev=np.zeros_like(w), step_size=np.full_like(w, group["lr"]))
+        st["step"] += 1
+        agree = np.sign(g * st["prev"])
+        factor = np.where(agree > 0, plus, np.where(agree < 0, minus, 1.0)).astype(w.dtype)
+        size = st["step_size"]
+        size *= factor
+        np.clip(size, lo, hi, out=size)
+        g = np.where(agree < 0, 0, g).astype(w.dtype)
+        w -= np.sign(g) * size
+        st["prev"][...] = g
