@@ -17,4 +17,5 @@ from .embedding import Embedding, EmbeddingBag
 from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
                    InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
+from .attention import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
+                        TransformerEncoder, TransformerEncoderLayer)

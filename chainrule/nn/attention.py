@@ -127,13 +127,127 @@ class TransformerEncoderLayer(Module):
         return self.norm2(x + self._ff(x))
 
 
-class TransformerEncoder(Module):
-    def __init__(self, encoder_layer_factory, num_layers):
-        super().__init__()
-        from .containers import ModuleList
-        self.layers = ModuleList([encoder_layer_factory() for _ in range(num_layers)])
+def _clones(layer, n, name):
+    """n independent copies of a layer, as torch (deep copies of an instance); a function that builds a layer is
+    accepted too."""
+    import copy
+    from .containers import ModuleList
+    if isinstance(layer, Module):
+        return ModuleList([copy.deepcopy(layer) for _ in range(n)])
+    if callable(layer):
+        return ModuleList([layer() for _ in range(n)])
+    raise TypeError(f"{name}: expected a layer (Module) to copy num_layers times, got {type(layer).__name__}")
 
-    def forward(self, src, mask=None, src_key_padding_mask=None):
+
+class TransformerEncoder(Module):
+    """num_layers copies of an encoder layer, then an optional final norm."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
+        self.num_layers, self.norm = num_layers, norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         for layer in self.layers:
-            src = layer(src, mask, src_key_padding_mask)
-        return src
+            src = layer(src, mask, src_key_padding_mask, bool(is_causal))
+        return self.norm(src) if self.norm is not None else src
+
+
+class TransformerDecoderLayer(Module):
+    """Masked self-attention, attention over the encoder's memory, and a feed-forward block, each with a residual
+    connection and LayerNorm (post-norm by default; norm_first=True for pre-norm):
+    x = norm₁(x + sa(x)); x = norm₂(x + mha(x, memory)); x = norm₃(x + ff(x))."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        self.norm1, self.norm2, self.norm3 = (LayerNorm(d_model, eps=layer_norm_eps) for _ in range(3))
+        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
+        self.activation = {"relu": F.relu, "gelu": F.gelu}[activation] if isinstance(activation, str) else activation
+
+    def _sa(self, x, mask, pad, causal):
+        return self.dropout1(self.self_attn(x, x, x, key_padding_mask=pad, attn_mask=mask, need_weights=False,
+                                            is_causal=causal)[0])
+
+    def _mha(self, x, mem, mask, pad, causal):
+        return self.dropout2(self.multihead_attn(x, mem, mem, key_padding_mask=pad, attn_mask=mask,
+                                                 need_weights=False, is_causal=causal)[0])
+
+    def _ff(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            return x + self._ff(self.norm3(x))
+        x = self.norm1(x + self._sa(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+        return self.norm3(x + self._ff(x))
+
+
+class TransformerDecoder(Module):
+    """num_layers copies of a decoder layer, then an optional final norm."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers, "TransformerDecoder")
+        self.num_layers, self.norm = num_layers, norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask,
+                      bool(tgt_is_causal), memory_is_causal)
+        return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """The encoder-decoder Transformer (Vaswani et al., 2017) with torch's layout and defaults; every weight matrix
+    is re-initialised Xavier-uniform, as torch does."""
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+                 dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True):
+        super().__init__()
+        kw = dict(dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                  norm_first=norm_first)
+        self.encoder = custom_encoder or TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, dim_feedforward, **kw), num_encoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps))
+        self.decoder = custom_decoder or TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, dim_feedforward, bias=bias, **kw), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps))
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        b = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[b] != tgt.shape[b]:
+            raise ValueError(f"Transformer: src and tgt must have the same batch size (dim {b}), got {src.shape} "
+                             f"and {tgt.shape}")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ValueError(f"Transformer: the feature dim of src {src.shape} and tgt {tgt.shape} must equal "
+                             f"d_model={self.d_model}")
+        memory = self.encoder(src, src_mask, src_key_padding_mask, src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask,
+                            tgt_is_causal, memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, dtype=None):
+        """An (sz, sz) float mask: 0 on and below the diagonal, -inf above (position i attends to j ≤ i)."""
+        mask = np.triu(np.full((sz, sz), -np.inf), 1).astype(dtype or dtypes.get_default_dtype())
+        return Tensor._wrap(mask)

@@ -19,5 +19,16 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
+    def __deepcopy__(self, memo):
+        """A new Parameter with a copy of the data (and of .grad), as torch's: how layers are cloned
+        (nn.TransformerEncoder copies its layer num_layers times)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self)(Tensor._wrap(self._data.copy()), self.requires_grad)
+        if self.grad is not None:
+            new.grad = Tensor._wrap(self.grad._data.copy())
+        memo[id(self)] = new
+        return new
+
     def __reduce__(self):
         raise TypeError("chainrule parameters are not pickled; use chainrule.save(module.state_dict(), path)")
