@@ -2,7 +2,7 @@
 import math
 
 from .. import creation, dtypes
-from ..ops import conv as C
+from ..ops import conv as C, volume as V
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
@@ -51,6 +51,14 @@ class Conv1d(_ConvNd):
 
     def forward(self, x):
         return C.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 3)
+
+    def forward(self, x):
+        return V.conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -108,6 +116,15 @@ AvgPool1d = _pool("AvgPool1d", C.avg_pool1d, "Mean over each window of (N, C, L)
                   "padding", stride=None, padding=0)
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
+MaxPool3d = _pool("MaxPool3d", V.max_pool3d, "Max over each window of (N, C, D, H, W).", "kernel_size", "stride",
+                  "padding", "dilation", stride=None, padding=0, dilation=1)
+AvgPool3d = _pool("AvgPool3d", V.avg_pool3d, "Mean over each window of (N, C, D, H, W).", "kernel_size", "stride",
+                  "padding", stride=None, padding=0)
+AdaptiveMaxPool2d = _pool("AdaptiveMaxPool2d", V.adaptive_max_pool2d, "Max over windows giving output_size (and "
+                          "the flat indices of the maxima with return_indices=True).", "output_size", "return_indices",
+                          return_indices=False)
+AdaptiveMaxPool1d = _pool("AdaptiveMaxPool1d", V.adaptive_max_pool1d, "Max over windows giving output_size.",
+                          "output_size", "return_indices", return_indices=False)
 AdaptiveAvgPool1d = _pool("AdaptiveAvgPool1d", C.adaptive_avg_pool1d, "Mean over windows giving output_size.",
                           "output_size")
 

@@ -13,6 +13,8 @@ from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: F401
                         conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
+from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d,  # noqa: F401
+                          max_pool3d)
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401

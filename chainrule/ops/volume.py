@@ -1,0 +1,157 @@
+"""Volumetric (3-d) convolution and pooling, and adaptive max pooling, built from the 2-d ops.
+
+A 3-d cross-correlation is a sum over the kernel's depth of 2-d ones: with x_d the input's depth slices,
+    out[:, :, z] = Σ_kd conv2d(x[:, :, z·s_d + kd·dil_d], w[:, :, kd]),
+and for each kd the slices of every output depth z form one strided view of the input, folded into the batch. So
+a conv3d is kd conv2d calls (no loop over voxels), and its gradient is theirs.
+"""
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .conv import _out_size, avg_pool2d, conv2d, max_pool2d
+from .registry import T, register, sample
+from .shape import pad, stack
+
+
+def _triple(v):
+    return (v,) * 3 if isinstance(v, int) else tuple(v)
+
+
+def _depth_slices(x, k, s, p, d, fill, name):
+    """For each kernel depth offset kd: the input's depth slices read by every output depth, folded into the
+    batch, (N·D_out, C, H, W). Pads depth by p with `fill` first."""
+    if p:
+        x = pad(x, (0, 0, 0, 0, p, p), value=fill)
+    n, c, depth = x.shape[:3]
+    d_out = (depth - d * (k - 1) - 1) // s + 1
+    if d_out < 1:
+        raise ShapeError(f"{name}: the kernel (depth {k}, dilation {d}) is larger than the padded input depth "
+                         f"{depth}")
+    views = []
+    for kd in range(k):
+        start = kd * d
+        sl = x[:, :, start:start + s * (d_out - 1) + 1:s]                       # (N, C, D_out, H, W)
+        views.append(sl.transpose(1, 2).reshape(n * d_out, c, *x.shape[3:]))
+    return views, n, d_out
+
+
+def _unfold_depth(out2d, n, d_out):
+    """(N·D_out, C, H', W') -> (N, C, D_out, H', W')."""
+    return out2d.reshape(n, d_out, *out2d.shape[1:]).transpose(1, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """PyTorch's F.conv3d: (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw); padding an int, a triple,
+    'same' (stride 1) or 'valid'."""
+    if input.ndim != 5 or weight.ndim != 5:
+        raise ShapeError(f"conv3d: expected input (N, C, D, H, W) and weight (O, C/groups, kd, kh, kw), got "
+                         f"{input.shape} and {weight.shape}")
+    s, dl = _triple(stride), _triple(dilation)
+    kd = weight.shape[2]
+    if padding == "same":
+        if s != (1, 1, 1):
+            raise ValueError("conv3d: padding='same' needs stride 1")
+        tot = [dl[i] * (weight.shape[2 + i] - 1) for i in range(3)]
+        input = pad(input, (tot[2] // 2, tot[2] - tot[2] // 2, tot[1] // 2, tot[1] - tot[1] // 2,
+                            tot[0] // 2, tot[0] - tot[0] // 2))
+        p = (0, 0, 0)
+    else:
+        p = (0, 0, 0) if padding == "valid" else _triple(padding)
+    views, n, d_out = _depth_slices(input, kd, s[0], p[0], dl[0], 0.0, "conv3d")
+    out = None
+    for k, v in enumerate(views):
+        part = conv2d(v, weight[:, :, k], None, s[1:], p[1:], dl[1:], groups)
+        out = part if out is None else out + part
+    out = _unfold_depth(out, n, d_out)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1):
+    """Max over each (kd, kh, kw) window of (N, C, D, H, W): the max over kd of 2-d window maxima."""
+    if input.ndim != 5:
+        raise ShapeError(f"max_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    k, dl = _triple(kernel_size), _triple(dilation)
+    s, p = _triple(stride if stride is not None else kernel_size), _triple(padding)
+    views, n, d_out = _depth_slices(input, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d")
+    pooled = stack([max_pool2d(v, k[1:], s[1:], p[1:], dl[1:]) for v in views])
+    return _unfold_depth(pooled.amax(dim=0) if len(views) > 1 else pooled[0], n, d_out)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0):
+    """Mean over each window (zero padding counted, torch's count_include_pad=True)."""
+    if input.ndim != 5:
+        raise ShapeError(f"avg_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    k = _triple(kernel_size)
+    s, p = _triple(stride if stride is not None else kernel_size), _triple(padding)
+    views, n, d_out = _depth_slices(input, k[0], s[0], p[0], 1, 0.0, "avg_pool3d")
+    total = None
+    for v in views:
+        part = avg_pool2d(v, k[1:], s[1:], p[1:])
+        total = part if total is None else total + part
+    return _unfold_depth(total * (1.0 / k[0]), n, d_out)
+
+
+def _adaptive_bounds(size, out):
+    """torch's adaptive windows: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) for i < out."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over torch's adaptive windows of (N, C, H, W) (or (C, H, W)); with return_indices, the flat index
+    h·W + w of each maximum in its input plane."""
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_max_pool2d: expected (N, C, H, W) or (C, H, W), got {input.shape}")
+    x = input if input.ndim == 4 else input.unsqueeze(0)
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    H, W = x.shape[2:]
+    oh, ow = oh or H, ow or W
+    rows, idx_rows = [], []
+    for h0, h1 in _adaptive_bounds(H, oh):
+        cells, idx = [], []
+        for w0, w1 in _adaptive_bounds(W, ow):
+            window = x[:, :, h0:h1, w0:w1].reshape(*x.shape[:2], -1)
+            best = window.max(dim=-1)
+            cells.append(best.values)
+            local = best.indices._data
+            idx.append((h0 + local // (w1 - w0)) * W + w0 + local % (w1 - w0))
+        rows.append(stack(cells, dim=-1))
+        idx_rows.append(np.stack(idx, -1))
+    out = stack(rows, dim=-2)
+    indices = Tensor._wrap(np.stack(idx_rows, -2).astype(np.int64))
+    if input.ndim == 3:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"adaptive_max_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
+    size = output_size if isinstance(output_size, int) else output_size[0]
+    res = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
+
+
+def _np_adaptive_max2d(x, out):
+    oh, ow = (out, out) if isinstance(out, int) else out
+    H, W = x.shape[-2:]
+    return np.stack([np.stack([x[..., a:b, c:d].max((-2, -1)) for c, d in _adaptive_bounds(W, ow)], -1)
+                     for a, b in _adaptive_bounds(H, oh)], -2)
+
+
+register("conv3d", ref=None, samples=[
+    sample(T((2, 2, 4, 4, 3)), T((3, 2, 2, 3, 2)), T((3,))),
+    sample(T((1, 4, 5, 4, 4)), T((4, 2, 3, 2, 2)), None, (2, 1, 1), 1, (1, 2, 1), 2),
+    sample(T((1, 1, 3, 3, 3)), T((2, 1, 2, 2, 2)), None, 1, "same")])(conv3d)
+register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
+    max_pool3d)
+register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
+    avg_pool3d)
+register("adaptive_max_pool2d", ref=_np_adaptive_max2d, samples=[sample(T((2, 3, 5, 7)), (2, 3)), sample(T((1, 4, 4)), 2)])(
+    adaptive_max_pool2d)
+register("adaptive_max_pool1d", ref=lambda x, o: _np_adaptive_max2d(x[..., None, :], (1, o))[..., 0, :],
+         samples=[sample(T((2, 3, 7)), 3)])(adaptive_max_pool1d)
