@@ -116,13 +116,23 @@ class _RNNBase(Module):
 
     def forward(self, input, hx=None):
         from ..errors import ShapeError
+        from .utils.rnn import PackedSequence, run_packed
+        if isinstance(input, PackedSequence):
+            return run_packed(self._run, input, hx, self.mode == "LSTM")
         if input.ndim != 3 or input.shape[-1] != self.input_size:
             raise ShapeError(f"{type(self).__name__}: expected input of shape ({'batch, seq' if self.batch_first else 'seq, batch'}, "
                              f"{self.input_size}), got {input.shape}")
-        x = input.transpose(0, 1) if self.batch_first else input          # (T, B, F)
+        out, state = self._run(input.transpose(0, 1) if self.batch_first else input, hx)
+        return (out.transpose(0, 1) if self.batch_first else out), state
+
+    def _run(self, x, hx):
+        """The layers over a time-major (T, B, F) input -> (output (T, B, dirs·H), h_n or (h_n, c_n))."""
         T_, B = x.shape[0], x.shape[1]
+        if x.shape[-1] != self.input_size:
+            from ..errors import ShapeError
+            raise ShapeError(f"{type(self).__name__}: expected {self.input_size} input features, got {x.shape[-1]}")
         dirs = 2 if self.bidirectional else 1
-        zeros = creation.zeros(self.num_layers * dirs, B, self.hidden_size, dtype=input.dtype)
+        zeros = creation.zeros(self.num_layers * dirs, B, self.hidden_size, dtype=x.dtype)
         if self.mode == "LSTM":
             h0, c0 = hx if hx is not None else (zeros, zeros)
         else:
@@ -159,9 +169,8 @@ class _RNNBase(Module):
             layer_in = outs[0] if dirs == 1 else cat(outs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
-        out = layer_in.transpose(0, 1) if self.batch_first else layer_in
         hn = stack(h_n)
-        return (out, (hn, stack(c_n))) if self.mode == "LSTM" else (out, hn)
+        return layer_in, ((hn, stack(c_n)) if self.mode == "LSTM" else hn)
 
     def extra_repr(self):
         return (f"{self.input_size}, {self.hidden_size}" + (f", num_layers={self.num_layers}" if self.num_layers > 1
