@@ -21,7 +21,7 @@ from .ops.activation import (celu, clamp, elu, gelu, hardtanh, leaky_relu, logsi
                              selu, silu, softplus, softsign)
 from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, greater, greater_equal, gt, isfinite,
                            isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
-                           ne, not_equal, round, trunc, isclose, nonzero, count_nonzero)
+                           ne, not_equal, round, trunc, isclose, nonzero, count_nonzero, bincount)
 from .ops.sorting import argsort, sort, topk, unique
 from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
                        atan2, atanh, cosh, hypot, sinh, tan)
@@ -48,7 +48,8 @@ from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # no
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
-from .random import Generator, manual_seed, seed
+from .random import (Generator, are_deterministic_algorithms_enabled, manual_seed, seed,  # noqa: E402
+                     use_deterministic_algorithms)
 from .autograd.functional import grad
 from . import func
 

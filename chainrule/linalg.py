@@ -2,7 +2,7 @@
 decompositions and solvers of chainrule/ops/decomp.py."""
 import numpy as _np
 
-from .ops.decomp import (cholesky, det, eigh, eigvalsh, inv, matrix_power, slogdet, solve, svd,  # noqa: F401
+from .ops.decomp import (cholesky, det, eigh, eigvalsh, inv, matrix_power, qr, slogdet, solve, svd,  # noqa: F401
                          svdvals)
 from .ops.linalg import cross, multi_dot, tensordot  # noqa: F401
 from .ops.reduce import norm as _norm

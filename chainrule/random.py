@@ -28,3 +28,17 @@ def _gen(generator=None):
     if generator is None:
         return _global[0]
     return generator.rng if isinstance(generator, Generator) else generator
+
+
+_DETERMINISTIC = {"mode": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """torch's switch, recorded for code that sets and reads it: every chainrule op is already deterministic on the
+    CPU (NumPy reductions and BLAS give the same result for the same inputs and thread count), so it changes no
+    result."""
+    _DETERMINISTIC.update(mode=bool(mode), warn_only=bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled():
+    return _DETERMINISTIC["mode"]

@@ -673,3 +673,18 @@ def test_linalg_helpers_name_their_bad_inputs():
         cr.linalg.matrix_norm(cr.zeros(2, 2), ord=3)
     with pytest.raises(TypeError, match="index must be an integer tensor"):
         cr.scatter_add(cr.zeros(2, 2), 0, cr.tensor([[0.5, 1.0]]), cr.zeros(2, 2))
+
+
+def test_bincount_and_determinism_switch():
+    np.testing.assert_array_equal(cr.bincount(cr.tensor([1, 2, 2, 5])).numpy(), [0, 1, 2, 0, 0, 1])
+    np.testing.assert_array_equal(cr.tensor([0, 0, 1]).bincount(minlength=4).numpy(), [2, 1, 0, 0])
+    w = cr.bincount(cr.tensor([0, 1, 1]), weights=cr.tensor([0.5, 1.0, 2.0]))
+    np.testing.assert_allclose(w.numpy(), [0.5, 3.0])
+    with pytest.raises(ValueError, match="bincount: expected a 1-d tensor of non-negative integers"):
+        cr.bincount(cr.tensor([1, -1]))
+    cr.use_deterministic_algorithms(True)
+    try:
+        assert cr.are_deterministic_algorithms_enabled()
+    finally:
+        cr.use_deterministic_algorithms(False)
+    assert not cr.are_deterministic_algorithms_enabled()

@@ -92,3 +92,32 @@ def test_slogdet_sign_survives_a_determinant_that_underflows():
     sign, logabs = cr.linalg.slogdet(a)
     assert sign.item() == 1.0
     np.testing.assert_allclose(cr.logdet(a).item(), 400 * np.log(0.1))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3), (2, 4, 2)])
+def test_qr_matches_torch_values_and_gradients(shape):
+    torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+    a = np.random.default_rng(0).standard_normal(shape)
+    A, B = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (q, r), (tq, tr) = cr.linalg.qr(A), torch.linalg.qr(B)
+    np.testing.assert_allclose(q.detach().numpy(), tq.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(r.detach().numpy(), tr.detach().numpy(), atol=1e-12)
+    gq, gr = np.random.default_rng(1).standard_normal(q.shape), np.random.default_rng(2).standard_normal(r.shape)
+    ((q * cr.tensor(gq)).sum() + (r * cr.tensor(gr)).sum()).backward()
+    ((tq * torch.tensor(gq)).sum() + (tr * torch.tensor(gr)).sum()).backward()
+    np.testing.assert_allclose(A.grad.numpy(), B.grad.numpy(), atol=1e-12)
+
+
+def test_qr_modes_and_errors():
+    a = cr.randn(5, 3, dtype=cr.float64)
+    full = cr.linalg.qr(a, mode="complete")
+    assert full.Q.shape == (5, 5) and full.R.shape == (5, 3)
+    np.testing.assert_allclose((full.Q @ full.R).numpy(), a.numpy(), atol=1e-12)
+    assert cr.linalg.qr(a, mode="r").R.shape == (3, 3)
+    with pytest.raises(ValueError, match="qr: mode must be"):
+        cr.linalg.qr(a, mode="economic")
+    with pytest.raises(cr.ShapeError, match="qr: expected a matrix"):
+        cr.linalg.qr(cr.randn(3))
+    w = cr.randn(2, 4, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(NotImplementedError, match=r"qr: the gradient is implemented for .* \(m ≥ n\)"):
+        cr.linalg.qr(w).R.sum().backward()

@@ -22,10 +22,11 @@ from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample
-from .shape import tril
+from .shape import cat, tril
 
 _wrap = Tensor._wrap
 _Slogdet = collections.namedtuple("return_types", ["sign", "logabsdet"])
+_QR = collections.namedtuple("return_types", ["Q", "R"])
 _Eigh = collections.namedtuple("return_types", ["eigenvalues", "eigenvectors"])
 _Svd = collections.namedtuple("return_types", ["U", "S", "Vh"])
 
@@ -148,6 +149,37 @@ class Eigh(Function):
         return _wrap(v @ inner @ np.swapaxes(v, -1, -2))
 
 
+class QR(Function):
+    """A = QR (reduced, m ≥ n: Q (m, n) orthonormal columns, R (n, n) upper triangular);
+    dA = (G_Q + Q·copyltu(M)) R⁻ᵀ with M = R G_Rᵀ - G_Qᵀ Q and copyltu(M) = the symmetric matrix with M's lower
+    triangle (Walter & Lehmann, 2018). First derivatives, full column rank."""
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        q, r = np.linalg.qr(a._data, mode="reduced" if mode == "r" else mode)
+        ctx.q, ctx.r = q, r
+        if mode == "r":
+            return _wrap(np.zeros((0,), a._data.dtype)), _wrap(r)
+        return _wrap(q), _wrap(r)
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        if STATE.grad_enabled:
+            raise NotImplementedError("qr: second derivatives (create_graph=True) are not implemented")
+        q, r = ctx.q, ctx.r
+        m, n = q.shape[-2], r.shape[-1]
+        if q.shape[-1] != n or m < n:
+            raise NotImplementedError(f"qr: the gradient is implemented for the reduced factorisation of a tall or "
+                                      f"square matrix (m ≥ n), got Q {q.shape} and R {r.shape}")
+        t = lambda x: np.swapaxes(x, -1, -2)  # noqa: E731
+        g_q = gq._data if gq._data.shape == q.shape else np.zeros_like(q)
+        mm = r @ t(gr._data) - t(g_q) @ q
+        low = np.tril(mm, -1)
+        sym = low + t(low) + np.eye(n, dtype=mm.dtype) * mm       # copyltu: the lower triangle mirrored
+        x = g_q + q @ sym
+        return _wrap(t(np.linalg.solve(r, t(x)))), None
+
+
 class SvdVals(Op):
     """s = the singular values of A (descending);  dL/dA = U diag(g) Vᵀ (first derivatives only). The caller
     factors A once and hands in the reduced (U, s, Vᵀ)."""
@@ -236,6 +268,17 @@ def svd(A, full_matrices=True):
     return _Svd(_wrap(u), SvdVals.apply(A, factors=(u[..., :k], s, vh[..., :k, :])), _wrap(vh))
 
 
+def qr(A, mode="reduced"):
+    """A = QR: (Q, R) with mode 'reduced' (Q (m, k), R (k, n), k = min(m, n)), 'complete' (Q (m, m)) or 'r' (R
+    only; Q empty), as torch.linalg.qr."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if A.ndim < 2:
+        raise ShapeError(f"qr: expected a matrix (or a batch of them), got shape {A.shape}")
+    q, r = QR.apply(A, mode)
+    return _QR(q, r)
+
+
 def matrix_power(A, n):
     """Aⁿ by repeated squaring (A⁻¹ raised to -n for negative n)."""
     _square(A, "matrix_power")
@@ -249,6 +292,19 @@ def matrix_power(A, n):
         if n:
             base = base @ base
     return result if result is not None else _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+
+
+def _qr_fixed(A):
+    """Q and R with R's diagonal made positive (QR is unique up to those signs; LAPACK may pick either)."""
+    q, r = qr(A)
+    sign = _wrap(np.where(np.diagonal(r._data, 0, -2, -1) < 0, -1.0, 1.0).astype(r.dtype))
+    return q * sign.unsqueeze(-2), r * sign.unsqueeze(-1)
+
+
+def _np_qr_fixed(a):
+    q, r = np.linalg.qr(a)
+    sign = np.where(np.diagonal(r, 0, -2, -1) < 0, -1.0, 1.0)
+    return q * sign[..., None, :], r * sign[..., :, None]
 
 
 def _spd(a):
@@ -284,5 +340,8 @@ register("eigh_vectors", ref=lambda a: _np_sign_fixed(np.linalg.eigh(a + np.swap
          gradgrad=False, samples=_SQUARE)(lambda a: _sign_fixed(eigh(a + a.mT).eigenvectors))
 register("svdvals", ref=lambda a: np.linalg.svd(a, compute_uv=False), gradgrad=False,
          samples=[sample(T((3, 3))), sample(T((4, 2))), sample(T((2, 2, 3)))])(svdvals)
+register("qr", ref=lambda a: np.concatenate([x.reshape(-1) for x in _np_qr_fixed(a)]), gradgrad=False,
+         samples=[sample(T((4, 3))), sample(T((3, 3))), sample(T((2, 5, 2)))])(
+    lambda A: cat([x.reshape(-1) for x in _qr_fixed(A)]))
 register("matrix_power", ref=np.linalg.matrix_power,
          samples=[sample(T((3, 3)), 3), sample(T((3, 3)), 0), sample(T((2, 2), 0.5, 2), -2)])(matrix_power)

@@ -91,6 +91,23 @@ def count_nonzero(input, dim=None):
     return _wrap(np.asarray(np.count_nonzero(input._data, axis=dim), np.int64))
 
 
+@tensor_method("bincount")
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value 0, 1, … in a 1-d tensor of non-negative ints (summed weights with `weights`): int64
+    counts, or the weights' float dtype."""
+    x = _raw(input)
+    if x.ndim != 1 or (x.size and (x.dtype.kind not in "iu" or x.min() < 0)):
+        raise ValueError(f"bincount: expected a 1-d tensor of non-negative integers, got shape {x.shape}, dtype "
+                         f"{x.dtype}" + (f", min {x.min()}" if x.size and x.dtype.kind in "iu" else ""))
+    if weights is None:
+        return _wrap(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = _raw(weights)
+    if w.shape != x.shape:
+        raise ValueError(f"bincount: weights of shape {w.shape} must match the input's {x.shape}")
+    dt = w.dtype if w.dtype.kind == "f" else np.float64
+    return _wrap(np.bincount(x, weights=w, minlength=minlength).astype(dt))
+
+
 @tensor_method("equal")
 def equal(input, other):
     """True when both have the same shape and the same values."""
