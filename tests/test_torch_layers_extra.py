@@ -194,3 +194,47 @@ def test_named_errors():
         nn.EmbeddingBag(5, 2)(cr.tensor([[0, 7]]))
     with pytest.raises(ValueError, match="Embedding: padding_idx 9 is out of range"):
         nn.Embedding(5, 2, padding_idx=9)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+@pytest.mark.parametrize("shape,padding", [((2, 3, 5), (2, 1)), ((2, 3, 4, 5), (1, 2, 3, 0)),
+                                           ((1, 2, 3, 4, 4), (1, 1, 2, 0, 1, 2))])
+def test_pad_modes_match_torch(mode, shape, padding):
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal(shape)
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = F.pad(a, padding, mode), torch.nn.functional.pad(b, padding, mode)
+    _same(ya, yb)
+    g = np.random.default_rng(1).standard_normal(tuple(yb.shape))
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    _same(a.grad, b.grad)        # every copy of an edge entry sends its gradient back to it
+
+
+def test_padding_modules_shuffle_and_fold_match_torch():
+    torch = _torch()
+    for name, args in [("ReflectionPad2d", (2,)), ("ReplicationPad1d", ((1, 3),)), ("CircularPad2d", (1,)),
+                       ("ZeroPad2d", ((1, 0, 2, 1),)), ("ConstantPad2d", (1, -2.5)), ("ReflectionPad3d", (1,))]:
+        shape = (2, 3, 4, 4, 4) if name.endswith("3d") else (2, 3, 5) if name.endswith("1d") else (2, 3, 4, 5)
+        _check_module(getattr(nn, name)(*args), getattr(torch.nn, name)(*args), shape)
+    _check_module(nn.ChannelShuffle(3), torch.nn.ChannelShuffle(3), (2, 6, 2, 3))
+    _check_module(nn.Softmax2d(), torch.nn.Softmax2d(), (2, 3, 2, 2))
+    _check_module(nn.Unfold(2, padding=1, stride=2), torch.nn.Unfold(2, padding=1, stride=2), (2, 3, 5, 4))
+    _check_module(nn.Fold((4, 5), 2), torch.nn.Fold((4, 5), 2), (2, 12, 12))
+
+
+def test_channel_dropout_variants():
+    cr.manual_seed(0)
+    x = cr.ones(4, 50, 3, 3, 3)
+    y = F.dropout3d(x, 0.4).numpy()
+    per_channel = y.reshape(4, 50, -1)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))                # whole channels kept or zeroed
+    assert np.allclose(np.unique(y), [0.0, 1 / 0.6]) and 0.25 < (y == 0).mean() < 0.55
+    assert nn.Dropout3d(0.4).eval()(x) is x
+    assert F.dropout2d(cr.ones(3, 4, 4), 0.5).shape == (3, 4, 4)             # unbatched (C, H, W)
+    with pytest.raises(cr.ShapeError, match=r"dropout1d: expected a 3-D \(N, C, ...\) or 2-D"):
+        F.dropout1d(cr.ones(2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"pad: reflect padding \(5, 5\) does not fit dim 1 of size 4"):
+        F.pad(cr.ones(2, 4), (5, 5), "reflect")
+    with pytest.raises(ValueError, match="pad: mode must be"):
+        F.pad(cr.ones(2, 4), (1, 1), "mirror")

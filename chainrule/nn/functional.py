@@ -7,7 +7,7 @@ from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, har
                               mish, prelu, relu, relu6, selu, silu, softplus, softsign, threshold)
 from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
 from ..ops.linalg import bilinear, linear  # noqa: F401
-from ..ops.arrange import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
@@ -37,6 +37,33 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input * 0.0
     keep = _gen().random(input.shape) >= p
     return input * _wrap((keep / (1 - p)).astype(input.dtype))
+
+
+def channel_dropout(input, p, training, spatial, name):
+    """Zero whole channels with probability p (scaling the rest by 1/(1-p)): dim 1 of (N, C, *spatial), or dim 0
+    of an unbatched (C, *spatial) input."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
+    if input.ndim not in (1 + spatial, 2 + spatial):
+        raise ShapeError(f"{name}: expected a {2 + spatial}-D (N, C, ...) or {1 + spatial}-D (C, ...) input, got "
+                         f"{input.shape}")
+    if not training or p == 0:
+        return input
+    lead = input.ndim - spatial
+    keep = _gen().random(input.shape[:lead] + (1,) * spatial) >= p
+    return input * _wrap((keep / (1 - p)).astype(input.dtype))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return channel_dropout(input, p, training, 1, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return channel_dropout(input, p, training, 2, "dropout2d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return channel_dropout(input, p, training, 3, "dropout3d")
 
 
 def _reduce(loss, reduction, name):

@@ -80,15 +80,7 @@ class _ChannelDropout(Dropout):
     spatial = 1
 
     def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        from ..random import _gen
-        from ..tensor import Tensor
-        if x.ndim != 2 + self.spatial:
-            from ..errors import ShapeError
-            raise ShapeError(f"{type(self).__name__}: expected a {2 + self.spatial}-D (N, C, ...) input, got {x.shape}")
-        keep = _gen().random(x.shape[:2] + (1,) * self.spatial) >= self.p
-        return x * Tensor._wrap((keep / (1 - self.p)).astype(x.dtype))
+        return F.channel_dropout(x, self.p, self.training, self.spatial, type(self).__name__)
 
 
 class Dropout1d(_ChannelDropout):
@@ -97,6 +89,10 @@ class Dropout1d(_ChannelDropout):
 
 class Dropout2d(_ChannelDropout):
     spatial = 2
+
+
+class Dropout3d(_ChannelDropout):
+    spatial = 3
 
 
 def _activation(name, fn, doc, **defaults):
@@ -251,3 +247,77 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+def _padding_module(name, mode, dims):
+    """A padding layer: padding an int (the same on every side of the last `dims` dims) or torch's tuple;
+    ConstantPadNd also takes the fill value."""
+    def setup(self, padding, value):
+        Module.__init__(self)
+        self.padding = (padding,) * (2 * dims) if isinstance(padding, int) else tuple(padding)
+        self.value = value
+
+    def forward(self, x):
+        return F.pad(x, self.padding, mode, self.value)
+
+    def extra_repr(self):
+        return f"{self.padding}" + (f", value={self.value}" if name.startswith("Constant") else "")
+    if name.startswith("Constant"):
+        def __init__(self, padding, value):
+            setup(self, padding, value)
+    else:
+        def __init__(self, padding):
+            setup(self, padding, 0.0)
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+                                  "__doc__": f"F.pad(x, padding, {mode!r}) over the last {dims} dim(s)."})
+
+
+for _d in (1, 2, 3):
+    for _prefix, _mode in (("Zero", "constant"), ("Constant", "constant"), ("Reflection", "reflect"),
+                           ("Replication", "replicate"), ("Circular", "circular")):
+        globals()[f"{_prefix}Pad{_d}d"] = _padding_module(f"{_prefix}Pad{_d}d", _mode, _d)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            from ..errors import ShapeError
+            raise ShapeError(f"Softmax2d: expected (N, C, H, W) or (C, H, W), got {x.shape}")
+        return F.softmax(x, -3)
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        return F.channel_shuffle(x, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
+
+
+class Unfold(Module):
+    """Sliding local blocks of (N, C, H, W) as columns (N, C·kh·kw, L): F.unfold."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
+class Fold(Module):
+    """The adjoint of Unfold: sums columns (N, C·kh·kw, L) back into (N, C, H, W): F.fold."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)

@@ -208,6 +208,15 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
+def channel_shuffle(input, groups):
+    """(N, g·k, *) -> (N, k·g, *): channel j·g + i of the output is channel i·k + j of the input (ShuffleNet)."""
+    if input.ndim < 3 or input.shape[1] % groups:
+        raise ShapeError(f"channel_shuffle: expected (N, C, *) with C divisible by groups={groups}, got {input.shape}")
+    n, c = input.shape[:2]
+    rest = input.shape[2:]
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
 def _np_pixel_shuffle(x, r):
     *lead, c, h, w = x.shape
     out = np.empty((*lead, c // (r * r), h * r, w * r))
@@ -250,6 +259,8 @@ register("select", method="select", ref=lambda x, d, i: np.take(x, i, d),
          samples=[sample(T((3, 4)), 1, 2), sample(T((2, 3, 4)), -1, -1)])(select)
 register("pixel_shuffle", ref=_np_pixel_shuffle, samples=[sample(T((2, 8, 2, 3)), 2), sample(T((9, 1, 2)), 3)])(
     pixel_shuffle)
+register("channel_shuffle", ref=lambda x, g: x.reshape(x.shape[0], g, -1, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape),
+         samples=[sample(T((2, 6, 3)), 3), sample(T((1, 4, 2, 2)), 2)])(channel_shuffle)
 register("pixel_unshuffle", ref=lambda x, r: np.moveaxis(x.reshape(*x.shape[:-3], x.shape[-3], x.shape[-2] // r, r,
                                                                   x.shape[-1] // r, r), (-3, -1), (-4, -3)).reshape(
     *x.shape[:-3], x.shape[-3] * r * r, x.shape[-2] // r, x.shape[-1] // r),

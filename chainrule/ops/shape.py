@@ -300,10 +300,40 @@ class Pad(Op):
         return g[self.inner]
 
 
+def _pad_by_index(input, pad, mode):
+    from .index import index_select
+    if len(pad) % 2 or len(pad) // 2 > input.ndim - 1:
+        raise ValueError(f"pad: {mode} padding {pad} must have an even length covering at most the last "
+                         f"{input.ndim - 1} dims of shape {input.shape} (the first dim is the batch)")
+    out = input
+    for i in range(len(pad) // 2):
+        dim, lo, hi = input.ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])
+        n = input.shape[dim]
+        if (mode == "reflect" and max(lo, hi) >= n) or (mode == "circular" and max(lo, hi) > n) or min(lo, hi) < 0:
+            raise ValueError(f"pad: {mode} padding ({lo}, {hi}) does not fit dim {dim} of size {n} (reflect needs "
+                             f"padding < size, circular ≤ size, both ≥ 0)")
+        if lo == hi == 0:
+            continue
+        j = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            j = np.abs(j)
+            j = np.where(j >= n, 2 * (n - 1) - j, j)
+        elif mode == "replicate":
+            j = np.clip(j, 0, n - 1)
+        else:
+            j = j % n
+        out = index_select(out, dim, Tensor._wrap(j.astype(np.int64)))
+    return out
+
+
 def pad(input, pad, mode="constant", value=0.0):
-    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim."""
+    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim. mode 'constant' fills with
+    value; 'reflect' mirrors without repeating the edge, 'replicate' repeats it, 'circular' wraps around; those
+    three gather the padded positions with index_select, whose backward sums the gradient of every copy back."""
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
+        return _pad_by_index(input, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding {pad} must have an even length of at most 2×{input.ndim}")
     widths = [(0, 0)] * input.ndim
@@ -319,10 +349,15 @@ def _np_pad(x, p, mode="constant", value=0.0):
     w = [(0, 0)] * x.ndim
     for i in range(len(p) // 2):
         w[x.ndim - 1 - i] = (p[2 * i], p[2 * i + 1])
-    return np.pad(x, w, constant_values=value)
+    if mode == "constant":
+        return np.pad(x, w, constant_values=value)
+    return np.pad(x, w, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
 
 
-register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5)])(pad)
+register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5),
+                                      sample(T((2, 3, 4)), (2, 1, 1, 2), "reflect"),
+                                      sample(T((1, 3, 4)), (3, 1), "replicate"),
+                                      sample(T((2, 2, 3)), (3, 2, 0, 1), "circular")])(pad)
 
 
 class Tri(Op):
