@@ -15,6 +15,7 @@ from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, av
                         conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d,  # noqa: F401
                           max_pool3d)
+from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce, same_shape as _same_shape
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
@@ -64,28 +65,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     return channel_dropout(input, p, training, 3, "dropout3d")
-
-
-def _reduce(loss, reduction, name):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _same_shape(input, target, name):
-    if input.shape != target.shape:
-        raise ShapeError(f"{name}: input shape {input.shape} and target shape {target.shape} differ; they must "
-                         f"match (e.g. reshape a (N,) target to (N, 1) with target.unsqueeze(1), or squeeze the "
-                         f"output)")
-
-
-def _as_float_target(target, input):
-    t = target if isinstance(target, Tensor) else Tensor(target)
-    return t.to(input.dtype) if t.dtype != input.dtype else t
 
 
 def mse_loss(input, target, reduction="mean"):

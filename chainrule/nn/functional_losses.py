@@ -12,23 +12,9 @@ from ..errors import ShapeError
 from ..ops.activation import logsigmoid, softplus
 from ..ops.elementwise import where
 from ..tensor import Tensor
+from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce
 
 _wrap = Tensor._wrap
-
-
-def _reduce(loss, reduction, name):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _float(x, like):
-    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    return t.to(like.dtype) if t.dtype != like.dtype else t
 
 
 def _signs(target, name):
@@ -53,7 +39,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
     """ℓ = max(0, -y·(x₁ - x₂) + margin): x₁ should rank above x₂ by the margin where y = 1, below where y = -1."""
     y = _signs(target, "margin_ranking_loss")
     _broadcastable([input1.shape, input2.shape, y.shape], "margin_ranking_loss")
-    y = _float(y, input1)
+    y = _as_float_target(y, input1)
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")
 
 
@@ -70,19 +56,19 @@ def soft_margin_loss(input, target, reduction="mean"):
     y = _signs(target, "soft_margin_loss")
     if input.shape != y.shape:
         raise ShapeError(f"soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ")
-    return _reduce(softplus(-_float(y, input) * input), reduction, "soft_margin_loss")
+    return _reduce(softplus(-_as_float_target(y, input) * input), reduction, "soft_margin_loss")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     """Per sample, ℓ = -(1/C) Σ_c w_c [y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] for (N, C) logits and 0/1 targets:
     binary cross-entropy with logits, averaged over classes."""
-    y = _float(target, input)
+    y = _as_float_target(target, input)
     if input.shape != y.shape:
         raise ShapeError(f"multilabel_soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ "
                          f"(targets are 0/1 per class, the same shape as the logits)")
     loss = -(y * logsigmoid(input) + (1.0 - y) * logsigmoid(-input))
     if weight is not None:
-        loss = loss * _float(weight, input)
+        loss = loss * _as_float_target(weight, input)
     return _reduce(loss.mean(dim=-1), reduction, "multilabel_soft_margin_loss")
 
 
@@ -186,7 +172,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     """Negative log-likelihood of target ~ Poisson(λ): ℓ = e^x - y·x with x = log λ (log_input), else
     ℓ = λ - y·log(λ + ε). full adds Stirling's y log y - y + ½ log(2πy) where y > 1."""
-    y = _float(target, input)
+    y = _as_float_target(target, input)
     _broadcastable([input.shape, y.shape], "poisson_nll_loss")
     if log_input:
         loss = input.exp() - y * input
@@ -203,7 +189,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """Negative log-likelihood of target ~ N(input, var): ℓ = ½(log max(var, ε) + (x - y)² / max(var, ε)) (+ ½ log 2π
     when full). var has the input's shape, or one dim fewer / a last dim of 1 (one variance per sample); the clamp
     at ε passes gradient through unchanged, as torch's."""
-    var = _float(var, input)
+    var = _as_float_target(var, input)
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = var.unsqueeze(-1)
@@ -213,7 +199,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if var._data.size and np.nanmin(var._data) < 0:
         raise ValueError(f"gaussian_nll_loss: var has negative entries (min {np.nanmin(var._data):.4g}); a variance "
                          f"must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
-    y = _float(target, input)
+    y = _as_float_target(target, input)
     lifted = _wrap(np.maximum(var._data, eps) - var._data)   # + a constant: the value is clamped, the gradient not
     v = var + lifted
     loss = 0.5 * (v.log() + (input - y) ** 2 / v)

@@ -1,0 +1,26 @@
+"""What every loss function shares: the reduction, lifting a target to the input's float dtype, the shape check."""
+from ..errors import ShapeError
+from ..tensor import Tensor
+
+
+def reduce_loss(loss, reduction, name):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def same_shape(input, target, name):
+    if input.shape != target.shape:
+        raise ShapeError(f"{name}: input shape {input.shape} and target shape {target.shape} differ; they must "
+                         f"match (e.g. reshape a (N,) target to (N, 1) with target.unsqueeze(1), or squeeze the "
+                         f"output)")
+
+
+def as_float_target(target, input):
+    """target as a Tensor of the input's dtype (an array or list is wrapped first)."""
+    t = target if isinstance(target, Tensor) else Tensor(target)
+    return t.to(input.dtype) if t.dtype != input.dtype else t
