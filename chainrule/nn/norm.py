@@ -27,28 +27,41 @@ def _standardise(input, dims, eps):
     return xc * ((xc * xc).mean(dim=dims, keepdim=True) + eps).rsqrt()
 
 
+def _per_channel(input):
+    """The shape that lines a (C,) vector up with dim 1 of input: (1, C, 1, …)."""
+    return (1, -1) + (1,) * (input.ndim - 2)
+
+
+def _with_running_stats(input, running_mean, running_var, eps):
+    """(x - running mean)/√(running var + ε) per channel (dim 1): batch and instance norm outside training."""
+    shape = _per_channel(input)
+    return (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
+
+
+def _channel_affine(y, weight, bias):
+    """y·γ_c + β_c per channel (dim 1), either left out when None."""
+    shape = _per_channel(y)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Channels (dim 1) split into num_groups groups; each sample's group is standardised over its channels and
     spatial positions, then scaled and shifted per channel: y = (x - μ_g)/√(σ_g² + ε)·γ_c + β_c."""
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
                          f"{input.shape}) must split evenly into num_groups={num_groups} groups")
-    n, c = input.shape[0], input.shape[1]
-    grouped = input.reshape(n, num_groups, -1)
-    y = _standardise(grouped, (2,), eps).reshape(input.shape)
-    per_channel = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(per_channel)
-    if bias is not None:
-        y = y + bias.reshape(per_channel)
-    return y
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    return _channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch (and spatial dims); in training, update the running
     statistics (unbiased variance) with `momentum`; in eval, use them."""
     dims = (0,) + tuple(range(2, input.ndim))
-    shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
         n = input.numel() // input.shape[1]
         if n < 2:
@@ -63,12 +76,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 running_var.mul_(1 - momentum).add_(var.detach().reshape(-1) * (momentum * n / (n - 1)))
         y = xc * (var + eps).rsqrt()
     else:
-        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+        y = _with_running_stats(input, running_mean, running_var, eps)
+    return _channel_affine(y, weight, bias)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -79,7 +88,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if input.ndim < 3:
         raise ShapeError(f"instance_norm: expected (N, C, *spatial) with at least one spatial dim, got {input.shape}")
     dims = tuple(range(2, input.ndim))
-    shape = (1, -1) + (1,) * (input.ndim - 2)
     if use_input_stats:
         y = _standardise(input, dims, eps)
         if running_mean is not None:
@@ -93,12 +101,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     else:
         if running_mean is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        y = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+        y = _with_running_stats(input, running_mean, running_var, eps)
+    return _channel_affine(y, weight, bias)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
