@@ -44,27 +44,36 @@ def weight_norm(module, name="weight", dim=0):
         v = getattr(mod, name + "_v")
         object.__setattr__(mod, name, v * (getattr(mod, name + "_g") / _norm_except(v, dim)))
     compute(module, None)
-    handle = module.register_forward_pre_hook(compute)
-    module.__dict__.setdefault("_reparams", {})[name] = ("weight_norm", handle)
-    return module
+    return _install(module, name, "weight_norm", compute)
 
 
 def remove_weight_norm(module, name="weight"):
     """Fold g · v / ‖v‖ back into a plain parameter <name>."""
-    kind, handle = _take(module, name, "weight_norm")
-    handle.remove()
-    w = getattr(module, name).detach()
-    module.__dict__.pop(name, None)
-    del module._parameters[name + "_g"], module._parameters[name + "_v"]
-    module.register_parameter(name, Parameter(Tensor._wrap(w._data.copy())))
+    return _fold_back(module, name, "weight_norm", parameters=("_g", "_v"))
+
+
+def _install(module, name, kind, compute):
+    """Recompute module.<name> with compute(module, inputs) before every forward; remembered for remove_<kind>."""
+    handle = module.register_forward_pre_hook(compute)
+    module.__dict__.setdefault("_reparams", {})[name] = (kind, handle)
     return module
 
 
-def _take(module, name, kind):
+def _fold_back(module, name, kind, parameters=(), buffers=()):
+    """Undo _install: drop the hook and the <name><suffix> parameters and buffers, and make the last computed
+    <name> a plain parameter again."""
     reparams = module.__dict__.get("_reparams", {})
     if reparams.get(name, (None,))[0] != kind:
         raise ValueError(f"remove_{kind}: {kind} of {name!r} not found in {type(module).__name__}")
-    return reparams.pop(name)
+    reparams.pop(name)[1].remove()
+    w = getattr(module, name).detach()
+    module.__dict__.pop(name, None)
+    for suffix in parameters:
+        del module._parameters[name + suffix]
+    for suffix in buffers:
+        del module._buffers[name + suffix]
+    module.register_parameter(name, Parameter(Tensor._wrap(w._data.copy())))
+    return module
 
 
 def _normalize(a, eps):
@@ -107,18 +116,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         object.__setattr__(mod, name, orig / sigma)
     with no_grad():
         compute(module, None)
-    handle = module.register_forward_pre_hook(compute)
-    module.__dict__.setdefault("_reparams", {})[name] = ("spectral_norm", handle)
-    return module
+    return _install(module, name, "spectral_norm", compute)
 
 
 def remove_spectral_norm(module, name="weight"):
     """Fold W / σ back into a plain parameter <name> (the σ of the last forward call)."""
-    kind, handle = _take(module, name, "spectral_norm")
-    handle.remove()
-    w = getattr(module, name).detach()
-    module.__dict__.pop(name, None)
-    del module._parameters[name + "_orig"]
-    del module._buffers[name + "_u"], module._buffers[name + "_v"]
-    module.register_parameter(name, Parameter(Tensor._wrap(w._data.copy())))
-    return module
+    return _fold_back(module, name, "spectral_norm", parameters=("_orig",), buffers=("_u", "_v"))
