@@ -17,7 +17,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported; the "
                                   "gradient is a dense array with repeated indices summed")
-    padding_idx = _padding_row(padding_idx, weight, "embedding")
+    padding_idx = _padding_row(padding_idx, weight.shape[0], "embedding")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     out = weight[idx]
@@ -38,13 +38,23 @@ def _indices(input, weight, name):
     return idx
 
 
-def _padding_row(padding_idx, weight, name):
+def _padding_row(padding_idx, n, name):
+    """padding_idx as a row in [0, n) (torch allows it negative, counted from the end); None stays None."""
     if padding_idx is None:
         return None
-    n = weight.shape[0]
     if not -n <= padding_idx < n:
         raise ValueError(f"{name}: padding_idx {padding_idx} is out of range for {n} embeddings")
     return padding_idx % n
+
+
+def _fresh_table(num_embeddings, embedding_dim, padding_idx, dtype):
+    """A (num_embeddings, embedding_dim) parameter drawn from N(0, 1), with the padding row zeroed."""
+    weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype or dtypes.get_default_dtype()))
+    init.normal_(weight)
+    if padding_idx is not None:
+        with no_grad():
+            weight[padding_idx] = 0.0
+    return weight
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):
@@ -65,16 +75,11 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = _padding_row(padding_idx, creation.empty(num_embeddings, 0), "Embedding")
+        self.padding_idx = _padding_row(padding_idx, num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim,
-                                                   dtype=dtype or dtypes.get_default_dtype()))
-            init.normal_(self.weight)
-            if self.padding_idx is not None:
-                with no_grad():
-                    self.weight[self.padding_idx] = 0.0
+            self.weight = _fresh_table(num_embeddings, embedding_dim, self.padding_idx, dtype)
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ShapeError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
@@ -132,7 +137,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         np.add.at(bag, starts[1:][starts[1:] < flat.size], 1)
         bag = np.cumsum(bag)
     keep = np.ones(flat.size, bool)
-    padding_idx = _padding_row(padding_idx, weight, "embedding_bag")
+    padding_idx = _padding_row(padding_idx, weight.shape[0], "embedding_bag")
     if padding_idx is not None:
         keep = flat != padding_idx
     if max_norm is not None:
@@ -168,16 +173,11 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings, self.embedding_dim, self.mode = num_embeddings, embedding_dim, mode
         self.max_norm, self.norm_type, self.include_last_offset = max_norm, norm_type, include_last_offset
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_row(padding_idx, num_embeddings, "EmbeddingBag")
         if _weight is not None:
             self.weight = Parameter(_weight.detach().clone())
         else:
-            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim,
-                                                   dtype=dtype or dtypes.get_default_dtype()))
-            init.normal_(self.weight)
-            if padding_idx is not None:
-                with no_grad():
-                    self.weight[padding_idx] = 0.0
+            self.weight = _fresh_table(num_embeddings, embedding_dim, self.padding_idx, dtype)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, mode=self.mode,
