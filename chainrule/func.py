@@ -1,7 +1,7 @@
 """JAX-style function transforms: grad(f, argnums) returns a function that computes df/dx."""
 import numpy as np
 
-from .autograd.functional import grad as _autograd_grad
+from .autograd.functional import grad as _autograd_grad, jacobian_blocks
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -66,27 +66,11 @@ def jacrev(func, argnums=0, has_aux=False):
         if not all(isinstance(o, Tensor) for o in outs):
             raise TypeError(f"jacrev: func must return a Tensor or a tuple of them, got {type(out).__name__}")
         wrt = [xs[i] for i in nums]
-        jacs = tuple(_selected(argnums, _jacobian_rows(o, wrt, nested)) for o in outs)
+        jacs = tuple(_selected(argnums, jacobian_blocks(o, wrt, nested) if o.requires_grad else
+                               [Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype)) for x in wrt]) for o in outs)
         jac = jacs[0] if isinstance(out, Tensor) else jacs
         return (jac, aux) if has_aux else jac
     return wrapped
-
-
-def _jacobian_rows(out, wrt, nested):
-    """d out / d x for each x in wrt, shape out.shape + x.shape, one backward pass per element of out."""
-    from .ops.shape import stack
-    flat = out.reshape(-1)
-    rows = [[] for _ in wrt]
-    for k in range(flat.shape[0]):
-        if not flat.requires_grad:
-            break
-        gs = _autograd_grad(flat[k], wrt, retain_graph=True, create_graph=nested, allow_unused=True,
-                            materialize_grads=True)
-        for j, g in enumerate(gs):
-            rows[j].append(g)
-    jac = [stack(r).reshape(out.shape + x.shape) if r else Tensor._wrap(np.zeros(out.shape + x.shape, x.dtype))
-           for r, x in zip(rows, wrt)]
-    return [j if nested else j.detach() for j in jac]
 
 
 def jacfwd(func, argnums=0, has_aux=False, randomness="error"):
@@ -117,10 +101,10 @@ def jvp(func, primals, tangents, has_aux=False):
     from .autograd.functional import jvp as _jvp
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
-    return _jvp(lambda *xs: func(*xs), tuple(primals), tuple(tangents))
+    return _jvp(func, tuple(primals), tuple(tangents))
 
 
-def _moved(x, dim, index):
+def _entry(x, dim, index):
     return x.select(dim, index) if dim is not None else x
 
 
@@ -138,7 +122,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                              f"{tuple(dims)}, shapes {[tuple(getattr(a, 'shape', ())) for a in args]})"
                              if sizes else "vmap: at least one input must be mapped (an in_dim that is not None)")
         from .ops.shape import stack
-        outs = [func(*[_moved(a, d, i) for a, d in zip(args, dims)]) for i in range(sizes.pop())]
+        outs = [func(*[_entry(a, d, i) for a, d in zip(args, dims)]) for i in range(sizes.pop())]
         if isinstance(outs[0], Tensor):
             return stack(outs, dim=out_dims if isinstance(out_dims, int) else out_dims[0])
         od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(outs[0])

@@ -73,24 +73,25 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         out = func(*ins)
     single_out = isinstance(out, Tensor)
     outs = [out] if single_out else list(out)
-    jac = []
-    for o in outs:
-        rows = [[] for _ in ins]
-        flat = o.reshape(-1)
-        for k in range(flat.shape[0]):
-            gs = grad(flat[k], ins, retain_graph=True, create_graph=create_graph, allow_unused=True)
-            for j, (g, t) in enumerate(zip(gs, ins)):
-                rows[j].append(g if g is not None else Tensor._wrap(np.zeros(t.shape, t.dtype)))
-        from ..ops.shape import stack
-        per_in = []
-        for j, t in enumerate(ins):
-            if rows[j]:
-                J = stack(rows[j]).reshape(o.shape + t.shape)
-            else:
-                J = Tensor._wrap(np.zeros(o.shape + t.shape, t.dtype))
-            per_in.append(J if create_graph else J.detach())
-        jac.append(per_in[0] if single else tuple(per_in))
+    jac = [jacobian_blocks(o, ins, create_graph) for o in outs]
+    jac = [blocks[0] if single else tuple(blocks) for blocks in jac]
     return jac[0] if single_out else tuple(jac)
+
+
+def jacobian_blocks(out, wrt, create_graph):
+    """d out / d x for each x in wrt, shape out.shape + x.shape: one backward pass per element of out (zeros for
+    an x that out does not depend on); detached unless create_graph."""
+    from ..ops.shape import stack
+    rows = [[] for _ in wrt]
+    flat = out.reshape(-1)
+    for k in range(flat.shape[0]):
+        gs = grad(flat[k], wrt, retain_graph=True, create_graph=create_graph, allow_unused=True,
+                  materialize_grads=True)
+        for j, g in enumerate(gs):
+            rows[j].append(g)
+    blocks = [stack(r).reshape(out.shape + x.shape) if r else Tensor._wrap(np.zeros(out.shape + x.shape, x.dtype))
+              for r, x in zip(rows, wrt)]
+    return [b if create_graph else b.detach() for b in blocks]
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
