@@ -107,14 +107,23 @@ class LambdaLR(LRScheduler):
         return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
 
 
-def _momentum_setter(optimizer, name):
-    """How a scheduler that cycles momentum writes it: SGD-like groups have 'momentum', Adam-like ones β₁."""
+def _start_momentum_cycle(optimizer, name, base_momentum, max_momentum):
+    """Record each group's base_momentum and max_momentum and start it at the max; -> set(group, m), which writes
+    momentum where the group keeps it: SGD-like groups have 'momentum', Adam-like ones β₁."""
     if "betas" in optimizer.defaults:
-        return lambda g, m: g.__setitem__("betas", (m,) + tuple(g["betas"][1:]))
-    if "momentum" in optimizer.defaults:
-        return lambda g, m: g.__setitem__("momentum", m)
-    raise ValueError(f"{name}: the optimizer ({type(optimizer).__name__}) has neither momentum nor betas; pass "
-                     f"cycle_momentum=False")
+        def set_momentum(g, m):
+            g["betas"] = (m,) + tuple(g["betas"][1:])
+    elif "momentum" in optimizer.defaults:
+        def set_momentum(g, m):
+            g["momentum"] = m
+    else:
+        raise ValueError(f"{name}: the optimizer ({type(optimizer).__name__}) has neither momentum nor betas; pass "
+                         f"cycle_momentum=False")
+    for g, lo, hi in zip(optimizer.param_groups, _per_group(base_momentum, optimizer),
+                         _per_group(max_momentum, optimizer)):
+        g.update(base_momentum=lo, max_momentum=hi)
+        set_momentum(g, hi)
+    return set_momentum
 
 
 def _cos_anneal(start, end, pct):
@@ -152,13 +161,10 @@ class OneCycleLR(LRScheduler):
                        [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                         (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
         self.cycle_momentum = cycle_momentum
-        self._set_momentum = _momentum_setter(optimizer, "OneCycleLR") if cycle_momentum else None
-        for g, hi, lo_m, hi_m in zip(optimizer.param_groups, _per_group(max_lr, optimizer),
-                                     _per_group(base_momentum, optimizer), _per_group(max_momentum, optimizer)):
+        self._set_momentum = _start_momentum_cycle(optimizer, "OneCycleLR", base_momentum, max_momentum) \
+            if cycle_momentum else None
+        for g, hi in zip(optimizer.param_groups, _per_group(max_lr, optimizer)):
             g.update(initial_lr=hi / div_factor, max_lr=hi, min_lr=hi / div_factor / final_div_factor)
-            if cycle_momentum:
-                g.update(base_momentum=lo_m, max_momentum=hi_m)
-                self._set_momentum(g, hi_m)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -200,15 +206,12 @@ class CyclicLR(LRScheduler):
         else:
             self.scale_fn, self.scale_mode = scale_fn, scale_mode
         self.cycle_momentum = cycle_momentum
-        self._set_momentum = _momentum_setter(optimizer, "CyclicLR") if cycle_momentum else None
+        self._set_momentum = _start_momentum_cycle(optimizer, "CyclicLR", base_momentum, max_momentum) \
+            if cycle_momentum else None
         self.max_lrs = _per_group(max_lr, optimizer)
-        for g, lo, lo_m, hi_m in zip(optimizer.param_groups, _per_group(base_lr, optimizer),
-                                     _per_group(base_momentum, optimizer), _per_group(max_momentum, optimizer)):
-            if last_epoch == -1:
+        if last_epoch == -1:
+            for g, lo in zip(optimizer.param_groups, _per_group(base_lr, optimizer)):
                 g["lr"] = g["initial_lr"] = lo
-            if cycle_momentum:
-                g.update(base_momentum=lo_m, max_momentum=hi_m)
-                self._set_momentum(g, hi_m)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
