@@ -14,3 +14,25 @@ class BadSquare(cr.autograd.Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * x   # wrong: should be 2x
+
+
+def torch_or_skip():
+    """torch, the oracle of the comparison tests; the test is skipped, with the reason, where it is missing."""
+    import pytest
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def assert_matches_torch(fn_cr, fn_torch, arrays, rtol=1e-10, grad_rtol=None, atol=1e-12):
+    """fn_cr and fn_torch on the same float64 arrays: equal outputs (rtol), and equal gradients of every array
+    (grad_rtol, default rtol) for one random upstream gradient."""
+    import numpy as np
+    torch = torch_or_skip()
+    ours = [cr.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ya, yb = fn_cr(*ours), fn_torch(*theirs)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=rtol, atol=atol)
+    g = np.random.default_rng(9).standard_normal(tuple(yb.shape))
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=grad_rtol or rtol, atol=atol)

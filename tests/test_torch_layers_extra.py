@@ -25,7 +25,7 @@ def _copy_params(cm, tm):
             q.copy_(torch.from_numpy(p.detach().numpy()))
 
 
-def _check_module(cm, tm, *shapes, rng=None, ints=None):
+def _check_module(cm, tm, *shapes, rng=None):
     """Same weights, same inputs: outputs, input gradients and weight gradients agree."""
     torch = _torch()
     rng = rng or np.random.default_rng(0)

@@ -6,6 +6,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from helpers import assert_matches_torch
 
 
 def _torch():
@@ -45,19 +46,11 @@ NAMES = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "mul
 def test_loss_matches_torch(name, reduction):
     torch = _torch()
     floats, consts, kw = _case(name, np.random.default_rng(NAMES.index(name)))
-    ours = [cr.tensor(a, requires_grad=True) for a in floats]
-    theirs = [torch.tensor(a, requires_grad=True) for a in floats]
-    # gaussian_nll_loss takes (input, target, var): its target is the second float
-    c_ours = [cr.tensor(c) for c in consts]
-    c_theirs = [torch.tensor(c) for c in consts]
-    la = getattr(F, name)(*ours, *c_ours, reduction=reduction, **kw)
-    lb = getattr(torch.nn.functional, name)(*theirs, *c_theirs, reduction=reduction, **kw)
-    np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = np.random.default_rng(9).standard_normal(lb.shape)
-    la.backward(cr.tensor(g))
-    lb.backward(torch.tensor(g))
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    # float inputs first (gaussian_nll_loss: input, target, var), then the constant targets
+    c_ours, c_theirs = [cr.tensor(c) for c in consts], [torch.tensor(c) for c in consts]
+    assert_matches_torch(lambda *xs: getattr(F, name)(*xs, *c_ours, reduction=reduction, **kw),
+                         lambda *xs: getattr(torch.nn.functional, name)(*xs, *c_theirs, reduction=reduction, **kw),
+                         floats, rtol=1e-10, grad_rtol=1e-9)
 
 
 def test_variants_match_torch():

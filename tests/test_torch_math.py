@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from helpers import assert_matches_torch
 
 UNARY = {   # name: interval the inputs are drawn from
     "tan": (-1.2, 1.2), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atan": (-3, 3), "sinh": (-3, 3),
@@ -21,15 +22,7 @@ def _torch():
 
 def _compare(name, arrays):
     torch = _torch()
-    ours = [cr.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y, yt = getattr(cr, name)(*ours), getattr(torch, name)(*theirs)
-    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
-    g = np.random.default_rng(9).standard_normal(y.shape)
-    y.backward(cr.tensor(g))
-    yt.backward(torch.tensor(g))
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_torch(getattr(cr, name), getattr(torch, name), arrays, rtol=1e-12, grad_rtol=1e-10)
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))

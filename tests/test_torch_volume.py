@@ -6,23 +6,11 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from helpers import assert_matches_torch, torch_or_skip
 
 
-def _torch():
-    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
-
-
-def _compare(fn_cr, fn_t, arrays, rtol=1e-10):
-    torch = _torch()
-    ours = [cr.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    ya, yb = fn_cr(*ours), fn_t(*theirs)
-    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=rtol, atol=1e-12)
-    g = np.random.default_rng(9).standard_normal(tuple(yb.shape))
-    ya.backward(cr.tensor(g))
-    yb.backward(torch.tensor(g))
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
+_torch = torch_or_skip
+_compare = assert_matches_torch
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), ((1, 2, 1), (1, 0, 2), 1, 2),
