@@ -278,6 +278,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0):
     return cols.mean(dim=1).reshape(n, c, ho, wo)
 
 
+def adaptive_bounds(size, out):
+    """PyTorch's adaptive windows: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) for i < out."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive windows: start = ⌊i·H/out⌋, end = ⌈(i+1)·H/out⌉."""
     oh, ow = _pair(output_size) if not isinstance(output_size, int) else (output_size, output_size)
@@ -285,14 +290,8 @@ def adaptive_avg_pool2d(input, output_size):
     if H % oh == 0 and W % ow == 0:
         return avg_pool2d(input, (H // oh, W // ow))
     from .shape import stack
-    rows = []
-    for i in range(oh):
-        h0, h1 = (i * H) // oh, -(-((i + 1) * H) // oh)
-        cells = []
-        for j in range(ow):
-            w0, w1 = (j * W) // ow, -(-((j + 1) * W) // ow)
-            cells.append(input[:, :, h0:h1, w0:w1].mean(dim=(2, 3)))
-        rows.append(stack(cells, dim=-1))
+    rows = [stack([input[:, :, h0:h1, w0:w1].mean(dim=(2, 3)) for w0, w1 in adaptive_bounds(W, ow)], dim=-1)
+            for h0, h1 in adaptive_bounds(H, oh)]
     return stack(rows, dim=-2)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import _out_size, avg_pool2d, conv2d, max_pool2d
+from .conv import adaptive_bounds, avg_pool2d, conv2d, max_pool2d
 from .registry import T, register, sample
 from .shape import pad, stack
 
@@ -94,11 +94,6 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0):
     return _unfold_depth(total * (1.0 / k[0]), n, d_out)
 
 
-def _adaptive_bounds(size, out):
-    """torch's adaptive windows: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) for i < out."""
-    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
-
-
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive windows of (N, C, H, W) (or (C, H, W)); with return_indices, the flat index
     h·W + w of each maximum in its input plane."""
@@ -109,9 +104,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     H, W = x.shape[2:]
     oh, ow = oh or H, ow or W
     rows, idx_rows = [], []
-    for h0, h1 in _adaptive_bounds(H, oh):
+    for h0, h1 in adaptive_bounds(H, oh):
         cells, idx = [], []
-        for w0, w1 in _adaptive_bounds(W, ow):
+        for w0, w1 in adaptive_bounds(W, ow):
             window = x[:, :, h0:h1, w0:w1].reshape(*x.shape[:2], -1)
             best = window.max(dim=-1)
             cells.append(best.values)
@@ -139,8 +134,8 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def _np_adaptive_max2d(x, out):
     oh, ow = (out, out) if isinstance(out, int) else out
     H, W = x.shape[-2:]
-    return np.stack([np.stack([x[..., a:b, c:d].max((-2, -1)) for c, d in _adaptive_bounds(W, ow)], -1)
-                     for a, b in _adaptive_bounds(H, oh)], -2)
+    return np.stack([np.stack([x[..., a:b, c:d].max((-2, -1)) for c, d in adaptive_bounds(W, ow)], -1)
+                     for a, b in adaptive_bounds(H, oh)], -2)
 
 
 register("conv3d", ref=None, samples=[
