@@ -8,6 +8,7 @@ Backpropagation through time is the engine's ordinary backward over the unrolled
 import math
 
 from .. import creation, dtypes
+from ..errors import ShapeError
 from ..ops.activation import relu
 from ..ops.elementwise import tanh
 from ..ops.linalg import _autocast, linear
@@ -17,6 +18,7 @@ from ._rnn_ops import gru_sequence, gru_step, lstm_gates, lstm_sequence, time_st
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, run_packed
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -115,8 +117,6 @@ class _RNNBase(Module):
         return self._parameters.get(name)
 
     def forward(self, input, hx=None):
-        from ..errors import ShapeError
-        from .utils.rnn import PackedSequence, run_packed
         if isinstance(input, PackedSequence):
             return run_packed(self._run, input, hx, self.mode == "LSTM")
         if input.ndim != 3 or input.shape[-1] != self.input_size:
@@ -129,7 +129,6 @@ class _RNNBase(Module):
         """The layers over a time-major (T, B, F) input -> (output (T, B, dirs·H), h_n or (h_n, c_n))."""
         T_, B = x.shape[0], x.shape[1]
         if x.shape[-1] != self.input_size:
-            from ..errors import ShapeError
             raise ShapeError(f"{type(self).__name__}: expected {self.input_size} input features, got {x.shape[-1]}")
         dirs = 2 if self.bidirectional else 1
         zeros = creation.zeros(self.num_layers * dirs, B, self.hidden_size, dtype=x.dtype)
