@@ -241,6 +241,12 @@ def _register():
     def np_gaussian(x, y, v, full=False):
         v = v.reshape(v.shape + (1,) * (x.ndim - v.ndim))
         return (0.5 * (np.log(v) + (x - y) ** 2 / v) + (0.5 * np.log(2 * np.pi) if full else 0.0)).mean()
+    register("multilabel_margin_loss", ref=None,
+             samples=[sample(T((3, 4)), np.array([[3, 0, -1, 1], [0, 1, 2, 3], [1, -1, 0, 0]])),
+                      sample(T((4,)), np.array([2, -1, 0, 0]), reduction="sum")])(multilabel_margin_loss)
+    register("pairwise_distance",
+             ref=lambda a, b, p=2.0, eps=1e-6, keepdim=False: (np.abs(a - b + eps) ** p).sum(-1) ** (1 / p),
+             samples=[sample(T((3, 4)), T((3, 4))), sample(T((2, 3)), T((3,)), 3.0)])(pairwise_distance)
     register("poisson_nll_loss", ref=np_poisson,
              samples=[sample(T((3, 4)), T((3, 4), 0, 3)), sample(T((5,), 0.5, 2), T((5,), 0, 3), log_input=False,
                                                                 full=True)])(poisson_nll_loss)
