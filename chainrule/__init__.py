@@ -38,6 +38,8 @@ from .ops.arith import _div as div  # noqa: E402,F811  (torch.div takes rounding
 from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff, kron, masked_select, meshgrid,
                           movedim, narrow, ravel, rot90, select, take_along_dim, tile)
 from .ops.arrange import movedim as moveaxis  # noqa: E402
+from .ops.special import (copysign, deg2rad, digamma, erfc, erfinv, fmax, fmin, heaviside, lgamma, logit,  # noqa: E402
+                          polygamma, rad2deg, signbit, sinc)
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
                               var_mean)
@@ -75,3 +77,5 @@ from . import diagnose
 from . import explain
 from . import utils
 from . import amp
+from . import special
+sgn = sign

@@ -7,7 +7,11 @@ _NAMES = ("abs", "neg", "exp", "log", "log1p", "expm1", "exp2", "log2", "log10",
           "relu", "floor", "ceil", "round", "trunc", "frac", "sign", "sin", "cos", "tan", "asin", "acos", "atan",
           "sinh", "cosh", "erf", "reciprocal", "square", "clamp_min", "clamp_max", "remainder", "fmod", "lerp",
           "addcmul", "addcdiv", "scatter", "scatter_add", "index_add", "masked_scatter", "nan_to_num", "hypot",
-          "atan2", "logaddexp", "cumsum", "cumprod", "tril", "triu", "maximum", "minimum", "float_power")
+          "atan2", "logaddexp", "cumsum", "cumprod", "tril", "triu", "maximum", "minimum", "float_power", "asinh",
+          "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "lgamma",
+          "digamma", "polygamma", "erfc", "erfinv", "logit", "sinc", "deg2rad", "rad2deg", "copysign", "sgn", "xlogy",
+          "heaviside", "negative", "absolute", "square", "multiply", "subtract", "divide", "true_divide",
+          "floor_divide")
 
 
 def _variant(name):
