@@ -3,7 +3,8 @@ __version__ = "0.1.0"
 
 from . import dtypes
 from .dtypes import (bool_ as bool, double, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
-                     int64, long, set_default_dtype)
+                     int8, int16, int32, int64, long, set_default_dtype, uint8)
+from .dtypes import int32 as int, int16 as short  # noqa: E402  (torch.int, torch.short)
 from .tensor import Tensor
 from .devices import cuda, device
 from . import autograd
@@ -50,8 +51,13 @@ from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # no
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
-from .random import (Generator, are_deterministic_algorithms_enabled, manual_seed, seed,  # noqa: E402
-                     use_deterministic_algorithms)
+from .random import (Generator, are_deterministic_algorithms_enabled, get_rng_state, initial_seed,  # noqa: E402
+                     manual_seed, seed, set_rng_state, use_deterministic_algorithms)
+from . import tensor_attrs  # noqa: E402,F401  (Tensor's layout queries, dtype predicates, random fills)
+from .tensor_attrs import (can_cast, is_complex, is_floating_point, is_nonzero, is_same_size,  # noqa: E402
+                           promote_types, result_type)
+import math as _math  # noqa: E402
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 from .autograd.functional import grad
 from . import func
 

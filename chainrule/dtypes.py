@@ -7,8 +7,13 @@ float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
 int64 = long = np.dtype(np.int64)
+int32 = np.dtype(np.int32)      # torch.int and torch.short: aliased in chainrule/__init__ (here they would hide
+int16 = np.dtype(np.int16)      # the builtin int that scalar_dtype tests against)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
-SUPPORTED = (float16, float32, float64, int64, bool_)
+SUPPORTED = (float16, float32, float64, int64, int32, int16, int8, uint8, bool_)
+_INTS = (int64, int32, int16, int8, uint8)
 _FLOATS = (float16, float32, float64)
 
 _default = [float32]
@@ -30,14 +35,15 @@ def is_floating(dtype):
 
 
 def canonical(dtype, where="tensor"):
-    """Map any NumPy dtype onto a supported one (other ints -> int64), or raise naming the op."""
+    """Map any NumPy dtype onto a supported one (the unsigned ints torch lacks -> int64), or raise naming the op."""
     dtype = np.dtype(dtype)
     if dtype in SUPPORTED:
         return dtype
     if dtype.kind in "iu":
         return int64
     raise DTypeError(f"{where}: unsupported dtype {dtype}; chainrule supports float16, float32, float64, "
-                     f"int64 and bool. Convert the data first, e.g. np.asarray(x, dtype=np.float32).")
+                     f"int64, int32, int16, int8, uint8 and bool. Convert the data first, e.g. "
+                     f"np.asarray(x, dtype=np.float32).")
 
 
 def promote(a, b):
@@ -75,6 +81,26 @@ class FloatCasts:
 
     def half(self):
         return self.to(float16)
+
+
+class IntCasts:
+    """torch's integer shorthands for .to(dtype) (Tensor only: a Module's parameters stay floating point)."""
+    __slots__ = ()
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def short(self):
+        return self.to(int16)
+
+    def char(self):
+        return self.to(int8)
+
+    def byte(self):
+        return self.to(uint8)
 
 
 def finfo(dtype=None):

@@ -10,7 +10,7 @@ from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, InplaceError
 
 
-class Tensor(dtypes.FloatCasts):
+class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -202,6 +202,17 @@ class Tensor(dtypes.FloatCasts):
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor), called on a leaf after backward has accumulated its .grad (torch ≥ 2.1): the place to step
+        an optimizer per parameter during backward, or to log a gradient once it is complete."""
+        if not self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors that require grad accumulate "
+                               "a .grad; register a hook on a non-leaf with register_hook instead")
+        from .autograd import engine
+        hooks = engine.post_accumulate_hooks(self)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor: accumulate d(self)/d(leaf) into every leaf's .grad."""
         if not self.requires_grad:
@@ -238,20 +249,19 @@ class Tensor(dtypes.FloatCasts):
     def cuda(self, *args, **kwargs):
         _devices.check_cpu("cuda", "Tensor.cuda")
 
-    def long(self):
-        return self.to(dtypes.int64)
-
     def bool(self):
         return self.to(dtypes.bool_)
 
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self if its elements lie in row-major order, else a row-major copy (a differentiable clone). view and
+        reshape work on any layout here, so this only matters for code that checks strides or data_ptr."""
+        return self if self._data.flags.c_contiguous else self.clone()
 
-    def is_contiguous(self):
-        return True   # every tensor behaves as contiguous: view/reshape work on any layout
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
 
     def type(self, dtype=None):
         """With no argument the type's name ('chainrule.float32'); with a dtype, a cast to it."""

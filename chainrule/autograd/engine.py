@@ -8,6 +8,7 @@
 Iterative, never recursive: a 10,000-op chain does not touch Python's recursion limit.
 """
 from heapq import heappop, heappush
+from weakref import ref
 
 import numpy as np
 
@@ -16,6 +17,17 @@ from . import buffers
 from .grad_mode import STATE, bump_version
 
 Tensor = None  # set by chainrule.tensor
+POST_ACCUMULATE = {}   # id(leaf) -> (weak ref to the leaf, hooks called with it after its .grad is accumulated)
+
+
+def post_accumulate_hooks(t):
+    """The list of t's post-accumulate hooks, created on first use; the entry goes when t is garbage-collected.
+    (Keyed by id: a Tensor's == is elementwise, so tensors cannot be dict keys by value.)"""
+    key = id(t)
+    entry = POST_ACCUMULATE.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = POST_ACCUMULATE[key] = (ref(t, lambda _, k=key, d=POST_ACCUMULATE: d.pop(k, None)), [])
+    return entry[1]
 
 
 def sum_to_shape(grad, shape):
@@ -125,6 +137,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 g = _apply_hooks(hooks, g)
             if accumulate:
                 _accumulate_into_leaf(t, g, create_graph, owned)
+                if POST_ACCUMULATE:
+                    entry = POST_ACCUMULATE.get(id(t))
+                    if entry is not None and entry[0]() is t:
+                        for hook in list(entry[1]):
+                            hook(t)
             elif id(t) in capture:
                 capture[id(t)] = g
     finally:

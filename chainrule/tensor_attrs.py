@@ -1,0 +1,205 @@
+"""Tensor's queries and in-place fills that torch code reaches for and that are not ops: memory layout (stride,
+storage_offset, element_size, data_ptr), dtype predicates, the random in-place fills (random_, bernoulli_,
+exponential_, …), and a few aliases. Nothing here records a graph node."""
+import math
+
+import numpy as np
+
+from . import dtypes
+from .errors import DTypeError
+from .random import _gen
+from .tensor import Tensor
+
+_wrap = Tensor._wrap
+
+
+def _method(name):
+    def attach(fn):
+        setattr(Tensor, name, fn)
+        return fn
+    return attach
+
+
+# ---- memory layout ----------------------------------------------------------------------------------------------
+@_method("stride")
+def stride(self, dim=None):
+    """Steps in elements (not bytes, as NumPy's strides) between neighbours along each dim."""
+    arr = self._data
+    steps = tuple(s // arr.itemsize for s in arr.strides)
+    return steps if dim is None else steps[dim]
+
+
+def _root(arr):
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+@_method("storage_offset")
+def storage_offset(self):
+    """Where this tensor's first element sits in the memory it shares with the tensor it is a view of, in
+    elements (0 for a tensor that owns its memory)."""
+    arr = self._data
+    root = _root(arr)
+    if root is arr:
+        return 0
+    return (arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // arr.itemsize
+
+
+Tensor.data_ptr = lambda self: self._data.__array_interface__["data"][0]
+Tensor.element_size = lambda self: self._data.itemsize
+Tensor.nbytes = property(lambda self: self._data.nbytes)
+Tensor.itemsize = property(lambda self: self._data.itemsize)
+Tensor.ndimension = lambda self: self._data.ndim
+Tensor.nelement = lambda self: self._data.size
+Tensor.is_cpu = property(lambda self: True)
+Tensor.get_device = lambda self: -1   # torch's answer for a CPU tensor
+
+
+# ---- dtype predicates ---------------------------------------------------------------------------------------------
+def is_floating_point(input):
+    return input._data.dtype.kind == "f"
+
+
+def is_complex(input):
+    return input._data.dtype.kind == "c"
+
+
+def is_signed(input):
+    return input._data.dtype.kind in "if"
+
+
+def is_nonzero(input):
+    """The truth of a one-element tensor (torch.is_nonzero); anything larger is an error, as in torch."""
+    if input._data.size != 1:
+        raise RuntimeError(f"is_nonzero: a tensor with {input._data.size} elements has no single truth value; "
+                           f"use .any() or .all()")
+    return bool(input._data.reshape(()))
+
+
+def is_same_size(input, other):
+    return input.shape == other.shape
+
+
+for _f in (is_floating_point, is_complex, is_signed, is_nonzero, is_same_size):
+    setattr(Tensor, _f.__name__, _f)
+
+
+def promote_types(type1, type2):
+    """The dtype an op on these two dtypes returns (torch's promotion rule: a float beats any int)."""
+    return dtypes.promote(dtypes.canonical(type1, "promote_types"), dtypes.canonical(type2, "promote_types"))
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of an op on these operands; Python scalars do not upcast a tensor, as torch.result_type."""
+    def kind(x):
+        return x._data.dtype if isinstance(x, Tensor) else None
+    a, b = kind(tensor1), kind(tensor2)
+    if a is None and b is None:
+        return dtypes.promote(dtypes.canonical(np.asarray(tensor1).dtype), dtypes.canonical(np.asarray(tensor2).dtype))
+    if a is None:
+        return dtypes.scalar_dtype(tensor1, b) if b.kind != "f" or not isinstance(tensor1, complex) else b
+    if b is None:
+        return dtypes.scalar_dtype(tensor2, a)
+    return dtypes.promote(a, b)
+
+
+def can_cast(from_, to):
+    """Whether torch allows an implicit cast (as for an in-place op's result): float → int and anything → bool
+    are refused, everything else allowed."""
+    f, t = np.dtype(from_), np.dtype(to)
+    if t.kind == "b":
+        return f.kind == "b"
+    if t.kind in "iu":
+        return f.kind in "iub"
+    return True
+
+
+# ---- random fills, in place -------------------------------------------------------------------------------------
+def _fill(self, values):
+    return self.copy_(_wrap(np.asarray(values).astype(self._data.dtype, copy=False)))
+
+
+@_method("random_")
+def random_(self, from_=0, to=None, *, generator=None):
+    """Integers drawn uniformly from [from, to - 1]; random_(to) means [0, to - 1]; with no bound, [0, 2^mantissa]
+    for floats and the dtype's range for ints, as torch."""
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    if to is None:
+        dt = self._data.dtype
+        to = (2 ** (np.finfo(dt).nmant + 1) + 1) if dt.kind == "f" else (int(np.iinfo(dt).max) + 1 if dt.kind != "b" else 2)
+    if to <= from_:
+        raise ValueError(f"random_: expects from < to, got from={from_}, to={to}")
+    return _fill(self, _gen(generator).integers(from_, to, self.shape))
+
+
+@_method("bernoulli_")
+def bernoulli_(self, p=0.5, *, generator=None):
+    """1 with probability p (a number or a tensor of probabilities), else 0."""
+    prob = p._data if isinstance(p, Tensor) else p
+    if np.any(np.asarray(prob) < 0) or np.any(np.asarray(prob) > 1):
+        raise ValueError(f"bernoulli_: p must be in [0, 1], got {prob}")
+    return _fill(self, _gen(generator).random(self.shape) < prob)
+
+
+@_method("exponential_")
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Draws from the exponential distribution with rate λ: density λe^(-λx)."""
+    if lambd <= 0:
+        raise ValueError(f"exponential_: lambd must be > 0, got {lambd}")
+    return _fill(self, _gen(generator).exponential(1 / lambd, self.shape))
+
+
+@_method("geometric_")
+def geometric_(self, p, *, generator=None):
+    """The number of Bernoulli(p) trials up to and including the first success: 1, 2, …"""
+    if not 0 < p <= 1:
+        raise ValueError(f"geometric_: p must be in (0, 1], got {p}")
+    return _fill(self, _gen(generator).geometric(p, self.shape))
+
+
+@_method("log_normal_")
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """e^X with X normal(mean, std)."""
+    return _fill(self, _gen(generator).lognormal(mean, std, self.shape))
+
+
+@_method("cauchy_")
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """median + σ·tan(π(U - ½)), U uniform: the Cauchy distribution."""
+    return _fill(self, median + sigma * np.tan(math.pi * (_gen(generator).random(self.shape) - 0.5)))
+
+
+@_method("apply_")
+def apply_(self, callable):
+    """Replace each element x by callable(x), a Python function of one number (slow: one call per element)."""
+    return _fill(self, np.vectorize(callable, otypes=[self._data.dtype])(self._data))
+
+
+@_method("map_")
+def map_(self, tensor, callable):
+    """Replace each element x by callable(x, y), y the matching element of `tensor` (broadcast to self)."""
+    other = np.broadcast_to(tensor._data, self._data.shape)
+    return _fill(self, np.vectorize(callable, otypes=[self._data.dtype])(self._data, other))
+
+
+# ---- aliases torch keeps for real tensors ------------------------------------------------------------------------
+def _real_only(name):
+    def fn(self):
+        if self._data.dtype.kind == "c":
+            raise DTypeError(f"{name}: complex tensors are not supported")
+        return self
+    return fn
+
+
+Tensor.conj = Tensor.resolve_conj = Tensor.resolve_neg = _real_only("conj")
+Tensor.real = property(_real_only("real"))
+Tensor.H = property(lambda self: self.T)
+Tensor.mH = property(lambda self: self.mT)
+Tensor.adjoint = lambda self: self.mT
+Tensor.greater = Tensor.gt
+Tensor.less = Tensor.lt
+Tensor.greater_equal = Tensor.ge
+Tensor.less_equal = Tensor.le
+Tensor.not_equal = Tensor.ne
