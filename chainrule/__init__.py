@@ -41,6 +41,10 @@ from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff
 from .ops.arrange import movedim as moveaxis  # noqa: E402
 from .ops.special import (copysign, deg2rad, digamma, erfc, erfinv, fmax, fmin, heaviside, lgamma, logit,  # noqa: E402
                           polygamma, rad2deg, signbit, sinc)
+from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E402
+                           column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
+                           row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)
+from .ops.shape import transpose as swapaxes, transpose as swapdims  # noqa: E402
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
                               var_mean)
