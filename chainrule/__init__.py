@@ -45,6 +45,12 @@ from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes,
                            column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
                            row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)
 from .ops.shape import transpose as swapaxes, transpose as swapdims  # noqa: E402
+from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matrix_exp, pinverse, svd)  # noqa: E402
+from .ops.matfun import _legacy_qr as qr  # noqa: E402
+from .ops.decomp import cholesky  # noqa: E402
+from .ops.index_write import index_copy, index_fill, index_put, masked_scatter, scatter_reduce  # noqa: E402
+from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, isin, renorm,  # noqa: E402
+                             searchsorted, unique_consecutive)
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
                               var_mean)

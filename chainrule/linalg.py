@@ -4,7 +4,9 @@ import numpy as _np
 
 from .ops.decomp import (cholesky, det, eigh, eigvalsh, inv, matrix_power, qr, slogdet, solve, svd,  # noqa: F401
                          svdvals)
-from .ops.linalg import cross, multi_dot, tensordot  # noqa: F401
+from .ops.linalg import cross, matmul, multi_dot, tensordot  # noqa: F401
+from .ops.matfun import cholesky_solve as _cholesky_solve, lstsq, matrix_exp, pinv, solve_triangular  # noqa: F401
+from .ops.arrange import diagonal as _diagonal
 from .ops.reduce import norm as _norm
 from .tensor import Tensor as _Tensor
 
@@ -56,3 +58,14 @@ def norm(A, ord=None, dim=None, keepdim=False):
     if isinstance(dim, int) or (dim is None and A.ndim == 1):
         return vector_norm(A, ord, dim, keepdim)
     return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.linalg.diagonal: the diagonal of each matrix in a batch (dims -2, -1 by default)."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """torch.linalg.vander: columns 1, x, x², …, x^(N-1) (increasing powers, unlike torch.vander)."""
+    from .ops.stacking import vander as _vander
+    return _vander(x, N, increasing=True)
