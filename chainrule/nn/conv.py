@@ -2,7 +2,7 @@
 import math
 
 from .. import creation, dtypes
-from ..ops import conv as C, volume as V
+from ..ops import conv as C, pooling as P, volume as V
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
@@ -106,14 +106,43 @@ def _pool(name, fn, doc, *fields, **defaults):
                                   "__doc__": doc})
 
 
-MaxPool2d = _pool("MaxPool2d", C.max_pool2d, "Max over each window of (N, C, H, W).", "kernel_size", "stride",
-                  "padding", "dilation", stride=None, padding=0, dilation=1)
-MaxPool1d = _pool("MaxPool1d", C.max_pool1d, "Max over each window of (N, C, L).", "kernel_size", "stride",
-                  "padding", "dilation", stride=None, padding=0, dilation=1)
-AvgPool2d = _pool("AvgPool2d", C.avg_pool2d, "Mean over each window of (N, C, H, W).", "kernel_size", "stride",
-                  "padding", stride=None, padding=0)
-AvgPool1d = _pool("AvgPool1d", C.avg_pool1d, "Mean over each window of (N, C, L).", "kernel_size", "stride",
-                  "padding", stride=None, padding=0)
+_MAX = dict(stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
+_AVG = dict(stride=None, padding=0, ceil_mode=False, count_include_pad=True)
+MaxPool2d = _pool("MaxPool2d", lambda x, k, s, p, d, ri, cm: P.max_pool2d(x, k, s, p, d, cm, ri),
+                  "Max over each window of (N, C, H, W) (and the indices of the maxima with return_indices=True).",
+                  "kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode", **_MAX)
+MaxPool1d = _pool("MaxPool1d", lambda x, k, s, p, d, ri, cm: P.max_pool1d(x, k, s, p, d, cm, ri),
+                  "Max over each window of (N, C, L).", "kernel_size", "stride", "padding", "dilation",
+                  "return_indices", "ceil_mode", **_MAX)
+AvgPool2d = _pool("AvgPool2d", P.avg_pool2d, "Mean over each window of (N, C, H, W).", "kernel_size", "stride",
+                  "padding", "ceil_mode", "count_include_pad", "divisor_override", divisor_override=None, **_AVG)
+AvgPool1d = _pool("AvgPool1d", P.avg_pool1d, "Mean over each window of (N, C, L).", "kernel_size", "stride",
+                  "padding", "ceil_mode", "count_include_pad", **_AVG)
+LPPool2d = _pool("LPPool2d", P.lp_pool2d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, H, W).", "norm_type",
+                 "kernel_size", "stride", "ceil_mode", stride=None, ceil_mode=False)
+LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, L).", "norm_type",
+                 "kernel_size", "stride", "ceil_mode", stride=None, ceil_mode=False)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+
+    def forward(self, input, indices, output_size=None):
+        return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Puts each value of a max-pooled (N, C, H, W) back where max_pool2d(return_indices=True) found it."""
+    unpool = staticmethod(P.max_unpool2d)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    unpool = staticmethod(P.max_unpool1d)
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
 MaxPool3d = _pool("MaxPool3d", V.max_pool3d, "Max over each window of (N, C, D, H, W).", "kernel_size", "stride",

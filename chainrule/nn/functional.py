@@ -11,8 +11,10 @@ from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noq
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
-from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d,  # noqa: F401
-                        conv2d, conv_transpose1d, conv_transpose2d, fold, max_pool1d, max_pool2d, unfold)
+from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d,  # noqa: F401
+                        conv_transpose1d, conv_transpose2d, fold, unfold)
+from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401
+                           max_unpool1d, max_unpool2d)
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d,  # noqa: F401
                           max_pool3d)
 from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce, same_shape as _same_shape

@@ -1,4 +1,5 @@
-"""Convolution and pooling, composed from two adjoint primitives:
+"""Convolution (and adaptive average pooling; window pooling is in pooling.py), composed from two adjoint
+primitives:
 
     unfold (im2col): (N, C, H, W) -> (N, C·kh·kw, L), every kernel-sized patch as a column (a strided view, one copy)
     fold   (col2im): (N, C·kh·kw, L) -> (N, C, H, W), columns added back into place: the adjoint of unfold
@@ -252,32 +253,6 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(2)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
-    """Max over each window; the gradient goes to the (first) max, as PyTorch's."""
-    k = _pair(kernel_size)
-    s = _pair(stride if stride is not None else kernel_size)
-    n, c, H, W = input.shape
-    p, d = _pair(padding), _pair(dilation)
-    ho, wo = _out_size(H, k[0], s[0], p[0], d[0]), _out_size(W, k[1], s[1], p[1], d[1])
-    x = input
-    if p != (0, 0):   # pad with -inf so padding never wins the max
-        from .shape import pad as _pad
-        x = _pad(input, (p[1], p[1], p[0], p[0]), value=float("-inf"))
-    cols = unfold(x.reshape(n * c, 1, *x.shape[2:]), k, d, 0, s)          # (N·C, kh·kw, L)
-    from .reduce import max as _max
-    return _max(cols, dim=1).values.reshape(n, c, ho, wo)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0):
-    k = _pair(kernel_size)
-    s = _pair(stride if stride is not None else kernel_size)
-    n, c, H, W = input.shape
-    p = _pair(padding)
-    ho, wo = _out_size(H, k[0], s[0], p[0], 1), _out_size(W, k[1], s[1], p[1], 1)
-    cols = unfold(input.reshape(n * c, 1, H, W), k, 1, p, s)
-    return cols.mean(dim=1).reshape(n, c, ho, wo)
-
-
 def adaptive_bounds(size, out):
     """PyTorch's adaptive windows: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉) for i < out."""
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
@@ -288,28 +263,12 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = _pair(output_size) if not isinstance(output_size, int) else (output_size, output_size)
     n, c, H, W = input.shape
     if H % oh == 0 and W % ow == 0:
+        from .pooling import avg_pool2d
         return avg_pool2d(input, (H // oh, W // ow))
     from .shape import stack
     rows = [stack([input[:, :, h0:h1, w0:w1].mean(dim=(2, 3)) for w0, w1 in adaptive_bounds(W, ow)], dim=-1)
             for h0, h1 in adaptive_bounds(H, oh)]
     return stack(rows, dim=-2)
-
-
-def _as_2d(op, input, kernel_size, stride, padding, **extra):
-    """A 1-d pool (N, C, L) as its 2-d version over a height of 1."""
-    if input.ndim != 3:
-        raise ShapeError(f"{op.__name__.replace('2d', '1d')}: expected input (N, C, L), got {input.shape}")
-    k = _pair(kernel_size)[0]
-    s = _pair(stride if stride is not None else kernel_size)[0]
-    return op(input.unsqueeze(2), (1, k), (1, s), (0, _pair(padding)[0]), **extra).squeeze(2)
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1):
-    return _as_2d(max_pool2d, input, kernel_size, stride, padding, dilation=(1, _pair(dilation)[0]))
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0):
-    return _as_2d(avg_pool2d, input, kernel_size, stride, padding)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -332,11 +291,7 @@ register("conv_transpose2d", ref=None, samples=[
     sample(T((1, 4, 3, 3)), T((4, 1, 3, 2)), T((2,)), (2, 1), (1, 0), 0, 2, (1, 2))])(conv_transpose2d)
 register("conv_transpose1d", ref=None, samples=[sample(T((2, 3, 5)), T((3, 2, 3)), T((2,)), 2, 1, 1)])(
     conv_transpose1d)
-register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(max_pool2d)
-register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1)])(avg_pool2d)
 register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2)])(
     adaptive_avg_pool2d)
-register("max_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1)])(max_pool1d)
-register("avg_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1)])(avg_pool1d)
 register("adaptive_avg_pool1d", ref=None, samples=[sample(T((2, 3, 7)), 3), sample(T((1, 2, 8)), 4)])(
     adaptive_avg_pool1d)

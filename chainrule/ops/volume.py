@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import adaptive_bounds, avg_pool2d, conv2d, max_pool2d
+from .conv import adaptive_bounds, conv2d
+from .pooling import avg_pool2d, max_pool2d
 from .registry import T, register, sample
 from .shape import pad, stack
 

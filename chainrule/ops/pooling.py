@@ -1,0 +1,188 @@
+"""Max, average and power-average pooling over 1-d and 2-d windows, with torch's full signatures (ceil_mode,
+return_indices, count_include_pad, divisor_override), and max_unpool, their inverse. Composed from conv.py's
+unfold (every window as a column) and reductions over the window, so the gradients are those ops':
+
+    max_pool   the gradient of each output goes to the (first) maximum of its window
+    avg_pool   g / divisor to every element of the window (the divisor counts padding or not)
+    lp_pool    (Σ_window xᵖ)^(1/p), computed as (avg_pool(xᵖ) · window size)^(1/p), as torch
+"""
+import math
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .conv import _pair, unfold
+from .index import IndexPut
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+
+
+def _out_len(n, k, s, p, d, ceil_mode):
+    """Windows along one dim (torch's pooling_output_shape): with ceil_mode a last, partial window is kept if it
+    starts inside the input or its left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected input (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    k, d, p = _pair(kernel_size), _pair(dilation), _pair(padding)
+    s = _pair(stride) if stride not in (None, ()) else k
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
+    H, W = input.shape[-2:]
+    ho, wo = (_out_len(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip((H, W), k, s, p, d))
+    if ho < 1 or wo < 1:
+        raise ShapeError(f"{op}: input {input.shape} is too small for kernel {k} with padding {p} and dilation {d} "
+                         f"(output would be {ho}×{wo})")
+    return k, s, p, d, ho, wo
+
+
+def _windows(x, k, s, p, d, ho, wo, fill):
+    """(N·C, kh·kw, ho·wo): every window as a column, padded with `fill` (and past the right edge for ceil_mode)."""
+    n, c, H, W = x.shape
+    extra = [max(0, (o - 1) * si + di * (ki - 1) + 1 - (size + 2 * pi)) for o, si, di, ki, size, pi in
+             zip((ho, wo), s, d, k, (H, W), p)]
+    if p != (0, 0) or any(extra):
+        from .shape import pad
+        x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=fill)
+    cols = unfold(x.reshape(n * c, 1, *x.shape[2:]), k, d, 0, s)
+    return cols[..., :ho * wo] if cols.shape[-1] != ho * wo else cols
+
+
+def _batched(input):
+    return (input, False) if input.ndim == 4 else (input.unsqueeze(0), True)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of (N, C, H, W) (or (C, H, W)); with return_indices also the flat index h·W + w of each
+    maximum in its input plane (what max_unpool2d takes)."""
+    k, s, p, d, ho, wo = _geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    x, unbatched = _batched(input)
+    n, c, H, W = x.shape
+    cols = _windows(x, k, s, p, d, ho, wo, float("-inf"))
+    best = cols.max(dim=1)
+    out = best.values.reshape(n, c, ho, wo)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    arg = best.indices._data.reshape(n, c, ho, wo)
+    ki, kj = np.divmod(arg, k[1])
+    rows = np.arange(ho).reshape(-1, 1) * s[0] - p[0] + ki * d[0]
+    cols_ = np.arange(wo) * s[1] - p[1] + kj * d[1]
+    indices = _wrap((rows * W + cols_).astype(np.int64))
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def _avg_divisor(H, W, k, s, p, ho, wo, count_include_pad):
+    """torch's divisor per output: the window clipped to the padded input (count_include_pad) or to the input."""
+    def spans(n, ki, si, pi, o):
+        start = np.arange(o) * si - pi
+        end = np.minimum(start + ki, n + pi)
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, n) - np.maximum(start, 0)
+    return np.outer(spans(H, k[0], s[0], p[0], ho), spans(W, k[1], s[1], p[1], wo))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over each window of (N, C, H, W) (or (C, H, W)): the window's sum divided by its size, counting the zero
+    padding (count_include_pad) or not, or by divisor_override."""
+    k, s, p, _, ho, wo = _geometry("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    x, unbatched = _batched(input)
+    n, c, H, W = x.shape
+    total = _windows(x, k, s, p, (1, 1), ho, wo, 0.0).sum(dim=1).reshape(n, c, ho, wo)
+    if divisor_override:
+        out = total / float(divisor_override)
+    else:
+        divisor = _avg_divisor(H, W, k, s, p, ho, wo, count_include_pad)
+        out = total / _wrap(divisor.astype(total.dtype)) if (divisor != divisor.flat[0]).any() else \
+            total / float(divisor.flat[0])
+    return out.squeeze(0) if unbatched else out
+
+
+def _as_2d(name, input):
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"{name}: expected input (N, C, L) or (C, L), got shape {input.shape}")
+    return input.unsqueeze(-2)
+
+
+def _one(v, fill):
+    return (fill, _pair(v)[0]) if v is not None else None
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of (N, C, L) (or (C, L)); indices are positions along L."""
+    res = max_pool2d(_as_2d("max_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
+                     _one(dilation, 1), ceil_mode, return_indices)
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return avg_pool2d(_as_2d("avg_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
+                      ceil_mode, count_include_pad).squeeze(-2)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: zeros of the unpooled size with each value put back at its index (the flat
+    h·W + w that max_pool2d(return_indices=True) gave). Default size: (H - 1)·s - 2p + k per dim."""
+    if input.shape != indices.shape:
+        raise ShapeError(f"max_unpool2d: input {input.shape} and indices {indices.shape} must have the same shape")
+    k, p = _pair(kernel_size), _pair(padding)
+    s = _pair(stride) if stride is not None else k
+    H, W = input.shape[-2:]
+    size = tuple(output_size[-2:]) if output_size is not None else \
+        ((H - 1) * s[0] - 2 * p[0] + k[0], (W - 1) * s[1] - 2 * p[1] + k[1])
+    lead = input.shape[:-2]
+    planes = int(np.prod(lead)) if lead else 1
+    idx = indices._data.reshape(planes, -1)
+    if idx.size and (idx.min() < 0 or idx.max() >= size[0] * size[1]):
+        raise IndexError(f"max_unpool2d: an index ({idx.min()} … {idx.max()}) falls outside the output size {size}")
+    zeros = _wrap(np.zeros((planes, size[0] * size[1]), input.dtype))
+    where = (np.arange(planes)[:, None], idx)
+    return IndexPut.apply(zeros, input.reshape(planes, -1), index=where).reshape(*lead, *size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    size = None if output_size is None else (1, output_size[-1])
+    return max_unpool2d(input.unsqueeze(-2), indices.unsqueeze(-2), _one(kernel_size, 1),
+                        _one(stride, 1), _one(padding, 0), size).squeeze(-2)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(Σ_window xᵖ)^(1/p) over each window (p = norm_type; p = ∞ is max pooling)."""
+    if math.isinf(norm_type):
+        return max_pool2d(input, kernel_size, stride, ceil_mode=ceil_mode)
+    k = _pair(kernel_size)
+    pooled = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
+    return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1])) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return lp_pool2d(_as_2d("lp_pool1d", input), norm_type, _one(kernel_size, 1), _one(stride, 1),
+                     ceil_mode).squeeze(-2)
+
+
+register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
+                                          sample(T((1, 2, 5, 6)), 2, 2, 0, 1, True), sample(T((2, 5, 5)), 3, 2, 1, 2)])(max_pool2d)
+register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
+                                          sample(T((1, 2, 5, 6)), 3, 2, 1, True, False),
+                                          sample(T((1, 1, 5, 5)), 2, 2, 1, True, True), sample(T((2, 4, 4)), 2, 1, 0, False, True, 3)])(avg_pool2d)
+register("max_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
+                                          sample(T((2, 7)), 2, 2, 0, 1, True)])(max_pool1d)
+register("avg_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
+                                          sample(T((1, 2, 7)), 3, 2, 1, True, False)])(avg_pool1d)
+register("max_unpool2d", ref=None, samples=[sample(T((1, 2, 2, 2)), np.array([[[[0, 3], [9, 14]], [[1, 2], [12, 15]]]]),
+                                                   2)])(lambda x, i, k: max_unpool2d(x, _wrap(i), k))
+register("lp_pool2d", ref=None, samples=[sample(T((1, 2, 4, 4), 0.2, 2), 2, 2), sample(T((1, 1, 5, 5), 0.2, 2), 3, 3, 2, True)])(lp_pool2d)
+register("lp_pool1d", ref=None, samples=[sample(T((2, 2, 6), 0.2, 2), 1.5, 3)])(lp_pool1d)
