@@ -7,21 +7,15 @@ import numpy as np
 
 from . import dtypes
 from .errors import DTypeError
+from .ops.registry import tensor_method
 from .random import _gen
 from .tensor import Tensor
 
 _wrap = Tensor._wrap
 
 
-def _method(name):
-    def attach(fn):
-        setattr(Tensor, name, fn)
-        return fn
-    return attach
-
-
 # ---- memory layout ----------------------------------------------------------------------------------------------
-@_method("stride")
+@tensor_method("stride")
 def stride(self, dim=None):
     """Steps in elements (not bytes, as NumPy's strides) between neighbours along each dim."""
     arr = self._data
@@ -35,7 +29,7 @@ def _root(arr):
     return arr
 
 
-@_method("storage_offset")
+@tensor_method("storage_offset")
 def storage_offset(self):
     """Where this tensor's first element sits in the memory it shares with the tensor it is a view of, in
     elements (0 for a tensor that owns its memory)."""
@@ -120,7 +114,7 @@ def _fill(self, values):
     return self.copy_(_wrap(np.asarray(values).astype(self._data.dtype, copy=False)))
 
 
-@_method("random_")
+@tensor_method("random_")
 def random_(self, from_=0, to=None, *, generator=None):
     """Integers drawn uniformly from [from, to - 1]; random_(to) means [0, to - 1]; with no bound, [0, 2^mantissa]
     for floats and the dtype's range for ints, as torch."""
@@ -134,7 +128,7 @@ def random_(self, from_=0, to=None, *, generator=None):
     return _fill(self, _gen(generator).integers(from_, to, self.shape))
 
 
-@_method("bernoulli_")
+@tensor_method("bernoulli_")
 def bernoulli_(self, p=0.5, *, generator=None):
     """1 with probability p (a number or a tensor of probabilities), else 0."""
     prob = p._data if isinstance(p, Tensor) else p
@@ -143,7 +137,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill(self, _gen(generator).random(self.shape) < prob)
 
 
-@_method("exponential_")
+@tensor_method("exponential_")
 def exponential_(self, lambd=1.0, *, generator=None):
     """Draws from the exponential distribution with rate λ: density λe^(-λx)."""
     if lambd <= 0:
@@ -151,7 +145,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _fill(self, _gen(generator).exponential(1 / lambd, self.shape))
 
 
-@_method("geometric_")
+@tensor_method("geometric_")
 def geometric_(self, p, *, generator=None):
     """The number of Bernoulli(p) trials up to and including the first success: 1, 2, …"""
     if not 0 < p <= 1:
@@ -159,25 +153,25 @@ def geometric_(self, p, *, generator=None):
     return _fill(self, _gen(generator).geometric(p, self.shape))
 
 
-@_method("log_normal_")
+@tensor_method("log_normal_")
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """e^X with X normal(mean, std)."""
     return _fill(self, _gen(generator).lognormal(mean, std, self.shape))
 
 
-@_method("cauchy_")
+@tensor_method("cauchy_")
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """median + σ·tan(π(U - ½)), U uniform: the Cauchy distribution."""
     return _fill(self, median + sigma * np.tan(math.pi * (_gen(generator).random(self.shape) - 0.5)))
 
 
-@_method("apply_")
+@tensor_method("apply_")
 def apply_(self, callable):
     """Replace each element x by callable(x), a Python function of one number (slow: one call per element)."""
     return _fill(self, np.vectorize(callable, otypes=[self._data.dtype])(self._data))
 
 
-@_method("map_")
+@tensor_method("map_")
 def map_(self, tensor, callable):
     """Replace each element x by callable(x, y), y the matching element of `tensor` (broadcast to self)."""
     other = np.broadcast_to(tensor._data, self._data.shape)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.function import Op
-from .elementwise import UNARY, _unary, log, log1p, mul, where
+from .elementwise import UNARY, _erf, _unary, log, log1p, mul, where
 from ._util import const, lift, tensor_pair
 from .registry import T, register, sample
 
@@ -34,7 +34,6 @@ def _lgamma_scalar(v):
 
 _lgamma_each = np.frompyfunc(_lgamma_scalar, 1, 1)
 _erfc_each = np.frompyfunc(math.erfc, 1, 1)
-_erf_each = np.frompyfunc(math.erf, 1, 1)
 
 
 def _np_lgamma(x):
@@ -137,7 +136,7 @@ def _np_erfinv(x):
         for _ in range(8):   # three steps from Giles' start in the centre; more in the far tail (1 - |x| < 1e-9)
             tail = ax > 0.5
             resid = np.where(tail, (1 - ax) - np.asarray(_erfc_each(ay), dtype=np.float64),
-                             np.asarray(_erf_each(ay), dtype=np.float64) - ax)
+                             _erf(ay) - ax)
             step = resid / (2 / _SQRT_PI * np.exp(-ay * ay))
             step = step / (1 + ay * step)              # Halley: erf'' = -2y erf', cubic convergence
             ay = ay - step
