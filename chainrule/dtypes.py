@@ -13,7 +13,6 @@ int8 = np.dtype(np.int8)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 SUPPORTED = (float16, float32, float64, int64, int32, int16, int8, uint8, bool_)
-_INTS = (int64, int32, int16, int8, uint8)
 _FLOATS = (float16, float32, float64)
 
 _default = [float32]
