@@ -8,12 +8,16 @@ _global = [np.random.default_rng(0)]
 _initial = [0]
 
 
+def _fresh_seed():
+    """A seed from the OS's entropy, in the range torch's seeds take."""
+    return int(np.random.SeedSequence().entropy % 2 ** 63)
+
+
 class Generator:
     """A separate random stream, as torch.Generator: g = Generator().manual_seed(0)."""
 
     def __init__(self, device="cpu"):
-        self._seed = int(np.random.SeedSequence().entropy % 2 ** 63)
-        self.rng = np.random.default_rng(self._seed)
+        self.manual_seed(_fresh_seed())
 
     def manual_seed(self, seed):
         self._seed = int(seed)
@@ -22,8 +26,7 @@ class Generator:
 
     def seed(self):
         """Reseed from fresh entropy and return the new seed."""
-        self.manual_seed(int(np.random.SeedSequence().entropy % 2 ** 63))
-        return self._seed
+        return self.manual_seed(_fresh_seed())._seed
 
     def initial_seed(self):
         return self._seed
@@ -45,7 +48,7 @@ def manual_seed(seed):
 
 def seed():
     """Reseed the global stream from fresh entropy; returns the seed (torch.seed)."""
-    new = int(np.random.SeedSequence().entropy % 2 ** 63)
+    new = _fresh_seed()
     manual_seed(new)
     return new
 
