@@ -20,14 +20,21 @@ Tensor = None  # set by chainrule.tensor
 POST_ACCUMULATE = {}   # id(leaf) -> (weak ref to the leaf, hooks called with it after its .grad is accumulated)
 
 
+def _registered_post_hooks(t):
+    """t's post-accumulate hooks, or None. (Keyed by id, checked against the weak ref: a Tensor's == is
+    elementwise, so tensors cannot be dict keys by value, and an id can be reused after its tensor is gone.)"""
+    entry = POST_ACCUMULATE.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
 def post_accumulate_hooks(t):
-    """The list of t's post-accumulate hooks, created on first use; the entry goes when t is garbage-collected.
-    (Keyed by id: a Tensor's == is elementwise, so tensors cannot be dict keys by value.)"""
-    key = id(t)
-    entry = POST_ACCUMULATE.get(key)
-    if entry is None or entry[0]() is not t:
-        entry = POST_ACCUMULATE[key] = (ref(t, lambda _, k=key, d=POST_ACCUMULATE: d.pop(k, None)), [])
-    return entry[1]
+    """The list of t's post-accumulate hooks, created on first use; the entry goes when t is garbage-collected."""
+    hooks = _registered_post_hooks(t)
+    if hooks is None:
+        key = id(t)
+        hooks = []
+        POST_ACCUMULATE[key] = (ref(t, lambda _, k=key, d=POST_ACCUMULATE: d.pop(k, None)), hooks)
+    return hooks
 
 
 def sum_to_shape(grad, shape):
@@ -138,10 +145,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             if accumulate:
                 _accumulate_into_leaf(t, g, create_graph, owned)
                 if POST_ACCUMULATE:
-                    entry = POST_ACCUMULATE.get(id(t))
-                    if entry is not None and entry[0]() is t:
-                        for hook in list(entry[1]):
-                            hook(t)
+                    for hook in list(_registered_post_hooks(t) or ()):
+                        hook(t)
             elif id(t) in capture:
                 capture[id(t)] = g
     finally:
