@@ -113,6 +113,11 @@ def _along(index, axis):
     return tuple(full)
 
 
+def _slices(axis, idx):
+    """The index that picks positions idx along dim `axis` and everything along the other dims."""
+    return (slice(None),) * axis + (idx,)
+
+
 def _index_array(index, name):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
@@ -193,7 +198,7 @@ def index_add(input, dim, index, source, alpha=1):
                          f"where it must have one entry per index ({idx.shape})")
     _check_index_values("index_add", idx, input, axis, dim, negative_ok=True)
     spread = IndexAddInto.apply(source if alpha == 1 else source * alpha, shape=input.shape,
-                                index=(slice(None),) * axis + (idx,))
+                                index=_slices(axis, idx))
     return input + spread
 
 
@@ -211,7 +216,7 @@ register("index_add", method="index_add", ref=None,
 def index_select(input, dim, index):
     axis = norm_dim(dim, input.ndim, "index_select")[0]
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    return getitem(input, (slice(None),) * axis + (idx,))
+    return getitem(input, _slices(axis, idx))
 
 
 register("index_select", method="index_select", ref=lambda x, d, i: np.take(x, i, axis=d),

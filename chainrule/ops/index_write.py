@@ -13,15 +13,16 @@ from ..autograd.function import Op
 from ._util import lift, norm_dim
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
-                    _trimmed, gather, index_add, index_put)
+                    _slices, _trimmed, gather, index_add, index_put as _put_values)
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
 
 
-def _slices_mask(shape, axis, idx):
+def _marked(shape, where_):
+    """A bool array of `shape`, True at the positions an index (any NumPy index) selects."""
     mask = np.zeros(shape, bool)
-    mask[(slice(None),) * axis + (idx,)] = True
+    mask[where_] = True
     return mask
 
 
@@ -33,7 +34,7 @@ def index_copy(input, dim, index, source):
         raise ShapeError(f"index_copy: source {source.shape} must match the input {input.shape} except in dim {dim}, "
                          f"where it needs one slice per index ({idx.shape})")
     _check_index_values("index_copy", idx, input, axis, dim, negative_ok=True)
-    keep = _wrap(~_slices_mask(input.shape, axis, idx))
+    keep = _wrap(~_marked(input.shape, _slices(axis, idx)))
     return index_add(where(keep, input, _wrap(np.zeros((), input.dtype))), axis, _wrap(idx), source)
 
 
@@ -46,16 +47,15 @@ def index_fill(input, dim, index, value):
     value = lift(value, input)
     if value.ndim:
         raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
-    return where(_wrap(_slices_mask(input.shape, axis, idx.reshape(-1))), value.to(input.dtype), input)
+    return where(_wrap(_marked(input.shape, _slices(axis, idx.reshape(-1)))), value.to(input.dtype), input)
 
 
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (indices: a tuple of index tensors, as torch); accumulate=True adds
     instead, repeated positions adding up."""
-    from .index import index_put as _put
     index = tuple(indices) if isinstance(indices, (tuple, list)) else (indices,)
     if not accumulate:
-        return _put(input, index, values)
+        return _put_values(input, index, values)
     raw = _raw_index(index)
     values = lift(values, input).to(input.dtype)
     target = np.empty(input.shape, bool)[raw].shape
@@ -86,8 +86,7 @@ class ScatterExtreme(Op):
     def forward(self, x, src, axis, index, reduce, include_self):
         self.axis, self.index, self.reduce, self.include_self = axis, index, reduce, include_self
         where_ = _along(index, axis)
-        hit = np.zeros(x.shape, bool)
-        hit[where_] = True
+        hit = _marked(x.shape, where_)
         out = x.copy()
         ufunc = {"amax": np.maximum, "amin": np.minimum, "prod": np.multiply}[reduce]
         if not include_self:
@@ -138,8 +137,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     if reduce in ("sum", "mean"):
-        hit = np.zeros(input.shape, bool)
-        hit[_along(idx, axis)] = True
+        hit = _marked(input.shape, _along(idx, axis))
         base = input if include_self else where(_wrap(hit), _wrap(np.zeros((), input.dtype)), input)
         total = base + ScatterAdd.apply(src, shape=input.shape, axis=axis, index=idx)
         if reduce == "sum":
