@@ -26,28 +26,41 @@ def _tensors(tensors, op):
 
 
 # ---- dims ---------------------------------------------------------------------------------------------------------
-def atleast_1d(*tensors):
-    """Each tensor with at least one dim (a 0-d one becomes (1,)); one tensor in, one out, else a tuple."""
-    out = tuple(t.reshape(1) if t.ndim == 0 else t for t in _tensors(tensors, "atleast_1d"))
+def _to_1d(t):
+    return t.reshape(1) if t.ndim == 0 else t
+
+
+def _to_2d(t):
+    return t.reshape(1, -1) if t.ndim < 2 else t
+
+
+def _to_3d(t):
+    if t.ndim == 0:
+        return t.reshape(1, 1, 1)
+    if t.ndim == 1:
+        return t.reshape(1, -1, 1)
+    return t.unsqueeze(-1) if t.ndim == 2 else t
+
+
+def _atleast(lift, tensors, op):
+    """lift applied to each tensor: one tensor in, one out, else a tuple (torch's atleast_*d)."""
+    out = tuple(lift(t) for t in _tensors(tensors, op))
     return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dim (a 0-d one becomes (1,))."""
+    return _atleast(_to_1d, tensors, "atleast_1d")
 
 
 def atleast_2d(*tensors):
     """(n,) → (1, n), 0-d → (1, 1); two or more dims unchanged."""
-    out = tuple(t.reshape(1, -1) if t.ndim < 2 else t for t in _tensors(tensors, "atleast_2d"))
-    return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+    return _atleast(_to_2d, tensors, "atleast_2d")
 
 
 def atleast_3d(*tensors):
     """(n,) → (1, n, 1), (m, n) → (m, n, 1), 0-d → (1, 1, 1), as NumPy and torch."""
-    def lift(t):
-        if t.ndim == 0:
-            return t.reshape(1, 1, 1)
-        if t.ndim == 1:
-            return t.reshape(1, -1, 1)
-        return t.unsqueeze(-1) if t.ndim == 2 else t
-    out = tuple(lift(t) for t in _tensors(tensors, "atleast_3d"))
-    return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else out
+    return _atleast(_to_3d, tensors, "atleast_3d")
 
 
 def broadcast_shapes(*shapes):
@@ -90,21 +103,18 @@ def sum_to_size(input, *size):
 # ---- stacking ---------------------------------------------------------------------------------------------------
 def hstack(tensors):
     """Concatenate along dim 1 (dim 0 for 1-d tensors)."""
-    ts = atleast_1d(*tensors)
-    ts = (ts,) if isinstance(ts, Tensor) else ts
-    return cat(list(ts), 0 if ts[0].ndim == 1 else 1)
+    ts = [_to_1d(t) for t in _tensors(tuple(tensors), "hstack")]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
     """Concatenate along dim 0 after atleast_2d: 1-d tensors become rows."""
-    ts = atleast_2d(*tensors)
-    return cat(list((ts,) if isinstance(ts, Tensor) else ts), 0)
+    return cat([_to_2d(t) for t in _tensors(tuple(tensors), "vstack")], 0)
 
 
 def dstack(tensors):
     """Concatenate along dim 2 after atleast_3d (depth-wise)."""
-    ts = atleast_3d(*tensors)
-    return cat(list((ts,) if isinstance(ts, Tensor) else ts), 2)
+    return cat([_to_3d(t) for t in _tensors(tuple(tensors), "dstack")], 2)
 
 
 def column_stack(tensors):
