@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import _pair, unfold
+from .conv import _out_size, _pair, unfold
 from .index import IndexPut
 from .registry import T, register, sample
 
@@ -22,11 +22,10 @@ _wrap = Tensor._wrap
 def _out_len(n, k, s, p, d, ceil_mode):
     """Windows along one dim (torch's pooling_output_shape): with ceil_mode a last, partial window is kept if it
     starts inside the input or its left padding."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1
-    return out
+    if not ceil_mode:
+        return _out_size(n, k, s, p, d)
+    out = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
 
 
 def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
