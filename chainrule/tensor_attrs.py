@@ -92,7 +92,7 @@ def result_type(tensor1, tensor2):
     if a is None and b is None:
         return dtypes.promote(dtypes.canonical(np.asarray(tensor1).dtype), dtypes.canonical(np.asarray(tensor2).dtype))
     if a is None:
-        return dtypes.scalar_dtype(tensor1, b) if b.kind != "f" or not isinstance(tensor1, complex) else b
+        return dtypes.scalar_dtype(tensor1, b)
     if b is None:
         return dtypes.scalar_dtype(tensor2, a)
     return dtypes.promote(a, b)
