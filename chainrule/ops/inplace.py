@@ -10,7 +10,7 @@ _NAMES = ("abs", "neg", "exp", "log", "log1p", "expm1", "exp2", "log2", "log10",
           "atan2", "logaddexp", "cumsum", "cumprod", "tril", "triu", "maximum", "minimum", "float_power", "asinh",
           "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "lgamma",
           "digamma", "polygamma", "erfc", "erfinv", "logit", "sinc", "deg2rad", "rad2deg", "copysign", "sgn", "xlogy",
-          "heaviside", "index_copy", "index_fill", "scatter_reduce", "negative", "absolute", "square", "multiply", "subtract", "divide", "true_divide",
+          "heaviside", "index_copy", "index_fill", "scatter_reduce", "negative", "absolute", "multiply", "subtract", "divide", "true_divide",
           "floor_divide")
 
 
