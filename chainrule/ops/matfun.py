@@ -194,6 +194,9 @@ def _np_solve_triangular(a, b, upper, unitriangular=False):
 
 register("solve_triangular", ref=_np_solve_triangular, samples=[sample(T((3, 3), 1, 2), T((3, 2)), upper=True), sample(T((3, 3), 1, 2), T((3, 2)), upper=False, unitriangular=True)])(
     lambda A, B, upper, unitriangular=False: solve_triangular(A, B, upper=upper, unitriangular=unitriangular))
+register("cholesky_solve", ref=lambda b, low: np.linalg.solve(np.tril(low) @ np.tril(low).T, b),
+         samples=[sample(T((3, 2)), T((3, 3), values=[[2.0, 0.0, 0.0], [0.5, 1.5, 0.0], [-0.3, 0.2, 1.8]]))])(
+    lambda B, L: cholesky_solve(B, L))
 register("addmv", ref=lambda x, m, v, beta=1, alpha=1: beta * x + alpha * (m @ v),
          samples=[sample(T((3,)), T((3, 4)), T((4,)), beta=0.5, alpha=2.0)])(addmv)
 register("addr", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * np.outer(a, b),

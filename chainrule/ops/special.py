@@ -326,6 +326,16 @@ def entr(input):
     return where(const(pos), -(safe * log(safe)), rest)
 
 
+def multigammaln(input, p):
+    """ln Γₚ(a) = p(p-1)/4 · ln π + Σⱼ₌₁ᵖ ln Γ(a + (1-j)/2), the multivariate log-gamma function."""
+    if not isinstance(p, int) or p < 1:
+        raise ValueError(f"multigammaln: p must be an int ≥ 1, got {p!r}")
+    total = lgamma(input)
+    for j in range(2, p + 1):
+        total = total + lgamma(input + (1 - j) / 2)
+    return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
 def ndtr(input):
     """Φ(x) = ½ erfc(-x/√2), the standard normal CDF."""
     return erfc(input * (-1 / _SQRT2)) * 0.5
@@ -362,6 +372,8 @@ register("xlog1py", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)),
                   sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[-0.5, 2.0, 3.0]))])(xlog1py)
 register("entr", ref=lambda x: np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf)),
          samples=[sample(T((3, 4), 0.1, 2))])(entr)
+register("multigammaln", ref=lambda a, p: sum(_np_lgamma(a - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
+         samples=[sample(T((3, 4), 1.6, 6), 3), sample(T((2,), 0.6, 4), 1)])(multigammaln)
 register("ndtr", ref=lambda x: 0.5 * _np_erfc(-x / _SQRT2), samples=[sample(T((3, 4), -3, 3))])(ndtr)
 register("ndtri", ref=lambda p: _SQRT2 * _np_erfinv(2 * p - 1), samples=_PROB)(ndtri)
 Tensor.heaviside = heaviside

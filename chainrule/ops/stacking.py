@@ -268,6 +268,15 @@ register("combinations", ref=lambda x, r=2, with_replacement=False: np.array(lis
     samples=[sample(T((4,))), sample(T((3,)), 2, True)])(combinations)
 register("vander", ref=lambda x, N=None, increasing=False: np.vander(x, N, increasing),
          samples=[sample(T((4,), 0.3, 2)), sample(T((3,), -2, -0.2), 5, True)])(vander)
+register("t", ref=lambda x: x.T, samples=[sample(T((2, 3))), sample(T((3,)))])(t)
+register("fliplr", ref=np.fliplr, samples=[sample(T((2, 3, 2)))])(fliplr)
+register("flipud", ref=np.flipud, samples=[sample(T((3, 2)))])(flipud)
+register("atleast_3d", ref=np.atleast_3d, samples=[sample(T((3,))), sample(T((2, 3)))])(atleast_3d)
+register("tensor_split", ref=lambda x, spec, dim=0: np.concatenate([p.ravel() for p in np.array_split(x, spec, dim)]),
+         samples=[sample(T((5, 3)), 3), sample(T((4, 6)), [1, 4], 1)])(
+    lambda x, spec, dim=0: cat([p.reshape(-1) for p in tensor_split(x, spec, dim)]))
+register("broadcast_tensors", ref=lambda *xs: np.concatenate([a.ravel() for a in np.broadcast_arrays(*xs)]),
+         samples=[sample(T((3, 1)), T((4,)), T(()))])(lambda *xs: cat([b.reshape(-1) for b in broadcast_tensors(*xs)]))
 for _name, _fn in (("t", t), ("fliplr", fliplr), ("flipud", flipud), ("tensor_split", tensor_split),
                    ("hsplit", hsplit), ("vsplit", vsplit), ("dsplit", dsplit), ("split_with_sizes", split_with_sizes),
                    ("swapdims", transpose), ("diagflat", diagflat)):
