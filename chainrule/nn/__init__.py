@@ -17,7 +17,8 @@ from .module import Module
 from .parameter import Parameter
 from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
                    AvgPool3d, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, LPPool1d, LPPool2d, MaxPool1d,
-                   MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, Upsample)
+                   MaxPool2d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, Upsample, UpsamplingBilinear2d,
+                   UpsamplingNearest2d)
 from .embedding import Embedding, EmbeddingBag
 from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d,
                    InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)

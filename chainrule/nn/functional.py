@@ -11,6 +11,8 @@ from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noq
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
+from ..ops.resample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d,  # noqa: F401
                         conv_transpose1d, conv_transpose2d, fold, unfold)
 from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401
@@ -152,34 +154,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if reduction == "batchmean":
         return loss.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
     return _reduce(loss, reduction, "kl_div")
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest"):
-    """Resize the spatial dims (all dims after N, C) by nearest neighbour, as torch's mode='nearest': output
-    position i reads input position ⌊i·in/out⌋. An index_select per dim, so the gradient sums g back onto the
-    positions each copy came from."""
-    if mode != "nearest":
-        raise ValueError(f"interpolate: mode {mode!r} is not implemented; chainrule has mode='nearest'")
-    spatial = input.shape[2:]
-    if not spatial:
-        raise ShapeError(f"interpolate: expected (N, C, ...) with at least one spatial dim, got {input.shape}")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
-    if size is not None:
-        out = (size,) * len(spatial) if isinstance(size, int) else tuple(size)
-        scales = [n / o for n, o in zip(spatial, out)]
-    else:
-        factors = (scale_factor,) * len(spatial) if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
-        out = tuple(int(n * f) for n, f in zip(spatial, factors))
-        scales = [1.0 / f for f in factors]
-    if len(out) != len(spatial):
-        raise ShapeError(f"interpolate: {len(out)} output sizes for {len(spatial)} spatial dims of {input.shape}")
-    from ..ops.index import index_select
-    y = input
-    for d, (n, o, scale) in enumerate(zip(spatial, out, scales)):
-        if o != n:
-            y = index_select(y, d + 2, np.minimum(np.floor(np.arange(o) * scale).astype(np.int64), n - 1))
-    return y
 
 
 def one_hot(tensor, num_classes=-1):
@@ -342,9 +316,6 @@ def _register():
              samples=[sample(T((3, 4))), sample(T((3, 4)), 3.0, 0)])(normalize)
     register("cosine_similarity", ref=np_cosine, samples=[sample(T((3, 4)), T((3, 4))), sample(T((2, 5)), T((5,)), -1)])(
         cosine_similarity)
-    register("interpolate", ref=None, samples=[sample(T((1, 2, 3, 4)), scale_factor=2),
-                                               sample(T((2, 1, 5)), size=3), sample(T((1, 1, 2, 3)), size=(3, 7))])(
-        interpolate)
 
 
 _register()
