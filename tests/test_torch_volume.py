@@ -72,7 +72,9 @@ def test_volume_shapes_and_errors():
                         nn.AvgPool3d(2), nn.Flatten())
     assert net(cr.randn(2, 1, 8, 8, 8)).shape == (2, 4 * 2 * 2 * 2)
     with pytest.raises(cr.ShapeError, match=r"conv3d: expected input \(N, C, D, H, W\)"):
-        F.conv3d(cr.randn(1, 2, 3, 3), cr.randn(1, 2, 1, 1, 1))
+        F.conv3d(cr.randn(2, 3, 3), cr.randn(1, 2, 1, 1, 1))
+    with pytest.raises(cr.ShapeError, match=r"conv3d: input has 1 channels but weight \(1, 2, 1, 1, 1\)"):
+        F.conv3d(cr.randn(1, 2, 3, 3), cr.randn(1, 2, 1, 1, 1))   # unbatched (C, D, H, W) with C = 1
     with pytest.raises(cr.ShapeError, match="conv3d: the kernel .* larger than the padded input depth 2"):
         F.conv3d(cr.randn(1, 1, 2, 3, 3), cr.randn(1, 1, 3, 1, 1))
     with pytest.raises(cr.ShapeError, match="adaptive_max_pool2d: expected"):

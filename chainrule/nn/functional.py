@@ -11,6 +11,7 @@ from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noq
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
 from ..ops.resample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d,  # noqa: F401
@@ -21,10 +22,10 @@ from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, 
                           max_pool3d)
 from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce, same_shape as _same_shape
 from .embedding import embedding, embedding_bag  # noqa: F401
-from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
+from .norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
                                 margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
-                                multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, soft_margin_loss,
+                                multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss, soft_margin_loss,
                                 triplet_margin_loss, triplet_margin_with_distance_loss)
 from ..random import _gen
 from ..tensor import Tensor
@@ -69,6 +70,50 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     return channel_dropout(input, p, training, 3, "dropout3d")
+
+
+_SELU_ALPHA = 1.6732632423543772 * 1.0507009873554805   # SELU's saturation value -λα: where dropped units go
+
+
+def _alpha_dropout(input, p, training, name, feature):
+    """Dropout that keeps SELU's self-normalisation: dropped units are set to -λα, then the affine map
+    a·x + b with a = ((1-p)(1 + p·λ²α²))^(-1/2), b = a·λα·p restores mean 0 and variance 1."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    if feature and input.ndim < 2:
+        raise ShapeError(f"{name}: expected (N, C, ...) input to drop whole channels, got {input.shape}")
+    shape = input.shape[:2] + (1,) * (input.ndim - 2) if feature else input.shape
+    keep = (_gen().random(shape) >= p).astype(input.dtype)
+    a = 1.0 / np.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
+    return input * _wrap(keep * a) + _wrap(((keep - 1) * _SELU_ALPHA * a + _SELU_ALPHA * a * p).astype(input.dtype))
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, "alpha_dropout", False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, "feature_alpha_dropout", True)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A differentiable sample from the categorical distribution softmax(logits): softmax((logits + G)/τ) with
+    Gumbel noise G = -log E, E ~ Exp(1). hard=True returns the one-hot argmax in the forward pass with the soft
+    sample's gradient (straight-through)."""
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: temperature tau must be positive, got {tau}")
+    gumbels = -np.log(_gen().exponential(size=logits.shape)).astype(logits.dtype)
+    soft = softmax((logits + _wrap(gumbels)) / tau, dim)
+    if not hard:
+        return soft
+    index = np.expand_dims(soft._data.argmax(dim), dim)
+    one_hot_sample = np.zeros(soft.shape, soft.dtype)
+    np.put_along_axis(one_hot_sample, index, 1.0, dim)
+    return _wrap(one_hot_sample) - soft.detach() + soft
 
 
 def mse_loss(input, target, reduction="mean"):

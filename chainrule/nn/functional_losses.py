@@ -95,6 +95,15 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return vector_norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
 
 
+def pdist(input, p=2.0):
+    """‖x_i - x_j‖_p for every pair of rows i < j of input (N, M), in row-major order: N(N-1)/2 distances."""
+    if input.ndim != 2:
+        raise ShapeError(f"pdist: expected a 2-D (N, M) input, got shape {input.shape}")
+    i, j = np.triu_indices(input.shape[0], 1)
+    from ..linalg import vector_norm
+    return vector_norm(input[i] - input[j], p, dim=-1)
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
     """ℓ = max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))
     as the negative distance (Balntas et al., 2016)."""
@@ -222,6 +231,9 @@ def _register():
     register("multilabel_soft_margin_loss", ref=None,
              samples=[sample(T((3, 4)), (np.arange(12).reshape(3, 4) % 3 == 0).astype(float))])(
         multilabel_soft_margin_loss)
+    register("pdist", ref=lambda x, p=2.0: np.array([np.linalg.norm(x[i] - x[j], p) for i, j in
+                                                     zip(*np.triu_indices(len(x), 1))]),
+             samples=[sample(T((4, 3))), sample(T((3, 5)), 1.5)])(pdist)
     register("cosine_embedding_loss", ref=None,
              samples=[sample(T((4, 3)), T((4, 3)), ones(4), margin=-1.0)])(cosine_embedding_loss)
     register("triplet_margin_loss", ref=None,

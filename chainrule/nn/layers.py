@@ -95,6 +95,20 @@ class Dropout3d(_ChannelDropout):
     spatial = 3
 
 
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks: keeps mean 0 and variance 1 (see nn.functional.alpha_dropout)."""
+
+    def forward(self, x):
+        return F.alpha_dropout(x, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels."""
+
+    def forward(self, x):
+        return F.feature_alpha_dropout(x, self.p, self.training)
+
+
 def _activation(name, fn, doc, **defaults):
     def __init__(self, *args, **kwargs):
         Module.__init__(self)

@@ -9,7 +9,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import backward_hooks
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 class _Handle:
@@ -39,7 +39,12 @@ class Module(dtypes.FloatCasts):
         d = self.__dict__
         if "_parameters" not in d:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        if isinstance(value, Parameter):
+        if isinstance(value, Buffer):
+            d["_parameters"].pop(name, None)
+            d["_modules"].pop(name, None)
+            d.pop(name, None)
+            self.register_buffer(name, Tensor._wrap(value._data), value.persistent)
+        elif isinstance(value, Parameter):
             d["_modules"].pop(name, None)
             d.pop(name, None)
             d["_parameters"][name] = value

@@ -118,6 +118,35 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return y * weight if weight is not None else y
 
 
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """AlexNet's normalisation across channels: y_c = x_c / (k + α/n · Σ_{c'} x_{c'}²)^β, the sum over the n = size
+    channels c - ⌊n/2⌋ … c + ⌈n/2⌉ - 1 (zero beyond the edges), as torch's."""
+    if input.ndim < 3:
+        raise ShapeError(f"local_response_norm: expected (N, C, ...) with at least one spatial dim, got {input.shape}")
+    if size < 1:
+        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+    from ..ops.shape import pad
+    c = input.shape[1]
+    sq = (input * input).movedim(1, -1)
+    padded = pad(sq, (size // 2, (size - 1) // 2))
+    window = padded[..., 0:c]
+    for j in range(1, size):
+        window = window + padded[..., j:j + c]
+    return input / (window.movedim(-1, 1) * (alpha / size) + k) ** beta
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
@@ -286,6 +315,8 @@ def _register():
     register("rms_norm", ref=lambda x, shape, w=None, eps=None: x / np.sqrt((x * x).mean(-1, keepdims=True) +
                                                                            np.finfo(x.dtype).eps) * (1 if w is None else w),
              samples=[sample(T((3, 4)), 4, T((4,))), sample(T((2, 3, 4)), (4,))])(rms_norm)
+    register("local_response_norm", samples=[sample(T((2, 5, 3)), 3), sample(T((1, 4, 2, 3)), 2, 0.1, 0.6, 2.0),
+                                             sample(T((1, 3, 2, 2, 2)), 5, 0.5)])(local_response_norm)
 
 
 _register()

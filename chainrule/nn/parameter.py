@@ -32,3 +32,17 @@ class Parameter(Tensor):
 
     def __reduce__(self):
         raise TypeError("chainrule parameters are not pickled; use chainrule.save(module.state_dict(), path)")
+
+
+class Buffer(Tensor):
+    """nn.Buffer(data, persistent=True): assigned to a module attribute, it is registered as a buffer (torch ≥ 2.5),
+    as register_buffer(name, data, persistent) would; the module keeps a plain tensor."""
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = np.zeros(0, np.float32)
+        arr = data._data if isinstance(data, Tensor) else _to_array(data, None, "Buffer")
+        Tensor.__init__(self, arr)
+        self._data = arr
+        self.persistent = persistent

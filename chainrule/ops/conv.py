@@ -7,6 +7,8 @@ primitives:
 so conv2d = unfold, then one matmul with the weight (BLAS), and its gradient is that of matmul followed by fold.
 Loops run over kernel positions (kh·kw), never over pixels.
 """
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -156,6 +158,17 @@ register("unfold", ref=_np_unfold, samples=[sample(T((2, 2, 5, 5)), 3), sample(T
 register("fold", ref=None, samples=[sample(T((2, 18, 9)), (5, 5), 3), sample(T((1, 8, 9)), (4, 5), 2, 1, 1, 2)])(fold)
 
 
+def accepts_unbatched(conv):
+    """Let a convolution take one unbatched sample (C, *spatial), as torch's do: run it as a batch of one."""
+    @functools.wraps(conv)
+    def wrapper(input, weight, *args, **kwargs):
+        if input.ndim == weight.ndim - 1:
+            return conv(input.unsqueeze(0), weight, *args, **kwargs).squeeze(0)
+        return conv(input, weight, *args, **kwargs)
+    return wrapper
+
+
+@accepts_unbatched
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv2d: cross-correlation of (N, C, H, W) with (O, C/groups, kh, kw); padding may be 'same'
     or 'valid'. Computed as unfold + one matmul per group."""
@@ -198,6 +211,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.reshape(n, o, ho, wo)
 
 
+@accepts_unbatched
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """(N, C, L) * (O, C/groups, k), as conv2d over a height of 1."""
     if input.ndim != 3 or weight.ndim != 3:
@@ -209,6 +223,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
+@accepts_unbatched
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """PyTorch's F.conv_transpose2d, the adjoint of conv2d: (N, C, H, W) with weight (C, O/groups, kh, kw) ->
     (N, O, (H-1)·s - 2p + d(k-1) + output_padding + 1, …). Each input pixel spreads Wᵀx over a kernel-sized
@@ -242,6 +257,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out
 
 
+@accepts_unbatched
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """(N, C, L) with weight (C, O/groups, k), as conv_transpose2d over a height of 1."""
     if input.ndim != 3 or weight.ndim != 3:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import adaptive_bounds, conv2d
+from .conv import accepts_unbatched, adaptive_bounds, conv2d
 from .pooling import avg_pool2d, max_pool2d
 from .registry import T, register, sample
 from .shape import pad, stack
@@ -42,12 +42,16 @@ def _unfold_depth(out2d, n, d_out):
     return out2d.reshape(n, d_out, *out2d.shape[1:]).transpose(1, 2)
 
 
+@accepts_unbatched
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv3d: (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw); padding an int, a triple,
     'same' (stride 1) or 'valid'."""
     if input.ndim != 5 or weight.ndim != 5:
         raise ShapeError(f"conv3d: expected input (N, C, D, H, W) and weight (O, C/groups, kd, kh, kw), got "
                          f"{input.shape} and {weight.shape}")
+    if input.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
+        raise ShapeError(f"conv3d: input has {input.shape[1]} channels but weight {weight.shape} with groups={groups} "
+                         f"expects {weight.shape[1] * groups} (and out channels {weight.shape[0]} divisible by groups)")
     s, dl = _triple(stride), _triple(dilation)
     kd = weight.shape[2]
     if padding == "same":

@@ -1,0 +1,87 @@
+"""Lazy modules (torch's LazyLinear, LazyConv2d, LazyBatchNorm1d …): the input size is read from the first batch.
+
+Until then the parameters are UninitializedParameter placeholders. The first forward builds the real layer with
+the inferred size (so the initialisation is the real layer's), moves its tensors into the placeholders — the same
+Parameter objects, so an optimizer made before the first batch updates them — and the module becomes that layer
+(`cls_to_become`), as in torch.
+"""
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .layers import Linear
+from .module import Module
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .parameter import Parameter
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet; a lazy module fills it in at its first forward."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    def materialize(self, data):
+        self._data = data
+        self.__class__ = Parameter
+
+
+class _LazyModule(Module):
+    cls_to_become = None
+    feature_dim = 1            # where the input holds the size to infer (in_features / channels)
+    unbatched_ndim = None      # the ndim of an unbatched input, whose feature dim is 0
+    affine_default = None      # norms: whether weight and bias exist without an `affine` argument
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self._lazy_args = (args, kwargs)
+        if self.affine_default is None:   # Linear and conv: a weight always, a bias unless bias=False
+            weight, bias = True, kwargs.get("bias", True)
+        else:
+            weight = bias = kwargs.get("affine", self.affine_default)
+        self.weight = UninitializedParameter() if weight else None
+        self.bias = UninitializedParameter() if bias else None
+
+    def has_uninitialized_params(self):
+        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+
+    def forward(self, input):
+        dim = 0 if input.ndim == self.unbatched_ndim else self.feature_dim
+        args, kwargs = self._lazy_args
+        real = self.cls_to_become(input.shape[dim], *args, **kwargs)
+        for name, p in real._parameters.items():
+            mine = self._parameters.get(name)
+            if isinstance(mine, UninitializedParameter) and p is not None:
+                mine.materialize(p._data)
+                mine.requires_grad_(p.requires_grad)
+                real._parameters[name] = mine
+        training = self.training
+        for key, value in real.__dict__.items():
+            if key in ("_parameters", "_buffers", "_modules") or not key.startswith("_"):
+                self.__dict__[key] = value
+        del self.__dict__["_lazy_args"]
+        self.__class__ = self.cls_to_become
+        self.train(training)
+        return self.forward(input)
+
+    def extra_repr(self):
+        args, kwargs = self._lazy_args
+        return ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+
+
+def _lazy(name, target, feature_dim, unbatched_ndim, affine_default=None):
+    doc = f"{target.__name__} whose input size is inferred from the first batch (torch's {name})."
+    return type(name, (_LazyModule,), {"cls_to_become": target, "feature_dim": feature_dim, "__doc__": doc,
+                                       "unbatched_ndim": unbatched_ndim, "affine_default": affine_default})
+
+
+LazyLinear = _lazy("LazyLinear", Linear, -1, None)
+LazyConv1d = _lazy("LazyConv1d", Conv1d, 1, 2)
+LazyConv2d = _lazy("LazyConv2d", Conv2d, 1, 3)
+LazyConv3d = _lazy("LazyConv3d", Conv3d, 1, 4)
+LazyConvTranspose1d = _lazy("LazyConvTranspose1d", ConvTranspose1d, 1, 2)
+LazyConvTranspose2d = _lazy("LazyConvTranspose2d", ConvTranspose2d, 1, 3)
+LazyBatchNorm1d = _lazy("LazyBatchNorm1d", BatchNorm1d, 1, None, True)
+LazyBatchNorm2d = _lazy("LazyBatchNorm2d", BatchNorm2d, 1, None, True)
+LazyBatchNorm3d = _lazy("LazyBatchNorm3d", BatchNorm3d, 1, None, True)
+LazyInstanceNorm1d = _lazy("LazyInstanceNorm1d", InstanceNorm1d, 1, 2, False)
+LazyInstanceNorm2d = _lazy("LazyInstanceNorm2d", InstanceNorm2d, 1, 3, False)
+LazyInstanceNorm3d = _lazy("LazyInstanceNorm3d", InstanceNorm3d, 1, 4, False)
