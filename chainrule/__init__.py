@@ -11,7 +11,8 @@ from . import autograd
 import importlib as _importlib
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.threads import get_num_threads, set_num_threads
-from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, ShapeError)
+from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, IntegerDivisionError,
+                     ShapeError)
 
 for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "chainrule.autograd.gradcheck_explain",
            "chainrule.autograd.checkpoint"):
@@ -52,8 +53,8 @@ from .ops.index_write import index_copy, index_fill, index_put, masked_scatter, 
 from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, isin, renorm,  # noqa: E402
                              searchsorted, unique_consecutive)
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
-from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nansum, quantile, std_mean,
-                              var_mean)
+from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nanquantile, nansum,
+                              quantile, std_mean, var_mean)
 from .ops.linalg import (addmm, baddbmm, cdist, cross, diag, dot, einsum, inner, lerp, linear, matmul, mv, outer,
                          tensordot, trace)
 from .ops.linalg import dot as vdot  # noqa: E402

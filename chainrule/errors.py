@@ -17,6 +17,10 @@ class InplaceError(RuntimeError):
     """An in-place change that would make a gradient wrong."""
 
 
+class IntegerDivisionError(ZeroDivisionError, RuntimeError):
+    """An integer tensor divided by zero (torch raises a RuntimeError here; Python a ZeroDivisionError): both catch it."""
+
+
 class GradcheckError(RuntimeError):
     """Analytical and numerical gradients disagree; the message names the worst entry."""
 

@@ -240,3 +240,41 @@ def test_lazy_linear_matches_torch_shapes_and_init_bounds():
     bound = 1 / np.sqrt(50)
     w = np.abs(ours.weight.detach().numpy())
     assert w.max() <= bound and w.max() > 0.9 * bound
+
+
+def test_integer_division_by_zero_raises_a_named_error_and_float_gives_inf_or_nan_silently(recwarn):
+    a, b = cr.tensor([3, 4]), cr.tensor([0, 2])
+    calls = {"floor_divide": lambda: a // b, "remainder": lambda: a % b, "fmod": lambda: cr.fmod(a, b),
+             "div": lambda: cr.div(a, b, rounding_mode="trunc")}
+    for name, call in calls.items():
+        with pytest.raises(RuntimeError, match=f"{name}: integer division by zero .* 1 zero"):   # torch's type
+            call()
+        with pytest.raises(ZeroDivisionError):                                                  # Python's type
+            call()
+    assert (a // cr.tensor([1, 2])).tolist() == [3, 2]
+    x = cr.tensor([1.0, -1.0, 0.0])
+    assert (x // 0).numpy()[:2].tolist() == [np.inf, -np.inf] and np.isnan(cr.fmod(x, 0.0).numpy()).all()
+    torch = torch_or_skip()
+    t = torch.tensor([1.0, -1.0, 0.0])
+    np.testing.assert_array_equal((x // 0).numpy(), (t // 0).numpy())
+    np.testing.assert_array_equal(cr.remainder(x, 0.0).numpy(), torch.remainder(t, 0.0).numpy())
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantiles_with_nans_match_torch(fn, interpolation):
+    torch = torch_or_skip()
+    x = R.standard_normal((4, 7))
+    x[0, 2] = x[1, 0] = x[1, 5] = np.nan
+    x[3] = np.nan                              # an all-NaN row: NaN from both
+    for q in (0.3, [0.0, 0.5, 1.0]):
+        for dim, keepdim in [(1, False), (1, True), (None, False)]:
+            a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            ya = getattr(cr, fn)(a, q, dim, keepdim, interpolation=interpolation)
+            yb = getattr(torch, fn)(b, torch.tensor(q, dtype=torch.float64), dim, keepdim, interpolation=interpolation)
+            np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-13)
+            g = np.ones(yb.shape)
+            ya.backward(cr.tensor(g))
+            yb.backward(torch.tensor(g))
+            np.testing.assert_allclose(np.nan_to_num(a.grad.numpy()), np.nan_to_num(b.grad.numpy()), rtol=1e-13)

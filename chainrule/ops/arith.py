@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from ..errors import IntegerDivisionError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
@@ -46,12 +47,14 @@ class Remainder(Op):
 
     def forward(self, a, b, c_style):
         self.c_style = c_style
-        return np.fmod(a, b) if c_style else np.remainder(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):   # x mod 0 is nan, as torch, without NumPy's warning
+            return np.fmod(a, b) if c_style else np.remainder(a, b)
 
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        q = (np.trunc if self.c_style else np.floor)(a._data / b._data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = (np.trunc if self.c_style else np.floor)(a._data / b._data)
         return (g if na else None), (-g * _wrap(q) if nb else None)
 
 
@@ -62,24 +65,36 @@ def logaddexp(input, other):
     return _binary(LogAddExp, input, other)
 
 
+def _integer_quotient(op, fn, a, b):
+    """fn(a, b) on integer arrays, which have no inf to give for a zero divisor: that is an error, not a warning."""
+    if (b == 0).any():
+        raise IntegerDivisionError(f"{op}: integer division by zero (the divisor of shape {np.shape(b)} has "
+                                   f"{int(np.count_nonzero(b == 0))} zero(s)); mask them out, or divide float "
+                                   f"tensors to get inf/nan")
+    return _wrap(np.asarray(fn(a, b)))
+
+
 def remainder(input, other):
     """Python's a % b: the result has the sign of b."""
     if not _floats(input, other):
-        return _wrap(np.asarray(np.remainder(_raw(input), _raw(other))))
+        return _integer_quotient("remainder", np.remainder, _raw(input), _raw(other))
     return Remainder.apply(*tensor_pair(input, other), c_style=False)
 
 
 def fmod(input, other):
     """C's fmod: the result has the sign of a."""
     if not _floats(input, other):
-        return _wrap(np.asarray(np.fmod(_raw(input), _raw(other))))
+        return _integer_quotient("fmod", np.fmod, _raw(input), _raw(other))
     return Remainder.apply(*tensor_pair(input, other), c_style=True)
 
 
 def floor_divide(input, other):
     """⌊a/b⌋, outside the graph: a staircase has no useful gradient (PyTorch does not differentiate it)."""
     a, b = tensor_pair(input, other)
-    return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
+    if not _floats(a, b):
+        return _integer_quotient("floor_divide", np.floor_divide, a._data, b._data)
+    with np.errstate(divide="ignore", invalid="ignore"):   # x // 0 is ±inf or nan, as torch, without NumPy's warning
+        return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
 
 
 def _raw(x):
@@ -188,8 +203,9 @@ def _div(input, other, *, rounding_mode=None):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if not _floats(input, other):
         a, b = _raw(input), _raw(other)
-        q = np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b).astype(np.result_type(a, b))
-        return _wrap(np.asarray(q))
+        if rounding_mode == "floor":
+            return _integer_quotient("div", np.floor_divide, a, b)
+        return _integer_quotient("div", lambda a, b: np.trunc(a / b).astype(np.result_type(a, b)), a, b)
     q = div(input, other)
     return floor(q) if rounding_mode == "floor" else trunc(q)
 

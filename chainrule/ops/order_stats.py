@@ -65,29 +65,46 @@ def nanmedian(input, dim=None, keepdim=False):
 
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """The q-quantile(s) along dim (the flattened input when dim is None), interpolating between the two nearest
-    sorted entries as torch (linear, lower, higher, nearest, midpoint); q a float or a 1-d tensor (a new first dim)."""
+    sorted entries as torch (linear, lower, higher, nearest, midpoint); q a float or a 1-d tensor (a new first dim).
+    A slice holding a NaN gives NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
+    """quantile of the non-NaN entries of each slice (NaN only where a slice has none)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
+
+
+def _quantile(input, q, dim, keepdim, interpolation, name):
+    """Position q·(n - 1) in each sorted slice, n its length (its non-NaN count for nanquantile: NaNs sort last),
+    read by a gather of the sorted values, so the gradient goes to the one or two entries read."""
     if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
-        raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
+        raise ValueError(f"{name}: unknown interpolation {interpolation!r}")
     qs = np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64)
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
-        raise ValueError(f"quantile: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
+        raise ValueError(f"{name}: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
     x = reshape(input, -1) if dim is None else input
-    d = 0 if dim is None else norm_dim(dim, input.ndim, "quantile")[0]
+    d = 0 if dim is None else norm_dim(dim, input.ndim, name)[0]
     s = sort(x, d).values
-    n = x.shape[d]
+    nan = np.isnan(x._data).sum(axis=d, keepdims=True)
+    n = x.shape[d] - nan if name == "nanquantile" else np.full(nan.shape, x.shape[d])
     outs = []
     for qv in np.atleast_1d(qs):
-        pos = qv * (n - 1)
-        lo, hi = int(np.floor(pos)), int(np.ceil(pos))
+        pos = qv * np.maximum(n - 1, 0)
+        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
         frac = pos - lo
-        if interpolation == "lower" or (interpolation == "nearest" and np.round(pos) == lo):
-            hi, frac = lo, 0.0
-        elif interpolation in ("higher", "nearest"):
-            lo, frac = hi, 0.0
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = np.where(np.round(pos) == lo, lo, hi)   # round half to even, as torch
         elif interpolation == "midpoint":
-            frac = 0.5 if hi != lo else 0.0
-        a = s.narrow(d, lo, 1)
-        v = a if frac == 0 else a + (s.narrow(d, hi, 1) - a) * frac
+            frac = np.where(hi != lo, 0.5, 0.0)
+        if name == "quantile":   # a slice with a NaN reads its last sorted entry, a NaN (and sends it the gradient)
+            lo, hi = np.where(nan > 0, x.shape[d] - 1, lo), np.where(nan > 0, x.shape[d] - 1, hi)
+        a = s.gather(d, lo)
+        v = a if (lo == hi).all() else a + (s.gather(d, hi) - a) * _wrap(np.where(lo == hi, 0.0, frac).astype(s.dtype))
         outs.append(v if keepdim and dim is not None else v.squeeze(d))
     if qs.ndim == 0:
         return outs[0]
@@ -150,11 +167,15 @@ register("quantile", ref=lambda x, q, dim=None, interpolation="linear": np.quant
              x.reshape(-1) if dim is None else x, q, axis=0 if dim is None else dim, method=interpolation),
          samples=[sample(T((3, 5)), 0.3), sample(T((3, 5)), 0.5, 1), sample(T((4, 3)), [0.25, 0.9], 0),
                   sample(T((7,)), 0.4, interpolation="nearest"), sample(T((7,)), 0.5, interpolation="midpoint")])(quantile)
+register("nanquantile", ref=lambda x, q, dim=None: np.nanquantile(x, q, axis=dim),
+         samples=[sample(T((2, 4), values=[[1.5, np.nan, -2.0, 0.3], [0.5, 1.0, np.nan, np.nan]]), 0.4, 1),
+                  sample(T((6,), values=[0.2, np.nan, 3.0, -1.0, 2.2, 0.7]), [0.1, 0.75])])(nanquantile)
 register("nansum", ref=lambda x, dim=None: np.nansum(x, axis=dim),
          samples=[sample(T((3,), values=[1.5, np.nan, -2.0])), sample(T((3, 4)), 1)])(nansum)
 register("nanmean", ref=lambda x, dim=None: np.nanmean(x, axis=dim),
          samples=[sample(T((2, 3), values=[[1.5, np.nan, -2.0], [0.5, 1.0, 2.0]]), 1), sample(T((3, 4)))])(nanmean)
 for _name, _fn in [("kthvalue", kthvalue), ("median", median), ("nanmedian", nanmedian), ("quantile", quantile),
+                   ("nanquantile", nanquantile),
                    ("mode", mode), ("msort", msort), ("nansum", nansum), ("nanmean", nanmean),
                    ("aminmax", aminmax)]:
     setattr(Tensor, _name, _fn)
