@@ -161,3 +161,14 @@ def test_grid_sample_errors_name_the_problem():
         F.grid_sample(cr.randn(1, 1, 2, 3, 4), cr.randn(1, 2, 2, 2, 3), mode="bicubic")
     with pytest.raises(ShapeError, match="affine_grid: theta \\(1, 2, 3\\) and size \\(1, 1, 2, 3, 4\\)"):
         F.affine_grid(cr.randn(1, 2, 3), (1, 1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("output_size", [(2, 3, 4), (5, 2, None), 3, (1, 1, 1)])
+def test_adaptive_avg_pool3d_matches_torch(output_size):
+    torch = torch_or_skip()
+    x = R.standard_normal((2, 3, 5, 7, 6))
+    assert_matches_torch(nn.AdaptiveAvgPool3d(output_size), torch.nn.AdaptiveAvgPool3d(output_size), [x], rtol=1e-12)
+    assert_matches_torch(lambda t: F.adaptive_avg_pool3d(t, output_size),
+                         lambda t: torch.nn.functional.adaptive_avg_pool3d(t, output_size), [x[0]], rtol=1e-12)
+    with pytest.raises(ShapeError, match="adaptive_avg_pool3d: expected"):
+        F.adaptive_avg_pool3d(cr.randn(2, 3), 2)

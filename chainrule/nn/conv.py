@@ -145,6 +145,8 @@ class MaxUnpool1d(_MaxUnpoolNd):
     unpool = staticmethod(P.max_unpool1d)
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
+AdaptiveAvgPool3d = _pool("AdaptiveAvgPool3d", F.adaptive_avg_pool3d, "Mean over windows giving output_size "
+                          "(D, H, W).", "output_size")
 MaxPool3d = _pool("MaxPool3d", V.max_pool3d, "Max over each window of (N, C, D, H, W).", "kernel_size", "stride",
                   "padding", "dilation", stride=None, padding=0, dilation=1)
 AvgPool3d = _pool("AvgPool3d", V.avg_pool3d, "Mean over each window of (N, C, D, H, W).", "kernel_size", "stride",

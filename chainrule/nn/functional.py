@@ -13,7 +13,7 @@ from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 from ..ops.ctc import ctc_loss  # noqa: F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
-from ..ops.resample import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
+from ..ops.resample import adaptive_avg_pool3d, interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d,  # noqa: F401
                         conv_transpose1d, conv_transpose2d, fold, unfold)
 from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401

@@ -223,6 +223,23 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return y
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """torch's F.adaptive_avg_pool3d: the mean over windows [⌊i·n/o⌋, ⌈(i+1)·n/o⌉) in each of D, H, W — separable,
+    so three area Taps. (N, C, D, H, W) or unbatched (C, D, H, W); None in output_size keeps that size."""
+    if input.ndim not in (4, 5):
+        raise ShapeError(f"adaptive_avg_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
+    sizes = _as_tuple(output_size, 3, "output_size")
+    spatial = input.shape[-3:]
+    out = tuple(n if o is None else int(o) for n, o in zip(spatial, sizes))
+    if min(out) < 1:
+        raise ShapeError(f"adaptive_avg_pool3d: output_size {sizes} must be positive")
+    y = input
+    for axis, (n, o) in enumerate(zip(spatial, out)):
+        if n != o:
+            y = Taps.apply(y, axis=input.ndim - 3 + axis, taps=_area(n, o))
+    return y
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """torch's deprecated F.upsample: interpolate."""
     return interpolate(input, size, scale_factor, mode, align_corners)
@@ -247,3 +264,5 @@ register("interpolate", samples=[
     sample(T((1, 1, 5, 6)), size=(2, 4), mode="area"), sample(T((1, 1, 5)), size=7, mode="nearest-exact"),
     sample(T((1, 1, 7, 6)), size=(3, 2), mode="bilinear", antialias=True),
     sample(T((1, 1, 6, 5)), size=(2, 4), mode="bicubic", antialias=True)])(interpolate)
+register("adaptive_avg_pool3d", samples=[sample(T((1, 2, 5, 4, 3)), (2, 3, 2)), sample(T((2, 3, 4, 5)), (3, None, 2))])(
+    adaptive_avg_pool3d)
