@@ -278,3 +278,14 @@ def test_quantiles_with_nans_match_torch(fn, interpolation):
             ya.backward(cr.tensor(g))
             yb.backward(torch.tensor(g))
             np.testing.assert_allclose(np.nan_to_num(a.grad.numpy()), np.nan_to_num(b.grad.numpy()), rtol=1e-13)
+
+
+@pytest.mark.parametrize("drop", [F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout,
+                                  F.feature_alpha_dropout])
+def test_every_dropout_with_p_one_gives_zeros_without_a_warning(drop, recwarn):
+    # channel dropout used to rescale by 1/(1 - p) here: 0/0, a NaN for every element
+    x = cr.ones(2, 3, 4, 5, 6) if drop is F.dropout3d else cr.ones(2, 3, 4, 5) if drop is F.dropout2d else cr.ones(2, 3, 4)
+    y = drop(x, 1.0, training=True).numpy()
+    assert (y == 0).all() and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    with pytest.raises(ValueError, match="probability must be in \\[0, 1\\], got -0.1"):
+        drop(x, -0.1, training=True)

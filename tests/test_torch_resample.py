@@ -172,3 +172,5 @@ def test_adaptive_avg_pool3d_matches_torch(output_size):
                          lambda t: torch.nn.functional.adaptive_avg_pool3d(t, output_size), [x[0]], rtol=1e-12)
     with pytest.raises(ShapeError, match="adaptive_avg_pool3d: expected"):
         F.adaptive_avg_pool3d(cr.randn(2, 3), 2)
+    with pytest.raises(ShapeError, match="adaptive_avg_pool3d: output_size \\(1, 1\\) has 2 entries"):
+        F.adaptive_avg_pool3d(cr.randn(1, 1, 2, 2, 2), (1, 1))

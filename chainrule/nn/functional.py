@@ -33,14 +33,23 @@ from ..tensor import Tensor
 _wrap = Tensor._wrap
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+def _without_mask(input, p, training, name):
+    """Every dropout's shared cases: p outside [0, 1] is an error; in eval mode or with p = 0 the input passes
+    unchanged, with p = 1 everything is dropped (zeros, not the 0/0 of rescaling by 1/(1-p)). None: draw a mask."""
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0.0
+    return None
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+    done = _without_mask(input, p, training, "dropout")
+    if done is not None:
+        return done
     keep = _gen().random(input.shape) >= p
     return input * _wrap((keep / (1 - p)).astype(input.dtype))
 
@@ -48,13 +57,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
 def channel_dropout(input, p, training, spatial, name):
     """Zero whole channels with probability p (scaling the rest by 1/(1-p)): dim 1 of (N, C, *spatial), or dim 0
     of an unbatched (C, *spatial) input."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
-    if input.ndim not in (1 + spatial, 2 + spatial):
+    if 0 <= p <= 1 and input.ndim not in (1 + spatial, 2 + spatial):
         raise ShapeError(f"{name}: expected a {2 + spatial}-D (N, C, ...) or {1 + spatial}-D (C, ...) input, got "
                          f"{input.shape}")
-    if not training or p == 0:
-        return input
+    done = _without_mask(input, p, training, name)
+    if done is not None:
+        return done
     lead = input.ndim - spatial
     keep = _gen().random(input.shape[:lead] + (1,) * spatial) >= p
     return input * _wrap((keep / (1 - p)).astype(input.dtype))
@@ -78,12 +86,9 @@ _SELU_ALPHA = 1.6732632423543772 * 1.0507009873554805   # SELU's saturation valu
 def _alpha_dropout(input, p, training, name, feature):
     """Dropout that keeps SELU's self-normalisation: dropped units are set to -λα, then the affine map
     a·x + b with a = ((1-p)(1 + p·λ²α²))^(-1/2), b = a·λα·p restores mean 0 and variance 1."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0.0
+    done = _without_mask(input, p, training, name)
+    if done is not None:
+        return done
     if feature and input.ndim < 2:
         raise ShapeError(f"{name}: expected (N, C, ...) input to drop whole channels, got {input.shape}")
     shape = input.shape[:2] + (1,) * (input.ndim - 2) if feature else input.shape

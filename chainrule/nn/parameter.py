@@ -4,15 +4,20 @@ import numpy as np
 from ..tensor import Tensor, _to_array
 
 
+def _hold(t, data, what):
+    """Make t a leaf over data's array (shared, not copied; an empty float32 array when data is None)."""
+    if data is None:
+        data = np.zeros(0, np.float32)
+    arr = data._data if isinstance(data, Tensor) else _to_array(data, None, what)
+    Tensor.__init__(t, arr)
+    t._data = arr
+
+
 class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = np.zeros(0, np.float32)
-        arr = data._data if isinstance(data, Tensor) else _to_array(data, None, "Parameter")
-        Tensor.__init__(self, arr)
-        self._data = arr
+        _hold(self, data, "Parameter")
         if requires_grad:
             self.requires_grad_(True)
 
@@ -40,9 +45,5 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __init__(self, data=None, *, persistent=True):
-        if data is None:
-            data = np.zeros(0, np.float32)
-        arr = data._data if isinstance(data, Tensor) else _to_array(data, None, "Buffer")
-        Tensor.__init__(self, arr)
-        self._data = arr
+        _hold(self, data, "Buffer")
         self.persistent = persistent

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..errors import ShapeError
+from .conv import adaptive_bounds
 from .registry import T, register, sample
 
 _CUBIC_A = -0.75
@@ -133,8 +134,8 @@ def _cubic(n, o, align_corners, factor):
 
 
 def _area(n, o):
-    i = np.arange(o)
-    start, end = (i * n) // o, -((-(i + 1) * n) // o)
+    """The mean over torch's adaptive windows (conv.adaptive_bounds)."""
+    start, end = np.array(adaptive_bounds(n, o)).T
     width = int((end - start).max())
     idx = start[:, None] + np.arange(width)
     inside = idx < end[:, None]
@@ -174,10 +175,10 @@ def _map(mode, n, o, align_corners, factor, antialias, dims):
     return _linear(n, o, align_corners, factor)
 
 
-def _as_tuple(v, dims, what):
+def _as_tuple(v, dims, what, op):
     if isinstance(v, (list, tuple)):
         if len(v) != dims:
-            raise ShapeError(f"interpolate: {what} {tuple(v)} has {len(v)} entries for {dims} spatial dims; give one "
+            raise ShapeError(f"{op}: {what} {tuple(v)} has {len(v)} entries for {dims} spatial dims; give one "
                              f"per dim after (N, C)")
         return tuple(v)
     return (v,) * dims
@@ -206,9 +207,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     if size is not None:
-        out, factors = _as_tuple(size, dims, "size"), (None,) * dims
+        out, factors = _as_tuple(size, dims, "size", "interpolate"), (None,) * dims
     else:
-        factors = tuple(float(f) for f in _as_tuple(scale_factor, dims, "scale_factor"))
+        factors = tuple(float(f) for f in _as_tuple(scale_factor, dims, "scale_factor", "interpolate"))
         out = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
         if recompute_scale_factor:
             factors = (None,) * dims
@@ -228,7 +229,7 @@ def adaptive_avg_pool3d(input, output_size):
     so three area Taps. (N, C, D, H, W) or unbatched (C, D, H, W); None in output_size keeps that size."""
     if input.ndim not in (4, 5):
         raise ShapeError(f"adaptive_avg_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
-    sizes = _as_tuple(output_size, 3, "output_size")
+    sizes = _as_tuple(output_size, 3, "output_size", "adaptive_avg_pool3d")
     spatial = input.shape[-3:]
     out = tuple(n if o is None else int(o) for n, o in zip(spatial, sizes))
     if min(out) < 1:
