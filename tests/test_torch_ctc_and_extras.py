@@ -130,7 +130,7 @@ def test_gumbel_softmax_samples_the_softmax_distribution_and_hard_is_straight_th
 
 
 def _alpha_dropout_branches(x, y, p):
-    """Check y is a·x + λα·a·p (kept) or -λα·a + λα·a·p (dropped) everywhere; return the dropped fraction."""
+    """Check y is a·x + λα·a·p (kept) or -λα·a + λα·a·p (dropped) everywhere; return the dropped share."""
     lam_alpha = 1.6732632423543772 * 1.0507009873554805
     a = 1 / np.sqrt((lam_alpha ** 2 * p + 1) * (1 - p))
     kept, dropped = np.isclose(y, a * x + lam_alpha * a * p, rtol=0, atol=1e-12), \
@@ -284,7 +284,8 @@ def test_quantiles_with_nans_match_torch(fn, interpolation):
                                   F.feature_alpha_dropout])
 def test_every_dropout_with_p_one_gives_zeros_without_a_warning(drop, recwarn):
     # channel dropout used to rescale by 1/(1 - p) here: 0/0, a NaN for every element
-    x = cr.ones(2, 3, 4, 5, 6) if drop is F.dropout3d else cr.ones(2, 3, 4, 5) if drop is F.dropout2d else cr.ones(2, 3, 4)
+    shapes = {F.dropout3d: (2, 3, 4, 5, 6), F.dropout2d: (2, 3, 4, 5)}
+    x = cr.ones(*shapes.get(drop, (2, 3, 4)))
     y = drop(x, 1.0, training=True).numpy()
     assert (y == 0).all() and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     with pytest.raises(ValueError, match="probability must be in \\[0, 1\\], got -0.1"):

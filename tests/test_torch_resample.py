@@ -107,7 +107,8 @@ def test_interpolate_errors_name_the_problem(call, error, match):
 
 
 GRID_CASES = [(d, mode, pad, ac) for d in (2, 3) for mode in ("bilinear", "nearest", "bicubic")
-              for pad in ("zeros", "border", "reflection") for ac in (False, True) if not (mode == "bicubic" and d == 3)]
+              for pad in ("zeros", "border", "reflection") for ac in (False, True)
+              if not (mode == "bicubic" and d == 3)]
 
 
 @pytest.mark.parametrize("d,mode,pad,ac", GRID_CASES)

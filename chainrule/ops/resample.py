@@ -225,8 +225,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def adaptive_avg_pool3d(input, output_size):
-    """torch's F.adaptive_avg_pool3d: the mean over windows [⌊i·n/o⌋, ⌈(i+1)·n/o⌉) in each of D, H, W — separable,
-    so three area Taps. (N, C, D, H, W) or unbatched (C, D, H, W); None in output_size keeps that size."""
+    """torch's F.adaptive_avg_pool3d: the mean over windows [⌊i·n/o⌋, ⌈(i+1)·n/o⌉) in each of D, H, W —
+    separable, so three area Taps. (N, C, D, H, W) or unbatched (C, D, H, W); None in output_size keeps that size."""
     if input.ndim not in (4, 5):
         raise ShapeError(f"adaptive_avg_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
     sizes = _as_tuple(output_size, 3, "output_size", "adaptive_avg_pool3d")
