@@ -281,10 +281,8 @@ def adaptive_avg_pool2d(input, output_size):
     if H % oh == 0 and W % ow == 0:
         from .pooling import avg_pool2d
         return avg_pool2d(input, (H // oh, W // ow))
-    from .shape import stack
-    rows = [stack([input[:, :, h0:h1, w0:w1].mean(dim=(2, 3)) for w0, w1 in adaptive_bounds(W, ow)], dim=-1)
-            for h0, h1 in adaptive_bounds(H, oh)]
-    return stack(rows, dim=-2)
+    from .resample import adaptive_avg_pool   # uneven windows: area taps (resample imports this module)
+    return adaptive_avg_pool(input, (oh, ow), "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool1d(input, output_size):

@@ -229,15 +229,21 @@ def adaptive_avg_pool3d(input, output_size):
     separable, so three area Taps. (N, C, D, H, W) or unbatched (C, D, H, W); None in output_size keeps that size."""
     if input.ndim not in (4, 5):
         raise ShapeError(f"adaptive_avg_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
-    sizes = _as_tuple(output_size, 3, "output_size", "adaptive_avg_pool3d")
-    spatial = input.shape[-3:]
+    return adaptive_avg_pool(input, _as_tuple(output_size, 3, "output_size", "adaptive_avg_pool3d"),
+                             "adaptive_avg_pool3d")
+
+
+def adaptive_avg_pool(input, sizes, op):
+    """Adaptive average pooling of the last len(sizes) dims to `sizes` (None keeps a dim): one area Taps per dim
+    that changes."""
+    spatial = input.shape[-len(sizes):]
     out = tuple(n if o is None else int(o) for n, o in zip(spatial, sizes))
     if min(out) < 1:
-        raise ShapeError(f"adaptive_avg_pool3d: output_size {sizes} must be positive")
+        raise ShapeError(f"{op}: output_size {tuple(sizes)} must be positive")
     y = input
     for axis, (n, o) in enumerate(zip(spatial, out)):
         if n != o:
-            y = Taps.apply(y, axis=input.ndim - 3 + axis, taps=_area(n, o))
+            y = Taps.apply(y, axis=input.ndim - len(sizes) + axis, taps=_area(n, o))
     return y
 
 
