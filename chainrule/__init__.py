@@ -25,6 +25,8 @@ from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, great
                            isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
                            ne, not_equal, round, trunc, isclose, nonzero, count_nonzero, bincount)
 from .ops.sorting import argsort, sort, topk, unique
+from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,  # noqa: E402
+                         bitwise_right_shift, bitwise_xor, gcd, lcm)
 from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
                        atan2, atanh, cosh, hypot, sinh, tan)
 from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,

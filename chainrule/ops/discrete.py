@@ -37,10 +37,6 @@ for _f in (eq, ne, lt, le, gt, ge):
     setattr(Tensor, f"__{_f.__name__}__", _f)
 for _f in (logical_and, logical_or, logical_xor):
     setattr(Tensor, _f.__name__, _f)
-Tensor.__and__ = _elementwise_test(np.bitwise_and, "and")
-Tensor.__or__ = _elementwise_test(np.bitwise_or, "or")
-Tensor.__xor__ = _elementwise_test(np.bitwise_xor, "xor")
-Tensor.__invert__ = lambda self: _wrap(~self._data)
 
 
 def _unary_test(npfn, name):
