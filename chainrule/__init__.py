@@ -98,3 +98,7 @@ from . import utils
 from . import amp
 from . import special
 sgn = sign
+fix = trunc
+vmap = func.vmap
+from .toplevel import EXPORTS as _TORCH_TOPLEVEL  # noqa: E402
+globals().update(_TORCH_TOPLEVEL)   # torch.conv2d, torch.relu_(x), torch.set_printoptions …: see toplevel.py
