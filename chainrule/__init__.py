@@ -24,6 +24,7 @@ from .ops.activation import (celu, clamp, elu, gelu, hardtanh, leaky_relu, logsi
 from .ops.discrete import (all, allclose, any, ceil, eq, equal, floor, ge, greater, greater_equal, gt, isfinite,
                            isinf, isnan, le, less, less_equal, logical_and, logical_not, logical_or, logical_xor, lt,
                            ne, not_equal, round, trunc, isclose, nonzero, count_nonzero, bincount)
+from .ops.discrete import frexp, is_signed, isneginf, isposinf, isreal, nextafter  # noqa: E402
 from .ops.sorting import argsort, sort, topk, unique
 from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,  # noqa: E402
                          bitwise_right_shift, bitwise_xor, gcd, lcm)
@@ -44,6 +45,7 @@ from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff
 from .ops.arrange import movedim as moveaxis  # noqa: E402
 from .ops.special import (copysign, deg2rad, digamma, erfc, erfinv, fmax, fmin, heaviside, lgamma, logit,  # noqa: E402
                           polygamma, rad2deg, signbit, sinc)
+from .ops.special import angle, ldexp, logaddexp2  # noqa: E402
 from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E402
                            column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
                            row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)
@@ -61,6 +63,9 @@ from .ops.linalg import (addmm, baddbmm, cdist, cross, diag, dot, einsum, inner,
                          tensordot, trace)
 from .ops.linalg import dot as vdot  # noqa: E402
 from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # noqa: E402
+from .creation import (asarray, bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: E402
+                       kaiser_window, logspace, randint_like, scalar_tensor, strided, tril_indices, triu_indices)
+from .creation import float_range as range  # noqa: E402,A004  (torch.range, inclusive of end)
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)

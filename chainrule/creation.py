@@ -1,9 +1,32 @@
-"""Tensor constructors with PyTorch's names and defaults (float32 unless told otherwise)."""
+"""Tensor constructors with PyTorch's names and defaults (float32 unless told otherwise).
+
+Every constructor also takes torch's placement keywords (device=, layout=, pin_memory=, memory_format=), so that
+`torch.zeros(n, device=x.device)` runs unchanged: the device must be the CPU (an error names any other), the layout
+strided; pinning and memory formats have no meaning for NumPy arrays and are accepted as no-ops.
+"""
+import functools
+
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from .random import _gen
 from .tensor import Tensor, _to_array
+
+strided = "strided"   # torch.strided: the one layout chainrule has
+
+
+def _placement(fn):
+    """Accept and check torch's placement keywords on top of fn's own arguments."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, device=None, layout=None, pin_memory=False, memory_format=None, **kwargs):
+        if device is not None:
+            devices.check_cpu(device, name)
+        if layout is not None and layout != strided:
+            raise ValueError(f"{name}: only the strided layout exists here (dense NumPy arrays), got {layout!r}")
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def _shape(size):
@@ -17,6 +40,7 @@ def _make(arr, dtype, requires_grad):
     return Tensor._wrap(arr).requires_grad_(requires_grad) if requires_grad else Tensor._wrap(arr)
 
 
+@_placement
 def tensor(data, dtype=None, requires_grad=False):
     """A new leaf tensor holding a copy of data; ints stay int64, Python floats become float32."""
     if isinstance(data, Tensor):
@@ -28,6 +52,7 @@ def tensor(data, dtype=None, requires_grad=False):
     return t.requires_grad_(True) if requires_grad else t
 
 
+@_placement
 def as_tensor(data, dtype=None):
     return data if isinstance(data, Tensor) and dtype is None else Tensor._wrap(_to_array(data, dtype, "as_tensor"))
 
@@ -41,18 +66,22 @@ def _default(dtype):
     return dtypes.get_default_dtype() if dtype is None else dtype
 
 
+@_placement
 def zeros(*size, dtype=None, requires_grad=False):
     return _make(np.zeros(_shape(size), _default(dtype)), None, requires_grad)
 
 
+@_placement
 def ones(*size, dtype=None, requires_grad=False):
     return _make(np.ones(_shape(size), _default(dtype)), None, requires_grad)
 
 
+@_placement
 def empty(*size, dtype=None, requires_grad=False):
     return _make(np.empty(_shape(size), _default(dtype)), None, requires_grad)
 
 
+@_placement
 def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.int64 if isinstance(fill_value, int) and not isinstance(fill_value, bool) else \
@@ -60,26 +89,32 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return _make(np.full(_shape((size,)), fill_value, dtype), None, requires_grad)
 
 
+@_placement
 def zeros_like(input, dtype=None, requires_grad=False):
     return _make(np.zeros(input.shape, dtype or input.dtype), None, requires_grad)
 
 
+@_placement
 def ones_like(input, dtype=None, requires_grad=False):
     return _make(np.ones(input.shape, dtype or input.dtype), None, requires_grad)
 
 
+@_placement
 def empty_like(input, dtype=None, requires_grad=False):
     return _make(np.empty(input.shape, dtype or input.dtype), None, requires_grad)
 
 
+@_placement
 def full_like(input, fill_value, dtype=None, requires_grad=False):
     return _make(np.full(input.shape, fill_value, dtype or input.dtype), None, requires_grad)
 
 
+@_placement
 def eye(n, m=None, dtype=None, requires_grad=False):
     return _make(np.eye(n, m, dtype=_default(dtype)), None, requires_grad)
 
 
+@_placement
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if end is None:
         start, end = 0, start
@@ -89,52 +124,170 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return _make(np.arange(start, end, step, dtype=dtype), None, requires_grad)
 
 
+@_placement
 def linspace(start, end, steps, dtype=None, requires_grad=False):
     return _make(np.linspace(start, end, steps, dtype=_default(dtype)), None, requires_grad)
 
 
+@_placement
 def rand(*size, dtype=None, requires_grad=False, generator=None):
     """Uniform on [0, 1)."""
     return _make(_gen(generator).random(_shape(size)), _default(dtype), requires_grad)
 
 
+@_placement
 def randn(*size, dtype=None, requires_grad=False, generator=None):
     """Standard normal."""
     return _make(_gen(generator).standard_normal(_shape(size)), _default(dtype), requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, generator=None):
+@_placement
+def randint(low, high=None, size=None, dtype=None, generator=None, requires_grad=False):
     if high is None:
         low, high = 0, low
     return _make(_gen(generator).integers(low, high, _shape((size,))), dtype or dtypes.int64, False)
 
 
-def randperm(n, generator=None):
-    return Tensor._wrap(_gen(generator).permutation(n).astype(np.int64))
+@_placement
+def randperm(n, generator=None, dtype=None, requires_grad=False):
+    return Tensor._wrap(_gen(generator).permutation(n).astype(dtypes.canonical(dtype) if dtype else np.int64))
 
 
-def rand_like(input, dtype=None):
-    return rand(*input.shape, dtype=dtype or input.dtype)
+@_placement
+def rand_like(input, dtype=None, requires_grad=False):
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None):
-    return randn(*input.shape, dtype=dtype or input.dtype)
+@_placement
+def randn_like(input, dtype=None, requires_grad=False):
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+@_placement
+def randint_like(input, low=0, high=None, dtype=None, generator=None):
+    """Integers drawn uniformly from [low, high) in input's shape (randint_like(x, high) reads low = 0)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+@_placement
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
+    """steps points base^x for x evenly spaced from start to end (both included)."""
+    return _make(np.logspace(start, end, steps, base=base, dtype=np.float64), _default(dtype), requires_grad)
+
+
+@_placement
+def float_range(start=0, end=None, step=1, dtype=None, requires_grad=False):
+    """torch.range (deprecated in torch for arange): start, start+step, … up to and including end, float."""
+    if end is None:
+        start, end = 0, start
+    count = int(np.floor((end - start) / step)) + 1
+    return _make(start + step * np.arange(max(count, 0), dtype=np.float64), _default(dtype), requires_grad)
+
+
+@_placement
+def scalar_tensor(s, dtype=None, requires_grad=False):
+    """A 0-d tensor holding s, float32 by default whatever s is (torch.scalar_tensor)."""
+    return _make(np.asarray(s, dtype=np.float64 if not isinstance(s, bool) else bool), _default(dtype),
+                 requires_grad)
+
+
+@_placement
+def asarray(obj, dtype=None, copy=None, requires_grad=False):
+    """A tensor over obj: shares memory with a NumPy array or tensor of the same dtype unless copy=True
+    (torch.asarray); copy=False where a copy is unavoidable is an error."""
+    data = obj._data if isinstance(obj, Tensor) else obj
+    arr = _to_array(data, dtype, "asarray")
+    if copy is False and isinstance(data, np.ndarray) and not np.shares_memory(arr, data):
+        raise ValueError(f"asarray: copy=False but the {data.dtype} data must be copied to become {arr.dtype}")
+    if copy:
+        arr = arr.copy()
+    t = Tensor._wrap(arr)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _triangle_indices(row, col, offset, lower, name, dtype):
+    if row < 0 or col < 0:
+        raise ValueError(f"{name}: row and col must be ≥ 0, got {row} and {col}")
+    r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    return Tensor._wrap(np.stack([r, c]).astype(dtypes.canonical(dtype) if dtype else np.int64).reshape(2, -1))
+
+
+@_placement
+def tril_indices(row, col, offset=0, dtype=None):
+    """The (2, N) row and column indices of the lower triangle of a row × col matrix (diagonal `offset`
+    included), row by row: what m[tuple(idx)] reads."""
+    return _triangle_indices(row, col, offset, True, "tril_indices", dtype)
+
+
+@_placement
+def triu_indices(row, col, offset=0, dtype=None):
+    """The (2, N) indices of the upper triangle, from diagonal `offset` up, row by row."""
+    return _triangle_indices(row, col, offset, False, "triu_indices", dtype)
+
+
+# ---- signal windows (torch.*_window): periodic=True drops the last point of a window of length N + 1 ----------------
+def _window(name, n, periodic, dtype, requires_grad, shape_fn):
+    if n < 0:
+        raise ValueError(f"{name}: window_length must be ≥ 0, got {n}")
+    if n <= 1:
+        return _make(np.ones(n), _default(dtype), requires_grad)
+    m = n + 1 if periodic else n
+    return _make(shape_fn(m)[:n], _default(dtype), requires_grad)
+
+
+def _cosine_sum(*coefs):
+    """w[k] = Σ_j (-1)^j a_j cos(2πjk / (M-1)), the family Hann, Hamming and Blackman belong to."""
+    def shape(m):
+        k = np.arange(m) * (2 * np.pi / (m - 1))
+        return sum((-1) ** j * a * np.cos(j * k) for j, a in enumerate(coefs))
+    return shape
+
+
+@_placement
+def hann_window(window_length, periodic=True, dtype=None, requires_grad=False):
+    """½ - ½cos(2πk/(M-1))."""
+    return _window("hann_window", window_length, periodic, dtype, requires_grad, _cosine_sum(0.5, 0.5))
+
+
+@_placement
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, dtype=None, requires_grad=False):
+    """α - βcos(2πk/(M-1))."""
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad, _cosine_sum(alpha, beta))
+
+
+@_placement
+def blackman_window(window_length, periodic=True, dtype=None, requires_grad=False):
+    """0.42 - 0.5cos(2πk/(M-1)) + 0.08cos(4πk/(M-1))."""
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad, _cosine_sum(0.42, 0.5, 0.08))
+
+
+@_placement
+def bartlett_window(window_length, periodic=True, dtype=None, requires_grad=False):
+    """The triangle 1 - |2k/(M-1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad,
+                   lambda m: 1 - np.abs(2 * np.arange(m) / (m - 1) - 1))
+
+
+@_placement
+def kaiser_window(window_length, periodic=True, beta=12.0, dtype=None, requires_grad=False):
+    """I₀(β√(1 - (2k/(M-1) - 1)²)) / I₀(β), I₀ the modified Bessel function of order 0."""
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad,
+                   lambda m: np.i0(beta * np.sqrt(1 - (2 * np.arange(m) / (m - 1) - 1) ** 2)) / np.i0(beta))
 
 
 # ---- tensor.new_*: a new tensor with this one's dtype -------------------------------------------------------------
-Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: zeros(
-    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: ones(
-    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-Tensor.new_empty = lambda self, *size, dtype=None, requires_grad=False: empty(
-    *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: full(
-    size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
-Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: tensor(
-    data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+Tensor.new_zeros = lambda self, *size, dtype=None, **kw: zeros(*size, dtype=dtype or self.dtype, **kw)
+Tensor.new_ones = lambda self, *size, dtype=None, **kw: ones(*size, dtype=dtype or self.dtype, **kw)
+Tensor.new_empty = lambda self, *size, dtype=None, **kw: empty(*size, dtype=dtype or self.dtype, **kw)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, **kw: full(
+    size, fill_value, dtype=dtype or self.dtype, **kw)
+Tensor.new_tensor = lambda self, data, dtype=None, **kw: tensor(data, dtype=dtype or self.dtype, **kw)
 
 
 # ---- sampling ------------------------------------------------------------------------------------------------------
+@_placement
 def normal(mean, std, size=None, generator=None):
     """Samples of N(mean, std²): mean and std are tensors (broadcast together) or floats with a size."""
     m = mean._data if isinstance(mean, Tensor) else mean
@@ -146,6 +299,7 @@ def normal(mean, std, size=None, generator=None):
     return Tensor._wrap((m + s * _gen(generator).standard_normal(shape)).astype(dtype))
 
 
+@_placement
 def bernoulli(input, generator=None):
     """1 with probability input (elementwise), else 0."""
     p = input._data
@@ -154,6 +308,7 @@ def bernoulli(input, generator=None):
     return Tensor._wrap((_gen(generator).random(p.shape) < p).astype(p.dtype))
 
 
+@_placement
 def multinomial(input, num_samples, replacement=False, generator=None):
     """Indices drawn from each row's (unnormalised, non-negative) weights, as torch.multinomial: (num_samples,)
     for a 1-d input, (rows, num_samples) for a 2-d one."""

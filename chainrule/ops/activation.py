@@ -9,7 +9,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ._util import const
 from .elementwise import _erf, erf, sigmoid, tanh, where
-from .registry import T, register, sample
+from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
 
@@ -212,6 +212,7 @@ def hardswish(input, inplace=False):
     return input * hardsigmoid(input)
 
 
+@tensor_method("prelu")
 def prelu(input, weight):
     """prelu(x) = x if x > 0 else a·x, with a learned slope per channel (dim 1) or one shared slope."""
     if weight.numel() not in (1, input.shape[1] if input.ndim > 1 else 1):
@@ -269,6 +270,7 @@ def softshrink(input, lambd=0.5):
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
 
 
+@tensor_method("hardshrink")
 def hardshrink(input, lambd=0.5):
     """hardshrink(x) = x if |x| > λ, else 0."""
     return where((input > lambd) | (input < -lambd), input, 0.0)

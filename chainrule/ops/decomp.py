@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
 from .arrange import diag_embed, diagonal
-from .registry import T, register, sample
+from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
 
 _wrap = Tensor._wrap
@@ -279,6 +279,7 @@ def qr(A, mode="reduced"):
     return _QR(q, r)
 
 
+@tensor_method("matrix_power")
 def matrix_power(A, n):
     """Aⁿ by repeated squaring (A⁻¹ raised to -n for negative n)."""
     _square(A, "matrix_power")

@@ -48,6 +48,27 @@ def _unary_test(npfn, name):
 
 isnan, isinf, isfinite, logical_not = (_unary_test(f, n) for f, n in [
     (np.isnan, "isnan"), (np.isinf, "isinf"), (np.isfinite, "isfinite"), (np.logical_not, "logical_not")])
+isposinf, isneginf = _unary_test(np.isposinf, "isposinf"), _unary_test(np.isneginf, "isneginf")
+isreal = _unary_test(lambda a: np.ones(a.shape, bool), "isreal")   # chainrule has no complex dtype
+nextafter = _elementwise_test(np.nextafter, "nextafter")
+Tensor.nextafter = nextafter
+
+
+@tensor_method("frexp")
+def frexp(input):
+    """(mantissa, exponent) with input = mantissa · 2^exponent and 0.5 ≤ |mantissa| < 1 (torch.frexp)."""
+    if input._data.dtype.kind != "f":
+        raise TypeError(f"frexp: needs a floating-point tensor, got {input._data.dtype}; convert with .float()")
+    mantissa, exponent = np.frexp(input._data)
+    return _wrap(mantissa), _wrap(exponent.astype(np.int32))
+
+
+def is_signed(input):
+    """True for signed integer and floating-point dtypes (torch.is_signed)."""
+    return input._data.dtype.kind in "if"
+
+
+Tensor.is_signed = is_signed
 
 
 @tensor_method("all")

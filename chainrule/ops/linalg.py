@@ -9,7 +9,7 @@ from ..autograd import buffers
 from .. import amp as _amp
 from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
-from .registry import T, register, sample
+from .registry import T, register, sample, tensor_method
 from .shape import cat
 
 _wrap = Tensor._wrap
@@ -209,12 +209,14 @@ register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
 
 
 # ---- composed from the ops above (their gradients are the registered ones) ----------------------------------
+@tensor_method("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
     product = matmul(mat1, mat2)
     return (product if alpha == 1 else product * alpha) + (input if beta == 1 else input * beta)
 
 
+@tensor_method("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """β·input + α·(batch1 @ batch2) over a batch of matrices."""
     return addmm(input, batch1, batch2, beta=beta, alpha=alpha)

@@ -363,6 +363,44 @@ register("logit", method="logit",
 register("sinc", method="sinc", ref=np.sinc, samples=[sample(T((3, 4), 0.1, 2.5)), sample(T((3,), values=[0.0, 0.4, -1.3]), gradgrad=False)])(sinc)
 register("deg2rad", method="deg2rad", ref=np.deg2rad, samples=UNARY)(deg2rad)
 register("rad2deg", method="rad2deg", ref=np.rad2deg, samples=UNARY)(rad2deg)
+_LN2 = math.log(2.0)
+
+
+def logaddexp2(input, other):
+    """log₂(2^a + 2^b) = logaddexp(a·ln2, b·ln2) / ln2: stable for any a, b, with logaddexp's gradient
+    (∂/∂a = 2^a / (2^a + 2^b))."""
+    from .arith import logaddexp
+    return logaddexp(input * _LN2, other * _LN2) * (1 / _LN2)
+
+
+def ldexp(input, other):
+    """input · 2^other (float result);  ∂/∂input = 2^other, ∂/∂other = input · 2^other · ln2. (2.0 ** other, not
+    exp2, which is exp(other·ln2) and misses exact powers of two by an ulp.)"""
+    a, b = tensor_pair(input, other)
+    if a._data.dtype.kind != "f":
+        a = a.float()
+    if b._data.dtype.kind != "f":
+        b = b.to(a.dtype)
+    return a * (2.0 ** b)
+
+
+class Angle(Op):
+    """angle(x) of a real x: 0 for x ≥ 0, π for x < 0, NaN for NaN;  the derivative is 0 (as torch's for real input)."""
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isnan(x), x, np.where(x < 0, np.pi, 0.0)).astype(x.dtype)
+
+    def backward(self, g):
+        return g * 0.0
+
+
+def angle(input):
+    if input._data.dtype.kind != "f":
+        input = input.float()
+    return Angle.apply(input)
+
+
 register("copysign", method="copysign", ref=np.copysign,
          samples=[sample(T((3, 4), away=0.0), T((3, 4))), sample(T((3, 4), away=0.0), T((4,)))])(copysign)
 register("fmax", method="fmax", ref=np.fmax, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmax)
@@ -380,3 +418,10 @@ Tensor.heaviside = heaviside
 Tensor.signbit = signbit
 Tensor.sgn = Tensor.sign
 Tensor.xlog1py = xlog1py
+register("logaddexp2", method="logaddexp2", ref=np.logaddexp2,
+         samples=[sample(T((3, 4)), T((4,))), sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, 3.0]))]
+         )(logaddexp2)
+register("ldexp", method="ldexp", ref=lambda a, b: a * np.exp2(b), samples=[sample(T((3, 4)), T((4,), values=[-2.0, 0.0, 1.0, 3.0])),
+                                                         sample(T((3,)), T((3,), -1, 1))])(ldexp)
+register("angle", method="angle", ref=lambda x: np.where(x < 0, np.pi, 0.0),
+         samples=[sample(T((3, 4), away=0.0)), sample(T((3,), values=[-1000.0, 2.0, 1000.0]))])(angle)
