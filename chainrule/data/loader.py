@@ -101,15 +101,74 @@ class _StreamDataset(IterableDataset):
             yield self.dataset[int(i)]
 
 
-def _collate(samples):
+def default_collate(samples):
+    """A list of samples -> one batch (torch.utils.data.default_collate): tensors and arrays are stacked along a
+    new first dim, numbers become a 1-d tensor, strings stay a list, and dicts, tuples and lists are collated field
+    by field."""
     first = samples[0]
     if isinstance(first, dict):
-        return {k: _collate([s[k] for s in samples]) for k in first}
+        return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
-        return tuple(_collate([s[i] for s in samples]) for i in range(len(first)))
+        if any(len(s) != len(first) for s in samples):
+            raise ValueError(f"default_collate: every sample must have {len(first)} fields like the first, got "
+                             f"lengths {sorted({len(s) for s in samples})}")
+        return tuple(default_collate([s[i] for s in samples]) for i in range(len(first)))
+    if isinstance(first, (str, bytes)):
+        return list(samples)
     if isinstance(first, Tensor):
         return Tensor._wrap(np.stack([s._data for s in samples]))
     return Tensor._wrap(np.asarray(samples))
+
+
+def default_convert(data):
+    """NumPy arrays (also inside dicts, tuples and lists) become tensors; everything else is left as it is."""
+    if isinstance(data, np.ndarray):
+        return Tensor._wrap(data)
+    if isinstance(data, dict):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, (tuple, list)):
+        return type(data)(default_convert(v) for v in data)
+    return data
+
+
+def get_worker_info():
+    """None: chainrule loads batches in the calling process (the main process, in torch's terms)."""
+    return None
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: item i is the tuple (or, with keywords, the dict) of their items i."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: pass the datasets either positionally (tuples) or by keyword (dicts)")
+        self.datasets = args or kwargs
+        parts = args or tuple(kwargs.values())
+        if not parts:
+            raise ValueError("StackDataset: needs at least one dataset")
+        lengths = {len(d) for d in parts}
+        if len(lengths) != 1:
+            raise ValueError(f"StackDataset: the datasets have different lengths {sorted(lengths)}")
+        self._length = lengths.pop()
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another (torch.utils.data.ChainDataset)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
 
 
 class DataLoader:
@@ -134,7 +193,7 @@ class DataLoader:
             raise ValueError("DataLoader: a stream (IterableDataset) has no indices to sample or shuffle")
         self.dataset, self.shuffle, self.generator = dataset, bool(shuffle), generator
         self.batch_size = None if batch_sampler is not None else batch_size
-        self.drop_last, self.collate_fn = drop_last, collate_fn or _collate
+        self.drop_last, self.collate_fn = drop_last, collate_fn or default_collate
         self.sampler, self.batch_sampler = sampler, batch_sampler
 
     def _order(self):

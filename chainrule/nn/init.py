@@ -125,3 +125,35 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_: needs a 2-d tensor, got shape {tensor.shape}")
     return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """A convolution kernel (out, in, k…) that passes its input through: within each of `groups` groups,
+    output channel d copies input channel d at the kernel's centre, every other weight 0 (identity conv)."""
+    shape = tensor.shape
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-d conv weight (out, in, k…), got shape {tuple(shape)}")
+    if shape[0] % groups:
+        raise ValueError(f"dirac_: {shape[0]} output channels do not split into {groups} groups")
+    values = np.zeros(shape)
+    per_group = shape[0] // groups
+    centre = tuple(k // 2 for k in shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, shape[1])):
+            values[(g * per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-d weight drawn from N(0, std²) with ⌈sparsity · rows⌉ entries of each column set to 0 (Martens 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: needs a 2-d tensor, got shape {tuple(tensor.shape)}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity is a fraction in [0, 1], got {sparsity}")
+    rng = _gen(generator)
+    rows, cols = tensor.shape
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0.0
+    return _fill(tensor, values)

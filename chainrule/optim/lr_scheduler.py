@@ -364,3 +364,47 @@ class ReduceLROnPlateau:
 
     def get_last_lr(self):
         return self._last_lr
+
+
+class ChainedScheduler:
+    """Several schedulers stepped together, their factors multiplied (torch's ChainedScheduler):
+    ChainedScheduler([ConstantLR(opt, factor=0.1, total_iters=2), ExponentialLR(opt, gamma=0.9)]).
+
+    η = η₀ · Π_i (η_i / η₀), where η_i is the rate scheduler i alone would set. Every schedule here is a closed
+    form of the epoch, so this equals torch's chained (step-by-step multiplied) rates for the multiplicative
+    schedules (Step, MultiStep, Exponential, Constant, Linear, Lambda); cosine and cyclic ones chained with others
+    follow the product, where torch's recursive forms drift from it."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler: needs at least one scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._combine()
+
+    def _combine(self):
+        for i, g in enumerate(self.optimizer.param_groups):
+            base = self._schedulers[0].base_lrs[i]
+            lr = base
+            for s in self._schedulers:
+                lr = lr * (s.get_last_lr()[i] / base) if base else 0.0
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self):
+        for s in self._schedulers:
+            s.step()
+        self._combine()
+
+    def get_last_lr(self):
+        return self._last_lr
+
+    def state_dict(self):
+        return {"_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state):
+        for s, st in zip(self._schedulers, state["_schedulers"]):
+            s.load_state_dict(st)

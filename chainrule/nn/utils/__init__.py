@@ -12,25 +12,39 @@ def _grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Scale all gradients by min(1, max_norm / ‖g‖) where ‖g‖ is the norm of all of them together; returns ‖g‖."""
-    params = _grads(parameters)
-    if not params:
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """‖(t₁, t₂, …)‖ of order norm_type over all the tensors together, as if concatenated (torch 2.6's name;
+    clip_grad_norm_ = get_total_norm of the grads + clip_grads_with_norm_)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors if t is not None]
+    if not tensors:
         return Tensor._wrap(np.array(0.0, np.float32))
+    norm_type = float(norm_type)
     if norm_type == float("inf"):
-        total = max(float(np.abs(p.grad._data).max()) for p in params)
+        total = max(float(np.abs(t._data).max(initial=0.0)) for t in tensors)
     else:
-        total = float(sum(float(np.sum(np.abs(p.grad._data.astype(np.float64)) ** norm_type)) for p in params)
+        total = float(sum(float(np.sum(np.abs(t._data.astype(np.float64)) ** norm_type)) for t in tensors)
                       ** (1.0 / norm_type))
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so "
                            f"they cannot be clipped. Find the first NaN/Inf with chainrule.autograd.detect_anomaly(), "
                            f"or lower the learning rate; error_if_nonfinite=False skips this check")
-    coef = max_norm / (total + 1e-6)
+    return Tensor._wrap(np.array(total, tensors[0].dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    coef = max_norm / (float(total_norm) + 1e-6)
     if coef < 1:
-        for p in params:
+        for p in _grads(parameters):
             p.grad._data *= p.grad._data.dtype.type(coef)
-    return Tensor._wrap(np.array(total, params[0].grad.dtype))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients by min(1, max_norm / ‖g‖) where ‖g‖ is the norm of all of them together; returns ‖g‖."""
+    params = _grads(parameters)
+    total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
 
 
 def clip_grad_value_(parameters, clip_value):
