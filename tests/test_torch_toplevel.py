@@ -10,7 +10,8 @@ from helpers import torch_or_skip
 
 REPR_CASES = [[[1.5, -20.25], [3, 4]], [1e-5, 1.0], [1e9, 1.0], [float("nan"), 1.5, float("inf")], [0.0, 0.0], 2.5,
               [-0.0, 1.0], [1.0, 2.0, 3.0], [-np.inf, 2.0], [1e-10, 0.0], [-1e-5, 3e5], [[1e20]], [0.1, -0.0],
-              np.random.default_rng(0).standard_normal((3, 4)), np.random.default_rng(1).standard_normal((2, 3, 4)) * 100]
+              np.random.default_rng(0).standard_normal((3, 4)),
+              np.random.default_rng(1).standard_normal((2, 3, 4)) * 100]
 
 
 @pytest.fixture

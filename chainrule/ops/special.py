@@ -421,7 +421,7 @@ Tensor.xlog1py = xlog1py
 register("logaddexp2", method="logaddexp2", ref=np.logaddexp2,
          samples=[sample(T((3, 4)), T((4,))), sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, 3.0]))]
          )(logaddexp2)
-register("ldexp", method="ldexp", ref=lambda a, b: a * np.exp2(b), samples=[sample(T((3, 4)), T((4,), values=[-2.0, 0.0, 1.0, 3.0])),
-                                                         sample(T((3,)), T((3,), -1, 1))])(ldexp)
+register("ldexp", method="ldexp", ref=lambda a, b: a * np.exp2(b),
+         samples=[sample(T((3, 4)), T((4,), values=[-2.0, 0.0, 1.0, 3.0])), sample(T((3,)), T((3,), -1, 1))])(ldexp)
 register("angle", method="angle", ref=lambda x: np.where(x < 0, np.pi, 0.0),
          samples=[sample(T((3, 4), away=0.0)), sample(T((3,), values=[-1000.0, 2.0, 1000.0]))])(angle)
