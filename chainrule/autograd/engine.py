@@ -122,7 +122,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if data.dtype != want.dtype:
                     g = g.to(want.dtype)
                 fn = t.grad_fn
-                if fn is None:
+                if fn is None:   # _add_leaf, inlined (once per edge: the hot path)
                     key = id(t)
                     prev = leaf_grads.get(key)
                     leaf_grads[key] = (t, g) if prev is None else (t, _sum_grads(prev[1], g, create_graph))
@@ -135,7 +135,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                     j = t._out_idx
                     slots[j] = g if slots[j] is None else _sum_grads(slots[j], g, create_graph)
             if not retain_graph:
-                node.inputs = None         # Node.release, inlined: this loop is the hot path
+                # free what backward needed; a second backward through this node finds inputs None and raises
+                node.inputs = None
                 node.__dict__.clear()
             # drop this node's inputs and gradients from the frame before the next node runs: a stale reference
             # here would keep an activation alive (a pre-activation nobody else saved, or a checkpoint boundary)

@@ -54,11 +54,6 @@ class Node:
                     f"recorded), so its gradient would be wrong. Use an out-of-place op (x = x + 1 instead of "
                     f"x += 1) or .clone() the tensor before changing it.")
 
-    def release(self):
-        """Free what backward needed (retain_graph=False); a second backward through here raises."""
-        self.inputs = None
-        self.__dict__.clear()
-
     def saved_output(self):
         """The forward result as a Tensor whose grad_fn is this node, so create_graph differentiates through it."""
         if STATE.grad_enabled:
