@@ -36,26 +36,30 @@ _INPLACE = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsin
             "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
 
 
-def _method_as_function(name):
+def _in_place_function(name, change):
+    """torch.name(input, …) that changes input through change(input, …)."""
     def fn(input, *args, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor to change in place, got {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
+        return change(input, *args, **kwargs)
     fn.__name__ = name
-    fn.__doc__ = f"torch.{name}(input, …): input.{name}(…)."
+    fn.__doc__ = f"torch.{name}(input, …): input changed in place."
     return fn
 
 
-INPLACE = {name: _method_as_function(name) for name in _INPLACE}
-Tensor.clip_ = Tensor.clamp_
-Tensor.fix_ = Tensor.trunc_
+def _method(name):
+    return lambda input, *args, **kwargs: getattr(input, name)(*args, **kwargs)
 
 
+def _through_functional(fn, name):
+    return lambda input, *args, **kwargs: input._inplace(name, lambda s: fn(s, *args, **kwargs))
+
+
+INPLACE = {name: _in_place_function(name, _method(name)) for name in _INPLACE}
 for _name, _fn in (("selu_", F.selu), ("celu_", F.celu), ("threshold_", F.threshold), ("rrelu_", F.rrelu),
                    ("dropout_", F.dropout), ("alpha_dropout_", F.alpha_dropout),
                    ("feature_alpha_dropout_", F.feature_alpha_dropout)):
-    INPLACE[_name] = (lambda fn, name: lambda input, *a, **k: input._inplace(name, lambda s: fn(s, *a, **k)))(
-        _fn, _name)
+    INPLACE[_name] = _in_place_function(_name, _through_functional(_fn, _name))
 
 
 def detach(input):

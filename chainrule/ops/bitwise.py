@@ -61,32 +61,25 @@ def bitwise_not(input):
     return _wrap(np.asarray(np.invert(_operand(input, "bitwise_not"))))
 
 
+_BINARY = (bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift, gcd, lcm)
+_OPERATORS = (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor), ("lshift", bitwise_left_shift),
+              ("rshift", bitwise_right_shift))
+
+
 def _reflected(fn):
     return lambda self, other: fn(other, self)
 
 
-_BINARY = (bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift, gcd, lcm)
+def _augmented(fn):
+    """x &= y: x.bitwise_and_(y), which changes x (the in-place methods come from ops/inplace.py)."""
+    name = fn.__name__ + "_"
+    return lambda self, other: getattr(self, name)(other)
+
+
 for _f in (*_BINARY, bitwise_not):
     setattr(Tensor, _f.__name__, _f)
-for _op, _f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor), ("lshift", bitwise_left_shift),
-                ("rshift", bitwise_right_shift)):
+for _op, _f in _OPERATORS:
     setattr(Tensor, f"__{_op}__", _f)
     setattr(Tensor, f"__r{_op}__", _reflected(_f))
+    setattr(Tensor, f"__i{_op}__", _augmented(_f))
 Tensor.__invert__ = bitwise_not
-
-
-def _inplace_variant(fn):
-    name = fn.__name__ + "_"
-
-    def method(self, *args):
-        return self._inplace(name, lambda s: fn(s, *args))
-    method.__name__ = name
-    method.__doc__ = f"In place: x.{name}(…) makes x equal to x.{fn.__name__}(…) (the result keeps x's dtype)."
-    return method
-
-
-for _f in (*_BINARY, bitwise_not):
-    setattr(Tensor, _f.__name__ + "_", _inplace_variant(_f))
-for _op, _f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor), ("lshift", bitwise_left_shift),
-                ("rshift", bitwise_right_shift)):
-    setattr(Tensor, f"__i{_op}__", getattr(Tensor, _f.__name__ + "_"))   # x &= y changes x, as in PyTorch
