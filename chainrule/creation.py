@@ -145,12 +145,12 @@ def randn(*size, dtype=None, requires_grad=False, generator=None):
 def randint(low, high=None, size=None, dtype=None, generator=None, requires_grad=False):
     if high is None:
         low, high = 0, low
-    return _make(_gen(generator).integers(low, high, _shape((size,))), dtype or dtypes.int64, False)
+    return _make(_gen(generator).integers(low, high, _shape((size,))), dtype or dtypes.int64, requires_grad)
 
 
 @_placement
 def randperm(n, generator=None, dtype=None, requires_grad=False):
-    return Tensor._wrap(_gen(generator).permutation(n).astype(dtypes.canonical(dtype) if dtype else np.int64))
+    return _make(_gen(generator).permutation(n), dtype or dtypes.int64, requires_grad)
 
 
 @_placement
@@ -201,17 +201,14 @@ def asarray(obj, dtype=None, copy=None, requires_grad=False):
     arr = _to_array(data, dtype, "asarray")
     if copy is False and isinstance(data, np.ndarray) and not np.shares_memory(arr, data):
         raise ValueError(f"asarray: copy=False but the {data.dtype} data must be copied to become {arr.dtype}")
-    if copy:
-        arr = arr.copy()
-    t = Tensor._wrap(arr)
-    return t.requires_grad_(True) if requires_grad else t
+    return _make(arr.copy() if copy else arr, None, requires_grad)
 
 
 def _triangle_indices(row, col, offset, lower, name, dtype):
     if row < 0 or col < 0:
         raise ValueError(f"{name}: row and col must be ≥ 0, got {row} and {col}")
     r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
-    return Tensor._wrap(np.stack([r, c]).astype(dtypes.canonical(dtype) if dtype else np.int64).reshape(2, -1))
+    return _make(np.stack([r, c]), dtype or dtypes.int64, False)
 
 
 @_placement
