@@ -290,7 +290,27 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * t / period)) / 2 for b in self.base_lrs]
 
 
-class SequentialLR:
+class _Composite:
+    """What schedulers made of other schedulers share: one optimizer for all, the last rates, and the state of
+    each part."""
+
+    def __init__(self, optimizer, schedulers):
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError(f"{type(self).__name__}: every scheduler must drive the same optimizer")
+        self.optimizer, self._schedulers = optimizer, list(schedulers)
+
+    def get_last_lr(self):
+        return self._last_lr
+
+    def state_dict(self):
+        return {"_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state):
+        for s, st in zip(self._schedulers, state["_schedulers"]):
+            s.load_state_dict(st)
+
+
+class SequentialLR(_Composite):
     """schedulers[i] drives the learning rate from milestones[i-1] on, counting its epochs from 0 there:
     SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, T_max=95)], milestones=[5])."""
 
@@ -298,9 +318,8 @@ class SequentialLR:
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for {len(schedulers)} "
                              f"schedulers, got {len(milestones)}")
-        if any(s.optimizer is not optimizer for s in schedulers):
-            raise ValueError("SequentialLR: every scheduler must drive the optimizer passed to SequentialLR")
-        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        super().__init__(optimizer, schedulers)
+        self._milestones = list(milestones)
         self.last_epoch = last_epoch
         self.step()
 
@@ -310,16 +329,12 @@ class SequentialLR:
         self._schedulers[i].step(self.last_epoch - (self._milestones[i - 1] if i else 0))
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
-    def get_last_lr(self):
-        return self._last_lr
-
     def state_dict(self):
-        return {"last_epoch": self.last_epoch, "_schedulers": [s.state_dict() for s in self._schedulers]}
+        return {"last_epoch": self.last_epoch, **super().state_dict()}
 
     def load_state_dict(self, state):
         self.last_epoch = state["last_epoch"]
-        for s, st in zip(self._schedulers, state["_schedulers"]):
-            s.load_state_dict(st)
+        super().load_state_dict(state)
 
 
 class ReduceLROnPlateau:
@@ -366,7 +381,7 @@ class ReduceLROnPlateau:
         return self._last_lr
 
 
-class ChainedScheduler:
+class ChainedScheduler(_Composite):
     """Several schedulers stepped together, their factors multiplied (torch's ChainedScheduler):
     ChainedScheduler([ConstantLR(opt, factor=0.1, total_iters=2), ExponentialLR(opt, gamma=0.9)]).
 
@@ -379,18 +394,15 @@ class ChainedScheduler:
         schedulers = list(schedulers)
         if not schedulers:
             raise ValueError("ChainedScheduler: needs at least one scheduler")
-        optimizer = optimizer or schedulers[0].optimizer
-        if any(s.optimizer is not optimizer for s in schedulers):
-            raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
-        self.optimizer, self._schedulers = optimizer, schedulers
+        super().__init__(optimizer or schedulers[0].optimizer, schedulers)
         self._combine()
 
     def _combine(self):
         for i, g in enumerate(self.optimizer.param_groups):
-            base = self._schedulers[0].base_lrs[i]
-            lr = base
-            for s in self._schedulers:
-                lr = lr * (s.get_last_lr()[i] / base) if base else 0.0
+            base = lr = self._schedulers[0].base_lrs[i]
+            if base:
+                for s in self._schedulers:
+                    lr *= s.get_last_lr()[i] / base
             g["lr"] = lr
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -398,13 +410,3 @@ class ChainedScheduler:
         for s in self._schedulers:
             s.step()
         self._combine()
-
-    def get_last_lr(self):
-        return self._last_lr
-
-    def state_dict(self):
-        return {"_schedulers": [s.state_dict() for s in self._schedulers]}
-
-    def load_state_dict(self, state):
-        for s, st in zip(self._schedulers, state["_schedulers"]):
-            s.load_state_dict(st)
