@@ -19,8 +19,9 @@ def _float_format(arr, opts):
     in scientific notation when the finite nonzero magnitudes span more than 10³ or leave [1e-4, 1e8]; entries
     padded to the width of the widest finite nonzero one."""
     digits, sci = opts["precision"], opts["sci_mode"]
+    values = arr[np.isfinite(arr) & (arr != 0)]   # torch decides the notation and column width by these alone
     with np.errstate(all="ignore"):
-        mags = np.abs(arr[np.isfinite(arr) & (arr != 0)]).astype(np.float64)
+        mags = np.abs(values).astype(np.float64)
         whole = mags.size == 0 or bool((mags == np.floor(mags)).all())
         big, small = (mags.max(), mags.min()) if mags.size else (0.0, 0.0)
     if sci is None:
@@ -34,7 +35,6 @@ def _float_format(arr, opts):
     else:
         def fmt(v):
             return f"{v:.{digits}f}" if np.isfinite(v) else str(v)
-    values = arr[np.isfinite(arr) & (arr != 0)]   # torch sizes the columns by these alone
     width = max(len(fmt(float(values.max()))), len(fmt(float(values.min())))) if values.size else 0
     return lambda v: fmt(float(v)).rjust(width)
 

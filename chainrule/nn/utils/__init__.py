@@ -25,9 +25,10 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         total = float(sum(float(np.sum(np.abs(t._data.astype(np.float64)) ** norm_type)) for t in tensors)
                       ** (1.0 / norm_type))
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so "
-                           f"they cannot be clipped. Find the first NaN/Inf with chainrule.autograd.detect_anomaly(), "
-                           f"or lower the learning rate; error_if_nonfinite=False skips this check")
+        raise RuntimeError(f"get_total_norm (clip_grad_norm_): the total norm of order {norm_type} of the gradients "
+                           f"is {total}, so they cannot be clipped. Find the first NaN/Inf with "
+                           f"chainrule.autograd.detect_anomaly(), or lower the learning rate; error_if_nonfinite=False "
+                           f"skips this check")
     return Tensor._wrap(np.array(total, tensors[0].dtype))
 
 
