@@ -6,7 +6,7 @@ from .dtypes import (bool_ as bool, double, finfo, float, float16, float32, floa
                      int8, int16, int32, int64, long, set_default_dtype, uint8)
 from .dtypes import int32 as int, int16 as short  # noqa: E402  (torch.int, torch.short)
 from .tensor import Tensor
-from .devices import cuda, device
+from .devices import backends, cuda, device
 from . import autograd
 import importlib as _importlib
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

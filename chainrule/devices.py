@@ -63,6 +63,18 @@ def check_cpu(obj, where):
                            f"{str(obj)!r}; use 'cpu' (chainrule.cuda.is_available() is False)")
 
 
+def _flags(**values):
+    return types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False, **values)
+
+
 cuda = types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
                              manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
                              empty_cache=lambda: None)
+
+# torch.backends: scripts probe these (`torch.backends.mps.is_available()`) and set cudnn flags; on the CPU the
+# probes say False and the flags are plain attributes with torch's defaults, kept so that setting them is harmless
+backends = types.SimpleNamespace(
+    mps=_flags(), cudnn=_flags(enabled=True, benchmark=False, deterministic=False, allow_tf32=True),
+    cuda=types.SimpleNamespace(is_built=lambda: False, matmul=types.SimpleNamespace(
+        allow_tf32=False, allow_fp16_reduced_precision_reduction=True)),
+    mkldnn=_flags(enabled=False), openmp=types.SimpleNamespace(is_available=lambda: False))

@@ -11,6 +11,7 @@ import tempfile
 
 import numpy as np
 
+from . import devices
 from .tensor import Tensor
 
 _KIND = "chainrule.kind"
@@ -21,7 +22,8 @@ class ModelFileError(ValueError):
 
 
 def _array(v):
-    return np.ascontiguousarray(v._data if isinstance(v, Tensor) else v)
+    a = v._data if isinstance(v, Tensor) else v
+    return np.require(a, requirements="C")   # keeps a 0-d tensor 0-d (ascontiguousarray makes it 1-d)
 
 
 def _flatten(obj):
@@ -97,13 +99,17 @@ def _unflatten(tensors, meta):
     return {k: Tensor._wrap(v) for k, v in tensors.items()}
 
 
-def save(obj, path):
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
     """Atomically write a state dict (module or optimizer), or a dict of them with plain values (a training
-    checkpoint), to `path` in the safetensors format."""
+    checkpoint), to the path `f` in the safetensors format; `f` may also be a writable binary file object
+    (io.BytesIO). torch's pickle arguments are accepted and unused: chainrule never pickles."""
     from safetensors.numpy import save as st_save
     tensors, meta = _flatten(obj)
     blob = st_save(tensors, metadata=meta)
-    path = os.fspath(path)
+    if hasattr(f, "write"):
+        f.write(blob)
+        return
+    path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
@@ -124,14 +130,21 @@ def save(obj, path):
         raise
 
 
-def load(path):
-    """Read a file written by save(); raises ModelFileError saying whether it is missing, truncated or foreign."""
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read a file written by save() (a path or a readable binary file object); raises ModelFileError saying
+    whether it is missing, truncated or foreign. torch's weights_only/mmap/pickle arguments are accepted (a
+    safetensors file holds only weights, so every load is weights-only); map_location may name the CPU only."""
     from safetensors.numpy import load as st_load
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelFileError(f"load: {path!r} does not exist")
-    with open(path, "rb") as f:
-        data = f.read()
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        devices.check_cpu(map_location, "load(map_location=...)")
+    if hasattr(f, "read"):
+        data, path = f.read(), getattr(f, "name", "<file object>")
+    else:
+        path = os.fspath(f)
+        if not os.path.exists(path):
+            raise ModelFileError(f"load: {path!r} does not exist")
+        with open(path, "rb") as fh:
+            data = fh.read()
     if len(data) < 8:
         raise ModelFileError(f"load: {path!r} is truncated ({len(data)} bytes; a safetensors file starts with an "
                              f"8-byte header length)")

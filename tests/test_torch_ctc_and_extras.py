@@ -156,7 +156,7 @@ def test_alpha_dropout_keeps_selu_statistics_and_matches_torchs_affine_map():
     whole = np.isclose(f, -lam_alpha * a + lam_alpha * a * 0.5).all(1)   # channels dropped as a whole
     assert 0.3 < whole.mean() < 0.7 and not np.isclose(f[~whole], -lam_alpha * a + lam_alpha * a * 0.5).any()
     m = nn.AlphaDropout(0.2).eval()
-    assert m(x) is x and repr(m) == "AlphaDropout(p=0.2)"
+    assert m(x) is x and repr(m) == "AlphaDropout(p=0.2, inplace=False)"
     assert nn.FeatureAlphaDropout(0.1)(cr.ones(2, 3, 4)).shape == (2, 3, 4)
     with pytest.raises(ValueError, match="alpha_dropout: probability must be in \\[0, 1\\]"):
         F.alpha_dropout(x, 1.5, training=True)
@@ -199,7 +199,8 @@ def test_lazy_modules_infer_sizes_and_train_with_an_optimizer_made_before_the_fi
     cr.manual_seed(0)
     model = nn.Sequential(nn.LazyConv2d(4, 3, padding=1), nn.LazyBatchNorm2d(), nn.ReLU(), nn.Flatten(),
                           nn.LazyLinear(3))
-    assert isinstance(model[0].weight, nn.UninitializedParameter) and repr(model[4]) == "LazyLinear(3)"
+    assert isinstance(model[0].weight, nn.UninitializedParameter)
+    assert repr(model[4]) == "LazyLinear(in_features=0, out_features=3, bias=True)"
     opt = cr.optim.SGD(model.parameters(), lr=0.05)
     x, y = cr.randn(8, 5, 6, 6), cr.tensor(np.arange(8) % 3)
     losses = []

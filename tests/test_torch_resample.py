@@ -60,7 +60,7 @@ def test_upsample_modules_match_torch():
              (nn.UpsamplingNearest2d(size=(6, 9)), torch.nn.UpsamplingNearest2d(size=(6, 9)))]
     for ours, theirs in pairs:
         assert_matches_torch(ours, theirs, [x], rtol=1e-12)
-    assert repr(nn.Upsample(scale_factor=2, mode="bilinear")) == "Upsample(scale_factor=2, mode='bilinear')"
+    assert repr(nn.Upsample(scale_factor=2, mode="bilinear")) == "Upsample(scale_factor=2.0, mode='bilinear')"
 
 
 def test_interpolate_keeps_an_inf_where_it_was_read():

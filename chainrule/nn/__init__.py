@@ -25,7 +25,7 @@ from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, Adap
                    UpsamplingNearest2d)
 from .embedding import Embedding, EmbeddingBag
 from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, LocalResponseNorm,
-                   InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm)
+                   InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm, SyncBatchNorm)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .attention import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
                         TransformerEncoder, TransformerEncoderLayer)

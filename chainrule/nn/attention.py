@@ -38,6 +38,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ value
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's name for MultiheadAttention's out_proj (a plain Linear; the name only matters to quantisation)."""
+
+
 class MultiheadAttention(Module):
     """nn.MultiheadAttention(embed_dim, num_heads): in_proj_weight (3E, E), in_proj_bias, out_proj. Returns
     (output, attention weights averaged over heads unless average_attn_weights=False)."""
@@ -54,7 +58,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(creation.zeros(3 * embed_dim, dtype=dt))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
         if bias:
             init.zeros_(self.out_proj.bias)
 

@@ -1,7 +1,9 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from collections import OrderedDict
 
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, _layout
+from .parameter import Parameter
 
 
 class Sequential(Module):
@@ -73,6 +75,19 @@ class ModuleList(_ListOfStore, Module):
     def _add(self, name, module):
         self.add_module(name, module)
 
+    def __repr__(self):
+        """torch's: a run of equal consecutive entries is one line, `(0-5): 6 x TransformerEncoderLayer(...)`."""
+        runs = []   # [first index, last index, repr]
+        for i, m in enumerate(self):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + r.replace("\n", "\n  ")
+                 for a, b, r in runs]
+        return _layout(type(self).__name__, [], lines)
+
 
 class _DictOfStore:
     """The dict methods of ModuleDict and ParameterDict, over the Module store named by _STORE."""
@@ -121,6 +136,22 @@ class ParameterList(_ListOfStore, Module):
     def __setitem__(self, idx, value):
         self.register_parameter(str(idx % len(self)), value)
 
+    def extra_repr(self):
+        return _parameter_lines(enumerate(self))
+
+
+def _parameter_lines(items):
+    """torch's extra_repr of ParameterList/Dict: `(k): Parameter containing: [torch.float32 of size 2x3]`."""
+    lines = []
+    for k, p in items:
+        if isinstance(p, Tensor):
+            size = "x".join(str(n) for n in p.shape)
+            what = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            lines.append(f"  ({k}): {what} containing: [chainrule.{p.dtype} of size {size}]")
+        else:
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
+
 
 class ParameterDict(_DictOfStore, Module):
     """Parameters by name (so parameters() and state_dict() see them)."""
@@ -133,3 +164,6 @@ class ParameterDict(_DictOfStore, Module):
 
     def __setitem__(self, key, value):
         self.register_parameter(key, value)
+
+    def extra_repr(self):
+        return _parameter_lines(self.items())

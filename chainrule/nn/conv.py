@@ -9,16 +9,41 @@ from .parameter import Parameter
 
 
 class _ConvNd(Module):
+    """stride, padding, dilation and output_padding are stored as tuples (padding may be 'same' or 'valid'), as
+    torch stores them. padding_mode 'reflect', 'replicate' or 'circular' pads the input with F.pad in that mode
+    and convolves without padding; 'zeros' lets the convolution pad."""
     transposed = False   # ConvTranspose: weight (in, out/groups, *k), the adjoint of a convolution
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dims):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dims,
+                 padding_mode="zeros", output_padding=0):
         super().__init__()
+        name = type(self).__name__
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                              f"must be divisible by groups ({groups})")
-        k = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
+                             f"{padding_mode!r}")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        tup = lambda v: (v,) * dims if isinstance(v, int) else tuple(v)  # noqa: E731
+        k = tup(kernel_size)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, k
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.stride, self.dilation, self.groups = tup(stride), tup(dilation), groups
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride "
+                             f"{self.stride}); give the padding as numbers")
+        self.padding = padding if isinstance(padding, str) else tup(padding)
+        self.output_padding, self.padding_mode = tup(output_padding), padding_mode
+        if padding == "same":   # torch's split of d(k-1): the smaller half before, the larger after
+            total = [d * (kk - 1) for d, kk in zip(self.dilation, k)]
+            pairs = [(t // 2, t - t // 2) for t in total]
+        else:
+            pairs = [(0, 0) if padding == "valid" else (p, p) for p in
+                     (self.padding if not isinstance(padding, str) else (0,) * dims)]
+        self._reversed_padding_repeated_twice = tuple(v for pair in reversed(pairs) for v in pair)
         dt = dtypes.get_default_dtype()
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(creation.empty(*shape, *k, dtype=dt))
@@ -32,33 +57,58 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in else 0
             init.uniform_(self.bias, -bound, bound)
 
+    def _conv_forward(self, conv, x):
+        if self.padding_mode == "zeros":
+            return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+        return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}" + (f", groups={self.groups}" if self.groups != 1 else ""))
+        """torch's: the arguments that differ from their defaults."""
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if isinstance(self.padding, str) or any(self.padding):
+            s += f", padding={self.padding}"
+        if any(d != 1 for d in self.dilation):
+            s += f", dilation={self.dilation}"
+        if any(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
 
 
 class Conv2d(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 2)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 2,
+                         padding_mode)
 
     def forward(self, x):
-        return C.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(C.conv2d, x)
 
 
 class Conv1d(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 1)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 1,
+                         padding_mode)
 
     def forward(self, x):
-        return C.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(C.conv1d, x)
 
 
 class Conv3d(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 3)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 3,
+                         padding_mode)
 
     def forward(self, x):
-        return V.conv3d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(V.conv3d, x)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -66,12 +116,22 @@ class _ConvTransposeNd(_ConvNd):
     dims = conv = None   # set by each subclass: 1 or 2, and its functional form
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, self.dims)
-        self.output_padding = output_padding
+                 bias=True, dilation=1, padding_mode="zeros"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, self.dims,
+                         padding_mode, output_padding)
 
-    def forward(self, x):
-        return self.conv(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+    def forward(self, x, output_size=None):
+        output_padding = self.output_padding
+        if output_size is not None:   # torch: the output_padding that makes the output this size
+            spatial = tuple(output_size)[-self.dims:]
+            output_padding = tuple(
+                int(want) - ((n - 1) * s - 2 * p + d * (k - 1) + 1) for want, n, s, p, d, k in
+                zip(spatial, x.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
+            if any(not 0 <= op < max(s, d) for op, s, d in zip(output_padding, self.stride, self.dilation)):
+                raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} cannot be reached from "
+                                 f"input {x.shape} with stride {self.stride} (needs output_padding "
+                                 f"{output_padding}, each below max(stride, dilation))")
+        return self.conv(x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
                          self.dilation)
 
 
@@ -85,8 +145,10 @@ class ConvTranspose1d(_ConvTransposeNd):
     dims, conv = 1, staticmethod(C.conv_transpose1d)
 
 
-def _pool(name, fn, doc, *fields, **defaults):
-    """A pooling module: its constructor takes `fields` (those in `defaults` optional) and forward calls fn."""
+def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=True, **defaults):
+    """A pooling module: its constructor takes `fields` (those in `defaults` optional) and forward calls fn.
+    As in torch, stride=None means the kernel size (LPPool keeps None), the repr lists `shown` (default: all
+    fields), and AvgPool1d keeps its sizes as 1-tuples (`single`)."""
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
         values = dict(defaults)
@@ -95,39 +157,48 @@ def _pool(name, fn, doc, *fields, **defaults):
         missing = [f for f in fields if f not in values]
         if missing or set(values) - set(fields):
             raise TypeError(f"{name}: expected arguments {fields}, got {list(values)}")
+        if stride_is_kernel and "stride" in values and values["stride"] in (None, [], ()):
+            values["stride"] = values["kernel_size"]
+        if single:
+            values.update({f: (values[f],) if isinstance(values[f], int) else tuple(values[f])
+                           for f in ("kernel_size", "stride", "padding")})
         self.__dict__.update(values)
 
     def forward(self, x):
         return fn(x, *[getattr(self, f) for f in fields])
 
     def extra_repr(self):
-        return ", ".join(f"{f}={getattr(self, f)}" for f in fields)
+        return ", ".join(f"{f}={getattr(self, f)}" for f in shown or fields)
     return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
                                   "__doc__": doc})
 
 
 _MAX = dict(stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
 _AVG = dict(stride=None, padding=0, ceil_mode=False, count_include_pad=True)
+_MAX_SHOWN = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+_MAX_FIELDS = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
+_AVG_FIELDS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 MaxPool2d = _pool("MaxPool2d", lambda x, k, s, p, d, ri, cm: P.max_pool2d(x, k, s, p, d, cm, ri),
                   "Max over each window of (N, C, H, W) (and the indices of the maxima with return_indices=True).",
-                  "kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode", **_MAX)
+                  *_MAX_FIELDS, shown=_MAX_SHOWN, **_MAX)
 MaxPool1d = _pool("MaxPool1d", lambda x, k, s, p, d, ri, cm: P.max_pool1d(x, k, s, p, d, cm, ri),
-                  "Max over each window of (N, C, L).", "kernel_size", "stride", "padding", "dilation",
-                  "return_indices", "ceil_mode", **_MAX)
-AvgPool2d = _pool("AvgPool2d", P.avg_pool2d, "Mean over each window of (N, C, H, W).", "kernel_size", "stride",
-                  "padding", "ceil_mode", "count_include_pad", "divisor_override", divisor_override=None, **_AVG)
-AvgPool1d = _pool("AvgPool1d", P.avg_pool1d, "Mean over each window of (N, C, L).", "kernel_size", "stride",
-                  "padding", "ceil_mode", "count_include_pad", **_AVG)
+                  "Max over each window of (N, C, L).", *_MAX_FIELDS, shown=_MAX_SHOWN, **_MAX)
+AvgPool2d = _pool("AvgPool2d", P.avg_pool2d, "Mean over each window of (N, C, H, W).", *_AVG_FIELDS,
+                  shown=_AVG_FIELDS[:3], divisor_override=None, **_AVG)
+AvgPool1d = _pool("AvgPool1d", P.avg_pool1d, "Mean over each window of (N, C, L).", *_AVG_FIELDS[:5],
+                  shown=_AVG_FIELDS[:3], single=True, **_AVG)
 LPPool2d = _pool("LPPool2d", P.lp_pool2d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, H, W).", "norm_type",
-                 "kernel_size", "stride", "ceil_mode", stride=None, ceil_mode=False)
+                 "kernel_size", "stride", "ceil_mode", stride_is_kernel=False, stride=None, ceil_mode=False)
 LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, L).", "norm_type",
-                 "kernel_size", "stride", "ceil_mode", stride=None, ceil_mode=False)
+                 "kernel_size", "stride", "ceil_mode", stride_is_kernel=False, stride=None, ceil_mode=False)
 
 
 class _MaxUnpoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+        tup = lambda v: (v,) * self.dims if isinstance(v, int) else tuple(v)  # noqa: E731   torch's _pair/_single
+        self.kernel_size, self.stride = tup(kernel_size), tup(stride if stride is not None else kernel_size)
+        self.padding = tup(padding)
 
     def forward(self, input, indices, output_size=None):
         return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -138,24 +209,24 @@ class _MaxUnpoolNd(Module):
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """Puts each value of a max-pooled (N, C, H, W) back where max_pool2d(return_indices=True) found it."""
-    unpool = staticmethod(P.max_unpool2d)
+    unpool, dims = staticmethod(P.max_unpool2d), 2
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
-    unpool = staticmethod(P.max_unpool1d)
+    unpool, dims = staticmethod(P.max_unpool1d), 1
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
 AdaptiveAvgPool3d = _pool("AdaptiveAvgPool3d", F.adaptive_avg_pool3d, "Mean over windows giving output_size "
                           "(D, H, W).", "output_size")
-MaxPool3d = _pool("MaxPool3d", V.max_pool3d, "Max over each window of (N, C, D, H, W).", "kernel_size", "stride",
-                  "padding", "dilation", stride=None, padding=0, dilation=1)
-AvgPool3d = _pool("AvgPool3d", V.avg_pool3d, "Mean over each window of (N, C, D, H, W).", "kernel_size", "stride",
-                  "padding", stride=None, padding=0)
+MaxPool3d = _pool("MaxPool3d", V.max_pool3d, "Max over each window of (N, C, D, H, W).",
+                  *_MAX_FIELDS[:4], "ceil_mode", "return_indices", shown=_MAX_SHOWN, **_MAX)
+AvgPool3d = _pool("AvgPool3d", V.avg_pool3d, "Mean over each window of (N, C, D, H, W).", *_AVG_FIELDS,
+                  shown=_AVG_FIELDS[:3], divisor_override=None, **_AVG)
 AdaptiveMaxPool2d = _pool("AdaptiveMaxPool2d", V.adaptive_max_pool2d, "Max over windows giving output_size (and "
                           "the flat indices of the maxima with return_indices=True).", "output_size", "return_indices",
-                          return_indices=False)
+                          shown=("output_size",), return_indices=False)
 AdaptiveMaxPool1d = _pool("AdaptiveMaxPool1d", V.adaptive_max_pool1d, "Max over windows giving output_size.",
-                          "output_size", "return_indices", return_indices=False)
+                          "output_size", "return_indices", shown=("output_size",), return_indices=False)
 AdaptiveAvgPool1d = _pool("AdaptiveAvgPool1d", C.adaptive_avg_pool1d, "Mean over windows giving output_size.",
                           "output_size")
 
@@ -165,6 +236,9 @@ class Upsample(Module):
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
+        if scale_factor is not None:   # torch keeps the factor as a float (or a tuple of floats)
+            scale_factor = tuple(map(float, scale_factor)) if isinstance(scale_factor, (tuple, list)) \
+                else float(scale_factor)
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 

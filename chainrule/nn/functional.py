@@ -9,7 +9,7 @@ from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
 from ..ops.linalg import bilinear, linear  # noqa: F401
 from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.loss import softmax_cross_entropy
-from ..ops.reduce import log_softmax, softmax  # noqa: F401
+from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import pad  # noqa: F401
 from ..ops.ctc import ctc_loss  # noqa: F401
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401
@@ -31,6 +31,24 @@ from ..random import _gen
 from ..tensor import Tensor
 
 _wrap = Tensor._wrap
+
+
+def _implicit_dim(name, ndim):
+    """torch's legacy choice when no dim is given (with its warning): dim 0 of a 0-, 1- or 3-d input, else 1."""
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  f"an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(x)ᵢ = e^(xᵢ - max x) / Σⱼ e^(xⱼ - max x) over dim (see cr.softmax)."""
+    return _softmax(input, dim if dim is not None else _implicit_dim("softmax", input.ndim), dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log softmax(x) = x - logsumexp(x) over dim (see cr.log_softmax)."""
+    return _log_softmax(input, dim if dim is not None else _implicit_dim("log_softmax", input.ndim), dtype)
 
 
 def _without_mask(input, p, training, name):

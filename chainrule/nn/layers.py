@@ -66,13 +66,13 @@ class Dropout(Module):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace   # inplace is recorded, not acted on: the output is always a new tensor
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class _ChannelDropout(Dropout):
@@ -110,18 +110,25 @@ class FeatureAlphaDropout(Dropout):
 
 
 def _activation(name, fn, doc, **defaults):
+    """An activation module; torch's `inplace` flag (after the other arguments) is recorded for the repr, and the
+    output is a new tensor either way."""
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
         params = dict(defaults)
         params.update(zip(list(defaults), args))
-        params.update({k: v for k, v in kwargs.items() if k != "inplace"})
-        self._params = params
+        self.inplace = kwargs.pop("inplace", args[len(defaults)] if len(args) > len(defaults) else False)
+        params.update(kwargs)
+        self._names = tuple(params)
+        self.__dict__.update(params)   # torch's attributes: ELU().alpha, Softmax().dim, LeakyReLU().negative_slope
 
     def forward(self, x):
-        return fn(x, **self._params)
+        return fn(x, **{k: self.__dict__[k] for k in self._names})
 
     def extra_repr(self):
-        return ", ".join(f"{k}={v}" for k, v in self._params.items())
+        values = {k: self.__dict__[k] for k in self._names}
+        shown = [str(v) for v in values.values()] if name in ("Hardshrink", "Softshrink") else \
+            [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in values.items()]
+        return ", ".join(shown + (["inplace=True"] if self.inplace else []))
     return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
                                   "__doc__": doc})
 
@@ -135,8 +142,8 @@ Sigmoid = _activation("Sigmoid", lambda x: F.sigmoid(x), "1/(1+e⁻ˣ)")
 Tanh = _activation("Tanh", lambda x: F.tanh(x), "tanh x")
 Softplus = _activation("Softplus", lambda x, beta, threshold: F.softplus(x, beta, threshold), "ln(1+e^(βx))/β",
                        beta=1.0, threshold=20.0)
-Softmax = _activation("Softmax", lambda x, dim: F.softmax(x, dim), "softmax over dim", dim=-1)
-LogSoftmax = _activation("LogSoftmax", lambda x, dim: F.log_softmax(x, dim), "log softmax over dim", dim=-1)
+Softmax = _activation("Softmax", lambda x, dim: F.softmax(x, dim), "softmax over dim", dim=None)
+LogSoftmax = _activation("LogSoftmax", lambda x, dim: F.log_softmax(x, dim), "log softmax over dim", dim=None)
 SiLU = _activation("SiLU", lambda x: F.silu(x), "x·σ(x)")
 Mish = _activation("Mish", lambda x: F.mish(x), "x·tanh(softplus(x))")
 SELU = _activation("SELU", lambda x: F.selu(x), "λ·elu(x, α), λ ≈ 1.0507, α ≈ 1.6733")
@@ -275,7 +282,7 @@ def _padding_module(name, mode, dims):
         return F.pad(x, self.padding, mode, self.value)
 
     def extra_repr(self):
-        return f"{self.padding}" + (f", value={self.value}" if name.startswith("Constant") else "")
+        return f"padding={self.padding}, value={self.value}" if name.startswith("Constant") else f"{self.padding}"
     if name.startswith("Constant"):
         def __init__(self, padding, value):
             setup(self, padding, value)
@@ -324,6 +331,9 @@ class Unfold(Module):
     def forward(self, x):
         return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
 
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
 
 class Fold(Module):
     """The adjoint of Unfold: sums columns (N, C·kh·kw, L) back into (N, C, H, W): F.fold."""
@@ -335,3 +345,7 @@ class Fold(Module):
 
     def forward(self, x):
         return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")

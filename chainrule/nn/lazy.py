@@ -63,8 +63,9 @@ class _LazyModule(Module):
         return self.forward(input)
 
     def extra_repr(self):
+        """torch's: the real layer's repr with the size still to infer shown as 0."""
         args, kwargs = self._lazy_args
-        return ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+        return self.cls_to_become(0, *args, **kwargs).extra_repr()
 
 
 def _lazy(name, target, feature_dim, unbatched_ndim, affine_default=None):

@@ -10,9 +10,6 @@ class _Loss(Module):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
 
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
-
 
 class MSELoss(_Loss):
     def forward(self, input, target):

@@ -1,4 +1,6 @@
 """nn.Module: parameters, buffers and submodules registered by attribute, as in PyTorch."""
+import functools
+import inspect
 from collections import OrderedDict
 from weakref import ref as _weakref
 
@@ -20,6 +22,26 @@ class _Handle:
         self.store.pop(self.key, None)
 
 
+def _with_factory_kwargs(init):
+    """torch's layers take device= and dtype= (`nn.Linear(3, 4, device=dev, dtype=torch.float64)`): an __init__
+    that names neither gets both here. The device must be the CPU; the dtype casts the floating parameters and
+    buffers once the layer is built. Inits taking **kwargs (activations, pools, lazy layers) pass them on."""
+    params = inspect.signature(init).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()) or ("device" in params and "dtype" in params):
+        return init
+    takes_dtype = "dtype" in params
+
+    @functools.wraps(init)
+    def __init__(self, *args, device=None, **kwargs):
+        dtype = None if takes_dtype else kwargs.pop("dtype", None)
+        if device is not None:
+            devices.check_cpu(device, type(self).__name__)
+        init(self, *args, **kwargs)
+        if dtype is not None:
+            self.to(dtype)
+    return __init__
+
+
 class Module(dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
 
@@ -33,6 +55,11 @@ class Module(dtypes.FloatCasts):
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_path", "")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("chainrule.") and "__init__" in cls.__dict__:
+            cls.__init__ = _with_factory_kwargs(cls.__dict__["__init__"])
 
     # ---- registration ------------------------------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -347,17 +374,24 @@ class Module(dtypes.FloatCasts):
         return ""
 
     def __repr__(self):
-        lines = []
-        for name, m in self._modules.items():
-            sub = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {sub}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        """torch's layout: a one-line extra_repr inside the parentheses; otherwise its lines, then one line per
+        submodule, each indented."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        return _layout(type(self).__name__, extra_lines, child_lines)
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._modules) + list(self._buffers)
+
+
+def _layout(name, extra_lines, child_lines):
+    lines = extra_lines + child_lines
+    if not lines:
+        return name + "()"
+    if len(extra_lines) == 1 and not child_lines:
+        return f"{name}({extra_lines[0]})"
+    return name + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class _IncompatibleKeys:

@@ -151,7 +151,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.eps = eps
+        self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = dtypes.get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dt))
@@ -164,11 +164,12 @@ class LayerNorm(Module):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -176,26 +177,27 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         dt = dtypes.get_default_dtype()
         self.weight = Parameter(creation.ones(num_channels, dtype=dt)) if affine else None
-        self.bias = Parameter(creation.zeros(num_channels, dtype=dt)) if affine else None
+        self.bias = Parameter(creation.zeros(num_channels, dtype=dt)) if affine and bias else None
 
     def forward(self, x):
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
     dims = None
     _optional_state = ("num_batches_tracked",)   # checkpoints from before it was kept still load
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
         dt = dtypes.get_default_dtype()
         if affine:
             self.weight = Parameter(creation.ones(num_features, dtype=dt))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dt))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dt)) if bias else None
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -222,7 +224,8 @@ class _BatchNorm(Module):
                           self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -237,13 +240,38 @@ class BatchNorm3d(_BatchNorm):
     dims = (5,)
 
 
+class SyncBatchNorm(_BatchNorm):
+    """torch's SyncBatchNorm: batch statistics over every process of a group. chainrule trains in one process,
+    where that is BatchNorm over any (N, C, *) input."""
+    dims = tuple(range(2, 9))
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
+        self.process_group = process_group
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """The module with every BatchNorm*d replaced by a SyncBatchNorm holding the same tensors."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, (_InstanceNorm, SyncBatchNorm)):
+            sync = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                       process_group)
+            sync._parameters.update(module._parameters)
+            sync._buffers.update(module._buffers)
+            sync.train(module.training)
+            return sync
+        for name, child in list(module._modules.items()):
+            module._modules[name] = cls.convert_sync_batchnorm(child, process_group)
+        return module
+
+
 class _InstanceNorm(_BatchNorm):
     """Instance normalisation (Ulyanov et al., 2016): torch's defaults affine=False, track_running_stats=False.
     An unbatched input (C, *spatial) is taken as a batch of one."""
     spatial = None
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
 
     def forward(self, x):
         if x.ndim not in (self.spatial + 1, self.spatial + 2):

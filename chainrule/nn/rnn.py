@@ -45,6 +45,7 @@ class _CellBase(Module):
         super().__init__()
         if self.mode is None:
             self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+            self.nonlinearity = nonlinearity
         self.input_size, self.hidden_size = input_size, hidden_size
         g, dt = GATES[self.mode], dtypes.get_default_dtype()
         self.weight_ih = Parameter(creation.empty(g * hidden_size, input_size, dtype=dt))
@@ -74,6 +75,10 @@ class _CellBase(Module):
             c = c.squeeze(0) if c is not None else None
         return (h, c) if self.mode == "LSTM" else h
 
+    def extra_repr(self):
+        return (f"{self.input_size}, {self.hidden_size}" + (", bias=False" if self.bias_ih is None else "") +
+                (f", nonlinearity={self.nonlinearity}" if self.mode == "RNN_RELU" else ""))
+
 
 class RNNCell(_CellBase):
     pass
@@ -90,11 +95,12 @@ class GRUCell(_CellBase):
 class _RNNBase(Module):
     mode = None
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0):
         super().__init__()
-        if self.mode is None:
-            self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        if proj_size:
+            raise ValueError(f"{type(self).__name__}: proj_size={proj_size} (projected LSTM states) is not supported; "
+                             f"add an nn.Linear on the outputs instead")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
         g, dt = GATES[self.mode], dtypes.get_default_dtype()
@@ -172,14 +178,24 @@ class _RNNBase(Module):
         return layer_in, ((hn, stack(c_n)) if self.mode == "LSTM" else hn)
 
     def extra_repr(self):
-        return (f"{self.input_size}, {self.hidden_size}" + (f", num_layers={self.num_layers}" if self.num_layers > 1
+        return (f"{self.input_size}, {self.hidden_size}" + (f", num_layers={self.num_layers}" if self.num_layers != 1
                                                              else "") +
-                (", batch_first=True" if self.batch_first else "") + (", bidirectional=True" if self.bidirectional
-                                                                        else ""))
+                (", bias=False" if not self.bias else "") + (", batch_first=True" if self.batch_first else "") +
+                (f", dropout={self.dropout}" if self.dropout else "") +
+                (", bidirectional=True" if self.bidirectional else ""))
 
 
 class RNN(_RNNBase):
-    pass
+    """Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu): torch's argument order, with nonlinearity
+    fourth (LSTM and GRU have none)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.__dict__["mode"] = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"   # sizes the weights below
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        self.nonlinearity = nonlinearity
 
 
 class LSTM(_RNNBase):

@@ -74,8 +74,18 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1):
+def _unsupported_3d(name, **flags):
+    """torch's 3-d pools take these flags; chainrule's compute only their default, so any other value is an error
+    rather than silently ignored."""
+    for flag, (value, default) in flags.items():
+        if value != default:
+            raise ValueError(f"{name}: {flag}={value!r} is not supported in 3-d (only {default!r}); pad the input "
+                             f"yourself, or pool the 2-d slices with the 2-d pool that supports it")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each (kd, kh, kw) window of (N, C, D, H, W): the max over kd of 2-d window maxima."""
+    _unsupported_3d("max_pool3d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
     if input.ndim != 5:
         raise ShapeError(f"max_pool3d: expected input (N, C, D, H, W), got {input.shape}")
     k, dl = _triple(kernel_size), _triple(dilation)
@@ -85,8 +95,11 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1):
     return _unfold_depth(pooled.amax(dim=0) if len(views) > 1 else pooled[0], n, d_out)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0):
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
     """Mean over each window (zero padding counted, torch's count_include_pad=True)."""
+    _unsupported_3d("avg_pool3d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
+                    divisor_override=(divisor_override, None))
     if input.ndim != 5:
         raise ShapeError(f"avg_pool3d: expected input (N, C, D, H, W), got {input.shape}")
     k = _triple(kernel_size)
