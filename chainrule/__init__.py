@@ -102,6 +102,7 @@ from . import explain
 from . import utils
 from . import amp
 from . import special
+from . import distributions
 sgn = sign
 fix = trunc
 vmap = func.vmap

@@ -1,0 +1,237 @@
+"""Continuous distributions over scalars. Each docstring gives log p(x), the entropy and how rsample draws."""
+import math
+
+import numpy as np
+
+from .. import creation
+from ..ops.arith import xlogy
+from ..ops.elementwise import erf, where
+from ..ops.special import digamma, erfinv, lgamma
+from ..random import _gen
+from . import constraints
+from .distribution import Distribution, broadcast_params
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def draw(like, shape, sampler):
+    """Noise from the global generator as a tensor of like's dtype (the ε of a reparameterised draw)."""
+    return creation.tensor(np.asarray(sampler(_gen(None), shape), dtype=like.dtype), dtype=like.dtype)
+
+
+class Normal(Distribution):
+    """N(μ, σ²):  log p(x) = -(x-μ)²/(2σ²) - log σ - ½log 2π;  H = ½ + ½log 2π + log σ;  rsample: μ + σε, ε ~ N(0, 1),
+    so ∂x/∂μ = 1 and ∂x/∂σ = ε."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support, has_rsample = constraints.real, True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_params(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    mean = mode = property(lambda self: self.loc)
+    stddev = property(lambda self: self.scale)
+    variance = property(lambda self: self.scale ** 2)
+
+    def rsample(self, sample_shape=()):
+        eps = draw(self.loc, self._extended_shape(sample_shape), lambda g, s: g.standard_normal(s))
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return -((value - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log() - _LOG_SQRT_2PI
+
+    def entropy(self):
+        return 0.5 + _LOG_SQRT_2PI + self.scale.log()
+
+    def cdf(self, value):
+        return 0.5 * (1 + erf((value - self.loc) / (self.scale * math.sqrt(2))))
+
+    def icdf(self, value):
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
+
+class LogNormal(Distribution):
+    """x = e^y with y ~ N(μ, σ²):  log p(x) = log N(log x; μ, σ) - log x;  H = H(N) + μ;  mean e^(μ+σ²/2)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support, has_rsample = constraints.positive, True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_params(loc, scale)
+        self.base_dist = Normal(self.loc, self.scale, validate_args=False)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    mean = property(lambda self: (self.loc + self.scale ** 2 / 2).exp())
+    mode = property(lambda self: (self.loc - self.scale ** 2).exp())
+    variance = property(lambda self: ((self.scale ** 2).exp() - 1) * (2 * self.loc + self.scale ** 2).exp())
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        y = value.log()
+        return self.base_dist.log_prob(y) - y
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
+
+
+class Uniform(Distribution):
+    """U[low, high):  log p(x) = -log(high - low) inside, -∞ outside;  H = log(high - low);  rsample: low + u(high - low)."""
+    arg_constraints = {"low": constraints.real, "high": constraints.real}
+    has_rsample = True
+
+    def __init__(self, low, high, validate_args=None):
+        self.low, self.high = broadcast_params(low, high)
+        super().__init__(self.low.shape, (), validate_args)
+        if self._validate_args and not np.all(self.low.detach().numpy() < self.high.detach().numpy()):
+            raise ValueError(f"Uniform: low must be less than high everywhere, got low={self.low.tolist()} and "
+                             f"high={self.high.tolist()}")
+
+    @property
+    def support(self):
+        return constraints.half_open_interval(self.low.detach().numpy(), self.high.detach().numpy())
+
+    mean = property(lambda self: (self.low + self.high) / 2)
+    stddev = property(lambda self: (self.high - self.low) / 12 ** 0.5)
+    variance = property(lambda self: (self.high - self.low) ** 2 / 12)
+
+    def rsample(self, sample_shape=()):
+        u = draw(self.low, self._extended_shape(sample_shape), lambda g, s: g.random(s))
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        inside = (value >= self.low) & (value < self.high)
+        return where(inside, -(self.high - self.low).log(), float("-inf"))
+
+    def entropy(self):
+        return (self.high - self.low).log()
+
+    def cdf(self, value):
+        return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
+
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
+
+
+class Exponential(Distribution):
+    """Exp(λ):  log p(x) = log λ - λx;  H = 1 - log λ;  rsample: E/λ with E ~ Exp(1)."""
+    arg_constraints = {"rate": constraints.positive}
+    support, has_rsample = constraints.nonnegative, True
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_params(rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    mean = property(lambda self: 1 / self.rate)
+    mode = property(lambda self: self.rate * 0)
+    variance = property(lambda self: self.rate ** -2)
+
+    def rsample(self, sample_shape=()):
+        return draw(self.rate, self._extended_shape(sample_shape), lambda g, s: g.standard_exponential(s)) / self.rate
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return self.rate.log() - self.rate * value
+
+    def entropy(self):
+        return 1.0 - self.rate.log()
+
+    def cdf(self, value):
+        return 1 - (-self.rate * value).exp()
+
+    def icdf(self, value):
+        return -(-value).log1p() / self.rate
+
+
+class Laplace(Distribution):
+    """Laplace(μ, b):  log p(x) = -log 2b - |x-μ|/b;  H = 1 + log 2b;  rsample: μ - b·sign(u)·log(1-|u|), u ~ U(-1, 1)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support, has_rsample = constraints.real, True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_params(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    mean = mode = property(lambda self: self.loc)
+    variance = property(lambda self: 2 * self.scale ** 2)
+
+    def rsample(self, sample_shape=()):
+        tiny = np.finfo(self.loc.dtype).eps
+        u = draw(self.loc, self._extended_shape(sample_shape), lambda g, s: g.uniform(tiny - 1, 1, s))
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
+
+    def entropy(self):
+        return 1 + (2 * self.scale).log()
+
+    def cdf(self, value):
+        return 0.5 - 0.5 * (value - self.loc).sign() * (-(value - self.loc).abs() / self.scale).expm1()
+
+
+class Gamma(Distribution):
+    """Gamma(α, β) (rate β):  log p(x) = α log β + (α-1) log x - βx - log Γ(α);
+    H = α - log β + log Γ(α) + (1-α) ψ(α). Sampled without a reparameterised gradient."""
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_params(concentration, rate)
+        super().__init__(self.concentration.shape, (), validate_args)
+
+    mean = property(lambda self: self.concentration / self.rate)
+    mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
+    variance = property(lambda self: self.concentration / self.rate ** 2)
+
+    def sample(self, sample_shape=()):
+        a = np.broadcast_to(self.concentration.detach().numpy(), self._extended_shape(sample_shape))
+        return draw(self.rate, a.shape, lambda g, s: g.standard_gamma(a)) / self.rate.detach()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        a, b = self.concentration, self.rate
+        return xlogy(a, b) + xlogy(a - 1, value) - b * value - lgamma(a)
+
+    def entropy(self):
+        a = self.concentration
+        return a - self.rate.log() + lgamma(a) + (1 - a) * digamma(a)
+
+
+class Beta(Distribution):
+    """Beta(a, b):  log p(x) = (a-1) log x + (b-1) log(1-x) - log B(a, b), B(a, b) = Γ(a)Γ(b)/Γ(a+b);
+    H = log B(a, b) - (a-1)ψ(a) - (b-1)ψ(b) + (a+b-2)ψ(a+b). Sampled without a reparameterised gradient."""
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_params(concentration1, concentration0)
+        super().__init__(self.concentration1.shape, (), validate_args)
+
+    mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
+    variance = property(lambda self: self.concentration1 * self.concentration0 /
+                        ((self.concentration1 + self.concentration0) ** 2 *
+                         (self.concentration1 + self.concentration0 + 1)))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        a = np.broadcast_to(self.concentration1.detach().numpy(), shape)
+        b = np.broadcast_to(self.concentration0.detach().numpy(), shape)
+        return draw(self.concentration1, shape, lambda g, s: g.beta(a, b))
+
+    def _log_beta(self):
+        a, b = self.concentration1, self.concentration0
+        return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        a, b = self.concentration1, self.concentration0
+        return xlogy(a - 1, value) + xlogy(b - 1, 1 - value) - self._log_beta()
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return self._log_beta() - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
