@@ -33,7 +33,8 @@ CASES = [
     ("Categorical", dict(logits=[[0.2, -1.3, 0.5], [1.6, 0.1, -0.3]]), [1, 2]),
     ("OneHotCategorical", dict(probs=[[0.2, 0.3, 0.5]]), [[0.0, 1.0, 0.0]]),
     ("Dirichlet", dict(concentration=[[2.0, 0.7, 1.5]]), [[0.2, 0.5, 0.3]]),
-    ("MultivariateNormal", dict(loc=[0.5, -1.0], covariance_matrix=[[2.0, 0.3], [0.3, 0.5]]), [[0.1, 0.2], [1.0, -2.0]]),
+    ("MultivariateNormal", dict(loc=[0.5, -1.0], covariance_matrix=[[2.0, 0.3], [0.3, 0.5]]),
+     [[0.1, 0.2], [1.0, -2.0]]),
     ("MultivariateNormal", dict(loc=[0.5, -1.0], scale_tril=[[1.5, 0.0], [0.4, 0.7]]), [0.3, 0.3]),
     ("MultivariateNormal", dict(loc=[0.5, -1.0], precision_matrix=[[2.0, 0.3], [0.3, 0.5]]), [0.3, 0.3]),
 ]
@@ -68,7 +69,8 @@ def test_log_prob_entropy_and_moments_match_torch(name, params, values):
     for k in params:
         np.testing.assert_allclose(p_ours[k].grad.numpy(), p_theirs[k].grad.numpy(),
                                    rtol=1e-8 if name in TRIGAMMA else 1e-9,
-                                   atol=1e-9 if name in TRIGAMMA else 1e-12, err_msg=f"{name}: gradient of log_prob + entropy with respect to {k}")
+                                   atol=1e-9 if name in TRIGAMMA else 1e-12,
+                                   err_msg=f"{name}: gradient of log_prob + entropy with respect to {k}")
     assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
     for moment in ("mean", "variance", "stddev"):
         try:

@@ -78,7 +78,8 @@ class LogNormal(Distribution):
 
 
 class Uniform(Distribution):
-    """U[low, high):  log p(x) = -log(high - low) inside, -∞ outside;  H = log(high - low);  rsample: low + u(high - low)."""
+    """U[low, high):  log p(x) = -log(high - low) inside, -∞ outside;  H = log(high - low);
+    rsample: low + u(high - low), u ~ U(0, 1)."""
     arg_constraints = {"low": constraints.real, "high": constraints.real}
     has_rsample = True
 
@@ -147,7 +148,8 @@ class Exponential(Distribution):
 
 
 class Laplace(Distribution):
-    """Laplace(μ, b):  log p(x) = -log 2b - |x-μ|/b;  H = 1 + log 2b;  rsample: μ - b·sign(u)·log(1-|u|), u ~ U(-1, 1)."""
+    """Laplace(μ, b):  log p(x) = -log 2b - |x-μ|/b;  H = 1 + log 2b;
+    rsample: μ - b·sign(u)·log(1-|u|), u ~ U(-1, 1)."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support, has_rsample = constraints.real, True
 
