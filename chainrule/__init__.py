@@ -5,10 +5,11 @@ from . import dtypes
 from .dtypes import (bool_ as bool, double, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
                      int8, int16, int32, int64, long, set_default_dtype, uint8)
 from .dtypes import int32 as int, int16 as short  # noqa: E402  (torch.int, torch.short)
-from .tensor import Tensor
+from .tensor import Size, Tensor
 from .devices import backends, cuda, device
 from . import autograd
 import importlib as _importlib
+import types as _types
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.threads import get_num_threads, set_num_threads
 from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, IntegerDivisionError,
@@ -101,6 +102,10 @@ from . import diagnose
 from . import explain
 from . import utils
 from . import amp
+from . import jit
+from . import testing
+cuda.amp = _types.SimpleNamespace(autocast=amp._cuda_autocast, GradScaler=amp._cuda_grad_scaler)
+cpu = _types.SimpleNamespace(amp=_types.SimpleNamespace(autocast=amp._cpu_autocast))   # torch.cpu.amp.autocast
 from . import special
 from . import distributions
 sgn = sign

@@ -10,6 +10,21 @@ from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, InplaceError
 
 
+class Size(tuple):
+    """torch.Size: a tensor's dims as a tuple (equal to the plain tuple) with numel(); what Tensor.size() returns."""
+    __slots__ = ()
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __repr__(self):
+        return f"chainrule.Size({list(self)})"
+
+
 # torch.set_printoptions changes these (chainrule.set_printoptions); the defaults are torch's "default" profile
 PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
@@ -103,7 +118,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         self._version = bump_version()
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self):
         return self._data.size

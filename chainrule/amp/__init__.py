@@ -48,10 +48,21 @@ def cast_inputs(*tensors):
 
 
 class GradScaler:
-    """Dynamic loss scaling, as torch.amp.GradScaler."""
+    """Dynamic loss scaling, as torch.amp.GradScaler(device, init_scale, ...). device 'cuda' is accepted and, as
+    torch does where CUDA is missing, disables the scaler with a warning (the matching autocast is off too)."""
 
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
+    def __init__(self, device="cpu", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True):
+        device = str(device).partition(":")[0]
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"GradScaler: device must be 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda" and enabled:
+            warnings.warn("GradScaler: device 'cuda' but chainrule runs on the CPU; the scaler is disabled. Use "
+                          "GradScaler('cpu') with cr.amp.autocast('cpu') for float16 training", stacklevel=2)
+            enabled = False
+        if growth_factor <= 1.0 or not 0.0 < backoff_factor < 1.0:
+            raise ValueError(f"GradScaler: growth_factor must be > 1 and backoff_factor in (0, 1), got "
+                             f"{growth_factor} and {backoff_factor}")
         self._scale, self.growth_factor, self.backoff_factor = float(init_scale), growth_factor, backoff_factor
         self.growth_interval, self.enabled = growth_interval, enabled
         self._good_steps = 0
@@ -59,10 +70,36 @@ class GradScaler:
         self._unscaled = set()
 
     def get_scale(self):
-        return self._scale
+        return self._scale if self.enabled else 1.0
 
-    def scale(self, loss):
-        return loss * self._scale if self.enabled else loss
+    def is_enabled(self):
+        return self.enabled
+
+    def get_growth_factor(self):
+        return self.growth_factor
+
+    def set_growth_factor(self, new_factor):
+        self.growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        return self.backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        self.backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        return self.growth_interval
+
+    def set_growth_interval(self, new_interval):
+        self.growth_interval = new_interval
+
+    def scale(self, outputs):
+        """outputs × scale: a loss, or a list/tuple of them (torch scales every tensor of an iterable)."""
+        if not self.enabled:
+            return outputs
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        return outputs * self._scale
 
     def unscale_(self, optimizer):
         if not self.enabled or id(optimizer) in self._unscaled:
@@ -86,8 +123,14 @@ class GradScaler:
             return None
         return optimizer.step(*args, **kwargs)
 
-    def update(self):
+    def update(self, new_scale=None):
+        """Grow or back off the scale after a step; new_scale (a number or a 1-element tensor) sets it instead."""
         if not self.enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
+            self._found_inf = False
+            self._unscaled.clear()
             return
         if self._found_inf:
             self._scale *= self.backoff_factor
@@ -101,8 +144,27 @@ class GradScaler:
         self._unscaled.clear()
 
     def state_dict(self):
+        if not self.enabled:
+            return {}
         return {"scale": self._scale, "growth_factor": self.growth_factor, "backoff_factor": self.backoff_factor,
                 "growth_interval": self.growth_interval, "_growth_tracker": self._good_steps}
 
     def load_state_dict(self, state):
         self._scale, self._good_steps = state["scale"], state.get("_growth_tracker", 0)
+
+
+def _cuda_autocast(enabled=True, dtype=dtypes.float16, cache_enabled=True):
+    """torch.cuda.amp.autocast: autocast('cuda', ...), which warns and stays off on the CPU."""
+    return autocast("cuda", dtype, enabled, cache_enabled)
+
+
+def _cuda_grad_scaler(init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                      enabled=True):
+    """torch.cuda.amp.GradScaler: GradScaler('cuda', ...), which warns and stays off on the CPU."""
+    return GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+
+def _cpu_autocast(enabled=True, dtype=dtypes.float16, cache_enabled=True):
+    """torch.cpu.amp.autocast: autocast('cpu', ...); its default dtype is float16 here (torch's bfloat16 is not a
+    NumPy dtype)."""
+    return autocast("cpu", dtype, enabled, cache_enabled)

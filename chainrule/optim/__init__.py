@@ -3,3 +3,4 @@ from . import lr_scheduler
 from .optimizer import Optimizer
 from .lbfgs import LBFGS
 from .rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop, Rprop
+from . import swa_utils

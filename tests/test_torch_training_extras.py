@@ -1,0 +1,160 @@
+"""More of torch's training-script names: optim.swa_utils (SWA and EMA weight averaging, SWALR, update_bn), the
+cuda/cpu amp aliases, jit's pass-through decorators, testing.assert_close and Size. Compared with torch where it
+is importable."""
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+from chainrule.optim import swa_utils
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def _twin_models(torch):
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)).double()
+    ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema", "ema_single", "ema_buffers"])
+def test_averaged_model_matches_torch(kind):
+    torch = _torch()
+    ours, theirs = _twin_models(torch)
+    u = torch.optim.swa_utils
+    make = {"swa": lambda m, s: s.AveragedModel(m),
+            "ema": lambda m, s: s.AveragedModel(m, multi_avg_fn=s.get_ema_multi_avg_fn(0.9)),
+            "ema_single": lambda m, s: s.AveragedModel(m, avg_fn=s.get_ema_avg_fn(0.8)),
+            "ema_buffers": lambda m, s: s.AveragedModel(m, multi_avg_fn=s.get_ema_multi_avg_fn(0.7),
+                                                        use_buffers=True)}[kind]
+    avg_ours, avg_theirs = make(ours, swa_utils), make(theirs, u)
+    rng = np.random.default_rng(0)
+    for step in range(5):
+        x = rng.standard_normal((8, 3))
+        ours(cr.tensor(x)), theirs(torch.tensor(x))      # training mode: moves the BatchNorm statistics
+        with torch.no_grad():
+            for (_, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
+                delta = rng.standard_normal(a.shape)
+                a.data.add_(cr.tensor(delta))
+                b.add_(torch.tensor(delta))
+        avg_ours.update_parameters(ours)
+        avg_theirs.update_parameters(theirs)
+    assert int(avg_ours.n_averaged.item()) == int(avg_theirs.n_averaged.item()) == 5
+    theirs_state = avg_theirs.state_dict()
+    for k, v in avg_ours.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), theirs_state[k].detach().numpy(), rtol=1e-12, atol=1e-14,
+                                   err_msg=k)
+    x = rng.standard_normal((4, 3))
+    avg_ours.eval(), avg_theirs.eval()
+    np.testing.assert_allclose(avg_ours(cr.tensor(x)).detach().numpy(), avg_theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12)
+
+
+def test_update_bn_matches_torch():
+    torch = _torch()
+    ours, theirs = _twin_models(torch)
+    data = np.random.default_rng(1).standard_normal((40, 3)) * 3 + 1
+    loader_ours = cr.data.DataLoader(cr.data.TensorDataset(cr.tensor(data)), batch_size=10)
+    loader_theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(data)), batch_size=10)
+    ours.eval()
+    swa_utils.update_bn(loader_ours, ours)
+    torch.optim.swa_utils.update_bn(loader_theirs, theirs)
+    assert not ours.training and ours[1].momentum == 0.1
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_allclose(getattr(ours[1], name).numpy(), getattr(theirs[1], name).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("anneal_epochs", [0, 1, 4])
+def test_swalr_schedule_matches_torch(strategy, anneal_epochs):
+    torch = _torch()
+    p_ours, p_theirs = cr.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    opt_ours, opt_theirs = cr.optim.SGD([p_ours], lr=0.5), torch.optim.SGD([p_theirs], lr=0.5)
+    s_ours = swa_utils.SWALR(opt_ours, swa_lr=0.05, anneal_epochs=anneal_epochs, anneal_strategy=strategy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s_theirs = torch.optim.swa_utils.SWALR(opt_theirs, swa_lr=0.05, anneal_epochs=anneal_epochs,
+                                               anneal_strategy=strategy)
+        lrs_ours, lrs_theirs = [], []
+        for _ in range(7):
+            opt_ours.step(), opt_theirs.step()
+            s_ours.step(), s_theirs.step()
+            lrs_ours.append(s_ours.get_last_lr()[0])
+            lrs_theirs.append(s_theirs.get_last_lr()[0])
+    np.testing.assert_allclose(lrs_ours, lrs_theirs, rtol=1e-12)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        swa_utils.SWALR(opt_ours, 0.1, anneal_strategy="step")
+
+
+def test_ema_tracks_and_bad_decay_is_named():
+    model = nn.Linear(1, 1, bias=False)
+    ema = swa_utils.AveragedModel(model, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.5))
+    for value in (2.0, 4.0, 8.0):
+        model.weight.data.fill_(value)
+        ema.update_parameters(model)
+    assert ema.module.weight.item() == 0.5 * (0.5 * 2.0 + 0.5 * 4.0) + 0.5 * 8.0   # the first update copies
+    assert ema.module.weight is not model.weight
+    with pytest.raises(ValueError, match="decay value 1.5"):
+        swa_utils.get_ema_multi_avg_fn(1.5)
+
+
+def test_cuda_amp_aliases_switch_off_with_a_warning_as_torch_does_without_cuda():
+    with pytest.warns(UserWarning, match="disabled"):
+        scaler = cr.cuda.amp.GradScaler()
+    assert not scaler.is_enabled() and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
+    loss = cr.tensor(2.0, requires_grad=True)
+    assert scaler.scale(loss) is loss
+    with pytest.warns(UserWarning, match="autocast is disabled"):
+        with cr.cuda.amp.autocast():
+            assert cr.amp.autocast_dtype() is None
+    with cr.cpu.amp.autocast():
+        assert cr.amp.autocast_dtype() == cr.float16
+    scaler = cr.amp.GradScaler("cpu", init_scale=4.0)
+    assert [t.item() for t in scaler.scale([cr.tensor(1.0), cr.tensor(2.0)])] == [4.0, 8.0]
+    scaler.update(new_scale=16.0)
+    assert scaler.get_scale() == 16.0
+    with pytest.raises(ValueError, match="growth_factor"):
+        cr.amp.GradScaler(growth_factor=0.5)
+
+
+def test_jit_decorators_pass_through_and_saving_is_refused():
+    model = nn.Linear(2, 3)
+    assert cr.jit.script(model) is model and cr.jit.trace(model, cr.zeros(1, 2)) is model
+
+    @cr.jit.ignore
+    def helper(x):
+        return x + 1
+
+    @cr.jit.unused
+    def other(x):
+        return x
+    assert helper(1) == 2 and other(3) == 3 and not cr.jit.is_scripting()
+    assert cr.jit.wait(cr.jit.fork(lambda a: a * 2, 21)) == 42
+    with pytest.raises(RuntimeError, match="safetensors"):
+        cr.jit.save(model, "model.pt")
+
+
+def test_assert_close_defaults_and_messages():
+    cr.testing.assert_close(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.000001]))        # float32: rtol 1.3e-6
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 2 \(50.0%\)"):
+        cr.testing.assert_close(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.1]))
+    with pytest.raises(AssertionError, match="dtypes do not match"):
+        cr.testing.assert_close(cr.tensor([1.0]), cr.tensor([1.0], dtype=cr.float64))
+    with pytest.raises(AssertionError, match="shapes do not match"):
+        cr.testing.assert_close(cr.zeros(2), cr.zeros(3))
+    cr.testing.assert_close({"a": [cr.ones(2)]}, {"a": [cr.ones(2)]})
+    cr.testing.assert_close(cr.tensor([1.0, float("nan")]), cr.tensor([1.0, float("nan")]), equal_nan=True)
+    with pytest.raises(ValueError, match="both rtol and atol"):
+        cr.testing.assert_close(cr.zeros(1), cr.zeros(1), rtol=1e-3)
+
+
+def test_size_is_a_tuple_with_numel():
+    x = cr.zeros(2, 3, 4)
+    s = x.size()
+    assert isinstance(s, cr.Size) and s == (2, 3, 4) and s.numel() == 24 and isinstance(s[1:], cr.Size)
+    assert repr(s) == "chainrule.Size([2, 3, 4])" and x.size(-1) == 4 and cr.Size([2, 3]) == (2, 3)
