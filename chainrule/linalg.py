@@ -69,3 +69,20 @@ def vander(x, *, N=None):
     """torch.linalg.vander: columns 1, x, x², …, x^(N-1) (increasing powers, unlike torch.vander)."""
     from .ops.stacking import vander as _vander
     return _vander(x, N, increasing=True)
+
+
+def householder_product(A, tau):
+    """The first n columns of Q = H₁H₂⋯H_k for A (..., m, n): Hᵢ = I - τᵢvᵢvᵢᵀ with vᵢ the i-th column of A below
+    the diagonal and 1 on it (LAPACK's orgqr). Composed from matmuls and outer products, so it differentiates in
+    A and τ."""
+    from .creation import eye
+    m, n = A.shape[-2], A.shape[-1]
+    if tau.shape[-1] > n or n > m:
+        raise ValueError(f"householder_product: A must be (..., m, n) with m ≥ n and tau (..., k ≤ n), got "
+                         f"{A.shape} and {tau.shape}")
+    V = A.tril(-1) + eye(m, n, dtype=A.dtype)
+    Q = eye(m, dtype=A.dtype).expand(*A.shape[:-2], m, m)
+    for i in range(tau.shape[-1]):
+        v = V[..., :, i]
+        Q = Q - tau[..., i, None, None] * (Q @ v.unsqueeze(-1)) * v.unsqueeze(-2)
+    return Q[..., :, :n]

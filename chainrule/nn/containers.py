@@ -113,6 +113,21 @@ class _DictOfStore:
     def items(self):
         return getattr(self, self._STORE).items()
 
+    def __delitem__(self, key):
+        del getattr(self, self._STORE)[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        getattr(self, self._STORE).clear()
+
+    def update(self, items):
+        for k, v in (items.items() if hasattr(items, "items") else items):
+            self[k] = v
+
 
 class ModuleDict(_DictOfStore, Module):
     _STORE = "_modules"

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ...tensor import Tensor
-from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
+from . import parametrizations, parametrize, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
 from .reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
 
