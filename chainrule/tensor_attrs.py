@@ -197,3 +197,22 @@ Tensor.less = Tensor.lt
 Tensor.greater_equal = Tensor.ge
 Tensor.less_equal = Tensor.le
 Tensor.not_equal = Tensor.ne
+
+
+@tensor_method("fill_diagonal_")
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Set the main diagonal (entries with all indices equal) to fill_value, in place. A tall matrix's diagonal
+    restarts below every N+1 rows with wrap=True, as torch's and NumPy's fill_diagonal."""
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got shape {self.shape}")
+    self._check_inplace("fill_diagonal_")
+    np.fill_diagonal(self._data, fill_value, wrap=wrap)
+    self._version += 1
+    return self
+
+
+# ---- memory placement: one process on the CPU, so pinning and sharing change nothing --------------------------
+Tensor.pin_memory = lambda self, device=None: self
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.share_memory_ = lambda self: self
+Tensor.is_shared = lambda self: False

@@ -60,6 +60,11 @@ for _name, _fn in (("selu_", F.selu), ("celu_", F.celu), ("threshold_", F.thresh
                    ("dropout_", F.dropout), ("alpha_dropout_", F.alpha_dropout),
                    ("feature_alpha_dropout_", F.feature_alpha_dropout)):
     INPLACE[_name] = _in_place_function(_name, _through_functional(_fn, _name))
+for _name, _fn in (("elu_", F.elu), ("leaky_relu_", F.leaky_relu), ("hardtanh_", F.hardtanh)):
+    INPLACE[_name] = _in_place_function(_name, _through_functional(_fn, _name))
+# nn.functional's in-place activations (F.relu_(x), F.elu_(x, alpha) …) are these same functions
+for _name in ("relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "rrelu_"):
+    setattr(F, _name, INPLACE[_name])
 
 
 def detach(input):

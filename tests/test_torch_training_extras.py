@@ -158,3 +158,121 @@ def test_size_is_a_tuple_with_numel():
     s = x.size()
     assert isinstance(s, cr.Size) and s == (2, 3, 4) and s.numel() == 24 and isinstance(s[1:], cr.Size)
     assert repr(s) == "chainrule.Size([2, 3, 4])" and x.size(-1) == 4 and cr.Size([2, 3]) == (2, 3)
+
+
+class _Momentum(cr.optim.Optimizer):
+    """A user's optimizer written as torch's docs write one: state in self.state[p], updates under no_grad."""
+
+    def __init__(self, params, lr=0.1, beta=0.9):
+        super().__init__(params, dict(lr=lr, beta=beta))
+
+    @cr.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["buf"] = cr.zeros_like(p)
+                state["buf"].mul_(group["beta"]).add_(p.grad)
+                p.add_(state["buf"], alpha=-group["lr"])
+
+
+def test_custom_optimizer_matches_sgd_momentum_and_round_trips_its_state(tmp_path):
+    cr.manual_seed(0)
+    model = nn.Linear(3, 1)
+    twin = nn.Linear(3, 1)
+    twin.load_state_dict(model.state_dict())
+    ours, ref = _Momentum(model.parameters()), cr.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    x = cr.randn(8, 3)
+    for _ in range(3):
+        for m, opt in ((model, ours), (twin, ref)):
+            opt.zero_grad()
+            m(x).pow(2).mean().backward()
+            opt.step()
+    np.testing.assert_allclose(model.weight.detach().numpy(), twin.weight.detach().numpy(), rtol=1e-6)
+    cr.save(ours.state_dict(), tmp_path / "opt.safetensors")
+    fresh = _Momentum(model.parameters())
+    fresh.load_state_dict(cr.load(tmp_path / "opt.safetensors"))
+    buf = fresh.state[model.weight]["buf"]
+    assert isinstance(buf, cr.Tensor)           # a user's step() gets Tensors back, not NumPy arrays
+    np.testing.assert_array_equal(buf.numpy(), ours.state[model.weight]["buf"].numpy())
+    model(x).sum().backward()
+    fresh.step()
+
+
+def test_function_mark_dirty_and_once_differentiable():
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 3
+    out = Double.apply(b)
+    assert out is b and out.grad_fn is not None
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 6.0])
+    with pytest.raises(cr.InplaceError, match="Double: forward changed a leaf"):
+        Double.apply(cr.tensor([1.0], requires_grad=True))
+
+    class Cube(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        @cr.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return cr.tensor(3 * x.detach().numpy() ** 2) * g
+
+    x, w = cr.tensor([2.0], requires_grad=True), cr.tensor([1.0], requires_grad=True)
+    (gx,) = cr.autograd.grad(Cube.apply(x) * w, x, create_graph=True)   # the incoming gradient w is tracked
+    assert gx.item() == 12.0 and gx.requires_grad
+    with pytest.raises(RuntimeError, match="differentiate twice"):
+        gx.backward()
+
+
+def test_forward_hooks_with_kwargs_and_prepend():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    m, calls = Scale(), []
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {**kwargs, "factor": 3.0}), with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: calls.append(("second", kwargs["factor"])),
+                            with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, out: calls.append(("first", None)), prepend=True)
+    assert m(cr.tensor([2.0]), factor=5.0).item() == 6.0
+    assert calls == [("first", None), ("second", 3.0)]
+    shared = nn.Linear(2, 2)
+    twice = nn.Sequential(shared, shared)
+    assert len(list(twice.named_modules())) == 2 and len(list(twice.named_modules(remove_duplicate=False))) == 3
+
+
+def test_fill_diagonal_and_functional_in_place_activations_match_torch():
+    torch = _torch()
+    for shape in [(3, 3), (5, 3), (3, 5), (7, 3), (2, 2, 2)]:
+        for wrap in (False, True):
+            np.testing.assert_array_equal(cr.zeros(*shape).fill_diagonal_(2.0, wrap=wrap).numpy(),
+                                          torch.zeros(*shape).fill_diagonal_(2.0, wrap=wrap).numpy())
+    x = np.random.default_rng(0).standard_normal(6)
+    for name, args in [("relu_", ()), ("elu_", (0.5,)), ("leaky_relu_", (0.2,)), ("hardtanh_", (-0.5, 0.5)),
+                       ("celu_", (1.5,)), ("selu_", ()), ("threshold_", (0.1, -1.0))]:
+        a, b = cr.tensor(x), torch.tensor(x)
+        assert getattr(cr.nn.functional, name)(a, *args) is a
+        getattr(torch.nn.functional, name)(b, *args)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, err_msg=name)
+    t = cr.zeros(2)
+    assert t.pin_memory() is t and not t.is_pinned() and t.share_memory_() is t
+    m = nn.Linear(2, 2)
+    assert m.share_memory() is m and m.to_empty(device="cpu") is m

@@ -9,12 +9,13 @@ version checks. So an op's backward is its textbook formula and nothing else.
 
 `Function` is PyTorch's user-facing autograd.Function (static forward(ctx, ...)/backward(ctx, ...) on Tensors).
 """
+import functools
 from itertools import count
 
 from numpy import asarray, ndarray
 
 from ..errors import InplaceError
-from .grad_mode import STATE, no_grad
+from .grad_mode import STATE, bump_version, no_grad
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
 _new = object.__new__
@@ -198,6 +199,11 @@ class FunctionCtx(Node):
     def mark_non_differentiable(self, *tensors):
         self._non_diff = {id(t) for t in tensors}
 
+    def mark_dirty(self, *tensors):
+        """Declare inputs that forward changed in place (and returns): apply() rebinds each to this node and
+        bumps its version, as torch does."""
+        self._dirty = {id(t) for t in tensors}
+
     def set_materialize_grads(self, value):
         self._materialize = bool(value)
 
@@ -238,6 +244,47 @@ def _zeros_like_output(ctx, i):
     return Tensor._wrap(np.zeros(shape, dtype))
 
 
+def _rebase_dirty(ctx, cls, tensors, dirty):
+    """Inputs changed in place by a Function's forward (ctx.mark_dirty): the node takes a stand-in carrying each
+    one's old history as its input, the tensor itself gets a new version (so nodes that saved it refuse to
+    backward) and is rebound to this node by apply(). A leaf that requires grad cannot be changed in place."""
+    inputs = []
+    for t in tensors:
+        if id(t) in dirty:
+            if STATE.grad_enabled and t.requires_grad and t.grad_fn is None:
+                raise InplaceError(f"{cls.__name__}: forward changed a leaf tensor that requires grad in place "
+                                   f"(ctx.mark_dirty); clone it first, or run it under no_grad()")
+            before = Tensor._wrap(t._data, t.requires_grad, t.grad_fn)
+            before._out_idx = t._out_idx
+            inputs.append(before)
+            t._version = bump_version()
+        else:
+            inputs.append(t)
+    saved = ctx.__dict__.get("_saved")
+    if saved:   # a dirty tensor saved in forward is saved as changed: its new version is the expected one
+        ctx._saved_versions = tuple(t._version if t is not None else None for t in saved)
+    return tuple(inputs)
+
+
+def once_differentiable(backward):
+    """Decorator for a Function's backward written with NumPy or otherwise not differentiable: it runs without
+    recording, and a gradient of it (create_graph=True, then backward again) raises instead of being wrong."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            result = backward(ctx, *grads)
+        tracked = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        if not (STATE.grad_enabled and tracked):
+            return result
+        outs = result if isinstance(result, tuple) else (result,)
+        present = [o for o in outs if isinstance(o, Tensor)]
+        linked = _DelayedError.apply(len(present), *present, *tracked) if present else ()
+        delayed = iter((linked,) if isinstance(linked, Tensor) else linked)
+        outs = tuple(next(delayed) if isinstance(o, Tensor) else o for o in outs)
+        return outs if isinstance(result, tuple) else outs[0]
+    return wrapper
+
+
 class Function:
     """Define an op with a hand-written backward, as torch.autograd.Function:
 
@@ -273,12 +320,15 @@ class Function:
         outs = (result,) if single else result
         record = STATE.grad_enabled and any(t.requires_grad for t in tensors)
         non_diff = ctx.__dict__.get("_non_diff", set())
+        dirty = ctx.__dict__.get("_dirty")
+        if dirty:
+            tensors = _rebase_dirty(ctx, cls, tensors, dirty)
         wrapped = []
         for i, o in enumerate(outs):
             if not isinstance(o, Tensor):
                 wrapped.append(o)
                 continue
-            w = Tensor._wrap(o._data)
+            w = o if dirty and id(o) in dirty else Tensor._wrap(o._data)
             if record and id(o) not in non_diff and o._data.dtype.kind == "f":
                 w.requires_grad, w.grad_fn, w._out_idx = True, ctx, i
             wrapped.append(w)
@@ -296,3 +346,17 @@ class Function:
             for obs in STATE.observers:
                 obs.on_forward(ctx, tuple(w for w in wrapped if isinstance(w, Tensor)), tensors)
         return wrapped[0] if single else tuple(wrapped)
+
+
+class _DelayedError(Function):
+    """Passes once_differentiable's results through, linked to the incoming gradients; differentiating them
+    raises."""
+
+    @staticmethod
+    def forward(ctx, n, *tensors):
+        outs = tuple(Tensor._wrap(t._data) for t in tensors[:n])
+        return outs if len(outs) > 1 else outs[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")

@@ -42,6 +42,22 @@ def _with_factory_kwargs(init):
     return __init__
 
 
+class _WithKwargs:
+    """A forward (pre-)hook registered with with_kwargs=True: it also receives the call's keyword arguments."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def _add_hook(store, hook, prepend, with_kwargs):
+    key = object()
+    store[key] = _WithKwargs(hook) if with_kwargs else hook
+    if prepend:
+        store.move_to_end(key, last=False)
+    return _Handle(store, key)
+
+
 class Module(dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
 
@@ -133,15 +149,18 @@ class Module(dtypes.FloatCasts):
     register_module = add_module
 
     # ---- traversal --------------------------------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted path, module) for this module and every submodule; a module reached twice is listed once
+        unless remove_duplicate=False."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is not None:
-                yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def get_submodule(self, target):
         """The submodule at a dotted path ("encoder.layers.0"); "" is the module itself."""
@@ -258,6 +277,17 @@ class Module(dtypes.FloatCasts):
     def cpu(self):
         return self
 
+    def share_memory(self):
+        """A no-op: chainrule trains in one process (torch moves the tensors to shared memory for workers)."""
+        return self
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Parameters and buffers on `device` with uninitialised values (torch's materialisation of meta
+        modules); on the CPU they are already there, so the module is returned as it is."""
+        if device is not None:
+            devices.check_cpu(device, f"{type(self).__name__}.to_empty")
+        return self
+
     def cuda(self, device=None):
         devices.check_cpu("cuda", f"{type(self).__name__}.cuda")
 
@@ -318,15 +348,14 @@ class Module(dtypes.FloatCasts):
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling -------------------------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook):
-        key = object()
-        self._forward_pre_hooks[key] = hook
-        return _Handle(self._forward_pre_hooks, key)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs) -> None or
+        (args, kwargs). prepend runs it before the hooks already registered."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook):
-        key = object()
-        self._forward_hooks[key] = hook
-        return _Handle(self._forward_hooks, key)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) -> None or a new output; with_kwargs: hook(module, args, kwargs, output)."""
+        return _add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
     def register_full_backward_hook(self, hook):
         """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients with respect to
@@ -343,6 +372,14 @@ class Module(dtypes.FloatCasts):
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
+                if isinstance(hook, _WithKwargs):
+                    new = hook.fn(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(f"forward pre-hook {hook.fn!r} registered with_kwargs=True must "
+                                               f"return None or an (args, kwargs) tuple, got {type(new).__name__}")
+                        args, kwargs = new
+                    continue
                 new = hook(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
@@ -359,7 +396,7 @@ class Module(dtypes.FloatCasts):
             out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
-                new = hook(self, args, out)
+                new = hook.fn(self, args, kwargs, out) if isinstance(hook, _WithKwargs) else hook(self, args, out)
                 if new is not None:
                     out = new
         if call is not None:

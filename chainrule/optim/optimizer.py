@@ -1,5 +1,6 @@
 """Optimizer base: param groups, per-parameter state, zero_grad, state_dict, as in torch.optim."""
 import copy
+from collections import defaultdict
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Optimizer:
                              f"that has parameters (is the generator already consumed?)")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
-        self.state = {}
+        self.state = defaultdict(dict)   # torch's: a custom step() may write self.state[p]["buf"] directly
         self._steps_taken = 0   # counts step() calls, for the periodic subnormal flush
         for g in groups:
             self.add_param_group(g)
@@ -147,10 +148,13 @@ class Optimizer:
             for k, v in saved.items():
                 if k != "params":
                     mine[k] = copy.deepcopy(v)
-        self.state = {}
+        self.state = defaultdict(dict)
+        # chainrule's own update rules keep NumPy arrays; a user's step() (a custom Optimizer) gets Tensors back
+        arrays = getattr(type(self).step, "__module__", "").startswith("chainrule.")
         for i, st in state_dict["state"].items():
             p = by_id[int(i)]
-            self.state[p] = {k: (np.array(v._data if isinstance(v, Tensor) else v, copy=True)
+            self.state[p] = {k: ((np.array(v._data if isinstance(v, Tensor) else v, copy=True) if arrays else
+                                  Tensor._wrap(np.array(v._data if isinstance(v, Tensor) else v, copy=True)))
                                  if isinstance(v, (Tensor, np.ndarray)) else v) for k, v in st.items()}
 
     def __repr__(self):
