@@ -91,7 +91,7 @@ absolute = abs
 mm = bmm = matmul  # torch.mm / torch.bmm: matmul's 2-d and batched 3-d cases
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 numel = lambda input: input.numel()  # noqa: E731
-inference_mode = no_grad
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402
 from . import nn
 from . import optim
 from . import linalg
@@ -111,5 +111,11 @@ from . import distributions
 sgn = sign
 fix = trunc
 vmap = func.vmap
+from .legacy_types import (LEGACY as _LEGACY, channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                           dtype, layout, memory_format, preserve_format, set_default_tensor_type, strided)
+globals().update(_LEGACY)            # FloatTensor, LongTensor …: constructors, isinstance checks, .type() targets
+autograd.Variable = legacy_types.Variable
 from .toplevel import EXPORTS as _TORCH_TOPLEVEL  # noqa: E402
 globals().update(_TORCH_TOPLEVEL)   # torch.conv2d, torch.relu_(x), torch.set_printoptions …: see toplevel.py
+from .torch_functions import EXPORTS as _TORCH_FUNCTIONS  # noqa: E402
+globals().update(_TORCH_FUNCTIONS)   # torch.unravel_index, torch.poisson …: see torch_functions.py

@@ -310,11 +310,14 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
 
-    def type(self, dtype=None):
-        """With no argument the type's name ('chainrule.float32'); with a dtype, a cast to it."""
+    def type(self, dtype=None, non_blocking=False):
+        """With no argument the type's name ('chainrule.float32'); with a dtype, a legacy type (LongTensor) or
+        its name ('torch.LongTensor'), a cast to it."""
         if dtype is None:
             return f"chainrule.{self._data.dtype}"
-        return self.to(dtype)
+        from .legacy_types import legacy_dtype
+        legacy = legacy_dtype(dtype)
+        return self.to(legacy if legacy is not None else dtype)
 
     # ---- in place ------------------------------------------------------------------------------------------
     def _check_inplace(self, opname):

@@ -199,7 +199,18 @@ def is_storage(obj):
     return False   # chainrule tensors hold NumPy arrays; there is no separate storage object
 
 
-EXPORTS = {**FUNCTIONAL, **INPLACE, "detach": detach, "fill": fill, "rsub": rsub,
+def _aliases():
+    """Names torch has twice, and ops chainrule keeps in one module that torch also lists at the top."""
+    from .ops import arrange, calculus, index_write, linalg as linalg_ops, shape
+    return {"clamp_min": lambda input, min: input.clamp_min(min), "clamp_max": lambda input, max: input.clamp_max(max),
+            "ger": linalg_ops.outer, "unsafe_chunk": shape.chunk, "unsafe_split": shape.split,
+            "trapezoid": calculus.trapezoid, "trapz": calculus.trapezoid,
+            "cumulative_trapezoid": calculus.cumulative_trapezoid, "gradient": calculus.gradient,
+            "select_scatter": index_write.select_scatter, "slice_scatter": index_write.slice_scatter,
+            "diagonal_scatter": index_write.diagonal_scatter, "as_strided": arrange.as_strided}
+
+
+EXPORTS = {**FUNCTIONAL, **INPLACE, **_aliases(), "detach": detach, "fill": fill, "rsub": rsub,
            "set_printoptions": set_printoptions, "set_float32_matmul_precision": set_float32_matmul_precision,
            "get_float32_matmul_precision": get_float32_matmul_precision, "set_default_device": set_default_device,
            "get_default_device": get_default_device, "compile": compile,

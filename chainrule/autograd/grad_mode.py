@@ -68,6 +68,44 @@ class no_grad(set_grad_enabled):
         return self
 
 
+_INFERENCE = [False]
+
+
+class inference_mode(set_grad_enabled):
+    """torch.inference_mode(mode=True): no graph is recorded inside (no_grad), and is_inference_mode_enabled()
+    says so; inference_mode(False) leaves recording as it is. Also a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):   # @inference_mode on a function
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.inference = bool(mode)
+        self.prev = STATE.grad_enabled
+
+    def __enter__(self):
+        self.prev, self.prev_inference = STATE.grad_enabled, _INFERENCE[0]
+        if self.inference:
+            STATE.grad_enabled = False
+            _INFERENCE[0] = True
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled, _INFERENCE[0] = self.prev, self.prev_inference
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.inference):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    return _INFERENCE[0]
+
+
 class enable_grad(set_grad_enabled):
     """Re-enable recording inside a no_grad block."""
 

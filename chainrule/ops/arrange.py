@@ -18,6 +18,23 @@ def _dims(dims, ndim, op):
     return tuple(norm_dim(int(d), ndim, op)[0] for d in dims)
 
 
+def as_strided(input, size, stride, storage_offset=0):
+    """A view of input's elements (in row-major order, as a contiguous tensor's storage) with the given size and
+    strides in elements: out[i…] = flat[offset + Σ iₖ·strideₖ]. A gather from the flat tensor, so entries read
+    more than once add their gradients. Every position must lie inside the tensor."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride):
+        raise ShapeError(f"as_strided: size {size} and stride {stride} need the same length")
+    n = input.numel()
+    reach = storage_offset + sum((k - 1) * s for k, s in zip(size, stride) if k > 0)
+    if any(s < 0 for s in stride) or storage_offset < 0 or (all(size) and reach >= n):
+        raise ShapeError(f"as_strided: size {size}, stride {stride} and offset {storage_offset} reach element "
+                         f"{reach} of a tensor with {n} elements")
+    positions = np.lib.stride_tricks.as_strided(np.arange(n)[storage_offset:] if n else np.arange(1),
+                                                size, tuple(s * np.arange(1).itemsize for s in stride))
+    return getitem(input.reshape(-1), _wrap(np.array(positions)))
+
+
 def movedim(input, source, destination):
     """Dims `source` moved to positions `destination` (ints or sequences), the others keeping their order."""
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -226,6 +243,10 @@ def _np_pixel_shuffle(x, r):
     return out
 
 
+register("as_strided", method="as_strided", ref=lambda x, size, stride, off=0: np.lib.stride_tricks.as_strided(
+    np.ascontiguousarray(x).reshape(-1)[off:], size, tuple(s * x.itemsize for s in stride)).copy(),
+    samples=[sample(T((3, 4)), (2, 2), (1, 2)), sample(T((6,)), (3, 3), (1, 1), 1), sample(T((2, 3)), (3, 2), (2, 1))])(
+    as_strided)
 register("movedim", method=("movedim", "moveaxis"), ref=lambda x, s, d: np.moveaxis(x, s, d),
          samples=[sample(T((2, 3, 4)), 0, -1), sample(T((2, 3, 4)), (0, 1), (2, 0))])(movedim)
 register("narrow", method="narrow", ref=lambda x, d, s, n: np.take(x, np.arange(s % x.shape[d], s % x.shape[d] + n), d),

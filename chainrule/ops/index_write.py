@@ -1,5 +1,5 @@
-"""Writing into positions, torch's way: index_copy, index_fill, index_put (with accumulate), masked_scatter and
-scatter_reduce. Each is built on the indexing ops of index.py (whose backward scatters or gathers g), except
+"""Writing into positions, torch's way: index_copy, index_fill, index_put (with accumulate), masked_scatter,
+select_scatter / slice_scatter / diagonal_scatter and scatter_reduce. Each is built on the indexing ops of index.py (whose backward scatters or gathers g), except
 scatter_reduce's amax/amin/prod, which need their own rule:
 
     amax, amin   the gradient of each output goes to the elements equal to it, split evenly among ties
@@ -62,6 +62,40 @@ def index_put(input, indices, values, accumulate=False):
     if values.shape != target:
         values = values.expand(*target)
     return input + IndexAddInto.apply(values, shape=input.shape, index=raw)
+
+
+def _embed(input, src, index, name, what):
+    """out = input with out[index] = src (index: any NumPy index into input), src's shape checked against the
+    positions it fills. dL/dinput is g off those positions, dL/dsrc is g at them."""
+    target = np.empty(input.shape, bool)[index].shape
+    if tuple(src.shape) != target:
+        raise ShapeError(f"{name}: src must have the shape of {what}, {target}, got {src.shape}")
+    placed = IndexAddInto.apply(lift(src, input).to(input.dtype), shape=input.shape, index=index)
+    return where(_wrap(_marked(input.shape, index)), placed, input)
+
+
+def select_scatter(input, src, dim, index):
+    """out = input with out.select(dim, index) = src."""
+    axis = norm_dim(dim, input.ndim, "select_scatter")[0]
+    if not -input.shape[axis] <= index < input.shape[axis]:
+        raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of size {input.shape[axis]}")
+    return _embed(input, src, (slice(None),) * axis + (index,), "select_scatter", f"input.select({dim}, {index})")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """out = input with out[start:end:step] along dim = src."""
+    axis = norm_dim(dim, input.ndim, "slice_scatter")[0]
+    return _embed(input, src, (slice(None),) * axis + (slice(start, end, step),), "slice_scatter",
+                  f"the slice {start}:{end}:{step} of dim {dim}")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """out = input with out.diagonal(offset, dim1, dim2) = src (the diagonal's entries last, as diagonal())."""
+    positions = np.diagonal(np.arange(input.numel()).reshape(input.shape), offset, dim1, dim2)
+    if tuple(src.shape) != positions.shape:
+        raise ShapeError(f"diagonal_scatter: src must have the diagonal's shape {positions.shape}, got {src.shape}")
+    flat = _embed(input.reshape(-1), src.reshape(-1), (positions.reshape(-1),), "diagonal_scatter", "the diagonal")
+    return flat.reshape(*input.shape)
 
 
 def masked_scatter(input, mask, source):
@@ -168,3 +202,10 @@ register("scatter_reduce", method="scatter_reduce", ref=None,
 Tensor.index_put = index_put
 Tensor.index_put_ = lambda self, indices, values, accumulate=False: self._inplace(
     "index_put_", lambda s: index_put(s, indices, values, accumulate), values if isinstance(values, Tensor) else None)
+register("select_scatter", method="select_scatter", ref=None,
+         samples=[sample(T((3, 4)), T((4,)), 0, 1), sample(T((2, 3, 4)), T((2, 4)), 1, -1)])(select_scatter)
+register("slice_scatter", method="slice_scatter", ref=None,
+         samples=[sample(T((5, 3)), T((2, 3)), 0, 1, 5, 2), sample(T((2, 6)), T((2, 3)), 1, None, 3)])(slice_scatter)
+register("diagonal_scatter", method="diagonal_scatter", ref=None,
+         samples=[sample(T((3, 3)), T((3,))), sample(T((3, 4)), T((3,)), 1), sample(T((2, 3, 3)), T((3, 2)), 0, 0, 1),
+                  sample(T((4, 3)), T((2,)), -2)])(diagonal_scatter)

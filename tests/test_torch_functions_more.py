@@ -1,0 +1,163 @@
+"""More of torch's top-level functions, each compared with torch where it is importable (values and gradients in
+float64): integration and finite differences, the scatter-into-a-view ops, as_strided, index helpers, norms,
+legacy tensor types and inference_mode. The registry gradchecks the differentiable ones (tests/test_ops.py)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+
+
+def _both(torch, arr, grad=True):
+    return cr.tensor(arr, requires_grad=grad), torch.tensor(arr, requires_grad=grad)
+
+
+def _same(a, b, rtol=1e-10):
+    a = a.detach().numpy() if isinstance(a, cr.Tensor) else np.asarray(a)
+    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+
+
+CALCULUS = [
+    ("trapezoid", lambda m, y, x: m.trapezoid(y)),
+    ("trapezoid_x", lambda m, y, x: m.trapezoid(y, x, dim=0)),
+    ("trapezoid_dx", lambda m, y, x: m.trapezoid(y, dx=0.3, dim=1)),
+    ("trapz", lambda m, y, x: m.trapz(y, x, dim=0)),
+    ("cumulative_trapezoid", lambda m, y, x: m.cumulative_trapezoid(y, x, dim=0)),
+    ("gradient", lambda m, y, x: m.cat([g.reshape(-1) for g in m.gradient(y)])),
+    ("gradient_spacing", lambda m, y, x: m.gradient(y, spacing=[0.5], dim=1)[0]),
+    ("gradient_coords", lambda m, y, x: m.gradient(y, spacing=(x,), dim=0, edge_order=2)[0]),
+]
+
+
+@pytest.mark.parametrize("name, fn", CALCULUS, ids=[c[0] for c in CALCULUS])
+def test_integration_and_finite_differences_match_torch(name, fn):
+    torch = _torch()
+    rng = np.random.default_rng(0)
+    y, x = rng.standard_normal((5, 4)), np.cumsum(rng.random(5) + 0.1)
+    (ya, yb), (xa, xb) = _both(torch, y), _both(torch, x, grad=False)
+    a, b = fn(cr, ya, xa), fn(torch, yb, xb)
+    _same(a, b)
+    g = rng.standard_normal(a.shape)
+    a.backward(cr.tensor(g))
+    b.backward(torch.tensor(g))
+    _same(ya.grad, yb.grad)
+
+
+SCATTERS = [   # x is (4, 5); src has the shape of the view it fills
+    ("select_scatter", lambda m, x, s: m.select_scatter(x, s, 1, 2), (4,)),
+    ("slice_scatter", lambda m, x, s: m.slice_scatter(x, s, 1, 1, 5, 2), (4, 2)),
+    ("diagonal_scatter", lambda m, x, s: m.diagonal_scatter(x, s, 0), (4,)),
+    ("diagonal_scatter_offset", lambda m, x, s: m.diagonal_scatter(x, s, 1), (4,)),
+    ("diagonal_scatter_below", lambda m, x, s: m.diagonal_scatter(x, s, -2), (2,)),
+    ("as_strided", lambda m, x, s: m.as_strided(x, (3, 3), (2, 1), 1) + s.sum(), (1,)),
+]
+
+
+@pytest.mark.parametrize("name, fn, src_shape", SCATTERS, ids=[c[0] for c in SCATTERS])
+def test_view_scatters_and_as_strided_match_torch(name, fn, src_shape):
+    torch = _torch()
+    rng = np.random.default_rng(1)
+    (xa, xb), (sa, sb) = _both(torch, rng.standard_normal((4, 5))), _both(torch, rng.standard_normal(src_shape))
+    a, b = fn(cr, xa, sa), fn(torch, xb, sb)
+    _same(a, b)
+    g = rng.standard_normal(a.shape)
+    a.backward(cr.tensor(g))
+    b.backward(torch.tensor(g))
+    _same(xa.grad, xb.grad)
+    _same(sa.grad, sb.grad)
+
+
+def test_scatter_shape_errors_are_named():
+    with pytest.raises(cr.ShapeError, match="select_scatter: src must have the shape"):
+        cr.select_scatter(cr.zeros(3, 4), cr.zeros(4), 1, 0)
+    with pytest.raises(cr.ShapeError, match="diagonal_scatter"):
+        cr.diagonal_scatter(cr.zeros(3, 3), cr.zeros(2))
+    with pytest.raises(cr.ShapeError, match="as_strided: .* reach element"):
+        cr.zeros(4).as_strided((3,), (2,))
+    with pytest.raises(ValueError, match="edge_order=2 needs at least 3"):
+        cr.gradient(cr.zeros(2), edge_order=2)
+
+
+@pytest.mark.filterwarnings("ignore:at::nuclear_norm is deprecated")   # torch's own deprecation of its name
+def test_index_helpers_and_norms_match_torch():
+    torch = _torch()
+    idx = np.array([0, 5, 11, -1])
+    for a, b in zip(cr.unravel_index(cr.tensor(idx), (3, 4)), torch.unravel_index(torch.tensor(idx), (3, 4))):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    m = np.array([[0, 1, 0], [2, 0, 3]])
+    for size in (2, 3, 5):
+        np.testing.assert_array_equal(cr.nonzero_static(cr.tensor(m), size=size).numpy(),
+                                      torch.nonzero_static(torch.tensor(m), size=size).numpy())
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 4))
+    for acc in (False, True):
+        (xa, xb), (sa, sb) = _both(torch, x), _both(torch, np.array([1.0, 2.0, 3.0]))
+        ia, ib = cr.tensor([0, 5, 5 if acc else 7]), torch.tensor([0, 5, 5 if acc else 7])
+        a, b = cr.put(xa, ia, sa, accumulate=acc), torch.put(xb, ib, sb, accumulate=acc)
+        _same(a, b)
+        a.sum().backward()
+        b.sum().backward()
+        _same(xa.grad, xb.grad)
+        _same(sa.grad, sb.grad)
+    _same(cr.nuclear_norm(cr.tensor(x)), torch.nuclear_norm(torch.tensor(x)))
+    _same(cr.frobenius_norm(cr.tensor(x)), torch.norm(torch.tensor(x)))
+    _same(cr.norm_except_dim(cr.tensor(x), 2, 1), torch.norm_except_dim(torch.tensor(x), 2, 1))
+    a = rng.standard_normal((3, 3))
+    L = np.linalg.cholesky(a @ a.T + 3 * np.eye(3))
+    for upper in (False, True):
+        factor = L.T if upper else L
+        _same(cr.cholesky_inverse(cr.tensor(factor), upper), torch.cholesky_inverse(torch.tensor(factor), upper),
+              rtol=1e-9)
+    _same(cr.mvlgamma(cr.tensor(x.__abs__() + 2), 3), torch.mvlgamma(torch.tensor(x.__abs__() + 2), 3))
+    _same(cr.ger(cr.tensor(x[0]), cr.tensor(x[1])), torch.ger(torch.tensor(x[0]), torch.tensor(x[1])))
+    _same(cr.clamp_min(cr.tensor(x), 0.1), torch.clamp_min(torch.tensor(x), 0.1))
+
+
+def test_sampling_frombuffer_and_queries():
+    cr.manual_seed(0)
+    draws = cr.poisson(cr.full((20000,), 3.0))
+    assert abs(draws.numpy().mean() - 3.0) < 0.05 and draws.dtype == cr.float32
+    b = cr.binomial(cr.full((20000,), 10.0), cr.full((20000,), 0.3))
+    assert abs(b.numpy().mean() - 3.0) < 0.05
+    with pytest.raises(ValueError, match="rates must be non-negative"):
+        cr.poisson(cr.tensor([-1.0]))
+    buf = bytearray(np.arange(4, dtype=np.float32).tobytes())
+    t = cr.frombuffer(buf, dtype=cr.float32, count=3, offset=4)
+    assert t.tolist() == [1.0, 2.0, 3.0]
+    assert cr.empty_strided((2, 3), (3, 1)).shape == (2, 3) and cr.get_device(t) == -1
+    assert not cr.is_autocast_enabled()
+    with cr.amp.autocast():
+        assert cr.is_autocast_enabled() and cr.get_autocast_dtype("cpu") == cr.float16
+
+
+def test_legacy_tensor_types_variable_and_inference_mode():
+    x = cr.FloatTensor([1, 2])
+    assert x.dtype == cr.float32 and isinstance(x, cr.FloatTensor) and not isinstance(x, cr.LongTensor)
+    assert cr.LongTensor(2, 3).shape == (2, 3) and cr.LongTensor(2, 3).dtype == cr.int64
+    assert x.type(cr.LongTensor).dtype == cr.int64 and x.type("torch.DoubleTensor").dtype == cr.float64
+    assert isinstance(cr.float64, cr.dtype) and cr.strided == "strided" and cr.channels_last is not None
+    v = cr.autograd.Variable(cr.ones(2), requires_grad=True)
+    assert v.requires_grad and v.is_leaf
+    w = cr.ones(2, requires_grad=True)
+    with cr.inference_mode():
+        assert not (w * 2).requires_grad and cr.is_inference_mode_enabled()
+    assert not cr.is_inference_mode_enabled() and (w * 2).requires_grad
+
+    @cr.inference_mode
+    def predict():
+        return (w * 2).requires_grad
+    assert predict() is False
+    with cr.inference_mode(False):
+        assert (w * 2).requires_grad
+    before = cr.get_default_dtype()
+    try:
+        cr.set_default_tensor_type(cr.DoubleTensor)
+        assert cr.zeros(1).dtype == cr.float64
+    finally:
+        cr.set_default_dtype(before)
+    with pytest.raises(TypeError, match="floating tensor type"):
+        cr.set_default_tensor_type(cr.LongTensor)
