@@ -82,7 +82,7 @@ def test_scatter_shape_errors_are_named():
         cr.gradient(cr.zeros(2), edge_order=2)
 
 
-@pytest.mark.filterwarnings("ignore:at::nuclear_norm is deprecated")   # torch's own deprecation of its name
+@pytest.mark.filterwarnings("ignore:at..nuclear_norm is deprecated")   # torch's own deprecation of its name
 def test_index_helpers_and_norms_match_torch():
     torch = _torch()
     idx = np.array([0, 5, 11, -1])
