@@ -15,6 +15,19 @@ def _both(torch, arr, grad=True):
     return cr.tensor(arr, requires_grad=grad), torch.tensor(arr, requires_grad=grad)
 
 
+def _forward_and_backward_match(torch, fn, arrays, seed):
+    """fn(module, *tensors) on chainrule and on torch: the same values, and the same gradients for a random
+    upstream gradient, for every input array (those in `arrays` are all differentiated)."""
+    pairs = [_both(torch, a) for a in arrays]
+    a, b = fn(cr, *(p[0] for p in pairs)), fn(torch, *(p[1] for p in pairs))
+    _same(a, b)
+    g = np.random.default_rng(seed).standard_normal(a.shape)
+    a.backward(cr.tensor(g))
+    b.backward(torch.tensor(g))
+    for ours, theirs in pairs:
+        _same(ours.grad, theirs.grad)
+
+
 def _same(a, b, rtol=1e-10):
     a = a.detach().numpy() if isinstance(a, cr.Tensor) else np.asarray(a)
     b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
@@ -38,13 +51,8 @@ def test_integration_and_finite_differences_match_torch(name, fn):
     torch = _torch()
     rng = np.random.default_rng(0)
     y, x = rng.standard_normal((5, 4)), np.cumsum(rng.random(5) + 0.1)
-    (ya, yb), (xa, xb) = _both(torch, y), _both(torch, x, grad=False)
-    a, b = fn(cr, ya, xa), fn(torch, yb, xb)
-    _same(a, b)
-    g = rng.standard_normal(a.shape)
-    a.backward(cr.tensor(g))
-    b.backward(torch.tensor(g))
-    _same(ya.grad, yb.grad)
+    xa, xb = _both(torch, x, grad=False)   # sample points are constants
+    _forward_and_backward_match(torch, lambda m, t: fn(m, t, xa if m is cr else xb), [y], seed=1)
 
 
 SCATTERS = [   # x is (4, 5); src has the shape of the view it fills
@@ -59,16 +67,8 @@ SCATTERS = [   # x is (4, 5); src has the shape of the view it fills
 
 @pytest.mark.parametrize("name, fn, src_shape", SCATTERS, ids=[c[0] for c in SCATTERS])
 def test_view_scatters_and_as_strided_match_torch(name, fn, src_shape):
-    torch = _torch()
     rng = np.random.default_rng(1)
-    (xa, xb), (sa, sb) = _both(torch, rng.standard_normal((4, 5))), _both(torch, rng.standard_normal(src_shape))
-    a, b = fn(cr, xa, sa), fn(torch, xb, sb)
-    _same(a, b)
-    g = rng.standard_normal(a.shape)
-    a.backward(cr.tensor(g))
-    b.backward(torch.tensor(g))
-    _same(xa.grad, xb.grad)
-    _same(sa.grad, sb.grad)
+    _forward_and_backward_match(_torch(), fn, [rng.standard_normal((4, 5)), rng.standard_normal(src_shape)], seed=2)
 
 
 def test_scatter_shape_errors_are_named():

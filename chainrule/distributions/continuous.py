@@ -19,9 +19,8 @@ def draw(like, shape, sampler):
     return creation.tensor(np.asarray(sampler(_gen(None), shape), dtype=like.dtype), dtype=like.dtype)
 
 
-class Normal(Distribution):
-    """N(μ, σ²):  log p(x) = -(x-μ)²/(2σ²) - log σ - ½log 2π;  H = ½ + ½log 2π + log σ;  rsample: μ + σε, ε ~ N(0, 1),
-    so ∂x/∂μ = 1 and ∂x/∂σ = ε."""
+class _LocationScale(Distribution):
+    """A distribution over the reals with a location and a positive scale (Normal, Laplace)."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support, has_rsample = constraints.real, True
 
@@ -30,6 +29,11 @@ class Normal(Distribution):
         super().__init__(self.loc.shape, (), validate_args)
 
     mean = mode = property(lambda self: self.loc)
+
+
+class Normal(_LocationScale):
+    """N(μ, σ²):  log p(x) = -(x-μ)²/(2σ²) - log σ - ½log 2π;  H = ½ + ½log 2π + log σ;  rsample: μ + σε, ε ~ N(0, 1),
+    so ∂x/∂μ = 1 and ∂x/∂σ = ε."""
     stddev = property(lambda self: self.scale)
     variance = property(lambda self: self.scale ** 2)
 
@@ -147,17 +151,9 @@ class Exponential(Distribution):
         return -(-value).log1p() / self.rate
 
 
-class Laplace(Distribution):
+class Laplace(_LocationScale):
     """Laplace(μ, b):  log p(x) = -log 2b - |x-μ|/b;  H = 1 + log 2b;
     rsample: μ - b·sign(u)·log(1-|u|), u ~ U(-1, 1)."""
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support, has_rsample = constraints.real, True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_params(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    mean = mode = property(lambda self: self.loc)
     variance = property(lambda self: 2 * self.scale ** 2)
 
     def rsample(self, sample_shape=()):
