@@ -103,6 +103,7 @@ from . import explain
 from . import utils
 from . import amp
 from . import jit
+from . import profiler
 from . import testing
 cuda.amp = _types.SimpleNamespace(autocast=amp._cuda_autocast, GradScaler=amp._cuda_grad_scaler)
 cpu = _types.SimpleNamespace(amp=_types.SimpleNamespace(autocast=amp._cpu_autocast))   # torch.cpu.amp.autocast

@@ -48,6 +48,20 @@ def grad(f, argnums=0, has_aux=False):
     return wrapped
 
 
+def grad_and_value(func, argnums=0, has_aux=False):
+    """torch.func.grad_and_value: g(x, ...) = (df/dx, f(x)) — value_and_grad's pair the other way round (with
+    has_aux: ((grad, (value, aux))), as torch)."""
+    vg = value_and_grad(func, argnums, has_aux)
+
+    def wrapped(*args, **kwargs):
+        out = vg(*args, **kwargs)
+        if has_aux:
+            (value, g), aux = out
+            return g, (value, aux)
+        return out[1], out[0]
+    return wrapped
+
+
 def _selected(argnums, gs):
     return gs[0] if isinstance(argnums, int) else tuple(gs)
 

@@ -276,3 +276,61 @@ def test_fill_diagonal_and_functional_in_place_activations_match_torch():
     assert t.pin_memory() is t and not t.is_pinned() and t.share_memory_() is t
     m = nn.Linear(2, 2)
     assert m.share_memory() is m and m.to_empty(device="cpu") is m
+
+
+def test_profiler_times_forward_and_backward_ops():
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    x, y = cr.randn(4, 8), cr.randint(0, 3, (4,))
+    with cr.autograd.profiler.profile(record_shapes=True) as prof:
+        with cr.autograd.profiler.record_function("step"):
+            cr.nn.functional.cross_entropy(model(x), y).backward()
+    rows = {e.key: e for e in prof.key_averages()}
+    assert rows["Linear"].count == 2 and rows["LinearBackward"].count == 2 and rows["ReLUBackward"].count == 1
+    step = rows["step"]
+    assert step.cpu_time_total >= sum(r.self_cpu_time_total for k, r in rows.items() if k != "step") - 1e-6
+    table = prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=5)
+    assert "Self CPU %" in table and "Input Shapes" in table and "[(4, 8), (16, 8), (16,)]" in table
+    assert cr.autograd.function.Op.__dict__["apply"].__func__.__name__ == "apply"   # unwrapped again
+
+
+def test_profiler_chrome_trace_and_torch_profiler_names(tmp_path):
+    import json
+    calls = []
+    with cr.profiler.profile(activities=[cr.profiler.ProfilerActivity.CPU],
+                             schedule=cr.profiler.schedule(wait=0, warmup=0, active=1),
+                             on_trace_ready=calls.append) as prof:
+        (cr.randn(3, requires_grad=True) * 2).sum().backward()
+        prof.step()
+    assert calls == [prof]
+    prof.export_chrome_trace(tmp_path / "trace.json")
+    events = json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+    assert {e["cat"] for e in events} >= {"forward", "backward"} and all(e["ph"] == "X" for e in events)
+
+
+def test_node_hooks_match_torch():
+    torch = _torch()
+    results = []
+    for m in (cr, torch):
+        w, b = m.tensor([1.0, 2.0], requires_grad=True), m.tensor([3.0, 4.0], requires_grad=True)
+        y, seen = w * b, []
+        y.grad_fn.register_prehook(lambda go, seen=seen: seen.append("pre") or (go[0] * 2,))
+        handle = y.grad_fn.register_hook(
+            lambda gi, go, seen=seen: seen.append(("post", len(gi), len(go))) or tuple(g * 10 for g in gi))
+        y.sum().backward(retain_graph=True)
+        handle.remove()
+        y.sum().backward()
+        results.append((seen, w.grad.tolist(), b.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_batched_grads_and_grad_and_value_match_torch():
+    torch = _torch()
+    out = []
+    for m in (cr, torch):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        (jac,) = m.autograd.grad(x ** 3, x, m.eye(3, dtype=m.float64), is_grads_batched=True)
+        g, v = m.func.grad_and_value(lambda t: (t.sin() ** 2).sum())(x.detach())
+        out.append((jac.detach().numpy(), g.numpy(), v.item()))
+    np.testing.assert_allclose(out[0][0], out[1][0])
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+    assert abs(out[0][2] - out[1][2]) < 1e-12

@@ -87,6 +87,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         i = t._out_idx
         slots[i] = g if slots[i] is None else _sum_grads(slots[i], g, create_graph)
     observers = STATE.observers
+    for obs in observers:   # a profiler times each node from the previous one's end: give it the start
+        start = getattr(obs, "on_backward_start", None)
+        if start is not None:
+            start()
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     STATE.in_backward += 1
@@ -97,10 +101,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
-            if node.out_hooks is not None:
-                for i, hooks in node.out_hooks.items():
-                    if grads[i] is not None:
-                        grads[i] = _apply_hooks(hooks, grads[i])
+            hooked = node.out_hooks is not None
+            if hooked:
+                grads = _before_node(node, grads)
             if capture:
                 for i, g in enumerate(grads):
                     if (node, i) in capture:
@@ -110,6 +113,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             grads_in = node.backward(*grads)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
+            if hooked and "post" in node.out_hooks:
+                grads_in = _after_node(node, grads_in, grads)
             if observers:
                 for obs in observers:
                     obs.on_backward(node, grads, grads_in)
@@ -157,6 +162,28 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         STATE.grad_enabled = prev_mode
         STATE.in_backward -= 1
     return capture
+
+
+def _before_node(node, grads):
+    """The hooks on this node's outputs: tensor hooks (x.register_hook) per output, then the node's pre-hooks
+    (grad_fn.register_prehook), which see and may replace all output gradients."""
+    for i, hooks in node.out_hooks.items():
+        if type(i) is int and grads[i] is not None:
+            grads[i] = _apply_hooks(hooks, grads[i])
+    for hook in node.out_hooks.get("pre", ()):
+        new = hook(tuple(grads))
+        if new is not None:
+            grads = list(new)
+    return grads
+
+
+def _after_node(node, grads_in, grads_out):
+    """grad_fn.register_hook(hook): hook(grad_inputs, grad_outputs) may replace the gradients w.r.t. the inputs."""
+    for hook in node.out_hooks["post"]:
+        new = hook(grads_in, tuple(grads_out))
+        if new is not None:
+            grads_in = tuple(new)
+    return grads_in
 
 
 def _sum_grads(a, b, create_graph):

@@ -35,6 +35,23 @@ class Node:
     def __repr__(self):
         return f"<{self.name()}>"
 
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) -> None or new grad_inputs, after this node's backward (torch's
+        Node.register_hook)."""
+        return self._add_node_hook("post", hook)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) -> None or new grad_outputs, before this node's backward."""
+        return self._add_node_hook("pre", hook)
+
+    def _add_node_hook(self, kind, hook):
+        from ..tensor import _HookHandle
+        if self.out_hooks is None:
+            self.out_hooks = {}
+        hooks = self.out_hooks.setdefault(kind, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     @property
     def next_functions(self):
         if self.inputs is None:

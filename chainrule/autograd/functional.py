@@ -14,8 +14,13 @@ def _as_list(x):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
-         materialize_grads=False):
-    """dΣ(outputs·grad_outputs)/d(inputs), returned (not accumulated into .grad), as torch.autograd.grad."""
+         is_grads_batched=False, materialize_grads=False):
+    """dΣ(outputs·grad_outputs)/d(inputs), returned (not accumulated into .grad), as torch.autograd.grad.
+    is_grads_batched: the first dim of every grad_output indexes independent vector-Jacobian products (rows of a
+    Jacobian), done one backward pass per row; the results are stacked along a new first dim."""
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     from ..tensor import _root_gradient
     outs, ins = _as_list(outputs), _as_list(inputs)
     if grad_outputs is None:
@@ -55,6 +60,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    from ..ops.shape import stack
+    gouts = _as_list(grad_outputs) if grad_outputs is not None else None
+    if not gouts or any(g is None for g in gouts):
+        raise BackwardError("autograd.grad: is_grads_batched=True needs grad_outputs with a leading batch dim")
+    n = gouts[0].shape[0]
+    if any(g.shape[0] != n for g in gouts):
+        raise BackwardError(f"autograd.grad: is_grads_batched=True needs the same batch size in every grad_output, "
+                            f"got {[g.shape[0] for g in gouts]}")
+    rows = [grad(outputs, inputs, [g[k] for g in gouts], retain_graph=True if k < n - 1 else retain_graph,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    return tuple(stack(list(column)) if column[0] is not None else None for column in zip(*rows))
 
 
 def _flat_inputs(inputs):
