@@ -16,7 +16,7 @@ from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, In
                      ShapeError)
 
 for _m in ("chainrule.autograd.functional", "chainrule.autograd.gradcheck", "chainrule.autograd.gradcheck_explain",
-           "chainrule.autograd.checkpoint"):
+           "chainrule.autograd.checkpoint", "chainrule.autograd.forward_ad"):
     _importlib.import_module(_m).Tensor = Tensor
 
 from . import ops  # noqa: E402  (fills the op registry and Tensor's methods)

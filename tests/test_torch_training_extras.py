@@ -334,3 +334,28 @@ def test_batched_grads_and_grad_and_value_match_torch():
     np.testing.assert_allclose(out[0][0], out[1][0])
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
     assert abs(out[0][2] - out[1][2]) < 1e-12
+
+
+def test_forward_mode_jvp_matches_torch():
+    torch = _torch()
+    rng = np.random.default_rng(4)
+    x0, v0, w0, v1 = (rng.standard_normal(s) for s in ((4,), (4,), (3, 4), (3, 4)))
+
+    def f(x, w):
+        return (w @ x.sin()).tanh() * x[:3].exp()
+    results = []
+    for m in (cr, torch):
+        fwd = m.autograd.forward_ad
+        with fwd.dual_level():
+            x = fwd.make_dual(m.tensor(x0), m.tensor(v0))
+            w = fwd.make_dual(m.tensor(w0), m.tensor(v1))
+            out = fwd.unpack_dual(f(x, w))
+            results.append((out.primal.detach().numpy(), out.tangent.detach().numpy(),
+                            fwd.unpack_dual(x).tangent.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(RuntimeError, match="no dual level"):
+        cr.autograd.forward_ad.make_dual(cr.zeros(2), cr.zeros(2))
+    with cr.autograd.forward_ad.dual_level():
+        with pytest.raises(ValueError, match="tangent's shape"):
+            cr.autograd.forward_ad.make_dual(cr.zeros(2), cr.zeros(3))

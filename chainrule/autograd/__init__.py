@@ -1,5 +1,5 @@
 """Reverse-mode automatic differentiation: the graph, the backward sweep, and tools to check it."""
-from . import functional, profiler  # noqa: F401
+from . import forward_ad, functional, profiler  # noqa: F401
 from .function import Function, FunctionCtx, Node, Op
 from .functional import grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
