@@ -336,6 +336,7 @@ def test_batched_grads_and_grad_and_value_match_torch():
     assert abs(out[0][2] - out[1][2]) < 1e-12
 
 
+@pytest.mark.filterwarnings("ignore:.torch.jit.script. is deprecated:DeprecationWarning")   # inside torch's forward_ad
 def test_forward_mode_jvp_matches_torch():
     torch = _torch()
     rng = np.random.default_rng(4)
