@@ -220,6 +220,8 @@ def test_bad_parameters_and_values_are_named():
         D.Bernoulli(probs=cr.tensor(0.5), logits=cr.tensor(0.0))
     with pytest.raises(ValueError, match="Bernoulli: expected parameter probs.*Interval"):
         D.Bernoulli(probs=cr.tensor([0.5, 1.5]))
+    with pytest.raises(ValueError, match="Categorical: every row of probs must have a positive sum"):
+        D.Categorical(probs=cr.zeros(2, 3))
     with pytest.raises(ValueError, match="Uniform: low must be less than high"):
         D.Uniform(1.0, 0.0)
     with pytest.raises(ValueError, match="Exponential: expected value argument.*GreaterThanEq"):

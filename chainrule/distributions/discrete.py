@@ -22,6 +22,10 @@ def _one_of(name, probs, logits):
     return as_tensor(probs if probs is not None else logits)
 
 
+def np_round(values):
+    return np.round(np.atleast_1d(values)[:5], 6).tolist()
+
+
 def _clamped_log(probs):
     eps = np.finfo(probs.dtype).eps
     return probs.clamp(eps, 1 - eps).log()
@@ -84,6 +88,10 @@ class Categorical(Distribution):
             raise ValueError(f"{type(self).__name__}: probs/logits need at least one dim (the categories), got a "
                              f"0-d tensor")
         if probs is not None:
+            sums = param.detach().numpy().sum(-1)
+            if not (sums > 0).all():   # normalising would divide by zero (or flip signs): say so, no NaN
+                raise ValueError(f"{type(self).__name__}: every row of probs must have a positive sum (they are "
+                                 f"normalised to sum to 1), got row sums {np_round(sums)}")
             self.__dict__["probs"] = param / param.sum(-1, keepdim=True)
         else:
             self.__dict__["logits"] = param - logsumexp(param, -1, keepdim=True)
