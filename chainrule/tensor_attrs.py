@@ -216,3 +216,100 @@ Tensor.pin_memory = lambda self, device=None: self
 Tensor.is_pinned = lambda self, device=None: False
 Tensor.share_memory_ = lambda self: self
 Tensor.is_shared = lambda self: False
+
+
+# ---- the rest of torch.Tensor's surface: predicates that are False on a dense CPU array, legacy constructors,
+# ---- resizing, and thin forwards to functions that live elsewhere ---------------------------------------------
+Tensor.greater_, Tensor.less_, Tensor.greater_equal_ = Tensor.gt_, Tensor.lt_, Tensor.ge_
+Tensor.less_equal_, Tensor.not_equal_ = Tensor.le_, Tensor.ne_
+for _name in ("is_meta", "is_sparse", "is_sparse_csr", "is_quantized", "is_mps", "is_xpu", "is_mkldnn", "is_nested",
+              "is_ipu", "is_xla", "is_vulkan", "is_mtia", "is_maia"):
+    setattr(Tensor, _name, property(lambda self: False))
+Tensor.is_conj = Tensor.is_neg = Tensor.is_inference = lambda self: False
+Tensor.layout = property(lambda self: "strided")
+Tensor.output_nr = property(lambda self: self._out_idx)
+Tensor.name = None          # named tensors are not supported: every dim is unnamed
+Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype)
+
+
+@tensor_method("dim_order")
+def dim_order(self):
+    """The dims from outermost to innermost in memory (by stride)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
+
+
+@tensor_method("new")
+def new(self, *args):
+    """The legacy x.new(...): x.new([1, 2]) builds from data, x.new(2, 3) is uninitialised, both with x's dtype."""
+    from . import creation
+    if len(args) == 1 and not isinstance(args[0], int):
+        return creation.tensor(args[0], dtype=self.dtype)
+    return creation.empty(*args, dtype=self.dtype)
+
+
+@tensor_method("bernoulli")
+def bernoulli(self, p=None, *, generator=None):
+    """Draws of 0/1 with probability self (or p), in self's dtype; no gradient."""
+    probs = self._data if p is None else np.broadcast_to(np.asarray(p, self._data.dtype), self.shape)
+    if ((probs < 0) | (probs > 1)).any():
+        raise ValueError("bernoulli: probabilities must lie in [0, 1]")
+    return _wrap((_gen(generator).random(self.shape) < probs).astype(self._data.dtype))
+
+
+@tensor_method("resize_")
+def resize_(self, *sizes, memory_format=None):
+    """Change the shape in place, keeping the first elements in row-major order; new ones are uninitialised
+    (zeros here). A tensor that requires grad cannot be resized (its graph would refer to the old shape)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else tuple(sizes)
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize a tensor that requires grad; resize a detached copy")
+    flat = np.zeros(int(np.prod(shape, dtype=np.int64)), self._data.dtype)
+    keep = min(flat.size, self._data.size)
+    flat[:keep] = self._data.reshape(-1)[:keep]
+    self._data = flat.reshape(shape)
+    self._version += 1
+    return self
+
+
+Tensor.resize_as_ = lambda self, other, memory_format=None: self.resize_(other.shape)
+
+
+@tensor_method("set_")
+def set_(self, source=None, *args):
+    """Make self share source's data (shape included); with no source, an empty tensor."""
+    if self.requires_grad and self.grad_fn is None:
+        raise RuntimeError("set_: cannot change the data of a leaf tensor that requires grad in place")
+    self._data = source._data if isinstance(source, Tensor) else np.empty(0, self._data.dtype)
+    self._version += 1
+    return self
+
+
+Tensor.is_set_to = lambda self, other: self._data is other._data or (
+    self._data.shape == other._data.shape and self._data.strides == other._data.strides and
+    self._data.__array_interface__["data"][0] == other._data.__array_interface__["data"][0])
+Tensor.narrow_copy = lambda self, dim, start, length: self.narrow(dim, start, length).clone()
+
+
+@tensor_method("index_reduce")
+def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+    """Reduce the slices of source into self's slices at `index` along dim ('prod', 'mean', 'amax', 'amin'):
+    scatter_reduce with the index spread over source's other dims."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    axis = dim % self.ndim
+    shape = [1] * source.ndim
+    shape[axis] = -1
+    spread = index.reshape(*shape).expand(*source.shape)
+    return self.scatter_reduce(axis, spread, source, reduce, include_self=include_self)
+
+
+def _unsupported_dtype(name):
+    def method(self, *args, **kwargs):
+        raise DTypeError(f"Tensor.{name}(): chainrule has no {name} dtype (NumPy has none); use float16, float32 or "
+                         f"float64")
+    return method
+
+
+for _name in ("bfloat16", "cfloat", "cdouble", "chalf"):
+    setattr(Tensor, _name, _unsupported_dtype(_name))

@@ -117,6 +117,16 @@ def get_device(input):
 Tensor.put = put
 Tensor.put_ = _put_
 Tensor.mvlgamma = mvlgamma
+Tensor.mvlgamma_ = lambda self, p: self._inplace("mvlgamma_", lambda s: mvlgamma(s, p))
+Tensor.nonzero_static = nonzero_static
+Tensor.cholesky_inverse = cholesky_inverse
+Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: creation.multinomial(
+    self, num_samples, replacement, generator)
+Tensor.unsafe_chunk = Tensor.chunk
+Tensor.unsafe_split = Tensor.split
+Tensor.index_reduce_ = lambda self, dim, index, source, reduce, *, include_self=True: self._inplace(
+    "index_reduce_", lambda s: s.index_reduce(dim, index, source, reduce, include_self=include_self), source)
+Tensor.nextafter_ = lambda self, other: self._inplace("nextafter_", lambda s: s.nextafter(other))
 
 EXPORTS = {"unravel_index": unravel_index, "nonzero_static": nonzero_static, "put": put,
            "nuclear_norm": nuclear_norm, "frobenius_norm": frobenius_norm, "norm_except_dim": norm_except_dim,

@@ -161,3 +161,34 @@ def test_legacy_tensor_types_variable_and_inference_mode():
         cr.set_default_dtype(before)
     with pytest.raises(TypeError, match="floating tensor type"):
         cr.set_default_tensor_type(cr.LongTensor)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce.. is in beta")   # torch's own note
+def test_tensor_surface_extras_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    src, base = rng.standard_normal((4, 2)), rng.random((3, 2)) + 0.5
+    for reduce in ("prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            a = cr.tensor(base).index_reduce(0, cr.tensor([0, 2, 0, 1]), cr.tensor(src), reduce,
+                                             include_self=include_self)
+            b = torch.tensor(base).index_reduce(0, torch.tensor([0, 2, 0, 1]), torch.tensor(src), reduce,
+                                                include_self=include_self)
+            _same(a, b)
+    x = cr.arange(6.0)
+    assert x.resize_(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]] and x.resize_(5).shape == (5,)
+    with pytest.raises(RuntimeError, match="resize_: cannot resize a tensor that requires grad"):
+        cr.ones(2, requires_grad=True).resize_(3)
+    t = cr.zeros(2, 3)
+    assert not t.is_sparse and not t.is_quantized and not t.is_meta and t.layout == "strided"
+    assert t.dim_order() == (0, 1) and t.T.dim_order() == (1, 0) and t.new([1, 2]).dtype == cr.float32
+    y = cr.zeros(1)
+    assert y.set_(t).shape == (2, 3) and y.is_set_to(t)
+    with pytest.raises(cr.DTypeError, match="bfloat16"):
+        t.bfloat16()
+    cr.manual_seed(0)
+    draws = cr.full((10000,), 0.3).bernoulli()
+    assert abs(draws.numpy().mean() - 0.3) < 0.02
+    assert cr.tensor([0.0, 1.0, 0.0]).multinomial(2, replacement=True).tolist() == [1, 1]
+    v = cr.tensor([1.0, 2.0])
+    assert v.less_(cr.tensor([2.0, 2.0])) is v and v.tolist() == [1.0, 0.0]
