@@ -21,6 +21,11 @@ class IntegerDivisionError(ZeroDivisionError, RuntimeError):
     """An integer tensor divided by zero (torch raises a RuntimeError here; Python a ZeroDivisionError): both catch it."""
 
 
+class LinAlgError(ShapeError, RuntimeError):
+    """A matrix the decomposition cannot take: singular, not positive definite (torch.linalg.LinAlgError; also a
+    ShapeError/ValueError, which chainrule raised here before)."""
+
+
 class GradcheckError(RuntimeError):
     """Analytical and numerical gradients disagree; the message names the worst entry."""
 

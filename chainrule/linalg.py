@@ -86,3 +86,66 @@ def householder_product(A, tau):
         v = V[..., :, i]
         Q = Q - tau[..., i, None, None] * (Q @ v.unsqueeze(-1)) * v.unsqueeze(-2)
     return Q[..., :, :n]
+
+
+from .errors import LinAlgError  # noqa: E402,F401  (torch.linalg.LinAlgError)
+_namedtuple = __import__("collections").namedtuple
+_CholeskyEx = _namedtuple("return_types", ["L", "info"])
+_InvEx = _namedtuple("return_types", ["inverse", "info"])
+_SolveEx = _namedtuple("return_types", ["result", "info"])
+
+
+def _ex(fn, name, check_errors):
+    """torch's *_ex variants: (result, info) with info 0 on success; a failure raises only with check_errors,
+    otherwise info is 1 and the result is NaN (the caller asked to inspect info instead of catching)."""
+    from .creation import tensor
+    try:
+        return fn(), tensor(0, dtype=_np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise
+        return None, tensor(1, dtype=_np.int32)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    L, info = _ex(lambda: cholesky(A, upper=upper), "cholesky_ex", check_errors)
+    return _CholeskyEx(L if L is not None else A * float("nan"), info)
+
+
+def inv_ex(A, *, check_errors=False):
+    X, info = _ex(lambda: inv(A), "inv_ex", check_errors)
+    return _InvEx(X if X is not None else A * float("nan"), info)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    X, info = _ex(lambda: solve(A, B, left=left), "solve_ex", check_errors)
+    return _SolveEx(X if X is not None else B * float("nan"), info)
+
+
+def cond(A, p=None):
+    """The condition number ‖A‖‖A⁻¹‖: σ_max/σ_min for p = None or 2 (by the singular values), else with the
+    matrix norm of order p."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        return s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A viewed as a matrix (the first `ind` dims against the rest): tensordot(tensorinv(A), A,
+    ind) is the identity."""
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    n = int(_np.prod(rows))
+    if n != int(_np.prod(cols)):
+        raise ValueError(f"tensorinv: the first {ind} dims {rows} and the rest {cols} must have equal products")
+    return inv(A.reshape(n, n)).reshape(*cols, *rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B."""
+    if dims is not None:
+        rest = [d for d in range(A.ndim) if d not in [d % A.ndim for d in dims]]
+        A = A.permute(*rest, *[d % A.ndim for d in dims])
+    out_shape = A.shape[B.ndim:]
+    n = int(_np.prod(B.shape))
+    return solve(A.reshape(n, -1), B.reshape(n)).reshape(*out_shape)

@@ -192,3 +192,61 @@ def test_tensor_surface_extras_match_torch():
     assert cr.tensor([0.0, 1.0, 0.0]).multinomial(2, replacement=True).tolist() == [1, 1]
     v = cr.tensor([1.0, 2.0])
     assert v.less_(cr.tensor([2.0, 2.0])) is v and v.tolist() == [1.0, 0.0]
+
+
+def test_linalg_extras_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(6)
+    A, T, B, Ti = (rng.standard_normal(s) for s in ((3, 3), (2, 3, 6), (2, 3), (4, 6, 8, 3)))
+    S = A @ A.T + np.eye(3)
+    for p in (None, 2, -2, "fro", "nuc", 1, float("inf")):
+        _same(cr.linalg.cond(cr.tensor(A), p), torch.linalg.cond(torch.tensor(A), p), rtol=1e-9)
+    _same(cr.linalg.tensorsolve(cr.tensor(T), cr.tensor(B)), torch.linalg.tensorsolve(torch.tensor(T), torch.tensor(B)),
+          rtol=1e-9)
+    _same(cr.linalg.tensorinv(cr.tensor(Ti)), torch.linalg.tensorinv(torch.tensor(Ti)), rtol=1e-8)
+    for fn in ("cholesky_ex", "inv_ex"):
+        ours, theirs = getattr(cr.linalg, fn)(cr.tensor(S)), getattr(torch.linalg, fn)(torch.tensor(S))
+        field = "inverse" if fn == "inv_ex" else "L"
+        _same(getattr(ours, field), getattr(theirs, field), rtol=1e-9)
+        assert ours.info.item() == theirs.info.item() == 0
+    assert cr.linalg.cholesky_ex(cr.tensor(-S)).info.item() == 1
+    with pytest.raises(cr.linalg.LinAlgError, match="cholesky.*not positive definite"):
+        cr.linalg.cholesky_ex(cr.tensor(-S), check_errors=True)
+    with pytest.raises(cr.linalg.LinAlgError, match="inv: Singular matrix"):
+        cr.linalg.inv(cr.zeros(2, 2))
+    solved = cr.linalg.solve_ex(cr.tensor(S), cr.tensor(B[0]))
+    _same(solved.result, np.linalg.solve(S, B[0]), rtol=1e-9)
+
+
+def test_fusing_batchnorm_into_conv_and_linear_matches_torch():
+    torch = _torch()
+    rng = np.random.default_rng(7)
+    for transpose in (False, True):
+        tconv = (torch.nn.ConvTranspose2d(3, 4, 3) if transpose else torch.nn.Conv2d(3, 4, 3)).double()
+        tbn = torch.nn.BatchNorm2d(4).double()
+        with torch.no_grad():
+            tbn.running_mean.copy_(torch.tensor(rng.standard_normal(4)))
+            tbn.running_var.copy_(torch.tensor(rng.random(4) + 0.5))
+            tbn.weight.copy_(torch.tensor(rng.standard_normal(4)))
+        conv = (cr.nn.ConvTranspose2d(3, 4, 3) if transpose else cr.nn.Conv2d(3, 4, 3)).double()
+        bn = cr.nn.BatchNorm2d(4).double()
+        conv.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tconv.state_dict().items()})
+        bn.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tbn.state_dict().items()})
+        conv.eval(), bn.eval(), tconv.eval(), tbn.eval()
+        fused = cr.nn.utils.fuse_conv_bn_eval(conv, bn, transpose=transpose)
+        tfused = torch.nn.utils.fuse_conv_bn_eval(tconv, tbn, transpose=transpose)
+        x = rng.standard_normal((2, 3, 6, 6))
+        _same(fused(cr.tensor(x)), tfused(torch.tensor(x)), rtol=1e-10)
+        _same(fused(cr.tensor(x)), bn(conv(cr.tensor(x))), rtol=1e-10)
+    lin, bn1 = cr.nn.Linear(3, 4).double().eval(), cr.nn.BatchNorm1d(4).double().eval()
+    bn1.running_var.data.fill_(2.0)
+    x = cr.tensor(rng.standard_normal((5, 3)))
+    _same(cr.nn.utils.fuse_linear_bn_eval(lin, bn1)(x), bn1(lin(x)), rtol=1e-12)
+    with pytest.raises(ValueError, match="call .eval"):
+        cr.nn.utils.fuse_linear_bn_eval(cr.nn.Linear(3, 4), cr.nn.BatchNorm1d(4))
+    with pytest.warns(FutureWarning, match="nn.init.normal_"):
+        cr.nn.init.normal(cr.zeros(3))
+    model = cr.nn.Linear(2, 1)
+    params = {"weight": cr.ones(1, 2), "bias": cr.zeros(1)}
+    assert cr.nn.utils.stateless.functional_call(model, params, (cr.tensor([[1.0, 2.0]]),)).item() == 3.0
+    assert isinstance(cr.nn.utils.skip_init(cr.nn.Linear, 2, 3), cr.nn.Linear)

@@ -182,7 +182,9 @@ def _edge(t):
 
 
 def _explain_forward_error(cls, inputs, exc):
-    from ..errors import ShapeError, DTypeError
+    from ..errors import DTypeError, LinAlgError, ShapeError
+    if isinstance(exc, LinAlgError):
+        return exc   # already names the op and the fix
     shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
     name = getattr(cls, "op_name", cls.__name__.lower())
     text = str(exc)

@@ -161,3 +161,21 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     for c in range(cols):
         values[rng.permutation(rows)[:zeros], c] = 0.0
     return _fill(tensor, values)
+
+
+def _deprecated(name):
+    """torch's old names without the underscore (nn.init.normal): they warn and call the in-place function."""
+    new = globals()[name + "_"]
+
+    def old(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = name
+    return old
+
+
+for _name in ("uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+              "kaiming_normal", "orthogonal", "sparse"):
+    globals()[_name] = _deprecated(_name)

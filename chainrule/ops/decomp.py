@@ -16,7 +16,7 @@ import collections
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
@@ -40,8 +40,8 @@ def _lapack(fn, op, *arrays):
     try:
         return fn(*arrays)
     except np.linalg.LinAlgError as exc:
-        raise ValueError(f"{op}: {exc} (shapes {[a.shape for a in arrays]}); the matrix is singular or not "
-                         f"positive definite. Check the input, or add a small multiple of the identity.") from None
+        raise LinAlgError(f"{op}: {exc} (shapes {[a.shape for a in arrays]}); the matrix is singular or not "
+                          f"positive definite. Check the input, or add a small multiple of the identity.") from None
 
 
 class Inv(Op):

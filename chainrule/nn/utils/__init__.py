@@ -1,8 +1,11 @@
 """Gradient clipping and flat parameter vectors (nn.utils)."""
+import types
+
 import numpy as np
 
 from ...tensor import Tensor
-from . import parametrizations, parametrize, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
+from . import fusion, parametrizations, parametrize, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
+from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
 from .reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
 
@@ -75,3 +78,18 @@ def tbptt(*args, **kwargs):
     """Truncated BPTT (see chainrule.nn.rnn.tbptt)."""
     from ..rnn import tbptt as _tbptt
     return _tbptt(*args, **kwargs)
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """The module without running its initialisation (torch.nn.utils.skip_init): here layers are built and
+    initialised in one step, so this builds it normally; the values are then overwritten by the caller."""
+    return module_cls(*args, **kwargs)
+
+
+def _stateless_functional_call(module, parameters_and_buffers, args=(), kwargs=None, *, tie_weights=True,
+                                strict=False):
+    from ...func import functional_call
+    return functional_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+
+
+stateless = types.SimpleNamespace(functional_call=_stateless_functional_call)   # torch.nn.utils.stateless
