@@ -88,7 +88,9 @@ class EventList(list):
             body.append(line)
         widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
         rule = "  ".join("-" * w for w in widths)
-        fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+        def fmt(row):   # the name left-aligned, the numbers right-aligned
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
         out = [header] if header else []
         out += [rule, fmt(head), rule] + [fmt(r) for r in body] + [rule, f"Self CPU time total: {_us(total_self)}"]
         return "\n".join(out)

@@ -2,8 +2,15 @@
 log_prob, entropy, mean and variance, and kl_divergence in closed form. Parameters and values are checked
 (validate_args, on by default as in torch) with errors that name the distribution, the argument and the values."""
 from . import constraints  # noqa: F401
-from .continuous import Beta, Exponential, Gamma, Laplace, LogNormal, Normal, Uniform  # noqa: F401
-from .discrete import Bernoulli, Categorical, Dirichlet, OneHotCategorical, Poisson  # noqa: F401
+from .continuous import (Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, HalfNormal, Laplace,  # noqa: F401
+                         LogNormal, Normal, StudentT, Uniform)
+from .discrete import (Bernoulli, Binomial, Categorical, Dirichlet, Geometric, MixtureSameFamily,  # noqa: F401
+                       Multinomial, OneHotCategorical, Poisson)
 from .distribution import Distribution, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .transformed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,  # noqa: F401
+                          RelaxedOneHotCategorical, TransformedDistribution)
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
+                         SigmoidTransform, SoftplusTransform, TanhTransform, Transform)
+from . import transforms  # noqa: F401

@@ -233,3 +233,132 @@ class Beta(Distribution):
     def entropy(self):
         a, b = self.concentration1, self.concentration0
         return self._log_beta() - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
+
+
+class Chi2(Gamma):
+    """χ²(k) = Gamma(k/2, rate ½)."""
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None):
+        (self.df,) = broadcast_params(df)
+        super().__init__(self.df * 0.5, self.df * 0 + 0.5, validate_args)
+
+
+class StudentT(Distribution):
+    """Student's t with ν = df:  log p(x) = -½(ν+1) log(1 + y²/ν) - log σ - ½ log(νπ) - log Γ(ν/2) + log Γ((ν+1)/2),
+    y = (x - μ)/σ. rsample: μ + σ·z/√(χ²/ν) with z ~ N(0, 1), χ² ~ χ²(ν) drawn without gradient (so gradients reach
+    μ and σ, not ν)."""
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support, has_rsample = constraints.real, True
+
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
+        self.df, self.loc, self.scale = broadcast_params(df, loc, scale)
+        super().__init__(self.df.shape, (), validate_args)
+
+    @property
+    def mean(self):
+        return where(self.df > 1, self.loc, float("nan"))
+
+    mode = property(lambda self: self.loc)
+
+    @property
+    def variance(self):
+        finite = self.scale ** 2 * self.df / where(self.df > 2, self.df - 2, 1.0)
+        return where(self.df > 2, finite, where(self.df > 1, float("inf"), float("nan")))
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        nu = np.broadcast_to(self.df.detach().numpy(), shape)
+        t = draw(self.loc, shape, lambda g, s: g.standard_normal(s) / np.sqrt(2 * g.standard_gamma(nu / 2) / nu))
+        return self.loc + self.scale * t
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        y = (value - self.loc) / self.scale
+        z = self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi) + lgamma(0.5 * self.df) - \
+            lgamma(0.5 * (self.df + 1))
+        return -0.5 * (self.df + 1) * (y ** 2 / self.df).log1p() - z
+
+    def entropy(self):
+        lbeta = lgamma(0.5 * self.df) + math.lgamma(0.5) - lgamma(0.5 * (self.df + 1))
+        return self.scale.log() + 0.5 * (self.df + 1) * (digamma(0.5 * (self.df + 1)) - digamma(0.5 * self.df)) + \
+            0.5 * self.df.log() + lbeta
+
+
+class Cauchy(_LocationScale):
+    """Cauchy(μ, γ):  log p(x) = -log π - log γ - log(1 + ((x-μ)/γ)²);  H = log 4πγ;  rsample: μ + γ tan(π(u - ½))."""
+    mean = property(lambda self: self.loc * float("nan"))
+    variance = property(lambda self: self.loc * 0 + float("inf"))
+
+    def rsample(self, sample_shape=()):
+        u = draw(self.loc, self._extended_shape(sample_shape), lambda g, s: g.random(s))
+        return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return -math.log(math.pi) - self.scale.log() - (((value - self.loc) / self.scale) ** 2).log1p()
+
+    def entropy(self):
+        return math.log(4 * math.pi) + self.scale.log()
+
+    def cdf(self, value):
+        return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def icdf(self, value):
+        return (math.pi * (value - 0.5)).tan() * self.scale + self.loc
+
+
+class HalfNormal(Distribution):
+    """|x| for x ~ N(0, σ²):  log p(x) = log N(x; 0, σ) + log 2 on x ≥ 0;  mean σ√(2/π)."""
+    arg_constraints = {"scale": constraints.positive}
+    support, has_rsample = constraints.nonnegative, True
+
+    def __init__(self, scale, validate_args=None):
+        (self.scale,) = broadcast_params(scale)
+        self.base_dist = Normal(self.scale * 0, self.scale, validate_args=False)
+        super().__init__(self.scale.shape, (), validate_args)
+
+    mean = property(lambda self: self.scale * math.sqrt(2 / math.pi))
+    mode = property(lambda self: self.scale * 0)
+    variance = property(lambda self: self.scale ** 2 * (1 - 2 / math.pi))
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        return self.base_dist.log_prob(value) + math.log(2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)
+
+    def cdf(self, value):
+        return 2 * self.base_dist.cdf(value) - 1
+
+
+class Gumbel(_LocationScale):
+    """Gumbel(μ, β):  log p(x) = -log β - z - e⁻ᶻ, z = (x-μ)/β;  H = log β + 1 + γ (Euler's constant);
+    rsample: μ - β log(-log u)."""
+    mean = property(lambda self: self.loc + self.scale * _EULER)
+    mode = property(lambda self: self.loc)
+    stddev = property(lambda self: self.scale * (math.pi / math.sqrt(6)))
+    variance = property(lambda self: self.scale ** 2 * (math.pi ** 2 / 6))
+
+    def rsample(self, sample_shape=()):
+        tiny = np.finfo(self.loc.dtype).tiny
+        u = draw(self.loc, self._extended_shape(sample_shape), lambda g, s: g.uniform(tiny, 1 - tiny, s))
+        return self.loc - self.scale * (-u.log()).log()
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -(self.scale.log() + z + (-z).exp())
+
+    def entropy(self):
+        return self.scale.log() + (1 + _EULER)
+
+    def cdf(self, value):
+        return (-(-(value - self.loc) / self.scale).exp()).exp()
+
+
+_EULER = 0.57721566490153286060

@@ -4,7 +4,7 @@ of them); the other is derived, and log_prob works from the logits, so it stays 
 import numpy as np
 
 from .. import creation, dtypes
-from ..nn.functional import binary_cross_entropy_with_logits
+from ..nn.functional import binary_cross_entropy_with_logits, softplus
 from ..ops.arith import xlogy
 from ..ops.elementwise import sigmoid, where
 from ..ops.reduce import logsumexp, softmax
@@ -227,3 +227,172 @@ class Dirichlet(Distribution):
         a = self.concentration
         k, a0 = a.shape[-1], a.sum(-1)
         return lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0) - ((a - 1) * digamma(a)).sum(-1)
+
+
+class Geometric(Distribution):
+    """The number of failures before the first success, P(k) = (1-p)ᵏ p:  log P(k) = k log(1-p) + log p;
+    H = BCEWithLogits(logits, p)/p. Sampled without a gradient."""
+    arg_constraints = {"probs": constraints.Constraint("Interval(lower_bound=0.0, upper_bound=1.0)",
+                                                       lambda v: (v > 0) & (v <= 1)), "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._bernoulli = Bernoulli(probs, logits, validate_args=False)
+        self.__dict__["probs" if probs is not None else "logits"] = self._bernoulli.__dict__[
+            "probs" if probs is not None else "logits"]
+        super().__init__(self._bernoulli.batch_shape, (), validate_args)
+
+    probs = property(lambda self: self._bernoulli.probs)
+    logits = property(lambda self: self._bernoulli.logits)
+    mean = property(lambda self: 1 / self.probs - 1)
+    mode = property(lambda self: self.probs * 0)
+    variance = property(lambda self: (1 / self.probs - 1) / self.probs)
+
+    def sample(self, sample_shape=()):
+        p = np.broadcast_to(self.probs.detach().numpy(), self._extended_shape(sample_shape))
+        tiny = np.finfo(p.dtype).tiny
+        return draw(self.probs, p.shape, lambda g, s: np.floor(np.log(g.uniform(tiny, 1, s)) /
+                                                               np.log1p(-np.minimum(p, 1 - 1e-12))))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        value, probs = broadcast_tensors(as_tensor(value, self.probs).to(self.probs.dtype), self.probs)
+        safe = where((probs == 1) & (value == 0), 0.0, probs)   # 0·log(0) at p = 1, k = 0 counts as 0
+        return value * (-safe).log1p() + self.probs.log()
+
+    def entropy(self):
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+
+class Binomial(Distribution):
+    """Binomial(n, p):  log P(k) = log n! - log k! - log (n-k)! + k·logits - n·softplus(logits). Sampled without a
+    gradient."""
+    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
+                       "logits": constraints.real}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        self._bernoulli = Bernoulli(probs, logits, validate_args=False)
+        param = self._bernoulli.__dict__["probs" if probs is not None else "logits"]
+        self.total_count, param = broadcast_params(total_count, param)
+        self._bernoulli = Bernoulli(param if probs is not None else None, param if probs is None else None,
+                                    validate_args=False)
+        self.__dict__["probs" if probs is not None else "logits"] = param
+        super().__init__(param.shape, (), validate_args)
+
+    @property
+    def support(self):
+        return constraints.Constraint("IntegerInterval(lower_bound=0, upper_bound=total_count)",
+                                      lambda v: (v >= 0) & (v <= self.total_count.detach().numpy()) &
+                                      (v == np.round(v)), True)
+
+    probs = property(lambda self: self._bernoulli.probs)
+    logits = property(lambda self: self._bernoulli.logits)
+    mean = property(lambda self: self.total_count * self.probs)
+    variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        n = np.broadcast_to(self.total_count.detach().numpy(), shape).astype(np.int64)
+        p = np.broadcast_to(self.probs.detach().numpy(), shape)
+        return draw(self.probs, shape, lambda g, s: g.binomial(n, p))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        n, k = self.total_count, value
+        return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * self.logits - n * softplus(self.logits)
+
+    def entropy(self):
+        """-Σₖ P(k) log P(k) over k = 0 … n (one n for the whole batch, as torch requires)."""
+        counts = np.unique(self.total_count.detach().numpy())
+        if counts.size != 1:
+            raise NotImplementedError(f"Binomial.entropy: the total counts differ across the batch ({counts[:5]}); "
+                                      f"torch supports one total count only")
+        k = creation.arange(int(counts[0]) + 1, dtype=self.logits.dtype).reshape(-1, *([1] * len(self._batch_shape)))
+        log_p = self.log_prob(k.expand(-1, *self._batch_shape)) if self._batch_shape else self.log_prob(k.reshape(-1))
+        return -(log_p.exp() * log_p).sum(0)
+
+
+class Multinomial(Distribution):
+    """Counts of n draws over the categories of probs/logits:  log P(x) = log n! - Σ log xᵢ! + Σ xᵢ log pᵢ.
+    Sampled without a gradient."""
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, int):
+            raise ValueError(f"Multinomial: total_count must be an int (one count for the whole batch), got "
+                             f"{total_count!r}")
+        self.total_count = total_count
+        self._categorical = Categorical(probs, logits, validate_args)
+        n = self._categorical._num_events
+        super().__init__(self._categorical.batch_shape, (n,), validate_args)
+
+    @property
+    def support(self):
+        n = self.total_count
+        return constraints.Constraint(f"Multinomial support (counts summing to {n})",
+                                      lambda v: np.all((v >= 0) & (v == np.round(v)), -1) & (v.sum(-1) == n), True, 1)
+
+    probs = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    mean = property(lambda self: self.probs * self.total_count)
+    variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        p = np.broadcast_to(self.probs.detach().numpy().astype(np.float64), shape)
+        p = p / p.sum(-1, keepdims=True)
+        counts = _gen(None).multinomial(self.total_count, p.reshape(-1, shape[-1])).reshape(shape)
+        return creation.tensor(counts.astype(self.probs.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        logits = where((value == 0) & (self.logits == float("-inf")), 0.0, self.logits)
+        return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + (value * logits).sum(-1)
+
+
+class MixtureSameFamily(Distribution):
+    """A mixture Σₖ πₖ p_k(x) whose components are one batched distribution (the last batch dim indexes k) and
+    whose weights are a Categorical: log p(x) = logsumexp_k(log πₖ + log p_k(x)). Sampled without a gradient."""
+    arg_constraints = {}
+
+    def __init__(self, mixture_distribution, component_distribution, validate_args=None):
+        if not isinstance(mixture_distribution, Categorical):
+            raise ValueError("MixtureSameFamily: mixture_distribution must be a Categorical")
+        k = component_distribution.batch_shape[-1] if component_distribution.batch_shape else None
+        if k != mixture_distribution._num_events:
+            raise ValueError(f"MixtureSameFamily: the mixture has {mixture_distribution._num_events} weights but "
+                             f"the components' last batch dim is {k}")
+        self._mixture_distribution, self._component_distribution = mixture_distribution, component_distribution
+        self._event_ndims = len(component_distribution.event_shape)
+        super().__init__(component_distribution.batch_shape[:-1], component_distribution.event_shape, validate_args)
+        self.support = component_distribution.support
+
+    mixture_distribution = property(lambda self: self._mixture_distribution)
+    component_distribution = property(lambda self: self._component_distribution)
+
+    def _weights(self):
+        return self._mixture_distribution.probs.reshape(*self._mixture_distribution.probs.shape,
+                                                        *([1] * self._event_ndims))
+
+    @property
+    def mean(self):
+        return (self._weights() * self._component_distribution.mean).sum(-1 - self._event_ndims)
+
+    @property
+    def variance(self):
+        w, comp = self._weights(), self._component_distribution
+        mean = self.mean.unsqueeze(-1 - self._event_ndims)
+        return (w * comp.variance).sum(-1 - self._event_ndims) + (w * (comp.mean - mean) ** 2).sum(
+            -1 - self._event_ndims)
+
+    def log_prob(self, value):
+        x = value.unsqueeze(-1 - self._event_ndims)   # against every component
+        log_p = self._component_distribution.log_prob(x)
+        return logsumexp(log_p + self._mixture_distribution.logits, -1)
+
+    def sample(self, sample_shape=()):
+        which = self._mixture_distribution.sample(sample_shape).numpy()
+        draws = self._component_distribution.sample(sample_shape).numpy()   # (..., K, *event)
+        index = which.reshape(*which.shape, 1, *([1] * self._event_ndims))
+        index = np.broadcast_to(index, which.shape + (1,) + draws.shape[which.ndim + 1:])
+        return creation.tensor(np.take_along_axis(draws, index, which.ndim).squeeze(which.ndim))

@@ -5,8 +5,8 @@ from ..linalg import solve_triangular
 from ..ops.elementwise import where
 from ..nn.functional import softplus
 from ..ops.special import digamma, lgamma
-from .continuous import Beta, Exponential, Gamma, Laplace, LogNormal, Normal, Uniform
-from .discrete import Bernoulli, Categorical, Dirichlet, OneHotCategorical, Poisson
+from .continuous import _EULER, Beta, Exponential, Gamma, Gumbel, HalfNormal, Laplace, LogNormal, Normal, Uniform
+from .discrete import Bernoulli, Binomial, Categorical, Dirichlet, Geometric, OneHotCategorical, Poisson
 from .distribution import Independent
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis
 
@@ -45,6 +45,31 @@ def _normal(p, q):
 @register_kl(LogNormal, LogNormal)
 def _lognormal(p, q):
     return _normal(p.base_dist, q.base_dist)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _half_normal(p, q):
+    return _normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Gumbel, Gumbel)
+def _gumbel(p, q):
+    ct1, ct2, ct3 = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+    return -ct1.log() - ct2 + ct3 + ct1 * _EULER + (ct2 + lgamma(1 + ct1) - ct3).exp() - (1 + _EULER)
+
+
+@register_kl(Geometric, Geometric)
+def _geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Binomial, Binomial)
+def _binomial(p, q):
+    """n·(p log(p/q) + (1-p) log((1-p)/(1-q))) for equal counts; +∞ where p has more trials than q."""
+    if (p.total_count.detach().numpy() < q.total_count.detach().numpy()).any():
+        raise NotImplementedError("kl_divergence: Binomial ‖ Binomial with fewer trials in p than in q")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return where(p.total_count > q.total_count, _INF, kl)
 
 
 @register_kl(Bernoulli, Bernoulli)

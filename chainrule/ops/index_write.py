@@ -1,6 +1,7 @@
 """Writing into positions, torch's way: index_copy, index_fill, index_put (with accumulate), masked_scatter,
-select_scatter / slice_scatter / diagonal_scatter and scatter_reduce. Each is built on the indexing ops of index.py (whose backward scatters or gathers g), except
-scatter_reduce's amax/amin/prod, which need their own rule:
+select_scatter / slice_scatter / diagonal_scatter and scatter_reduce. Each is built on the indexing ops of
+index.py (whose backward scatters or gathers g), except scatter_reduce's amax/amin/prod, which need their own
+rule:
 
     amax, amin   the gradient of each output goes to the elements equal to it, split evenly among ties
     prod         ∂out/∂x = the product of the other factors at the same position (0 unless x is the only zero)

@@ -1,0 +1,156 @@
+"""Bijections for TransformedDistribution (torch.distributions.transforms): each gives y = f(x), its inverse, and
+log|det ∂y/∂x| (elementwise here, summed over event dims by the distribution), so that
+log p_Y(y) = log p_X(f⁻¹(y)) - log|det J_f(f⁻¹(y))|."""
+import math
+
+from ..nn.functional import softplus
+from ..ops.elementwise import sigmoid
+from . import constraints
+from .distribution import as_tensor
+
+
+class Transform:
+    domain = codomain = constraints.real
+    bijective, sign, event_dim = True, 1, 0
+
+    def __call__(self, x):
+        return self._call(x)
+
+    def inv(self, y):
+        return self._inverse(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not implemented")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ExpTransform(Transform):
+    """y = eˣ;  log|dy/dx| = x."""
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.exp()
+
+    def _inverse(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return x
+
+
+class AffineTransform(Transform):
+    """y = loc + scale·x;  log|dy/dx| = log|scale|."""
+
+    def __init__(self, loc, scale, event_dim=0):
+        self.loc, self.scale, self.event_dim = loc, scale, event_dim
+        self.sign = 1 if not hasattr(scale, "shape") else None
+
+    def _call(self, x):
+        return self.loc + self.scale * x
+
+    def _inverse(self, y):
+        return (y - self.loc) / self.scale
+
+    def log_abs_det_jacobian(self, x, y):
+        scale = as_tensor(self.scale, x)
+        ladj = scale.abs().log().expand(*x.shape) if scale.shape != x.shape else scale.abs().log()
+        return ladj.sum(tuple(range(-self.event_dim, 0))) if self.event_dim else ladj
+
+
+class SigmoidTransform(Transform):
+    """y = σ(x), kept inside (tiny, 1 - eps);  log|dy/dx| = -softplus(-x) - softplus(x)."""
+    codomain = constraints.unit_interval
+
+    def _call(self, x):
+        import numpy as np
+        finfo = np.finfo(x.dtype)
+        return sigmoid(x).clamp(finfo.tiny, 1 - finfo.eps)
+
+    def _inverse(self, y):
+        import numpy as np
+        finfo = np.finfo(y.dtype)
+        y = y.clamp(finfo.tiny, 1 - finfo.eps)
+        return y.log() - (-y).log1p()
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x) - softplus(x)
+
+
+class TanhTransform(Transform):
+    """y = tanh x;  log|dy/dx| = 2(log 2 - x - softplus(-2x)) (stable for large |x|)."""
+    codomain = constraints.interval(-1.0, 1.0)
+
+    def _call(self, x):
+        return x.tanh()
+
+    def _inverse(self, y):
+        return y.atanh()
+
+    def log_abs_det_jacobian(self, x, y):
+        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + eˣ);  log|dy/dx| = -softplus(-x)."""
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return softplus(x)
+
+    def _inverse(self, y):
+        return y + (-(-y).expm1()).log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x)
+
+
+class PowerTransform(Transform):
+    """y = xᵉ on x > 0;  log|dy/dx| = log|e·y/x|."""
+    domain = codomain = constraints.positive
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def _call(self, x):
+        return x ** self.exponent
+
+    def _inverse(self, y):
+        return y ** (1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+
+class ComposeTransform(Transform):
+    """The parts applied in order; log|det| adds up along the way."""
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+        self.event_dim = max((p.event_dim for p in self.parts), default=0)
+
+    def _call(self, x):
+        for p in self.parts:
+            x = p(x)
+        return x
+
+    def _inverse(self, y):
+        for p in reversed(self.parts):
+            y = p.inv(y)
+        return y
+
+    def log_abs_det_jacobian(self, x, y):
+        total = 0.0
+        for p in self.parts:
+            y_p = p(x)
+            total = total + sum_rightmost(p.log_abs_det_jacobian(x, y_p), self.event_dim - p.event_dim)
+            x = y_p
+        return total
+
+
+def sum_rightmost(value, n):
+    """value summed over its n rightmost dims (a scalar log|det| is left as it is)."""
+    if n <= 0 or not hasattr(value, "ndim") or value.ndim == 0:
+        return value
+    return value.sum(tuple(range(-n, 0)))
