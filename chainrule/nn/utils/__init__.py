@@ -4,7 +4,7 @@ import types
 import numpy as np
 
 from ...tensor import Tensor
-from . import fusion, parametrizations, parametrize, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
+from . import fusion, parametrizations, parametrize, prune, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
 from .reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
