@@ -279,6 +279,10 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
                 if g is not None:
                     engine._accumulate_into_leaf(t, g, create_graph, set())
             return
+        if engine.QUIET_ROOTS and self in engine.QUIET_ROOTS:
+            with np.errstate(over="ignore", invalid="ignore"):
+                engine.run_backward([self], [gradient], retain_graph, create_graph)
+            return
         engine.run_backward([self], [gradient], retain_graph, create_graph)
 
     # ---- conversions -----------------------------------------------------------------------------------------

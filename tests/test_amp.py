@@ -57,3 +57,25 @@ def test_grad_scaler_skips_inf_steps_and_adapts_scale():
         scaler.update()
     assert scaler.get_scale() == 8.0                                    # grew after 2 good steps
     np.testing.assert_allclose(p.detach().numpy(), [1.0 - 0.2, 2.0 - 0.2])   # each step used grad/scale = 1
+
+
+def test_scaled_float16_training_backs_off_from_overflow_without_numpy_warnings():
+    """The default scale 2¹⁶ overflows float16 gradients at once: the scaler must see inf, skip those steps and
+    lower the scale, and none of it may surface as a NumPy RuntimeWarning (pytest turns those into errors)."""
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(8, 32), cr.nn.ReLU(), cr.nn.Linear(32, 4))
+    opt = cr.optim.SGD(model.parameters(), lr=0.05)
+    scaler = cr.amp.GradScaler("cpu")
+    x, y = cr.randn(64, 8) * 30, cr.randint(0, 4, (64,))
+    before = model[0].weight.detach().numpy().copy()
+    scales = []
+    for _ in range(6):
+        opt.zero_grad()
+        with cr.amp.autocast("cpu", dtype=cr.float16):
+            loss = cr.nn.functional.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        scales.append(scaler.get_scale())
+    assert scales[0] < 2.0 ** 16 and scales == sorted(scales, reverse=True)   # backed off while it overflowed
+    assert not np.array_equal(model[0].weight.detach().numpy(), before)       # and stepped once it did not

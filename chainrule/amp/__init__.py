@@ -33,10 +33,16 @@ class autocast:
     def __enter__(self):
         self.prev = _ACTIVE[0]
         _ACTIVE[0] = self.dtype
+        # float16 products overflow to inf by design in mixed precision (the scaler handles it): no warning
+        self._errstate = np.errstate(over="ignore") if self.dtype is not None else None
+        if self._errstate is not None:
+            self._errstate.__enter__()
         return self
 
     def __exit__(self, *exc):
         _ACTIVE[0] = self.prev
+        if self._errstate is not None:
+            self._errstate.__exit__(*exc)
 
 
 def cast_inputs(*tensors):
@@ -99,7 +105,10 @@ class GradScaler:
             return outputs
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
-        return outputs * self._scale
+        from ..autograd import engine
+        scaled = outputs * self._scale
+        engine.QUIET_ROOTS.add(scaled)   # its backward may overflow in float16: the scaler detects and skips that
+        return scaled
 
     def unscale_(self, optimizer):
         if not self.enabled or id(optimizer) in self._unscaled:

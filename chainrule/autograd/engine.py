@@ -8,7 +8,7 @@
 Iterative, never recursive: a 10,000-op chain does not touch Python's recursion limit.
 """
 from heapq import heappop, heappush
-from weakref import ref
+from weakref import WeakSet, ref
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from .grad_mode import STATE, bump_version
 Tensor = None  # set by chainrule.tensor
 POST_ACCUMULATE = {}   # id(leaf) -> (weak ref to the leaf, hooks called with it after its .grad is accumulated)
 
+
+# roots whose backward may overflow by design: a GradScaler-scaled loss, whose float16 gradients turning inf/NaN is
+# the signal the scaler acts on (it skips the step and lowers the scale), so NumPy's warnings would only be noise
+QUIET_ROOTS = WeakSet()
 
 def _registered_post_hooks(t):
     """t's post-accumulate hooks, or None. (Keyed by id, checked against the weak ref: a Tensor's == is
