@@ -25,33 +25,7 @@ class Size(tuple):
         return f"chainrule.Size({list(self)})"
 
 
-# torch.set_printoptions changes these (chainrule.set_printoptions); the defaults are torch's "default" profile
-PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
-
-
-def _float_format(arr, opts):
-    """torch's rule for printing floats: whole numbers as '3.'; otherwise `precision` digits after the point,
-    in scientific notation when the finite nonzero magnitudes span more than 10³ or leave [1e-4, 1e8]; entries
-    padded to the width of the widest finite nonzero one."""
-    digits, sci = opts["precision"], opts["sci_mode"]
-    values = arr[np.isfinite(arr) & (arr != 0)]   # torch decides the notation and column width by these alone
-    with np.errstate(all="ignore"):
-        mags = np.abs(values).astype(np.float64)
-        whole = mags.size == 0 or bool((mags == np.floor(mags)).all())
-        big, small = (mags.max(), mags.min()) if mags.size else (0.0, 0.0)
-    if sci is None:
-        sci = big > 1e8 if whole else (big / small > 1e3 or big > 1e8 or small < 1e-4)
-    if sci:
-        def fmt(v):
-            return f"{v:.{digits}e}" if np.isfinite(v) else str(v)
-    elif whole:
-        def fmt(v):
-            return f"{v:.0f}." if np.isfinite(v) else str(v)
-    else:
-        def fmt(v):
-            return f"{v:.{digits}f}" if np.isfinite(v) else str(v)
-    width = max(len(fmt(float(values.max()))), len(fmt(float(values.min())))) if values.size else 0
-    return lambda v: fmt(float(v)).rjust(width)
+from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F401  (PRINT_OPTIONS: toplevel.set_printoptions)
 
 
 class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
@@ -176,11 +150,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         if arr.size == 0:
             body = "[]" if arr.ndim == 1 else f"[], size={arr.shape}"
         else:
-            opts = PRINT_OPTIONS
-            formatter = {"float_kind": _float_format(arr, opts)} if arr.dtype.kind == "f" else None
-            body = np.array2string(arr, separator=", ", prefix=prefix, formatter=formatter,
-                                   threshold=opts["threshold"], edgeitems=opts["edgeitems"],
-                                   max_line_width=opts["linewidth"])
+            body = tensor_body(arr)
         extras = []
         if arr.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=chainrule.{arr.dtype}")
@@ -188,7 +158,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return prefix + body + "".join(", " + e for e in extras) + ")"
+        return with_suffixes(prefix + body, extras)
 
     # ---- autograd ------------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):

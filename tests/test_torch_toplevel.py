@@ -11,7 +11,11 @@ from helpers import torch_or_skip
 REPR_CASES = [[[1.5, -20.25], [3, 4]], [1e-5, 1.0], [1e9, 1.0], [float("nan"), 1.5, float("inf")], [0.0, 0.0], 2.5,
               [-0.0, 1.0], [1.0, 2.0, 3.0], [-np.inf, 2.0], [1e-10, 0.0], [-1e-5, 3e5], [[1e20]], [0.1, -0.0],
               np.random.default_rng(0).standard_normal((3, 4)),
-              np.random.default_rng(1).standard_normal((2, 3, 4)) * 100]
+              np.random.default_rng(1).standard_normal((2, 3, 4)) * 100,
+              # summarized: the format is chosen on the printed edges, ' ...' is an entry of its own
+              np.arange(2000.0), np.arange(2000.0).reshape(40, 50), np.arange(8000.0).reshape(20, 20, 20) / 7,
+              np.linspace(-1e5, 1e5, 1500), np.random.default_rng(3).standard_normal(1100),
+              np.random.default_rng(4).standard_normal((5, 40)), np.random.default_rng(5).standard_normal((2, 3, 4)) * 1000]
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def test_set_printoptions(default_printing):
     cr.set_printoptions(profile="default")
     assert repr(x) == "tensor([1.2346, 2.0000])"
     cr.set_printoptions(threshold=5, edgeitems=1)
-    assert repr(cr.arange(10)) == "tensor([0, ..., 9])"
+    assert repr(cr.arange(10)) == "tensor([0,  ..., 9])"   # torch's ' ...' entry
     cr.set_printoptions(profile="full")
     assert "..." not in repr(cr.arange(2000))
     cr.set_printoptions(profile="short")
