@@ -5,6 +5,7 @@ from . import dtypes
 from .dtypes import (bool_ as bool, double, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
                      int8, int16, int32, int64, long, set_default_dtype, uint8)
 from .dtypes import int32 as int, int16 as short  # noqa: E402  (torch.int, torch.short)
+from .dtypes import bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128  # noqa: E402,F401
 from .tensor import Size, Tensor
 from .devices import backends, cuda, device
 from . import autograd

@@ -25,6 +25,8 @@ def _placement(fn):
             devices.check_cpu(device, name)
         if layout is not None and layout != strided:
             raise ValueError(f"{name}: only the strided layout exists here (dense NumPy arrays), got {layout!r}")
+        if isinstance(kwargs.get("dtype"), dtypes.UnsupportedDtype):
+            raise dtypes.unsupported(kwargs["dtype"], name)
         return fn(*args, **kwargs)
     return wrapper
 

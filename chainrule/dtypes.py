@@ -23,6 +23,8 @@ def get_default_dtype():
 
 
 def set_default_dtype(dtype):
+    if isinstance(dtype, UnsupportedDtype):
+        raise unsupported(dtype, "set_default_dtype")
     dtype = np.dtype(dtype)
     if dtype not in _FLOATS:
         raise DTypeError(f"set_default_dtype: {dtype} is not a float dtype; use float16, float32 or float64")
@@ -33,8 +35,34 @@ def is_floating(dtype):
     return dtype.kind == "f"
 
 
+class UnsupportedDtype:
+    """A torch dtype NumPy has no counterpart for (bfloat16, the complex types): the name exists, so scripts that
+    list it (`{'bfloat16': torch.bfloat16, ...}`) run, and using it is a DTypeError that says what to use."""
+
+    def __init__(self, name, floating, complex_):
+        self.name, self.is_floating_point, self.is_complex = name, floating, complex_
+        self.is_signed = True
+
+    def __repr__(self):
+        return f"chainrule.{self.name}"
+
+
+bfloat16 = UnsupportedDtype("bfloat16", True, False)
+complex32 = chalf = UnsupportedDtype("complex32", False, True)
+complex64 = cfloat = UnsupportedDtype("complex64", False, True)
+complex128 = cdouble = UnsupportedDtype("complex128", False, True)
+
+
+def unsupported(dtype, where):
+    return DTypeError(f"{where}: chainrule has no {dtype.name} (NumPy has no such dtype); use float16, float32 or "
+                      f"float64" + (" (and for mixed precision, autocast with dtype=float16 and a GradScaler)"
+                                    if dtype.name == "bfloat16" else ""))
+
+
 def canonical(dtype, where="tensor"):
     """Map any NumPy dtype onto a supported one (the unsigned ints torch lacks -> int64), or raise naming the op."""
+    if isinstance(dtype, UnsupportedDtype):
+        raise unsupported(dtype, where)
     dtype = np.dtype(dtype)
     if dtype in SUPPORTED:
         return dtype

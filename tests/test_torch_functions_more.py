@@ -250,3 +250,14 @@ def test_fusing_batchnorm_into_conv_and_linear_matches_torch():
     params = {"weight": cr.ones(1, 2), "bias": cr.zeros(1)}
     assert cr.nn.utils.stateless.functional_call(model, params, (cr.tensor([[1.0, 2.0]]),)).item() == 3.0
     assert isinstance(cr.nn.utils.skip_init(cr.nn.Linear, 2, 3), cr.nn.Linear)
+
+
+def test_dtypes_numpy_lacks_exist_as_names_and_fail_when_used():
+    table = {"float32": cr.float32, "bfloat16": cr.bfloat16, "float16": cr.float16}   # nanoGPT's dtype table
+    assert table["float16"] == cr.float16 and repr(cr.bfloat16) == "chainrule.bfloat16"
+    assert not cr.cuda.is_bf16_supported() and cr.cfloat is cr.complex64
+    for make in (lambda: cr.zeros(2, dtype=cr.bfloat16), lambda: cr.ones(2).to(cr.bfloat16),
+                 lambda: cr.nn.Linear(2, 2, dtype=cr.bfloat16), lambda: cr.nn.Linear(2, 2).to(cr.complex64),
+                 lambda: cr.amp.autocast("cpu", dtype=cr.bfloat16), lambda: cr.set_default_dtype(cr.bfloat16)):
+        with pytest.raises(cr.DTypeError, match="chainrule has no (bfloat16|complex64).*use float16, float32"):
+            make()

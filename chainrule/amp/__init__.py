@@ -26,6 +26,8 @@ class autocast:
             warnings.warn("autocast: device_type 'cuda' but chainrule runs on the CPU; autocast is disabled. "
                           "Use device_type='cpu'", stacklevel=2)
             enabled = False
+        if isinstance(dtype, dtypes.UnsupportedDtype):
+            raise dtypes.unsupported(dtype, "autocast")
         if enabled and np.dtype(dtype).kind != "f":
             raise TypeError(f"autocast: dtype must be a floating-point dtype (float16), got {dtype}")
         self.dtype = np.dtype(dtype) if enabled else None

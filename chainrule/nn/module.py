@@ -262,7 +262,7 @@ class Module(dtypes.FloatCasts):
         dtype = devices.dtype_of_to(args, kwargs, dtype, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = dtypes.canonical(dtype)
+        dtype = dtypes.canonical(dtype, f"{type(self).__name__}.to")
         for m in self.modules():
             for name, p in m._parameters.items():
                 if p is not None and p.dtype.kind == "f":
