@@ -337,3 +337,33 @@ def test_tanh_squashed_sample_is_differentiable_and_mixture_samples_follow_the_w
     assert abs((relaxed.numpy().argmax(-1) == 1).mean() - 0.8) < 0.04
     with pytest.raises(ValueError, match="MixtureSameFamily: the mixture has 3 weights"):
         D.MixtureSameFamily(D.Categorical(logits=cr.zeros(3)), D.Normal(cr.zeros(2), cr.ones(2)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.Normal(0.0, 1.0), lambda m: m.LogNormal(m_t(m, [0.0, 1.0]), 1.0),
+    lambda m: m.Geometric(probs=m_t(m, 0.3)),
+    lambda m: m.Bernoulli(logits=m_t(m, 0.3)), lambda m: m.Categorical(probs=m_t(m, [0.2, 0.8])),
+    lambda m: m.OneHotCategorical(probs=m_t(m, [0.2, 0.8])), lambda m: m.Multinomial(3, probs=m_t(m, [0.2, 0.8])),
+    lambda m: m.Independent(m.Normal(m_t(m, [0.0, 0.0]), m_t(m, [1.0, 1.0])), 1),
+    lambda m: m.MultivariateNormal(m_t(m, [0.0, 0.0]), m_t(m, [[1.0, 0.0], [0.0, 1.0]])),
+    lambda m: m.RelaxedBernoulli(m_t(m, 0.5), probs=m_t(m, 0.3)), lambda m: m.Dirichlet(m_t(m, [1.0, 2.0, 3.0])),
+    lambda m: m.MixtureSameFamily(m.Categorical(logits=m_t(m, [0.0, 1.0])), m.Normal(m_t(m, [0.0, 1.0]), 1.0)),
+], ids=["Normal", "LogNormal", "Geometric", "Bernoulli", "Categorical", "OneHotCategorical", "Multinomial",
+        "Independent", "MultivariateNormal", "RelaxedBernoulli", "Dirichlet", "MixtureSameFamily"])
+def test_expand_gives_torchs_shapes(make):
+    torch = _torch()
+    ours, theirs = make(D), make(torch.distributions)
+    e, te = ours.expand((4,) + ours.batch_shape), theirs.expand((4,) + tuple(theirs.batch_shape))
+    assert e.batch_shape == tuple(te.batch_shape) and e.event_shape == tuple(te.event_shape)
+    draws = e.sample((2,))
+    assert draws.shape == tuple(te.sample((2,)).shape)
+    np.testing.assert_allclose(e.log_prob(draws).detach().numpy(),
+                               te.log_prob(torch.tensor(draws.numpy())).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def m_t(dists, values):
+    """A float32 tensor of the library whose distributions module `dists` is (chainrule's or torch's)."""
+    if dists is D:
+        return cr.tensor(values)
+    import torch
+    return torch.tensor(values, dtype=torch.float32)

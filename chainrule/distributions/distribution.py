@@ -32,7 +32,27 @@ def broadcast_params(*values):
 
 
 class Distribution:
-    """Base of all distributions: torch.distributions.Distribution's names and shapes."""
+    """Base of all distributions: torch.distributions.Distribution's names and shapes. Each keeps the arguments
+    it was constructed with (for expand)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        import functools
+        import inspect
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def recording(self, *args, **kw):
+            if "_init_args" not in self.__dict__:   # the outermost constructor's arguments
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                self.__dict__["_init_args"] = {k: v for k, v in list(bound.arguments.items())[1:]
+                                               if k != "validate_args"}
+            init(self, *args, **kw)
+        cls.__init__ = recording
     arg_constraints = {}
     support = None
     has_rsample = False
@@ -128,16 +148,24 @@ class Distribution:
         return self.variance.sqrt()
 
     def expand(self, batch_shape):
-        """The same distribution with its parameters broadcast to batch_shape."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        for name in self.arg_constraints:
-            value = self.__dict__.get(name)
-            if isinstance(value, Tensor):
-                event = value.shape[len(self._batch_shape):]
-                new.__dict__[name] = value.expand(*batch_shape, *event)
-        new._batch_shape = tuple(batch_shape)
-        return new
+        """The same distribution with batch_shape (its parameters broadcast to it): rebuilt from the arguments it
+        was made with, each tensor expanded over the new batch dims and base distributions expanded in turn."""
+        batch_shape = tuple(batch_shape)
+        args = dict(self.__dict__.get("_init_args", {}))
+        if not args:
+            raise NotImplementedError(f"{type(self).__name__}.expand: build the distribution with the expanded "
+                                      f"parameters instead")
+        old = len(self._batch_shape)
+        for name, value in args.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and name in self.arg_constraints:
+                value = as_tensor(value)   # Normal(0.0, 1.0).expand([3]): a number parameter becomes a tensor
+            if isinstance(value, Tensor) and value.ndim >= old:
+                args[name] = value.expand(*batch_shape, *value.shape[old:])
+            elif isinstance(value, Distribution):
+                extra = value.batch_shape[old:] if len(value.batch_shape) > old else ()
+                args[name] = value.expand(batch_shape + extra)
+        args["validate_args"] = False
+        return type(self)(**args)
 
     def __repr__(self):
         params = ", ".join(f"{k}: {self.__dict__[k].shape if self.__dict__[k].ndim else self.__dict__[k].item()}"
