@@ -101,3 +101,10 @@ def test_gradcheck_casts_float32_with_a_warning():
 def test_item_on_many_elements():
     with pytest.raises(ValueError, match=r"item\(\): only a tensor with one element.*\(3,\)"):
         cr.ones(3).item()
+
+
+def test_common_training_mistakes_get_named_errors():
+    with pytest.raises(cr.ShapeError, match=r"^reshape: cannot reshape"):   # the op is named once
+        cr.randn(4, 6).view(5, -1)
+    with pytest.raises(TypeError, match="SGD: lr must be a number, got str '0.1'"):
+        cr.optim.SGD(cr.nn.Linear(2, 2).parameters(), lr="0.1")

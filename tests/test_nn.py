@@ -142,8 +142,10 @@ def test_class_labels_out_of_range_or_float():
     z = cr.randn(4, 3, requires_grad=True)
     with pytest.raises(IndexError, match=r"cross_entropy: target labels must be in \[0, 3\).*max 3"):
         F.cross_entropy(z, cr.tensor([0, 1, 2, 3]))
+    with pytest.raises(cr.DTypeError, match=r"cross_entropy: target of shape \(4,\) .* indices must be integers"):
+        F.cross_entropy(z, cr.tensor([0.0, 1.0, 2.0, 1.0]))   # float labels shaped like class indices
     with pytest.raises(cr.ShapeError, match="cross_entropy: input shape"):
-        F.cross_entropy(z, cr.tensor([0.0, 1.0, 2.0, 1.0]))   # floats are read as probabilities: shape must match
+        F.cross_entropy(z, cr.tensor([[0.5, 0.5]] * 4))       # probabilities of the wrong number of classes
     with pytest.raises(cr.DTypeError, match="nll_loss: class-index targets must be integers"):
         F.nll_loss(z, cr.tensor([0.0, 1.0, 2.0, 1.0]))
 

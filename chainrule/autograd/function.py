@@ -195,6 +195,8 @@ def _explain_forward_error(cls, inputs, exc):
         dtypes = ", ".join(str(t.dtype) for t in inputs)
         return DTypeError(f"{name}: cannot apply to inputs of dtype {dtypes} (shapes {shapes}): {text}")
     kind = IndexError if isinstance(exc, IndexError) else ShapeError
+    if text.startswith(f"{name}:"):   # the op's own message already names it
+        text = text[len(name) + 1:].lstrip()
     return kind(f"{name}: {text} (input shapes {shapes})")
 
 

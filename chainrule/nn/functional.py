@@ -311,6 +311,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if isinstance(target, Tensor) and target.dtype.kind == "f" or \
             (not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"):
         target = _as_float_target(target, input)
+        if input.ndim > 1 and tuple(target.shape) == (input.shape[0],) + tuple(input.shape[2:]):
+            raise DTypeError(f"cross_entropy: target of shape {target.shape} and dtype {target.dtype} looks like class "
+                             f"indices for input {input.shape}, but indices must be integers: pass target.long(). "
+                             f"(A float target is read as class probabilities, of the input's shape.)")
         _same_shape(input, target, "cross_entropy")
         logp = log_softmax(input, 1 if input.ndim > 1 else 0)
         y = target

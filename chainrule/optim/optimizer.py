@@ -23,6 +23,10 @@ class Optimizer:
             elif k not in _KERNEL_SWITCHES:
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {k!r}")
         for k in ("lr",):
+            if k in defaults and (isinstance(defaults[k], bool) or not isinstance(defaults[k], (int, float))) \
+                    and not hasattr(defaults[k], "item"):
+                raise TypeError(f"{type(self).__name__}: lr must be a number, got {type(defaults[k]).__name__} "
+                                f"{defaults[k]!r}")
             if k in defaults and defaults[k] < 0:
                 raise ValueError(f"{type(self).__name__}: invalid learning rate {defaults[k]}; it must be ≥ 0 "
                                  f"(typical values are 1e-4 to 1e-1)")
