@@ -160,6 +160,12 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
             extras.append("requires_grad=True")
         return with_suffixes(prefix + body, extras)
 
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats a 0-d tensor's value, as torch does; other tensors take no format spec."""
+        if self._data.ndim == 0:
+            return self._data.item().__format__(spec)
+        return object.__format__(self, spec)
+
     # ---- autograd ------------------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self._data.dtype.kind != "f":

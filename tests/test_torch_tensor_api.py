@@ -167,3 +167,10 @@ def test_post_accumulate_grad_hook_runs_an_optimizer_in_backward():
         assert p.grad is None and q.grad is None
     with pytest.raises(RuntimeError, match="only leaf tensors"):
         (cr.randn(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
+
+
+def test_format_spec_on_a_scalar_tensor():
+    loss = cr.tensor(3.14159, requires_grad=True) * 1
+    assert f"{loss:.4f}" == "3.1416" and f"{cr.tensor(7):03d}" == "007" and f"{cr.ones(2)}" == "tensor([1., 1.])"
+    with pytest.raises(TypeError):
+        f"{cr.ones(2):.2f}"   # as torch: only a 0-d tensor takes a format spec
