@@ -67,7 +67,8 @@ def _flags(**values):
     return types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False, **values)
 
 
-cuda = types.SimpleNamespace(is_bf16_supported=lambda including_emulation=True: False, is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
+cuda = types.SimpleNamespace(is_bf16_supported=lambda including_emulation=True: False,
+                             is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
                              manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
                              empty_cache=lambda: None)
 

@@ -25,7 +25,8 @@ class Size(tuple):
         return f"chainrule.Size({list(self)})"
 
 
-from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F401  (PRINT_OPTIONS: toplevel.set_printoptions)
+# PRINT_OPTIONS is imported for toplevel.set_printoptions, which changes it
+from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F401
 
 
 class Tensor(dtypes.FloatCasts, dtypes.IntCasts):

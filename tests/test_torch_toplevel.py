@@ -15,7 +15,8 @@ REPR_CASES = [[[1.5, -20.25], [3, 4]], [1e-5, 1.0], [1e9, 1.0], [float("nan"), 1
               # summarized: the format is chosen on the printed edges, ' ...' is an entry of its own
               np.arange(2000.0), np.arange(2000.0).reshape(40, 50), np.arange(8000.0).reshape(20, 20, 20) / 7,
               np.linspace(-1e5, 1e5, 1500), np.random.default_rng(3).standard_normal(1100),
-              np.random.default_rng(4).standard_normal((5, 40)), np.random.default_rng(5).standard_normal((2, 3, 4)) * 1000]
+              np.random.default_rng(4).standard_normal((5, 40)),
+              np.random.default_rng(5).standard_normal((2, 3, 4)) * 1000]
 
 
 @pytest.fixture

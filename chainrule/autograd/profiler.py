@@ -112,6 +112,7 @@ class profile:
         self.enabled, self.record_shapes = enabled, record_shapes
         self.function_events = EventList()
         self._stack = []
+        self._backward_child_us = 0.0
 
     # ---- recording ----------------------------------------------------------------------------------------------
     def _now(self):
@@ -125,7 +126,10 @@ class profile:
     def _close(self, event):
         event.end_us = self._now()
         self._stack.pop()
-        if self._stack:
+        if STATE.in_backward and event.phase == "forward" and not (self._stack and self._stack[-1].phase == "forward"):
+            # an op a backward formula ran: part of the backward node being timed, not of the enclosing range
+            self._backward_child_us += event.cpu_time_total
+        elif self._stack:
             self._stack[-1].child_us += event.cpu_time_total
         self.function_events.append(event)
 
@@ -134,13 +138,16 @@ class profile:
 
     def on_backward_start(self):
         self._last_backward = self._now()
+        self._backward_child_us = 0.0
 
     def on_backward(self, node, grads_out, grads_in):
-        """The interval since the previous node finished is this node's backward (engine bookkeeping included)."""
+        """The interval since the previous node finished is this node's backward (engine bookkeeping included);
+        ops its formula ran are its children, so they are not counted twice."""
         end = self._now()
         start = getattr(self, "_last_backward", end)
         shapes = [tuple(g.shape) for g in grads_out if g is not None] if self.record_shapes else None
         event = FunctionEvent(node.name(), start, end, shapes, "backward")
+        event.child_us, self._backward_child_us = self._backward_child_us, 0.0
         if self._stack:
             self._stack[-1].child_us += event.cpu_time_total
         self.function_events.append(event)
