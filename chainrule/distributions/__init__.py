@@ -5,12 +5,12 @@ from . import constraints  # noqa: F401
 from .continuous import (Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, HalfNormal, Laplace,  # noqa: F401
                          LogNormal, Normal, StudentT, Uniform)
 from .discrete import (Bernoulli, Binomial, Categorical, Dirichlet, Geometric, MixtureSameFamily,  # noqa: F401
-                       Multinomial, OneHotCategorical, Poisson)
+                       Multinomial, NegativeBinomial, OneHotCategorical, Poisson)
 from .distribution import Distribution, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
-from .transformed import (ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli,  # noqa: F401
-                          RelaxedOneHotCategorical, TransformedDistribution)
+from .transformed import (ExpRelaxedCategorical, InverseGamma, LogitRelaxedBernoulli, Pareto,  # noqa: F401
+                          RelaxedBernoulli, RelaxedOneHotCategorical, TransformedDistribution, Weibull)
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
                          SigmoidTransform, SoftplusTransform, TanhTransform, Transform)
 from . import transforms  # noqa: F401

@@ -4,7 +4,7 @@ of them); the other is derived, and log_prob works from the logits, so it stays 
 import numpy as np
 
 from .. import creation, dtypes
-from ..nn.functional import binary_cross_entropy_with_logits, softplus
+from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, softplus
 from ..ops.arith import xlogy
 from ..ops.elementwise import sigmoid, where
 from ..ops.reduce import logsumexp, softmax
@@ -396,3 +396,39 @@ class MixtureSameFamily(Distribution):
         index = which.reshape(*which.shape, 1, *([1] * self._event_ndims))
         index = np.broadcast_to(index, which.shape + (1,) + draws.shape[which.ndim + 1:])
         return creation.tensor(np.take_along_axis(draws, index, which.ndim).squeeze(which.ndim))
+
+
+class NegativeBinomial(Distribution):
+    """Successes before the r-th failure (r = total_count), success probability p = σ(logits):
+    log P(k) = r log σ(-logits) + k log σ(logits) + log Γ(r + k) - log Γ(1 + k) - log Γ(r). Sampled without a
+    gradient."""
+    arg_constraints = {"total_count": constraints.nonnegative, "probs": constraints.Constraint(
+        "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)", lambda v: (v >= 0) & (v < 1)), "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        param = _one_of("NegativeBinomial", probs, logits)
+        self.total_count, param = broadcast_params(total_count, param)
+        self._bernoulli = Bernoulli(param if probs is not None else None, param if probs is None else None,
+                                    validate_args=False)
+        self.__dict__["probs" if probs is not None else "logits"] = param
+        super().__init__(param.shape, (), validate_args)
+
+    probs = property(lambda self: self._bernoulli.probs)
+    logits = property(lambda self: self._bernoulli.logits)
+    mean = property(lambda self: self.total_count * self.logits.exp())
+    mode = property(lambda self: ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0))
+    variance = property(lambda self: self.mean / sigmoid(-self.logits))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        r = np.broadcast_to(self.total_count.detach().numpy(), shape)
+        p = np.broadcast_to(self.probs.detach().numpy(), shape)
+        return draw(self.probs, shape, lambda g, s: g.negative_binomial(r, 1 - p))   # NumPy counts the other side
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        r = self.total_count
+        unnormalized = r * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
+        normalization = -lgamma(r + value) + lgamma(1.0 + value) + lgamma(r)
+        return unnormalized - where((r + value) == 0, 0.0, normalization)

@@ -6,13 +6,14 @@ and the relaxed (Concrete / Gumbel-softmax) Bernoulli and categorical built on t
 import numpy as np
 
 from .. import creation
+from ..ops.elementwise import where
 from ..ops.reduce import logsumexp
-from ..ops.special import lgamma
+from ..ops.special import digamma, lgamma
 from . import constraints
-from .continuous import draw
+from .continuous import _EULER, Exponential, Gamma, draw
 from .discrete import Bernoulli, Categorical
-from .distribution import Distribution, as_tensor
-from .transforms import ComposeTransform, ExpTransform, SigmoidTransform, Transform, sum_rightmost
+from .distribution import Distribution, as_tensor, broadcast_params
+from .transforms import AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, Transform, sum_rightmost
 
 
 class TransformedDistribution(Distribution):
@@ -137,4 +138,88 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     probs = property(lambda self: self.base_dist.probs)
 
 
-__all__ = ["ComposeTransform", "TransformedDistribution", "RelaxedBernoulli", "RelaxedOneHotCategorical"]
+
+
+class Weibull(TransformedDistribution):
+    """Weibull(λ, k): x = λ·E^(1/k), E ~ Exp(1);  log p(x) = log(k/λ) + (k-1) log(x/λ) - (x/λ)ᵏ;
+    H = γ(1 - 1/k) + log(λ/k) + 1."""
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+
+    def __init__(self, scale, concentration, validate_args=None):
+        self.scale, self.concentration = broadcast_params(scale, concentration)
+        self.concentration_reciprocal = 1 / self.concentration
+        super().__init__(Exponential(self.scale * 0 + 1, validate_args=False),
+                         [PowerTransform(self.concentration_reciprocal), AffineTransform(0.0, self.scale)],
+                         validate_args)
+
+    support = constraints.positive
+    mean = property(lambda self: self.scale * lgamma(1 + self.concentration_reciprocal).exp())
+    mode = property(lambda self: self.scale * ((self.concentration - 1) / self.concentration) **
+                    self.concentration_reciprocal)
+
+    @property
+    def variance(self):
+        return self.scale ** 2 * (lgamma(1 + 2 * self.concentration_reciprocal).exp() -
+                                  (2 * lgamma(1 + self.concentration_reciprocal)).exp())
+
+    def entropy(self):
+        return _EULER * (1 - self.concentration_reciprocal) + (self.scale * self.concentration_reciprocal).log() + 1
+
+
+class Pareto(TransformedDistribution):
+    """Pareto type I(scale, α): x = scale·e^E, E ~ Exp(α);  H = log(scale/α) + 1 + 1/α."""
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+
+    def __init__(self, scale, alpha, validate_args=None):
+        self.scale, self.alpha = broadcast_params(scale, alpha)
+        super().__init__(Exponential(self.alpha, validate_args=False),
+                         [ExpTransform(), AffineTransform(0.0, self.scale)], validate_args)
+
+    @property
+    def support(self):
+        return constraints.Constraint("GreaterThanEq(lower_bound=scale)", lambda v: v >= self.scale.detach().numpy())
+
+    mode = property(lambda self: self.scale)
+
+    @property
+    def mean(self):
+        """α·scale/(α - 1), infinite for α ≤ 1 (torch's answer, without a division by zero)."""
+        a = self.alpha
+        return where(a > 1, a * self.scale / where(a > 1, a - 1, 1.0), float("inf"))
+
+    @property
+    def variance(self):
+        a = self.alpha
+        finite = self.scale ** 2 * a / ((a - 1) ** 2 * where(a > 2, a - 2, 1.0))
+        return where(a > 2, finite, float("inf"))
+
+    def entropy(self):
+        return (self.scale / self.alpha).log() + (1 + 1 / self.alpha)
+
+
+class InverseGamma(TransformedDistribution):
+    """1/X for X ~ Gamma(α, β);  H = α + log β + log Γ(α) - (1 + α)ψ(α). Sampled without a reparameterised
+    gradient (as its Gamma base)."""
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
+
+    def __init__(self, concentration, rate, validate_args=None):
+        base = Gamma(concentration, rate, validate_args=validate_args)
+        super().__init__(base, PowerTransform(-1.0), validate_args)
+
+    concentration = property(lambda self: self.base_dist.concentration)
+    rate = property(lambda self: self.base_dist.rate)
+    mode = property(lambda self: self.rate / (self.concentration + 1))
+
+    @property
+    def mean(self):
+        return where(self.concentration > 1, self.rate / (self.concentration - 1), float("inf"))
+
+    @property
+    def variance(self):
+        c = self.concentration
+        return where(c > 2, self.rate ** 2 / ((c - 1) ** 2 * (c - 2)), float("inf"))
+
+    def entropy(self):
+        c = self.concentration
+        return c + self.rate.log() + lgamma(c) - (1 + c) * digamma(c)
