@@ -79,3 +79,23 @@ def test_volume_shapes_and_errors():
         F.conv3d(cr.randn(1, 1, 2, 3, 3), cr.randn(1, 1, 3, 1, 1))
     with pytest.raises(cr.ShapeError, match="adaptive_max_pool2d: expected"):
         F.adaptive_max_pool2d(cr.randn(3, 4), 2)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 1),
+                                             dilation=(1, 2, 1)),
+                                dict(groups=2, stride=2, bias=False), dict(stride=3, padding=1, output_padding=2)],
+                         ids=["plain", "strided-padded-dilated", "groups", "output-padding"])
+def test_conv_transpose3d_matches_torch(kw):
+    torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+    ours, theirs = cr.nn.ConvTranspose3d(4, 2, 3, **kw).double(), torch.nn.ConvTranspose3d(4, 2, 3, **kw).double()
+    ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 4, 3, 4, 3))
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = ours(a), theirs(b)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(1).standard_normal(ya.shape)
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -145,6 +145,11 @@ class ConvTranspose1d(_ConvTransposeNd):
     dims, conv = 1, staticmethod(C.conv_transpose1d)
 
 
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of Conv3d; weight (in, out/groups, kd, kh, kw)."""
+    dims, conv = 3, staticmethod(V.conv_transpose3d)
+
+
 def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=True, **defaults):
     """A pooling module: its constructor takes `fields` (those in `defaults` optional) and forward calls fn.
     As in torch, stride=None means the kernel size (LPPool keeps None), the repr lists `shown` (default: all

@@ -5,7 +5,7 @@ the inferred size (so the initialisation is the real layer's), moves its tensors
 Parameter objects, so an optimizer made before the first batch updates them — and the module becomes that layer
 (`cls_to_become`), as in torch.
 """
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .layers import Linear
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -80,6 +80,7 @@ LazyConv2d = _lazy("LazyConv2d", Conv2d, 1, 3)
 LazyConv3d = _lazy("LazyConv3d", Conv3d, 1, 4)
 LazyConvTranspose1d = _lazy("LazyConvTranspose1d", ConvTranspose1d, 1, 2)
 LazyConvTranspose2d = _lazy("LazyConvTranspose2d", ConvTranspose2d, 1, 3)
+LazyConvTranspose3d = _lazy("LazyConvTranspose3d", ConvTranspose3d, 1, 4)
 LazyBatchNorm1d = _lazy("LazyBatchNorm1d", BatchNorm1d, 1, None, True)
 LazyBatchNorm2d = _lazy("LazyBatchNorm2d", BatchNorm2d, 1, None, True)
 LazyBatchNorm3d = _lazy("LazyBatchNorm3d", BatchNorm3d, 1, None, True)

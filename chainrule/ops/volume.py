@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import accepts_unbatched, adaptive_bounds, conv2d
+from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
+from .index import index_add
 from .pooling import avg_pool2d, max_pool2d
 from .registry import T, register, sample
 from .shape import pad, stack
@@ -69,6 +70,35 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         part = conv2d(v, weight[:, :, k], None, s[1:], p[1:], dl[1:], groups)
         out = part if out is None else out + part
     out = _unfold_depth(out, n, d_out)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """PyTorch's F.conv_transpose3d, the adjoint of conv3d: (N, C, D, H, W) with weight (C, O/groups, kd, kh, kw)
+    -> (N, O, (D-1)·s - 2p + d(k-1) + output_padding + 1, …). Per kernel depth kd, one conv_transpose2d of every
+    input depth slice (folded into the batch) lands at output depths z·s + kd·dil (index_add), then the depth
+    padding is cropped: kd 2-d calls, and the gradient is theirs."""
+    if input.ndim != 5 or weight.ndim != 5:
+        raise ShapeError(f"conv_transpose3d: expected input (N, C, D, H, W) and weight (C, O/groups, kd, kh, kw), "
+                         f"got {input.shape} and {weight.shape}")
+    if input.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ShapeError(f"conv_transpose3d: input has {input.shape[1]} channels but weight {weight.shape} expects "
+                         f"{weight.shape[0]} (divisible by groups={groups})")
+    s, p, op, dl = _triple(stride), _triple(padding), _triple(output_padding), _triple(dilation)
+    n, c, depth = input.shape[:3]
+    kd = weight.shape[2]
+    flat = input.transpose(1, 2).reshape(n * depth, c, *input.shape[3:])      # every depth slice in the batch
+    full_depth = (depth - 1) * s[0] + dl[0] * (kd - 1) + 1 + op[0]
+    out = None
+    for k in range(kd):
+        part = conv_transpose2d(flat, weight[:, :, k], None, s[1:], p[1:], op[1:], groups, dl[1:])
+        part = part.reshape(n, depth, *part.shape[1:])                         # (N, D, O, H', W')
+        if out is None:
+            out = Tensor._wrap(np.zeros((n, full_depth) + part.shape[2:], part.dtype))
+        out = index_add(out, 1, Tensor._wrap(np.arange(depth) * s[0] + k * dl[0]), part)
+    out = out[:, p[0]:full_depth - p[0]].transpose(1, 2)                       # crop the depth padding
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out
@@ -160,6 +190,10 @@ register("conv3d", ref=None, samples=[
     sample(T((2, 2, 4, 4, 3)), T((3, 2, 2, 3, 2)), T((3,))),
     sample(T((1, 4, 5, 4, 4)), T((4, 2, 3, 2, 2)), None, (2, 1, 1), 1, (1, 2, 1), 2),
     sample(T((1, 1, 3, 3, 3)), T((2, 1, 2, 2, 2)), None, 1, "same")])(conv3d)
+register("conv_transpose3d", ref=None, samples=[
+    sample(T((1, 2, 2, 3, 3)), T((2, 3, 2, 2, 2)), T((3,))),
+    sample(T((2, 2, 3, 2, 2)), T((2, 2, 3, 1, 2)), None, (2, 1, 2), (1, 0, 1), (1, 0, 1), 1, (1, 2, 1)),
+    sample(T((1, 4, 2, 2, 2)), T((4, 1, 2, 2, 2)), T((2,)), 1, 0, 0, 2)])(conv_transpose3d)
 register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
     max_pool3d)
 register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
