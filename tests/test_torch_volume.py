@@ -99,3 +99,21 @@ def test_conv_transpose3d_matches_torch(kw):
     yb.backward(torch.tensor(g))
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", ["LPPool3d(2, 2)", "LPPool3d(1.5, (2, 3, 2), (1, 2, 2))",
+                                  "AdaptiveMaxPool3d((2, 3, 4))", "AdaptiveMaxPool3d((3, None, 2))",
+                                  "AdaptiveMaxPool3d(1)"])
+def test_lp_and_adaptive_max_pool3d_match_torch(make):
+    torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+    x = np.random.default_rng(2).random((2, 3, 5, 6, 7)) + 0.1
+    ours, theirs = eval("nn." + make), eval("torch.nn." + make)
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = ours(a), theirs(b)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10)
+    ya.sum().backward()
+    yb.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="return_indices"):
+        nn.AdaptiveMaxPool3d(2, return_indices=True)(cr.tensor(x))

@@ -194,6 +194,8 @@ AvgPool1d = _pool("AvgPool1d", P.avg_pool1d, "Mean over each window of (N, C, L)
                   shown=_AVG_FIELDS[:3], single=True, **_AVG)
 LPPool2d = _pool("LPPool2d", P.lp_pool2d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, H, W).", "norm_type",
                  "kernel_size", "stride", "ceil_mode", stride_is_kernel=False, stride=None, ceil_mode=False)
+LPPool3d = _pool("LPPool3d", V.lp_pool3d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, D, H, W).", "norm_type",
+                 "kernel_size", "stride", "ceil_mode", stride_is_kernel=False, stride=None, ceil_mode=False)
 LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each window of (N, C, L).", "norm_type",
                  "kernel_size", "stride", "ceil_mode", stride_is_kernel=False, stride=None, ceil_mode=False)
 
@@ -230,6 +232,8 @@ AvgPool3d = _pool("AvgPool3d", V.avg_pool3d, "Mean over each window of (N, C, D,
 AdaptiveMaxPool2d = _pool("AdaptiveMaxPool2d", V.adaptive_max_pool2d, "Max over windows giving output_size (and "
                           "the flat indices of the maxima with return_indices=True).", "output_size", "return_indices",
                           shown=("output_size",), return_indices=False)
+AdaptiveMaxPool3d = _pool("AdaptiveMaxPool3d", V.adaptive_max_pool3d, "Max over windows giving output_size "
+                          "(D, H, W).", "output_size", "return_indices", shown=("output_size",), return_indices=False)
 AdaptiveMaxPool1d = _pool("AdaptiveMaxPool1d", V.adaptive_max_pool1d, "Max over windows giving output_size.",
                           "output_size", "return_indices", shown=("output_size",), return_indices=False)
 AdaptiveAvgPool1d = _pool("AdaptiveAvgPool1d", C.adaptive_avg_pool1d, "Mean over windows giving output_size.",

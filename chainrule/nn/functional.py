@@ -18,8 +18,8 @@ from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d
                         conv_transpose1d, conv_transpose2d, fold, unfold)
 from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401
                            max_unpool1d, max_unpool2d)
-from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool3d, conv3d,  # noqa: F401
-                          conv_transpose3d, max_pool3d)
+from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,  # noqa: F401
+                          avg_pool3d, conv3d, conv_transpose3d, lp_pool3d, max_pool3d)
 from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce, same_shape as _same_shape
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401

@@ -142,6 +142,32 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _unfold_depth(total * (1.0 / k[0]), n, d_out)
 
 
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(Σ_window xᵖ)^(1/p) over each (kd, kh, kw) window: the mean of xᵖ times the window's volume, as torch."""
+    _unsupported_3d("lp_pool3d", ceil_mode=(ceil_mode, False))
+    k = _triple(kernel_size)
+    if np.isinf(norm_type):
+        return max_pool3d(input, k, stride)
+    pooled = avg_pool3d(input ** norm_type, k, stride)
+    return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1] * k[2])) ** (1.0 / norm_type)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over torch's adaptive windows of (N, C, D, H, W) (or (C, D, H, W)): per output depth, the max over its
+    depth window of the 2-d adaptive maxima (a max over a box is a max of maxima)."""
+    _unsupported_3d("adaptive_max_pool3d", return_indices=(return_indices, False))
+    if input.ndim == 4:
+        return adaptive_max_pool3d(input.unsqueeze(0), output_size).squeeze(0)
+    if input.ndim != 5:
+        raise ShapeError(f"adaptive_max_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
+    sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
+    od, oh, ow = (input.shape[2 + i] if o is None else o for i, o in enumerate(sizes))
+    n, c, depth = input.shape[:3]
+    planes = adaptive_max_pool2d(input.transpose(1, 2).reshape(n * depth, c, *input.shape[3:]), (oh, ow))
+    planes = planes.reshape(n, depth, c, oh, ow)
+    return stack([planes[:, a:b].amax(1) for a, b in adaptive_bounds(depth, od)], 2)
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over torch's adaptive windows of (N, C, H, W) (or (C, H, W)); with return_indices, the flat index
     h·W + w of each maximum in its input plane."""
@@ -194,6 +220,10 @@ register("conv_transpose3d", ref=None, samples=[
     sample(T((1, 2, 2, 3, 3)), T((2, 3, 2, 2, 2)), T((3,))),
     sample(T((2, 2, 3, 2, 2)), T((2, 2, 3, 1, 2)), None, (2, 1, 2), (1, 0, 1), (1, 0, 1), 1, (1, 2, 1)),
     sample(T((1, 4, 2, 2, 2)), T((4, 1, 2, 2, 2)), T((2,)), 1, 0, 0, 2)])(conv_transpose3d)
+register("lp_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4), 0.5, 1.5), 2, 2),
+                                         sample(T((1, 1, 4, 5, 3), 0.5, 1.5), 3, 2, 1)])(lp_pool3d)
+register("adaptive_max_pool3d", ref=None, samples=[sample(T((1, 2, 5, 4, 6)), (2, 3, 4)),
+                                                   sample(T((2, 3, 4, 4)), 2)])(adaptive_max_pool3d)
 register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
     max_pool3d)
 register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
