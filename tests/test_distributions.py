@@ -51,6 +51,8 @@ CASES = [
     ("InverseGamma", dict(concentration=[1.5, 3.0], rate=[1.0, 2.0]), [0.3, 2.0]),
     ("NegativeBinomial", dict(total_count=[3.0, 5.0], probs=[0.3, 0.6]), [2.0, 7.0]),
     ("NegativeBinomial", dict(total_count=[3.0, 0.5], logits=[0.3, -0.6]), [0.0, 1.0]),
+    ("ContinuousBernoulli", dict(probs=[0.2, 0.4995, 0.7, 0.5]), [0.1, 0.4, 0.6, 0.9]),   # two in the Taylor zone
+    ("ContinuousBernoulli", dict(logits=[-1.0, 0.001, 2.0]), [0.1, 0.5, 0.9]),
 ]
 NO_ENTROPY = {"Poisson", "Multinomial", "NegativeBinomial"}
 # gradients through ψ'(α) (trigamma): torch's is ~4e-10 off (at α = 2: torch 0.64493406709, mpmath and chainrule

@@ -2,10 +2,12 @@
 log_prob, entropy, mean and variance, and kl_divergence in closed form. Parameters and values are checked
 (validate_args, on by default as in torch) with errors that name the distribution, the argument and the values."""
 from . import constraints  # noqa: F401
-from .continuous import (Beta, Cauchy, Chi2, Exponential, Gamma, Gumbel, HalfNormal, Laplace,  # noqa: F401
-                         LogNormal, Normal, StudentT, Uniform)
-from .discrete import (Bernoulli, Binomial, Categorical, Dirichlet, Geometric, MixtureSameFamily,  # noqa: F401
-                       Multinomial, NegativeBinomial, OneHotCategorical, Poisson)
+from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel, HalfNormal,  # noqa: F401
+                         Laplace, LogNormal, Normal, StudentT, Uniform)
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
+from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
+                       OneHotCategorical, Poisson)
+from .mixture import MixtureSameFamily  # noqa: F401
 from .distribution import Distribution, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401

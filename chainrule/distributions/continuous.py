@@ -1,4 +1,5 @@
-"""Continuous distributions over scalars. Each docstring gives log p(x), the entropy and how rsample draws."""
+"""Continuous distributions over scalars (and the Dirichlet over the simplex). Each docstring gives log p(x), the
+entropy and how rsample draws."""
 import math
 
 import numpy as np
@@ -362,3 +363,39 @@ class Gumbel(_LocationScale):
 
 
 _EULER = 0.57721566490153286060
+
+
+class Dirichlet(Distribution):
+    """Dirichlet(α) over the simplex:  log p(x) = Σ(α_i-1) log x_i + log Γ(α₀) - Σ log Γ(α_i), α₀ = Σα_i;
+    H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). Sampled without a reparameterised gradient."""
+    arg_constraints = {"concentration": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
+                                                               lambda v: np.all(v > 0, -1), event_dim=1)}
+    support = constraints.simplex
+
+    def __init__(self, concentration, validate_args=None):
+        (self.concentration,) = broadcast_params(concentration)
+        if self.concentration.ndim < 1:
+            raise ValueError("Dirichlet: concentration needs at least one dim (the categories), got a 0-d tensor")
+        super().__init__(self.concentration.shape[:-1], self.concentration.shape[-1:], validate_args)
+
+    mean = property(lambda self: self.concentration / self.concentration.sum(-1, keepdim=True))
+
+    @property
+    def variance(self):
+        a0 = self.concentration.sum(-1, keepdim=True)
+        return self.concentration * (a0 - self.concentration) / (a0 ** 2 * (a0 + 1))
+
+    def sample(self, sample_shape=()):
+        a = np.broadcast_to(self.concentration.detach().numpy(), self._extended_shape(sample_shape))
+        gammas = _gen(None).standard_gamma(a)
+        return creation.tensor((gammas / gammas.sum(-1, keepdims=True)).astype(a.dtype))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        a = self.concentration
+        return xlogy(a - 1, value).sum(-1) + lgamma(a.sum(-1)) - lgamma(a).sum(-1)
+
+    def entropy(self):
+        a = self.concentration
+        k, a0 = a.shape[-1], a.sum(-1)
+        return lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0) - ((a - 1) * digamma(a)).sum(-1)

@@ -1,5 +1,5 @@
-"""Discrete distributions and the Dirichlet over the simplex. Bernoulli and Categorical take probs or logits (one
-of them); the other is derived, and log_prob works from the logits, so it stays finite where probs round to 0 or 1.
+"""Discrete distributions. Bernoulli and Categorical take probs or logits (one of them); the other is derived,
+and log_prob works from the logits, so it stays finite where probs round to 0 or 1.
 """
 import numpy as np
 
@@ -9,7 +9,7 @@ from ..ops.arith import xlogy
 from ..ops.elementwise import sigmoid, where
 from ..ops.reduce import logsumexp, softmax
 from ..ops.stacking import broadcast_tensors
-from ..ops.special import digamma, lgamma
+from ..ops.special import lgamma
 from ..random import _gen
 from . import constraints
 from .continuous import draw
@@ -193,42 +193,6 @@ class Poisson(Distribution):
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
 
 
-class Dirichlet(Distribution):
-    """Dirichlet(α) over the simplex:  log p(x) = Σ(α_i-1) log x_i + log Γ(α₀) - Σ log Γ(α_i), α₀ = Σα_i;
-    H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). Sampled without a reparameterised gradient."""
-    arg_constraints = {"concentration": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
-                                                               lambda v: np.all(v > 0, -1), event_dim=1)}
-    support = constraints.simplex
-
-    def __init__(self, concentration, validate_args=None):
-        (self.concentration,) = broadcast_params(concentration)
-        if self.concentration.ndim < 1:
-            raise ValueError("Dirichlet: concentration needs at least one dim (the categories), got a 0-d tensor")
-        super().__init__(self.concentration.shape[:-1], self.concentration.shape[-1:], validate_args)
-
-    mean = property(lambda self: self.concentration / self.concentration.sum(-1, keepdim=True))
-
-    @property
-    def variance(self):
-        a0 = self.concentration.sum(-1, keepdim=True)
-        return self.concentration * (a0 - self.concentration) / (a0 ** 2 * (a0 + 1))
-
-    def sample(self, sample_shape=()):
-        a = np.broadcast_to(self.concentration.detach().numpy(), self._extended_shape(sample_shape))
-        gammas = _gen(None).standard_gamma(a)
-        return creation.tensor((gammas / gammas.sum(-1, keepdims=True)).astype(a.dtype))
-
-    def log_prob(self, value):
-        self._validate_sample(value)
-        a = self.concentration
-        return xlogy(a - 1, value).sum(-1) + lgamma(a.sum(-1)) - lgamma(a).sum(-1)
-
-    def entropy(self):
-        a = self.concentration
-        k, a0 = a.shape[-1], a.sum(-1)
-        return lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0) - ((a - 1) * digamma(a)).sum(-1)
-
-
 class Geometric(Distribution):
     """The number of failures before the first success, P(k) = (1-p)ᵏ p:  log P(k) = k log(1-p) + log p;
     H = BCEWithLogits(logits, p)/p. Sampled without a gradient."""
@@ -348,54 +312,6 @@ class Multinomial(Distribution):
         self._validate_sample(value)
         logits = where((value == 0) & (self.logits == float("-inf")), 0.0, self.logits)
         return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + (value * logits).sum(-1)
-
-
-class MixtureSameFamily(Distribution):
-    """A mixture Σₖ πₖ p_k(x) whose components are one batched distribution (the last batch dim indexes k) and
-    whose weights are a Categorical: log p(x) = logsumexp_k(log πₖ + log p_k(x)). Sampled without a gradient."""
-    arg_constraints = {}
-
-    def __init__(self, mixture_distribution, component_distribution, validate_args=None):
-        if not isinstance(mixture_distribution, Categorical):
-            raise ValueError("MixtureSameFamily: mixture_distribution must be a Categorical")
-        k = component_distribution.batch_shape[-1] if component_distribution.batch_shape else None
-        if k != mixture_distribution._num_events:
-            raise ValueError(f"MixtureSameFamily: the mixture has {mixture_distribution._num_events} weights but "
-                             f"the components' last batch dim is {k}")
-        self._mixture_distribution, self._component_distribution = mixture_distribution, component_distribution
-        self._event_ndims = len(component_distribution.event_shape)
-        super().__init__(component_distribution.batch_shape[:-1], component_distribution.event_shape, validate_args)
-        self.support = component_distribution.support
-
-    mixture_distribution = property(lambda self: self._mixture_distribution)
-    component_distribution = property(lambda self: self._component_distribution)
-
-    def _weights(self):
-        return self._mixture_distribution.probs.reshape(*self._mixture_distribution.probs.shape,
-                                                        *([1] * self._event_ndims))
-
-    @property
-    def mean(self):
-        return (self._weights() * self._component_distribution.mean).sum(-1 - self._event_ndims)
-
-    @property
-    def variance(self):
-        w, comp = self._weights(), self._component_distribution
-        mean = self.mean.unsqueeze(-1 - self._event_ndims)
-        return (w * comp.variance).sum(-1 - self._event_ndims) + (w * (comp.mean - mean) ** 2).sum(
-            -1 - self._event_ndims)
-
-    def log_prob(self, value):
-        x = value.unsqueeze(-1 - self._event_ndims)   # against every component
-        log_p = self._component_distribution.log_prob(x)
-        return logsumexp(log_p + self._mixture_distribution.logits, -1)
-
-    def sample(self, sample_shape=()):
-        which = self._mixture_distribution.sample(sample_shape).numpy()
-        draws = self._component_distribution.sample(sample_shape).numpy()   # (..., K, *event)
-        index = which.reshape(*which.shape, 1, *([1] * self._event_ndims))
-        index = np.broadcast_to(index, which.shape + (1,) + draws.shape[which.ndim + 1:])
-        return creation.tensor(np.take_along_axis(draws, index, which.ndim).squeeze(which.ndim))
 
 
 class NegativeBinomial(Distribution):

@@ -5,8 +5,9 @@ from ..linalg import solve_triangular
 from ..ops.elementwise import where
 from ..nn.functional import softplus
 from ..ops.special import digamma, lgamma
-from .continuous import _EULER, Beta, Exponential, Gamma, Gumbel, HalfNormal, Laplace, LogNormal, Normal, Uniform
-from .discrete import Bernoulli, Binomial, Categorical, Dirichlet, Geometric, OneHotCategorical, Poisson
+from .continuous import (_EULER, Beta, Dirichlet, Exponential, Gamma, Gumbel, HalfNormal, Laplace, LogNormal, Normal,
+                         Uniform)
+from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Independent
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis
 
