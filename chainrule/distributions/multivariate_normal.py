@@ -1,7 +1,10 @@
-"""The multivariate normal, parameterised by its lower Cholesky factor L (Σ = LLᵀ)."""
+"""The multivariate normal, parameterised by its lower Cholesky factor L (Σ = LLᵀ), and its low-rank-plus-diagonal
+form (Σ = WWᵀ + D)."""
 import math
 
+from ..creation import eye
 from ..linalg import cholesky, inv, solve_triangular
+from ..ops.arrange import diag_embed
 from ..ops.stacking import broadcast_shapes
 from . import constraints
 from .continuous import draw
@@ -88,3 +91,59 @@ class MultivariateNormal(Distribution):
     def __repr__(self):
         return f"MultivariateNormal(loc: {self.loc.shape}, scale_tril: {self._unbroadcasted_scale_tril.shape})"
 
+
+
+class LowRankMultivariateNormal(Distribution):
+    """N(μ, WWᵀ + D) with W (k, m) of low rank m and D diagonal: the k×k covariance is never formed. With the m×m
+    capacitance C = I + WᵀD⁻¹W:  log|WWᵀ + D| = log|C| + Σ log dᵢ (matrix determinant lemma) and
+    xᵀ(WWᵀ + D)⁻¹x = Σ xᵢ²/dᵢ - ‖L_C⁻¹WᵀD⁻¹x‖² (Woodbury);  rsample: μ + Wε₁ + √D ε₂."""
+    arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.real,
+                       "cov_diag": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
+                                                          lambda v: (v > 0).all(-1), event_dim=1)}
+    support, has_rsample = constraints.real_vector, True
+
+    def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
+        loc, cov_factor, cov_diag = as_tensor(loc), as_tensor(cov_factor, loc), as_tensor(cov_diag, loc)
+        if loc.ndim < 1 or cov_factor.ndim < 2 or cov_factor.shape[-2] != loc.shape[-1] or \
+                cov_diag.shape[-1:] != loc.shape[-1:]:
+            raise ValueError(f"LowRankMultivariateNormal: loc must be (..., k), cov_factor (..., k, m) and cov_diag "
+                             f"(..., k), got {loc.shape}, {cov_factor.shape} and {cov_diag.shape}")
+        batch = broadcast_shapes(loc.shape[:-1], cov_factor.shape[:-2], cov_diag.shape[:-1])
+        k = loc.shape[-1]
+        self.loc = loc.expand(*batch, k)
+        self.cov_factor = cov_factor.expand(*batch, *cov_factor.shape[-2:])
+        self.cov_diag = cov_diag.expand(*batch, k)
+        self._W, self._D = cov_factor, cov_diag
+        super().__init__(batch, (k,), validate_args)
+        Wt_Dinv = cov_factor.mT / cov_diag.unsqueeze(-2)
+        m = cov_factor.shape[-1]
+        self._capacitance_tril = cholesky(Wt_Dinv @ cov_factor + eye(m, dtype=cov_factor.dtype))
+
+    mean = mode = property(lambda self: self.loc)
+    variance = property(lambda self: ((self._W ** 2).sum(-1) + self._D).expand(*self._batch_shape,
+                                                                                 *self._event_shape))
+
+    @property
+    def covariance_matrix(self):
+        cov = self._W @ self._W.mT + diag_embed(self._D)
+        return cov.expand(*self._batch_shape, *self._event_shape, *self._event_shape)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        eps_w = draw(self.loc, shape[:-1] + self.cov_factor.shape[-1:], lambda g, s: g.standard_normal(s))
+        eps_d = draw(self.loc, shape, lambda g, s: g.standard_normal(s))
+        return self.loc + (self._W @ eps_w.unsqueeze(-1)).squeeze(-1) + self._D.sqrt() * eps_d
+
+    def _log_det(self):
+        return 2 * self._capacitance_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) + self._D.log().sum(-1)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        diff = value - self.loc
+        wt_dinv_x = ((self._W.mT / self._D.unsqueeze(-2)) @ diff.unsqueeze(-1)).squeeze(-1)
+        m = (diff ** 2 / self._D).sum(-1) - batch_mahalanobis(self._capacitance_tril, wt_dinv_x)
+        return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det() + m)
+
+    def entropy(self):
+        h = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._log_det())
+        return h.expand(*self._batch_shape) if self._batch_shape else h
