@@ -8,4 +8,7 @@ from .ops.reduce import log_softmax, logsumexp, softmax  # noqa: F401
 from .ops.special import (digamma, entr, erfc, erfinv, lgamma as gammaln, log_ndtr, logit, multigammaln,  # noqa: F401
                           ndtr, ndtri, polygamma, sinc, xlog1py)
 
+from .ops.bessel import i0, i0e, i1, i1e  # noqa: F401,E402
+
 psi = digamma
+modified_bessel_i0, modified_bessel_i1 = i0, i1   # torch.special's long names

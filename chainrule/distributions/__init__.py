@@ -3,7 +3,7 @@ log_prob, entropy, mean and variance, and kl_divergence in closed form. Paramete
 (validate_args, on by default as in torch) with errors that name the distribution, the argument and the values."""
 from . import constraints  # noqa: F401
 from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel, HalfNormal,  # noqa: F401
-                         Laplace, LogNormal, Normal, StudentT, Uniform)
+                         Laplace, LogNormal, Normal, StudentT, Uniform, VonMises)
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
                        OneHotCategorical, Poisson)
