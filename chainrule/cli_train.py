@@ -39,6 +39,9 @@ def add_train_parser(sub):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--diagnose", action="store_true",
                    help="watch gradient flow (vanishing/exploding, dead ReLUs, learning rate) and report findings")
+    p.add_argument("--profile", action="store_true",
+                   help="time every op's forward and backward during training: profile.txt (per-op table) in the "
+                        "run folder and the top ops in metrics.json")
     p.add_argument("--detect-anomaly", action="store_true",
                    help="stop at the first op whose output or gradient is NaN/Inf and explain why")
     p.set_defaults(func=cmd_train)
@@ -173,8 +176,11 @@ def cmd_train(args):
         monitor = GradientMonitor(model)
     import contextlib
     from .autograd import detect_anomaly
+    from .autograd.profiler import profile
+    profiler = profile() if args.profile else None
     with _Progress(args.epochs, args.quiet) as progress, \
-            (detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()):
+            (detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()), \
+            (profiler if profiler is not None else contextlib.nullcontext()):
         history = T.fit(model, loss_fn, loss_name, opt, Xtr, ytr, n_classes, args.epochs, args.variant,
                         args.batch_size, sched, args.clip, callbacks=[progress], seed=args.seed,
                         on_step=monitor)
@@ -191,6 +197,8 @@ def cmd_train(args):
         report = monitor.report()
         metrics["diagnosis"] = report.as_dict()["findings"]
         report.render()
+    if profiler is not None:
+        metrics["profile"] = _write_profile(profiler, run_dir, args.quiet)
     T.write_json(os.path.join(run_dir, "metrics.json"), metrics)
     if not args.no_plots:
         try:
@@ -213,6 +221,19 @@ def cmd_train(args):
     print(f"{args.data} {sizes}: test accuracy {test_acc:.1%} (train {train_acc:.1%}), final loss "
           f"{history['loss'][-1]:.4f}, {len(history['loss'])} epochs in {seconds:.1f} s -> {run_dir}")
     return 0
+
+
+def _write_profile(profiler, run_dir, quiet):
+    """profile.txt with the per-op table (self time first); the ten dearest ops for metrics.json."""
+    averages = profiler.key_averages()
+    table = averages.table(sort_by="self_cpu_time_total", row_limit=30)
+    with open(os.path.join(run_dir, "profile.txt"), "w") as f:
+        f.write(table + "\n")
+    if not quiet:
+        print(averages.table(sort_by="self_cpu_time_total", row_limit=10))
+    top = sorted(averages, key=lambda e: e.self_cpu_time_total, reverse=True)[:10]
+    return [{"op": e.key, "calls": e.count, "self_ms": round(e.self_cpu_time_total / 1000, 3),
+             "total_ms": round(e.cpu_time_total / 1000, 3)} for e in top]
 
 
 def _load_run(run):

@@ -107,3 +107,13 @@ def test_train_other_model_kinds(tmp_path, model, minimum):
                  "--quiet", "--no-plots"]) == 0
     metrics = json.loads((tmp_path / model / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= minimum and (tmp_path / model / "model.safetensors").exists()
+
+
+def test_train_profile_writes_the_per_op_table(tmp_path, capsys):
+    assert main(["train", "--epochs", "2", "--profile", "--out", str(tmp_path), "--name", "p", "--no-plots"]) == 0
+    table = (tmp_path / "p" / "profile.txt").read_text()
+    assert "Self CPU %" in table and "LinearBackward" in table and "Linear " in table
+    top = json.loads((tmp_path / "p" / "metrics.json").read_text())["profile"]
+    assert len(top) == 10 and {"op", "calls", "self_ms", "total_ms"} <= set(top[0])
+    assert top == sorted(top, key=lambda r: r["self_ms"], reverse=True)
+    assert "LinearBackward" in capsys.readouterr().out
