@@ -10,7 +10,7 @@ from ..ops.elementwise import where
 from ..ops.reduce import logsumexp
 from ..ops.special import digamma, lgamma
 from . import constraints
-from .continuous import _EULER, Exponential, Gamma, draw
+from .continuous import _EULER, Exponential, Gamma, Uniform, draw
 from .discrete import Bernoulli, Categorical
 from .distribution import Distribution, as_tensor, broadcast_params
 from .transforms import AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, Transform, sum_rightmost
@@ -223,3 +223,30 @@ class InverseGamma(TransformedDistribution):
     def entropy(self):
         c = self.concentration
         return c + self.rate.log() + lgamma(c) - (1 + c) * digamma(c)
+
+
+class Kumaraswamy(TransformedDistribution):
+    """Kumaraswamy(a, b) on (0, 1), a Beta look-alike with a closed-form inverse CDF:
+    x = (1 - u^(1/b))^(1/a), u ~ U(0, 1);  p(x) = ab x^(a-1) (1 - xᵃ)^(b-1);
+    H = (1 - 1/b) + (1 - 1/a)(ψ(b + 1) + γ) - log a - log b."""
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_params(concentration1, concentration0)
+        zeros = self.concentration0 * 0
+        super().__init__(Uniform(zeros, zeros + 1, validate_args=False),
+                         [PowerTransform(1 / self.concentration0), AffineTransform(1.0, -1.0),
+                          PowerTransform(1 / self.concentration1)], validate_args)
+
+    def _moment(self, n):
+        a, b = self.concentration1, self.concentration0
+        arg = 1 + n / a
+        return b * (lgamma(arg) + lgamma(b) - lgamma(arg + b)).exp()
+
+    mean = property(lambda self: self._moment(1))
+    variance = property(lambda self: self._moment(2) - self._moment(1) ** 2)
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return (1 - 1 / b) + (1 - 1 / a) * (digamma(b + 1) + _EULER) - a.log() - b.log()
