@@ -36,3 +36,18 @@ def assert_matches_torch(fn_cr, fn_torch, arrays, rtol=1e-10, grad_rtol=None, at
     yb.backward(torch.tensor(g))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=grad_rtol or rtol, atol=atol)
+
+
+def assert_layer_matches_torch(ours, theirs, x, rtol=1e-10, atol=1e-12):
+    """A chainrule layer and a torch layer with the same state: the same output on x, and the same gradients of
+    the input and the weight for one random upstream gradient."""
+    import numpy as np
+    torch = torch_or_skip()
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = ours(a), theirs(b)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=rtol, atol=atol)
+    g = np.random.default_rng(9).standard_normal(ya.shape)
+    ya.backward(cr.tensor(g))
+    yb.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=rtol, atol=atol)

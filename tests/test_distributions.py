@@ -88,7 +88,7 @@ def test_log_prob_entropy_and_moments_match_torch(name, params, values):
     total_a.backward()
     total_b.backward()
     for k in (k for k in params if not isinstance(params[k], int)):
-        if k == "total_count" and name != "NegativeBinomial":   # a count: torch's gradient there is a by-product of lgamma, not a use case
+        if k == "total_count" and name != "NegativeBinomial":   # a count: its gradient is a by-product of lgamma
             continue
         np.testing.assert_allclose(p_ours[k].grad.numpy(), p_theirs[k].grad.numpy(),
                                    rtol=1e-8 if name in TRIGAMMA else 1e-9,

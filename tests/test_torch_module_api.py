@@ -11,6 +11,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from helpers import assert_layer_matches_torch
 
 
 def _torch():
@@ -83,15 +84,7 @@ def test_conv_padding_modes_match_torch(dims, kw):
     theirs = getattr(torch.nn, f"Conv{dims}d")(2, 4, k, dtype=torch.float64, **kw)
     ours = getattr(nn, f"Conv{dims}d")(2, 4, k, dtype=cr.float64, **kw)
     ours.load_state_dict({n: cr.tensor(v.detach().numpy()) for n, v in theirs.state_dict().items()})
-    x = np.random.default_rng(dims).standard_normal((2, 2) + (6,) * dims)
-    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    ya, yb = ours(a), theirs(b)
-    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = np.random.default_rng(9).standard_normal(ya.shape)
-    ya.backward(cr.tensor(g))
-    yb.backward(torch.tensor(g))
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_layer_matches_torch(ours, theirs, np.random.default_rng(dims).standard_normal((2, 2) + (6,) * dims))
 
 
 def test_conv_arguments_are_tuples_and_bad_modes_are_named():

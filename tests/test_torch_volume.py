@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
-from helpers import assert_matches_torch, torch_or_skip
+from helpers import assert_layer_matches_torch, assert_matches_torch, torch_or_skip
 
 
 _torch = torch_or_skip
@@ -89,16 +89,8 @@ def test_conv_transpose3d_matches_torch(kw):
     torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
     ours, theirs = cr.nn.ConvTranspose3d(4, 2, 3, **kw).double(), torch.nn.ConvTranspose3d(4, 2, 3, **kw).double()
     ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
-    x = np.random.default_rng(0).standard_normal((2, 4, 3, 4, 3))
-    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    ya, yb = ours(a), theirs(b)
     assert repr(ours) == repr(theirs)
-    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = np.random.default_rng(1).standard_normal(ya.shape)
-    ya.backward(cr.tensor(g))
-    yb.backward(torch.tensor(g))
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_layer_matches_torch(ours, theirs, np.random.default_rng(0).standard_normal((2, 4, 3, 4, 3)))
 
 
 @pytest.mark.parametrize("make", ["LPPool3d(2, 2)", "LPPool3d(1.5, (2, 3, 2), (1, 2, 2))",
