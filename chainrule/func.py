@@ -118,19 +118,57 @@ def jvp(func, primals, tangents, has_aux=False):
     return _jvp(func, tuple(primals), tuple(tangents))
 
 
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn) with jvp_fn(*tangents) = J·tangents at the primals (torch.func.linearize)."""
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        out = func(*primals)
+    return out, lambda *tangents: jvp(func, primals, tangents)[1]
+
+
+def stack_module_state(models):
+    """({name: parameters of every model stacked on a new dim 0}, {name: buffers stacked}) for ensembling with
+    vmap and functional_call (torch.func.stack_module_state); the stacked parameters are new leaves."""
+    from .ops.shape import stack as _stack
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expected at least one model")
+    names = [n for n, _ in models[0].named_parameters()]
+    params = {n: _stack([dict(m.named_parameters())[n].detach() for m in models]).requires_grad_(True)
+              for n in names}
+    buffers = {n: _stack([dict(m.named_buffers())[n] for m in models]) for n, _ in models[0].named_buffers()}
+    return params, buffers
+
+
 def _entry(x, dim, index):
-    return x.select(dim, index) if dim is not None else x
+    """Entry `index` along dim of a tensor, or of every tensor in a dict / list / tuple of them (a pytree)."""
+    if dim is None:
+        return x
+    if isinstance(x, dict):
+        return {k: _entry(v, dim, index) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_entry(v, dim, index) for v in x)
+    return x.select(dim, index)
+
+
+def _mapped_sizes(x, dim):
+    if isinstance(x, dict):
+        return [n for v in x.values() for n in _mapped_sizes(v, dim)]
+    if isinstance(x, (list, tuple)):
+        return [n for v in x for n in _mapped_sizes(v, dim)]
+    return [x.shape[dim]] if isinstance(x, Tensor) else []
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """func mapped over a batch dim of its inputs (torch.func.vmap): in_dims gives that dim per argument (None:
-    not mapped), out_dims where the batch dim goes in the outputs. Runs func once per batch entry and stacks the
+    not mapped; an argument may be a dict/list/tuple of tensors, all mapped at that dim, as stack_module_state's
+    parameters are), out_dims where the batch dim goes in the outputs. Runs func once per batch entry and stacks the
     results, so any function that works on one entry works, and gradients flow through as usual."""
     def wrapped(*args):
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} arguments")
-        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None}
+        sizes = {n for a, d in zip(args, dims) if d is not None for n in _mapped_sizes(a, d)}
         if len(sizes) != 1:
             raise ValueError(f"vmap: the mapped dims must all have one size, got sizes {sorted(sizes)} (in_dims "
                              f"{tuple(dims)}, shapes {[tuple(getattr(a, 'shape', ())) for a in args]})"

@@ -360,3 +360,31 @@ def test_forward_mode_jvp_matches_torch():
     with cr.autograd.forward_ad.dual_level():
         with pytest.raises(ValueError, match="tangent's shape"):
             cr.autograd.forward_ad.make_dual(cr.zeros(2), cr.zeros(3))
+
+
+@pytest.mark.filterwarnings("ignore:.torch.jit.script. is deprecated:DeprecationWarning")   # inside torch.func
+def test_autograd_backward_unpad_linearize_and_model_ensembling_match_torch():
+    torch = _torch()
+    results = []
+    tmodels = [torch.nn.Linear(3, 2).double() for _ in range(4)]
+    cmodels = [nn.Linear(3, 2).double() for _ in range(4)]
+    for a, b in zip(cmodels, tmodels):
+        a.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in b.state_dict().items()})
+    for m, models in ((cr, cmodels), (torch, tmodels)):
+        w, b = m.tensor([1.0, 2.0], requires_grad=True), m.tensor([3.0], requires_grad=True)
+        m.autograd.backward([(w * 2).sum(), (w * b).sum()], [None, m.tensor(2.0)])
+        padded = m.nn.utils.rnn.pad_sequence([m.ones(3, 2), m.ones(1, 2) * 2], batch_first=True)
+        pieces = m.nn.utils.rnn.unpad_sequence(padded, m.tensor([3, 1]), batch_first=True)
+        out, jvp_fn = m.func.linearize(lambda x: x.sin() * 2, m.tensor([0.5, 1.0], dtype=m.float64))
+        params, buffers = m.func.stack_module_state(models)
+        x = m.tensor(np.arange(15.0).reshape(5, 3) / 10)
+        ensemble = m.func.vmap(lambda p, bf, v: m.func.functional_call(models[0], (p, bf), (v,)),
+                               in_dims=(0, 0, None))(params, buffers, x)
+        ensemble.sum().backward()
+        results.append([w.grad.numpy(), b.grad.numpy(), [tuple(p.shape) for p in pieces], out.detach().numpy(),
+                        jvp_fn(m.tensor([1.0, 1.0], dtype=m.float64)).detach().numpy(), ensemble.detach().numpy(),
+                        params["weight"].grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12)
+    with pytest.raises(cr.BackwardError, match="2 tensors but 1 grad_tensors"):
+        cr.autograd.backward([cr.ones(1, requires_grad=True), cr.ones(1, requires_grad=True)], [None])

@@ -1,7 +1,8 @@
 """Reverse-mode automatic differentiation: the graph, the backward sweep, and tools to check it."""
 from . import forward_ad, functional, profiler  # noqa: F401
 from .function import Function, FunctionCtx, Node, Op
-from .functional import grad
+from .functional import backward, grad
+from .grad_mode import inference_mode  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly

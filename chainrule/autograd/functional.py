@@ -62,6 +62,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """torch.autograd.backward: Σᵢ tensorsᵢ·grad_tensorsᵢ backpropagated in one sweep, accumulated into the
+    leaves' .grad (or only into `inputs`). A scalar tensor needs no grad_tensor."""
+    from ..tensor import _root_gradient
+    roots = _as_list(tensors)
+    if grad_tensors is None:
+        gouts = [None] * len(roots)
+    else:
+        gouts = [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors)
+    if len(gouts) != len(roots):
+        raise BackwardError(f"autograd.backward: {len(roots)} tensors but {len(gouts)} grad_tensors; give one per "
+                            f"tensor (None for a scalar)")
+    for t in roots:
+        if not t.requires_grad:
+            raise BackwardError(f"autograd.backward: a tensor of shape {t.shape} does not require grad and has no "
+                                f"grad_fn, so there is nothing to differentiate")
+    root_grads = [_root_gradient(t, g, "autograd.backward") for t, g in zip(roots, gouts)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        ins = _as_list(inputs)
+        grads = grad(roots, ins, root_grads, retain_graph=retain_graph, create_graph=create_graph,
+                     allow_unused=True)
+        for t, g in zip(ins, grads):
+            if g is not None:
+                engine._accumulate_into_leaf(t, g, create_graph, set())
+        return
+    engine.run_backward(roots, root_grads, retain_graph, create_graph)
+
+
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
     from ..ops.shape import stack
     gouts = _as_list(grad_outputs) if grad_outputs is not None else None

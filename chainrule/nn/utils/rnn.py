@@ -6,6 +6,15 @@ from ...ops.shape import pad, stack
 from ...tensor import Tensor
 
 
+def unpad_sequence(padded_sequences, lengths, batch_first=False):
+    """The inverse of pad_sequence: the list of sequences, each cut to its length (differentiable slices)."""
+    padded = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    lengths = lengths.tolist() if hasattr(lengths, "tolist") else list(lengths)
+    if len(lengths) != padded.shape[0]:
+        raise ValueError(f"unpad_sequence: {len(lengths)} lengths for a batch of {padded.shape[0]} sequences")
+    return [padded[i, :int(n)] for i, n in enumerate(lengths)]
+
+
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """Stack sequences of shape (L_i, *) into (L_max, B, *) (or (B, L_max, *) with batch_first), padding each
     to L_max with padding_value; differentiable, the padding gets no gradient."""
