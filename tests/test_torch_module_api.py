@@ -193,3 +193,27 @@ def test_save_and_load_take_torchs_keywords_and_file_objects(tmp_path):
     np.testing.assert_array_equal(state["weight"].numpy(), model.weight.detach().numpy())
     with pytest.raises(RuntimeError, match="map_location.*cuda"):
         cr.load(path, map_location="cuda:0")
+
+
+def test_adaptive_log_softmax_matches_torch():
+    torch = _torch()
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 10, 15], div_value=2.0).double()
+    ours = nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 10, 15], div_value=2.0).double()
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x, y = np.random.default_rng(0).standard_normal((9, 16)), np.array([0, 3, 4, 9, 10, 14, 15, 19, 2])
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    oa, ob = ours(a, cr.tensor(y)), theirs(b, torch.tensor(y))
+    np.testing.assert_allclose(oa.output.detach().numpy(), ob.output.detach().numpy(), rtol=1e-12)
+    oa.loss.backward()
+    ob.loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ours.tail[1][0].weight.grad.numpy(), theirs.tail[1][0].weight.grad.numpy(),
+                               rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ours.log_prob(cr.tensor(x)).detach().numpy(),
+                               theirs.log_prob(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    assert (ours.predict(cr.tensor(x)).numpy() == theirs.predict(torch.tensor(x)).numpy()).all()
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\]"):
+        ours(cr.tensor(x[:1]), cr.tensor([20]))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence"):
+        nn.AdaptiveLogSoftmaxWithLoss(16, 20, [10, 4])
