@@ -53,12 +53,14 @@ CASES = [
     ("NegativeBinomial", dict(total_count=[3.0, 0.5], logits=[0.3, -0.6]), [0.0, 1.0]),
     ("ContinuousBernoulli", dict(probs=[0.2, 0.4995, 0.7, 0.5]), [0.1, 0.4, 0.6, 0.9]),   # two in the Taylor zone
     ("ContinuousBernoulli", dict(logits=[-1.0, 0.001, 2.0]), [0.1, 0.5, 0.9]),
+    ("LogisticNormal", dict(loc=[[0.3, -0.2, 1.0], [0.0, 0.5, -1.0]], scale=[[1.0, 0.5, 2.0], [0.7, 1.2, 0.9]]),
+     [[0.1, 0.2, 0.3, 0.4], [0.05, 0.6, 0.15, 0.2]]),
     ("Kumaraswamy", dict(concentration1=[0.7, 2.0, 5.0], concentration0=[1.5, 0.8, 3.0]), [0.2, 0.5, 0.9]),
     ("LowRankMultivariateNormal", dict(loc=[[0.5, -1.0, 0.2], [0.0, 1.0, 2.0]],
                                        cov_factor=[[1.0, 0.2], [0.3, -0.5], [0.0, 0.7]], cov_diag=[0.5, 1.5, 0.8]),
      [[0.1, 0.2, 0.3], [1.0, -2.0, 0.0]]),
 ]
-NO_ENTROPY = {"Poisson", "Multinomial", "NegativeBinomial"}
+NO_ENTROPY = {"Poisson", "Multinomial", "NegativeBinomial", "LogisticNormal"}
 # gradients through ψ'(α) (trigamma): torch's is ~4e-10 off (at α = 2: torch 0.64493406709, mpmath and chainrule
 # 0.64493406685), so those compare to 1e-8
 TRIGAMMA = {"Gamma", "Beta", "Dirichlet", "StudentT", "Chi2", "InverseGamma", "Weibull", "Kumaraswamy"}

@@ -11,8 +11,9 @@ from .mixture import MixtureSameFamily  # noqa: F401
 from .distribution import Distribution, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal  # noqa: F401
-from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogitRelaxedBernoulli, Pareto,  # noqa: F401
-                          RelaxedBernoulli, RelaxedOneHotCategorical, TransformedDistribution, Weibull)
+from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogisticNormal,  # noqa: F401
+                          LogitRelaxedBernoulli, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
+                          TransformedDistribution, Weibull)
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
-                         SigmoidTransform, SoftplusTransform, TanhTransform, Transform)
+                         SigmoidTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform)
 from . import transforms  # noqa: F401

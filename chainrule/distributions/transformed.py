@@ -10,10 +10,11 @@ from ..ops.elementwise import where
 from ..ops.reduce import logsumexp
 from ..ops.special import digamma, lgamma
 from . import constraints
-from .continuous import _EULER, Exponential, Gamma, Uniform, draw
+from .continuous import _EULER, Exponential, Gamma, Normal, Uniform, draw
 from .discrete import Bernoulli, Categorical
 from .distribution import Distribution, as_tensor, broadcast_params
-from .transforms import AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, Transform, sum_rightmost
+from .transforms import (AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, StickBreakingTransform,
+                         Transform, sum_rightmost)
 
 
 class TransformedDistribution(Distribution):
@@ -27,6 +28,8 @@ class TransformedDistribution(Distribution):
         self.has_rsample = base_distribution.has_rsample
         event_dim = max([len(base_distribution.event_shape)] + [t.event_dim for t in self.transforms])
         shape = base_distribution.batch_shape + base_distribution.event_shape
+        for t in self.transforms:   # stick-breaking adds an entry; the other transforms keep the shape
+            shape = t.forward_shape(shape)
         super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:], validate_args)
 
     @property
@@ -60,6 +63,21 @@ class TransformedDistribution(Distribution):
         for t in reversed(self.transforms):
             value = t.inv(value)
         return self.base_dist.cdf(value)
+
+
+class LogisticNormal(TransformedDistribution):
+    """A Normal on ℝᴷ⁻¹ pushed onto the K-simplex by stick-breaking (torch's LogisticNormal)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support, has_rsample = constraints.simplex, True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base = Normal(loc, scale, validate_args=validate_args)
+        if not base.batch_shape:
+            base = base.expand((1,))
+        super().__init__(base, StickBreakingTransform(), validate_args)
+
+    loc = property(lambda self: self.base_dist.loc)
+    scale = property(lambda self: self.base_dist.scale)
 
 
 class LogitRelaxedBernoulli(Distribution):

@@ -3,6 +3,8 @@ log|det ∂y/∂x| (elementwise here, summed over event dims by the distribution
 log p_Y(y) = log p_X(f⁻¹(y)) - log|det J_f(f⁻¹(y))|."""
 import math
 
+import numpy as np
+
 from ..nn.functional import softplus
 from ..ops.elementwise import sigmoid
 from . import constraints
@@ -21,6 +23,10 @@ class Transform:
 
     def log_abs_det_jacobian(self, x, y):
         raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not implemented")
+
+    def forward_shape(self, shape):
+        """The shape of y for an x of `shape` (most transforms keep it)."""
+        return tuple(shape)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -121,6 +127,35 @@ class PowerTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return (self.exponent * y / x).abs().log()
+
+
+class StickBreakingTransform(Transform):
+    """Real (K-1)-vectors onto the K-simplex by breaking a stick: zᵢ = σ(xᵢ - log(K - i)), yᵢ = zᵢ Πⱼ<ᵢ(1 - zⱼ),
+    y_K = Π(1 - zⱼ);  log|det J| = Σᵢ (-x̃ᵢ + log σ(x̃ᵢ) + log yᵢ), x̃ᵢ = xᵢ - log(K - i)."""
+    domain, codomain, event_dim = constraints.real_vector, constraints.simplex, 1
+
+    @staticmethod
+    def _offset(n, like):
+        return as_tensor(np.arange(n, 0, -1, dtype=like.dtype), like)   # K - i for i = 1 … K-1
+
+    def _call(self, x):
+        from ..ops.shape import pad
+        finfo = np.finfo(x.dtype)
+        z = sigmoid(x - self._offset(x.shape[-1], x).log()).clamp(finfo.tiny, 1 - finfo.eps)
+        return pad(z, (0, 1), value=1.0) * pad((1 - z).cumprod(-1), (1, 0), value=1.0)
+
+    def _inverse(self, y):
+        crop = y[..., :-1]
+        rest = (1 - crop.cumsum(-1)).clamp(min=float(np.finfo(y.dtype).tiny))
+        return crop.log() - rest.log() + self._offset(crop.shape[-1], y).log()
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import logsigmoid
+        shifted = x - self._offset(x.shape[-1], x).log()
+        return (-shifted + logsigmoid(shifted) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
 
 
 class ComposeTransform(Transform):
