@@ -20,8 +20,8 @@ from .tensor import PRINT_OPTIONS, Tensor
 # ---- functional ops under their top-level names (same signatures as nn.functional) ---------------------------------
 _FUNCTIONAL = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "avg_pool1d",
                "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "dropout",
-               "alpha_dropout", "feature_alpha_dropout", "cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle",
-               "pixel_unshuffle", "channel_shuffle", "bilinear", "threshold", "hardshrink", "rrelu", "layer_norm",
+               "alpha_dropout", "feature_alpha_dropout", "cosine_similarity", "pairwise_distance", "pdist",
+               "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "bilinear", "threshold", "hardshrink", "rrelu", "layer_norm",
                "group_norm", "rms_norm")
 FUNCTIONAL = {name: getattr(F, name) for name in _FUNCTIONAL}
 FUNCTIONAL["native_channel_shuffle"] = F.channel_shuffle
