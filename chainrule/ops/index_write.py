@@ -69,10 +69,9 @@ def _embed(input, src, index, name, what):
     """out = input with out[index] = src (index: any NumPy index into input), src's shape checked against the
     positions it fills. dL/dinput is g off those positions, dL/dsrc is g at them."""
     target = np.empty(input.shape, bool)[index].shape
-    if tuple(src.shape) != target:
+    if tuple(src.shape) != target:   # torch requires the exact shape; index_put alone would broadcast
         raise ShapeError(f"{name}: src must have the shape of {what}, {target}, got {src.shape}")
-    placed = IndexAddInto.apply(lift(src, input).to(input.dtype), shape=input.shape, index=index)
-    return where(_wrap(_marked(input.shape, index)), placed, input)
+    return _put_values(input, index, src)
 
 
 def select_scatter(input, src, dim, index):
