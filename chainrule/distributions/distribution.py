@@ -6,6 +6,9 @@ independent of θ, so ∂x/∂θ exists and gradients flow from a sampled loss i
 log_prob, entropy, mean and variance are built from differentiable ops, so their gradients are the chain rule on
 the formula in each class's docstring.
 """
+import functools
+import inspect
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
@@ -40,17 +43,12 @@ class Distribution:
         init = cls.__dict__.get("__init__")
         if init is None:
             return
-        import functools
-        import inspect
-        signature = inspect.signature(init)
 
         @functools.wraps(init)
         def recording(self, *args, **kw):
-            if "_init_args" not in self.__dict__:   # the outermost constructor's arguments
-                bound = signature.bind(self, *args, **kw)
-                bound.apply_defaults()
-                self.__dict__["_init_args"] = {k: v for k, v in list(bound.arguments.items())[1:]
-                                               if k != "validate_args"}
+            # the outermost constructor's call, kept as given: expand() binds it to names, construction stays cheap
+            if "_init_call" not in self.__dict__:
+                self.__dict__["_init_call"] = (type(self).__init__, args, kw)
             init(self, *args, **kw)
         cls.__init__ = recording
     arg_constraints = {}
@@ -151,10 +149,14 @@ class Distribution:
         """The same distribution with batch_shape (its parameters broadcast to it): rebuilt from the arguments it
         was made with, each tensor expanded over the new batch dims and base distributions expanded in turn."""
         batch_shape = tuple(batch_shape)
-        args = dict(self.__dict__.get("_init_args", {}))
-        if not args:
+        call = self.__dict__.get("_init_call")
+        if call is None:
             raise NotImplementedError(f"{type(self).__name__}.expand: build the distribution with the expanded "
                                       f"parameters instead")
+        init, given, named = call
+        bound = inspect.signature(init).bind(self, *given, **named)
+        bound.apply_defaults()
+        args = {k: v for k, v in list(bound.arguments.items())[1:] if k != "validate_args"}
         old = len(self._batch_shape)
         for name, value in args.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and name in self.arg_constraints:
