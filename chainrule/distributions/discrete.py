@@ -26,6 +26,19 @@ def np_round(values):
     return np.round(np.atleast_1d(values)[:5], 6).tolist()
 
 
+def _trials(self, name, probs, logits, total_count=None):
+    """For the distributions that count Bernoulli trials (Geometric, Binomial, NegativeBinomial): the given probs
+    or logits (broadcast with total_count, when there is one) kept under its name, and a Bernoulli over it that
+    derives the other. Returns the parameter."""
+    param = _one_of(name, probs, logits)
+    if total_count is not None:
+        self.total_count, param = broadcast_params(total_count, param)
+    given = "probs" if probs is not None else "logits"
+    self._bernoulli = Bernoulli(**{given: param}, validate_args=False)
+    self.__dict__[given] = param
+    return param
+
+
 def _clamped_log(probs):
     eps = np.finfo(probs.dtype).eps
     return probs.clamp(eps, 1 - eps).log()
@@ -201,10 +214,8 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._bernoulli = Bernoulli(probs, logits, validate_args=False)
-        self.__dict__["probs" if probs is not None else "logits"] = self._bernoulli.__dict__[
-            "probs" if probs is not None else "logits"]
-        super().__init__(self._bernoulli.batch_shape, (), validate_args)
+        param = _trials(self, "Geometric", probs, logits)
+        super().__init__(param.shape, (), validate_args)
 
     probs = property(lambda self: self._bernoulli.probs)
     logits = property(lambda self: self._bernoulli.logits)
@@ -235,12 +246,7 @@ class Binomial(Distribution):
                        "logits": constraints.real}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        self._bernoulli = Bernoulli(probs, logits, validate_args=False)
-        param = self._bernoulli.__dict__["probs" if probs is not None else "logits"]
-        self.total_count, param = broadcast_params(total_count, param)
-        self._bernoulli = Bernoulli(param if probs is not None else None, param if probs is None else None,
-                                    validate_args=False)
-        self.__dict__["probs" if probs is not None else "logits"] = param
+        param = _trials(self, "Binomial", probs, logits, total_count)
         super().__init__(param.shape, (), validate_args)
 
     @property
@@ -323,11 +329,7 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        param = _one_of("NegativeBinomial", probs, logits)
-        self.total_count, param = broadcast_params(total_count, param)
-        self._bernoulli = Bernoulli(param if probs is not None else None, param if probs is None else None,
-                                    validate_args=False)
-        self.__dict__["probs" if probs is not None else "logits"] = param
+        param = _trials(self, "NegativeBinomial", probs, logits, total_count)
         super().__init__(param.shape, (), validate_args)
 
     probs = property(lambda self: self._bernoulli.probs)
