@@ -12,7 +12,14 @@ from . import devices, dtypes
 from .random import _gen
 from .tensor import Tensor, _to_array
 
-strided = "strided"   # torch.strided: the one layout chainrule has
+class layout(str):
+    """torch.layout's type; equal to its name, printed as chainrule.<name>."""
+
+    def __repr__(self):
+        return f"chainrule.{str.__str__(self)}"
+
+
+strided = layout("strided")   # torch.strided: the one layout chainrule has
 
 
 def _placement(fn):

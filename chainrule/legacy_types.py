@@ -4,14 +4,10 @@ arguments) and autograd.Variable, which today is the tensor itself."""
 import numpy as np
 
 from . import creation, dtypes
+from .creation import layout, strided  # noqa: F401  (torch.layout, torch.strided: kept with the constructors)
 from .tensor import Tensor
 
 dtype = np.dtype   # isinstance(cr.float32, cr.dtype); `def f(x, dtype: torch.dtype = torch.float32)` evaluates it
-
-
-class layout(str):
-    def __repr__(self):
-        return f"chainrule.{str.__str__(self)}"
 
 
 class memory_format(str):
@@ -21,7 +17,6 @@ class memory_format(str):
         return f"chainrule.{str.__str__(self)}"
 
 
-strided = layout("strided")
 contiguous_format, preserve_format = memory_format("contiguous_format"), memory_format("preserve_format")
 channels_last, channels_last_3d = memory_format("channels_last"), memory_format("channels_last_3d")
 

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import dtypes
+from . import creation, dtypes
 from .errors import DTypeError
 from .ops.registry import tensor_method
 from .random import _gen
@@ -226,7 +226,7 @@ for _name in ("is_meta", "is_sparse", "is_sparse_csr", "is_quantized", "is_mps",
               "is_ipu", "is_xla", "is_vulkan", "is_mtia", "is_maia"):
     setattr(Tensor, _name, property(lambda self: False))
 Tensor.is_conj = Tensor.is_neg = Tensor.is_inference = lambda self: False
-Tensor.layout = property(lambda self: "strided")
+Tensor.layout = property(lambda self: creation.strided)
 Tensor.output_nr = property(lambda self: self._out_idx)
 Tensor.name = None          # named tensors are not supported: every dim is unnamed
 Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype)
@@ -242,7 +242,6 @@ def dim_order(self):
 @tensor_method("new")
 def new(self, *args):
     """The legacy x.new(...): x.new([1, 2]) builds from data, x.new(2, 3) is uninitialised, both with x's dtype."""
-    from . import creation
     if len(args) == 1 and not isinstance(args[0], int):
         return creation.tensor(args[0], dtype=self.dtype)
     return creation.empty(*args, dtype=self.dtype)
