@@ -8,6 +8,11 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _ntuple(value, n):
+    """torch's _single/_pair/_triple: an int repeated n times, or the given sequence as a tuple."""
+    return (value,) * n if isinstance(value, int) else tuple(value)
+
+
 class _ConvNd(Module):
     """stride, padding, dilation and output_padding are stored as tuples (padding may be 'same' or 'valid'), as
     torch stores them. padding_mode 'reflect', 'replicate' or 'circular' pads the input with F.pad in that mode
@@ -28,15 +33,14 @@ class _ConvNd(Module):
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-        tup = lambda v: (v,) * dims if isinstance(v, int) else tuple(v)  # noqa: E731
-        k = tup(kernel_size)
+        k = _ntuple(kernel_size, dims)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, k
-        self.stride, self.dilation, self.groups = tup(stride), tup(dilation), groups
+        self.stride, self.dilation, self.groups = _ntuple(stride, dims), _ntuple(dilation, dims), groups
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride "
                              f"{self.stride}); give the padding as numbers")
-        self.padding = padding if isinstance(padding, str) else tup(padding)
-        self.output_padding, self.padding_mode = tup(output_padding), padding_mode
+        self.padding = padding if isinstance(padding, str) else _ntuple(padding, dims)
+        self.output_padding, self.padding_mode = _ntuple(output_padding, dims), padding_mode
         if padding == "same":   # torch's split of d(k-1): the smaller half before, the larger after
             total = [d * (kk - 1) for d, kk in zip(self.dilation, k)]
             pairs = [(t // 2, t - t // 2) for t in total]
@@ -165,8 +169,7 @@ def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=Tru
         if stride_is_kernel and "stride" in values and values["stride"] in (None, [], ()):
             values["stride"] = values["kernel_size"]
         if single:
-            values.update({f: (values[f],) if isinstance(values[f], int) else tuple(values[f])
-                           for f in ("kernel_size", "stride", "padding")})
+            values.update({f: _ntuple(values[f], 1) for f in ("kernel_size", "stride", "padding")})
         self.__dict__.update(values)
 
     def forward(self, x):
@@ -203,9 +206,9 @@ LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each wind
 class _MaxUnpoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        tup = lambda v: (v,) * self.dims if isinstance(v, int) else tuple(v)  # noqa: E731   torch's _pair/_single
-        self.kernel_size, self.stride = tup(kernel_size), tup(stride if stride is not None else kernel_size)
-        self.padding = tup(padding)
+        self.kernel_size = _ntuple(kernel_size, self.dims)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = _ntuple(padding, self.dims)
 
     def forward(self, input, indices, output_size=None):
         return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
