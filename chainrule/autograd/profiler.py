@@ -232,10 +232,11 @@ class record_function:
 _ORIGINAL = {}
 
 
-def _timed(original, name_of):
+def _timed(original):
     def apply(cls, *args, **kwargs):
-        shapes = [tuple(a.shape) for a in args if hasattr(a, "shape")]
-        events = [(p, p._open(name_of(cls), shapes if p.record_shapes else None, "forward")) for p in _ACTIVE]
+        shapes = [tuple(a.shape) for a in args if hasattr(a, "shape")] if any(p.record_shapes for p in _ACTIVE) \
+            else None
+        events = [(p, p._open(cls.__name__, shapes if p.record_shapes else None, "forward")) for p in _ACTIVE]
         try:
             return original.__func__(cls, *args, **kwargs)
         finally:
@@ -247,7 +248,7 @@ def _timed(original, name_of):
 def _install():
     for base in (Op, Function):
         _ORIGINAL[base] = base.__dict__["apply"]
-        base.apply = _timed(_ORIGINAL[base], lambda cls: cls.__name__)
+        base.apply = _timed(_ORIGINAL[base])
 
 
 def _uninstall():
