@@ -6,6 +6,7 @@ import numpy as np
 
 from . import amp, creation, dtypes, linalg
 from .ops.matfun import cholesky_solve
+from .ops.inplace import _variant
 from .ops.special import multigammaln
 from .random import _gen
 from .tensor import Tensor
@@ -38,10 +39,6 @@ def put(input, index, source, accumulate=False):
     flat = input.reshape(-1)
     idx = index.reshape(-1)
     return flat.index_put((idx,), source.reshape(-1), accumulate=accumulate).reshape(*input.shape)
-
-
-def _put_(self, index, source, accumulate=False):
-    return self._inplace("put_", lambda s: put(s, index, source, accumulate), source)
 
 
 def nuclear_norm(input, dim=(-2, -1), keepdim=False):
@@ -115,18 +112,15 @@ def get_device(input):
 
 
 Tensor.put = put
-Tensor.put_ = _put_
 Tensor.mvlgamma = mvlgamma
-Tensor.mvlgamma_ = lambda self, p: self._inplace("mvlgamma_", lambda s: mvlgamma(s, p))
 Tensor.nonzero_static = nonzero_static
 Tensor.cholesky_inverse = cholesky_inverse
 Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: creation.multinomial(
     self, num_samples, replacement, generator)
 Tensor.unsafe_chunk = Tensor.chunk
 Tensor.unsafe_split = Tensor.split
-Tensor.index_reduce_ = lambda self, dim, index, source, reduce, *, include_self=True: self._inplace(
-    "index_reduce_", lambda s: s.index_reduce(dim, index, source, reduce, include_self=include_self), source)
-Tensor.nextafter_ = lambda self, other: self._inplace("nextafter_", lambda s: s.nextafter(other))
+for _name in ("put", "mvlgamma", "index_reduce", "nextafter"):   # x.put_(…) … as every other in-place variant
+    setattr(Tensor, _name + "_", _variant(_name))
 
 EXPORTS = {"unravel_index": unravel_index, "nonzero_static": nonzero_static, "put": put,
            "nuclear_norm": nuclear_norm, "frobenius_norm": frobenius_norm, "norm_except_dim": norm_except_dim,
