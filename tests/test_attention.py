@@ -82,3 +82,72 @@ def test_transformer_encoder_layer_matches_torch(norm_first):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-9)
     for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-9, err_msg=n)
+
+
+MHA_OPTIONS = [{}, dict(kdim=5, vdim=3), dict(add_bias_kv=True), dict(add_zero_attn=True),
+               dict(add_bias_kv=True, add_zero_attn=True, kdim=6, vdim=7, bias=False)]
+MHA_LAYOUTS = [(False, ()), (True, ("attn", "padding")), (False, ("per_head",)), ("unbatched", ("padding",)),
+               ("unbatched", ("attn",))]
+
+
+@pytest.mark.parametrize("options", MHA_OPTIONS, ids=lambda o: ",".join(o) or "packed")
+@pytest.mark.parametrize("layout,masks", MHA_LAYOUTS, ids=lambda v: str(v))
+def test_multihead_attention_options_match_torch(options, layout, masks):
+    """kdim/vdim (separate q/k/v projection weights), add_bias_kv, add_zero_attn, unbatched inputs, bool and
+    float masks of every accepted shape: outputs, weights (averaged and per head) and gradients = torch's."""
+    E, h, L, S, B = 8, 2, 3, 4, 2
+    torch.manual_seed(0)
+    batch_first, unbatched = layout is True, layout == "unbatched"
+    theirs = torch.nn.MultiheadAttention(E, h, batch_first=batch_first, **options).double()
+    ours = nn.MultiheadAttention(E, h, batch_first=batch_first, **options).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: cr.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(1)
+
+    def shaped(n, d):
+        return rng.standard_normal((n, d) if unbatched else (B, n, d) if batch_first else (n, B, d))
+    arrays = (shaped(L, E), shaped(S, options.get("kdim", E)), shaped(S, options.get("vdim", E)))
+    masks_np = {}
+    if "attn" in masks:
+        m = rng.random((L, S)) > 0.7
+        m[:, 0] = False
+        masks_np["attn_mask"] = m
+    if "per_head" in masks:
+        masks_np["attn_mask"] = rng.standard_normal((B * h, L, S))
+    if "padding" in masks:
+        m = rng.random((S,) if unbatched else (B, S)) > 0.6
+        m[..., 0] = False
+        masks_np["key_padding_mask"] = m
+    ins_c = [cr.tensor(a, requires_grad=True) for a in arrays]
+    ins_t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for average in (False, True):
+        out_c, w_c = ours(*ins_c, average_attn_weights=average, **{k: cr.tensor(v) for k, v in masks_np.items()})
+        out_t, w_t = theirs(*ins_t, average_attn_weights=average,
+                            **{k: torch.tensor(v) for k, v in masks_np.items()})
+        np.testing.assert_allclose(out_c.detach().numpy(), out_t.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(w_c.detach().numpy(), w_t.detach().numpy(), atol=1e-12)
+    (out_c.sum() + (w_c ** 2).sum()).backward()
+    (out_t.sum() + (w_t ** 2).sum()).backward()
+    for a, b in zip(ins_c, ins_t):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
+    grads_t = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), grads_t[name].grad.numpy(), atol=1e-10, err_msg=name)
+
+
+def test_multihead_attention_names_bad_shapes():
+    mha = nn.MultiheadAttention(8, 2, kdim=5)
+    with pytest.raises(cr.ShapeError, match="key has 8 features.*expects 5"):
+        mha(cr.randn(3, 2, 8), cr.randn(4, 2, 8), cr.randn(4, 2, 8))
+    with pytest.raises(cr.ShapeError, match="attn_mask has shape"):
+        nn.MultiheadAttention(8, 2)(cr.randn(3, 2, 8), cr.randn(4, 2, 8), cr.randn(4, 2, 8), attn_mask=cr.zeros(4, 4))
+    with pytest.raises(cr.ShapeError, match="key_padding_mask has shape"):
+        nn.MultiheadAttention(8, 2)(cr.randn(3, 2, 8), cr.randn(4, 2, 8), cr.randn(4, 2, 8),
+                                    key_padding_mask=cr.zeros(4, 2, dtype=cr.bool))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_transformer_layers_take_bias_as_torch(bias):
+    for name, args in [("TransformerEncoderLayer", (16, 2, 32)), ("Transformer", (16, 2, 1, 1, 32))]:
+        ours, theirs = getattr(nn, name)(*args, bias=bias), getattr(torch.nn, name)(*args, bias=bias)
+        assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -92,7 +92,7 @@ def test_loss_modules_match_functional():
     y = cr.tensor(np.array([1.0, -1.0, 1.0, -1.0]))
     assert nn.CosineEmbeddingLoss(0.2)(a, b, y).item() == F.cosine_embedding_loss(a, b, y, 0.2).item()
     assert nn.MarginRankingLoss(0.1, reduction="sum")(a[:, 0], b[:, 0], y).item() == \
-        F.margin_ranking_loss(a[:, 0], b[:, 0], y, 0.1, "sum").item()
+        F.margin_ranking_loss(a[:, 0], b[:, 0], y, 0.1, reduction="sum").item()
     assert nn.TripletMarginLoss(margin=0.5)(a, b, a.flip([0])).item() == \
         F.triplet_margin_loss(a, b, a.flip([0]), margin=0.5).item()
     assert nn.GaussianNLLLoss()(a, b, a.abs() + 0.1).item() == F.gaussian_nll_loss(a, b, a.abs() + 0.1).item()
@@ -135,3 +135,99 @@ def test_soft_margin_is_stable_at_extremes():
     loss.backward()
     assert np.isfinite(loss.item()) and abs(loss.item() - 500.0) < 1e-6
     np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0], atol=1e-12)
+
+
+# ---- torch's deprecated size_average / reduce, class weights as buffers, elementwise weights -------------------
+LEGACY = [("mse_loss", "MSELoss", {}), ("l1_loss", "L1Loss", {}), ("smooth_l1_loss", "SmoothL1Loss", {}),
+          ("soft_margin_loss", "SoftMarginLoss", {}), ("kl_div", "KLDivLoss", {}),
+          ("binary_cross_entropy", "BCELoss", {}), ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss", {}),
+          ("cross_entropy", "CrossEntropyLoss", {}), ("nll_loss", "NLLLoss", {})]
+
+
+def _legacy_inputs(name, rng):
+    x = rng.uniform(-2, 2, (4, 3))
+    if name in ("cross_entropy", "nll_loss"):
+        return x, np.array([0, 2, 1, 2])
+    if name == "binary_cross_entropy":
+        return rng.uniform(0.05, 0.95, (4, 3)), rng.uniform(0, 1, (4, 3))
+    if name == "soft_margin_loss":
+        return x, _signs(12, rng).reshape(4, 3)
+    if name == "kl_div":
+        return np.log(rng.dirichlet(np.ones(3), 4)), rng.dirichlet(np.ones(3), 4)
+    return x, rng.uniform(-2, 2, (4, 3))
+
+
+@pytest.mark.parametrize("fname,cls,_", LEGACY, ids=[c[0] for c in LEGACY])
+@pytest.mark.parametrize("size_average,reduce,expected", [(False, None, "sum"), (None, False, "none"),
+                                                         (True, True, "mean"), (False, False, "none")])
+def test_legacy_size_average_and_reduce_map_to_reduction_as_torch(fname, cls, _, size_average, reduce, expected):
+    torch = _torch()
+    a, b = _legacy_inputs(fname, np.random.default_rng(3))
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        got = getattr(F, fname)(cr.tensor(a), cr.tensor(b), size_average=size_average, reduce=reduce)
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        module = getattr(nn, cls)(size_average=size_average, reduce=reduce)
+    assert module.reduction == expected
+    np.testing.assert_allclose(module(cr.tensor(a), cr.tensor(b)).numpy(), got.numpy())
+    with pytest.warns(UserWarning):
+        want = getattr(torch.nn.functional, fname)(torch.tensor(a), torch.tensor(b), size_average=size_average,
+                                                   reduce=reduce)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_custom_loss_subclasses_torchs_base_classes():
+    """class FocalLoss(nn.modules.loss._WeightedLoss) calling super().__init__(weight, size_average, reduce,
+    reduction), as torch code does."""
+    from chainrule.nn.loss import _Loss, _WeightedLoss
+
+    class Focal(_WeightedLoss):
+        def __init__(self, weight=None, gamma=2.0, size_average=None, reduce=None, reduction="mean"):
+            super().__init__(weight, size_average, reduce, reduction)
+            self.gamma = gamma
+
+        def forward(self, logits, target):
+            logp = F.log_softmax(logits, 1)
+            p = logp.exp()
+            return F.nll_loss((1 - p) ** self.gamma * logp, target, self.weight, reduction=self.reduction)
+
+    loss = Focal(cr.tensor([1.0, 2.0, 0.5]), reduction="sum")
+    assert isinstance(loss, _Loss) and list(loss.state_dict()) == ["weight"]
+    assert loss(cr.randn(4, 3), cr.tensor([0, 1, 2, 1])).ndim == 0
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.MSELoss(reduction="average")
+    with pytest.raises(TypeError, match="buffer 'weight'"):
+        nn.CrossEntropyLoss(weight=[1.0, 2.0])   # torch requires a Tensor too
+
+
+def test_loss_weights_are_buffers_with_torchs_state_dict_keys():
+    torch = _torch()
+    w = np.array([1.0, 2.0, 0.5])
+    for cls, kwargs in [("CrossEntropyLoss", {"weight": w}), ("NLLLoss", {"weight": w}), ("BCELoss", {"weight": w}),
+                        ("BCEWithLogitsLoss", {"pos_weight": w}), ("BCEWithLogitsLoss", {"weight": w, "pos_weight": w}),
+                        ("MultiMarginLoss", {"weight": w}), ("MultiLabelSoftMarginLoss", {"weight": w}),
+                        ("CrossEntropyLoss", {}), ("MSELoss", {})]:
+        ours = getattr(nn, cls)(**{k: cr.tensor(v) for k, v in kwargs.items()})
+        theirs = getattr(torch.nn, cls)(**{k: torch.tensor(v) for k, v in kwargs.items()})
+        assert list(ours.state_dict()) == list(theirs.state_dict()), cls
+        assert repr(ours) == repr(theirs)
+    assert nn.NLLLoss2d is nn.NLLLoss
+
+
+@pytest.mark.parametrize("fname", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_elementwise_weights_of_regression_losses_match_torch(fname, reduction):
+    torch = _torch()
+    rng = np.random.default_rng(8)
+    x, y, w = rng.uniform(-2, 2, (4, 3)), rng.uniform(-2, 2, (4, 3)), rng.uniform(0.1, 2, (4, 3))
+    cx, cw = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    kw = {"delta": 0.7} if fname == "huber_loss" else {}
+    got = getattr(F, fname)(cx, cr.tensor(y), reduction=reduction, weight=cw, **kw)
+    want = getattr(torch.nn.functional, fname)(tx, torch.tensor(y), reduction=reduction, weight=tw, **kw)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    got.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(cw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+    with pytest.raises(cr.ShapeError, match="weight has shape"):
+        getattr(F, fname)(cx, cr.tensor(y), weight=cr.ones(3))

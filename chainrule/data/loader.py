@@ -180,7 +180,8 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 generator=None, *, prefetch_factor=None, persistent_workers=False):
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be ≥ 1 (or None for unbatched samples), got {batch_size}")
         if sampler is not None and shuffle:

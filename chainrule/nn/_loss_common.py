@@ -1,4 +1,6 @@
 """What every loss function shares: the reduction, lifting a target to the input's float dtype, the shape check."""
+import warnings
+
 from ..errors import ShapeError
 from ..tensor import Tensor
 
@@ -11,6 +13,20 @@ def reduce_loss(loss, reduction, name):
     if reduction == "none":
         return loss
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated flags, kept so that old scripts run: size_average and reduce (each None = True) give
+    reduction 'mean' (both true), 'sum' (reduce only) or 'none' (reduce false), with torch's warning. When both
+    are None, `reduction` stands."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=3)
+    return reduction
 
 
 def same_shape(input, target, name):

@@ -5,9 +5,11 @@ import math
 import numpy as np
 
 from .. import creation, dtypes
+from ..errors import ShapeError
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..ops.reduce import softmax
+from ..ops.shape import cat
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -43,17 +45,35 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    """nn.MultiheadAttention(embed_dim, num_heads): in_proj_weight (3E, E), in_proj_bias, out_proj. Returns
-    (output, attention weights averaged over heads unless average_attn_weights=False)."""
+    """nn.MultiheadAttention(embed_dim, num_heads): in_proj_weight (3E, E) (or q/k/v_proj_weight when kdim or vdim
+    differ from E), in_proj_bias, out_proj, and with add_bias_kv the learned key/value rows bias_k, bias_v (1, 1, E)
+    appended to every sequence; add_zero_attn appends a zero key/value per head. Returns (output, attention weights
+    averaged over heads unless average_attn_weights=False). Inputs are (L, B, E) ((B, L, E) with batch_first) or
+    unbatched (L, E)."""
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False):
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.head_dim = embed_dim // num_heads
         dt = dtypes.get_default_dtype()
-        self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dt))
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, dtype=dt))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            self.q_proj_weight = Parameter(creation.empty(embed_dim, embed_dim, dtype=dt))
+            self.k_proj_weight = Parameter(creation.empty(embed_dim, self.kdim, dtype=dt))
+            self.v_proj_weight = Parameter(creation.empty(embed_dim, self.vdim, dtype=dt))
+            self.register_parameter("in_proj_weight", None)
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
         if bias:
             self.in_proj_bias = Parameter(creation.zeros(3 * embed_dim, dtype=dt))
         else:
@@ -61,40 +81,106 @@ class MultiheadAttention(Module):
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
         if bias:
             init.zeros_(self.out_proj.bias)
+        if add_bias_kv:
+            self.bias_k = Parameter(init.xavier_normal_(creation.empty(1, 1, embed_dim, dtype=dt)))
+            self.bias_v = Parameter(init.xavier_normal_(creation.empty(1, 1, embed_dim, dtype=dt)))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+
+    def _project(self, query, key, value):
+        E, b = self.embed_dim, self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        if self._qkv_same_embed_dim:
+            W = self.in_proj_weight
+            wq, wk, wv = W[:E], W[E:2 * E], W[2 * E:]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        for x, w, what in ((key, wk, "key"), (value, wv, "value")):
+            if x.shape[-1] != w.shape[1]:
+                raise ShapeError(f"MultiheadAttention: {what} has {x.shape[-1]} features (shape {tuple(x.shape)}) but "
+                                 f"the layer expects {w.shape[1]} (kdim={self.kdim}, vdim={self.vdim})")
+        return linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        if not self.batch_first:
+        unbatched = query.ndim == 2
+        if unbatched:   # (L, E): a batch of one
+            query, key, value = (t.unsqueeze(0) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = _mask_array(key_padding_mask)[None]
+        elif not self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         B, L, E = query.shape
-        S = key.shape[1]
-        h, hd = self.num_heads, E // self.num_heads
-        W, b = self.in_proj_weight, self.in_proj_bias
-        q = linear(query, W[:E], b[:E] if b is not None else None)
-        k = linear(key, W[E:2 * E], b[E:2 * E] if b is not None else None)
-        v = linear(value, W[2 * E:], b[2 * E:] if b is not None else None)
-        q, k, v = (t.reshape(B, -1, h, hd).transpose(1, 2) for t in (q, k, v))   # (B, h, ·, hd)
-        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))
-        neg = Tensor._wrap(np.array(-np.inf, scores.dtype))
+        if E != self.embed_dim:
+            raise ShapeError(f"MultiheadAttention: query has {E} features (shape {tuple(query.shape)}) but "
+                             f"embed_dim is {self.embed_dim}")
+        h, hd = self.num_heads, self.head_dim
+        q, k, v = self._project(query, key, value)
         if is_causal and attn_mask is None:
-            attn_mask = ~np.tril(np.ones((L, S), bool))
-        if attn_mask is not None:
-            m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-            # PyTorch's MultiheadAttention: a bool mask marks positions NOT allowed to attend
-            scores = where(Tensor._wrap(m), neg, scores) if m.dtype == np.bool_ else scores + Tensor._wrap(m)
-        if key_padding_mask is not None:
-            m = key_padding_mask._data if isinstance(key_padding_mask, Tensor) else np.asarray(key_padding_mask)
-            scores = where(Tensor._wrap(m[:, None, None, :]), neg, scores)
+            attn_mask = ~np.tril(np.ones((L, key.shape[1]), bool))
+        mask = _additive_mask(attn_mask, key_padding_mask, B, h, L, key.shape[1], q.dtype)
+        if self.bias_k is not None:   # one learned key/value row more per sequence, visible to every query
+            k = cat([k, self.bias_k.expand(B, 1, E)], 1)
+            v = cat([v, self.bias_v.expand(B, 1, E)], 1)
+            mask = _pad_last(mask)
+        q, k, v = (t.reshape(B, -1, h, hd).transpose(1, 2) for t in (q, k, v))   # (B, h, ·, hd)
+        if self.add_zero_attn:        # and a zero key/value per head, so a query may attend to nothing
+            zeros = Tensor._wrap(np.zeros((B, h, 1, hd), q.dtype))
+            k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+            mask = _pad_last(mask)
+        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))
+        if mask is not None:
+            scores = scores + Tensor._wrap(mask)
         weights = softmax(scores, -1)
         if self.dropout and self.training:
             weights = F.dropout(weights, self.dropout, True)
-        out = (weights @ v).transpose(1, 2).reshape(B, L, E)
-        out = self.out_proj(out)
-        if not self.batch_first:
+        out = self.out_proj((weights @ v).transpose(1, 2).reshape(B, L, E))
+        if unbatched:
+            out, weights = out.squeeze(0), weights.squeeze(0)
+        elif not self.batch_first:
             out = out.transpose(0, 1)
         if not need_weights:
             return out, None
-        return out, (weights.mean(dim=1) if average_attn_weights else weights)
+        return out, (weights.mean(dim=-3) if average_attn_weights else weights)
+
+
+def _mask_array(m):
+    return m._data if isinstance(m, Tensor) else np.asarray(m)
+
+
+def _additive_mask(attn_mask, key_padding_mask, B, h, L, S, dtype):
+    """MultiheadAttention's masks as one float array added to the (B, h, L, S) scores, or None: a bool mask marks
+    positions NOT allowed to attend (-inf there), a float mask is added as it is. attn_mask is (L, S) or
+    (B·h, L, S); key_padding_mask (B, S) masks keys per sequence."""
+    total = None
+    if attn_mask is not None:
+        m = _mask_array(attn_mask)
+        if m.shape not in ((L, S), (B * h, L, S)):
+            raise ShapeError(f"MultiheadAttention: attn_mask has shape {m.shape}; it should be {(L, S)} or "
+                             f"{(B * h, L, S)} (batch·heads, target length, source length)")
+        total = _as_additive(m, dtype).reshape((1, 1, L, S) if m.ndim == 2 else (B, h, L, S))
+    if key_padding_mask is not None:
+        m = _mask_array(key_padding_mask)
+        if m.shape != (B, S):
+            raise ShapeError(f"MultiheadAttention: key_padding_mask has shape {m.shape}; it should be {(B, S)} "
+                             f"(batch, source length)")
+        pad = _as_additive(m, dtype)[:, None, None, :]
+        total = pad if total is None else total + pad
+    return total
+
+
+def _as_additive(m, dtype):
+    if m.dtype == np.bool_:
+        return np.where(m, np.array(-np.inf, dtype), np.array(0, dtype))
+    return m.astype(dtype, copy=False)
+
+
+def _pad_last(mask):
+    """One more key position that every query may attend to: a zero column on the mask."""
+    if mask is None:
+        return None
+    return np.concatenate([mask, np.zeros(mask.shape[:-1] + (1,), mask.dtype)], -1)
 
 
 class TransformerEncoderLayer(Module):
@@ -102,15 +188,15 @@ class TransformerEncoderLayer(Module):
     default (norm_first=True for pre-norm): x = norm(x + attn(x)); x = norm(x + ff(x))."""
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False):
+                 batch_first=False, norm_first=False, bias=True):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = {"relu": F.relu, "gelu": F.gelu}[activation] if isinstance(activation, str) else activation
@@ -171,7 +257,7 @@ class TransformerDecoderLayer(Module):
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
         self.norm_first = norm_first
-        self.norm1, self.norm2, self.norm3 = (LayerNorm(d_model, eps=layer_norm_eps) for _ in range(3))
+        self.norm1, self.norm2, self.norm3 = (LayerNorm(d_model, eps=layer_norm_eps, bias=bias) for _ in range(3))
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
         self.activation = {"relu": F.relu, "gelu": F.gelu}[activation] if isinstance(activation, str) else activation
 
@@ -224,13 +310,13 @@ class Transformer(Module):
                  batch_first=False, norm_first=False, bias=True):
         super().__init__()
         kw = dict(dropout=dropout, activation=activation, layer_norm_eps=layer_norm_eps, batch_first=batch_first,
-                  norm_first=norm_first)
+                  norm_first=norm_first, bias=bias)
         self.encoder = custom_encoder or TransformerEncoder(
             TransformerEncoderLayer(d_model, nhead, dim_feedforward, **kw), num_encoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps))
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
         self.decoder = custom_decoder or TransformerDecoder(
-            TransformerDecoderLayer(d_model, nhead, dim_feedforward, bias=bias, **kw), num_decoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps))
+            TransformerDecoderLayer(d_model, nhead, dim_feedforward, **kw), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():
             if p.ndim > 1:

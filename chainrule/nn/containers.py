@@ -72,6 +72,9 @@ class _ListOfStore:
 class ModuleList(_ListOfStore, Module):
     _STORE = "_modules"
 
+    def __init__(self, modules=None):
+        _ListOfStore.__init__(self, modules)
+
     def _add(self, name, module):
         self.add_module(name, module)
 

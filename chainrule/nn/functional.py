@@ -20,7 +20,8 @@ from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_poo
                            max_unpool1d, max_unpool2d)
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,  # noqa: F401
                           avg_pool3d, conv3d, conv_transpose3d, lp_pool3d, max_pool3d)
-from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce, same_shape as _same_shape
+from ._loss_common import (as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce,
+                           same_shape as _same_shape)
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
@@ -139,41 +140,61 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return _wrap(one_hot_sample) - soft.detach() + soft
 
 
-def mse_loss(input, target, reduction="mean"):
-    """L = (ŷ - y)²;  dL/dŷ = 2(ŷ - y) (÷ n for the mean)."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """L = (ŷ - y)²;  dL/dŷ = 2(ŷ - y) (÷ n for the mean). With weight (the input's shape): w·(ŷ - y)², and the
+    mean is Σ w·(ŷ - y)² / Σ w, as torch's."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _as_float_target(target, input)
     _same_shape(input, target, "mse_loss")
     d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+    return _weighted_reduce(d * d, weight, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """L = |ŷ - y| (w·|ŷ - y| with weight, the mean then Σ w·|ŷ - y| / Σ w)."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _as_float_target(target, input)
     _same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
+    return _weighted_reduce((input - target).abs(), weight, reduction, "l1_loss")
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def _weighted_reduce(loss, weight, reduction, name, mean_over_weight=True):
+    """torch's elementwise weights of mse/l1/huber: weight has the input's shape; 'mean' divides Σ w·ℓ by Σ w
+    (huber: by the number of elements, as torch does)."""
+    if weight is None:
+        return _reduce(loss, reduction, name)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ShapeError(f"{name}: weight has shape {tuple(weight.shape)} but the input has shape {tuple(loss.shape)}; "
+                         f"the weights must have the input's size (one per element)")
+    loss = loss * _as_float_target(weight, loss)
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction, name)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """½d²/β where |d| < β, else |d| - ½β: Huber's loss divided by β (plain L1 at β = 0)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
     if beta == 0:
-        return l1_loss(input, target, reduction)
+        return l1_loss(input, target, reduction=reduction)
     return huber_loss(input, target, reduction, beta) * (1.0 / beta)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """½d² where |d| ≤ δ, else δ(|d| - ½δ)."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """½d² where |d| ≤ δ, else δ(|d| - ½δ); times weight (the input's shape) when given."""
     target = _as_float_target(target, input)
     _same_shape(input, target, "huber_loss")
     d = input - target
     a = d.abs()
     quad = a.clamp(max=delta)
-    return _reduce(0.5 * quad * quad + delta * (a - quad), reduction, "huber_loss")
+    return _weighted_reduce(0.5 * quad * quad + delta * (a - quad), weight, reduction, "huber_loss", False)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """L = -[y log a + (1-y) log(1-a)], logs clipped at -100 as PyTorch does; dL/da = (a - y)/(a(1 - a))."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _as_float_target(target, input)
     _same_shape(input, target, "binary_cross_entropy")
     a = input._data
@@ -189,8 +210,10 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """L = (1-y)·x + w·softplus(-x) with w = 1 + (p-1)y: stable for any x;  dL/dx = σ(x) - y when p = 1."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _as_float_target(target, input)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     sp = softplus(-input)
@@ -204,10 +227,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target ‖ q) pointwise: y·(log y - x) with x = log q (input holds log-probabilities, as torch's), or
     eʸ·(y - x) when log_target; 0·log 0 counts as 0. reduction='batchmean' divides the sum by the batch size,
     which is the true KL divergence ('mean' divides by every element, as PyTorch does)."""
+    reduction = _legacy(size_average, reduce, reduction)
     target = _as_float_target(target, input)
     _same_shape(input, target, "kl_div")
     if log_target:
@@ -281,8 +305,9 @@ def _classes_last(input):
     return input.permute(*perm).reshape(-1, input.shape[1])
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """L = -w[y]·logp[y], averaged over Σ w[y] for 'mean'."""
+    reduction = _legacy(size_average, reduce, reduction)
     t, _ = _check_class_target(input, target, "nll_loss", ignore_index)
     logp = _classes_last(input)
     if logp.ndim == 1:
@@ -302,10 +327,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _reduce(loss, reduction, "nll_loss")
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """Softmax + negative log-likelihood. Class indices or class probabilities as targets;
     the plain case is one fused node whose gradient is softmax(z) - onehot(y). Under autocast the logits are
     taken to float32 first (as PyTorch does), so the loss never over- or underflows in float16."""
+    reduction = _legacy(size_average, reduce, reduction)
     if input.dtype == np.float16:
         input = input.float()
     if isinstance(target, Tensor) and target.dtype.kind == "f" or \
@@ -328,7 +355,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             and not _has_label(t, ignore_index, in_range, input.shape[1])):
         return softmax_cross_entropy(input, t, reduction)
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll
     n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]

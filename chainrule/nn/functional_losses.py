@@ -12,7 +12,7 @@ from ..errors import ShapeError
 from ..ops.activation import logsigmoid, softplus
 from ..ops.elementwise import where
 from ..tensor import Tensor
-from ._loss_common import as_float_target as _as_float_target, reduce_loss as _reduce
+from ._loss_common import as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce
 
 _wrap = Tensor._wrap
 
@@ -35,33 +35,38 @@ def _broadcastable(shapes, name):
                          f"pass inputs of one shape (or with size-1 dims where one is shared)") from None
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
     """ℓ = max(0, -y·(x₁ - x₂) + margin): x₁ should rank above x₂ by the margin where y = 1, below where y = -1."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "margin_ranking_loss")
     _broadcastable([input1.shape, input2.shape, y.shape], "margin_ranking_loss")
     y = _as_float_target(y, input1)
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """ℓ = x where y = 1, max(0, margin - x) where y = -1 (x is usually a distance between two embeddings)."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "hinge_embedding_loss")
     _broadcastable([input.shape, y.shape], "hinge_embedding_loss")
     loss = where(_wrap(y != 1), (margin - input).clamp(min=0.0), 0.0) + where(_wrap(y != -1), input, 0.0)
     return _reduce(loss, reduction, "hinge_embedding_loss")
 
 
-def soft_margin_loss(input, target, reduction="mean"):
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """ℓ = log(1 + exp(-y·x)) = softplus(-y·x) for y = ±1: a smooth hinge, stable at any x."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "soft_margin_loss")
     if input.shape != y.shape:
         raise ShapeError(f"soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ")
     return _reduce(softplus(-_as_float_target(y, input) * input), reduction, "soft_margin_loss")
 
 
-def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Per sample, ℓ = -(1/C) Σ_c w_c [y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] for (N, C) logits and 0/1 targets:
     binary cross-entropy with logits, averaged over classes."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _as_float_target(target, input)
     if input.shape != y.shape:
         raise ShapeError(f"multilabel_soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ "
@@ -77,8 +82,9 @@ def _cosine(x1, x2, dim):
     return (x1 * x2).sum(dim=dim) / (((x1 * x1).sum(dim=dim) + 1e-12) * ((x2 * x2).sum(dim=dim) + 1e-12)).sqrt()
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """ℓ = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1; inputs (N, D) or (D,)."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "cosine_embedding_loss")
     if input1.shape != input2.shape or input1.ndim not in (1, 2) or y.shape != input1.shape[:-1]:
         raise ShapeError(f"cosine_embedding_loss: expected inputs of one shape (N, D) or (D,) and a target of shape "
@@ -104,9 +110,11 @@ def pdist(input, p=2.0):
     return vector_norm(input[i] - input[j], p, dim=-1)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
     """ℓ = max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))
     as the negative distance (Balntas et al., 2016)."""
+    reduction = _legacy(size_average, reduce, reduction)
     if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
         raise ShapeError(f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,), got "
                          f"{anchor.shape}, {positive.shape} and {negative.shape}")
@@ -127,8 +135,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_with_distance_loss")
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
     """Multi-class hinge: ℓ = (1/C) Σ_{i≠y} w_y · max(0, margin - x_y + x_i)^p for (N, C) scores and (N,) labels."""
+    reduction = _legacy(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
     x = input if input.ndim == 2 else input.unsqueeze(0)
@@ -154,9 +164,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
-def multilabel_margin_loss(input, target, reduction="mean"):
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """ℓ = Σ_{j ∈ labels} Σ_{i ∉ labels} max(0, 1 - (x_j - x_i)) / C; each row of target lists its labels and ends
     at the first -1 (torch's layout)."""
+    reduction = _legacy(size_average, reduce, reduction)
     x = input if input.ndim == 2 else input.unsqueeze(0)
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     t = t.reshape(x.shape)
@@ -181,6 +192,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     """Negative log-likelihood of target ~ Poisson(λ): ℓ = e^x - y·x with x = log λ (log_input), else
     ℓ = λ - y·log(λ + ε). full adds Stirling's y log y - y + ½ log(2πy) where y > 1."""
+    reduction = _legacy(size_average, reduce, reduction)
     y = _as_float_target(target, input)
     _broadcastable([input.shape, y.shape], "poisson_nll_loss")
     if log_input:

@@ -326,9 +326,9 @@ def _pad_by_index(input, pad, mode):
     return out
 
 
-def pad(input, pad, mode="constant", value=0.0):
+def pad(input, pad, mode="constant", value=None):
     """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim. mode 'constant' fills with
-    value; 'reflect' mirrors without repeating the edge, 'replicate' repeats it, 'circular' wraps around; those
+    value (None = 0); 'reflect' mirrors without repeating the edge, 'replicate' repeats it, 'circular' wraps around; those
     three gather the padded positions with index_select, whose backward sums the gradient of every copy back."""
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
@@ -342,7 +342,7 @@ def pad(input, pad, mode="constant", value=0.0):
         if lo < 0 or hi < 0:
             raise ValueError(f"pad: negative padding {pad} is not supported")
         widths[input.ndim - 1 - i] = (int(lo), int(hi))
-    return Pad.apply(input, widths=tuple(widths), value=value)
+    return Pad.apply(input, widths=tuple(widths), value=0.0 if value is None else value)
 
 
 def _np_pad(x, p, mode="constant", value=0.0):

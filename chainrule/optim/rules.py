@@ -10,7 +10,7 @@ from .optimizer import Optimizer
 class SGD(Optimizer):
     """g ← g + λθ;  with momentum μ: b ← μb + (1-τ)g (b₁ = g), g ← g + μb (Nesterov) or b;  θ ← θ - ηg."""
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
                  maximize=False, **impl):
         if momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be ≥ 0")
@@ -49,7 +49,7 @@ class Adam(_AdamKin):
     (amsgrad: v replaced by its running max; weight_decay adds λθ to g — AdamW decays θ directly instead)."""
     decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False, **impl):
         super().__init__(params, lr, betas, eps, weight_decay, impl, amsgrad=amsgrad, maximize=maximize)
         if decoupled_weight_decay:   # torch ≥ 2.6: Adam(decoupled_weight_decay=True) is AdamW
@@ -178,9 +178,9 @@ class AdamW(Adam):
     """Adam with decoupled weight decay: θ ← θ(1 - ηλ) before the Adam step (default λ = 0.01)."""
     decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, **impl):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, **impl)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, **impl)
 
 
 class RMSprop(Optimizer):
@@ -188,11 +188,12 @@ class RMSprop(Optimizer):
     with momentum μ: b ← μb + g/d, θ ← θ - ηb;  else θ ← θ - η g/d."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-                 maximize=False, **impl):
+                 capturable=False, foreach=None, maximize=False, differentiable=False, **impl):
         if alpha < 0 or eps < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError("RMSprop: alpha, eps, momentum and weight_decay must be ≥ 0")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize), **impl)
+                                      centered=centered, maximize=maximize), capturable=capturable, foreach=foreach,
+                         differentiable=differentiable, **impl)
 
     def _update(self, w, g, st, group):
         a = group["alpha"]
@@ -229,11 +230,12 @@ class Adagrad(Optimizer):
     """S ← S + g²;  θ ← θ - η/(1 + (t-1)·decay) · g/(√S + ε)."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 maximize=False, **impl):
+                 foreach=None, *, maximize=False, **impl):
         if lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
             raise ValueError("Adagrad: lr_decay, weight_decay, initial_accumulator_value and eps must be ≥ 0")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize), **impl)
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize),
+                         foreach=foreach, **impl)
 
     def _update(self, w, g, st, group):
         if not st:
@@ -277,8 +279,9 @@ def _moments(w, g, st, group, second="exp_avg_sq"):
 class Adamax(_AdamKin):
     """m ← β₁m + (1-β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ - η/(1-β₁ᵗ) · m/u  (Adam with the ∞-norm)."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, **impl):
-        super().__init__(params, lr, betas, eps, weight_decay, impl, maximize=maximize)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=None, *,
+                 maximize=False, **impl):
+        super().__init__(params, lr, betas, eps, weight_decay, dict(impl, foreach=foreach), maximize=maximize)
 
     def _update(self, w, g, st, group):
         b1, b2 = group["betas"]
@@ -295,7 +298,7 @@ class NAdam(_AdamKin):
     θ ← θ - η(1-μₜ)/(1-Πₜ) · g/d - η μₜ₊₁/(1-Πₜμₜ₊₁) · m/d  (ψ = momentum_decay)."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, maximize=False, **impl):
+                 decoupled_weight_decay=False, *, maximize=False, **impl):
         super().__init__(params, lr, betas, eps, weight_decay, impl, momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
@@ -319,7 +322,7 @@ class RAdam(_AdamKin):
     rₜ = √((ρₜ-4)(ρₜ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρₜ)) and m̂ = m/(1-β₁ᵗ)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, maximize=False, **impl):
+                 decoupled_weight_decay=False, *, maximize=False, **impl):
         super().__init__(params, lr, betas, eps, weight_decay, impl, decoupled_weight_decay=decoupled_weight_decay,
                          maximize=maximize)
 
@@ -342,11 +345,12 @@ class Adadelta(Optimizer):
     """v ← ρv + (1-ρ)g²;  Δ = √(u + ε)/√(v + ε) · g;  u ← ρu + (1-ρ)Δ²;  θ ← θ - ηΔ  (Zeiler, 2012: the step has the
     units of θ, so η = 1 works)."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False, **impl):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *, maximize=False, **impl):
         if not 0 <= rho <= 1 or eps < 0 or weight_decay < 0:
             raise ValueError(f"Adadelta: rho ({rho}) must be in [0, 1], eps ({eps}) and weight_decay "
                              f"({weight_decay}) ≥ 0")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize), **impl)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize),
+                         foreach=foreach, **impl)
 
     def _update(self, w, g, st, group):
         rho, eps = group["rho"], group["eps"]
@@ -369,7 +373,7 @@ class Rprop(Optimizer):
     η₋ when it flips (clamped to step_sizes); θ ← θ - sign(g)·step, and after a flip the gradient counts as 0 for
     one step. Full-batch only: it reads signs, not magnitudes."""
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **impl):
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False, **impl):
         if not 0 < etas[0] < 1 < etas[1]:
             raise ValueError(f"Rprop: etas must satisfy 0 < η₋ < 1 < η₊, got {etas}")
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize),
