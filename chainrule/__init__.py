@@ -10,7 +10,6 @@ from .tensor import Size, Tensor
 from .devices import backends, cuda, device
 from . import autograd
 import importlib as _importlib
-import types as _types
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.threads import get_num_threads, set_num_threads
 from .errors import (AnomalyError, BackwardError, DTypeError, GradcheckError, InplaceError, IntegerDivisionError,
@@ -106,8 +105,10 @@ from . import amp
 from . import jit
 from . import profiler
 from . import testing
-cuda.amp = _types.SimpleNamespace(autocast=amp._cuda_autocast, GradScaler=amp._cuda_grad_scaler)
-cpu = _types.SimpleNamespace(amp=_types.SimpleNamespace(autocast=amp._cpu_autocast))   # torch.cpu.amp.autocast
+from .import_paths import install as _install_import_paths, namespace as _namespace  # noqa: E402
+_namespace("chainrule.cuda.amp", autocast=amp._cuda_autocast, GradScaler=amp._cuda_grad_scaler)
+cpu = _namespace("chainrule.cpu")
+_namespace("chainrule.cpu.amp", autocast=amp._cpu_autocast)   # torch.cpu.amp.autocast
 from . import special
 from . import distributions
 sgn = sign
@@ -121,3 +122,4 @@ from .toplevel import EXPORTS as _TORCH_TOPLEVEL  # noqa: E402
 globals().update(_TORCH_TOPLEVEL)   # torch.conv2d, torch.relu_(x), torch.set_printoptions …: see toplevel.py
 from .torch_functions import EXPORTS as _TORCH_FUNCTIONS  # noqa: E402
 globals().update(_TORCH_FUNCTIONS)   # torch.unravel_index, torch.poisson …: see torch_functions.py
+_install_import_paths()   # torch.nn.modules.loss, torch.distributions.normal …: see import_paths.py

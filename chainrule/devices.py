@@ -5,7 +5,7 @@
 
 Asking to move anything to another device raises an error that says so, rather than silently staying put.
 """
-import types
+from .import_paths import namespace
 
 
 class device:
@@ -63,19 +63,22 @@ def check_cpu(obj, where):
                            f"{str(obj)!r}; use 'cpu' (chainrule.cuda.is_available() is False)")
 
 
-def _flags(**values):
-    return types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False, **values)
+def _flags(path, **values):
+    return namespace(path, is_available=lambda: False, is_built=lambda: False, **values)
 
 
-cuda = types.SimpleNamespace(is_bf16_supported=lambda including_emulation=True: False,
-                             is_available=lambda: False, device_count=lambda: 0, manual_seed=lambda seed: None,
-                             manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
-                             empty_cache=lambda: None)
+cuda = namespace("chainrule.cuda", "torch.cuda on a machine chainrule runs on: no GPU",
+                 is_bf16_supported=lambda including_emulation=True: False, is_available=lambda: False,
+                 device_count=lambda: 0, manual_seed=lambda seed: None, manual_seed_all=lambda seed: None,
+                 synchronize=lambda device=None: None, empty_cache=lambda: None)
 
 # torch.backends: scripts probe these (`torch.backends.mps.is_available()`) and set cudnn flags; on the CPU the
 # probes say False and the flags are plain attributes with torch's defaults, kept so that setting them is harmless
-backends = types.SimpleNamespace(
-    mps=_flags(), cudnn=_flags(enabled=True, benchmark=False, deterministic=False, allow_tf32=True),
-    cuda=types.SimpleNamespace(is_built=lambda: False, matmul=types.SimpleNamespace(
-        allow_tf32=False, allow_fp16_reduced_precision_reduction=True)),
-    mkldnn=_flags(enabled=False), openmp=types.SimpleNamespace(is_available=lambda: False))
+# (modules, so that `import chainrule.backends.cudnn as cudnn` finds the same flags)
+backends = namespace("chainrule.backends", "torch.backends: probes and flags of accelerators chainrule does not use")
+_flags("chainrule.backends.mps")
+_flags("chainrule.backends.cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True)
+namespace("chainrule.backends.cuda", is_built=lambda: False)
+namespace("chainrule.backends.cuda.matmul", allow_tf32=False, allow_fp16_reduced_precision_reduction=True)
+_flags("chainrule.backends.mkldnn", enabled=False)
+namespace("chainrule.backends.openmp", is_available=lambda: False)

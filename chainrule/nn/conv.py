@@ -1,5 +1,6 @@
 """Convolution and pooling layers (PyTorch's names, arguments, default initialisation and output shapes)."""
 import math
+from collections.abc import Iterable
 
 from .. import creation, dtypes
 from ..ops import conv as C, pooling as P, volume as V
@@ -8,9 +9,27 @@ from .module import Module
 from .parameter import Parameter
 
 
-def _ntuple(value, n):
-    """torch's _single/_pair/_triple: an int repeated n times, or the given sequence as a tuple."""
+def _repeat(value, n):
+    """An int repeated n times, or the given sequence as a tuple (what _single/_pair/_triple do)."""
     return (value,) * n if isinstance(value, int) else tuple(value)
+
+
+def _ntuple(n, name="parse"):
+    """torch.nn.modules.utils._ntuple: a function taking an int (repeated n times) or an iterable (as a tuple);
+    _single, _pair, _triple and _quadruple are its n = 1…4, for layers written against torch's helpers."""
+    def parse(x):
+        return tuple(x) if isinstance(x, Iterable) else (x,) * n
+    parse.__name__ = name
+    return parse
+
+
+_single, _pair, _triple, _quadruple = _ntuple(1, "_single"), _ntuple(2, "_pair"), _ntuple(3, "_triple"), \
+    _ntuple(4, "_quadruple")
+
+
+def _reverse_repeat_tuple(t, n):
+    """(a, b) -> (b, …, b, a, …, a), each n times: conv padding in F.pad's last-dim-first order."""
+    return tuple(x for x in reversed(t) for _ in range(n))
 
 
 class _ConvNd(Module):
@@ -33,14 +52,14 @@ class _ConvNd(Module):
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-        k = _ntuple(kernel_size, dims)
+        k = _repeat(kernel_size, dims)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, k
-        self.stride, self.dilation, self.groups = _ntuple(stride, dims), _ntuple(dilation, dims), groups
+        self.stride, self.dilation, self.groups = _repeat(stride, dims), _repeat(dilation, dims), groups
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride "
                              f"{self.stride}); give the padding as numbers")
-        self.padding = padding if isinstance(padding, str) else _ntuple(padding, dims)
-        self.output_padding, self.padding_mode = _ntuple(output_padding, dims), padding_mode
+        self.padding = padding if isinstance(padding, str) else _repeat(padding, dims)
+        self.output_padding, self.padding_mode = _repeat(output_padding, dims), padding_mode
         if padding == "same":   # torch's split of d(k-1): the smaller half before, the larger after
             total = [d * (kk - 1) for d, kk in zip(self.dilation, k)]
             pairs = [(t // 2, t - t // 2) for t in total]
@@ -154,6 +173,30 @@ class ConvTranspose3d(_ConvTransposeNd):
     dims, conv = 3, staticmethod(V.conv_transpose3d)
 
 
+class _MaxPoolNd(Module):
+    """torch's base classes of the pooling layers, so that isinstance(m, nn.modules.pooling._MaxPoolNd) holds."""
+
+
+class _AvgPoolNd(Module):
+    pass
+
+
+class _AdaptiveMaxPoolNd(Module):
+    pass
+
+
+class _AdaptiveAvgPoolNd(Module):
+    pass
+
+
+class _LPPoolNd(Module):
+    pass
+
+
+_POOL_BASES = [("AdaptiveMaxPool", _AdaptiveMaxPoolNd), ("AdaptiveAvgPool", _AdaptiveAvgPoolNd),
+               ("MaxPool", _MaxPoolNd), ("AvgPool", _AvgPoolNd), ("LPPool", _LPPoolNd)]
+
+
 def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=True, **defaults):
     """A pooling module: its constructor takes `fields` (those in `defaults` optional) and forward calls fn.
     As in torch, stride=None means the kernel size (LPPool keeps None), the repr lists `shown` (default: all
@@ -169,7 +212,7 @@ def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=Tru
         if stride_is_kernel and "stride" in values and values["stride"] in (None, [], ()):
             values["stride"] = values["kernel_size"]
         if single:
-            values.update({f: _ntuple(values[f], 1) for f in ("kernel_size", "stride", "padding")})
+            values.update({f: _repeat(values[f], 1) for f in ("kernel_size", "stride", "padding")})
         self.__dict__.update(values)
 
     def forward(self, x):
@@ -177,8 +220,9 @@ def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=Tru
 
     def extra_repr(self):
         return ", ".join(f"{f}={getattr(self, f)}" for f in shown or fields)
-    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
-                                  "__doc__": doc})
+    base = next(cls for prefix, cls in _POOL_BASES if name.startswith(prefix))
+    return type(name, (base,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc,
+                                "__module__": __name__})
 
 
 _MAX = dict(stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
@@ -206,9 +250,9 @@ LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each wind
 class _MaxUnpoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _ntuple(kernel_size, self.dims)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, self.dims)
-        self.padding = _ntuple(padding, self.dims)
+        self.kernel_size = _repeat(kernel_size, self.dims)
+        self.stride = _repeat(stride if stride is not None else kernel_size, self.dims)
+        self.padding = _repeat(padding, self.dims)
 
     def forward(self, input, indices, output_size=None):
         return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -61,21 +61,25 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    """What every dropout layer shares (torch's _DropoutNd): the probability p and the inplace flag."""
+
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__}: probability must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace   # inplace is recorded, not acted on: the output is always a new tensor
-
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class _ChannelDropout(Dropout):
+class Dropout(_DropoutNd):
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+
+class _ChannelDropout(_DropoutNd):
     """Zero whole channels (dim 1) with probability p, scaling the rest by 1/(1-p), as Dropout1d/2d."""
     spatial = 1
 
@@ -95,14 +99,14 @@ class Dropout3d(_ChannelDropout):
     spatial = 3
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: keeps mean 0 and variance 1 (see nn.functional.alpha_dropout)."""
 
     def forward(self, x):
         return F.alpha_dropout(x, self.p, self.training)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels."""
 
     def forward(self, x):

@@ -187,8 +187,9 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
-    dims = None
+class _NormBase(Module):
+    """What batch and instance normalisation share (torch's _NormBase): the affine weight and bias, and the running
+    mean and variance with the count of batches behind them."""
     _optional_state = ("num_batches_tracked",)   # checkpoints from before it was kept still load
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
@@ -209,6 +210,28 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self):
+        """Running mean 0, variance 1, no batches seen (in place, so references stay valid)."""
+        if self.track_running_stats:
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            self.weight._data[...] = 1
+            if self.bias is not None:
+                self.bias._data[...] = 0
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    dims = None
+
     def forward(self, x):
         """momentum=None averages the running statistics over all batches so far (factor 1/batches), as torch."""
         if x.ndim not in self.dims or x.shape[1] != self.num_features:
@@ -222,10 +245,6 @@ class _BatchNorm(Module):
         use_batch = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean if self.track_running_stats else None, self.running_var,
                           self.weight, self.bias, use_batch, factor, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -253,7 +272,7 @@ class SyncBatchNorm(_BatchNorm):
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
         """The module with every BatchNorm*d replaced by a SyncBatchNorm holding the same tensors."""
-        if isinstance(module, _BatchNorm) and not isinstance(module, (_InstanceNorm, SyncBatchNorm)):
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             sync = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
                        process_group)
             sync._parameters.update(module._parameters)
@@ -265,7 +284,7 @@ class SyncBatchNorm(_BatchNorm):
         return module
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Instance normalisation (Ulyanov et al., 2016): torch's defaults affine=False, track_running_stats=False.
     An unbatched input (C, *spatial) is taken as a batch of one."""
     spatial = None

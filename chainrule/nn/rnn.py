@@ -38,16 +38,15 @@ def _step(mode, gi, h, c, w_hh, b_hh):
     return (tanh if mode == "RNN_TANH" else relu)(gi + gh), None
 
 
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """torch's RNNCellBase(input_size, hidden_size, bias, num_chunks): the weights of one step, num_chunks gates
+    stacked (RNNCell 1, GRUCell 3, LSTMCell 4); the subclass's mode says how a step combines them."""
     mode = None
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+    def __init__(self, input_size, hidden_size, bias, num_chunks):
         super().__init__()
-        if self.mode is None:
-            self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-            self.nonlinearity = nonlinearity
         self.input_size, self.hidden_size = input_size, hidden_size
-        g, dt = GATES[self.mode], dtypes.get_default_dtype()
+        g, dt = num_chunks, dtypes.get_default_dtype()
         self.weight_ih = Parameter(creation.empty(g * hidden_size, input_size, dtype=dt))
         self.weight_hh = Parameter(creation.empty(g * hidden_size, hidden_size, dtype=dt))
         self.bias_ih = Parameter(creation.empty(g * hidden_size, dtype=dt)) if bias else None
@@ -80,23 +79,39 @@ class _CellBase(Module):
                 (f", nonlinearity={self.nonlinearity}" if self.mode == "RNN_RELU" else ""))
 
 
-class RNNCell(_CellBase):
-    pass
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.__dict__["mode"] = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, bias, num_chunks=1)
+        self.nonlinearity = nonlinearity
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     mode = "LSTM"
 
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4)
 
-class GRUCell(_CellBase):
+
+class GRUCell(RNNCellBase):
     mode = "GRU"
 
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3)
 
-class _RNNBase(Module):
+
+class RNNBase(Module):
+    """torch's RNNBase(mode, input_size, hidden_size, ...): a stack of recurrent layers, each optionally
+    bidirectional; mode is 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU' (LSTM, GRU and RNN fix it)."""
     mode = None
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0):
+        if mode not in GATES:
+            raise ValueError(f"RNNBase: mode must be one of {', '.join(GATES)}, got {mode!r}")
+        self.__dict__["mode"] = mode   # sizes the weights below
         super().__init__()
         if proj_size:
             raise ValueError(f"{type(self).__name__}: proj_size={proj_size} (projected LSTM states) is not supported; "
@@ -185,7 +200,7 @@ class _RNNBase(Module):
                 (", bidirectional=True" if self.bidirectional else ""))
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu): torch's argument order, with nonlinearity
     fourth (LSTM and GRU have none)."""
 
@@ -193,17 +208,23 @@ class RNN(_RNNBase):
                  dropout=0.0, bidirectional=False):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.__dict__["mode"] = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"   # sizes the weights below
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
+                         bias, batch_first, dropout, bidirectional)
         self.nonlinearity = nonlinearity
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     mode = "LSTM"
 
+    def __init__(self, *args, **kwargs):   # torch's (input_size, hidden_size, num_layers=1, bias=True, ...)
+        super().__init__("LSTM", *args, **kwargs)
 
-class GRU(_RNNBase):
+
+class GRU(RNNBase):
     mode = "GRU"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("GRU", *args, **kwargs)
 
 
 def _detach_state(state):

@@ -107,9 +107,7 @@ def update_bn(loader, model, device=None):
         return
     momenta = {}
     for m in norms:
-        m.running_mean._data[...] = 0
-        m.running_var._data[...] = 1
-        m.num_batches_tracked._data[...] = 0
+        m.reset_running_stats()
         momenta[m] = m.momentum
         m.momentum = None
     was_training = model.training
