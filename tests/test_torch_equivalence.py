@@ -43,6 +43,14 @@ OPTIMIZERS = {
                        lambda p: torch.optim.RAdam(p, lr=1e-3, maximize=True)),
     "sgd_maximize": (lambda p: cr.optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True),
                      lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.5, maximize=True)),
+    "asgd": (lambda p: cr.optim.ASGD(p, lr=0.05), lambda p: torch.optim.ASGD(p, lr=0.05)),
+    "asgd_averaging_wd": (lambda p: cr.optim.ASGD(p, lr=0.05, lambd=0.01, t0=5, weight_decay=0.01),
+                          lambda p: torch.optim.ASGD(p, lr=0.05, lambd=0.01, t0=5, weight_decay=0.01)),
+    "adafactor": (lambda p: cr.optim.Adafactor(p, lr=0.05), lambda p: torch.optim.Adafactor(p, lr=0.05)),
+    "adafactor_wd_clip": (lambda p: cr.optim.Adafactor(p, lr=0.05, weight_decay=0.01, d=1.5, eps=(1e-20, 1e-2)),
+                          lambda p: torch.optim.Adafactor(p, lr=0.05, weight_decay=0.01, d=1.5, eps=(1e-20, 1e-2))),
+    "adafactor_maximize": (lambda p: cr.optim.Adafactor(p, lr=1e-3, maximize=True),
+                           lambda p: torch.optim.Adafactor(p, lr=1e-3, maximize=True)),
 }
 
 
@@ -192,3 +200,29 @@ def test_cross_entropy_ignore_index_matches_torch(reduction, smoothing, weighted
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
     assert np.all(a.grad.numpy()[y == -100] == 0)   # ignored rows get no gradient
+
+
+@pytest.mark.parametrize("name", ["asgd_averaging_wd", "adafactor_wd_clip"])
+def test_averaged_and_factored_states_match_torch(name):
+    """ASGD's running average of the iterates and Adafactor's row/column second-moment factors, after 12 steps
+    on a matrix and a vector parameter, are torch's (the losses alone would not see a wrong average)."""
+    make_cr, make_torch = OPTIMIZERS[name]
+    rng = np.random.default_rng(4)
+    w0, b0 = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    cp = [cr.tensor(w0, requires_grad=True), cr.tensor(b0, requires_grad=True)]
+    tp = [torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
+    opt_c, opt_t = make_cr(cp), make_torch(tp)
+    x = rng.standard_normal((5, 4))
+    for _ in range(12):
+        opt_c.zero_grad()
+        opt_t.zero_grad()
+        ((cr.tensor(x) @ cp[0].T + cp[1]).tanh() ** 2).sum().backward()
+        ((torch.tensor(x) @ tp[0].T + tp[1]).tanh() ** 2).sum().backward()
+        opt_c.step()
+        opt_t.step()
+    for p, q in zip(cp, tp):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-7, atol=1e-9)
+        ours, theirs = opt_c.state[p], opt_t.state[q]
+        for key in ("ax", "row_var", "col_var", "variance"):
+            if key in theirs:
+                np.testing.assert_allclose(ours[key], theirs[key].numpy(), rtol=1e-7, atol=1e-12, err_msg=key)

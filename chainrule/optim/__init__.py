@@ -3,4 +3,5 @@ from . import lr_scheduler
 from .optimizer import Optimizer
 from .lbfgs import LBFGS
 from .rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop, Rprop
+from .averaged_and_factored import ASGD, Adafactor
 from . import swa_utils
