@@ -140,9 +140,16 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
             return run_packed(self._run, input, hx, self.mode == "LSTM")
-        if input.ndim != 3 or input.shape[-1] != self.input_size:
-            raise ShapeError(f"{type(self).__name__}: expected input of shape ({'batch, seq' if self.batch_first else 'seq, batch'}, "
-                             f"{self.input_size}), got {input.shape}")
+        if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
+            layout = "batch, seq" if self.batch_first else "seq, batch"
+            raise ShapeError(f"{type(self).__name__}: expected input of shape ({layout}, {self.input_size}) or, "
+                             f"unbatched, (seq, {self.input_size}); got {input.shape}")
+        if input.ndim == 2:   # unbatched (seq, features), as torch: a batch of one, states (layers·dirs, H)
+            state = None if hx is None else tuple(h.unsqueeze(1) for h in hx) if isinstance(hx, tuple) \
+                else hx.unsqueeze(1)
+            out, state = self._run(input.unsqueeze(1), state)
+            state = tuple(h.squeeze(1) for h in state) if isinstance(state, tuple) else state.squeeze(1)
+            return out.squeeze(1), state
         out, state = self._run(input.transpose(0, 1) if self.batch_first else input, hx)
         return (out.transpose(0, 1) if self.batch_first else out), state
 
