@@ -69,5 +69,6 @@ def unpack_dual(tensor, *, level=None):
         total = sum((g * v).sum() for g, (_, v) in zip(vjps, duals) if g is not None)
         if not isinstance(total, Tensor) or not total.requires_grad:
             return UnpackedDualTensor(tensor.detach(), Tensor._wrap(tensor.detach().numpy() * 0))   # J·v = 0
-        (jvp,) = _grad(total, [u], allow_unused=True, materialize_grads=True)
+        # retain: other outputs of the same forward pass share this graph and may be unpacked after this one
+        (jvp,) = _grad(total, [u], retain_graph=True, allow_unused=True, materialize_grads=True)
     return UnpackedDualTensor(tensor.detach(), jvp.detach())
