@@ -38,9 +38,9 @@ def value_and_grad(f, argnums=0, has_aux=False):
     return wrapped
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(func, argnums=0, has_aux=False):
     """df/dx as a function: grad(lambda x: (x ** 3).sum())(x) == 3x²; composable: grad(grad(f))."""
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(func, argnums, has_aux)
 
     def wrapped(*args, **kwargs):
         out = vg(*args, **kwargs)
@@ -66,10 +66,13 @@ def _selected(argnums, gs):
     return gs[0] if isinstance(argnums, int) else tuple(gs)
 
 
-def jacrev(func, argnums=0, has_aux=False):
+def jacrev(func, argnums=0, has_aux=False, *, chunk_size=None):
     """The Jacobian of func as a function, by reverse mode (one backward pass per output element): for an output of
     shape O and an input of shape I, the result has shape O + I (a tuple per input when argnums is a tuple, and per
-    output when func returns a tuple). Composable: hessian = jacfwd(jacrev(f))."""
+    output when func returns a tuple). Composable: hessian = jacfwd(jacrev(f)). chunk_size (torch's bound on how
+    many rows are computed at once) needs no effect here: the rows are computed one at a time already."""
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"jacrev: chunk_size must be None or ≥ 1, got {chunk_size}")
     def wrapped(*args, **kwargs):
         xs, nums = _prepare(args, argnums)
         nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
@@ -110,12 +113,33 @@ def vjp(func, *primals, has_aux=False):
     return result + (aux,) if has_aux else result
 
 
-def jvp(func, primals, tangents, has_aux=False):
-    """(func(*primals), J·tangents): the directional derivative along tangents (one per primal)."""
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J·tangents): the directional derivative along tangents (one per primal); with has_aux, func
+    returns (output, aux) and jvp returns (output, J·tangents, aux). strict=True raises when an output does not
+    depend on the primals."""
     from .autograd.functional import jvp as _jvp
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
-    return _jvp(func, tuple(primals), tuple(tangents))
+    aux = []
+
+    def split(*args):
+        out = func(*args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("jvp: with has_aux=True the function must return a pair (output, aux)")
+        aux.append(_detached(out[1]))   # as torch's: aux leaves the transform as a plain value
+        return out[0]
+    out, tangent = _jvp(split if has_aux else func, tuple(primals), tuple(tangents), strict=strict)
+    return (out, tangent, aux[0]) if has_aux else (out, tangent)
+
+
+def _detached(value):
+    if isinstance(value, Tensor):
+        return value.detach()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    return value
 
 
 def linearize(func, *primals):

@@ -3,6 +3,7 @@ masks reproduced in the recomputation, and less activation memory."""
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -83,8 +84,8 @@ def test_boundary_is_freed_once_its_segment_is_done():
     boundaries, seen_in_backward = [], []
     real_checkpoint = ck.checkpoint
 
-    def watching_checkpoint(fn, *args):
-        out = real_checkpoint(fn, *args)
+    def watching_checkpoint(fn, *args, **kwargs):
+        out = real_checkpoint(fn, *args, **kwargs)
         boundaries.append(weakref.ref(out._data))
         return out
 
@@ -107,3 +108,43 @@ def test_boundary_is_freed_once_its_segment_is_done():
     # segment 2 recomputes after segment 3 (run normally) is done, so segment 2's output is gone; then segment 1
     # recomputes with both boundaries gone
     assert seen_in_backward == [[True, False], [False, False]]
+
+
+def test_torchs_checkpoint_options():
+    """preserve_rng_state, context_fn, determinism_check and use_reentrant as torch takes them; torch's own keyword
+    arguments never reach the checkpointed function, the function's own ones do."""
+    import contextlib
+    lin = nn.Linear(4, 4)
+    events = []
+
+    @contextlib.contextmanager
+    def note(what):
+        events.append(what)
+        yield
+
+    def f(v, scale=1.0):
+        return nn.functional.dropout(lin(v), 0.5, True) * scale
+
+    def grad_of(run, seed):
+        cr.manual_seed(seed)
+        x = cr.tensor(np.linspace(-1, 1, 24).reshape(6, 4), requires_grad=True)
+        run(x).sum().backward()
+        return x.grad.numpy()
+    plain = grad_of(lambda x: f(x, scale=2.0), 3)
+    for reentrant in (None, True, False):
+        got = grad_of(lambda x: cr.utils.checkpoint.checkpoint(
+            f, x, use_reentrant=reentrant, scale=2.0, debug=False, early_stop=True,
+            context_fn=lambda: (note("forward"), note("recompute"))), 3)
+        np.testing.assert_allclose(got, plain)   # the recomputation drew the same dropout mask
+    assert events == ["forward", "recompute"] * 3
+    fresh_mask = grad_of(lambda x: cr.utils.checkpoint.checkpoint(f, x, scale=2.0, preserve_rng_state=False), 3)
+    assert not np.allclose(fresh_mask, plain)   # without the saved state, backward recomputes with another mask
+    with pytest.raises(ValueError, match="determinism_check"):
+        cr.utils.checkpoint.checkpoint(f, cr.randn(2, 4), determinism_check="strict")
+    calls = [0]
+
+    def changes(v):   # computes something of another shape the second time
+        calls[0] += 1
+        return lin(v) if calls[0] % 2 else cr.cat([lin(v), lin(v)])
+    with pytest.raises(RuntimeError, match="recomputing the segment"):
+        cr.utils.checkpoint.checkpoint(changes, cr.randn(2, 4, requires_grad=True)).sum().backward()

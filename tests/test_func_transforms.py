@@ -134,3 +134,20 @@ def test_named_errors():
         AF.hvp(lambda x: x * 2, cr.ones(2), cr.ones(2))
     with pytest.raises(ValueError, match="jacobian: strategy must be"):
         AF.jacobian(lambda x: x, cr.ones(2), strategy="sideways")
+
+
+def test_jvp_takes_torchs_has_aux_strict_and_tuple_outputs():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    x, v = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -2.0])
+
+    def f(a):   # two outputs and an aux value, written once for both libraries
+        return ((a.sin() * a).sum(), a.exp()), a * 2
+    out_c, tan_c, aux_c = cr.func.jvp(f, (cr.tensor(x),), (cr.tensor(v),), has_aux=True)
+    out_t, tan_t, aux_t = torch.func.jvp(f, (torch.tensor(x),), (torch.tensor(v),), has_aux=True)
+    np.testing.assert_allclose(aux_c.numpy(), aux_t.numpy())
+    for a, b in zip(out_c + tan_c, out_t + tan_t):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="independent of the inputs"):
+        cr.func.jvp(lambda a: cr.ones(3), (cr.tensor(x),), (cr.tensor(v),), strict=True)
+    _, zero = cr.func.jvp(lambda a: cr.ones(3), (cr.tensor(x),), (cr.tensor(v),))
+    assert np.all(zero.numpy() == 0)

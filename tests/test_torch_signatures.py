@@ -11,9 +11,16 @@ torch = pytest.importorskip("torch", reason="torch is the oracle for its own sig
 
 NAMESPACES = [("torch.nn", "chainrule.nn"), ("torch.optim", "chainrule.optim"),
               ("torch.optim.lr_scheduler", "chainrule.optim.lr_scheduler"), ("torch.utils.data", "chainrule.data")]
+FUNCTION_NAMESPACES = [("torch.nn.functional", "chainrule.nn.functional", "F"),
+                       ("torch.autograd", "chainrule.autograd", "autograd"),
+                       ("torch.autograd.functional", "chainrule.autograd.functional", "autograd.functional"),
+                       ("torch.func", "chainrule.func", "func"), ("torch.nn.init", "chainrule.nn.init", "init"),
+                       ("torch.nn.utils", "chainrule.nn.utils", "nn.utils"),
+                       ("torch.utils.checkpoint", "chainrule.utils.checkpoint", "checkpoint")]
 # torch parameters chainrule leaves out on purpose
 NOT_TAKEN = {"normalize": {"out"},          # no out= tensors in chainrule
-             "softmin": {"_stacklevel"}}    # a private argument of torch's deprecation machinery
+             "softmin": {"_stacklevel"},    # a private argument of torch's deprecation machinery
+             "jacrev": {"_preallocate_and_copy"}}   # private to torch's vmap implementation
 
 
 def _params(fn):
@@ -35,11 +42,12 @@ def _pairs():
             if name.startswith("_") or c is None or not inspect.isclass(t) or not inspect.isclass(c):
                 continue
             yield f"{cname}.{name}", t.__init__, c.__init__
-    tF, cF = importlib.import_module("torch.nn.functional"), importlib.import_module("chainrule.nn.functional")
-    for name in dir(tF):
-        t, c = getattr(tF, name), getattr(cF, name, None)
-        if not name.startswith("_") and inspect.isfunction(t) and callable(c) and not inspect.isclass(c):
-            yield f"F.{name}", t, c
+    for tname, cname, label in FUNCTION_NAMESPACES:
+        tmod, cmod = importlib.import_module(tname), importlib.import_module(cname)
+        for name in dir(tmod):
+            t, c = getattr(tmod, name), getattr(cmod, name, None)
+            if not name.startswith("_") and inspect.isfunction(t) and callable(c) and not inspect.isclass(c):
+                yield f"{label}.{name}", t, c
 
 
 CASES = [(label, t, c) for label, t, c in _pairs() if _params(t) is not None and _params(c) is not None]

@@ -13,11 +13,17 @@ def _as_list(x):
     return [x] if isinstance(x, Tensor) else list(x)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
-         is_grads_batched=False, materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """dΣ(outputs·grad_outputs)/d(inputs), returned (not accumulated into .grad), as torch.autograd.grad.
     is_grads_batched: the first dim of every grad_output indexes independent vector-Jacobian products (rows of a
-    Jacobian), done one backward pass per row; the results are stacked along a new first dim."""
+    Jacobian), done one backward pass per row; the results are stacked along a new first dim. only_inputs is
+    torch's deprecated flag (gradients go to `inputs` only, always); allow_unused=None means False."""
+    if not only_inputs:
+        import warnings
+        warnings.warn("autograd.grad: only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use autograd.backward.")
+    allow_unused = bool(allow_unused)
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
@@ -62,9 +68,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """torch.autograd.backward: Σᵢ tensorsᵢ·grad_tensorsᵢ backpropagated in one sweep, accumulated into the
-    leaves' .grad (or only into `inputs`). A scalar tensor needs no grad_tensor."""
+    leaves' .grad (or only into `inputs`). A scalar tensor needs no grad_tensor. grad_variables is torch's old name
+    of grad_tensors."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("autograd.backward: pass grad_tensors or its old name grad_variables, not both")
+        grad_tensors = grad_variables
     from ..tensor import _root_gradient
     roots = _as_list(tensors)
     if grad_tensors is None:
@@ -177,26 +188,43 @@ def _single_output(out, name):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J·v): the directional derivative, by the double-vjp trick (reverse mode twice): with
-    u a dummy cotangent, g(u) = Jᵀu is linear in u, so d(g·v)/du = J v."""
+    u a dummy cotangent, g(u) = Jᵀu is linear in u, so d(g·v)/du = J v. A function returning a tuple gets a tuple
+    of J·v, one per output. strict=True raises when an output does not depend on the inputs (its J·v is zero by
+    construction rather than by computation), as torch."""
     single, ins = _flat_inputs(inputs)
     vs = _flat_inputs(v)[1] if v is not None else [None] * len(ins)
     ins = [t.detach().requires_grad_(True) for t in ins]
     with enable_grad():
-        out = _single_output(func(*ins), "jvp")
+        result = func(*ins)
+        outs = [result] if isinstance(result, Tensor) else list(result) if isinstance(result, (tuple, list)) else None
+        if outs is None or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"jvp: the function must return a Tensor or a tuple of Tensors, got "
+                            f"{type(result).__name__}")
         if v is None and sum(t.numel() for t in ins) != 1:
             raise ValueError("jvp: v may only be omitted when the input has a single element")
         vs = [Tensor._wrap(np.ones(t.shape, t.dtype)) if w is None else w for w, t in zip(vs, ins)]
         for w, t in zip(vs, ins):
             if tuple(w.shape) != tuple(t.shape):
                 raise ValueError(f"jvp: v has shape {w.shape} but its input has shape {t.shape}")
-        u = Tensor._wrap(np.zeros(out.shape, out.dtype)).requires_grad_(True)
-        gs = grad(out, ins, u, create_graph=True, allow_unused=True, materialize_grads=True)
-        used = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
-        if not used:
-            return out.detach(), Tensor._wrap(np.zeros(out.shape, out.dtype))
-        (jv,) = grad([g for g, _ in used], [u], [w for _, w in used], create_graph=create_graph, allow_unused=True,
-                     materialize_grads=True)
-    return (out if create_graph else out.detach()), jv
+        tangents = []
+        for k, out in enumerate(outs):
+            u = Tensor._wrap(np.zeros(out.shape, out.dtype)).requires_grad_(True)
+            gs = grad(out, ins, u, retain_graph=True, create_graph=True, allow_unused=True, materialize_grads=True) \
+                if out.requires_grad else [Tensor._wrap(np.zeros(t.shape, t.dtype)) for t in ins]
+            used = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
+            if not used:
+                if strict:
+                    raise RuntimeError(f"jvp: output {k} is independent of the inputs, so its J·v is zero by "
+                                       f"construction (strict=True)")
+                tangents.append(Tensor._wrap(np.zeros(out.shape, out.dtype)))
+                continue
+            (jv,) = grad([g for g, _ in used], [u], [w for _, w in used], retain_graph=True,
+                         create_graph=create_graph, allow_unused=True, materialize_grads=True)
+            tangents.append(jv)
+    outs = [o if create_graph else o.detach() for o in outs]
+    if isinstance(result, Tensor):
+        return outs[0], tangents[0]
+    return tuple(outs), tuple(tangents)
 
 
 def _hessian_product(func, inputs, v, create_graph, name):

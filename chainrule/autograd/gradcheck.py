@@ -85,8 +85,9 @@ def analytical_jacobians(fn, inputs):
 
 
 def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, nondet_tol=0.0,
-              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False, check_forward_ad=False,
-              check_backward_ad=True, fast_mode=False, masked=None, explain=False, names=None):
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True, fast_mode=False,
+              masked=None, explain=False, names=None):
     """True when every entry satisfies |analytical - numerical| ≤ atol + rtol·|numerical|.
 
     On failure raises GradcheckError naming the input, the worst (input, output) entry, both values and their
@@ -99,7 +100,8 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     - nondet_tol: two backward passes with the same vector must agree to within it (a reentrant backward);
     - check_undefined_grad: zero output gradients must give zero input gradients (no NaN from 0·∞);
     - check_grad_dtypes: every gradient has its input's dtype and shape;
-    - check_batched_grad: autograd.grad(is_grads_batched=True) gives the rows one backward per row gives.
+    - check_batched_grad: autograd.grad(is_grads_batched=True) gives the rows one backward per row gives;
+    - check_batched_forward_grad: func.vmap over func.jvp gives the J·u that one jvp per tangent gives.
 
     explain=True runs the diagnosing check instead (chainrule.autograd.explain_gradcheck).
     """
@@ -136,6 +138,8 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
             else:
                 _compare(inputs, forward_jacobians(func, inputs), numerical_jacobians(func, inputs, eps), atol, rtol,
                          names, " (forward mode)")
+        if check_batched_forward_grad:
+            _check_batched_forward(func, inputs, atol, rtol)
     except GradcheckError:
         if raise_exception:
             raise
@@ -271,6 +275,26 @@ def _check_grad_dtypes(fn, inputs):
         if g is not None and (g.dtype != x.dtype or tuple(g.shape) != tuple(x.shape)):
             raise GradcheckError(f"gradcheck: the gradient of input {i} has dtype {g.dtype} and shape "
                                  f"{tuple(g.shape)}, but the input has dtype {x.dtype} and shape {tuple(x.shape)}")
+
+
+def _check_batched_forward(fn, inputs, atol, rtol, batch=3):
+    from ..func import jvp, vmap
+    rng = np.random.default_rng(3)
+    primals = tuple(x.detach() if isinstance(x, Tensor) else x for x in inputs)
+    for i in _differentiable(inputs):
+        us = rng.standard_normal((batch,) + tuple(inputs[i].shape))
+
+        def tangent_outputs(u, i=i):
+            tangents = tuple(u if k == i else Tensor._wrap(np.zeros(p.shape, p._data.dtype))
+                             for k, p in enumerate(primals))
+            return jvp(fn, primals, tangents)[1]
+        batched = vmap(tangent_outputs)(Tensor._wrap(us))
+        batched = (batched,) if isinstance(batched, Tensor) else tuple(batched)
+        for b in range(batch):
+            for j, row in enumerate(_forward_directional(fn, inputs, i, us[b])):
+                if not np.allclose(batched[j]._data[b], row, rtol=rtol, atol=atol):
+                    raise GradcheckError(f"gradcheck: batched forward gradient {b} of input {i}, output {j} "
+                                         f"(vmap over jvp) differs from the jvp of the same tangent computed alone")
 
 
 def _check_batched(fn, inputs, atol, rtol, batch=3):

@@ -51,7 +51,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient entry to [-clip_value, clip_value], in place (foreach picks a kernel in torch)."""
     for p in _grads(parameters):
         np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
