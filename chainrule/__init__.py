@@ -50,7 +50,7 @@ from .ops.special import angle, ldexp, logaddexp2  # noqa: E402
 from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E402
                            column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
                            row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)
-from .ops.shape import transpose as swapaxes, transpose as swapdims  # noqa: E402
+from .ops.shape import concatenate, swapaxes, swapdims  # noqa: E402
 from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matrix_exp, pinverse, svd)  # noqa: E402
 from .ops.matfun import _legacy_qr as qr  # noqa: E402
 from .ops.decomp import cholesky  # noqa: E402
@@ -60,9 +60,8 @@ from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, hi
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nanquantile, nansum,
                               quantile, std_mean, var_mean)
-from .ops.linalg import (addmm, baddbmm, cdist, cross, diag, dot, einsum, inner, lerp, linear, matmul, mv, outer,
-                         tensordot, trace)
-from .ops.linalg import dot as vdot  # noqa: E402
+from .ops.linalg import (addmm, baddbmm, bmm, cdist, cross, diag, dot, einsum, inner, lerp, linear, matmul, mm, mv,
+                         outer, tensordot, trace, vdot)
 from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # noqa: E402
 from .creation import (asarray, bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: E402
                        kaiser_window, logspace, randint_like, scalar_tensor, strided, tril_indices, triu_indices)
@@ -83,12 +82,11 @@ from . import func
 clip = clamp
 clone = lambda input: input.clone()  # noqa: E731
 view = reshape
-concat = concatenate = cat
+concat = cat
 square = lambda input: input * input  # noqa: E731
 negative = neg
 positive = lambda input: input  # noqa: E731
 absolute = abs
-mm = bmm = matmul  # torch.mm / torch.bmm: matmul's 2-d and batched 3-d cases
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 numel = lambda input: input.numel()  # noqa: E731
 from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: E402

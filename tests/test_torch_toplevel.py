@@ -192,3 +192,26 @@ def test_vmap_at_the_top_gives_per_sample_gradients():
     per_sample = cr.vmap(cr.func.grad(lambda x: (x * w).sum() ** 2))(xs)
     expected = 2 * (xs.numpy() @ w.numpy())[:, None] * w.numpy()
     np.testing.assert_allclose(per_sample.numpy(), expected, rtol=1e-12)
+
+
+def test_products_and_joins_take_torchs_keywords_and_shapes():
+    """torch.mm / bmm take mat2 and refuse what matmul would broadcast; concatenate takes axis, swapaxes
+    axis0/axis1, dot tensor; gather takes sparse_grad and repeat_interleave output_size."""
+    rng = np.random.default_rng(0)
+    a, b, c = cr.tensor(rng.standard_normal((2, 3))), cr.tensor(rng.standard_normal((3, 4))), cr.tensor(rng.standard_normal(3))
+    np.testing.assert_allclose(cr.mm(a, mat2=b).numpy(), a.numpy() @ b.numpy())
+    np.testing.assert_allclose(a.mm(b).numpy(), a.numpy() @ b.numpy())
+    with pytest.raises(cr.ShapeError, match="mm: both arguments must be matrices"):
+        cr.mm(a, c)
+    batch = cr.tensor(rng.standard_normal((5, 2, 3)))
+    np.testing.assert_allclose(cr.bmm(batch, mat2=cr.tensor(rng.standard_normal((5, 3, 4)))).shape, (5, 2, 4))
+    with pytest.raises(cr.ShapeError, match="same batch size"):
+        batch.bmm(cr.tensor(rng.standard_normal((4, 3, 4))))
+    assert cr.concatenate([a, a], axis=1).shape == (2, 6)
+    assert cr.swapaxes(batch, axis0=0, axis1=2).shape == (3, 2, 5)
+    assert cr.dot(c, tensor=c).item() == pytest.approx(float(c.numpy() @ c.numpy()))
+    idx = cr.tensor([[0, 2], [1, 1]])
+    np.testing.assert_array_equal(cr.gather(a, 1, idx, sparse_grad=True).numpy(), cr.gather(a, 1, idx).numpy())
+    assert cr.repeat_interleave(c, 2, output_size=6).shape == (6,)
+    with pytest.raises(ValueError, match="output_size=5"):
+        cr.repeat_interleave(c, 2, output_size=5)

@@ -133,7 +133,9 @@ def _check_index_values(name, idx, input, axis, dim, negative_ok):
                          f"{idx.min()}, max {idx.max()}")
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j] = input[i][index[i][j]] along dim (for dim = 1); the gradient scatter-adds g back. sparse_grad
+    (torch's sparse gradient) gives the same values as a dense array here: chainrule has no sparse tensors."""
     idx = _index_array(index, "gather")
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} ({input.shape}); they must match")

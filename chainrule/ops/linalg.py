@@ -75,13 +75,14 @@ def matmul(input, other):
     return MatMul.apply(a, b)
 
 
-register("matmul", method=("matmul", "mm", "bmm"), ref=np.matmul,
+register("matmul", method="matmul", ref=np.matmul,
          samples=[sample(T((3, 4)), T((4, 2))), sample(T((4,)), T((4, 2))), sample(T((3, 4)), T((4,))),
                   sample(T((4,)), T((4,))), sample(T((2, 3, 4)), T((4, 5))), sample(T((2, 1, 3, 4)), T((3, 4, 2))),
                   sample(T((4,)), T((2, 4, 3))), sample(T((2, 3, 4)), T((4,)))])(matmul)
 Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
-Tensor.mm = matmul
+Tensor.mm = lambda self, mat2: mm(self, mat2)
+Tensor.bmm = lambda self, mat2: bmm(self, mat2)
 
 
 class Linear(Op):
@@ -267,12 +268,32 @@ register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
 
 
 # ---- more products, composed from matmul, einsum and the elementwise ops -----------------------------------------
-def dot(input, other):
-    """Σᵢ aᵢbᵢ of two 1-d tensors of the same length."""
-    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+def dot(input, tensor):
+    """Σᵢ aᵢbᵢ of two 1-d tensors of the same length (torch.dot; torch.vdot(input, other) is the same for reals)."""
+    if input.ndim != 1 or tensor.ndim != 1 or input.shape != tensor.shape:
         raise ShapeError(f"dot: expected two 1-d tensors of the same length, got shapes {input.shape} and "
-                         f"{other.shape}")
-    return matmul(input, other)
+                         f"{tensor.shape}")
+    return matmul(input, tensor)
+
+
+def vdot(input, other):
+    return dot(input, other)
+
+
+def mm(input, mat2):
+    """torch.mm: (n, m) @ (m, p) of two matrices; unlike matmul it takes no vectors and does not broadcast."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm: both arguments must be matrices (2-d), got shapes {input.shape} and {mat2.shape}; use "
+                         f"matmul for vectors or batches")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """torch.bmm: (b, n, m) @ (b, m, p), one product per batch entry; no broadcasting."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm: both arguments must be 3-d batches of matrices with the same batch size, got shapes "
+                         f"{input.shape} and {mat2.shape}; use matmul to broadcast")
+    return matmul(input, mat2)
 
 
 def mv(input, vec):

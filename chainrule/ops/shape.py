@@ -218,6 +218,20 @@ class Cat(Op):
         return tuple(out)
 
 
+def concatenate(tensors, axis=0):
+    """torch.concatenate: cat with NumPy's keyword, axis."""
+    return cat(tensors, axis)
+
+
+def swapaxes(input, axis0, axis1):
+    """torch.swapaxes: transpose with NumPy's keywords."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    return transpose(input, dim0, dim1)
+
+
 def cat(tensors, dim=0):
     tensors = [lift(t) for t in tensors]
     if not tensors:
@@ -398,9 +412,10 @@ def repeat(input, *sizes):
     return reshape(expand(reshape(x, spread), tiled), tuple(r * n for r, n in zip(sizes, x.shape)))
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     """Each element repeated `repeats` times in place along dim (the flattened tensor when dim is None):
-    [a, b] → [a, a, b, b]. repeats is an int or one count per element; dL/dx sums g over each element's copies."""
+    [a, b] → [a, a, b, b]. repeats is an int or one count per element; dL/dx sums g over each element's copies.
+    output_size, torch's hint of the total length, is checked against it."""
     if dim is None:
         input, dim = reshape(input, -1), 0
     d = norm_dim(dim, input.ndim, "repeat_interleave")[0]
@@ -411,6 +426,8 @@ def repeat_interleave(input, repeats, dim=None):
     if counts.shape != (n,) or (counts < 0).any():
         raise ShapeError(f"repeat_interleave: repeats must be one non-negative int or {n} of them (the size of dim "
                          f"{d}), got {counts.tolist()}")
+    if output_size is not None and int(counts.sum()) != output_size:
+        raise ValueError(f"repeat_interleave: output_size={output_size} but the repeats add up to {int(counts.sum())}")
     from .index import index_select
     return index_select(input, d, _wrap(np.repeat(np.arange(n), counts)))
 
