@@ -109,7 +109,11 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
                              f"this one has shape {self.shape} ({self._data.size} elements)")
         return self._data.item()
 
-    def numpy(self):
+    def numpy(self, *, force=False):
+        """The array itself (shared memory); force=True returns a copy of a tensor that requires grad (torch's
+        detach().clone() for conversion)."""
+        if force:
+            return self._data.copy()
         if self.requires_grad:
             raise RuntimeError("numpy(): can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")

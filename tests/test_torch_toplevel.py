@@ -215,3 +215,15 @@ def test_products_and_joins_take_torchs_keywords_and_shapes():
     assert cr.repeat_interleave(c, 2, output_size=6).shape == (6,)
     with pytest.raises(ValueError, match="output_size=5"):
         cr.repeat_interleave(c, 2, output_size=5)
+
+
+def test_reductions_take_dtype_and_numpy_takes_force():
+    x = cr.tensor([[1, 2], [3, 4]])
+    for name in ("cumsum", "prod", "sum"):
+        assert getattr(x, name)(0, dtype=cr.float64).dtype == cr.float64
+    for name in ("nansum", "nanmean"):
+        assert getattr(x.float(), name)(0, dtype=cr.float64).dtype == cr.float64
+    y = cr.tensor([1.0, 2.0], requires_grad=True)
+    copy = y.numpy(force=True)
+    copy[0] = 5.0   # a copy: the tensor is untouched
+    assert y.detach().numpy()[0] == 1.0

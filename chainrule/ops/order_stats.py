@@ -129,13 +129,17 @@ def msort(input):
     return sort(input, 0).values
 
 
-def nansum(input, dim=None, keepdim=False):
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over the non-NaN entries; NaN entries get zero gradient."""
+    if dtype is not None:
+        input = input.to(dtype)
     return sum(where(input.isnan(), _wrap(np.zeros((), input.dtype)), input), dim, keepdim)
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN entries."""
+    if dtype is not None:
+        input = input.to(dtype)
     count = np.sum(~np.isnan(input._data), axis=norm_dim(dim, input.ndim, "nanmean"), keepdims=keepdim)
     return nansum(input, dim, keepdim) / _wrap(np.asarray(count, input.dtype))
 

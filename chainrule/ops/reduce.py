@@ -131,7 +131,9 @@ def mean(input, dim=None, keepdim=False, dtype=None, axis=None):
     return Mean.apply(input, axes=norm_dim(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
-def prod(input, dim=None, keepdim=False):
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:   # as torch: the input is cast before the product
+        input = input.to(dtype)
     return Prod.apply(input, axes=norm_dim(dim, input.ndim, "prod"), keepdim=keepdim)
 
 
@@ -394,7 +396,9 @@ class Cumsum(Op):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
-def cumsum(input, dim):
+def cumsum(input, dim, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
     return Cumsum.apply(input, axis=norm_dim(dim, input.ndim, "cumsum")[0])
 
 
