@@ -151,3 +151,32 @@ def test_transformer_layers_take_bias_as_torch(bias):
     for name, args in [("TransformerEncoderLayer", (16, 2, 32)), ("Transformer", (16, 2, 1, 1, 32))]:
         ours, theirs = getattr(nn, name)(*args, bias=bias), getattr(torch.nn, name)(*args, bias=bias)
         assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_grouped_query_attention_matches_torch(causal):
+    rng = np.random.default_rng(0)
+    q, k, v = rng.standard_normal((2, 4, 3, 8)), rng.standard_normal((2, 2, 5, 8)), rng.standard_normal((2, 2, 5, 8))
+    ts = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    cs = [cr.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out_t = torch.nn.functional.scaled_dot_product_attention(*ts, is_causal=causal, enable_gqa=True)
+    out_c = F.scaled_dot_product_attention(*cs, is_causal=causal, enable_gqa=True)
+    np.testing.assert_allclose(out_c.detach().numpy(), out_t.detach().numpy(), atol=1e-12)
+    (out_t ** 2).sum().backward()
+    (out_c ** 2).sum().backward()
+    for a, b in zip(cs, ts):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-12)
+    with pytest.raises(cr.ShapeError, match="multiple"):
+        F.scaled_dot_product_attention(cs[0], cr.randn(2, 3, 5, 8), cr.randn(2, 3, 5, 8), enable_gqa=True)
+
+
+def test_sdpa_kernel_selection_runs_the_same_attention():
+    from chainrule.nn.attention import SDPBackend, sdpa_kernel
+    q = cr.randn(1, 2, 3, 4)
+    plain = F.scaled_dot_product_attention(q, q, q)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        np.testing.assert_array_equal(F.scaled_dot_product_attention(q, q, q).numpy(), plain.numpy())
+    with pytest.raises(TypeError, match="SDPBackend"):
+        with sdpa_kernel("flash"):
+            pass
+    assert list(SDPBackend.__members__) == list(torch.nn.attention.SDPBackend.__members__)

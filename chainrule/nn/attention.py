@@ -1,5 +1,7 @@
 """Attention, composed from registered ops: softmax(QKᵀ/√d + mask)·V, multi-head attention and the Transformer
 encoder layer (PyTorch's names, parameter layout and defaults)."""
+import contextlib
+import enum
 import math
 
 import numpy as np
@@ -19,9 +21,35 @@ from .norm import LayerNorm
 from .parameter import Parameter
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+class SDPBackend(enum.Enum):
+    """torch.nn.attention.SDPBackend: the kernels torch may pick for scaled_dot_product_attention. chainrule has
+    one, the math formula, which is what every backend computes."""
+    ERROR, MATH, FLASH_ATTENTION, EFFICIENT_ATTENTION, CUDNN_ATTENTION, OVERRIDEABLE = -1, 0, 1, 2, 3, 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority=False):
+    """torch.nn.attention.sdpa_kernel: restricts torch to the given kernels. Every kernel computes the same
+    attention, and chainrule's one (MATH) serves all of them, so the block runs unchanged."""
+    for b in backends if isinstance(backends, (list, tuple)) else [backends]:
+        if not isinstance(b, SDPBackend):
+            raise TypeError(f"sdpa_kernel: backends must be SDPBackend members, got {b!r}")
+    yield
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
     """softmax(Q Kᵀ · scale + mask) V with scale = 1/√d. A bool mask marks the positions that may attend (True =
-    keep, as PyTorch); a float mask is added to the scores. is_causal masks the future."""
+    keep, as PyTorch); a float mask is added to the scores. is_causal masks the future. enable_gqa: grouped-query
+    attention, where key and value have fewer heads (dim -3) than the query, each shared by a group of query
+    heads (key and value are repeated to the query's head count)."""
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk or value.shape[-3] != hk:
+            raise ShapeError(f"scaled_dot_product_attention: with enable_gqa the query's {hq} heads must be a multiple "
+                             f"of the key's and value's head count, got key {tuple(key.shape)}, value "
+                             f"{tuple(value.shape)}")
+        key, value = key.repeat_interleave(hq // hk, -3), value.repeat_interleave(hq // hk, -3)
     d = query.shape[-1]
     scores = (query @ key.mT) * (scale if scale is not None else 1.0 / math.sqrt(d))
     L, S = query.shape[-2], key.shape[-2]

@@ -386,10 +386,11 @@ def _class_weight_shape(weight, input):
     return w.reshape((1, -1) + (1,) * (input.ndim - 2)) if input.ndim > 1 else w
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
     """softmax(QKᵀ/√d + mask)·V (see chainrule.nn.attention)."""
     from .attention import scaled_dot_product_attention as sdpa
-    return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
 
 
 def _register():
