@@ -2,11 +2,11 @@
 log_prob, entropy, mean and variance, and kl_divergence in closed form. Parameters and values are checked
 (validate_args, on by default as in torch) with errors that name the distribution, the argument and the values."""
 from . import constraints  # noqa: F401
-from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel, HalfNormal,  # noqa: F401
-                         Laplace, LogNormal, Normal, StudentT, Uniform, VonMises)
+from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel, HalfCauchy,  # noqa: F401
+                         HalfNormal, Laplace, LogNormal, Normal, StudentT, Uniform, VonMises)
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
-                       OneHotCategorical, Poisson)
+                       OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
 from .mixture import MixtureSameFamily  # noqa: F401
 from .distribution import Distribution, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
@@ -14,6 +14,10 @@ from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal  
 from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogisticNormal,  # noqa: F401
                           LogitRelaxedBernoulli, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
                           TransformedDistribution, Weibull)
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform,  # noqa: F401
-                         SigmoidTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform)
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,  # noqa: F401
+                         IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
+                         ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
+                         StickBreakingTransform, TanhTransform, Transform, identity_transform)
 from . import transforms  # noqa: F401
+from . import utils  # noqa: F401
+from .constraint_registry import biject_to, transform_to  # noqa: F401

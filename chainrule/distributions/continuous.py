@@ -310,32 +310,51 @@ class Cauchy(_LocationScale):
         return (math.pi * (value - 0.5)).tan() * self.scale + self.loc
 
 
-class HalfNormal(Distribution):
-    """|x| for x ~ N(0, σ²):  log p(x) = log N(x; 0, σ) + log 2 on x ≥ 0;  mean σ√(2/π)."""
+class _FoldedAtZero(Distribution):
+    """|x| for x from a zero-centred base (torch's HalfNormal, HalfCauchy): p(x) = 2 p_base(x) on x ≥ 0 (-∞ below,
+    when values are not validated);  H = H_base - log 2;  F(x) = 2F_base(x) - 1."""
     arg_constraints = {"scale": constraints.positive}
     support, has_rsample = constraints.nonnegative, True
+    base = None
 
     def __init__(self, scale, validate_args=None):
         (self.scale,) = broadcast_params(scale)
-        self.base_dist = Normal(self.scale * 0, self.scale, validate_args=False)
+        self.base_dist = self.base(self.scale * 0, self.scale, validate_args=False)
         super().__init__(self.scale.shape, (), validate_args)
 
-    mean = property(lambda self: self.scale * math.sqrt(2 / math.pi))
     mode = property(lambda self: self.scale * 0)
-    variance = property(lambda self: self.scale ** 2 * (1 - 2 / math.pi))
 
     def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape).abs()
 
     def log_prob(self, value):
         self._validate_sample(value)
-        return self.base_dist.log_prob(value) + math.log(2)
+        folded = self.base_dist.log_prob(value) + math.log(2)
+        return where(folded * 0 + value >= 0, folded, float("-inf"))
 
     def entropy(self):
         return self.base_dist.entropy() - math.log(2)
 
     def cdf(self, value):
         return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+
+class HalfNormal(_FoldedAtZero):
+    """|x| for x ~ N(0, σ²):  log p(x) = log N(x; 0, σ) + log 2 on x ≥ 0;  mean σ√(2/π)."""
+    base = Normal
+    mean = property(lambda self: self.scale * math.sqrt(2 / math.pi))
+    variance = property(lambda self: self.scale ** 2 * (1 - 2 / math.pi))
+
+
+class HalfCauchy(_FoldedAtZero):
+    """|x| for x ~ Cauchy(0, γ):  log p(x) = log 2 - log π - log γ - log(1 + (x/γ)²) on x ≥ 0;  H = log 2πγ; its
+    mean and variance are infinite."""
+    base = Cauchy
+    mean = property(lambda self: self.scale * 0 + float("inf"))
+    variance = property(lambda self: self.scale * 0 + float("inf"))
 
 
 class Gumbel(_LocationScale):
@@ -369,8 +388,7 @@ _EULER = 0.57721566490153286060
 class Dirichlet(Distribution):
     """Dirichlet(α) over the simplex:  log p(x) = Σ(α_i-1) log x_i + log Γ(α₀) - Σ log Γ(α_i), α₀ = Σα_i;
     H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). Sampled without a reparameterised gradient."""
-    arg_constraints = {"concentration": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
-                                                               lambda v: np.all(v > 0, -1), event_dim=1)}
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
 
     def __init__(self, concentration, validate_args=None):

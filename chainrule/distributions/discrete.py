@@ -185,6 +185,18 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
 
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical with the straight-through gradient estimator (Bengio et al., 2013): rsample returns the
+    one-hot draw in the forward pass and passes the gradient to the probabilities as if it were probs:
+    x + p - stop_gradient(p)."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        draws = self.sample(sample_shape)
+        probs = self.probs
+        return draws + (probs - probs.detach())
+
+
 class Poisson(Distribution):
     """Poisson(λ):  log p(k) = k log λ - λ - log k!. Sampled without a gradient."""
     arg_constraints = {"rate": constraints.nonnegative}

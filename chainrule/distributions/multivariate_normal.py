@@ -98,8 +98,7 @@ class LowRankMultivariateNormal(Distribution):
     capacitance C = I + WᵀD⁻¹W:  log|WWᵀ + D| = log|C| + Σ log dᵢ (matrix determinant lemma) and
     xᵀ(WWᵀ + D)⁻¹x = Σ xᵢ²/dᵢ - ‖L_C⁻¹WᵀD⁻¹x‖² (Woodbury);  rsample: μ + Wε₁ + √D ε₂."""
     arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.real,
-                       "cov_diag": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
-                                                          lambda v: (v > 0).all(-1), event_dim=1)}
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
     support, has_rsample = constraints.real_vector, True
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=None):

@@ -195,7 +195,7 @@ class Pareto(TransformedDistribution):
 
     @property
     def support(self):
-        return constraints.Constraint("GreaterThanEq(lower_bound=scale)", lambda v: v >= self.scale.detach().numpy())
+        return constraints.greater_than_eq(self.scale.detach().numpy())
 
     mode = property(lambda self: self.scale)
 

@@ -18,8 +18,19 @@ class Transform:
     def __call__(self, x):
         return self._call(x)
 
-    def inv(self, y):
-        return self._inverse(y)
+    @property
+    def inv(self):
+        """The inverse as a Transform (torch's t.inv): t.inv(y) = x, and t.inv.log_abs_det_jacobian(y, x) =
+        -t.log_abs_det_jacobian(x, y)."""
+        return _InverseTransform(self)
+
+    @property
+    def input_event_dim(self):
+        return self.domain.event_dim
+
+    def inverse_shape(self, shape):
+        """The shape of x for a y of `shape`."""
+        return tuple(shape)
 
     def log_abs_det_jacobian(self, x, y):
         raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not implemented")
@@ -30,6 +41,35 @@ class Transform:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+class _InverseTransform(Transform):
+    def __init__(self, base):
+        self._inv = base
+        self.domain, self.codomain, self.event_dim = base.codomain, base.domain, base.event_dim
+        self.bijective, self.sign = base.bijective, base.sign
+
+    @property
+    def inv(self):
+        return self._inv
+
+    def _call(self, y):
+        return self._inv._inverse(y)
+
+    def _inverse(self, x):
+        return self._inv._call(x)
+
+    def log_abs_det_jacobian(self, y, x):
+        return -self._inv.log_abs_det_jacobian(x, y)
+
+    def forward_shape(self, shape):
+        return self._inv.inverse_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self._inv.forward_shape(shape)
+
+    def __repr__(self):
+        return f"_InverseTransform({self._inv!r})"
 
 
 class ExpTransform(Transform):
@@ -157,13 +197,33 @@ class StickBreakingTransform(Transform):
     def forward_shape(self, shape):
         return tuple(shape[:-1]) + (shape[-1] + 1,)
 
+    def inverse_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
 
 class ComposeTransform(Transform):
-    """The parts applied in order; log|det| adds up along the way."""
+    """The parts applied in order; log|det| adds up along the way. With no parts it is the identity (torch's
+    identity_transform)."""
 
     def __init__(self, parts):
         self.parts = list(parts)
         self.event_dim = max((p.event_dim for p in self.parts), default=0)
+        if self.parts:
+            self.domain, self.codomain = self.parts[0].domain, self.parts[-1].codomain
+        self.bijective = all(p.bijective for p in self.parts)
+
+    def forward_shape(self, shape):
+        for p in self.parts:
+            shape = p.forward_shape(shape)
+        return tuple(shape)
+
+    def inverse_shape(self, shape):
+        for p in reversed(self.parts):
+            shape = p.inverse_shape(shape)
+        return tuple(shape)
+
+    def __repr__(self):
+        return f"ComposeTransform([{', '.join(map(repr, self.parts))}])"
 
     def _call(self, x):
         for p in self.parts:
@@ -176,6 +236,8 @@ class ComposeTransform(Transform):
         return y
 
     def log_abs_det_jacobian(self, x, y):
+        if not self.parts:
+            return x * 0   # the identity: log|det| = 0, shaped like x, as torch's
         total = 0.0
         for p in self.parts:
             y_p = p(x)
@@ -189,3 +251,113 @@ def sum_rightmost(value, n):
     if n <= 0 or not hasattr(value, "ndim") or value.ndim == 0:
         return value
     return value.sum(tuple(range(-n, 0)))
+
+
+identity_transform = ComposeTransform([])
+
+
+class AbsTransform(Transform):
+    """y = |x| (not bijective: x and -x meet; used by HalfCauchy and HalfNormal)."""
+    codomain, bijective = constraints.positive, False
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+
+class SoftmaxTransform(Transform):
+    """y = softmax(x) over the last dim: onto the simplex, not bijective (adding a constant to x changes nothing),
+    so it has no log|det J|; transform_to(simplex) uses it, biject_to(simplex) the stick-breaking bijection."""
+    domain, codomain, bijective, event_dim = constraints.real_vector, constraints.simplex, False, 1
+
+    def _call(self, x):
+        logprobs = x - x.amax(-1, keepdim=True)
+        probs = logprobs.exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    def _inverse(self, y):
+        return y.log()
+
+
+class IndependentTransform(Transform):
+    """base_transform with its rightmost reinterpreted_batch_ndims dims taken as one event: log|det| is summed over
+    them."""
+
+    def __init__(self, base_transform, reinterpreted_batch_ndims):
+        self.base_transform, self.reinterpreted_batch_ndims = base_transform, reinterpreted_batch_ndims
+        self.event_dim = base_transform.event_dim + reinterpreted_batch_ndims
+        self.domain = constraints.independent(base_transform.domain, reinterpreted_batch_ndims)
+        self.codomain = constraints.independent(base_transform.codomain, reinterpreted_batch_ndims)
+        self.bijective, self.sign = base_transform.bijective, base_transform.sign
+
+    def _call(self, x):
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
+
+    def forward_shape(self, shape):
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self.base_transform.inverse_shape(shape)
+
+
+class ReshapeTransform(Transform):
+    """The event reshaped from in_shape to out_shape (same number of entries); log|det| = 0."""
+    bijective = True
+
+    def __init__(self, in_shape, out_shape):
+        self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
+        if int(np.prod(self.in_shape)) != int(np.prod(self.out_shape)):
+            raise ValueError(f"ReshapeTransform: in_shape {self.in_shape} and out_shape {self.out_shape} hold different "
+                             f"numbers of entries")
+        self.event_dim = len(self.in_shape)
+
+    def _call(self, x):
+        return x.reshape(tuple(x.shape[:x.ndim - len(self.in_shape)]) + self.out_shape)
+
+    def _inverse(self, y):
+        return y.reshape(tuple(y.shape[:y.ndim - len(self.out_shape)]) + self.in_shape)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..creation import zeros
+        return zeros(*x.shape[:x.ndim - len(self.in_shape)], dtype=x.dtype)
+
+    def forward_shape(self, shape):
+        return tuple(shape[:len(shape) - len(self.in_shape)]) + self.out_shape
+
+    def inverse_shape(self, shape):
+        return tuple(shape[:len(shape) - len(self.out_shape)]) + self.in_shape
+
+
+class LowerCholeskyTransform(Transform):
+    """An unconstrained square matrix onto a lower-triangular one with a positive diagonal: the strict lower
+    triangle kept, the diagonal exponentiated (not bijective onto all matrices: the upper triangle is dropped)."""
+    domain, codomain, bijective, event_dim = constraints.independent(constraints.real, 2), \
+        constraints.lower_cholesky, False, 2
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """An unconstrained square matrix onto a positive-definite one: L Lᵀ with L = LowerCholeskyTransform(x)."""
+    domain, codomain, bijective, event_dim = constraints.independent(constraints.real, 2), \
+        constraints.positive_definite, False, 2
+
+    def _call(self, x):
+        L = LowerCholeskyTransform()(x)
+        return L @ L.mT
+
+    def _inverse(self, y):
+        from ..ops.decomp import cholesky
+        return LowerCholeskyTransform().inv(cholesky(y))
