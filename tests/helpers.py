@@ -2,18 +2,19 @@
 import chainrule as cr
 
 
-class BadSquare(cr.autograd.Function):
-    """x² with a wrong backward (g·x instead of 2x·g), for gradcheck failure tests."""
-
-    @staticmethod
+def square_with_backward(backward, name="Square"):
+    """x² as an autograd.Function whose backward is backward(x, g) (the right one is 2x·g): for gradcheck tests."""
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * x
 
-    @staticmethod
-    def backward(ctx, g):
+    def backward_(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x   # wrong: should be 2x
+        return backward(x, g)
+    return type(name, (cr.autograd.Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_)})
+
+
+BadSquare = square_with_backward(lambda x, g: g * x, "BadSquare")   # x² with a wrong backward: g·x, not 2x·g
 
 
 def torch_or_skip():

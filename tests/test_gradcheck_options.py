@@ -7,6 +7,7 @@ import pytest
 import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops.registry import OPS
+from helpers import square_with_backward
 
 ALL_OPTIONS = dict(fast_mode=False, check_forward_ad=True, check_batched_grad=True, check_grad_dtypes=True,
                    check_batched_forward_grad=True,
@@ -19,17 +20,7 @@ def _x(*shape, seed=0):
 
 def _function(backward):
     """y = x² with a chosen backward (the right one is 2·x·g)."""
-    class Square(cr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            x, = ctx.saved_tensors
-            return backward(x, g)
-    return Square.apply
+    return square_with_backward(backward).apply
 
 
 @pytest.mark.parametrize("name", ["tanh", "matmul", "softmax", "logsumexp", "linear", "conv2d", "layer_norm"])
