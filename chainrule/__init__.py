@@ -106,6 +106,8 @@ from . import testing
 from .import_paths import install as _install_import_paths, namespace as _namespace  # noqa: E402
 _namespace("chainrule.cuda.amp", autocast=amp._cuda_autocast, GradScaler=amp._cuda_grad_scaler)
 cpu = _namespace("chainrule.cpu")
+distributed = _namespace("chainrule.distributed", "torch.distributed's probes: chainrule trains in one process, "
+                         "with no process group", is_available=lambda: False, is_initialized=lambda: False)
 _namespace("chainrule.cpu.amp", autocast=amp._cpu_autocast)   # torch.cpu.amp.autocast
 from . import special
 from . import distributions

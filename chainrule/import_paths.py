@@ -40,6 +40,7 @@ PATHS = {
     "chainrule.utils.data.dataset": _DATA,
     "chainrule.utils.data.dataloader": _DATA,
     "chainrule.utils.data.sampler": _DATA,
+    "chainrule.utils.data.distributed": _DATA,
     "chainrule.autograd.variable": ["chainrule.legacy_types"],
     "chainrule.amp.grad_scaler": ["chainrule.amp"],
     "chainrule.amp.autocast_mode": ["chainrule.amp"],

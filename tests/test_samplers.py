@@ -66,3 +66,33 @@ def test_named_errors():
         WeightedRandomSampler([1.0, -1.0], 2)
     with pytest.raises(ValueError, match="without replacement"):
         WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (9, 3, False), (2, 4, False),
+                                                  (11, 4, True)])
+def test_distributed_sampler_shares_the_data_as_torch(n, replicas, drop_last):
+    data = list(range(n))
+    shares = [list(cr.utils.data.DistributedSampler(data, replicas, r, shuffle=False, drop_last=drop_last))
+              for r in range(replicas)]
+    torch = pytest.importorskip("torch", reason="torch is the oracle for the unshuffled order")
+    assert shares == [list(torch.utils.data.DistributedSampler(data, replicas, r, shuffle=False, drop_last=drop_last))
+                      for r in range(replicas)]
+
+
+def test_distributed_sampler_shuffles_by_epoch_the_same_on_every_replica():
+    data = list(range(12))
+    samplers = [cr.utils.data.DistributedSampler(data, 3, r, seed=5) for r in range(3)]
+    first = [list(s) for s in samplers]
+    assert sorted(sum(first, [])) == data   # together the replicas read every sample once
+    for s in samplers:
+        s.set_epoch(1)
+    second = [list(s) for s in samplers]
+    assert second != first and sorted(sum(second, [])) == data
+    assert [list(s) for s in samplers] == second   # the same epoch, the same order
+    loader = cr.utils.data.DataLoader(cr.utils.data.TensorDataset(cr.arange(12)), batch_size=2, sampler=samplers[0])
+    assert sorted(int(v) for (b,) in loader for v in b.numpy()) == sorted(second[0])
+    with pytest.raises(RuntimeError, match="pass them explicitly"):
+        cr.utils.data.DistributedSampler(data)
+    with pytest.raises(ValueError, match="invalid rank 3"):
+        cr.utils.data.DistributedSampler(data, 3, 3)
+    assert not cr.distributed.is_available() and not cr.distributed.is_initialized()

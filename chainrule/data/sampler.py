@@ -112,3 +112,40 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of a dataset one of num_replicas processes reads (torch's, for data-parallel training): indices
+    (shuffled by seed + epoch when shuffle; call set_epoch each epoch) padded by repeating the first ones to a
+    multiple of num_replicas (or cut to one with drop_last), then every num_replicas-th from position rank.
+    chainrule trains in one process and has no process group, so num_replicas and rank must be given."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            raise RuntimeError("DistributedSampler: no process group to read num_replicas and rank from (chainrule "
+                               "runs in one process); pass them explicitly, e.g. num_replicas=1, rank=0")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        n = len(dataset)
+        self.num_samples = (n - num_replicas) // num_replicas + 1 if drop_last and n % num_replicas else \
+            -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif self.total_size > n:
+            order = np.concatenate([order, np.resize(order, self.total_size - n)])
+        return iter(order[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """A new shuffle for the next epoch, the same on every replica."""
+        self.epoch = epoch
