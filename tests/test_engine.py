@@ -466,3 +466,37 @@ def _f(v):
     for _ in range(20):
         b = np.sin(b * 0.9)
     return float((np.exp(a) + b + a * a).sum())
+
+
+def test_function_with_separate_setup_context_as_torch_2():
+    """torch 2's style: forward(*args) without ctx, setup_context(ctx, inputs, output) saves for backward; the
+    defaults of forward are bound into inputs. Values and gradients = torch's."""
+    def define(lib):
+        class ScaledExp(lib.autograd.Function):
+            @staticmethod
+            def forward(x, scale=2.0):
+                return (x * scale).exp()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, scale = inputs
+                ctx.scale = scale
+                ctx.save_for_backward(output)
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                return g * y * ctx.scale, None
+        return ScaledExp
+    x = np.array([0.1, -0.5, 0.3])
+    xc = cr.tensor(x, requires_grad=True)
+    out = define(cr).apply(xc)
+    out.sum().backward()
+    np.testing.assert_allclose(xc.grad.numpy(), 2 * np.exp(2 * x))
+    assert cr.autograd.gradcheck(lambda v: define(cr).apply(v, 0.7), [cr.tensor(x, requires_grad=True)])
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    xt = torch.tensor(x, requires_grad=True)
+    define(torch).apply(xt, 0.7).sum().backward()
+    xc.grad = None
+    define(cr).apply(xc, 0.7).sum().backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy())

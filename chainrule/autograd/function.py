@@ -10,6 +10,7 @@ version checks. So an op's backward is its textbook formula and nothing else.
 `Function` is PyTorch's user-facing autograd.Function (static forward(ctx, ...)/backward(ctx, ...) on Tensors).
 """
 import functools
+import inspect
 from itertools import count
 
 from numpy import asarray, ndarray
@@ -328,15 +329,35 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError("Function subclasses implement backward(ctx, *grads)")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """torch 2's other style: forward(*args) without ctx, and setup_context(ctx, inputs, output) to save what
+        backward needs (inputs: forward's arguments, defaults filled in). Override it to use that style."""
+        raise NotImplementedError("setup_context is not overridden: forward takes ctx")
+
+    @classmethod
+    def vjp(cls, ctx, *grads):
+        """torch's alias of backward."""
+        return cls.backward(ctx, *grads)
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx.__new__(FunctionCtx)
         ctx._fn = cls
+        separate_setup = cls.setup_context is not Function.setup_context
+        if separate_setup:   # as torch: the defaults of forward's signature are bound, so inputs has every argument
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensors = tuple(args[i] for i in positions)
         ctx.needs_input_grad = ctx._needs_per_arg = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():
-            result = cls.forward(ctx, *args, **kwargs)
+            if separate_setup:
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, tuple(args), result)
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
         record = STATE.grad_enabled and any(t.requires_grad for t in tensors)

@@ -48,7 +48,10 @@ class Bernoulli(Distribution):
     """Bernoulli(p), p = σ(logits):  log p(x) = x log p + (1-x) log(1-p) = -BCEWithLogits(logits, x);
     H = BCEWithLogits(logits, p). Sampled without a gradient (use log_prob for score-function estimates)."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.boolean
+    support, has_enumerate_support = constraints.boolean, True
+
+    def enumerate_support(self, expand=True):
+        return self._enumerated(creation.arange(2, dtype=self.probs.dtype), expand)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         param = _one_of("Bernoulli", probs, logits)
@@ -115,6 +118,9 @@ class Categorical(Distribution):
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 
+    def enumerate_support(self, expand=True):
+        return self._enumerated(creation.arange(self._num_events), expand)
+
     @property
     def probs(self):
         if "probs" not in self.__dict__:
@@ -163,6 +169,10 @@ class OneHotCategorical(Distribution):
     """A Categorical whose draws are one-hot vectors: log p(x) = logits · x."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.Constraint("OneHot()", lambda v: np.all((v == 0) | (v == 1), -1) & (v.sum(-1) == 1), True, 1)
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand=True):
+        return self._enumerated(creation.eye(self._event_shape[0], dtype=self.probs.dtype), expand)
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args)
@@ -257,9 +267,19 @@ class Binomial(Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
 
+    has_enumerate_support = True
+
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         param = _trials(self, "Binomial", probs, logits, total_count)
         super().__init__(param.shape, (), validate_args)
+
+    def enumerate_support(self, expand=True):
+        counts = self.total_count.detach().numpy()
+        n = int(counts.max()) if counts.size else 0
+        if counts.size and counts.min() != n:
+            raise NotImplementedError("Binomial.enumerate_support: total_count differs across the batch "
+                                      f"({counts.min():g} to {n}); enumerate each count separately")
+        return self._enumerated(creation.arange(n + 1, dtype=self.probs.dtype), expand)
 
     @property
     def support(self):

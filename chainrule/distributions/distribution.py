@@ -111,6 +111,18 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (rsample); use sample(), "
                                   f"which gives no gradient, or a score-function estimator with log_prob")
 
+    def enumerate_support(self, expand=True):
+        """Every value of a finite support, along a new first dim: (n,) + batch_shape + event_shape, or with
+        size-1 batch dims when expand=False (for exact sums over a discrete variable)."""
+        raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate "
+                                  f"(has_enumerate_support is False)")
+
+    def _enumerated(self, values, expand):
+        """values (n, *event_shape) laid out over the batch dims, as enumerate_support returns them."""
+        event = tuple(values.shape[1:])
+        values = values.reshape((values.shape[0],) + (1,) * len(self.batch_shape) + event)
+        return values.expand((values.shape[0],) + tuple(self.batch_shape) + event) if expand else values
+
     def sample_n(self, n):
         return self.sample((n,))
 
