@@ -123,3 +123,48 @@ def test_adam_with_decoupled_weight_decay_is_adamw():
             opt.step()
         runs.append(w.detach().numpy())
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
+
+
+def test_optimizer_hooks_as_torch():
+    """Step pre/post hooks (per optimizer and global; a pre hook may replace the arguments), state-dict hooks, and
+    the hooks reaching a user's own Optimizer subclass."""
+    from chainrule.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+    w = cr.nn.Parameter(cr.ones(2))
+    opt = cr.optim.SGD([w], lr=0.1)
+    log = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: log.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+    handle = register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append("global pre"))
+    try:
+        w.grad = cr.ones(2)
+        opt.step()
+    finally:
+        handle.remove()
+    assert log == ["global pre", "pre", "post"]
+    np.testing.assert_allclose(w.detach().numpy(), 0.9)
+    handle = register_optimizer_step_post_hook(lambda o, args, kwargs: log.append(type(o).__name__))
+
+    class Halving(cr.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.detach().mul_(group["lr"])
+    try:
+        Halving([w]).step()
+    finally:
+        handle.remove()
+    assert log[-1] == "Halving" and np.allclose(w.detach().numpy(), 0.45)
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "note": "kept"})
+    state = opt.state_dict()
+    assert state["note"] == "kept"
+    seen = []
+    opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != "note"})
+    opt.register_load_state_dict_post_hook(lambda o: seen.append(True))
+    opt.load_state_dict(state)
+    assert seen == [True]
+    with pytest.raises(RuntimeError, match="pre-hook must return None or a tuple"):
+        opt.register_step_pre_hook(lambda o, args, kwargs: 5)
+        opt.step()

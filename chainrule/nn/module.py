@@ -12,6 +12,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from . import backward_hooks
 from .parameter import Buffer, Parameter
+from .state_dict import StateDict
 
 
 class _Handle:
@@ -58,7 +59,7 @@ def _add_hook(store, hook, prepend, with_kwargs):
     return _Handle(store, key)
 
 
-class Module(dtypes.FloatCasts):
+class Module(StateDict, dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
 
     def __init__(self):
@@ -291,62 +292,6 @@ class Module(dtypes.FloatCasts):
     def cuda(self, device=None):
         devices.check_cpu("cuda", f"{type(self).__name__}.cuda")
 
-    # ---- state -------------------------------------------------------------------------------------------------
-    # state entries a checkpoint may lack (older files): loading leaves them as they are, as torch does for
-    # BatchNorm's num_batches_tracked
-    _optional_state = ()
-
-    def _state_entries(self, prefix=""):
-        """(key, tensor, optional) in PyTorch's state_dict order: each module's parameters, then its persistent
-        buffers, then its children's, depth first. A tensor shared by two modules (tied weights) appears under
-        both keys."""
-        for name, p in self._parameters.items():
-            if p is not None:
-                yield prefix + name, p, False
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                yield prefix + name, b, name in self._optional_state
-        for name, m in self._modules.items():
-            if m is not None:
-                yield from m._state_entries(prefix + name + ".")
-
-    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
-        """The parameters and persistent buffers by dotted name (detached unless keep_vars), in PyTorch's order."""
-        out = OrderedDict() if destination is None else destination
-        for name, t, _ in self._state_entries(prefix):
-            out[name] = t if keep_vars else t.detach()
-        return out
-
-    def load_state_dict(self, state_dict, strict=True):
-        entries = list(self._state_entries())
-        own = {k: t for k, t, _ in entries}
-        missing = [k for k, _, optional in entries if k not in state_dict and not optional]
-        unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
-        for k, v in state_dict.items():
-            if k in own:
-                arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-                if arr.shape != own[k].shape:
-                    mismatched.append(f"{k}: checkpoint {arr.shape} vs model {own[k].shape}")
-        if mismatched or (strict and (missing or unexpected)):
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
-            if mismatched:
-                parts.append(f"shape mismatches [{'; '.join(mismatched)}]")
-            raise ShapeError(f"load_state_dict for {type(self).__name__}: " + ", ".join(parts) +
-                             ". Build the model with the same layer sizes as the saved one"
-                             + (", or pass strict=False to skip missing/unexpected keys" if not mismatched else ""))
-        with no_grad():
-            for k, v in state_dict.items():
-                if k in own:
-                    arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-                    own[k]._data[...] = arr.astype(own[k].dtype, copy=False)
-                    own[k]._version += 1
-        return _IncompatibleKeys(missing, unexpected)
-
     # ---- calling -------------------------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs) -> None or
@@ -429,15 +374,6 @@ def _layout(name, extra_lines, child_lines):
     if len(extra_lines) == 1 and not child_lines:
         return f"{name}({extra_lines[0]})"
     return name + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class _IncompatibleKeys:
-    def __init__(self, missing_keys, unexpected_keys):
-        self.missing_keys, self.unexpected_keys = missing_keys, unexpected_keys
-
-    def __repr__(self):
-        return "<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else \
-            f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 def module_paths(root, prefix="model"):

@@ -5,6 +5,8 @@ from collections import defaultdict
 import numpy as np
 
 from ..tensor import Tensor
+from .hooks import OptimizerHooks, with_load_state_dict_hooks, with_state_dict_hooks, with_step_hooks
+from .hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401  (torch's place)
 
 FLUSH_EVERY = 32   # steps between two sweeps of the optimizer state for subnormal values (see _flush_subnormals)
 
@@ -13,7 +15,7 @@ FLUSH_EVERY = 32   # steps between two sweeps of the optimizer state for subnorm
 _KERNEL_SWITCHES = ("foreach", "fused", "capturable")
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     def __init__(self, params, defaults, **impl):
         for k, v in impl.items():
             if k == "differentiable":
@@ -169,3 +171,8 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {v}")
         return "\n".join(lines + [")"])
+
+
+Optimizer.step = with_step_hooks(Optimizer.step)
+Optimizer.state_dict = with_state_dict_hooks(Optimizer.state_dict)
+Optimizer.load_state_dict = with_load_state_dict_hooks(Optimizer.load_state_dict)
