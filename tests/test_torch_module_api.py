@@ -217,3 +217,37 @@ def test_adaptive_log_softmax_matches_torch():
         ours(cr.tensor(x[:1]), cr.tensor([20]))
     with pytest.raises(ValueError, match="cutoffs should be a sequence"):
         nn.AdaptiveLogSoftmaxWithLoss(16, 20, [10, 4])
+
+
+def test_backward_pre_hook_and_module_helpers_as_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    grads = []
+    for lib in (cr, torch):
+        lin = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(np.arange(6.0).reshape(2, 3)))
+            lin.bias.zero_()
+        seen = []
+
+        def double(module, grad_output, seen=seen):
+            seen.append(tuple(grad_output[0].shape))
+            return (grad_output[0] * 2,)
+        lin.register_full_backward_pre_hook(double)
+        xt = lib.tensor(x, dtype=lib.float32, requires_grad=True)
+        lin(xt).sum().backward()
+        assert seen == [(4, 2)]
+        grads.append((xt.grad.numpy(), lin.weight.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    model = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.Sequential(cr.nn.ReLU()))
+    model.set_submodule("1.0", cr.nn.Tanh())
+    assert isinstance(model[1][0], cr.nn.Tanh)
+    with pytest.raises(AttributeError, match="strict=True"):
+        model.set_submodule("1.5", cr.nn.ReLU(), strict=True)
+    assert model.type(cr.float64)[0].weight.dtype == cr.float64
+    assert model.compile() is None
+    with pytest.raises(cr.DTypeError, match="bfloat16"):
+        model.bfloat16()
+    with pytest.raises(RuntimeError, match="xpu"):
+        model.xpu()

@@ -37,6 +37,10 @@ class _Boundary(Function):
         call = ctx.call
         if ctx.side == "in":
             return (None, None) + tuple(call.fire(grads))
+        for hook in list(call.module.__dict__.get("_backward_pre_hooks", {}).values()):   # may replace grad_output
+            new = hook(call.module, grads)
+            if new is not None:
+                grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
         call.grad_output = grads
         if call.n_inputs == 0 and not call.fired:
             call.fire((None,) * call.n_args)

@@ -292,6 +292,40 @@ class Module(StateDict, dtypes.FloatCasts):
     def cuda(self, device=None):
         devices.check_cpu("cuda", f"{type(self).__name__}.cuda")
 
+    def xpu(self, device=None):
+        devices.check_cpu("xpu", f"{type(self).__name__}.xpu")
+
+    def ipu(self, device=None):
+        devices.check_cpu("ipu", f"{type(self).__name__}.ipu")
+
+    def mtia(self, device=None):
+        devices.check_cpu("mtia", f"{type(self).__name__}.mtia")
+
+    def bfloat16(self):
+        return self.to(dtypes.bfloat16)   # a DTypeError naming float16 as what to use
+
+    def type(self, dst_type):
+        """Every parameter and buffer cast to dst_type (a dtype), as torch's Module.type."""
+        return self.to(dst_type)
+
+    def compile(self, *args, **kwargs):
+        """torch's in-place torch.compile: chainrule runs eagerly, so the module stays as it is."""
+        return None
+
+    def set_submodule(self, target, module, strict=False):
+        """Put `module` at the dotted path `target` ("encoder.layers.0"), replacing what is there; with
+        strict=True the path must already hold a module."""
+        if not target:
+            raise ValueError("set_submodule: target must name a submodule, got ''")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not isinstance(parent._modules.get(name), Module):
+            raise AttributeError(f"set_submodule: {type(parent).__name__} has no submodule {name!r} to replace "
+                                 f"(strict=True)")
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule: {module!r} is not a Module")
+        parent.add_module(name, module)
+
     # ---- calling -------------------------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs) -> None or
@@ -311,6 +345,16 @@ class Module(StateDict, dtypes.FloatCasts):
 
     register_backward_hook = register_full_backward_hook
 
+    def register_full_backward_pre_hook(self, hook):
+        """hook(module, grad_output) -> new grad_output or None, before the gradient flows into the module."""
+        hooks = self.__dict__.get("_backward_pre_hooks")
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, "_backward_pre_hooks", hooks)
+        key = object()
+        hooks[key] = hook
+        return _Handle(hooks, key)
+
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
@@ -329,7 +373,7 @@ class Module(StateDict, dtypes.FloatCasts):
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
         call = None
-        if self._backward_hooks and STATE.grad_enabled:
+        if (self._backward_hooks or self.__dict__.get("_backward_pre_hooks")) and STATE.grad_enabled:
             args, call = backward_hooks.enter(self, args)
         if STATE.observers:   # only while anomaly detection / tracing listens: keep the module path for messages
             STATE.module_path.append(self)
