@@ -268,6 +268,10 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 class MaxUnpool1d(_MaxUnpoolNd):
     unpool, dims = staticmethod(P.max_unpool1d), 1
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    unpool, dims = staticmethod(P.max_unpool3d), 3
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
 AdaptiveAvgPool3d = _pool("AdaptiveAvgPool3d", F.adaptive_avg_pool3d, "Mean over windows giving output_size "

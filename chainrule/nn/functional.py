@@ -17,7 +17,7 @@ from ..ops.resample import adaptive_avg_pool3d, interpolate, upsample, upsample_
 from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d,  # noqa: F401
                         conv_transpose1d, conv_transpose2d, fold, unfold)
 from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401
-                           max_unpool1d, max_unpool2d)
+                           max_unpool1d, max_unpool2d, max_unpool3d)
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,  # noqa: F401
                           avg_pool3d, conv3d, conv_transpose3d, lp_pool3d, max_pool3d)
 from ._loss_common import (as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce,
@@ -391,6 +391,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(QKᵀ/√d + mask)·V (see chainrule.nn.attention)."""
     from .attention import scaled_dot_product_attention as sdpa
     return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+def _with_indices(pool):
+    """torch's F.<pool>_with_indices: the pool with return_indices=True."""
+    def pooled(*args, **kwargs):
+        kwargs.pop("return_indices", None)
+        return pool(*args, return_indices=True, **kwargs)
+    pooled.__name__ = pool.__name__ + "_with_indices"
+    return pooled
+
+
+max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices = (
+    _with_indices(max_pool1d), _with_indices(max_pool2d), _with_indices(max_pool3d))
+adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices = (
+    _with_indices(adaptive_max_pool1d), _with_indices(adaptive_max_pool2d), _with_indices(adaptive_max_pool3d))
 
 
 def _register():

@@ -132,24 +132,40 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                       ceil_mode, count_include_pad).squeeze(-2)
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The inverse of max_pool2d: zeros of the unpooled size with each value put back at its index (the flat
-    h·W + w that max_pool2d(return_indices=True) gave). Default size: (H - 1)·s - 2p + k per dim."""
+def _max_unpool(name, dims, input, indices, kernel_size, stride, padding, output_size):
+    """The inverse of a max pool over the last `dims` dims: zeros of the unpooled size with each value put back at
+    its index (the flat position within the plane that max_pool(return_indices=True) gave). Default size:
+    (n - 1)·s - 2p + k per dim."""
     if input.shape != indices.shape:
-        raise ShapeError(f"max_unpool2d: input {input.shape} and indices {indices.shape} must have the same shape")
-    k, p = _pair(kernel_size), _pair(padding)
-    s = _pair(stride) if stride is not None else k
-    H, W = input.shape[-2:]
-    size = tuple(output_size[-2:]) if output_size is not None else \
-        ((H - 1) * s[0] - 2 * p[0] + k[0], (W - 1) * s[1] - 2 * p[1] + k[1])
-    lead = input.shape[:-2]
+        raise ShapeError(f"{name}: input {input.shape} and indices {indices.shape} must have the same shape")
+    k, p = _ntuple(kernel_size, dims), _ntuple(padding, dims)
+    s = _ntuple(stride, dims) if stride is not None else k
+    spatial = input.shape[-dims:]
+    size = tuple(output_size[-dims:]) if output_size is not None else \
+        tuple((n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(spatial, s, p, k))
+    lead = input.shape[:-dims]
     planes = int(np.prod(lead)) if lead else 1
     idx = indices._data.reshape(planes, -1)
-    if idx.size and (idx.min() < 0 or idx.max() >= size[0] * size[1]):
-        raise IndexError(f"max_unpool2d: an index ({idx.min()} … {idx.max()}) falls outside the output size {size}")
-    zeros = _wrap(np.zeros((planes, size[0] * size[1]), input.dtype))
+    volume = int(np.prod(size))
+    if idx.size and (idx.min() < 0 or idx.max() >= volume):
+        raise IndexError(f"{name}: an index ({idx.min()} … {idx.max()}) falls outside the output size {size}")
+    zeros = _wrap(np.zeros((planes, volume), input.dtype))
     where = (np.arange(planes)[:, None], idx)
     return IndexPut.apply(zeros, input.reshape(planes, -1), index=where).reshape(*lead, *size)
+
+
+def _ntuple(value, n):
+    return (value,) * n if isinstance(value, int) else tuple(value)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d (see _max_unpool)."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool3d: each value put back at its flat d·H·W + h·W + w index."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

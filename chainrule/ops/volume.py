@@ -11,7 +11,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
-from .pooling import avg_pool2d, max_pool2d
+from .pooling import _out_len, avg_pool2d, max_pool2d
 from .registry import T, register, sample
 from .shape import pad, stack
 
@@ -20,13 +20,14 @@ def _triple(v):
     return (v,) * 3 if isinstance(v, int) else tuple(v)
 
 
-def _depth_slices(x, k, s, p, d, fill, name):
+def _depth_slices(x, k, s, p, d, fill, name, ceil_mode=False):
     """For each kernel depth offset kd: the input's depth slices read by every output depth, folded into the
-    batch, (N·D_out, C, H, W). Pads depth by p with `fill` first."""
-    if p:
-        x = pad(x, (0, 0, 0, 0, p, p), value=fill)
+    batch, (N·D_out, C, H, W). Pads depth by p with `fill` first (and past the end for ceil_mode's last window)."""
+    d_out = _out_len(x.shape[2], k, s, p, d, ceil_mode)
+    extra = max(0, (d_out - 1) * s + d * (k - 1) + 1 - (x.shape[2] + 2 * p))
+    if p or extra:
+        x = pad(x, (0, 0, 0, 0, p, p + extra), value=fill)
     n, c, depth = x.shape[:3]
-    d_out = (depth - d * (k - 1) - 1) // s + 1
     if d_out < 1:
         raise ShapeError(f"{name}: the kernel (depth {k}, dilation {d}) is larger than the padded input depth "
                          f"{depth}")
@@ -104,68 +105,97 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out
 
 
-def _unsupported_3d(name, **flags):
-    """torch's 3-d pools take these flags; chainrule's compute only their default, so any other value is an error
-    rather than silently ignored."""
-    for flag, (value, default) in flags.items():
-        if value != default:
-            raise ValueError(f"{name}: {flag}={value!r} is not supported in 3-d (only {default!r}); pad the input "
-                             f"yourself, or pool the 2-d slices with the 2-d pool that supports it")
+def _volume(name, input):
+    """(input as (N, C, D, H, W), whether it came unbatched as (C, D, H, W))."""
+    if input.ndim not in (4, 5):
+        raise ShapeError(f"{name}: expected input (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
+    return (input, False) if input.ndim == 5 else (input.unsqueeze(0), True)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over each (kd, kh, kw) window of (N, C, D, H, W): the max over kd of 2-d window maxima."""
-    _unsupported_3d("max_pool3d", ceil_mode=(ceil_mode, False), return_indices=(return_indices, False))
-    if input.ndim != 5:
-        raise ShapeError(f"max_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    """Max over each (kd, kh, kw) window of (N, C, D, H, W) (or (C, D, H, W)): per kernel depth, the 2-d window
+    maxima of the depth slices it reads, then the first maximum over kd, so the gradient goes to the first
+    maximum of the window in (d, h, w) order, as torch's. return_indices: the flat d·H·W + h·W + w of each maximum
+    in its input volume (what max_unpool3d takes)."""
+    x, unbatched = _volume("max_pool3d", input)
     k, dl = _triple(kernel_size), _triple(dilation)
-    s, p = _triple(stride if stride is not None else kernel_size), _triple(padding)
-    views, n, d_out = _depth_slices(input, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d")
-    pooled = stack([max_pool2d(v, k[1:], s[1:], p[1:], dl[1:]) for v in views])
-    return _unfold_depth(pooled.amax(dim=0) if len(views) > 1 else pooled[0], n, d_out)
+    s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
+    views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d", ceil_mode)
+    pooled = [max_pool2d(v, k[1:], s[1:], p[1:], dl[1:], ceil_mode, True) for v in views]
+    best = stack([v for v, _ in pooled]).max(dim=0)
+    out = _unfold_depth(best.values, n, d_out)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    H, W = x.shape[3:]
+    kd = best.indices._data                                                     # which kernel depth held it
+    hw = np.take_along_axis(np.stack([i._data for _, i in pooled]), kd[None], 0)[0]
+    z = (np.arange(n * d_out) % d_out).reshape(-1, 1, 1, 1)
+    depth_index = z * s[0] - p[0] + kd * dl[0]
+    indices = _unfold_depth(Tensor._wrap((depth_index * H * W + hw).astype(np.int64)), n, d_out)
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def _spans(n, k, s, p, o, count_include_pad):
+    """torch's divisor along one dim: each window clipped to the padded input, or to the input itself."""
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    return end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """Mean over each window (zero padding counted, torch's count_include_pad=True)."""
-    _unsupported_3d("avg_pool3d", ceil_mode=(ceil_mode, False), count_include_pad=(count_include_pad, True),
-                    divisor_override=(divisor_override, None))
-    if input.ndim != 5:
-        raise ShapeError(f"avg_pool3d: expected input (N, C, D, H, W), got {input.shape}")
+    """Mean over each (kd, kh, kw) window of (N, C, D, H, W) (or (C, D, H, W)): the window's sum (2-d window sums
+    added over the kernel depth) divided by its volume, counting the zero padding (count_include_pad) or not, or
+    by divisor_override."""
+    x, unbatched = _volume("avg_pool3d", input)
     k = _triple(kernel_size)
-    s, p = _triple(stride if stride is not None else kernel_size), _triple(padding)
-    views, n, d_out = _depth_slices(input, k[0], s[0], p[0], 1, 0.0, "avg_pool3d")
+    s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
+    views, n, d_out = _depth_slices(x, k[0], s[0], p[0], 1, 0.0, "avg_pool3d", ceil_mode)
     total = None
-    for v in views:
-        part = avg_pool2d(v, k[1:], s[1:], p[1:])
+    for v in views:   # divisor_override=1: avg_pool2d gives the plain window sums
+        part = avg_pool2d(v, k[1:], s[1:], p[1:], ceil_mode, True, 1)
         total = part if total is None else total + part
-    return _unfold_depth(total * (1.0 / k[0]), n, d_out)
+    total = _unfold_depth(total, n, d_out)
+    if divisor_override:
+        out = total * (1.0 / divisor_override)
+    else:
+        dims = [_spans(x.shape[2 + i], k[i], s[i], p[i], total.shape[2 + i], count_include_pad) for i in range(3)]
+        divisor = dims[0][:, None, None] * dims[1][None, :, None] * dims[2][None, None, :]
+        out = total / Tensor._wrap(divisor.astype(total.dtype)) if (divisor != divisor.flat[0]).any() else \
+            total * (1.0 / float(divisor.flat[0]))
+    return out.squeeze(0) if unbatched else out
 
 
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each (kd, kh, kw) window: the mean of xᵖ times the window's volume, as torch."""
-    _unsupported_3d("lp_pool3d", ceil_mode=(ceil_mode, False))
     k = _triple(kernel_size)
     if np.isinf(norm_type):
-        return max_pool3d(input, k, stride)
-    pooled = avg_pool3d(input ** norm_type, k, stride)
+        return max_pool3d(input, k, stride, ceil_mode=ceil_mode)
+    pooled = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
     return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1] * k[2])) ** (1.0 / norm_type)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    """Max over torch's adaptive windows of (N, C, D, H, W) (or (C, D, H, W)): per output depth, the max over its
-    depth window of the 2-d adaptive maxima (a max over a box is a max of maxima)."""
-    _unsupported_3d("adaptive_max_pool3d", return_indices=(return_indices, False))
-    if input.ndim == 4:
-        return adaptive_max_pool3d(input.unsqueeze(0), output_size).squeeze(0)
-    if input.ndim != 5:
-        raise ShapeError(f"adaptive_max_pool3d: expected (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
+    """Max over torch's adaptive windows of (N, C, D, H, W) (or (C, D, H, W)): per output depth, the first maximum
+    over its depth window of the 2-d adaptive maxima (a max over a box is a max of maxima); with return_indices,
+    the flat d·H·W + h·W + w of each maximum in its input volume."""
+    x, unbatched = _volume("adaptive_max_pool3d", input)
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
-    od, oh, ow = (input.shape[2 + i] if o is None else o for i, o in enumerate(sizes))
-    n, c, depth = input.shape[:3]
-    planes = adaptive_max_pool2d(input.transpose(1, 2).reshape(n * depth, c, *input.shape[3:]), (oh, ow))
-    planes = planes.reshape(n, depth, c, oh, ow)
-    return stack([planes[:, a:b].amax(1) for a, b in adaptive_bounds(depth, od)], 2)
+    od, oh, ow = (x.shape[2 + i] if o is None else o for i, o in enumerate(sizes))
+    n, c, depth, H, W = x.shape
+    planes, hw = adaptive_max_pool2d(x.transpose(1, 2).reshape(n * depth, c, H, W), (oh, ow), True)
+    planes, hw = planes.reshape(n, depth, c, oh, ow), hw._data.reshape(n, depth, c, oh, ow)
+    values, indices = [], []
+    for a, b in adaptive_bounds(depth, od):
+        best = planes[:, a:b].max(dim=1)
+        values.append(best.values)
+        pick = best.indices._data[:, None]
+        indices.append((a + pick[:, 0]) * H * W + np.take_along_axis(hw[:, a:b], pick, 1)[:, 0])
+    out = stack(values, 2)
+    idx = Tensor._wrap(np.stack(indices, 2).astype(np.int64))
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -224,10 +254,11 @@ register("lp_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4), 0.5, 1.5), 2,
                                          sample(T((1, 1, 4, 5, 3), 0.5, 1.5), 3, 2, 1)])(lp_pool3d)
 register("adaptive_max_pool3d", ref=None, samples=[sample(T((1, 2, 5, 4, 6)), (2, 3, 4)),
                                                    sample(T((2, 3, 4, 4)), 2)])(adaptive_max_pool3d)
-register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
-    max_pool3d)
-register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1)])(
-    avg_pool3d)
+register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
+                                          sample(T((2, 5, 4, 5)), 2, 2, 0, 1, True)])(max_pool3d)
+register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
+                                          sample(T((1, 1, 5, 4, 5)), 3, 2, 1, True, False),
+                                          sample(T((2, 4, 4, 4)), 2, divisor_override=3)])(avg_pool3d)
 register("adaptive_max_pool2d", ref=_np_adaptive_max2d, samples=[sample(T((2, 3, 5, 7)), (2, 3)), sample(T((1, 4, 4)), 2)])(
     adaptive_max_pool2d)
 register("adaptive_max_pool1d", ref=lambda x, o: _np_adaptive_max2d(x[..., None, :], (1, o))[..., 0, :],
