@@ -180,3 +180,42 @@ def test_sdpa_kernel_selection_runs_the_same_attention():
         with sdpa_kernel("flash"):
             pass
     assert list(SDPBackend.__members__) == list(torch.nn.attention.SDPBackend.__members__)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_functional_multi_head_attention_matches_torch(separate):
+    """The CLIP attention-pooling idiom: F.multi_head_attention_forward with separate q/k/v weights and a
+    concatenated in_proj_bias; and the packed form with static_k / static_v."""
+    rng = np.random.default_rng(0)
+    E, h, L, B = 8, 2, 5, 3
+    arrays = {name: rng.standard_normal(shape) * 0.3 for name, shape in
+              [("x", (L, B, E)), ("wq", (E, E)), ("wk", (E, E)), ("wv", (E, E)), ("w_in", (3 * E, E)),
+               ("b_in", (3 * E,)), ("w_out", (E, E)), ("b_out", (E,))]}
+    results = []
+    for lib, F_ in ((cr, F), (torch, torch.nn.functional)):
+        t = {k: lib.tensor(v, requires_grad=True) for k, v in arrays.items()}
+        x = t["x"]
+        kwargs = dict(use_separate_proj_weight=True, q_proj_weight=t["wq"], k_proj_weight=t["wk"],
+                      v_proj_weight=t["wv"]) if separate else {}
+        out, weights = F_.multi_head_attention_forward(
+            x[:1], x, x, E, h, None if separate else t["w_in"], t["b_in"], None, None, False, 0.0, t["w_out"],
+            t["b_out"], training=False, need_weights=True, **kwargs)
+        (out.sum() + (weights ** 2).sum()).backward()
+        results.append([out.detach().numpy(), weights.detach().numpy()] +
+                       [t[k].grad.numpy() for k in ("x", "b_in", "w_out")])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_functional_multi_head_attention_static_kv_matches_torch():
+    rng = np.random.default_rng(1)
+    E, h, L, S, B = 8, 2, 4, 6, 2
+    x, w_in, w_out = rng.standard_normal((L, B, E)), rng.standard_normal((3 * E, E)), rng.standard_normal((E, E))
+    sk, sv = rng.standard_normal((B * h, S, E // h)), rng.standard_normal((B * h, S, E // h))
+    outs = []
+    for lib, F_ in ((cr, F), (torch, torch.nn.functional)):
+        out, _ = F_.multi_head_attention_forward(
+            lib.tensor(x), lib.tensor(x), lib.tensor(x), E, h, lib.tensor(w_in), None, None, None, False, 0.0,
+            lib.tensor(w_out), None, static_k=lib.tensor(sk), static_v=lib.tensor(sv))
+        outs.append(out.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-9)

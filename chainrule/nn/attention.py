@@ -116,61 +116,81 @@ class MultiheadAttention(Module):
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
 
-    def _project(self, query, key, value):
-        E, b = self.embed_dim, self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        if self._qkv_same_embed_dim:
-            W = self.in_proj_weight
-            wq, wk, wv = W[:E], W[E:2 * E], W[2 * E:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        for x, w, what in ((key, wk, "key"), (value, wv, "value")):
-            if x.shape[-1] != w.shape[1]:
-                raise ShapeError(f"MultiheadAttention: {what} has {x.shape[-1]} features (shape {tuple(x.shape)}) but "
-                                 f"the layer expects {w.shape[1]} (kdim={self.kdim}, vdim={self.vdim})")
-        return linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
-
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        unbatched = query.ndim == 2
-        if unbatched:   # (L, E): a batch of one
-            query, key, value = (t.unsqueeze(0) for t in (query, key, value))
-            if key_padding_mask is not None:
-                key_padding_mask = _mask_array(key_padding_mask)[None]
-        elif not self.batch_first:
+        if self.batch_first and query.ndim == 3:   # the functional form takes (L, B, E)
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        B, L, E = query.shape
-        if E != self.embed_dim:
-            raise ShapeError(f"MultiheadAttention: query has {E} features (shape {tuple(query.shape)}) but "
-                             f"embed_dim is {self.embed_dim}")
-        h, hd = self.num_heads, self.head_dim
-        q, k, v = self._project(query, key, value)
-        if is_causal and attn_mask is None:
-            attn_mask = ~np.tril(np.ones((L, key.shape[1]), bool))
-        mask = _additive_mask(attn_mask, key_padding_mask, B, h, L, key.shape[1], q.dtype)
-        if self.bias_k is not None:   # one learned key/value row more per sequence, visible to every query
-            k = cat([k, self.bias_k.expand(B, 1, E)], 1)
-            v = cat([v, self.bias_v.expand(B, 1, E)], 1)
-            mask = _pad_last(mask)
-        q, k, v = (t.reshape(B, -1, h, hd).transpose(1, 2) for t in (q, k, v))   # (B, h, ·, hd)
-        if self.add_zero_attn:        # and a zero key/value per head, so a query may attend to nothing
-            zeros = Tensor._wrap(np.zeros((B, h, 1, hd), q.dtype))
-            k, v = cat([k, zeros], 2), cat([v, zeros], 2)
-            mask = _pad_last(mask)
-        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))
-        if mask is not None:
-            scores = scores + Tensor._wrap(mask)
-        weights = softmax(scores, -1)
-        if self.dropout and self.training:
-            weights = F.dropout(weights, self.dropout, True)
-        out = self.out_proj((weights @ v).transpose(1, 2).reshape(B, L, E))
-        if unbatched:
-            out, weights = out.squeeze(0), weights.squeeze(0)
-        elif not self.batch_first:
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
+            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias, self.training,
+            key_padding_mask, need_weights, attn_mask, not self._qkv_same_embed_dim, self.q_proj_weight,
+            self.k_proj_weight, self.v_proj_weight, average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        return out, (weights.mean(dim=-3) if average_attn_weights else weights)
+        return out, weights
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """torch's F.multi_head_attention_forward, what nn.MultiheadAttention runs: inputs (L, B, E) / (S, B, ·) or
+    unbatched (L, E); the projections from in_proj_weight (3E, E) or, with use_separate_proj_weight, from
+    q/k/v_proj_weight; static_k / static_v (B·heads, S, head_dim) replace the key and value projections.
+    Returns (output (L, B, E), attention weights averaged over heads (or per head), or None)."""
+    unbatched = query.ndim == 2
+    if unbatched:   # (L, E): a batch of one
+        query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = _mask_array(key_padding_mask)[None]
+    query, key, value = (t.transpose(0, 1) for t in (query, key, value))   # (B, ·, E) inside
+    B, L, E = query.shape
+    if E != embed_dim_to_check:
+        raise ShapeError(f"multi_head_attention_forward: query has {E} features (shape {tuple(query.shape)}) but "
+                         f"embed_dim is {embed_dim_to_check}")
+    h, hd = num_heads, E // num_heads
+    b = in_proj_bias
+    bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+    if use_separate_proj_weight:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        wq, wk, wv = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
+    for x, w, what in ((key, wk, "key"), (value, wv, "value")):
+        if x.shape[-1] != w.shape[1]:
+            raise ShapeError(f"MultiheadAttention: {what} has {x.shape[-1]} features (shape {tuple(x.shape)}) but "
+                             f"the layer expects {w.shape[1]} (kdim/vdim)")
+    q = linear(query, wq, bq)
+    k = linear(key, wk, bk) if static_k is None else None
+    v = linear(value, wv, bv) if static_v is None else None
+    S = key.shape[1] if static_k is None else static_k.shape[1]
+    if is_causal and attn_mask is None:
+        attn_mask = ~np.tril(np.ones((L, S), bool))
+    mask = _additive_mask(attn_mask, key_padding_mask, B, h, L, S, q.dtype)
+    if bias_k is not None:   # one learned key/value row more per sequence, visible to every query
+        k = cat([k, bias_k.reshape(1, 1, E).expand(B, 1, E)], 1)
+        v = cat([v, bias_v.reshape(1, 1, E).expand(B, 1, E)], 1)
+        mask = _pad_last(mask)
+    q = q.reshape(B, L, h, hd).transpose(1, 2)                                   # (B, h, ·, hd)
+    k = k.reshape(B, -1, h, hd).transpose(1, 2) if static_k is None else static_k.reshape(B, h, -1, hd)
+    v = v.reshape(B, -1, h, hd).transpose(1, 2) if static_v is None else static_v.reshape(B, h, -1, hd)
+    if add_zero_attn:        # and a zero key/value per head, so a query may attend to nothing
+        zeros = Tensor._wrap(np.zeros((B, h, 1, hd), q.dtype))
+        k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+        mask = _pad_last(mask)
+    scores = (q @ k.mT) * (1.0 / math.sqrt(hd))
+    if mask is not None:
+        scores = scores + Tensor._wrap(mask)
+    weights = softmax(scores, -1)
+    if dropout_p and training:
+        weights = F.dropout(weights, dropout_p, True)
+    out = linear((weights @ v).transpose(1, 2).reshape(B, L, E), out_proj_weight, out_proj_bias).transpose(0, 1)
+    if unbatched:
+        out, weights = out.squeeze(1), weights.squeeze(0)
+    if not need_weights:
+        return out, None
+    return out, (weights.mean(dim=-3) if average_attn_weights else weights)
 
 
 def _mask_array(m):

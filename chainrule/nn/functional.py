@@ -434,3 +434,4 @@ def _register():
 
 
 _register()
+from .attention import multi_head_attention_forward  # noqa: E402,F401  (attention reads this module)
