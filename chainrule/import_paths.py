@@ -22,7 +22,7 @@ _NN = ["chainrule.nn.module", "chainrule.nn.loss", "chainrule.nn.norm", "chainru
        "chainrule.nn"]
 # torch.nn.modules' files: any of them finds any nn class (a superset of torch's, which splits them finer)
 _NN_MODULE_FILES = ["activation", "adaptive", "batchnorm", "channelshuffle", "container", "conv", "distance",
-                    "dropout", "flatten", "fold", "instancenorm", "linear", "loss", "module",
+                    "dropout", "flatten", "fold", "instancenorm", "lazy", "linear", "loss", "module",
                     "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer",
                     "upsampling", "utils"]
 _DISTRIBUTIONS = ["bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli",

@@ -250,3 +250,46 @@ def test_backward_pre_hook_and_module_helpers_as_torch():
         model.bfloat16()
     with pytest.raises(RuntimeError, match="xpu"):
         model.xpu()
+
+
+def test_a_custom_lazy_module_with_torchs_mixin():
+    """LazyModuleMixin as torch's docs use it: UninitializedParameter placeholders, initialize_parameters on the
+    first call, materialize(shape); and a checkpoint loaded into a lazy layer that has not run yet."""
+    from chainrule.nn.modules.lazy import LazyModuleMixin
+
+    class LazyScale(LazyModuleMixin, nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.UninitializedParameter()
+
+        def initialize_parameters(self, x):
+            if self.has_uninitialized_params():
+                with cr.no_grad():
+                    self.scale.materialize((x.shape[-1],))
+                    self.scale.fill_(2.0)
+
+        def forward(self, x):
+            return x * self.scale
+    m = LazyScale()
+    assert m.has_uninitialized_params() and isinstance(m.scale, nn.UninitializedParameter)
+    out = m(cr.ones(3, 4))
+    assert isinstance(m.scale, nn.Parameter) and not isinstance(m.scale, nn.UninitializedParameter)
+    assert out.shape == (3, 4) and np.all(out.detach().numpy() == 2.0) and not m.has_uninitialized_params()
+    assert isinstance(nn.LazyLinear(3), LazyModuleMixin)
+    trained = nn.Linear(5, 3)
+    lazy = nn.LazyLinear(3)
+    lazy.load_state_dict(trained.state_dict())   # shapes from the checkpoint, before any input
+    assert lazy.weight.shape == (3, 5)
+    x = cr.randn(2, 5)
+    np.testing.assert_array_equal(lazy(x).detach().numpy(), trained(x).detach().numpy())   # loaded values kept
+    assert type(lazy) is nn.Linear and lazy.in_features == 5
+
+    class Incomplete(LazyModuleMixin, nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.UninitializedParameter()
+
+        def initialize_parameters(self, x):
+            pass
+    with pytest.raises(RuntimeError, match="not been fully initialized"):
+        Incomplete()(cr.ones(2))
