@@ -99,3 +99,38 @@ def test_with_indices_variants_match_torch(name, shape, args):
                                       getattr(TF, name + "_with_indices")(xt, *args))
     np.testing.assert_array_equal(out_c.detach().numpy(), out_t.detach().numpy())
     np.testing.assert_array_equal(idx_c.numpy(), idx_t.numpy())
+
+
+FRACTIONAL = [((2, 3, 9, 7), 2, (5, 4), None), ((2, 3, 9, 7), (3, 2), None, (0.6, 0.7)), ((3, 8, 8), 3, (4, 4), None),
+              ((1, 2, 10, 10), 2, (1, 1), None), ((2, 2, 7, 8, 6), 2, (4, 5, 3), None),
+              ((2, 6, 7, 5), (2, 3, 2), (3, 3, 2), None)]
+
+
+@pytest.mark.parametrize("shape,kernel,size,ratio", FRACTIONAL, ids=[str(c[0]) for c in FRACTIONAL])
+@pytest.mark.parametrize("ties", [False, True], ids=["random", "ties"])
+def test_fractional_max_pool_matches_torch_for_the_same_samples(shape, kernel, size, ratio, ties):
+    dims = 3 if len(size or ratio) == 3 else 2
+    n = shape[0] if len(shape) == dims + 2 else 1
+    samples = np.random.default_rng(3).random((n, shape[-dims - 1], dims))
+    xc, xt = _pair(shape, ties)
+    name = f"fractional_max_pool{dims}d"
+    out_c, idx_c = getattr(F, name)(xc, kernel, size, ratio, True, _random_samples=cr.tensor(samples))
+    out_t, idx_t = getattr(TF, name)(xt, kernel, size, ratio, True, _random_samples=torch.tensor(samples))
+    np.testing.assert_array_equal(out_c.detach().numpy(), out_t.detach().numpy())
+    np.testing.assert_array_equal(idx_c.numpy(), idx_t.numpy())
+    _check_grads(out_c, out_t, xc, xt)
+    module = getattr(cr.nn, f"FractionalMaxPool{dims}d")(kernel, size, ratio, _random_samples=cr.tensor(samples))
+    np.testing.assert_array_equal(module(xc).detach().numpy(), out_t.detach().numpy())
+
+
+def test_fractional_max_pool_draws_its_windows_and_names_bad_arguments():
+    cr.manual_seed(0)
+    x = cr.randn(2, 3, 9, 9)
+    a, b = F.fractional_max_pool2d(x, 2, output_ratio=0.5), F.fractional_max_pool2d(x, 2, output_ratio=0.5)
+    assert a.shape == b.shape == (2, 3, 4, 4) and not np.array_equal(a.numpy(), b.numpy())   # new windows each call
+    with pytest.raises(ValueError, match="exactly one of output_size and output_ratio"):
+        cr.nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        cr.nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    with pytest.raises(cr.ShapeError, match="does not fit"):
+        F.fractional_max_pool2d(x, 3, output_size=8)

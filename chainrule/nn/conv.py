@@ -3,7 +3,7 @@ import math
 from collections.abc import Iterable
 
 from .. import creation, dtypes
-from ..ops import conv as C, pooling as P, volume as V
+from ..ops import conv as C, fractional_pool as FP, pooling as P, volume as V
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
@@ -272,6 +272,36 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
 class MaxUnpool3d(_MaxUnpoolNd):
     unpool, dims = staticmethod(P.max_unpool3d), 3
+
+
+class _FractionalMaxPoolNd(Module):
+    """torch's FractionalMaxPool2d / 3d: output_size or output_ratio (in (0, 1)), one of them; _random_samples (a
+    buffer, as in torch) fixes the windows."""
+    dims, pool = None, None
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size, self.return_indices = _repeat(kernel_size, self.dims), return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _repeat(output_size, self.dims) if output_size is not None else None
+        self.output_ratio = (output_ratio,) * self.dims if isinstance(output_ratio, (int, float)) else output_ratio
+        if (output_size is None) == (output_ratio is None):
+            raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"{name}: output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        return self.pool(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                         _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    dims, pool = 2, staticmethod(FP.fractional_max_pool2d)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    dims, pool = 3, staticmethod(FP.fractional_max_pool3d)
 AdaptiveAvgPool2d = _pool("AdaptiveAvgPool2d", C.adaptive_avg_pool2d, "Mean over windows giving output_size.",
                           "output_size")
 AdaptiveAvgPool3d = _pool("AdaptiveAvgPool3d", F.adaptive_avg_pool3d, "Mean over windows giving output_size "

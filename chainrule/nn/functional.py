@@ -18,6 +18,7 @@ from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, conv1d, conv2d
                         conv_transpose1d, conv_transpose2d, fold, unfold)
 from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d,  # noqa: F401
                            max_unpool1d, max_unpool2d, max_unpool3d)
+from ..ops.fractional_pool import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,  # noqa: F401
                           avg_pool3d, conv3d, conv_transpose3d, lp_pool3d, max_pool3d)
 from ._loss_common import (as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce,
@@ -406,6 +407,8 @@ max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices = (
     _with_indices(max_pool1d), _with_indices(max_pool2d), _with_indices(max_pool3d))
 adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices = (
     _with_indices(adaptive_max_pool1d), _with_indices(adaptive_max_pool2d), _with_indices(adaptive_max_pool3d))
+fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices = (
+    _with_indices(fractional_max_pool2d), _with_indices(fractional_max_pool3d))
 
 
 def _register():
