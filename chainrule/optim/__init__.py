@@ -4,5 +4,6 @@ from .optimizer import Optimizer
 from .lbfgs import LBFGS
 from .rules import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop, Rprop
 from .averaged_and_factored import ASGD, Adafactor
+from .muon import Muon
 from . import swa_utils
 from .hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401
