@@ -26,7 +26,8 @@ _NN_MODULE_FILES = ["activation", "adaptive", "batchnorm", "channelshuffle", "co
                     "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer",
                     "upsampling", "utils"]
 _DISTRIBUTIONS = ["bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli",
-                  "dirichlet", "exponential", "gamma", "geometric", "gumbel", "half_cauchy", "half_normal", "independent",
+                  "dirichlet", "exp_family", "exponential", "gamma", "generalized_pareto", "geometric", "gumbel",
+                  "half_cauchy", "half_normal", "independent",
                   "inverse_gamma", "kumaraswamy", "laplace", "log_normal", "logistic_normal",
                   "lowrank_multivariate_normal", "mixture_same_family", "multinomial", "negative_binomial",
                   "normal", "one_hot_categorical", "pareto", "poisson", "relaxed_bernoulli", "relaxed_categorical",

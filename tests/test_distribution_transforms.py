@@ -166,3 +166,51 @@ def test_enumerate_support_is_refused_where_it_does_not_exist():
         D.Normal(0.0, 1.0).enumerate_support()
     with pytest.raises(NotImplementedError, match="total_count differs"):
         D.Binomial(cr.tensor([2.0, 3.0]), probs=cr.tensor([0.5, 0.5])).enumerate_support()
+
+
+@pytest.mark.parametrize("loc,scale,xi", [(0.5, 2.0, 0.3), (0.0, 1.0, 0.0), (1.0, 0.5, -0.4)])
+def test_generalized_pareto_matches_torch(loc, scale, xi):
+    """float32 (torch's GeneralizedPareto fails on float64 parameters: its isclose compares with a float32 zero)."""
+    params = [np.array(v, np.float32) for v in (loc, scale, xi)]
+    pc = [cr.tensor(v, requires_grad=True) for v in params]
+    pt = [torch.tensor(v, requires_grad=True) for v in params]
+    ours, theirs = D.GeneralizedPareto(*pc), TD.GeneralizedPareto(*pt)
+    x = np.array([loc + 0.2, loc + 0.5, loc + 0.6], np.float32)
+    u = np.array([0.1, 0.5, 0.9], np.float32)
+    for fn, arg in [("log_prob", x), ("cdf", x), ("icdf", u), ("log_survival_function", x)]:
+        np.testing.assert_allclose(getattr(ours, fn)(cr.tensor(arg)).detach().numpy(),
+                                   getattr(theirs, fn)(torch.tensor(arg)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    for prop in ("entropy", "mean", "variance"):
+        a = getattr(ours, prop)() if prop == "entropy" else getattr(ours, prop)
+        b = getattr(theirs, prop)() if prop == "entropy" else getattr(theirs, prop)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+    assert repr(ours.support) == repr(theirs.support)
+    ours.log_prob(cr.tensor(x)).sum().backward()
+    theirs.log_prob(torch.tensor(x)).sum().backward()
+    for a, b in zip(pc, pt):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+    cr.manual_seed(0)
+    draws = D.GeneralizedPareto(loc, scale, xi).rsample((4000,)).numpy()
+    assert np.all(ours.support.check(draws))
+
+
+def test_cumulative_distribution_transform_matches_torch():
+    x = np.array([-1.0, 0.2, 1.5])
+    ours = D.CumulativeDistributionTransform(D.Normal(0.0, 2.0))
+    theirs = TD.transforms.CumulativeDistributionTransform(TD.Normal(0.0, 2.0))
+    y = ours(cr.tensor(x, dtype=cr.float32))
+    np.testing.assert_allclose(y.numpy(), theirs(torch.tensor(x, dtype=torch.float32)).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.inv(y).numpy(), x, rtol=1e-5)
+    np.testing.assert_allclose(ours.log_abs_det_jacobian(cr.tensor(x, dtype=cr.float32), y).numpy(),
+                               theirs.log_abs_det_jacobian(torch.tensor(x, dtype=torch.float32),
+                                                           torch.tensor(y.numpy())).numpy(), rtol=1e-6)
+
+
+def test_exponential_families_are_marked_as_in_torch():
+    made = {"Normal": (0.0, 1.0), "Exponential": (1.0,), "Gamma": (2.0, 1.0), "Beta": (2.0, 3.0), "Chi2": (3.0,),
+            "Poisson": (2.0,), "Laplace": (0.0, 1.0), "Cauchy": (0.0, 1.0), "StudentT": (3.0,)}
+    for name, args in made.items():
+        assert isinstance(getattr(D, name)(*args), D.ExponentialFamily) == \
+            isinstance(getattr(TD, name)(*[torch.tensor(a) for a in args]), TD.ExponentialFamily), name
+    assert isinstance(D.Bernoulli(probs=0.3), D.ExponentialFamily)
+    assert isinstance(D.Dirichlet(cr.ones(3)), D.ExponentialFamily)

@@ -7,14 +7,16 @@ from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumb
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
+from .generalized_pareto import GeneralizedPareto  # noqa: F401
 from .mixture import MixtureSameFamily  # noqa: F401
-from .distribution import Distribution, Independent  # noqa: F401
+from .distribution import Distribution, ExponentialFamily, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal  # noqa: F401
 from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogisticNormal,  # noqa: F401
                           LogitRelaxedBernoulli, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
                           TransformedDistribution, Weibull)
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,  # noqa: F401
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CumulativeDistributionTransform,  # noqa: F401
+                         ExpTransform,
                          IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
                          ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
                          StickBreakingTransform, TanhTransform, Transform, identity_transform)

@@ -11,7 +11,7 @@ from ..ops.bessel import i0e, i1e
 from ..ops.special import digamma, erfinv, lgamma
 from ..random import _gen
 from . import constraints
-from .distribution import Distribution, broadcast_params
+from .distribution import Distribution, ExponentialFamily, broadcast_params
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -33,7 +33,7 @@ class _LocationScale(Distribution):
     mean = mode = property(lambda self: self.loc)
 
 
-class Normal(_LocationScale):
+class Normal(_LocationScale, ExponentialFamily):
     """N(μ, σ²):  log p(x) = -(x-μ)²/(2σ²) - log σ - ½log 2π;  H = ½ + ½log 2π + log σ;  rsample: μ + σε, ε ~ N(0, 1),
     so ∂x/∂μ = 1 and ∂x/∂σ = ε."""
     stddev = property(lambda self: self.scale)
@@ -123,7 +123,7 @@ class Uniform(Distribution):
         return value * (self.high - self.low) + self.low
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exp(λ):  log p(x) = log λ - λx;  H = 1 - log λ;  rsample: E/λ with E ~ Exp(1)."""
     arg_constraints = {"rate": constraints.positive}
     support, has_rsample = constraints.nonnegative, True
@@ -174,7 +174,7 @@ class Laplace(_LocationScale):
         return 0.5 - 0.5 * (value - self.loc).sign() * (-(value - self.loc).abs() / self.scale).expm1()
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma(α, β) (rate β):  log p(x) = α log β + (α-1) log x - βx - log Γ(α);
     H = α - log β + log Γ(α) + (1-α) ψ(α). Sampled without a reparameterised gradient."""
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -202,7 +202,7 @@ class Gamma(Distribution):
         return a - self.rate.log() + lgamma(a) + (1 - a) * digamma(a)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(a, b):  log p(x) = (a-1) log x + (b-1) log(1-x) - log B(a, b), B(a, b) = Γ(a)Γ(b)/Γ(a+b);
     H = log B(a, b) - (a-1)ψ(a) - (b-1)ψ(b) + (a+b-2)ψ(a+b). Sampled without a reparameterised gradient."""
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
@@ -385,7 +385,7 @@ class Gumbel(_LocationScale):
 _EULER = 0.57721566490153286060
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet(α) over the simplex:  log p(x) = Σ(α_i-1) log x_i + log Γ(α₀) - Σ log Γ(α_i), α₀ = Σα_i;
     H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). Sampled without a reparameterised gradient."""
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}

@@ -9,10 +9,10 @@ from ..ops.stacking import broadcast_tensors
 from . import constraints
 from .continuous import draw
 from .discrete import _clamped_log, _one_of
-from .distribution import Distribution, as_tensor
+from .distribution import ExponentialFamily, as_tensor
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """The continuous Bernoulli on [0, 1] (Loaiza-Ganem & Cunningham 2019), for VAEs on [0, 1]-valued data:
     p(x) = C(λ) λˣ(1-λ)¹⁻ˣ with C(λ) = 2 artanh(1-2λ)/(1-2λ) (Taylor expansions near λ = ½, where the closed forms
     are 0/0, inside lims as torch does); rsample by the inverse CDF."""

@@ -13,7 +13,7 @@ from ..ops.special import lgamma
 from ..random import _gen
 from . import constraints
 from .continuous import draw
-from .distribution import Distribution, as_tensor, broadcast_params
+from .distribution import Distribution, ExponentialFamily, as_tensor, broadcast_params
 
 
 def _one_of(name, probs, logits):
@@ -44,7 +44,7 @@ def _clamped_log(probs):
     return probs.clamp(eps, 1 - eps).log()
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Bernoulli(p), p = σ(logits):  log p(x) = x log p + (1-x) log(1-p) = -BCEWithLogits(logits, x);
     H = BCEWithLogits(logits, p). Sampled without a gradient (use log_prob for score-function estimates)."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -207,7 +207,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
         return draws + (probs - probs.detach())
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson(λ):  log p(k) = k log λ - λ - log k!. Sampled without a gradient."""
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer

@@ -187,6 +187,12 @@ class Distribution:
         return f"{type(self).__name__}({params})"
 
 
+class ExponentialFamily(Distribution):
+    """torch's base of the exponential families, p(x) = h(x)·exp(⟨θ, T(x)⟩ - A(θ)): Bernoulli, Beta, Dirichlet,
+    Gamma, Chi2, ContinuousBernoulli, Exponential, Normal and Poisson derive from it, so isinstance checks agree with
+    torch; each computes its entropy and KL divergences in closed form itself."""
+
+
 class Independent(Distribution):
     """Treat the rightmost `reinterpreted_batch_ndims` batch dims of `base_distribution` as event dims: log_prob
     and entropy sum over them (a diagonal Normal over vectors from a batch of scalar Normals)."""

@@ -256,6 +256,27 @@ def sum_rightmost(value, n):
 identity_transform = ComposeTransform([])
 
 
+class CumulativeDistributionTransform(Transform):
+    """y = F(x), the distribution's cdf: onto (0, 1) (a copula's marginals);  log|dy/dx| = log p(x)."""
+    codomain = constraints.unit_interval
+
+    def __init__(self, distribution):
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
 class AbsTransform(Transform):
     """y = |x| (not bijective: x and -x meet; used by HalfCauchy and HalfNormal)."""
     codomain, bijective = constraints.positive, False
