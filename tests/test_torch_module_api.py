@@ -293,3 +293,24 @@ def test_a_custom_lazy_module_with_torchs_mixin():
             pass
     with pytest.raises(RuntimeError, match="not been fully initialized"):
         Incomplete()(cr.ones(2))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_nn_grad_convolution_gradients_match_torch(dims):
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    rng = np.random.default_rng(0)
+    x_shape, w_shape, kwargs = {1: ((2, 4, 9), (6, 2, 3), dict(stride=2, padding=1, groups=2)),
+                                2: ((2, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=1, dilation=(1, 2),
+                                                                     groups=2)),
+                                3: ((1, 2, 5, 5, 4), (3, 2, 2, 2, 2), dict(padding=1))}[dims]
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    out = getattr(torch.nn.functional, f"conv{dims}d")(torch.tensor(x), torch.tensor(w), None, **kwargs)
+    go = rng.standard_normal(tuple(out.shape))
+    for kind, args_c, args_t in [("input", (x_shape, cr.tensor(w)), (x_shape, torch.tensor(w))),
+                                 ("weight", (cr.tensor(x), w_shape), (torch.tensor(x), w_shape))]:
+        ours = getattr(cr.nn.grad, f"conv{dims}d_{kind}")(*args_c, cr.tensor(go), **kwargs)
+        theirs = getattr(torch.nn.grad, f"conv{dims}d_{kind}")(*args_t, torch.tensor(go), **kwargs)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+    buffer = nn.UninitializedBuffer()
+    buffer.materialize((2, 3))
+    assert type(buffer) is cr.Tensor and buffer.shape == (2, 3)

@@ -8,6 +8,7 @@ from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, har
 from ..ops.elementwise import sigmoid, tanh, where  # noqa: F401
 from ..ops.linalg import bilinear, linear  # noqa: F401
 from ..ops.arrange import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ..ops.arrange import channel_shuffle as native_channel_shuffle  # noqa: F401  (torch's other name)
 from ..ops.loss import softmax_cross_entropy
 from ..ops.reduce import log_softmax as _log_softmax, softmax as _softmax
 from ..ops.shape import pad  # noqa: F401

@@ -13,6 +13,7 @@ from .layers import Linear
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
+from ..tensor import Tensor
 
 
 class UninitializedParameter(Parameter):
@@ -37,8 +38,23 @@ class UninitializedParameter(Parameter):
         self.__class__ = self.cls_to_become
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (torch's, for lazy modules' running statistics)."""
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        Tensor.__init__(self, np.zeros(0, dtype or dtypes.get_default_dtype()))
+        self._data = np.zeros(0, dtype or dtypes.get_default_dtype())
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+    materialize = UninitializedParameter.materialize
+
+
 def is_lazy(value):
-    return isinstance(value, UninitializedParameter)
+    return isinstance(value, (UninitializedParameter, UninitializedBuffer))
 
 
 class LazyModuleMixin:
