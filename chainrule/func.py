@@ -6,33 +6,68 @@ from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
 
 
+def _flatten(tree):
+    """(leaves, rebuild) of a nested dict / list / tuple (torch.func's pytrees): rebuild(new_leaves) puts new
+    leaves in the same structure."""
+    if isinstance(tree, dict):
+        parts = [_flatten(v) for v in tree.values()]
+        keys = list(tree)
+        return [leaf for leaves, _ in parts for leaf in leaves], \
+            lambda new: dict(zip(keys, _split(new, parts)))
+    if isinstance(tree, (list, tuple)) and not isinstance(tree, Tensor):
+        parts = [_flatten(v) for v in tree]
+        kind = type(tree)
+        build = (lambda items: kind(*items)) if hasattr(tree, "_fields") else kind
+        return [leaf for leaves, _ in parts for leaf in leaves], lambda new: build(_split(new, parts))
+    return [tree], lambda new: new[0]
+
+
+def _split(new, parts):
+    out, k = [], 0
+    for leaves, rebuild in parts:
+        out.append(rebuild(new[k:k + len(leaves)]))
+        k += len(leaves)
+    return out
+
+
+def _as_input(a):
+    if isinstance(a, Tensor) and a.requires_grad:
+        return a   # an outer transform differentiates through this one: keep the graph
+    data = a._data if isinstance(a, Tensor) else np.asarray(a, dtype=np.float64 if isinstance(a, float) else None)
+    if data.dtype.kind != "f":
+        data = data.astype(np.float32)
+    return Tensor._wrap(data).requires_grad_(True)
+
+
 def _prepare(args, argnums):
+    """args with every differentiated argument (a tensor, a number, or a dict / list / tuple of them) made of
+    fresh leaves that require grad; -> (args, argnums as a tuple, per argnum (leaves, rebuild))."""
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     args = list(args)
+    trees = []
     for i in nums:
-        a = args[i]
-        if isinstance(a, Tensor) and a.requires_grad:
-            continue   # an outer transform differentiates through this one: keep the graph
-        data = a._data if isinstance(a, Tensor) else np.asarray(a, dtype=np.float64 if isinstance(a, float) else None)
-        if data.dtype.kind != "f":
-            data = data.astype(np.float32)
-        args[i] = Tensor._wrap(data).requires_grad_(True)
-    return args, nums
+        leaves, rebuild = _flatten(args[i])
+        leaves = [_as_input(leaf) for leaf in leaves]
+        args[i] = rebuild(leaves)
+        trees.append((leaves, rebuild))
+    return args, nums, trees
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
-    """g = value_and_grad(f); (value, df/dx) = g(x, ...). argnums picks the differentiated arguments."""
+    """g = value_and_grad(f); (value, df/dx) = g(x, ...). argnums picks the differentiated arguments; each may be
+    a tensor or a dict / list / tuple of them (a model's parameters), and its gradient has the same structure."""
     def wrapped(*args, **kwargs):
-        xs, nums = _prepare(args, argnums)
+        xs, nums, trees = _prepare(args, argnums)
         with enable_grad():
             out = f(*xs, **kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise ValueError(f"func.grad: f must return a scalar tensor, got {getattr(value, 'shape', type(value))}")
-        nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
-        gs = _autograd_grad(value, [xs[i] for i in nums], allow_unused=True, materialize_grads=True,
-                            create_graph=nested)
-        gs = gs[0] if isinstance(argnums, int) else gs
+        nested = any(isinstance(leaf, Tensor) and leaf.requires_grad for i in nums for leaf in _flatten(args[i])[0])
+        leaves = [leaf for leaves, _ in trees for leaf in leaves]
+        flat = _autograd_grad(value, leaves, allow_unused=True, materialize_grads=True, create_graph=nested)
+        gs = _split(list(flat), trees)
+        gs = gs[0] if isinstance(argnums, int) else tuple(gs)
         result = (value if nested else value.detach(), gs)
         return (result, aux) if has_aux else result
     return wrapped
@@ -73,8 +108,9 @@ def jacrev(func, argnums=0, has_aux=False, *, chunk_size=None):
     many rows are computed at once) needs no effect here: the rows are computed one at a time already."""
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"jacrev: chunk_size must be None or ≥ 1, got {chunk_size}")
+
     def wrapped(*args, **kwargs):
-        xs, nums = _prepare(args, argnums)
+        xs, nums, _ = _prepare(args, argnums)
         nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
         with enable_grad():
             out = func(*xs, **kwargs)
@@ -102,13 +138,15 @@ def hessian(func, argnums=0):
 
 def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn) where vjp_fn(v) gives vᵀJ for every primal (a tuple, as torch.func.vjp)."""
-    xs, nums = _prepare(primals, tuple(range(len(primals))))
+    xs, nums, trees = _prepare(primals, tuple(range(len(primals))))
     with enable_grad():
         out = func(*xs)
     out, aux = (out[0], out[1]) if has_aux else (out, None)
 
-    def vjp_fn(v):
-        return _autograd_grad(out, xs, v, retain_graph=True, allow_unused=True, materialize_grads=True)
+    def vjp_fn(v):   # one cotangent per primal, in the primal's structure (a dict of parameters gives a dict)
+        leaves = [leaf for leaves, _ in trees for leaf in leaves]
+        flat = _autograd_grad(out, leaves, v, retain_graph=True, allow_unused=True, materialize_grads=True)
+        return tuple(_split(list(flat), trees))
     result = (out.detach(), vjp_fn)
     return result + (aux,) if has_aux else result
 
@@ -201,8 +239,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         outs = [func(*[_entry(a, d, i) for a, d in zip(args, dims)]) for i in range(sizes.pop())]
         if isinstance(outs[0], Tensor):
             return stack(outs, dim=out_dims if isinstance(out_dims, int) else out_dims[0])
-        od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(outs[0])
-        return tuple(stack([o[k] for o in outs], dim=d) for k, d in enumerate(od))
+        if isinstance(outs[0], tuple) and isinstance(out_dims, (tuple, list)):   # a dim per output
+            return tuple(stack([o[k] for o in outs], dim=d) for k, d in enumerate(out_dims))
+        leaves, rebuild = _flatten(outs[0])     # a tuple, dict or list of tensors: each leaf stacked
+        per_call = [_flatten(o)[0] for o in outs]
+        return rebuild([stack([p[k] for p in per_call], dim=out_dims) for k in range(len(leaves))])
     return wrapped
 
 

@@ -151,3 +151,34 @@ def test_jvp_takes_torchs_has_aux_strict_and_tuple_outputs():
         cr.func.jvp(lambda a: cr.ones(3), (cr.tensor(x),), (cr.tensor(v),), strict=True)
     _, zero = cr.func.jvp(lambda a: cr.ones(3), (cr.tensor(x),), (cr.tensor(v),))
     assert np.all(zero.numpy() == 0)
+
+
+def test_per_sample_gradients_with_pytrees_as_torch():
+    """torch's per-sample-gradient recipe: vmap(grad(loss), in_dims=(None, 0, 0)) over a dict of parameters with
+    functional_call; func.grad takes and returns dicts / tuples of tensors (pytrees), vjp too."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8)
+    grads = []
+    for lib in (cr, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.Tanh(), lib.nn.Linear(4, 3))
+        with lib.no_grad():
+            for i, p in enumerate(model.parameters()):
+                p.copy_(lib.tensor(np.random.default_rng(i).standard_normal(tuple(p.shape)).astype(np.float32)))
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(params, xi, yi, lib=lib, model=model):
+            out = lib.func.functional_call(model, params, (xi.unsqueeze(0),))
+            return lib.nn.functional.cross_entropy(out, yi.unsqueeze(0))
+        per_sample = lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(params, lib.tensor(x), lib.tensor(y))
+        grads.append({k: v.detach().numpy() for k, v in per_sample.items()})
+    assert list(grads[0]) == list(grads[1])
+    for k in grads[0]:
+        assert grads[0][k].shape == (8,) + grads[1][k].shape[1:]
+        np.testing.assert_allclose(grads[0][k], grads[1][k], rtol=1e-5, atol=1e-6)
+    # a tuple pytree, and vjp's cotangents in the primals' structure
+    g = cr.func.grad(lambda pair: (pair[0] * pair[1]).sum())((cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])))
+    assert isinstance(g, tuple) and g[0].tolist() == [3.0, 4.0] and g[1].tolist() == [1.0, 2.0]
+    _, vjp_fn = cr.func.vjp(lambda d: d["a"] * 2 + d["b"], {"a": cr.ones(2), "b": cr.ones(2)})
+    (cot,) = vjp_fn(cr.tensor([1.0, -1.0]))
+    assert cot["a"].tolist() == [2.0, -2.0] and cot["b"].tolist() == [1.0, -1.0]
