@@ -110,7 +110,7 @@ def jacrev(func, argnums=0, has_aux=False, *, chunk_size=None):
         raise ValueError(f"jacrev: chunk_size must be None or ≥ 1, got {chunk_size}")
 
     def wrapped(*args, **kwargs):
-        xs, nums, _ = _prepare(args, argnums)
+        xs, nums, trees = _prepare(args, argnums)
         nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
         with enable_grad():
             out = func(*xs, **kwargs)
@@ -118,9 +118,13 @@ def jacrev(func, argnums=0, has_aux=False, *, chunk_size=None):
         outs = [out] if isinstance(out, Tensor) else list(out)
         if not all(isinstance(o, Tensor) for o in outs):
             raise TypeError(f"jacrev: func must return a Tensor or a tuple of them, got {type(out).__name__}")
-        wrt = [xs[i] for i in nums]
-        jacs = tuple(_selected(argnums, jacobian_blocks(o, wrt, nested) if o.requires_grad else
-                               [Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype)) for x in wrt]) for o in outs)
+        wrt = [leaf for leaves, _ in trees for leaf in leaves]   # a dict of parameters: one block per entry
+
+        def blocks(o):
+            flat = jacobian_blocks(o, wrt, nested) if o.requires_grad else \
+                [Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype)) for x in wrt]
+            return _selected(argnums, _split(list(flat), trees))
+        jacs = tuple(blocks(o) for o in outs)
         jac = jacs[0] if isinstance(out, Tensor) else jacs
         return (jac, aux) if has_aux else jac
     return wrapped

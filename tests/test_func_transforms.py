@@ -182,3 +182,17 @@ def test_per_sample_gradients_with_pytrees_as_torch():
     _, vjp_fn = cr.func.vjp(lambda d: d["a"] * 2 + d["b"], {"a": cr.ones(2), "b": cr.ones(2)})
     (cot,) = vjp_fn(cr.tensor([1.0, -1.0]))
     assert cot["a"].tolist() == [2.0, -2.0] and cot["b"].tolist() == [1.0, -1.0]
+
+
+def test_jacrev_over_a_dict_of_parameters_as_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
+    jacobians = []
+    for lib in (cr, torch):
+        model = lib.nn.Linear(5, 2)
+        params = {k: lib.tensor(np.random.default_rng(i).standard_normal(tuple(v.shape)).astype(np.float32))
+                  for i, (k, v) in enumerate(model.named_parameters())}
+        jac = lib.func.jacrev(lambda p, xs: lib.func.functional_call(model, p, (xs,)).tanh())(params, lib.tensor(x))
+        jacobians.append({k: v.detach().numpy() for k, v in jac.items()})
+    for k in jacobians[1]:
+        np.testing.assert_allclose(jacobians[0][k], jacobians[1][k], rtol=1e-5, atol=1e-6)
