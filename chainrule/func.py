@@ -275,3 +275,33 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
     finally:
         for sub, attr in saved:
             sub.__dict__.pop(attr, None)
+
+
+def replace_all_batch_norm_modules_(root):
+    """Every BatchNorm in root stops tracking running statistics (running_mean / running_var / num_batches_tracked
+    become None and batch statistics are used), in place, as torch's: what vmap over a model with BatchNorm needs.
+    Returns root."""
+    from .nn.norm import _BatchNorm
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                module._buffers[name] = None
+            module.track_running_stats = False
+    return root
+
+
+def functionalize(func, *, remove="mutations"):
+    """torch.func.functionalize: func with its internal mutations and aliasing removed for tracing, its observable
+    behaviour unchanged. chainrule runs eagerly and traces nothing, so that behaviour is func's own."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise ValueError(f"functionalize: remove must be 'mutations' or 'mutations_and_views', got {remove!r}")
+
+    def functionalized(*args, **kwargs):
+        return func(*args, **kwargs)
+    return functionalized
+
+
+def debug_unwrap(tensor, *, recurse=True):
+    """torch.func.debug_unwrap: the plain tensor under a transform's wrapper; chainrule's transforms pass plain
+    tensors, so it is the tensor itself."""
+    return tensor

@@ -196,3 +196,23 @@ def test_jacrev_over_a_dict_of_parameters_as_torch():
         jacobians.append({k: v.detach().numpy() for k, v in jac.items()})
     for k in jacobians[1]:
         np.testing.assert_allclose(jacobians[0][k], jacobians[1][k], rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_without_running_stats_and_the_identity_transforms():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    outs = []
+    for lib in (cr, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
+        with lib.no_grad():
+            model[0].weight.copy_(lib.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3) / 10))
+            model[0].bias.zero_()
+        assert lib.func.replace_all_batch_norm_modules_(model) is model
+        assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+        model.eval()   # still batch statistics: there are no running ones
+        outs.append(model(lib.tensor(x)).detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
+    f = cr.func.functionalize(lambda t: t.clone().add_(1.0) * 2)
+    assert f(cr.ones(2)).tolist() == [4.0, 4.0]
+    t = cr.ones(2)
+    assert cr.func.debug_unwrap(t) is t
