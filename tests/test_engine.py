@@ -500,3 +500,35 @@ def test_function_with_separate_setup_context_as_torch_2():
     xc.grad = None
     define(cr).apply(xc, 0.7).sum().backward()
     np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy())
+
+
+def test_autograd_graph_tools_as_torch():
+    """Gradient edges as autograd.grad inputs, register_multi_grad_hook in both modes, increment_version, Node for
+    isinstance, and the multithreading switch."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 2
+        y = (h ** 2).sum()
+        assert isinstance(h.grad_fn, lib.autograd.graph.Node)
+        (g_edge,) = lib.autograd.grad(y, [lib.autograd.graph.get_gradient_edge(h)])
+        seen_all, seen_any = [], []
+        a, b, c = (lib.tensor(v, requires_grad=True) for v in ([1.0, 2.0], [3.0, 4.0], [5.0]))
+        handle = lib.autograd.graph.register_multi_grad_hook(
+            (a, b, c), lambda grads: seen_all.append([None if g is None else g.tolist() for g in grads]))
+        (a * b).sum().backward()
+        handle.remove()
+        (a * b).sum().backward()
+        lib.autograd.graph.register_multi_grad_hook((a, b), lambda g: seen_any.append(g.tolist()), mode="any")
+        (a * b).sum().backward()
+        results.append((g_edge.tolist(), seen_all, seen_any))
+    assert results[0] == results[1]
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    z = (w * w).sum()
+    cr.autograd.graph.increment_version(w)
+    with pytest.raises(cr.InplaceError):
+        z.backward()
+    with cr.autograd.set_multithreading_enabled(False):
+        assert not cr.autograd.is_multithreading_enabled()
+    assert cr.autograd.is_multithreading_enabled()

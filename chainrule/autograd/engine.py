@@ -95,9 +95,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         start = getattr(obs, "on_backward_start", None)
         if start is not None:
             start()
-    prev_mode = STATE.grad_enabled
+    prev_mode, outer_callbacks = STATE.grad_enabled, STATE.final_callbacks
     STATE.grad_enabled = create_graph
     STATE.in_backward += 1
+    STATE.backward_run += 1
+    STATE.final_callbacks = callbacks = []
     try:
         while heap:
             node = heappop(heap)[1]
@@ -162,10 +164,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                         hook(t)
             elif id(t) in capture:
                 capture[id(t)] = g
+        for callback in callbacks:   # queued during this pass (autograd.graph.register_multi_grad_hook)
+            callback()
     finally:
         STATE.grad_enabled = prev_mode
         STATE.in_backward -= 1
+        STATE.final_callbacks = outer_callbacks
     return capture
+
+
+def queue_callback(callback):
+    """Run callback() when the backward pass now running has finished (torch's engine.queue_callback)."""
+    if STATE.final_callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running")
+    STATE.final_callbacks.append(callback)
 
 
 def _before_node(node, grads):

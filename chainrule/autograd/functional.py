@@ -9,6 +9,14 @@ from .grad_mode import enable_grad
 Tensor = None  # set on import of chainrule
 
 
+def _edge_input(t):
+    """A GradientEdge input as its capture key (node, output index); a leaf's edge as the leaf."""
+    if isinstance(t, tuple) and len(t) == 2 and not isinstance(t, Tensor):
+        node, index = t
+        return node if isinstance(node, Tensor) else (node, index)
+    return t
+
+
 def _as_list(x):
     return [x] if isinstance(x, Tensor) else list(x)
 
@@ -33,7 +41,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         gouts = [None] * len(outs)
     else:
         gouts = _as_list(grad_outputs) if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs)
+    ins = [_edge_input(t) for t in ins]
     for i, t in enumerate(ins):
+        if isinstance(t, tuple):   # a gradient edge (autograd.graph.GradientEdge): the node's output itself
+            continue
         if not t.requires_grad:
             raise BackwardError(f"autograd.grad: input {i} (shape {t.shape}) does not require grad, so it has no "
                                 f"gradient; create it with requires_grad=True")
@@ -49,7 +60,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     capture = {}
     keys = []
     for t in ins:
-        key = id(t) if t.grad_fn is None else (t.grad_fn, t._out_idx)
+        key = t if isinstance(t, tuple) else id(t) if t.grad_fn is None else (t.grad_fn, t._out_idx)
         capture[key] = None
         keys.append(key)
     engine.run_backward(roots, root_grads, retain_graph, create_graph, capture=capture)
@@ -57,6 +68,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, (t, key) in enumerate(zip(ins, keys)):
         g = capture[key]
         if g is None:
+            if materialize_grads and isinstance(t, tuple):
+                raise BackwardError(f"autograd.grad: gradient edge {i} got no gradient, and an edge has no shape "
+                                    f"to make zeros of; pass allow_unused=True instead of materialize_grads")
             if materialize_grads:
                 g = Tensor._wrap(np.zeros(t.shape, t.dtype))
             elif not allow_unused:

@@ -6,7 +6,8 @@ import functools
 
 
 class _State:
-    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch", "in_backward")
+    __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch", "in_backward", "backward_run",
+                 "final_callbacks")
 
     def __init__(self):
         self.grad_enabled = True
@@ -15,6 +16,8 @@ class _State:
         self.module_path = []    # names pushed by nn.Module.__call__, for error messages
         self.in_backward = 0     # > 0 while the engine runs backward formulas
         self.epoch = 0           # counts in-place changes; a tensor's _version is the epoch of its last change
+        self.backward_run = 0    # numbers the backward passes (a hook tells passes apart by it)
+        self.final_callbacks = None   # run by the engine when the current backward pass has finished
 
 
 def bump_version():
@@ -117,3 +120,36 @@ class enable_grad(set_grad_enabled):
         self.prev = STATE.grad_enabled
         STATE.grad_enabled = True
         return self
+
+
+_MULTITHREADING = [True]
+
+
+def is_multithreading_enabled():
+    """torch's flag for running backward on several threads; chainrule's sweep is one thread either way."""
+    return _MULTITHREADING[0]
+
+
+class set_multithreading_enabled:
+    """Context manager / decorator setting is_multithreading_enabled() (torch's switch; chainrule's backward is
+    single-threaded whatever it says)."""
+
+    def __init__(self, mode):
+        self.prev, self.mode = _MULTITHREADING[0], bool(mode)
+        _MULTITHREADING[0] = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _MULTITHREADING[0] = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with set_multithreading_enabled(self.mode):
+                return fn(*args, **kwargs)
+        _MULTITHREADING[0] = self.prev   # as a decorator, construction must not change the flag
+        return wrapped

@@ -1,0 +1,80 @@
+"""torch.autograd.graph's tools for working on the graph itself: the Node class of every grad_fn, gradient edges
+(ask autograd.grad for the gradient flowing into a node's output without keeping the tensor), a hook over several
+tensors at once, and version bumps."""
+import contextlib
+from collections import namedtuple
+
+from . import engine
+from .function import Node
+from .grad_mode import STATE, bump_version
+
+__all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version", "register_multi_grad_hook",
+           "save_on_cpu", "disable_saved_tensors_hooks"]
+
+GradientEdge = namedtuple("GradientEdge", ["node", "output_nr"])
+GradientEdge.__doc__ = "An input of autograd.grad named by the node that produced it and which of its outputs."
+
+
+def get_gradient_edge(tensor):
+    """The edge (grad_fn, output index) of a tensor that requires grad; a leaf's edge is the leaf itself."""
+    if not tensor.requires_grad:
+        raise RuntimeError("get_gradient_edge: the tensor does not require grad, so it is on no gradient edge")
+    if tensor.grad_fn is None:
+        return GradientEdge(tensor, 0)
+    return GradientEdge(tensor.grad_fn, tensor._out_idx)
+
+
+def increment_version(tensor):
+    """Mark tensor as changed in place (after a change autograd could not see): nodes that saved it will refuse to
+    backward, as with any in-place change."""
+    tensors = tensor if isinstance(tensor, (list, tuple)) else [tensor]
+    for t in tensors:
+        t._version = bump_version()
+
+
+class _Handles:
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """fn over the gradients of several tensors in one backward pass: mode 'all' calls fn(grads) (None for a
+    tensor the pass does not reach) once the pass has finished; mode 'any' calls fn(grad) once, with the first of
+    them computed."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"register_multi_grad_hook: mode must be 'all' or 'any', got {mode!r}")
+    tensors = list(tensors)
+    state = {"run": None, "grads": None}
+
+    def hook_for(i):
+        def hook(grad):
+            run = STATE.backward_run
+            if mode == "any":
+                if state["run"] != run:
+                    state["run"] = run
+                    fn(grad)
+                return None
+            if state["run"] != run:
+                state["run"], state["grads"] = run, [None] * len(tensors)
+                grads = state["grads"]
+                engine.queue_callback(lambda: fn(tuple(grads)))
+            state["grads"][i] = grad
+            return None
+        return hook
+    return _Handles([t.register_hook(hook_for(i)) for i, t in enumerate(tensors) if t.requires_grad])
+
+
+@contextlib.contextmanager
+def save_on_cpu(pin_memory=False, device_type="cuda"):
+    """torch moves what the forward saves to CPU memory; chainrule keeps everything there already."""
+    yield
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
+    """torch refuses saved-tensor hooks inside; chainrule has none to refuse."""
+    yield
