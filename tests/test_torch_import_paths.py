@@ -63,14 +63,14 @@ def test_torch_paths_import_and_name_the_same_objects(path, names):
 
 @pytest.mark.parametrize("path,names", IMPORTS, ids=[p for p, _ in IMPORTS])
 def test_the_paths_are_torchs(path, names):
-    torch = pytest.importorskip("torch", reason="torch is the oracle for its own module paths")
+    pytest.importorskip("torch", reason="torch is the oracle for its own module paths")
     module = importlib.import_module(f"torch.{path}")
     for name in names:
         assert hasattr(module, name), f"torch.{path} has no {name}: the list above claims a path torch lacks"
 
 
 def test_every_registered_path_resolves_a_name_torch_has_there():
-    torch = pytest.importorskip("torch", reason="torch is the oracle for its own module paths")
+    pytest.importorskip("torch", reason="torch is the oracle for its own module paths")
     for path in PATHS:
         theirs = importlib.import_module(path.replace("chainrule", "torch", 1))
         ours = importlib.import_module(path)
@@ -94,7 +94,7 @@ def test_flags_set_through_a_module_path_are_the_attribute_values():
 
 
 def test_module_utils_helpers_match_torch():
-    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    pytest.importorskip("torch", reason="torch is the oracle here")
     from torch.nn.modules import utils as tu
 
     from chainrule.nn.modules import utils as cu

@@ -118,9 +118,6 @@ class Categorical(Distribution):
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 
-    def enumerate_support(self, expand=True):
-        return self._enumerated(creation.arange(self._num_events), expand)
-
     @property
     def probs(self):
         if "probs" not in self.__dict__:

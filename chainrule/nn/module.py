@@ -4,11 +4,8 @@ import inspect
 from collections import OrderedDict
 from weakref import ref as _weakref
 
-import numpy as np
-
 from .. import devices, dtypes
-from ..autograd.grad_mode import STATE, no_grad
-from ..errors import ShapeError
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import backward_hooks
 from .parameter import Buffer, Parameter
