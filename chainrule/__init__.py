@@ -47,6 +47,7 @@ from .ops.arrange import movedim as moveaxis  # noqa: E402
 from .ops.special import (copysign, deg2rad, digamma, erfc, erfinv, fmax, fmin, heaviside, lgamma, logit,  # noqa: E402
                           polygamma, rad2deg, signbit, sinc)
 from .ops.special import angle, ldexp, logaddexp2  # noqa: E402
+from .ops.incomplete_gamma import gammainc as igamma, gammaincc as igammac  # noqa: E402
 from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors,  # noqa: E402
                            column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
                            row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)

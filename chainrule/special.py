@@ -9,6 +9,7 @@ from .ops.special import (digamma, entr, erfc, erfinv, lgamma as gammaln, log_nd
                           ndtr, ndtri, polygamma, sinc, xlog1py)
 
 from .ops.bessel import i0, i0e, i1, i1e  # noqa: F401,E402
+from .ops.incomplete_gamma import erfcx, gammainc, gammaincc  # noqa: F401,E402
 
 psi = digamma
 modified_bessel_i0, modified_bessel_i1 = i0, i1   # torch.special's long names
