@@ -231,3 +231,61 @@ def test_elementwise_weights_of_regression_losses_match_torch(fname, reduction):
     np.testing.assert_allclose(cw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
     with pytest.raises(cr.ShapeError, match="weight has shape"):
         getattr(F, fname)(cx, cr.tensor(y), weight=cr.ones(3))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["reference", "chunked"])
+@pytest.mark.parametrize("case", [dict(), dict(reduction="sum", ignore_index=2), dict(reduction="none"),
+                                  dict(weight=True), dict(bias=True, reduction="none", ignore_index=0)],
+                         ids=["mean", "sum-ignore", "none", "weighted", "bias"])
+def test_linear_cross_entropy_matches_torch(chunked, case):
+    torch = _torch()
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((7, 5)), rng.standard_normal((6, 5))
+    b, y, cw = rng.standard_normal(6), np.array([0, 2, 5, 1, 2, 4, 3]), rng.uniform(0.5, 2, 6)
+    kw = {k: v for k, v in case.items() if k in ("reduction", "ignore_index")}
+    results = []
+    for lib, opts in ((cr, cr.nn.LinearCrossEntropyOptions(batch_chunk_size=3) if chunked else None),
+                      (torch, torch.nn.LinearCrossEntropyOptions(batch_chunk_size=3) if chunked else None)):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        bs = lib.tensor(b, requires_grad=True) if case.get("bias") else None
+        out = lib.nn.functional.linear_cross_entropy(xs, ws, lib.tensor(y), linear_bias=bs, options=opts,
+                                                     weight=lib.tensor(cw) if case.get("weight") else None, **kw)
+        (out * lib.tensor(np.arange(1.0, 1 + out.numel()).reshape(tuple(out.shape)))).sum().backward()
+        results.append([out.detach().numpy(), xs.grad.numpy(), ws.grad.numpy()] + ([bs.grad.numpy()] if bs is not None else []))
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_cross_entropy_k_dimensional_and_module_as_torch():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    x, w, y = rng.standard_normal((4, 3)), rng.standard_normal((5, 2, 3)), rng.integers(0, 5, (4, 2))
+    outs = [lib.nn.functional.linear_cross_entropy(lib.tensor(x), lib.tensor(w), lib.tensor(y)).item()
+            for lib in (cr, torch)]
+    assert outs[0] == pytest.approx(outs[1], rel=1e-12)
+    ours, theirs = nn.LinearCrossEntropyLoss(3, 5, bias=True), torch.nn.LinearCrossEntropyLoss(3, 5, bias=True)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
+    ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    xt = rng.standard_normal((4, 3)).astype(np.float32)
+    assert ours(cr.tensor(xt), cr.tensor(y[:, 0])).item() == pytest.approx(
+        theirs(torch.tensor(xt), torch.tensor(y[:, 0])).item(), rel=1e-6)
+
+
+def test_chunked_linear_cross_entropy_never_holds_the_whole_logits():
+    """A 2048-row batch over a 4096-class head: the reference path holds (N, C) logits and their softmax (32 MiB
+    each in float32); the chunked node's peak is a few chunks."""
+    import tracemalloc
+    rng = np.random.default_rng(6)
+    x = cr.tensor(rng.standard_normal((2048, 16)).astype(np.float32), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((4096, 16)).astype(np.float32) * 0.1, requires_grad=True)
+    y = cr.tensor(rng.integers(0, 4096, 2048))
+    peaks, grads = [], []
+    for options in (None, cr.nn.LinearCrossEntropyOptions(batch_chunk_size=128)):
+        x.grad = w.grad = None
+        tracemalloc.start()
+        F.linear_cross_entropy(x, w, y, options=options).backward()
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        grads.append(w.grad.numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-7)
+    assert peaks[1] < peaks[0] / 5, peaks

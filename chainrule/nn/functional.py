@@ -27,6 +27,7 @@ from ._loss_common import (as_float_target as _as_float_target, legacy_reduction
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
+                                linear_cross_entropy,
                                 margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
                                 multilabel_soft_margin_loss, pairwise_distance, pdist, poisson_nll_loss,
                                 soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)

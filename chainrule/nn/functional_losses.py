@@ -11,6 +11,8 @@ import numpy as np
 from ..errors import ShapeError
 from ..ops.activation import logsigmoid, softplus
 from ..ops.elementwise import where
+from ..ops.linalg import linear
+from ..ops.linear_cross_entropy import LinearCrossEntropyOptions, fused_linear_cross_entropy
 from ..tensor import Tensor
 from ._loss_common import as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce
 
@@ -229,6 +231,48 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction, "gaussian_nll_loss")
 
 
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, weight, ignore_index, reduction,
+    label_smoothing); linear_weight (C, *out_features, F) gives K-dimensional logits (N, C, *out_features). With
+    options and class indices (no out_features, no label smoothing), the chunked fused node."""
+    from .functional import cross_entropy
+    if input.ndim not in (1, 2):
+        raise ShapeError(f"linear_cross_entropy: expected input of 1 or 2 dims (features last), got {input.shape}")
+    if linear_weight.ndim < 2 or linear_weight.shape[-1] != input.shape[-1]:
+        raise ShapeError(f"linear_cross_entropy: linear_weight {linear_weight.shape} must be (classes, …, "
+                         f"{input.shape[-1]}) for input {input.shape}")
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
+        raise ShapeError(f"linear_cross_entropy: linear_bias has shape {tuple(linear_bias.shape)}, expected "
+                         f"{(classes,) + out_features}")
+    logits_shape = tuple(input.shape[:-1]) + (classes,) + out_features
+    probabilities = tuple(target.shape) == logits_shape
+    if probabilities and ignore_index is not None:
+        raise ValueError("linear_cross_entropy: ignore_index cannot be given when the target holds probabilities")
+    ignore = -100 if ignore_index is None else ignore_index
+    fused = options is not None and not out_features and not label_smoothing and not probabilities and \
+        reduction in ("mean", "sum", "none")
+    if not fused:
+        flat_w = linear_weight.reshape(-1, input.shape[-1])
+        flat_b = linear_bias.reshape(-1) if linear_bias is not None else None
+        logits = linear(input, flat_w, flat_b).reshape(logits_shape)
+        return cross_entropy(logits, target, weight, ignore_index=ignore, reduction=reduction,
+                             label_smoothing=label_smoothing)
+    x, t = (input, target) if input.ndim == 2 else (input.unsqueeze(0), target.reshape(1))
+    labels = t._data if isinstance(t, Tensor) else np.asarray(t)
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"linear_cross_entropy: class-index targets must be integers, got {labels.dtype}")
+    bad = labels[(labels != ignore) & ((labels < 0) | (labels >= classes))]
+    if bad.size:
+        raise IndexError(f"linear_cross_entropy: target labels must be in [0, {classes}), got {bad[:5].tolist()}")
+    chunk = options.batch_chunk_size or max(1, (8 << 20) // max(1, classes * x._data.itemsize))
+    weights = None if weight is None else (weight._data if isinstance(weight, Tensor) else np.asarray(weight))
+    out = fused_linear_cross_entropy(x, linear_weight, linear_bias, labels.astype(np.int64),
+                                     None if weights is None else weights.astype(x.dtype), ignore, reduction, chunk)
+    return out.reshape(()) if input.ndim == 1 and reduction == "none" else out
+
+
 def _register():
     """Gradchecked by tests/test_ops.py like every op (samples stay off the hinges' kinks)."""
     from ..ops.registry import T, register, sample
@@ -277,6 +321,16 @@ def _register():
     register("gaussian_nll_loss", ref=np_gaussian,
              samples=[sample(T((3, 4)), T((3, 4)), T((3, 4), 0.5, 2)), sample(T((3, 4)), T((3, 4)), T((3,), 0.5, 2),
                                                                              full=True)])(gaussian_nll_loss)
+    options = LinearCrossEntropyOptions(batch_chunk_size=2)
+
+    def with_bias(x, w, y, b=None, **kwargs):   # the bias as a positional argument, so that samples can vary it
+        return linear_cross_entropy(x, w, y, linear_bias=b, **kwargs)
+    register("linear_cross_entropy", ref=None, samples=[
+        sample(T((5, 3)), T((4, 3)), np.array([0, 3, 1, 1, 2]), options=options),
+        sample(T((5, 3)), T((4, 3)), np.array([0, 3, -100, 1, 2]), T((4,)), reduction="sum", options=options),
+        sample(T((4, 3)), T((4, 3)), np.array([1, 3, 0, 2]), T((4,)), reduction="none", ignore_index=3,
+               weight=np.array([1.0, 2.0, 0.5, 1.5]), options=options),
+        sample(T((5, 3)), T((4, 3)), np.array([0, 3, 1, 1, 2]), T((4,)))])(with_bias)
 
 
 _register()

@@ -3,6 +3,7 @@ deprecated size_average and reduce, which map to reduction with torch's warning)
 buffers, as in torch, so they follow the module's dtype and appear in state_dict when given."""
 from . import functional as F
 from ._loss_common import legacy_reduction
+from .layers import Linear
 from .module import Module
 
 
@@ -192,6 +193,41 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input, target, var):
         return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """torch's head-and-loss in one: a Linear (in_features → num_classes · Π out_features, bias optional) and
+    the cross-entropy of its logits (F.linear_cross_entropy; with options, chunked so that the (N, C) logits are
+    never held whole)."""
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, reduction="mean", weight=None,
+                 ignore_index=None, label_smoothing=0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise ValueError(f"LinearCrossEntropyLoss: weight must have shape {(num_classes,)}, got "
+                             f"{tuple(weight.shape)}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"LinearCrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        super().__init__(weight, None, None, reduction)
+        self.num_classes, self.out_features = num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
+        width = num_classes
+        for n in self.out_features:
+            width *= n
+        self.linear = Linear(in_features, width, bias=bias)
+
+    def forward(self, input, target):
+        shape = (self.num_classes,) + self.out_features
+        weight = self.linear.weight.reshape(*shape, self.linear.in_features)
+        bias = self.linear.bias.reshape(*shape) if self.linear.bias is not None else None
+        return F.linear_cross_entropy(input, weight, target, linear_bias=bias, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
 class PairwiseDistance(Module):
