@@ -214,3 +214,23 @@ def test_exponential_families_are_marked_as_in_torch():
             isinstance(getattr(TD, name)(*[torch.tensor(a) for a in args]), TD.ExponentialFamily), name
     assert isinstance(D.Bernoulli(probs=0.3), D.ExponentialFamily)
     assert isinstance(D.Dirichlet(cr.ones(3)), D.ExponentialFamily)
+
+
+@pytest.mark.parametrize("name", ["cat", "stack"])
+def test_cat_and_stack_transforms_match_torch(name):
+    def make(M):
+        if name == "cat":
+            return M.CatTransform([M.ExpTransform(), M.AffineTransform(1.0, 2.0), M.SigmoidTransform()], dim=1,
+                                  lengths=[2, 2, 1])
+        return M.StackTransform([M.ExpTransform(), M.AffineTransform(1.0, -3.0), M.TanhTransform(),
+                                 M.SoftplusTransform()], dim=0)
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    ours, theirs = make(D), make(TD.transforms)
+    xc = cr.tensor(x, requires_grad=True)
+    yc, yt = ours(xc), theirs(torch.tensor(x))
+    np.testing.assert_allclose(yc.detach().numpy(), yt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.inv(yc).detach().numpy(), theirs.inv(yt).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.log_abs_det_jacobian(xc, yc).detach().numpy(),
+                               theirs.log_abs_det_jacobian(torch.tensor(x), yt).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="expected"):
+        ours(cr.zeros(4, 7) if name == "cat" else cr.zeros(3, 5))

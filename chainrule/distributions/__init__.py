@@ -18,7 +18,8 @@ from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, Logi
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CumulativeDistributionTransform,  # noqa: F401
                          ExpTransform,
                          IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
-                         ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform,
+                         ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, CatTransform,
+                         StackTransform,
                          StickBreakingTransform, TanhTransform, Transform, identity_transform)
 from . import transforms  # noqa: F401
 from . import utils  # noqa: F401

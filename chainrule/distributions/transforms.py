@@ -382,3 +382,71 @@ class PositiveDefiniteTransform(Transform):
     def _inverse(self, y):
         from ..ops.decomp import cholesky
         return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CatTransform(Transform):
+    """Each transform of tseq on its slice of x along dim (lengths[i] entries each, 1 by default), the results
+    concatenated, as torch.cat would; log|det| likewise (summed over event dims the parts do not share)."""
+
+    def __init__(self, tseq, dim=0, lengths=None):
+        self.transforms, self.dim = list(tseq), dim
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
+        if len(self.lengths) != len(self.transforms):
+            raise ValueError(f"CatTransform: {len(self.lengths)} lengths for {len(self.transforms)} transforms")
+        self.event_dim = max((t.event_dim for t in self.transforms), default=0)
+        self.bijective = all(t.bijective for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def _pieces(self, z):
+        if z.shape[self.dim] != self.length:
+            raise ValueError(f"CatTransform: size {z.shape[self.dim]} along dim {self.dim}, expected {self.length}")
+        start = 0
+        for length in self.lengths:
+            yield z.narrow(self.dim, start, length)
+            start += length
+
+    def _call(self, x):
+        from ..ops.shape import cat
+        return cat([t(piece) for t, piece in zip(self.transforms, self._pieces(x))], self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import cat
+        return cat([t.inv(piece) for t, piece in zip(self.transforms, self._pieces(y))], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import cat
+        parts = [sum_rightmost(t.log_abs_det_jacobian(xp, yp), self.event_dim - t.event_dim)
+                 for t, xp, yp in zip(self.transforms, self._pieces(x), self._pieces(y))]
+        dim = (self.dim - x.ndim if self.dim >= 0 else self.dim) + self.event_dim
+        return cat(parts, dim) if dim < 0 else sum(parts)
+
+
+class StackTransform(Transform):
+    """Transform i on the i-th slice of x along dim (x.select(dim, i)), the results stacked, as torch.stack
+    would; log|det| stacked likewise."""
+
+    def __init__(self, tseq, dim=0):
+        self.transforms, self.dim = list(tseq), dim
+        self.bijective = all(t.bijective for t in self.transforms)
+
+    def _slices(self, z):
+        if z.shape[self.dim] != len(self.transforms):
+            raise ValueError(f"StackTransform: size {z.shape[self.dim]} along dim {self.dim}, expected one slice "
+                             f"per transform ({len(self.transforms)})")
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        from ..ops.shape import stack
+        return stack([t(s) for t, s in zip(self.transforms, self._slices(x))], self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import stack
+        return stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import stack
+        return stack([t.log_abs_det_jacobian(xs, ys) for t, xs, ys in
+                      zip(self.transforms, self._slices(x), self._slices(y))], self.dim)
