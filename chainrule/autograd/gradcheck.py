@@ -118,12 +118,13 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check; "
                          "pass tensors created with requires_grad=True")
+    # the finite-difference Jacobian is the costly part: both the backward and the forward check share one
+    num = numerical_jacobians(func, inputs, eps) if not fast_mode and (check_backward_ad or check_forward_ad) else None
     try:
         if check_backward_ad:
             if fast_mode:
                 _check_directional(func, inputs, eps, atol, rtol, names)
             else:
-                num = numerical_jacobians(func, inputs, eps)
                 _compare(inputs, analytical_jacobians(func, inputs), num, atol, rtol, names, "")
             _check_reentrant(func, inputs, nondet_tol)
             if check_undefined_grad:
@@ -136,8 +137,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
             if fast_mode:
                 _check_directional(func, inputs, eps, atol, rtol, names, forward=True)
             else:
-                _compare(inputs, forward_jacobians(func, inputs), numerical_jacobians(func, inputs, eps), atol, rtol,
-                         names, " (forward mode)")
+                _compare(inputs, forward_jacobians(func, inputs), num, atol, rtol, names, " (forward mode)")
         if check_batched_forward_grad:
             _check_batched_forward(func, inputs, atol, rtol)
     except GradcheckError:
@@ -265,10 +265,15 @@ def _check_zero_grad_outputs(fn, inputs):
                 f"Pass check_undefined_grad=False to skip this check.")
 
 
-def _check_grad_dtypes(fn, inputs):
+def _outputs_and_differentiable(fn, inputs):
+    """(outputs that require grad, inputs that require grad): what a backward check differentiates."""
     with enable_grad():
         outs = [o for o in _tuple(fn(*inputs)) if o.requires_grad]
-    diff = [inputs[i] for i in _differentiable(inputs)]
+    return outs, [inputs[i] for i in _differentiable(inputs)]
+
+
+def _check_grad_dtypes(fn, inputs):
+    outs, diff = _outputs_and_differentiable(fn, inputs)
     gs = autograd_grad(outs, diff, [Tensor._wrap(np.ones(o.shape, o._data.dtype)) for o in outs],
                        allow_unused=True)
     for i, x, g in zip(_differentiable(inputs), diff, gs):
@@ -298,9 +303,7 @@ def _check_batched_forward(fn, inputs, atol, rtol, batch=3):
 
 
 def _check_batched(fn, inputs, atol, rtol, batch=3):
-    with enable_grad():
-        outs = [o for o in _tuple(fn(*inputs)) if o.requires_grad]
-    diff = [inputs[i] for i in _differentiable(inputs)]
+    outs, diff = _outputs_and_differentiable(fn, inputs)
     rng = np.random.default_rng(2)
     vs = [rng.standard_normal((batch,) + tuple(o.shape)) for o in outs]
     batched = autograd_grad(outs, diff, [Tensor._wrap(v) for v in vs], retain_graph=True, allow_unused=True,
@@ -341,7 +344,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
     (check_rev_over_rev) and forward over reverse (check_fwd_over_rev). Random output gradients are drawn when
     grad_outputs is None, as non-contiguous views with gen_non_contig_grad_outputs (torch's options)."""
     inputs = _to_float64(_tuple(inputs), "gradgradcheck")
-    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    diff_idx = _differentiable(inputs)
     with enable_grad():
         outs = _tuple(func(*inputs))
     rng = np.random.default_rng(0)
