@@ -139,14 +139,13 @@ class set_multithreading_enabled:
         _MULTITHREADING[0] = self.mode
 
     def __enter__(self):
+        _MULTITHREADING[0] = self.mode
         return self
 
     def __exit__(self, *exc):
         _MULTITHREADING[0] = self.prev
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
             with set_multithreading_enabled(self.mode):
