@@ -93,10 +93,8 @@ class StateDict:
         """(key, tensor, optional) in PyTorch's state_dict order: each module's parameters, then its persistent
         buffers, then its children's, depth first. A tensor shared by two modules (tied weights) appears under
         both keys."""
-        yield from self._own_entries(prefix)
-        for name, m in self._modules.items():
-            if m is not None:
-                yield from m._state_entries(prefix + name + ".")
+        for module_prefix, m in self._modules_with_prefix(prefix):
+            yield from m._own_entries(module_prefix)
 
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
         """The parameters and persistent buffers by dotted name (detached unless keep_vars), in PyTorch's order,
@@ -116,10 +114,10 @@ class StateDict:
         return out
 
     def _modules_with_prefix(self, prefix=""):
-        yield prefix, self
-        for name, m in self._modules.items():
-            if m is not None:
-                yield from m._modules_with_prefix(prefix + name + ".")
+        """(key prefix, module) for every module path, depth first; a module shared by two paths comes under
+        both, as its state entries do."""
+        for path, m in self.named_modules(remove_duplicate=False):
+            yield (f"{prefix}{path}." if path else prefix), m
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the checkpoint's tensors into this module's (in place), as torch. A shape mismatch is an error
