@@ -87,3 +87,9 @@ def test_assign_makes_the_checkpoint_tensors_the_modules():
     assert model.weight.detach().numpy()[0, 0] == 7.0   # shared, not copied
     result = model.load_state_dict({"weight": cr.ones(2, 2)}, strict=False)
     assert result.missing_keys == ["bias"] and repr(result).startswith("_IncompatibleKeys")
+
+
+def test_assign_casts_a_checkpoint_of_another_dtype_to_the_modules():
+    model = nn.Linear(2, 2)
+    model.load_state_dict({"weight": np.full((2, 2), 3.0), "bias": np.zeros(2)}, assign=True)   # float64 arrays
+    assert model.weight.dtype == cr.float32 and model.weight.detach().numpy()[1, 1] == 3.0

@@ -148,7 +148,7 @@ class StateDict:
             for k, v in state_dict.items():
                 if k in own:
                     if assign:
-                        own[k]._data = np.array(_array(v), dtype=own[k].dtype, copy=False)
+                        own[k]._data = np.asarray(_array(v), dtype=own[k].dtype)   # shared; a copy only to cast
                     else:
                         own[k]._data[...] = _array(v).astype(own[k].dtype, copy=False)
                     own[k]._version += 1
