@@ -6,6 +6,7 @@ unfold (every window as a column) and reductions over the window, so the gradien
     avg_pool   g / divisor to every element of the window (the divisor counts padding or not)
     lp_pool    (Σ_window xᵖ)^(1/p), computed as (avg_pool(xᵖ) · window size)^(1/p), as torch
 """
+import functools
 import math
 
 import numpy as np
@@ -80,15 +81,24 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
 
-def _avg_divisor(H, W, k, s, p, ho, wo, count_include_pad):
-    """torch's divisor per output: the window clipped to the padded input (count_include_pad) or to the input."""
-    def spans(n, ki, si, pi, o):
-        start = np.arange(o) * si - pi
-        end = np.minimum(start + ki, n + pi)
-        if count_include_pad:
-            return end - start
-        return np.minimum(end, n) - np.maximum(start, 0)
-    return np.outer(spans(H, k[0], s[0], p[0], ho), spans(W, k[1], s[1], p[1], wo))
+def _window_spans(n, k, s, p, o, count_include_pad):
+    """torch's divisor along one dim: each window clipped to the padded input (count_include_pad) or to the input."""
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    return end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+
+
+def window_average(total, input_sizes, k, s, p, count_include_pad, divisor_override):
+    """total, the window sums (N, C, *out), divided by divisor_override or by each window's size (the outer product
+    of its spans along every dim); by one number when every window has the same size."""
+    if divisor_override:
+        return total / float(divisor_override)
+    divisor = functools.reduce(np.multiply.outer, [
+        _window_spans(n, ki, si, pi, o, count_include_pad)
+        for n, ki, si, pi, o in zip(input_sizes, k, s, p, total.shape[2:])])
+    if (divisor != divisor.flat[0]).any():
+        return total / _wrap(divisor.astype(total.dtype))
+    return total / float(divisor.flat[0])
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -99,12 +109,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     x, unbatched = _batched(input)
     n, c, H, W = x.shape
     total = _windows(x, k, s, p, (1, 1), ho, wo, 0.0).sum(dim=1).reshape(n, c, ho, wo)
-    if divisor_override:
-        out = total / float(divisor_override)
-    else:
-        divisor = _avg_divisor(H, W, k, s, p, ho, wo, count_include_pad)
-        out = total / _wrap(divisor.astype(total.dtype)) if (divisor != divisor.flat[0]).any() else \
-            total / float(divisor.flat[0])
+    out = window_average(total, (H, W), k, s, p, count_include_pad, divisor_override)
     return out.squeeze(0) if unbatched else out
 
 

@@ -11,7 +11,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
-from .pooling import _out_len, avg_pool2d, max_pool2d
+from .pooling import _out_len, avg_pool2d, max_pool2d, window_average
 from .registry import T, register, sample
 from .shape import pad, stack
 
@@ -135,13 +135,6 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
 
-def _spans(n, k, s, p, o, count_include_pad):
-    """torch's divisor along one dim: each window clipped to the padded input, or to the input itself."""
-    start = np.arange(o) * s - p
-    end = np.minimum(start + k, n + p)
-    return end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
-
-
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over each (kd, kh, kw) window of (N, C, D, H, W) (or (C, D, H, W)): the window's sum (2-d window sums
@@ -156,13 +149,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         part = avg_pool2d(v, k[1:], s[1:], p[1:], ceil_mode, True, 1)
         total = part if total is None else total + part
     total = _unfold_depth(total, n, d_out)
-    if divisor_override:
-        out = total * (1.0 / divisor_override)
-    else:
-        dims = [_spans(x.shape[2 + i], k[i], s[i], p[i], total.shape[2 + i], count_include_pad) for i in range(3)]
-        divisor = dims[0][:, None, None] * dims[1][None, :, None] * dims[2][None, None, :]
-        out = total / Tensor._wrap(divisor.astype(total.dtype)) if (divisor != divisor.flat[0]).any() else \
-            total * (1.0 / float(divisor.flat[0]))
+    out = window_average(total, x.shape[2:], k, s, p, count_include_pad, divisor_override)
     return out.squeeze(0) if unbatched else out
 
 
