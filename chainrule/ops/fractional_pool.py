@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..random import _gen
 from ..tensor import Tensor
+from .pooling import as_batch
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -29,10 +30,7 @@ def _starts(u, n, k, o):
 
 
 def _fractional(name, dims, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
-    if input.ndim not in (dims + 1, dims + 2):
-        raise ShapeError(f"{name}: expected a {dims + 2}-d (N, C, …) or {dims + 1}-d (C, …) input, got {input.shape}")
-    unbatched = input.ndim == dims + 1
-    x = input.unsqueeze(0) if unbatched else input
+    x, unbatched = as_batch(name, input, "H, W" if dims == 2 else "D, H, W")
     spatial = x.shape[2:]
     k = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
     if output_size is None:

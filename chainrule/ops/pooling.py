@@ -30,8 +30,6 @@ def _out_len(n, k, s, p, d, ceil_mode):
 
 
 def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
-    if input.ndim not in (3, 4):
-        raise ShapeError(f"{op}: expected input (N, C, H, W) or (C, H, W), got shape {input.shape}")
     k, d, p = _pair(kernel_size), _pair(dilation), _pair(padding)
     s = _pair(stride) if stride not in (None, ()) else k
     if min(k) < 1 or min(s) < 1 or min(d) < 1:
@@ -58,15 +56,20 @@ def _windows(x, k, s, p, d, ho, wo, fill):
     return cols[..., :ho * wo] if cols.shape[-1] != ho * wo else cols
 
 
-def _batched(input):
-    return (input, False) if input.ndim == 4 else (input.unsqueeze(0), True)
+def as_batch(name, input, spatial):
+    """(input as a batch (N, C, *spatial), whether it came as one unbatched sample (C, *spatial)); spatial names
+    the dims for the error, e.g. "H, W"."""
+    dims = spatial.count(",") + 1
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ShapeError(f"{name}: expected input (N, C, {spatial}) or (C, {spatial}), got shape {input.shape}")
+    return (input, False) if input.ndim == dims + 2 else (input.unsqueeze(0), True)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each window of (N, C, H, W) (or (C, H, W)); with return_indices also the flat index h·W + w of each
     maximum in its input plane (what max_unpool2d takes)."""
+    x, unbatched = as_batch("max_pool2d", input, "H, W")
     k, s, p, d, ho, wo = _geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
-    x, unbatched = _batched(input)
     n, c, H, W = x.shape
     cols = _windows(x, k, s, p, d, ho, wo, float("-inf"))
     best = cols.max(dim=1)
@@ -105,8 +108,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     """Mean over each window of (N, C, H, W) (or (C, H, W)): the window's sum divided by its size, counting the zero
     padding (count_include_pad) or not, or by divisor_override."""
+    x, unbatched = as_batch("avg_pool2d", input, "H, W")
     k, s, p, _, ho, wo = _geometry("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
-    x, unbatched = _batched(input)
     n, c, H, W = x.shape
     total = _windows(x, k, s, p, (1, 1), ho, wo, 0.0).sum(dim=1).reshape(n, c, ho, wo)
     out = window_average(total, (H, W), k, s, p, count_include_pad, divisor_override)

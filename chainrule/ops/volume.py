@@ -11,7 +11,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
-from .pooling import _out_len, avg_pool2d, max_pool2d, window_average
+from .pooling import _out_len, as_batch, avg_pool2d, max_pool2d, window_average
 from .registry import T, register, sample
 from .shape import pad, stack
 
@@ -105,19 +105,12 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out
 
 
-def _volume(name, input):
-    """(input as (N, C, D, H, W), whether it came unbatched as (C, D, H, W))."""
-    if input.ndim not in (4, 5):
-        raise ShapeError(f"{name}: expected input (N, C, D, H, W) or (C, D, H, W), got {input.shape}")
-    return (input, False) if input.ndim == 5 else (input.unsqueeze(0), True)
-
-
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each (kd, kh, kw) window of (N, C, D, H, W) (or (C, D, H, W)): per kernel depth, the 2-d window
     maxima of the depth slices it reads, then the first maximum over kd, so the gradient goes to the first
     maximum of the window in (d, h, w) order, as torch's. return_indices: the flat d·H·W + h·W + w of each maximum
     in its input volume (what max_unpool3d takes)."""
-    x, unbatched = _volume("max_pool3d", input)
+    x, unbatched = as_batch("max_pool3d", input, "D, H, W")
     k, dl = _triple(kernel_size), _triple(dilation)
     s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d", ceil_mode)
@@ -140,7 +133,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over each (kd, kh, kw) window of (N, C, D, H, W) (or (C, D, H, W)): the window's sum (2-d window sums
     added over the kernel depth) divided by its volume, counting the zero padding (count_include_pad) or not, or
     by divisor_override."""
-    x, unbatched = _volume("avg_pool3d", input)
+    x, unbatched = as_batch("avg_pool3d", input, "D, H, W")
     k = _triple(kernel_size)
     s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], 1, 0.0, "avg_pool3d", ceil_mode)
@@ -166,7 +159,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max over torch's adaptive windows of (N, C, D, H, W) (or (C, D, H, W)): per output depth, the first maximum
     over its depth window of the 2-d adaptive maxima (a max over a box is a max of maxima); with return_indices,
     the flat d·H·W + h·W + w of each maximum in its input volume."""
-    x, unbatched = _volume("adaptive_max_pool3d", input)
+    x, unbatched = as_batch("adaptive_max_pool3d", input, "D, H, W")
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
     od, oh, ow = (x.shape[2 + i] if o is None else o for i, o in enumerate(sizes))
     n, c, depth, H, W = x.shape
