@@ -9,15 +9,8 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import backward_hooks
 from .parameter import Buffer, Parameter
+from ..utils.hooks import add_hook, hook_store
 from .state_dict import StateDict
-
-
-class _Handle:
-    def __init__(self, store, key):
-        self.store, self.key = store, key
-
-    def remove(self):
-        self.store.pop(self.key, None)
 
 
 def _with_factory_kwargs(init):
@@ -49,11 +42,7 @@ class _WithKwargs:
 
 
 def _add_hook(store, hook, prepend, with_kwargs):
-    key = object()
-    store[key] = _WithKwargs(hook) if with_kwargs else hook
-    if prepend:
-        store.move_to_end(key, last=False)
-    return _Handle(store, key)
+    return add_hook(store, _WithKwargs(hook) if with_kwargs else hook, prepend)
 
 
 class Module(StateDict, dtypes.FloatCasts):
@@ -336,21 +325,13 @@ class Module(StateDict, dtypes.FloatCasts):
     def register_full_backward_hook(self, hook):
         """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients with respect to
         this call's tensor inputs are computed (see nn/backward_hooks.py)."""
-        key = object()
-        self._backward_hooks[key] = hook
-        return _Handle(self._backward_hooks, key)
+        return add_hook(self._backward_hooks, hook)
 
     register_backward_hook = register_full_backward_hook
 
     def register_full_backward_pre_hook(self, hook):
         """hook(module, grad_output) -> new grad_output or None, before the gradient flows into the module."""
-        hooks = self.__dict__.get("_backward_pre_hooks")
-        if hooks is None:
-            hooks = OrderedDict()
-            object.__setattr__(self, "_backward_pre_hooks", hooks)
-        key = object()
-        hooks[key] = hook
-        return _Handle(hooks, key)
+        return add_hook(hook_store(self, "_backward_pre_hooks"), hook)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")

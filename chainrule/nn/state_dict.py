@@ -8,16 +8,9 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..errors import ShapeError
 from ..tensor import Tensor
+from ..utils.hooks import add_hook, hook_store
 
 EXTRA_STATE_KEY = "_extra_state"
-
-
-class _Handle:
-    def __init__(self, store, key):
-        self.store, self.key = store, key
-
-    def remove(self):
-        self.store.pop(self.key, None)
 
 
 class _IncompatibleKeys:
@@ -38,36 +31,24 @@ class StateDict:
     # BatchNorm's num_batches_tracked
     _optional_state = ()
 
-    def _hooks(self, kind):
-        store = self.__dict__.get(kind)
-        if store is None:
-            store = OrderedDict()
-            object.__setattr__(self, kind, store)
-        return store
-
-    def _register(self, kind, hook):
-        key = object()
-        self._hooks(kind)[key] = hook
-        return _Handle(self._hooks(kind), key)
-
     def register_state_dict_pre_hook(self, hook):
         """hook(module, prefix, keep_vars), before this module's entries are collected."""
-        return self._register("_state_dict_pre_hooks", hook)
+        return add_hook(hook_store(self, "_state_dict_pre_hooks"), hook)
 
     def register_state_dict_post_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata), after this module's entries (its children's
         included) are in state_dict; it may change state_dict in place."""
-        return self._register("_state_dict_post_hooks", hook)
+        return add_hook(hook_store(self, "_state_dict_post_hooks"), hook)
 
     def register_load_state_dict_pre_hook(self, hook):
         """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs),
         before anything is loaded; it may rename or convert entries of state_dict in place (old checkpoints)."""
-        return self._register("_load_state_dict_pre_hooks", hook)
+        return add_hook(hook_store(self, "_load_state_dict_pre_hooks"), hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """hook(module, incompatible_keys), after loading; it may remove entries from incompatible_keys'
         missing_keys / unexpected_keys before strict=True judges them."""
-        return self._register("_load_state_dict_post_hooks", hook)
+        return add_hook(hook_store(self, "_load_state_dict_post_hooks"), hook)
 
     def get_extra_state(self):
         """Override (with set_extra_state) to keep a non-tensor value in the state dict, under `_extra_state`."""
@@ -100,7 +81,7 @@ class StateDict:
         """The parameters and persistent buffers by dotted name (detached unless keep_vars), in PyTorch's order,
         with each module's extra state after its own tensors."""
         out = OrderedDict() if destination is None else destination
-        for hook in self._hooks("_state_dict_pre_hooks").values():
+        for hook in hook_store(self, "_state_dict_pre_hooks").values():
             hook(self, prefix, keep_vars)
         for name, t, _ in self._own_entries(prefix):
             out[name] = t if keep_vars else t.detach()
@@ -109,7 +90,7 @@ class StateDict:
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=out, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._hooks("_state_dict_post_hooks").values():
+        for hook in hook_store(self, "_state_dict_post_hooks").values():
             hook(self, out, prefix, {})
         return out
 
@@ -127,7 +108,7 @@ class StateDict:
         modules = list(self._modules_with_prefix())
         missing, unexpected, error_msgs = [], [], []
         for prefix, m in modules:
-            for hook in m._hooks("_load_state_dict_pre_hooks").values():
+            for hook in hook_store(m, "_load_state_dict_pre_hooks").values():
                 hook(m, state_dict, prefix, {}, strict, missing, unexpected, error_msgs)
         entries = list(self._state_entries())
         own = {k: t for k, t, _ in entries}
@@ -142,7 +123,8 @@ class StateDict:
                              + "; ".join([f"shape mismatches [{'; '.join(mismatched)}]"] * bool(mismatched)
                                          + error_msgs)
                              + ". Build the model with the same layer sizes as the saved one")
-        if strict and (missing or unexpected) and not any(m._hooks("_load_state_dict_post_hooks") for _, m in modules):
+        if strict and (missing or unexpected) and \
+                not any(hook_store(m, "_load_state_dict_post_hooks") for _, m in modules):
             _raise_incompatible(self, missing, unexpected)   # nothing could excuse them: refuse before loading
         with no_grad():
             for k, v in state_dict.items():
@@ -156,7 +138,7 @@ class StateDict:
                     extra[k].set_extra_state(v)
         result = _IncompatibleKeys(missing, unexpected)
         for _, m in modules:
-            for hook in m._hooks("_load_state_dict_post_hooks").values():
+            for hook in hook_store(m, "_load_state_dict_post_hooks").values():
                 hook(m, result)
         if strict and (result.missing_keys or result.unexpected_keys):
             _raise_incompatible(self, result.missing_keys, result.unexpected_keys)

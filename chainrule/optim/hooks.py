@@ -4,38 +4,19 @@ subclass's step() here once, so a user's own Optimizer gets the hooks too."""
 import functools
 from collections import OrderedDict
 
+from ..utils.hooks import add_hook, hook_store
+
 _GLOBAL_PRE, _GLOBAL_POST = OrderedDict(), OrderedDict()
-
-
-class RemovableHandle:
-    def __init__(self, store, key):
-        self.store, self.key = store, key
-
-    def remove(self):
-        self.store.pop(self.key, None)
-
-
-def _add(store, hook):
-    key = object()
-    store[key] = hook
-    return RemovableHandle(store, key)
 
 
 def register_optimizer_step_pre_hook(hook):
     """hook(optimizer, args, kwargs) -> None or new (args, kwargs), before every optimizer's step."""
-    return _add(_GLOBAL_PRE, hook)
+    return add_hook(_GLOBAL_PRE, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """hook(optimizer, args, kwargs), after every optimizer's step."""
-    return _add(_GLOBAL_POST, hook)
-
-
-def hooks_of(optimizer, kind):
-    store = optimizer.__dict__.get(kind)
-    if store is None:
-        store = optimizer.__dict__[kind] = OrderedDict()
-    return store
+    return add_hook(_GLOBAL_POST, hook)
 
 
 def with_step_hooks(step):
@@ -74,43 +55,37 @@ class OptimizerHooks:
 
     def register_step_pre_hook(self, hook):
         """hook(optimizer, args, kwargs) -> None or new (args, kwargs), before this optimizer's step."""
-        return _add(hooks_of(self, "_step_pre_hooks"), hook)
+        return add_hook(hook_store(self, "_step_pre_hooks"), hook)
 
     def register_step_post_hook(self, hook):
         """hook(optimizer, args, kwargs), after this optimizer's step."""
-        return _add(hooks_of(self, "_step_post_hooks"), hook)
+        return add_hook(hook_store(self, "_step_post_hooks"), hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """hook(optimizer), before state_dict() collects the state."""
-        return _prepended(_add(hooks_of(self, "_state_dict_pre_hooks"), hook), prepend)
+        return add_hook(hook_store(self, "_state_dict_pre_hooks"), hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """hook(optimizer, state_dict) -> None or a state dict to return instead."""
-        return _prepended(_add(hooks_of(self, "_state_dict_post_hooks"), hook), prepend)
+        return add_hook(hook_store(self, "_state_dict_post_hooks"), hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """hook(optimizer, state_dict) -> None or the state dict to load instead."""
-        return _prepended(_add(hooks_of(self, "_load_state_dict_pre_hooks"), hook), prepend)
+        return add_hook(hook_store(self, "_load_state_dict_pre_hooks"), hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """hook(optimizer), after load_state_dict."""
-        return _prepended(_add(hooks_of(self, "_load_state_dict_post_hooks"), hook), prepend)
-
-
-def _prepended(handle, prepend):
-    if prepend:
-        handle.store.move_to_end(handle.key, last=False)
-    return handle
+        return add_hook(hook_store(self, "_load_state_dict_post_hooks"), hook, prepend)
 
 
 def with_state_dict_hooks(state_dict):
     """Optimizer.state_dict between its pre hooks and its post hooks (which may return a replacement)."""
     @functools.wraps(state_dict)
     def hooked(self):
-        for hook in list(hooks_of(self, "_state_dict_pre_hooks").values()):
+        for hook in list(hook_store(self, "_state_dict_pre_hooks").values()):
             hook(self)
         state = state_dict(self)
-        for hook in list(hooks_of(self, "_state_dict_post_hooks").values()):
+        for hook in list(hook_store(self, "_state_dict_post_hooks").values()):
             new = hook(self, state)
             state = state if new is None else new
         return state
@@ -121,10 +96,10 @@ def with_load_state_dict_hooks(load_state_dict):
     """Optimizer.load_state_dict after its pre hooks (which may return a replacement) and before its post hooks."""
     @functools.wraps(load_state_dict)
     def hooked(self, state_dict):
-        for hook in list(hooks_of(self, "_load_state_dict_pre_hooks").values()):
+        for hook in list(hook_store(self, "_load_state_dict_pre_hooks").values()):
             new = hook(self, state_dict)
             state_dict = state_dict if new is None else new
         load_state_dict(self, state_dict)
-        for hook in list(hooks_of(self, "_load_state_dict_post_hooks").values()):
+        for hook in list(hook_store(self, "_load_state_dict_post_hooks").values()):
             hook(self)
     return hooked
