@@ -7,9 +7,9 @@ from weakref import ref as _weakref
 from .. import devices, dtypes
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from ..utils.hooks import add_hook, hook_store
 from . import backward_hooks
 from .parameter import Buffer, Parameter
-from ..utils.hooks import add_hook, hook_store
 from .state_dict import StateDict
 
 
