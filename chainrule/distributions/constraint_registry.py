@@ -51,7 +51,7 @@ def _identity(constraint):
     return transforms.identity_transform
 
 
-@_both("independent")
+@biject_to.register("independent")
 def _independent_biject(constraint):
     return transforms.IndependentTransform(biject_to(constraint.base_constraint), constraint.reinterpreted_batch_ndims)
 

@@ -4,12 +4,13 @@ import math
 import numpy as np
 
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..ops.elementwise import sigmoid, where
+from ..ops.elementwise import where
 from ..ops.stacking import broadcast_tensors
 from . import constraints
 from .continuous import draw
-from .discrete import _clamped_log, _one_of
+from .discrete import _one_of
 from .distribution import ExponentialFamily, as_tensor
+from .utils import clamp_probs, lazy_property, logits_to_probs, probs_to_logits
 
 
 class ContinuousBernoulli(ExponentialFamily):
@@ -30,19 +31,13 @@ class ContinuousBernoulli(ExponentialFamily):
         self._lims = lims
         super().__init__(param.shape, (), validate_args)
 
-    @property
+    @lazy_property
     def probs(self):
-        if "probs" not in self.__dict__:
-            eps = np.finfo(self.__dict__["logits"].dtype).eps
-            self.__dict__["probs"] = sigmoid(self.__dict__["logits"]).clamp(eps, 1 - eps)
-        return self.__dict__["probs"]
+        return clamp_probs(logits_to_probs(self.logits, is_binary=True))
 
-    @property
+    @lazy_property
     def logits(self):
-        if "logits" not in self.__dict__:
-            p = self.__dict__["probs"]
-            self.__dict__["logits"] = _clamped_log(p) - _clamped_log(1 - p)
-        return self.__dict__["logits"]
+        return probs_to_logits(self.probs, is_binary=True)
 
     def _outside(self):
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])

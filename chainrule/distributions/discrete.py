@@ -7,13 +7,14 @@ from .. import creation, dtypes
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, softplus
 from ..ops.arith import xlogy
 from ..ops.elementwise import sigmoid, where
-from ..ops.reduce import logsumexp, softmax
+from ..ops.reduce import logsumexp
 from ..ops.stacking import broadcast_tensors
 from ..ops.special import lgamma
 from ..random import _gen
 from . import constraints
 from .continuous import draw
 from .distribution import Distribution, ExponentialFamily, as_tensor, broadcast_params
+from .utils import lazy_property, logits_to_probs, probs_to_logits
 
 
 def _one_of(name, probs, logits):
@@ -39,11 +40,6 @@ def _trials(self, name, probs, logits, total_count=None):
     return param
 
 
-def _clamped_log(probs):
-    eps = np.finfo(probs.dtype).eps
-    return probs.clamp(eps, 1 - eps).log()
-
-
 class Bernoulli(ExponentialFamily):
     """Bernoulli(p), p = σ(logits):  log p(x) = x log p + (1-x) log(1-p) = -BCEWithLogits(logits, x);
     H = BCEWithLogits(logits, p). Sampled without a gradient (use log_prob for score-function estimates)."""
@@ -58,18 +54,13 @@ class Bernoulli(ExponentialFamily):
         self.__dict__["probs" if probs is not None else "logits"] = param
         super().__init__(param.shape, (), validate_args)
 
-    @property
+    @lazy_property
     def probs(self):
-        if "probs" not in self.__dict__:
-            self.__dict__["probs"] = sigmoid(self.__dict__["logits"])
-        return self.__dict__["probs"]
+        return logits_to_probs(self.logits, is_binary=True)
 
-    @property
-    def logits(self):
-        if "logits" not in self.__dict__:   # log p - log(1-p), p clamped one ulp inside (0, 1)
-            p = self.__dict__["probs"]
-            self.__dict__["logits"] = _clamped_log(p) - _clamped_log(1 - p)
-        return self.__dict__["logits"]
+    @lazy_property
+    def logits(self):   # log p - log(1-p), p clamped one ulp inside (0, 1)
+        return probs_to_logits(self.probs, is_binary=True)
 
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
@@ -118,17 +109,13 @@ class Categorical(Distribution):
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 
-    @property
+    @lazy_property
     def probs(self):
-        if "probs" not in self.__dict__:
-            self.__dict__["probs"] = softmax(self.__dict__["logits"], -1)
-        return self.__dict__["probs"]
+        return logits_to_probs(self.logits)
 
-    @property
+    @lazy_property
     def logits(self):
-        if "logits" not in self.__dict__:
-            self.__dict__["logits"] = _clamped_log(self.__dict__["probs"])
-        return self.__dict__["logits"]
+        return probs_to_logits(self.probs)
 
     @property
     def param_shape(self):

@@ -1,5 +1,6 @@
-"""torch.distributions.utils' helpers for writing distributions: broadcasting parameters, and converting between
-probabilities and logits (log-odds for a binary event, log-probabilities up to a constant otherwise)."""
+"""torch.distributions.utils' helpers for writing distributions: broadcasting parameters, converting between
+probabilities and logits (log-odds for a binary event, log-probabilities up to a constant otherwise), and
+lazy_property, which computes whichever of the two was not given on first use."""
 import numpy as np
 
 from ..ops.elementwise import sigmoid
@@ -27,3 +28,20 @@ def probs_to_logits(probs, is_binary=False):
 def logits_to_probs(logits, is_binary=False):
     """σ(logits) (is_binary) or softmax over the last dim."""
     return sigmoid(logits) if is_binary else softmax(logits, -1)
+
+
+class lazy_property:
+    """A property computed on first use and then kept in the instance's __dict__ (which a plain attribute lookup
+    reads first from then on); a constructor may set the value there directly, as torch's distributions do for
+    whichever of probs and logits they were given."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value
