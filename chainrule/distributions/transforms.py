@@ -5,8 +5,12 @@ import math
 
 import numpy as np
 
-from ..nn.functional import softplus
+from ..creation import zeros
+from ..nn.functional import logsigmoid, softplus
+from ..ops.decomp import cholesky
 from ..ops.elementwise import sigmoid
+from ..ops.reduce import softmax
+from ..ops.shape import cat, pad, stack
 from . import constraints
 from .distribution import as_tensor
 
@@ -179,7 +183,6 @@ class StickBreakingTransform(Transform):
         return as_tensor(np.arange(n, 0, -1, dtype=like.dtype), like)   # K - i for i = 1 … K-1
 
     def _call(self, x):
-        from ..ops.shape import pad
         finfo = np.finfo(x.dtype)
         z = sigmoid(x - self._offset(x.shape[-1], x).log()).clamp(finfo.tiny, 1 - finfo.eps)
         return pad(z, (0, 1), value=1.0) * pad((1 - z).cumprod(-1), (1, 0), value=1.0)
@@ -190,7 +193,6 @@ class StickBreakingTransform(Transform):
         return crop.log() - rest.log() + self._offset(crop.shape[-1], y).log()
 
     def log_abs_det_jacobian(self, x, y):
-        from ..nn.functional import logsigmoid
         shifted = x - self._offset(x.shape[-1], x).log()
         return (-shifted + logsigmoid(shifted) + y[..., :-1].log()).sum(-1)
 
@@ -294,9 +296,7 @@ class SoftmaxTransform(Transform):
     domain, codomain, bijective, event_dim = constraints.real_vector, constraints.simplex, False, 1
 
     def _call(self, x):
-        logprobs = x - x.amax(-1, keepdim=True)
-        probs = logprobs.exp()
-        return probs / probs.sum(-1, keepdim=True)
+        return softmax(x, -1)
 
     def _inverse(self, y):
         return y.log()
@@ -347,7 +347,6 @@ class ReshapeTransform(Transform):
         return y.reshape(tuple(y.shape[:y.ndim - len(self.out_shape)]) + self.in_shape)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..creation import zeros
         return zeros(*x.shape[:x.ndim - len(self.in_shape)], dtype=x.dtype)
 
     def forward_shape(self, shape):
@@ -380,7 +379,6 @@ class PositiveDefiniteTransform(Transform):
         return L @ L.mT
 
     def _inverse(self, y):
-        from ..ops.decomp import cholesky
         return LowerCholeskyTransform().inv(cholesky(y))
 
 
@@ -409,15 +407,12 @@ class CatTransform(Transform):
             start += length
 
     def _call(self, x):
-        from ..ops.shape import cat
         return cat([t(piece) for t, piece in zip(self.transforms, self._pieces(x))], self.dim)
 
     def _inverse(self, y):
-        from ..ops.shape import cat
         return cat([t.inv(piece) for t, piece in zip(self.transforms, self._pieces(y))], self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..ops.shape import cat
         parts = [sum_rightmost(t.log_abs_det_jacobian(xp, yp), self.event_dim - t.event_dim)
                  for t, xp, yp in zip(self.transforms, self._pieces(x), self._pieces(y))]
         dim = (self.dim - x.ndim if self.dim >= 0 else self.dim) + self.event_dim
@@ -439,14 +434,11 @@ class StackTransform(Transform):
         return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
 
     def _call(self, x):
-        from ..ops.shape import stack
         return stack([t(s) for t, s in zip(self.transforms, self._slices(x))], self.dim)
 
     def _inverse(self, y):
-        from ..ops.shape import stack
         return stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..ops.shape import stack
         return stack([t.log_abs_det_jacobian(xs, ys) for t, xs, ys in
                       zip(self.transforms, self._slices(x), self._slices(y))], self.dim)
