@@ -35,11 +35,10 @@ class LinearCrossEntropy(Op):
 
     def forward(self, x, w, b=None, *, target, weights, ignore_index, reduction, chunk):
         n = x.shape[0]
-        self.target, self.weights, self.ignore_index = target, weights, ignore_index
-        self.reduction, self.chunk, self.has_bias = reduction, chunk, b is not None
+        self.chunk, self.has_bias = chunk, b is not None
         keep = target != ignore_index
-        safe = np.where(keep, target, 0)
-        self.coef = (weights[safe] if weights is not None else np.ones(n, x.dtype)) * keep   # w[yᵢ], 0 if ignored
+        self.safe = safe = np.where(keep, target, 0)   # ignored rows read class 0, then count 0
+        coef = (weights[safe] if weights is not None else np.ones(n, x.dtype)) * keep   # w[yᵢ], 0 if ignored
         self.lse = np.empty(n, x.dtype)
         losses = np.empty(n, x.dtype)
         for lo in range(0, n, chunk):
@@ -47,22 +46,17 @@ class LinearCrossEntropy(Op):
             m = z.max(axis=1, keepdims=True)
             self.lse[lo:lo + chunk] = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
             losses[lo:lo + chunk] = self.lse[lo:lo + chunk] - z[np.arange(z.shape[0]), safe[lo:lo + chunk]]
-        weighted = losses * self.coef
+        weighted = losses * coef
+        # ∂L/∂ℓᵢ per unit upstream gradient: w[yᵢ] (none, sum) or w[yᵢ]/Σw (mean)
+        self.row_coef = coef / coef.sum() if reduction == "mean" else coef
         if reduction == "none":
             return weighted
         total = weighted.sum()
-        self.denominator = self.coef.sum() if reduction == "mean" else 1.0
-        return np.asarray(total / self.denominator if reduction == "mean" else total, x.dtype)
+        return np.asarray(total / coef.sum() if reduction == "mean" else total, x.dtype)
 
     def _logits(self, x, w, b, lo):
         z = x[lo:lo + self.chunk] @ w.T
         return z + b if b is not None else z
-
-    def _row_scale(self, g):
-        """coefᵢ·∂L/∂ℓᵢ per row: g itself (none), or g·w[yᵢ] (sum) or g·w[yᵢ]/Σw (mean)."""
-        if self.reduction == "none":
-            return self.coef * g
-        return self.coef * (g / self.denominator)
 
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
@@ -71,13 +65,12 @@ class LinearCrossEntropy(Op):
             from .linalg import linear
             from .reduce import softmax
             onehot = np.zeros((x.shape[0], w.shape[0]), x._data.dtype)
-            onehot[np.arange(x.shape[0]), np.where(self.target != self.ignore_index, self.target, 0)] = 1
-            scale = (g * _wrap(self.coef) if self.reduction == "none" else g * _wrap(self.coef / self.denominator))
+            onehot[np.arange(x.shape[0]), self.safe] = 1
+            scale = g * _wrap(self.row_coef)
             dz = (softmax(linear(x, w, b), 1) - _wrap(onehot)) * scale.unsqueeze(1)
             return (dz @ w, dz.mT @ x) + ((dz.sum(0),) if self.has_bias else ())
         xd, wd, bd = x._data, w._data, (b._data if b is not None else None)
-        scale = self._row_scale(g._data)
-        safe = np.where(self.target != self.ignore_index, self.target, 0)
+        scale, safe = g._data * self.row_coef, self.safe
         dx, dw = np.empty_like(xd), np.zeros_like(wd)
         db = np.zeros(wd.shape[0], wd.dtype) if self.has_bias else None
         for lo in range(0, xd.shape[0], self.chunk):
