@@ -45,7 +45,6 @@ class UninitializedBuffer(Tensor):
 
     def __init__(self, requires_grad=False, device=None, dtype=None):
         Tensor.__init__(self, np.zeros(0, dtype or dtypes.get_default_dtype()))
-        self._data = np.zeros(0, dtype or dtypes.get_default_dtype())
 
     def __repr__(self):
         return "<UninitializedBuffer>"
@@ -114,9 +113,6 @@ class _LazyModule(LazyModuleMixin, Module):
             weight = bias = kwargs.get("affine", self.affine_default)
         self.weight = UninitializedParameter() if weight else None
         self.bias = UninitializedParameter() if bias else None
-
-    def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
 
     def initialize_parameters(self, input):
         """Build the real layer for this input's size and take its attributes; the placeholders receive its

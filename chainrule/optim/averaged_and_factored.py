@@ -88,7 +88,6 @@ class Adafactor(Optimizer):
         else:
             v = st["variance"]
             v += w.dtype.type(weight) * (g * g - v)
-            v = v.copy()
         update = g / np.sqrt(np.maximum(v, eps1 * eps1))
         denom = max(1.0, float(np.sqrt(np.mean(update * update))) / group["d"])
         w -= w.dtype.type(alpha / denom) * update
