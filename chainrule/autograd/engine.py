@@ -13,7 +13,7 @@ from weakref import WeakSet, ref
 import numpy as np
 
 from ..errors import BackwardError
-from . import buffers
+from . import buffers, saved_tensors
 from .grad_mode import STATE, bump_version
 
 Tensor = None  # set by chainrule.tensor
@@ -119,8 +119,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             grads_in = node.backward(*grads)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            if hooked and "post" in node.out_hooks:
-                grads_in = _after_node(node, grads_in, grads)
+            if hooked:
+                if "post" in node.out_hooks:
+                    grads_in = _after_node(node, grads_in, grads)
+                if "saved" in node.out_hooks:   # saved_tensors_hooks: keep only the packed values from here on
+                    if retain_graph:
+                        saved_tensors.strip_node(node, node.out_hooks["saved"][0])
+                    else:
+                        del node.out_hooks["saved"]
             if observers:
                 for obs in observers:
                     obs.on_backward(node, grads, grads_in)
@@ -182,7 +188,11 @@ def queue_callback(callback):
 
 def _before_node(node, grads):
     """The hooks on this node's outputs: tensor hooks (x.register_hook) per output, then the node's pre-hooks
-    (grad_fn.register_prehook), which see and may replace all output gradients."""
+    (grad_fn.register_prehook), which see and may replace all output gradients. First, what saved_tensors_hooks
+    packed is unpacked into the node."""
+    saved = node.out_hooks.get("saved")
+    if saved is not None:
+        saved_tensors.unpack_node(node, *saved)
     for i, hooks in node.out_hooks.items():
         if type(i) is int and grads[i] is not None:
             grads[i] = _apply_hooks(hooks, grads[i])

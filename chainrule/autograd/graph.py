@@ -1,15 +1,15 @@
 """torch.autograd.graph's tools for working on the graph itself: the Node class of every grad_fn, gradient edges
 (ask autograd.grad for the gradient flowing into a node's output without keeping the tensor), a hook over several
-tensors at once, and version bumps."""
-import contextlib
+tensors at once, version bumps, and hooks on what the forward pass saves for backward."""
 from collections import namedtuple
 
 from . import engine
 from .function import Node
 from .grad_mode import STATE, bump_version
+from .saved_tensors import disable_saved_tensors_hooks, saved_tensors_hooks
 
 __all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version", "register_multi_grad_hook",
-           "save_on_cpu", "disable_saved_tensors_hooks"]
+           "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 GradientEdge = namedtuple("GradientEdge", ["node", "output_nr"])
 GradientEdge.__doc__ = "An input of autograd.grad named by the node that produced it and which of its outputs."
@@ -68,13 +68,10 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
     return _Handles([t.register_hook(hook_for(i)) for i, t in enumerate(tensors) if t.requires_grad])
 
 
-@contextlib.contextmanager
-def save_on_cpu(pin_memory=False, device_type="cuda"):
-    """torch moves what the forward saves to CPU memory; chainrule keeps everything there already."""
-    yield
+class save_on_cpu(saved_tensors_hooks):
+    """torch moves what the forward pass saves to CPU memory and back for backward; chainrule's tensors live there
+    already, so the hooks pass them through (and the context still counts as saved-tensor hooks: nesting,
+    disable_saved_tensors_hooks)."""
 
-
-@contextlib.contextmanager
-def disable_saved_tensors_hooks(error_message):
-    """torch refuses saved-tensor hooks inside; chainrule has none to refuse."""
-    yield
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        super().__init__(lambda t: t.detach(), lambda t: t)
