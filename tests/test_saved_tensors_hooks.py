@@ -307,3 +307,21 @@ def test_second_derivatives_of_every_op_through_copying_hooks(case):
         pytest.skip("no differentiable input")
     with saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
         assert cr.autograd.gradgradcheck(call, flat, **s.check)
+
+
+def test_the_chain_rule_trace_reads_packed_nodes():
+    """The trace calls each node's backward once more on its own (the local gradients): it unpacks for that."""
+    x, y, z = (cr.tensor(v, dtype=cr.float64, requires_grad=True) for v in (-2.0, 5.0, -4.0))
+    with saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
+        f = (x + y) * z
+    text = str(cr.explain.trace(f, {"x": x, "y": y, "z": z}))
+    plain = str(cr.explain.trace((x + y) * z, {"x": x, "y": y, "z": z}))
+    assert text == plain and "-4" in text
+
+
+def test_anomaly_messages_see_the_unpacked_input_values():
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    with cr.autograd.detect_anomaly(), saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
+        y = (x * 1).acos().sum()     # d acos/dx = -1/√(1-x²): infinite at x = 1
+        with pytest.raises(cr.errors.AnomalyError, match="at input value 1"):
+            y.backward(retain_graph=True)

@@ -119,17 +119,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             grads_in = node.backward(*grads)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            if hooked:
-                if "post" in node.out_hooks:
-                    grads_in = _after_node(node, grads_in, grads)
-                if "saved" in node.out_hooks:   # saved_tensors_hooks: keep only the packed values from here on
-                    if retain_graph:
-                        saved_tensors.strip_node(node, node.out_hooks["saved"][0])
-                    else:
-                        del node.out_hooks["saved"]
+            if hooked and "post" in node.out_hooks:
+                grads_in = _after_node(node, grads_in, grads)
             if observers:
                 for obs in observers:
                     obs.on_backward(node, grads, grads_in)
+            if hooked and "saved" in node.out_hooks:   # saved_tensors_hooks: only the packed values stay
+                if retain_graph:
+                    saved_tensors.strip_node(node, node.out_hooks["saved"][0])
+                else:
+                    del node.out_hooks["saved"]
             for t, g, needed in zip(inputs, grads_in, node.needs_input_grad):
                 if g is None or not needed:
                     continue

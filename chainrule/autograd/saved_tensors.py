@@ -14,6 +14,7 @@ packed object (and, for an input, its graph edge), so the original array can be 
 hooks applies (as in torch). The hooks run under no_grad; an unpacked tensor must have the saved shape (else a
 ShapeError names the node) and is cast back to the saved dtype.
 """
+import contextlib
 import weakref
 
 import numpy as np
@@ -201,6 +202,21 @@ def _in_graph(r, data, Tensor):
     t = Tensor._wrap(data, r.requires_grad, r.grad_fn)
     t._out_idx, t._version = r.out_idx, r.version
     return t
+
+
+@contextlib.contextmanager
+def unpacked(node):
+    """The node's saved values unpacked for a while (to call its backward outside a backward pass, as the chain-rule
+    trace does), stripped again afterwards."""
+    saved = node.out_hooks.get("saved") if node.out_hooks else None
+    if saved is None:
+        yield
+        return
+    unpack_node(node, *saved)
+    try:
+        yield
+    finally:
+        strip_node(node, saved[0])
 
 
 def strip_node(node, records):

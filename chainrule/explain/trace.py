@@ -12,7 +12,7 @@ import html
 
 import numpy as np
 
-from ..autograd import engine
+from ..autograd import engine, saved_tensors
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
@@ -212,7 +212,7 @@ def trace(output, names=None, root_name="f", values=None):
         g = gout[0]
         ins = [name_of(t) for t in node.inputs]
         # the local gradient is what this node's backward returns for an upstream gradient of ones
-        with _NoObservers():
+        with _NoObservers(), saved_tensors.unpacked(node):
             prev_mode = STATE.grad_enabled
             STATE.grad_enabled = False
             try:
