@@ -532,3 +532,28 @@ def test_autograd_graph_tools_as_torch():
     with cr.autograd.set_multithreading_enabled(False):
         assert not cr.autograd.is_multithreading_enabled()
     assert cr.autograd.is_multithreading_enabled()
+
+
+def test_a_function_node_keeps_only_what_it_saved():
+    """A custom Function holds its inputs as graph edges: an input it did not save is freed with its last other
+    reference (as in torch), and the gradient still reaches it."""
+    import gc
+    import weakref
+
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 3
+    alive = weakref.ref(h._data)
+    y = Double.apply(h)
+    del h
+    gc.collect()
+    assert alive() is None
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 6.0])

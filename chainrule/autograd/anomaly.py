@@ -145,6 +145,8 @@ class AnomalyMode:
         idx = tuple(int(k) for k in np.argwhere(~np.isfinite(gi))[0])
         inputs = node.inputs or ()
         x = inputs[i]._data if i < len(inputs) else None
+        if x is not None and x.size > 1 and not any(x.strides):
+            x = None   # a graph edge's placeholder: the node did not keep this input's values
         product = ""
         if g is not None:
             gb = np.broadcast_to(g, gi.shape) if g.shape != gi.shape and g.ndim <= gi.ndim else None

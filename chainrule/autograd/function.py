@@ -375,7 +375,9 @@ class Function:
                 w.requires_grad, w.grad_fn, w._out_idx = True, ctx, i
             wrapped.append(w)
         if record:
-            ctx.inputs = tensors
+            # graph edges only: the node reads its inputs' values through ctx.saved_tensors, so an input it did not
+            # save can be freed once the caller lets go of it (as in torch)
+            ctx.inputs = tuple([_edge(t) if t.grad_fn is not None else t for t in tensors])
             ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
             ctx.epoch = None
             ctx.seq = _next_seq()
