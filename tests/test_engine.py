@@ -557,3 +557,44 @@ def test_a_function_node_keeps_only_what_it_saved():
     assert alive() is None
     y.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [6.0, 6.0])
+
+
+@pytest.mark.parametrize("name, product, other_shape, x_shape", [
+    ("mul", lambda h, c: h * c, (3, 4), (3, 4)),
+    ("mul by a broadcast constant", lambda h, c: h * c, (4,), (3, 4)),
+    ("matmul", lambda h, c: h @ c, (4, 2), (3, 4)),
+    ("matmul, constant on the left", lambda h, c: c @ h, (2, 3), (3, 4)),
+    ("matmul of vectors", lambda h, c: h @ c, (4,), (4,)),
+    ("batched matmul", lambda h, c: h @ c, (4, 2), (2, 3, 4)),
+    ("linear with a frozen layer", lambda h, c: cr.nn.functional.linear(h, c, c[:, 0]), (5, 4), (2, 3, 4)),
+    ("einsum of three operands", lambda h, c: cr.einsum("ij,jk,k->i", h, c, c[0]), (4, 4), (3, 4)),
+])
+def test_a_product_keeps_no_input_that_no_gradient_reads(monkeypatch, name, product, other_shape, x_shape):
+    """Of x * c (c constant) the node keeps only c: x's values serve no gradient, so x, an activation, can be freed
+    (as torch saves `self` only if the other factor requires grad). Gradients and second derivatives through the
+    stripped node are checked in float64 (the size threshold is lowered so these small tensors are stripped)."""
+    import chainrule.autograd.function as function
+    monkeypatch.setattr(function, "_KEEP_BELOW", 0)
+    rng = np.random.default_rng(5)
+    c = cr.tensor(rng.standard_normal(other_shape))
+    p = cr.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    out = product(p * 1.5, c)
+    kept = [t for t in out.grad_fn.inputs if t.grad_fn is not None]
+    assert kept and all(not any(t._data.strides) for t in kept), "the activation should be held as an edge only"
+    f = lambda q: product(q * 1.5, c)   # noqa: E731
+    assert cr.autograd.gradcheck(f, [p])
+    assert cr.autograd.gradgradcheck(f, [p])
+
+
+def test_scaling_an_activation_lets_it_be_freed():
+    import gc
+    import weakref
+    w = cr.randn(256, 256, requires_grad=True)
+    h = cr.randn(128, 256) @ w                 # 128 KiB: above the size below which keeping is cheaper
+    alive = weakref.ref(h._data)
+    y = (h * 0.5).sum()
+    del h
+    gc.collect()
+    assert alive() is None
+    y.backward()
+    assert w.grad is not None and np.isfinite(w.grad.numpy()).all()

@@ -29,6 +29,8 @@ class Node:
     __slots__ = ("inputs", "needs_input_grad", "epoch", "seq", "out_hooks", "__dict__", "__weakref__")
     n_outputs = 1
     saves_inputs = True   # False for ops whose backward never reads input values (add, reshape ...)
+    multilinear = False   # True for products (mul, matmul, linear, einsum): an input's values serve only the
+                          # gradients of the others
 
     def name(self):
         return type(self).__name__ + "Backward"
@@ -123,6 +125,12 @@ class Op(Node):
                             a = _edge(a)
                         if b.grad_fn is not None:
                             b = _edge(b)
+                    elif cls.multilinear:   # x * c, x @ W with W frozen: x's values serve no gradient
+                        if not b.requires_grad:
+                            if a.grad_fn is not None and a._data.nbytes >= _KEEP_BELOW:
+                                a = _edge(a)
+                        elif not a.requires_grad and b.grad_fn is not None and b._data.nbytes >= _KEEP_BELOW:
+                            b = _edge(b)
                     node.inputs = (a, b)
                     node.needs_input_grad = (a.requires_grad, b.requires_grad)
                     _record(node, out)
@@ -131,6 +139,8 @@ class Op(Node):
                     if t.requires_grad:
                         if not cls.saves_inputs:
                             inputs = tuple([_edge(x) if x.grad_fn is not None else x for x in inputs])
+                        elif cls.multilinear:
+                            inputs = _multilinear_inputs(inputs)
                         node.inputs = inputs
                         node.needs_input_grad = tuple([x.requires_grad for x in inputs])
                         _record(node, out)
@@ -148,6 +158,18 @@ class Op(Node):
 
 
 _ONE_NEEDED = (True,)
+# a multilinear op keeps an input that no gradient reads when it is smaller than this: the edge object that would
+# replace it costs more time than the memory it frees is worth
+_KEEP_BELOW = 1 << 16
+
+
+def _multilinear_inputs(inputs):
+    """A product reads input k's values only for the other inputs' gradients: when none of them needs one, the node
+    keeps input k as a graph edge, so its activation can be freed (as torch saves `self` of x * c only if c
+    requires grad)."""
+    needing = sum(1 for x in inputs if x.requires_grad)
+    return tuple([_edge(x) if x.grad_fn is not None and needing == 1 and x._data.nbytes >= _KEEP_BELOW else x
+                  for x in inputs])
 
 
 def _record(node, out):

@@ -81,6 +81,7 @@ class Sub(Op):
 
 class Mul(Op):
     """z = a * b;  dz/da = b, dz/db = a."""
+    multilinear = True
 
     def forward(self, a, b):
         return buffers.binary(np.multiply, a, b)

@@ -35,6 +35,7 @@ def _mm_error(a, b):
 
 class MatMul(Op):
     """C = A @ B;  dL/dA = g @ Bᵀ,  dL/dB = Aᵀ @ g (1-d operands are treated as a row / a column)."""
+    multilinear = True
 
     def forward(self, a, b):
         return buffers.matmul(a, b)
@@ -87,6 +88,7 @@ Tensor.bmm = lambda self, mat2: bmm(self, mat2)
 
 class Linear(Op):
     """y = x Wᵀ + b as one node (one BLAS call each way);  dx = g W, dW = gᵀ x (summed over batch dims), db = Σ g."""
+    multilinear = True
 
     def forward(self, x, w, b=None):
         if x.ndim > 2 and x.flags.c_contiguous:   # (..., in) as one (N, in) matrix: one BLAS call, not one per batch
@@ -156,7 +158,7 @@ register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,))
 class Einsum(Op):
     """y = einsum(eq, x₁, …);  dL/dxₖ = einsum(g and the other operands -> xₖ's subscripts), broadcast back over
     subscripts that only xₖ has (they were summed away)."""
-    saves_inputs = True
+    multilinear = True
 
     def forward(self, *xs, ins, out):
         self.ins, self.out = ins, out
