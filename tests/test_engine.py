@@ -562,6 +562,7 @@ def test_a_function_node_keeps_only_what_it_saved():
 @pytest.mark.parametrize("name, product, other_shape, x_shape", [
     ("mul", lambda h, c: h * c, (3, 4), (3, 4)),
     ("mul by a broadcast constant", lambda h, c: h * c, (4,), (3, 4)),
+    ("div by a constant", lambda h, c: h / (c.abs() + 1), (3, 4), (3, 4)),
     ("matmul", lambda h, c: h @ c, (4, 2), (3, 4)),
     ("matmul, constant on the left", lambda h, c: c @ h, (2, 3), (3, 4)),
     ("matmul of vectors", lambda h, c: h @ c, (4,), (4,)),
@@ -569,7 +570,7 @@ def test_a_function_node_keeps_only_what_it_saved():
     ("linear with a frozen layer", lambda h, c: cr.nn.functional.linear(h, c, c[:, 0]), (5, 4), (2, 3, 4)),
     ("einsum of three operands", lambda h, c: cr.einsum("ij,jk,k->i", h, c, c[0]), (4, 4), (3, 4)),
 ])
-def test_a_product_keeps_no_input_that_no_gradient_reads(monkeypatch, name, product, other_shape, x_shape):
+def test_a_product_or_quotient_keeps_no_input_that_no_gradient_reads(monkeypatch, name, product, other_shape, x_shape):
     """Of x * c (c constant) the node keeps only c: x's values serve no gradient, so x, an activation, can be freed
     (as torch saves `self` only if the other factor requires grad). Gradients and second derivatives through the
     stripped node are checked in float64 (the size threshold is lowered so these small tensors are stripped)."""

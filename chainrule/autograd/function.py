@@ -29,8 +29,10 @@ class Node:
     __slots__ = ("inputs", "needs_input_grad", "epoch", "seq", "out_hooks", "__dict__", "__weakref__")
     n_outputs = 1
     saves_inputs = True   # False for ops whose backward never reads input values (add, reshape ...)
-    multilinear = False   # True for products (mul, matmul, linear, einsum): an input's values serve only the
-                          # gradients of the others
+    # positions of inputs whose values only the other inputs' gradients read (z = a·b: dz/da = b, so a serves
+    # dz/db alone; z = a/b: a serves dz/db alone), or ALL_INPUTS; such an input is kept as a graph edge when no
+    # other input needs a gradient
+    read_for_others = ()
 
     def name(self):
         return type(self).__name__ + "Backward"
@@ -125,11 +127,12 @@ class Op(Node):
                             a = _edge(a)
                         if b.grad_fn is not None:
                             b = _edge(b)
-                    elif cls.multilinear:   # x * c, x @ W with W frozen: x's values serve no gradient
+                    elif cls.read_for_others:   # x * c, x / c, x @ W with W frozen: x's values serve no gradient
                         if not b.requires_grad:
-                            if a.grad_fn is not None and a._data.nbytes >= _KEEP_BELOW:
+                            if a.grad_fn is not None and a._data.nbytes >= _KEEP_BELOW and 0 in cls.read_for_others:
                                 a = _edge(a)
-                        elif not a.requires_grad and b.grad_fn is not None and b._data.nbytes >= _KEEP_BELOW:
+                        elif not a.requires_grad and b.grad_fn is not None and b._data.nbytes >= _KEEP_BELOW \
+                                and 1 in cls.read_for_others:
                             b = _edge(b)
                     node.inputs = (a, b)
                     node.needs_input_grad = (a.requires_grad, b.requires_grad)
@@ -139,8 +142,8 @@ class Op(Node):
                     if t.requires_grad:
                         if not cls.saves_inputs:
                             inputs = tuple([_edge(x) if x.grad_fn is not None else x for x in inputs])
-                        elif cls.multilinear:
-                            inputs = _multilinear_inputs(inputs)
+                        elif cls.read_for_others:
+                            inputs = _unread_as_edges(inputs, cls.read_for_others)
                         node.inputs = inputs
                         node.needs_input_grad = tuple([x.requires_grad for x in inputs])
                         _record(node, out)
@@ -158,18 +161,19 @@ class Op(Node):
 
 
 _ONE_NEEDED = (True,)
-# a multilinear op keeps an input that no gradient reads when it is smaller than this: the edge object that would
-# replace it costs more time than the memory it frees is worth
+# an input no gradient reads is still kept when it is smaller than this: the edge object that would replace it
+# costs more time than the memory it frees is worth
 _KEEP_BELOW = 1 << 16
+ALL_INPUTS = range(1 << 30)   # read_for_others of ops with any number of operands (einsum)
 
 
-def _multilinear_inputs(inputs):
-    """A product reads input k's values only for the other inputs' gradients: when none of them needs one, the node
-    keeps input k as a graph edge, so its activation can be freed (as torch saves `self` of x * c only if c
-    requires grad)."""
+def _unread_as_edges(inputs, read_for_others):
+    """Input k's values are read only for the other inputs' gradients: when none of them needs one, the node keeps
+    input k as a graph edge, so its activation can be freed (as torch saves `self` of x * c only if c requires
+    grad)."""
     needing = sum(1 for x in inputs if x.requires_grad)
-    return tuple([_edge(x) if x.grad_fn is not None and needing == 1 and x._data.nbytes >= _KEEP_BELOW else x
-                  for x in inputs])
+    return tuple([_edge(x) if needing == 1 and x.grad_fn is not None and k in read_for_others
+                  and x._data.nbytes >= _KEEP_BELOW else x for k, x in enumerate(inputs)])
 
 
 def _record(node, out):

@@ -81,7 +81,7 @@ class Sub(Op):
 
 class Mul(Op):
     """z = a * b;  dz/da = b, dz/db = a."""
-    multilinear = True
+    read_for_others = (0, 1)
 
     def forward(self, a, b):
         return buffers.binary(np.multiply, a, b)
@@ -101,6 +101,7 @@ class Mul(Op):
 
 class Div(Op):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b²."""
+    read_for_others = (0,)
 
     def forward(self, a, b):
         return a / b

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import ALL_INPUTS, Op
 from ..autograd import buffers
 from .. import amp as _amp
 from ..autograd.grad_mode import STATE
@@ -35,7 +35,7 @@ def _mm_error(a, b):
 
 class MatMul(Op):
     """C = A @ B;  dL/dA = g @ Bᵀ,  dL/dB = Aᵀ @ g (1-d operands are treated as a row / a column)."""
-    multilinear = True
+    read_for_others = (0, 1)
 
     def forward(self, a, b):
         return buffers.matmul(a, b)
@@ -88,7 +88,7 @@ Tensor.bmm = lambda self, mat2: bmm(self, mat2)
 
 class Linear(Op):
     """y = x Wᵀ + b as one node (one BLAS call each way);  dx = g W, dW = gᵀ x (summed over batch dims), db = Σ g."""
-    multilinear = True
+    read_for_others = (0, 1, 2)
 
     def forward(self, x, w, b=None):
         if x.ndim > 2 and x.flags.c_contiguous:   # (..., in) as one (N, in) matrix: one BLAS call, not one per batch
@@ -158,7 +158,7 @@ register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,))
 class Einsum(Op):
     """y = einsum(eq, x₁, …);  dL/dxₖ = einsum(g and the other operands -> xₖ's subscripts), broadcast back over
     subscripts that only xₖ has (they were summed away)."""
-    multilinear = True
+    read_for_others = ALL_INPUTS
 
     def forward(self, *xs, ins, out):
         self.ins, self.out = ins, out
