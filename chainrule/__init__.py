@@ -54,6 +54,7 @@ from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes,
 from .ops.shape import concatenate, swapaxes, swapdims  # noqa: E402
 from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matrix_exp, pinverse, svd)  # noqa: E402
 from .ops.matfun import _legacy_qr as qr  # noqa: E402
+from .ops.lu import legacy_lu as lu, legacy_lu_solve as lu_solve, lu_unpack  # noqa: E402
 from .ops.decomp import cholesky  # noqa: E402
 from .ops.index_write import index_copy, index_fill, index_put, masked_scatter, scatter_reduce  # noqa: E402
 from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, isin, renorm,  # noqa: E402

@@ -5,6 +5,7 @@ import numpy as _np
 from .ops.decomp import (cholesky, det, eigh, eigvalsh, inv, matrix_power, qr, slogdet, solve, svd,  # noqa: F401
                          svdvals)
 from .ops.linalg import cross, matmul, multi_dot, tensordot  # noqa: F401
+from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: F401
 from .ops.matfun import lstsq, matrix_exp, pinv, solve_triangular  # noqa: F401
 from .ops.arrange import diagonal as _diagonal
 from .ops.reduce import norm as _norm
