@@ -98,7 +98,7 @@ class _Saved:
         self.requires_grad, self.grad_fn = (tensor.requires_grad, tensor.grad_fn) if graph else (False, None)
         self.out_idx, self.version = tensor._out_idx, tensor._version
         self.original = weakref.ref(tensor)
-        self.stripped = None   # what the node holds in the value's place between backward passes
+        self.stripped = None   # what the node holds in the value's place between backward passes (an input's edge)
 
 
 def _pack_node(node, outputs, pack_hook, unpack_hook):
@@ -171,13 +171,18 @@ def unpack_node(node, records, unpack_hook):
             data = data.astype(r.dtype)
         if r.kind == "input" or r.kind == "saved":   # a tensor: with its place in the graph, for create_graph
             data = _in_graph(r, data, Tensor)
-        if r.kind == "input":
-            inputs[r.index] = data
-        elif r.kind == "attr":
-            attrs[r.key] = data
-        else:
-            attrs[r.key] = _replace(attrs[r.key], r.index, data)
+        _place(inputs, attrs, r, data)
     node.inputs = tuple(inputs)
+
+
+def _place(inputs, attrs, r, value):
+    """Put value where record r says the node reads it: an input, an attribute, or an item of one."""
+    if r.kind == "input":
+        inputs[r.index] = value
+    elif r.kind == "attr":
+        attrs[r.key] = value
+    else:
+        attrs[r.key] = _replace(attrs[r.key], r.index, value)
 
 
 class _UnpackedLeaf(Function):
@@ -224,12 +229,7 @@ def strip_node(node, records):
     inputs = list(node.inputs)
     attrs = node.__dict__
     for r in records:
-        if r.kind == "input":
-            inputs[r.index] = r.stripped
-        elif r.kind == "attr":
-            attrs[r.key] = None
-        else:
-            attrs[r.key] = _replace(attrs[r.key], r.index, None)
+        _place(inputs, attrs, r, r.stripped)
     node.inputs = tuple(inputs)
 
 
