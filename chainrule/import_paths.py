@@ -26,7 +26,7 @@ _NN_MODULE_FILES = ["activation", "adaptive", "batchnorm", "channelshuffle", "co
                     "normalization", "padding", "pixelshuffle", "pooling", "rnn", "sparse", "transformer",
                     "upsampling", "utils"]
 _DISTRIBUTIONS = ["bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli",
-                  "dirichlet", "exp_family", "exponential", "gamma", "generalized_pareto", "geometric", "gumbel",
+                  "dirichlet", "exp_family", "exponential", "fishersnedecor", "gamma", "generalized_pareto", "geometric", "gumbel",
                   "half_cauchy", "half_normal", "independent",
                   "inverse_gamma", "kumaraswamy", "laplace", "log_normal", "logistic_normal",
                   "lowrank_multivariate_normal", "mixture_same_family", "multinomial", "negative_binomial",

@@ -184,8 +184,8 @@ def test_reparameterised_sample_carries_the_gradient():
     eps = (x.detach().numpy() - [0.5, -1.0]) / [2.0, 0.5]
     np.testing.assert_allclose(scale.grad.numpy(), eps.sum(0), rtol=1e-10)
     assert D.Normal(loc, scale).sample((3,)).requires_grad is False
-    with pytest.raises(NotImplementedError, match="Gamma has no reparameterised sampler"):
-        D.Gamma(2.0, 1.0).rsample()
+    with pytest.raises(NotImplementedError, match="Poisson has no reparameterised sampler"):
+        D.Poisson(2.0).rsample()
 
 
 def test_a_gaussian_policy_learns_by_the_reparameterisation_trick():

@@ -7,6 +7,7 @@ from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumb
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
+from .fishersnedecor import FisherSnedecor  # noqa: F401
 from .generalized_pareto import GeneralizedPareto  # noqa: F401
 from .mixture import MixtureSameFamily  # noqa: F401
 from .distribution import Distribution, ExponentialFamily, Independent  # noqa: F401

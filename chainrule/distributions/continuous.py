@@ -8,12 +8,28 @@ from .. import creation
 from ..ops.arith import xlogy
 from ..ops.elementwise import erf, where
 from ..ops.bessel import i0e, i1e
+from ..ops.incomplete_gamma import standard_gamma_rsample
 from ..ops.special import digamma, erfinv, lgamma
 from ..random import _gen
 from . import constraints
 from .distribution import Distribution, ExponentialFamily, broadcast_params
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def standard_gamma(concentration):
+    """z ~ Gamma(concentration, 1), elementwise, differentiable in the concentration (implicit reparameterisation)."""
+    a = concentration.detach().numpy()
+    z = creation.tensor(np.asarray(_gen(None).standard_gamma(a), dtype=a.dtype), dtype=concentration.dtype)
+    return standard_gamma_rsample(concentration, z)
+
+
+def _tiny(t):
+    return float(np.finfo(t._data.dtype).tiny)
+
+
+def _eps(t):
+    return float(np.finfo(t._data.dtype).eps)
 
 
 def draw(like, shape, sampler):
@@ -176,9 +192,10 @@ class Laplace(_LocationScale):
 
 class Gamma(ExponentialFamily):
     """Gamma(α, β) (rate β):  log p(x) = α log β + (α-1) log x - βx - log Γ(α);
-    H = α - log β + log Γ(α) + (1-α) ψ(α). Sampled without a reparameterised gradient."""
+    H = α - log β + log Γ(α) + (1-α) ψ(α). rsample: z/β with z ~ Gamma(α, 1), differentiable in α by implicit
+    reparameterisation (∂z/∂α = -(∂P/∂α)/p(z), P the CDF, as torch's _standard_gamma_grad)."""
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
-    support = constraints.nonnegative
+    support, has_rsample = constraints.nonnegative, True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_params(concentration, rate)
@@ -188,9 +205,8 @@ class Gamma(ExponentialFamily):
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
     variance = property(lambda self: self.concentration / self.rate ** 2)
 
-    def sample(self, sample_shape=()):
-        a = np.broadcast_to(self.concentration.detach().numpy(), self._extended_shape(sample_shape))
-        return draw(self.rate, a.shape, lambda g, s: g.standard_gamma(a)) / self.rate.detach()
+    def rsample(self, sample_shape=()):
+        return standard_gamma(self.concentration.expand(self._extended_shape(sample_shape))) / self.rate
 
     def log_prob(self, value):
         self._validate_sample(value)
@@ -204,9 +220,10 @@ class Gamma(ExponentialFamily):
 
 class Beta(ExponentialFamily):
     """Beta(a, b):  log p(x) = (a-1) log x + (b-1) log(1-x) - log B(a, b), B(a, b) = Γ(a)Γ(b)/Γ(a+b);
-    H = log B(a, b) - (a-1)ψ(a) - (b-1)ψ(b) + (a+b-2)ψ(a+b). Sampled without a reparameterised gradient."""
+    H = log B(a, b) - (a-1)ψ(a) - (b-1)ψ(b) + (a+b-2)ψ(a+b). rsample: X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b), both
+    reparameterised (so gradients reach a and b)."""
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
-    support = constraints.unit_interval
+    support, has_rsample = constraints.unit_interval, True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_params(concentration1, concentration0)
@@ -217,11 +234,11 @@ class Beta(ExponentialFamily):
                         ((self.concentration1 + self.concentration0) ** 2 *
                          (self.concentration1 + self.concentration0 + 1)))
 
-    def sample(self, sample_shape=()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        a = np.broadcast_to(self.concentration1.detach().numpy(), shape)
-        b = np.broadcast_to(self.concentration0.detach().numpy(), shape)
-        return draw(self.concentration1, shape, lambda g, s: g.beta(a, b))
+        x = standard_gamma(self.concentration1.expand(shape))
+        y = standard_gamma(self.concentration0.expand(shape))
+        return (x / (x + y)).clamp(min=_tiny(x), max=1 - _eps(x))
 
     def _log_beta(self):
         a, b = self.concentration1, self.concentration0
@@ -248,8 +265,8 @@ class Chi2(Gamma):
 
 class StudentT(Distribution):
     """Student's t with ν = df:  log p(x) = -½(ν+1) log(1 + y²/ν) - log σ - ½ log(νπ) - log Γ(ν/2) + log Γ((ν+1)/2),
-    y = (x - μ)/σ. rsample: μ + σ·z/√(χ²/ν) with z ~ N(0, 1), χ² ~ χ²(ν) drawn without gradient (so gradients reach
-    μ and σ, not ν)."""
+    y = (x - μ)/σ. rsample: μ + σ·z/√(χ²/ν) with z ~ N(0, 1) and χ² ~ χ²(ν) reparameterised (gradients reach μ, σ
+    and ν)."""
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support, has_rsample = constraints.real, True
 
@@ -270,9 +287,9 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        nu = np.broadcast_to(self.df.detach().numpy(), shape)
-        t = draw(self.loc, shape, lambda g, s: g.standard_normal(s) / np.sqrt(2 * g.standard_gamma(nu / 2) / nu))
-        return self.loc + self.scale * t
+        chi2 = 2 * standard_gamma(0.5 * self.df.expand(shape))
+        z = draw(self.loc, shape, lambda g, s: g.standard_normal(s))
+        return self.loc + self.scale * z * (self.df / chi2).sqrt()
 
     def log_prob(self, value):
         self._validate_sample(value)
@@ -387,9 +404,10 @@ _EULER = 0.57721566490153286060
 
 class Dirichlet(ExponentialFamily):
     """Dirichlet(α) over the simplex:  log p(x) = Σ(α_i-1) log x_i + log Γ(α₀) - Σ log Γ(α_i), α₀ = Σα_i;
-    H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). Sampled without a reparameterised gradient."""
+    H = Σ log Γ(α_i) - log Γ(α₀) - (k - α₀)ψ(α₀) - Σ(α_i-1)ψ(α_i). rsample: gᵢ/Σg with gᵢ ~ Gamma(αᵢ, 1), each
+    reparameterised."""
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
-    support = constraints.simplex
+    support, has_rsample = constraints.simplex, True
 
     def __init__(self, concentration, validate_args=None):
         (self.concentration,) = broadcast_params(concentration)
@@ -404,10 +422,9 @@ class Dirichlet(ExponentialFamily):
         a0 = self.concentration.sum(-1, keepdim=True)
         return self.concentration * (a0 - self.concentration) / (a0 ** 2 * (a0 + 1))
 
-    def sample(self, sample_shape=()):
-        a = np.broadcast_to(self.concentration.detach().numpy(), self._extended_shape(sample_shape))
-        gammas = _gen(None).standard_gamma(a)
-        return creation.tensor((gammas / gammas.sum(-1, keepdims=True)).astype(a.dtype))
+    def rsample(self, sample_shape=()):
+        gammas = standard_gamma(self.concentration.expand(self._extended_shape(sample_shape)))
+        return (gammas / gammas.sum(-1, keepdim=True)).clamp(min=_tiny(gammas))
 
     def log_prob(self, value):
         self._validate_sample(value)

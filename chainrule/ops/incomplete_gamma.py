@@ -13,11 +13,12 @@ import math
 import numpy as np
 
 from ..autograd.function import Op
+from ..tensor import Tensor
 from ..errors import BackwardError
 from ._util import tensor_pair
 from .elementwise import _unary
 from .registry import T, register, sample
-from .special import _cast_like, _np_erfc, _np_lgamma
+from .special import _cast_like, _np_erfc, _np_erfinv, _np_lgamma
 
 _SQRT_PI = math.sqrt(math.pi)
 
@@ -127,6 +128,78 @@ class Erfcx(Op):
         return g * (2.0 * x * y - 2.0 / _SQRT_PI)
 
 
+def _np_gamma_density(a, z):
+    """zᵃ⁻¹e⁻ᶻ/Γ(a), the standard gamma density (= ∂P/∂z), through logs."""
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        return np.exp((a - 1) * np.log(z) - z - _np_lgamma(a))
+
+
+def _np_gamma_quantile(a, u):
+    """z with P(a, z) = u: Halley's iteration from Wilson and Hilferty's cube-root normal guess (a ≥ 1) or from
+    P ≈ zᵃ/Γ(a+1) (small a), kept above 0; converges to the last bits in a handful of steps."""
+    a, u = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(u, np.float64))
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        normal = np.sqrt(2.0) * _np_erfinv(2 * np.clip(u, 1e-300, 1 - 1e-16) - 1)
+        cube = np.maximum(1 - 1 / (9 * a) + normal / (3 * np.sqrt(a)), 1e-3)
+        small = np.exp((np.log(np.maximum(u, 1e-300)) + _np_lgamma(a + 1)) / a)
+        z = np.where(a >= 1, a * cube ** 3, small)
+        for _ in range(100):
+            f = _np_gammainc(a, z) - u
+            d = _np_gamma_density(a, z)
+            step = f / d
+            step = step / np.maximum(1 - 0.5 * step * ((a - 1) / z - 1), 0.5)   # Halley's correction
+            new = np.where(z - step > 0, z - step, z / 4)
+            done = np.all((np.abs(new - z) <= 1e-14 * new) | ~np.isfinite(new))
+            z = new
+            if done:
+                break
+    return np.where((u <= 0) & (a > 0), 0.0, np.where(u >= 1, np.inf, z))
+
+
+def _np_gamma_quantile_grad_a(a, z):
+    """∂z/∂a along P(a, z) = const (implicit differentiation): -(∂P/∂a) / (∂P/∂z). ∂P/∂a has no closed form; it is
+    taken by central differences in float64 (step 1e-5·a: truncation and rounding both near 1e-10 relative)."""
+    a, z = np.asarray(a, np.float64), np.asarray(z, np.float64)
+    h = 1e-5 * a
+    dp_da = (_np_gammainc(a + h, z) - _np_gammainc(a - h, z)) / (2 * h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(z > 0, -dp_da / _np_gamma_density(a, z), 0.0)
+
+
+class GammaQuantile(Op):
+    """z = P⁻¹(a, u), the standard gamma quantile (the inverse of gammainc in its second argument);
+    ∂z/∂u = 1/p(z) with p(z) = zᵃ⁻¹e⁻ᶻ/Γ(a), ∂z/∂a = -(∂P/∂a)(a, z) / p(z) (implicit differentiation).
+
+    With drawn=True the second input is a sample z ~ Gamma(a, 1) itself (from NumPy's sampler): the same ∂z/∂a
+    holds for it (its u = P(a, z) is held fixed), which is the reparameterised gradient of Gamma.rsample
+    (Figurnov et al. 2018's implicit reparameterisation, torch's _standard_gamma_grad)."""
+
+    def forward(self, a, u, drawn=False):
+        self.out = u.copy() if drawn else _cast_like(_np_gamma_quantile(a, u), u)
+        return self.out
+
+    def backward(self, g):
+        a, _ = self.inputs
+        z = self.saved_output()
+        na, nu = self.needs_input_grad
+        ga = gu = None
+        if na:
+            ga = g * Tensor._wrap(_cast_like(_np_gamma_quantile_grad_a(a._data, z._data), z._data))
+        if nu:
+            gu = g / ((a - 1) * z.log() - z - a.lgamma()).exp()
+        return ga, gu
+
+
+def gamma_quantile(a, u):
+    """z with gammainc(a, z) = u, differentiable in both (the gamma distribution's inverse CDF at rate 1)."""
+    return GammaQuantile.apply(*tensor_pair(a, u))
+
+
+def standard_gamma_rsample(concentration, z):
+    """A draw z ~ Gamma(concentration, 1) made differentiable in the concentration (implicit reparameterisation)."""
+    return GammaQuantile.apply(concentration, z, drawn=True)
+
+
 def gammainc(input, other):
     """The regularised lower incomplete gamma function P(input, other) (torch.special.gammainc, torch.igamma)."""
     return Gammainc.apply(*tensor_pair(input, other))
@@ -141,4 +214,7 @@ _GAMMA_SAMPLES = [sample(T((3, 4), 0.5, 4.0, grad=False), T((3, 4), 0.1, 8.0)),
                   sample(T((4,), values=[0.7, 2.0, 5.0, 30.0], grad=False), T((4,), values=[0.3, 6.0, 1.5, 28.0]))]
 register("gammainc", method=("igamma",), ref=_np_gammainc, samples=_GAMMA_SAMPLES)(gammainc)
 register("gammaincc", method=("igammac",), ref=_np_gammaincc, samples=_GAMMA_SAMPLES)(gammaincc)
+register("gamma_quantile", ref=_np_gamma_quantile, gradgrad=False,
+         samples=[sample(T((3, 4), 0.5, 6.0), T((3, 4), 0.05, 0.95)),
+                  sample(T((4,), values=[0.3, 1.0, 4.0, 40.0]), T((4,), values=[0.5, 0.01, 0.99, 0.3]))])(gamma_quantile)
 erfcx = _unary("erfcx", Erfcx, _np_erfcx, [sample(T((3, 4), -3, 3)), sample(T((4,), values=[-4.0, 0.5, 4.9, 12.0]))])
