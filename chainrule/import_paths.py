@@ -28,7 +28,7 @@ _NN_MODULE_FILES = ["activation", "adaptive", "batchnorm", "channelshuffle", "co
 _DISTRIBUTIONS = ["bernoulli", "beta", "binomial", "categorical", "cauchy", "chi2", "continuous_bernoulli",
                   "dirichlet", "exp_family", "exponential", "fishersnedecor", "gamma", "generalized_pareto", "geometric", "gumbel",
                   "half_cauchy", "half_normal", "independent",
-                  "inverse_gamma", "kumaraswamy", "laplace", "log_normal", "logistic_normal",
+                  "inverse_gamma", "kumaraswamy", "laplace", "lkj_cholesky", "log_normal", "logistic_normal",
                   "lowrank_multivariate_normal", "mixture_same_family", "multinomial", "negative_binomial",
                   "normal", "one_hot_categorical", "pareto", "poisson", "relaxed_bernoulli", "relaxed_categorical",
                   "studentT", "transformed_distribution", "uniform", "von_mises", "weibull"]

@@ -9,6 +9,7 @@ from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial,
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
 from .fishersnedecor import FisherSnedecor  # noqa: F401
 from .generalized_pareto import GeneralizedPareto  # noqa: F401
+from .lkj_cholesky import LKJCholesky  # noqa: F401
 from .mixture import MixtureSameFamily  # noqa: F401
 from .distribution import Distribution, ExponentialFamily, Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
@@ -16,7 +17,8 @@ from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal  
 from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogisticNormal,  # noqa: F401
                           LogitRelaxedBernoulli, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
                           TransformedDistribution, Weibull)
-from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CumulativeDistributionTransform,  # noqa: F401
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CorrCholeskyTransform,  # noqa: F401
+                         CumulativeDistributionTransform,
                          ExpTransform,
                          IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform,
                          ReshapeTransform, SigmoidTransform, SoftmaxTransform, SoftplusTransform, CatTransform,

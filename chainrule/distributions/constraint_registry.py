@@ -90,6 +90,8 @@ def _interval(constraint):
 biject_to.register("simplex", lambda constraint: transforms.StickBreakingTransform())
 transform_to.register("simplex", lambda constraint: transforms.SoftmaxTransform())
 transform_to.register("lower_cholesky", lambda constraint: transforms.LowerCholeskyTransform())
+biject_to.register("corr_cholesky", lambda constraint: transforms.CorrCholeskyTransform())
+transform_to.register("corr_cholesky", lambda constraint: transforms.CorrCholeskyTransform())
 transform_to.register("positive_definite", lambda constraint: transforms.PositiveDefiniteTransform())
 
 

@@ -62,6 +62,13 @@ simplex = Constraint("Simplex()", lambda v: np.all(v >= 0, -1) & (np.abs(v.sum(-
 real_vector = independent(real, 1)
 lower_cholesky = Constraint("LowerCholesky()", lambda v: np.all(np.triu(v, 1) == 0, (-2, -1)) &
                             np.all(np.diagonal(v, axis1=-2, axis2=-1) > 0, -1), event_dim=2, kind="lower_cholesky")
+def _is_corr_cholesky(v):
+    tol = np.finfo(v.dtype).eps * v.shape[-1] * 10
+    unit_rows = np.all(np.abs(np.linalg.norm(v, axis=-1) - 1) <= tol, axis=-1)
+    return lower_cholesky.check(v) & unit_rows
+
+
+corr_cholesky = Constraint("CorrCholesky()", _is_corr_cholesky, event_dim=2, kind="corr_cholesky")
 dependent = Constraint("Dependent()", lambda v: np.ones(np.shape(v), bool), kind="dependent")
 
 
