@@ -31,7 +31,7 @@ _DISTRIBUTIONS = ["bernoulli", "beta", "binomial", "categorical", "cauchy", "chi
                   "inverse_gamma", "kumaraswamy", "laplace", "lkj_cholesky", "log_normal", "logistic_normal",
                   "lowrank_multivariate_normal", "mixture_same_family", "multinomial", "negative_binomial",
                   "normal", "one_hot_categorical", "pareto", "poisson", "relaxed_bernoulli", "relaxed_categorical",
-                  "studentT", "transformed_distribution", "uniform", "von_mises", "weibull"]
+                  "studentT", "transformed_distribution", "uniform", "von_mises", "weibull", "wishart"]
 _DATA = ["chainrule.data.loader", "chainrule.data.sampler", "chainrule.data"]
 
 PATHS = {

@@ -17,6 +17,7 @@ from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal  
 from .transformed import (ExpRelaxedCategorical, InverseGamma, Kumaraswamy, LogisticNormal,  # noqa: F401
                           LogitRelaxedBernoulli, Pareto, RelaxedBernoulli, RelaxedOneHotCategorical,
                           TransformedDistribution, Weibull)
+from .wishart import Wishart  # noqa: F401
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CorrCholeskyTransform,  # noqa: F401
                          CumulativeDistributionTransform,
                          ExpTransform,

@@ -78,11 +78,12 @@ def is_dependent(constraint):
 
 
 def _positive_definite(v):
-    try:
-        np.linalg.cholesky(v)
-        return np.allclose(v, np.swapaxes(v, -1, -2))
-    except np.linalg.LinAlgError:
-        return False
+    """Per matrix of a batch: symmetric (to rounding) with positive eigenvalues (torch: a Cholesky that succeeds)."""
+    v = np.asarray(v, dtype=np.result_type(v, np.float32))
+    symmetric = np.all(np.isclose(v, np.swapaxes(v, -1, -2), rtol=1e-5, atol=1e-8), axis=(-2, -1))
+    with np.errstate(invalid="ignore"):
+        lowest = np.linalg.eigvalsh((v + np.swapaxes(v, -1, -2)) / 2)[..., 0]
+    return symmetric & (lowest > 0)
 
 
 positive_definite = Constraint("PositiveDefinite()", _positive_definite, event_dim=2, kind="positive_definite")

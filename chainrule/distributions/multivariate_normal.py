@@ -19,7 +19,22 @@ def batch_mahalanobis(L, x):
     return (y.squeeze(-1) ** 2).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class ScaleTrilMatrices:
+    """What distributions parameterised by a lower Cholesky factor L of Σ share (MultivariateNormal, Wishart):
+    L and Σ = LLᵀ broadcast to the batch shape."""
+
+    @property
+    def scale_tril(self):
+        L = self._unbroadcasted_scale_tril
+        return L.expand(*self._batch_shape, *L.shape[-2:])
+
+    @property
+    def covariance_matrix(self):
+        L = self.scale_tril
+        return L @ L.mT
+
+
+class MultivariateNormal(ScaleTrilMatrices, Distribution):
     """N(μ, Σ) over vectors of size k, from one of covariance_matrix, precision_matrix or scale_tril L:
     log p(x) = -½(k log 2π + ‖L⁻¹(x-μ)‖²) - Σᵢ log Lᵢᵢ;  H = ½k(1 + log 2π) + Σᵢ log Lᵢᵢ;  rsample: μ + Lε."""
     arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
@@ -49,16 +64,6 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = cholesky(matrix)
         else:
             self._unbroadcasted_scale_tril = cholesky(inv(matrix))
-
-    @property
-    def scale_tril(self):
-        L = self._unbroadcasted_scale_tril
-        return L.expand(*self._batch_shape, *L.shape[-2:])
-
-    @property
-    def covariance_matrix(self):
-        L = self.scale_tril
-        return L @ L.mT
 
     @property
     def precision_matrix(self):
