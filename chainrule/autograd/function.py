@@ -128,6 +128,7 @@ class Op(Node):
                         if b.grad_fn is not None:
                             b = _edge(b)
                     elif cls.read_for_others:   # x * c, x / c, x @ W with W frozen: x's values serve no gradient
+                        # (_unread_as_edges for two inputs, written out: mul and matmul pass here at every op)
                         if not b.requires_grad:
                             if a.grad_fn is not None and a._data.nbytes >= _KEEP_BELOW and 0 in cls.read_for_others:
                                 a = _edge(a)

@@ -20,8 +20,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 def standard_gamma(concentration):
     """z ~ Gamma(concentration, 1), elementwise, differentiable in the concentration (implicit reparameterisation)."""
     a = concentration.detach().numpy()
-    z = creation.tensor(np.asarray(_gen(None).standard_gamma(a), dtype=a.dtype), dtype=concentration.dtype)
-    return standard_gamma_rsample(concentration, z)
+    return standard_gamma_rsample(concentration, draw(concentration, a.shape, lambda g, s: g.standard_gamma(a)))
 
 
 def _tiny(t):

@@ -101,8 +101,12 @@ class _IncompleteGamma:
             raise BackwardError(f"{type(self).__name__.lower()}: the derivative with respect to the first argument "
                                 f"(a) is not implemented, as in torch; detach a, or differentiate with respect to x "
                                 f"only")
-        density = ((a - 1) * x.log() - x - a.lgamma()).exp()   # xᵃ⁻¹e⁻ˣ/Γ(a)
-        return None, g * density * self.sign
+        return None, g * _gamma_density(a, x) * self.sign
+
+
+def _gamma_density(a, x):
+    """xᵃ⁻¹e⁻ˣ/Γ(a) on Tensors (= ∂P/∂x), through logs, so that it differentiates (_np_gamma_density on arrays)."""
+    return ((a - 1) * x.log() - x - a.lgamma()).exp()
 
 
 class Gammainc(_IncompleteGamma, Op):
@@ -186,7 +190,7 @@ class GammaQuantile(Op):
         if na:
             ga = g * Tensor._wrap(_cast_like(_np_gamma_quantile_grad_a(a._data, z._data), z._data))
         if nu:
-            gu = g / ((a - 1) * z.log() - z - a.lgamma()).exp()
+            gu = g / _gamma_density(a, z)
         return ga, gu
 
 

@@ -114,10 +114,10 @@ class LU(Function):
 
 def _left_solve(T_, B, upper, unit=False):
     """T⁻¹ B for a triangular T (only its triangle read; ones on the diagonal when unit)."""
-    T_ = np.triu(T_) if upper else np.tril(T_)
-    if unit:
-        T_ = T_ - np.diagonal(T_, 0, -2, -1)[..., None] * np.eye(T_.shape[-1], dtype=T_.dtype) \
-            + np.eye(T_.shape[-1], dtype=T_.dtype)
+    if unit:   # the strict triangle, ones on the diagonal
+        T_ = (np.triu(T_, 1) if upper else np.tril(T_, -1)) + np.eye(T_.shape[-1], dtype=T_.dtype)
+    else:
+        T_ = np.triu(T_) if upper else np.tril(T_)
     return np.linalg.solve(T_, B)
 
 
