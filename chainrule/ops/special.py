@@ -58,7 +58,7 @@ def _hurwitz_zeta(s, a):
             total += np.where(low, a ** -s, 0.0)
             a += low
         tail = a ** (1 - s) / (s - 1) + 0.5 * a ** -s
-        rising, fact, power = s, 2.0, a ** (-s - 1)
+        rising, fact, power = s + 0.0, 2.0, a ** (-s - 1)   # s + 0.0: a new array when s is one (updated in place)
         for j, b in enumerate(_BERNOULLI, start=1):
             tail += b / fact * rising * power
             rising *= (s + 2 * j - 1) * (s + 2 * j)
