@@ -10,10 +10,10 @@ from .. import creation
 from ..errors import ShapeError
 from ..ops.reduce import log_softmax
 from ..ops.shape import cat
-from ..tensor import Tensor
 from .containers import ModuleList, Sequential
 from .layers import Linear
 from .module import Module
+from ..ops._util import as_array
 
 _ASMoutput = collections.namedtuple("_ASMoutput", ["output", "loss"])
 
@@ -45,7 +45,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         if input.ndim != 2 or target.ndim != 1 or input.shape[0] != target.shape[0]:
             raise ShapeError(f"AdaptiveLogSoftmaxWithLoss: expected input (N, {self.in_features}) and target (N,), "
                              f"got {input.shape} and {target.shape}")
-        t = np.asarray(target._data if isinstance(target, Tensor) else target)
+        t = as_array(target)
         if t.size and (t.min() < 0 or t.max() >= self.n_classes):
             raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
                                f"[{t.min()}, {t.max()}] were found. ")

@@ -19,6 +19,7 @@ from .layers import Dropout, Linear
 from .module import Module
 from .norm import LayerNorm
 from .parameter import Parameter
+from ..ops._util import as_array
 
 
 class SDPBackend(enum.Enum):
@@ -57,7 +58,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         allowed = np.tril(np.ones((L, S), bool))
         scores = where(Tensor._wrap(allowed), scores, Tensor._wrap(np.array(-np.inf, scores.dtype)))
     if attn_mask is not None:
-        m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        m = as_array(attn_mask)
         if m.dtype == np.bool_:
             scores = where(Tensor._wrap(m), scores, Tensor._wrap(np.array(-np.inf, scores.dtype)))
         else:
@@ -194,7 +195,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 
 def _mask_array(m):
-    return m._data if isinstance(m, Tensor) else np.asarray(m)
+    return as_array(m)
 
 
 def _additive_mask(attn_mask, key_padding_mask, B, h, L, S, dtype):

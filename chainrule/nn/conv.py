@@ -4,14 +4,10 @@ from collections.abc import Iterable
 
 from .. import creation, dtypes
 from ..ops import conv as C, fractional_pool as FP, pooling as P, volume as V
+from ..ops._util import ntuple
 from . import functional as F, init
 from .module import Module
 from .parameter import Parameter
-
-
-def _repeat(value, n):
-    """An int repeated n times, or the given sequence as a tuple (what _single/_pair/_triple do)."""
-    return (value,) * n if isinstance(value, int) else tuple(value)
 
 
 def _ntuple(n, name="parse"):
@@ -52,14 +48,14 @@ class _ConvNd(Module):
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-        k = _repeat(kernel_size, dims)
+        k = ntuple(kernel_size, dims)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, k
-        self.stride, self.dilation, self.groups = _repeat(stride, dims), _repeat(dilation, dims), groups
+        self.stride, self.dilation, self.groups = ntuple(stride, dims), ntuple(dilation, dims), groups
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride "
                              f"{self.stride}); give the padding as numbers")
-        self.padding = padding if isinstance(padding, str) else _repeat(padding, dims)
-        self.output_padding, self.padding_mode = _repeat(output_padding, dims), padding_mode
+        self.padding = padding if isinstance(padding, str) else ntuple(padding, dims)
+        self.output_padding, self.padding_mode = ntuple(output_padding, dims), padding_mode
         if padding == "same":   # torch's split of d(k-1): the smaller half before, the larger after
             total = [d * (kk - 1) for d, kk in zip(self.dilation, k)]
             pairs = [(t // 2, t - t // 2) for t in total]
@@ -212,7 +208,7 @@ def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=Tru
         if stride_is_kernel and "stride" in values and values["stride"] in (None, [], ()):
             values["stride"] = values["kernel_size"]
         if single:
-            values.update({f: _repeat(values[f], 1) for f in ("kernel_size", "stride", "padding")})
+            values.update({f: ntuple(values[f], 1) for f in ("kernel_size", "stride", "padding")})
         self.__dict__.update(values)
 
     def forward(self, x):
@@ -250,9 +246,9 @@ LPPool1d = _pool("LPPool1d", P.lp_pool1d, "(Σ_window xᵖ)^(1/p) over each wind
 class _MaxUnpoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _repeat(kernel_size, self.dims)
-        self.stride = _repeat(stride if stride is not None else kernel_size, self.dims)
-        self.padding = _repeat(padding, self.dims)
+        self.kernel_size = ntuple(kernel_size, self.dims)
+        self.stride = ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = ntuple(padding, self.dims)
 
     def forward(self, input, indices, output_size=None):
         return self.unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -282,9 +278,9 @@ class _FractionalMaxPoolNd(Module):
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size, self.return_indices = _repeat(kernel_size, self.dims), return_indices
+        self.kernel_size, self.return_indices = ntuple(kernel_size, self.dims), return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _repeat(output_size, self.dims) if output_size is not None else None
+        self.output_size = ntuple(output_size, self.dims) if output_size is not None else None
         self.output_ratio = (output_ratio,) * self.dims if isinstance(output_ratio, (int, float)) else output_ratio
         if (output_size is None) == (output_ratio is None):
             raise ValueError(f"{name}: give exactly one of output_size and output_ratio")

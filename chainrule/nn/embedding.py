@@ -8,6 +8,7 @@ from ..errors import ShapeError
 from . import init
 from .module import Module
 from .parameter import Parameter
+from ..ops._util import as_array
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
@@ -123,7 +124,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: a 1-D input needs offsets (the start of each bag)")
-        starts = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets).astype(np.int64).reshape(-1)
+        starts = as_array(offsets).astype(np.int64).reshape(-1)
         if include_last_offset:
             starts = starts[:-1]
         if starts.size and (starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] > idx.size):

@@ -282,7 +282,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def _check_class_target(input, target, name, ignore_index=-100):
     """-> (the targets as an int array, whether every label lies in [0, C)); raises on labels out of range that
     are not the ignore_index."""
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = as_array(target)
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{name}: class-index targets must be integers (int64), got {t.dtype}. Use target.long(), "
                          f"or pass class probabilities with the same shape as the input")
@@ -320,7 +320,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     safe_t = np.where(keep, flat_t, 0)
     picked = -logp.gather(1, _wrap(safe_t[:, None])).squeeze(1)
     w = np.ones(len(flat_t), logp.dtype) if weight is None else \
-        (weight._data if isinstance(weight, Tensor) else np.asarray(weight))[safe_t].astype(logp.dtype)
+        (as_array(weight))[safe_t].astype(logp.dtype)
     w = w * keep
     loss = picked * _wrap(w)
     if reduction == "mean":
@@ -440,3 +440,4 @@ def _register():
 
 _register()
 from .attention import multi_head_attention_forward  # noqa: E402,F401  (attention reads this module)
+from ..ops._util import as_array

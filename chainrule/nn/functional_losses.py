@@ -15,13 +15,14 @@ from ..ops.linalg import linear
 from ..ops.linear_cross_entropy import LinearCrossEntropyOptions, fused_linear_cross_entropy
 from ..tensor import Tensor
 from ._loss_common import as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce
+from ..ops._util import as_array
 
 _wrap = Tensor._wrap
 
 
 def _signs(target, name):
     """The ±1 labels of a margin loss, as an array; anything else is a named error."""
-    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    y = as_array(target)
     if y.size and not np.isin(y, (-1, 1)).all():
         bad = np.unique(y[~np.isin(y, (-1, 1))])[:5]
         raise ValueError(f"{name}: target must hold 1 (similar / ranked first) or -1 (dissimilar / ranked second), "
@@ -144,7 +145,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
     x = input if input.ndim == 2 else input.unsqueeze(0)
-    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    y = as_array(target)
     y = y.reshape(-1)
     n, c = x.shape
     if y.dtype.kind not in "iu" or y.shape != (n,) or (y.size and (y.min() < 0 or y.max() >= c)):
@@ -158,7 +159,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     others = np.ones((n, c), bool)
     others[rows, y] = False
     if weight is not None:
-        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = as_array(weight)
         hinge = hinge * _wrap(w[y].astype(x.dtype)[:, None])
     loss = where(_wrap(others), hinge, 0.0).sum(dim=1) / c
     if input.ndim == 1:
@@ -171,7 +172,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     at the first -1 (torch's layout)."""
     reduction = _legacy(size_average, reduce, reduction)
     x = input if input.ndim == 2 else input.unsqueeze(0)
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = as_array(target)
     t = t.reshape(x.shape)
     n, c = x.shape
     is_label = np.zeros((n, c), bool)
@@ -260,14 +261,14 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         return cross_entropy(logits, target, weight, ignore_index=ignore, reduction=reduction,
                              label_smoothing=label_smoothing)
     x, t = (input, target) if input.ndim == 2 else (input.unsqueeze(0), target.reshape(1))
-    labels = t._data if isinstance(t, Tensor) else np.asarray(t)
+    labels = as_array(t)
     if labels.dtype.kind not in "iu":
         raise ValueError(f"linear_cross_entropy: class-index targets must be integers, got {labels.dtype}")
     bad = labels[(labels != ignore) & ((labels < 0) | (labels >= classes))]
     if bad.size:
         raise IndexError(f"linear_cross_entropy: target labels must be in [0, {classes}), got {bad[:5].tolist()}")
     chunk = options.batch_chunk_size or max(1, (8 << 20) // max(1, classes * x._data.itemsize))
-    weights = None if weight is None else (weight._data if isinstance(weight, Tensor) else np.asarray(weight))
+    weights = None if weight is None else (as_array(weight))
     out = fused_linear_cross_entropy(x, linear_weight, linear_bias, labels.astype(np.int64),
                                      None if weights is None else weights.astype(x.dtype), ignore, reduction, chunk)
     return out.reshape(()) if input.ndim == 1 and reduction == "none" else out

@@ -7,8 +7,8 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..errors import ShapeError
-from ..tensor import Tensor
 from ..utils.hooks import add_hook, hook_store
+from ..ops._util import as_array
 
 EXTRA_STATE_KEY = "_extra_state"
 
@@ -116,8 +116,8 @@ class StateDict:
         missing += [k for k, _, optional in entries if k not in state_dict and not optional]
         missing += [k for k in extra if k not in state_dict]
         unexpected += [k for k in state_dict if k not in own and k not in extra]
-        mismatched = [f"{k}: checkpoint {_array(v).shape} vs model {own[k].shape}" for k, v in state_dict.items()
-                      if k in own and _array(v).shape != own[k].shape]
+        mismatched = [f"{k}: checkpoint {as_array(v).shape} vs model {own[k].shape}" for k, v in state_dict.items()
+                      if k in own and as_array(v).shape != own[k].shape]
         if mismatched or error_msgs:
             raise ShapeError(f"load_state_dict for {type(self).__name__}: "
                              + "; ".join([f"shape mismatches [{'; '.join(mismatched)}]"] * bool(mismatched)
@@ -130,9 +130,9 @@ class StateDict:
             for k, v in state_dict.items():
                 if k in own:
                     if assign:
-                        own[k]._data = np.asarray(_array(v), dtype=own[k].dtype)   # shared; a copy only to cast
+                        own[k]._data = np.asarray(as_array(v), dtype=own[k].dtype)   # shared; a copy only to cast
                     else:
-                        own[k]._data[...] = _array(v).astype(own[k].dtype, copy=False)
+                        own[k]._data[...] = as_array(v).astype(own[k].dtype, copy=False)
                     own[k]._version += 1
                 elif k in extra:
                     extra[k].set_extra_state(v)
@@ -143,10 +143,6 @@ class StateDict:
         if strict and (result.missing_keys or result.unexpected_keys):
             _raise_incompatible(self, result.missing_keys, result.unexpected_keys)
         return result
-
-
-def _array(v):
-    return v._data if isinstance(v, Tensor) else np.asarray(v)
 
 
 def _raise_incompatible(module, missing, unexpected):

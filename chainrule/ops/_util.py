@@ -16,6 +16,18 @@ def lift(x, like=None):
     return Tensor(x) if not isinstance(x, np.ndarray) else _wrap(_canon(x))
 
 
+def as_array(x):
+    """The NumPy array behind x: a Tensor's data (no copy), or np.asarray of anything else (indices, masks, targets
+    given as lists or arrays)."""
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def ntuple(value, n):
+    """How sizes are given to conv and pool layers (kernel_size, stride, padding, dilation): an int (Python or NumPy)
+    stands for the same value in each of the n dimensions; a sequence is taken as it is, as a tuple."""
+    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
+
+
 def _canon(arr):
     c = dtypes.canonical(arr.dtype, "tensor")
     return arr if c == arr.dtype else arr.astype(c)

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
 from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
-from ._util import tensor_pair
+from ._util import as_array, tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -77,14 +77,14 @@ def _integer_quotient(op, fn, a, b):
 def remainder(input, other):
     """Python's a % b: the result has the sign of b."""
     if not _floats(input, other):
-        return _integer_quotient("remainder", np.remainder, _raw(input), _raw(other))
+        return _integer_quotient("remainder", np.remainder, as_array(input), as_array(other))
     return Remainder.apply(*tensor_pair(input, other), c_style=False)
 
 
 def fmod(input, other):
     """C's fmod: the result has the sign of a."""
     if not _floats(input, other):
-        return _integer_quotient("fmod", np.fmod, _raw(input), _raw(other))
+        return _integer_quotient("fmod", np.fmod, as_array(input), as_array(other))
     return Remainder.apply(*tensor_pair(input, other), c_style=True)
 
 
@@ -97,12 +97,8 @@ def floor_divide(input, other):
         return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
 
 
-def _raw(x):
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def _floats(a, b):
-    return _raw(a).dtype.kind == "f" or _raw(b).dtype.kind == "f"
+    return as_array(a).dtype.kind == "f" or as_array(b).dtype.kind == "f"
 
 
 # samples keep a/b off the integers, where the quotient jumps
@@ -202,7 +198,7 @@ def _div(input, other, *, rounding_mode=None):
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if not _floats(input, other):
-        a, b = _raw(input), _raw(other)
+        a, b = as_array(input), as_array(other)
         if rounding_mode == "floor":
             return _integer_quotient("div", np.floor_divide, a, b)
         return _integer_quotient("div", lambda a, b: np.trunc(a / b).astype(np.result_type(a, b)), a, b)
@@ -220,13 +216,13 @@ Tensor.xlogy = lambda self, other: xlogy(self, other)
 
 def xlogy(input, other):
     """x · ln y, taken as 0 where x = 0 (even for y = 0), as torch.xlogy."""
-    x = input if isinstance(input, Tensor) else _wrap(np.asarray(input, dtype=np.result_type(_raw(other), float)))
-    zero = _raw(x) == 0
+    x = input if isinstance(input, Tensor) else _wrap(np.asarray(input, dtype=np.result_type(as_array(other), float)))
+    zero = as_array(x) == 0
     if not zero.any():
         return mul(x, log(other))
-    y = other if isinstance(other, Tensor) else _wrap(np.asarray(other, dtype=_raw(x).dtype))
-    safe = where(_wrap(zero), _wrap(np.ones((), _raw(y).dtype)), y)
-    return where(_wrap(zero), _wrap(np.zeros((), _raw(x).dtype)), mul(x, log(safe)))
+    y = other if isinstance(other, Tensor) else _wrap(np.asarray(other, dtype=as_array(x).dtype))
+    safe = where(_wrap(zero), _wrap(np.ones((), as_array(y).dtype)), y)
+    return where(_wrap(zero), _wrap(np.zeros((), as_array(x).dtype)), mul(x, log(safe)))
 
 
 register("xlogy", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),

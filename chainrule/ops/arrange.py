@@ -5,7 +5,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import as_array, norm_dim
 from .index import gather, getitem
 from .registry import T, register, sample
 from .shape import cat, expand, flip, pad, permute, repeat, reshape, stack, transpose
@@ -137,7 +137,7 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(reshape(input, -1), 0, reshape(indices, -1))
     d = norm_dim(dim, input.ndim, "take_along_dim")[0]
-    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = as_array(indices)
     shape = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
     x = expand(input, shape[:d] + (input.shape[d],) + shape[d + 1:])
     return gather(x, d, _wrap(np.broadcast_to(idx, shape[:d] + (idx.shape[d],) + shape[d + 1:]).copy()))
@@ -145,7 +145,7 @@ def take_along_dim(input, indices, dim=None):
 
 def masked_select(input, mask):
     """The entries where mask (broadcast to input's shape) holds, as a 1-d tensor."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = as_array(mask)
     if m.dtype != np.bool_:
         raise ShapeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
     shape = np.broadcast_shapes(input.shape, m.shape)

@@ -17,13 +17,10 @@ from ..autograd.grad_mode import STATE
 from ..autograd import buffers
 from ..errors import ShapeError
 from ..tensor import Tensor
+from ._util import ntuple
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
-
-
-def _pair(v):
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(x) for x in v)
 
 
 def _out_size(n, k, s, p, d):
@@ -122,7 +119,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """PyTorch's F.unfold for 4-D input: (N, C, H, W) -> (N, C·kh·kw, L)."""
     if input.ndim != 4:
         raise ShapeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
-    k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    k, d, p, s = ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2)
     for n, kk, ss, pp, dd, axis in zip(input.shape[2:], k, s, p, d, "HW"):
         if _out_size(n, kk, ss, pp, dd) < 1:
             raise ShapeError(f"unfold/conv: input {axis} = {n} (padding {pp}) is smaller than the dilated kernel "
@@ -132,15 +129,15 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """PyTorch's F.fold: (N, C·kh·kw, L) -> (N, C, H, W), summing overlapping values."""
-    k = _pair(kernel_size)
+    k = ntuple(kernel_size, 2)
     if input.shape[1] % (k[0] * k[1]):
         raise ShapeError(f"fold: dim 1 ({input.shape[1]}) must be divisible by the kernel size {k}")
-    return Fold.apply(input, output_size=_pair(output_size), channels=input.shape[1] // (k[0] * k[1]),
-                      args=(k, _pair(dilation), _pair(padding), _pair(stride)))
+    return Fold.apply(input, output_size=ntuple(output_size, 2), channels=input.shape[1] // (k[0] * k[1]),
+                      args=(k, ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2)))
 
 
 def _np_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     n, c, H, W = xp.shape
     ho, wo = (H - dh * (kh - 1) - 1) // sh + 1, (W - dw * (kw - 1) - 1) // sw + 1
@@ -180,9 +177,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if c != cg * groups or o % groups:
         raise ShapeError(f"conv2d: input has {c} channels but weight {weight.shape} with groups={groups} expects "
                          f"{cg * groups} (and out channels {o} divisible by groups)")
-    d = _pair(dilation)
+    d = ntuple(dilation, 2)
     if padding == "same":
-        if _pair(stride) != (1, 1):
+        if ntuple(stride, 2) != (1, 1):
             raise ValueError("conv2d: padding='same' needs stride 1")
         tot = (d[0] * (kh - 1), d[1] * (kw - 1))
         lo = (tot[0] // 2, tot[1] // 2)
@@ -193,7 +190,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         padding = lo
     elif padding == "valid":
         padding = 0
-    p, s = _pair(padding), _pair(stride)
+    p, s = ntuple(padding, 2), ntuple(stride, 2)
     H, W = input.shape[2:]
     ho, wo = _out_size(H, kh, s[0], p[0], d[0]), _out_size(W, kw, s[1], p[1], d[1])
     cols = unfold(input, (kh, kw), d, p, s)                                 # (N, C·kh·kw, L)
@@ -218,7 +215,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ShapeError(f"conv1d: expected input (N, C, L) and weight (O, C/groups, k), got {input.shape} and "
                          f"{weight.shape}")
     pad = padding if isinstance(padding, str) else (0, int(padding if isinstance(padding, int) else padding[0]))
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride)[0]), pad, (1, _pair(dilation)[0]),
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, ntuple(stride, 2)[0]), pad, (1, ntuple(dilation, 2)[0]),
                  groups)
     return out.squeeze(2)
 
@@ -236,7 +233,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise ShapeError(f"conv_transpose2d: input has {c} channels but the weight {weight.shape} expects "
                          f"{weight.shape[0]} (its dim 0), divisible by groups={groups}")
     og, kh, kw = weight.shape[1:]
-    s, p, op, d = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
+    s, p, op, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(output_padding, 2), ntuple(dilation, 2)
     if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
         raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "
                          f"dilation {d}")
@@ -263,9 +260,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim != 3 or weight.ndim != 3:
         raise ShapeError(f"conv_transpose1d: expected input (N, C, L) and weight (C, O/groups, k), got "
                          f"{input.shape} and {weight.shape}")
-    one = lambda v: (1, _pair(v)[0])  # noqa: E731
-    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, _pair(padding)[0]),
-                           (0, _pair(output_padding)[0]), groups, one(dilation))
+    one = lambda v: (1, ntuple(v, 2)[0])  # noqa: E731
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, ntuple(padding, 2)[0]),
+                           (0, ntuple(output_padding, 2)[0]), groups, one(dilation))
     return out.squeeze(2)
 
 
@@ -276,7 +273,7 @@ def adaptive_bounds(size, out):
 
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive windows: start = ⌊i·H/out⌋, end = ⌈(i+1)·H/out⌉."""
-    oh, ow = _pair(output_size) if not isinstance(output_size, int) else (output_size, output_size)
+    oh, ow = ntuple(output_size, 2) if not isinstance(output_size, int) else (output_size, output_size)
     n, c, H, W = input.shape
     if H % oh == 0 and W % ow == 0:
         from .pooling import avg_pool2d

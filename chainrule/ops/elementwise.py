@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import DTypeError
 from ..tensor import Tensor
-from ._util import const, lift, promote_pair, tensor_pair
+from ._util import as_array, const, lift, promote_pair, tensor_pair
 from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
@@ -448,7 +448,7 @@ def where(condition, input=None, other=None):
                        as_tuple=True)
     if input is None or other is None:
         raise TypeError("where: give both input and other, or neither (where(condition) lists the indices)")
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = as_array(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: condition must be a bool tensor, got {cond.dtype}; compare first, e.g. x > 0")
     return Where.apply(*tensor_pair(input, other), cond=cond)

@@ -5,7 +5,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import lift, norm_dim
+from ._util import as_array, lift, norm_dim
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -119,7 +119,7 @@ def _slices(axis, idx):
 
 
 def _index_array(index, name):
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got {idx.dtype}")
     return idx
@@ -217,7 +217,7 @@ register("index_add", method="index_add", ref=None,
 
 def index_select(input, dim, index):
     axis = norm_dim(dim, input.ndim, "index_select")[0]
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     return getitem(input, _slices(axis, idx))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import lift, norm_dim
+from ._util import as_array, lift, norm_dim
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
                     _slices, _trimmed, gather, index_add, index_put as _put_values)
@@ -101,7 +101,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 def masked_scatter(input, mask, source):
     """out = input, with the positions where mask is True (broadcast to input) taking source's elements in
     row-major order."""
-    m = np.broadcast_to(mask._data if isinstance(mask, Tensor) else np.asarray(mask), input.shape)
+    m = np.broadcast_to(as_array(mask), input.shape)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_scatter: mask must be bool, got {m.dtype}")
     n = int(m.sum())

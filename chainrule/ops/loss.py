@@ -9,6 +9,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .registry import T, register, sample
+from ._util import as_array
 
 _wrap = Tensor._wrap
 
@@ -52,7 +53,7 @@ class SoftmaxCrossEntropy(Op):
 def softmax_cross_entropy(logits, target, reduction="none"):
     """Cross-entropy of (N, C) logits against (N,) class indices as one fused node: per sample, or reduced by
     'mean' or 'sum'."""
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = as_array(target)
     return SoftmaxCrossEntropy.apply(logits, target=t, reduction=reduction)
 
 

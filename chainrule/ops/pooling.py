@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import _out_size, _pair, unfold
+from ._util import ntuple
+from .conv import _out_size, unfold
 from .index import IndexPut
 from .registry import T, register, sample
 
@@ -30,8 +31,8 @@ def _out_len(n, k, s, p, d, ceil_mode):
 
 
 def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
-    k, d, p = _pair(kernel_size), _pair(dilation), _pair(padding)
-    s = _pair(stride) if stride not in (None, ()) else k
+    k, d, p = ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2)
+    s = ntuple(stride, 2) if stride not in (None, ()) else k
     if min(k) < 1 or min(s) < 1 or min(d) < 1:
         raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
@@ -123,7 +124,7 @@ def _as_2d(name, input):
 
 
 def _one(v, fill):
-    return (fill, _pair(v)[0]) if v is not None else None
+    return (fill, ntuple(v, 2)[0]) if v is not None else None
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -146,8 +147,8 @@ def _max_unpool(name, dims, input, indices, kernel_size, stride, padding, output
     (n - 1)·s - 2p + k per dim."""
     if input.shape != indices.shape:
         raise ShapeError(f"{name}: input {input.shape} and indices {indices.shape} must have the same shape")
-    k, p = _ntuple(kernel_size, dims), _ntuple(padding, dims)
-    s = _ntuple(stride, dims) if stride is not None else k
+    k, p = ntuple(kernel_size, dims), ntuple(padding, dims)
+    s = ntuple(stride, dims) if stride is not None else k
     spatial = input.shape[-dims:]
     size = tuple(output_size[-dims:]) if output_size is not None else \
         tuple((n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(spatial, s, p, k))
@@ -160,10 +161,6 @@ def _max_unpool(name, dims, input, indices, kernel_size, stride, padding, output
     zeros = _wrap(np.zeros((planes, volume), input.dtype))
     where = (np.arange(planes)[:, None], idx)
     return IndexPut.apply(zeros, input.reshape(planes, -1), index=where).reshape(*lead, *size)
-
-
-def _ntuple(value, n):
-    return (value,) * n if isinstance(value, int) else tuple(value)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -186,7 +183,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each window (p = norm_type; p = ∞ is max pooling)."""
     if math.isinf(norm_type):
         return max_pool2d(input, kernel_size, stride, ceil_mode=ceil_mode)
-    k = _pair(kernel_size)
+    k = ntuple(kernel_size, 2)
     pooled = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
     return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1])) ** (1.0 / norm_type)
 

@@ -5,7 +5,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import lift, norm_dim
+from ._util import as_array, lift, norm_dim
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -420,7 +420,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
         input, dim = reshape(input, -1), 0
     d = norm_dim(dim, input.ndim, "repeat_interleave")[0]
     n = input.shape[d]
-    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
+    counts = as_array(repeats)
     if counts.ndim == 0:
         counts = np.full(n, int(counts))
     if counts.shape != (n,) or (counts < 0).any():

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import as_array, norm_dim
 from .arrange import movedim
 from .index import index_select
 from .linalg import diag
@@ -176,7 +176,7 @@ def split_with_sizes(input, split_sizes, dim=0):
 # ---- picking and windows ----------------------------------------------------------------------------------------
 def take(input, index):
     """input as if flattened, indexed by `index` (any shape; negatives count from the end)."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    idx = as_array(index)
     n = input.numel()
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError(f"take: index out of range for a tensor of {n} elements (got {idx.min()} … {idx.max()})")

@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from .discrete import nonzero
 from .elementwise import where
 from .registry import T, register, sample
+from ._util import as_array
 
 _wrap = Tensor._wrap
 _Histogram = collections.namedtuple("return_types", ["hist", "bin_edges"])
@@ -107,10 +108,10 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each value, the index of the bucket it falls in: i with boundaries[i-1] < x ≤ boundaries[i]
     (right=False) or boundaries[i-1] ≤ x < boundaries[i] (right=True)."""
-    b = boundaries._data if isinstance(boundaries, Tensor) else np.asarray(boundaries)
+    b = as_array(boundaries)
     if b.ndim != 1:
         raise ShapeError(f"bucketize: boundaries must be 1-d, got shape {b.shape}")
-    x = input._data if isinstance(input, Tensor) else np.asarray(input)
+    x = as_array(input)
     out = np.searchsorted(b, x, side="right" if right else "left")
     return _wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
@@ -119,7 +120,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     """Insertion points of values into each row of sorted_sequence (its leading dims match values'): left
     (first position) by default, right with right=True or side='right'."""
     seq = sorted_sequence._data
-    vals = values._data if isinstance(values, Tensor) else np.asarray(values)
+    vals = as_array(values)
     how = side or ("right" if right else "left")
     order = sorter._data if sorter is not None else None
     if seq.ndim <= 1:
@@ -137,8 +138,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element occurs in test_elements (a tensor or a number)."""
-    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    e = as_array(elements)
+    t = as_array(test_elements)
     return _wrap(np.isin(e, t, assume_unique=assume_unique, invert=invert))
 
 

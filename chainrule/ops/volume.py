@@ -12,12 +12,9 @@ from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
 from .pooling import _out_len, as_batch, avg_pool2d, max_pool2d, window_average
+from ._util import ntuple
 from .registry import T, register, sample
 from .shape import pad, stack
-
-
-def _triple(v):
-    return (v,) * 3 if isinstance(v, int) else tuple(v)
 
 
 def _depth_slices(x, k, s, p, d, fill, name, ceil_mode=False):
@@ -54,7 +51,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if input.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ShapeError(f"conv3d: input has {input.shape[1]} channels but weight {weight.shape} with groups={groups} "
                          f"expects {weight.shape[1] * groups} (and out channels {weight.shape[0]} divisible by groups)")
-    s, dl = _triple(stride), _triple(dilation)
+    s, dl = ntuple(stride, 3), ntuple(dilation, 3)
     kd = weight.shape[2]
     if padding == "same":
         if s != (1, 1, 1):
@@ -64,7 +61,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                             tot[0] // 2, tot[0] - tot[0] // 2))
         p = (0, 0, 0)
     else:
-        p = (0, 0, 0) if padding == "valid" else _triple(padding)
+        p = (0, 0, 0) if padding == "valid" else ntuple(padding, 3)
     views, n, d_out = _depth_slices(input, kd, s[0], p[0], dl[0], 0.0, "conv3d")
     out = None
     for k, v in enumerate(views):
@@ -87,7 +84,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise ShapeError(f"conv_transpose3d: input has {input.shape[1]} channels but weight {weight.shape} expects "
                          f"{weight.shape[0]} (divisible by groups={groups})")
-    s, p, op, dl = _triple(stride), _triple(padding), _triple(output_padding), _triple(dilation)
+    s, p, op, dl = ntuple(stride, 3), ntuple(padding, 3), ntuple(output_padding, 3), ntuple(dilation, 3)
     n, c, depth = input.shape[:3]
     kd = weight.shape[2]
     flat = input.transpose(1, 2).reshape(n * depth, c, *input.shape[3:])      # every depth slice in the batch
@@ -111,8 +108,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     maximum of the window in (d, h, w) order, as torch's. return_indices: the flat d·H·W + h·W + w of each maximum
     in its input volume (what max_unpool3d takes)."""
     x, unbatched = as_batch("max_pool3d", input, "D, H, W")
-    k, dl = _triple(kernel_size), _triple(dilation)
-    s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
+    k, dl = ntuple(kernel_size, 3), ntuple(dilation, 3)
+    s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d", ceil_mode)
     pooled = [max_pool2d(v, k[1:], s[1:], p[1:], dl[1:], ceil_mode, True) for v in views]
     best = stack([v for v, _ in pooled]).max(dim=0)
@@ -134,8 +131,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     added over the kernel depth) divided by its volume, counting the zero padding (count_include_pad) or not, or
     by divisor_override."""
     x, unbatched = as_batch("avg_pool3d", input, "D, H, W")
-    k = _triple(kernel_size)
-    s, p = _triple(stride if stride not in (None, ()) else kernel_size), _triple(padding)
+    k = ntuple(kernel_size, 3)
+    s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], 1, 0.0, "avg_pool3d", ceil_mode)
     total = None
     for v in views:   # divisor_override=1: avg_pool2d gives the plain window sums
@@ -148,7 +145,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each (kd, kh, kw) window: the mean of xᵖ times the window's volume, as torch."""
-    k = _triple(kernel_size)
+    k = ntuple(kernel_size, 3)
     if np.isinf(norm_type):
         return max_pool3d(input, k, stride, ceil_mode=ceil_mode)
     pooled = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)

@@ -7,6 +7,7 @@ from ...tensor import Tensor
 from . import fusion, parametrizations, parametrize, prune, rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch)
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
 from .reparam import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
+from ...ops._util import as_array
 
 
 def _grads(parameters):
@@ -63,7 +64,7 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
-    data = vec._data if isinstance(vec, Tensor) else np.asarray(vec)
+    data = as_array(vec)
     offset = 0
     for p in parameters:
         n = p.numel()

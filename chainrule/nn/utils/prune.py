@@ -11,6 +11,7 @@ from ...autograd.grad_mode import no_grad
 from ...random import _gen
 from ...tensor import Tensor
 from ..parameter import Parameter
+from ...ops._util import as_array
 
 _wrap = Tensor._wrap
 
@@ -186,7 +187,7 @@ class CustomFromMask(BasePruningMethod):
     PRUNING_TYPE = "global"
 
     def __init__(self, mask):
-        self.mask = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+        self.mask = as_array(mask)
 
     def compute_mask(self, importance, default_mask):
         if self.mask.shape != default_mask.shape:
@@ -237,7 +238,7 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
         tensor = module._parameters[name + "_orig"] if hooked else module._parameters[name]
         mask = module._buffers[name + "_mask"]._data if hooked else np.ones(tensor.shape, tensor._data.dtype)
         scores = (importance_scores or {}).get((module, name), tensor)
-        pieces.append((np.asarray(scores._data if isinstance(scores, Tensor) else scores).reshape(-1),
+        pieces.append((as_array(scores).reshape(-1),
                        mask.reshape(-1)))
     scores = np.concatenate([s for s, _ in pieces])
     alive = np.concatenate([m for _, m in pieces])

@@ -4,6 +4,7 @@ import numpy as np
 from ...ops.registry import T, register, sample
 from ...ops.shape import pad, stack
 from ...tensor import Tensor
+from ...ops._util import as_array
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
@@ -73,7 +74,7 @@ class PackedSequence(tuple):
 
 
 def _lengths(lengths, batch, name):
-    n = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths).astype(np.int64).reshape(-1)
+    n = as_array(lengths).astype(np.int64).reshape(-1)
     if n.shape != (batch,) or (n.size and (n.min() < 1)):
         raise ValueError(f"{name}: expected {batch} lengths ≥ 1 (one per sequence in the batch), got {n.tolist()}")
     return n
