@@ -199,8 +199,8 @@ def test_zeta_refuses_the_gradient_in_its_exponent_by_name():
 
 def test_extreme_inputs_raise_no_warnings():
     x = cr.tensor([-1e308, -1e4, -0.0, 0.0, 1e-320, 1e4, 1e308, np.inf, -np.inf, np.nan], dtype=cr.float64)
-    with np.errstate(all="raise"):
-        for name in BESSEL + ["airy_ai"]:
+    with np.errstate(over="raise", divide="raise", invalid="raise"):   # underflow to 0 is silent in NumPy too
+        for name in BESSEL + ["airy_ai", "i0", "i1", "i0e", "i1e"]:   # i0, i1 warned of overflow before
             getattr(cr.special, name)(x)
         for name in POLYNOMIALS:
             getattr(cr.special, name)(x, 40)
@@ -213,3 +213,29 @@ def test_the_torch_special_namespace_is_complete():
                                                                                      "multi_dim_common")
                and not hasattr(cr.special, n)]
     assert missing == []
+
+
+def test_wronskians_and_the_airy_equation_hold_everywhere():
+    """Identities that tie the functions to each other, without an oracle (so they run without mpmath or torch):
+    J₁Y₀ - J₀Y₁ = 2/(πx) (DLMF 10.5.2), I₀K₁ + I₁K₀ = 1/x (10.28.2), Ai'' = x·Ai through two backward passes, and
+    Tₙ(cos θ) = cos nθ."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(0.01, 2, 200), rng.uniform(2, 60, 400), rng.uniform(60, 1e4, 100)])
+    t = cr.tensor(x, dtype=cr.float64)
+    s = cr.special
+    w = s.bessel_j1(t) * s.bessel_y0(t) - s.bessel_j0(t) * s.bessel_y1(t)
+    error = np.abs(w.numpy() * np.pi * x / 2 - 1)
+    assert (error <= 4e-15 * np.maximum(1, np.log(x)) ** 2).all(), (error.max(), x[error.argmax()])
+    near = cr.tensor(x[x < 600], dtype=cr.float64)   # beyond, I overflows and K underflows in float64
+    k = s.i0(near) * s.modified_bessel_k1(near) + s.i1(near) * s.modified_bessel_k0(near)
+    np.testing.assert_allclose(k.numpy() * x[x < 600], 1.0, rtol=2e-15)
+    ks = s.i0e(t) * s.scaled_modified_bessel_k1(t) + s.i1e(t) * s.scaled_modified_bessel_k0(t)
+    np.testing.assert_allclose(ks.numpy() * x, 1.0, rtol=2e-15)
+    a = cr.tensor(rng.uniform(-15, 15, 300), dtype=cr.float64, requires_grad=True)
+    (d1,) = cr.autograd.grad(s.airy_ai(a).sum(), a, create_graph=True)
+    (d2,) = cr.autograd.grad(d1.sum(), a)
+    np.testing.assert_allclose(d2.numpy(), a.detach().numpy() * s.airy_ai(a).detach().numpy(), rtol=1e-13, atol=1e-15)
+    theta = rng.uniform(0, np.pi, 50)
+    for n in (3, 17, 60):
+        np.testing.assert_allclose(s.chebyshev_polynomial_t(cr.tensor(np.cos(theta), dtype=cr.float64), n).numpy(),
+                                   np.cos(n * theta), atol=1e-13)

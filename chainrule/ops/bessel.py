@@ -40,11 +40,20 @@ def _scaled(x, order):
     xl = ax[~small]
     if xl.size:
         mu, term, total = 4.0 * order * order, np.ones_like(xl), np.ones_like(xl)
-        for k in range(1, 40):
-            term = term * -(mu - (2 * k - 1) ** 2) / (k * 8.0 * xl)
-            total += term
-        out[~small] = total / np.sqrt(2 * np.pi * xl)
+        with np.errstate(over="ignore"):   # 8k·x overflows past 1e307: the term is then 0, as it should be
+            for k in range(1, 40):
+                term = term * -(mu - (2 * k - 1) ** 2) / (k * 8.0 * xl)
+                total += term
+            out[~small] = total / (np.sqrt(2 * np.pi) * np.sqrt(xl))   # 2πx itself overflows past 3e307
     return out
+
+
+def _unscaled(x, scaled, odd=False):
+    """Iᵥ(x) = e^|x| · (e^(-|x|) Iᵥ(x)): ±inf past |x| ≈ 713 and at ±inf, as torch, without an overflow warning."""
+    x = x.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = scaled * np.exp(np.abs(x))
+    return np.where(np.isinf(x), np.copysign(np.inf, x) if odd else np.inf, out)
 
 
 def _odd(x, values):
@@ -79,7 +88,7 @@ class I0(Op):
     """y = I₀(x);  dy/dx = I₁(x)."""
 
     def forward(self, x):
-        return _cast_like(_scaled(x, 0) * np.exp(np.abs(x.astype(np.float64))), x)
+        return _cast_like(_unscaled(x, _scaled(x, 0)), x)
 
     def backward(self, g):
         return g * i1(self.inputs[0])
@@ -89,7 +98,7 @@ class I1(Op):
     """y = I₁(x);  dy/dx = I₀(x) - I₁(x)/x, ½ at x = 0."""
 
     def forward(self, x):
-        return _cast_like(_odd(x, _scaled(x, 1)) * np.exp(np.abs(x.astype(np.float64))), x)
+        return _cast_like(_unscaled(x, _odd(x, _scaled(x, 1)), odd=True), x)
 
     def backward(self, g):
         x = self.inputs[0]
