@@ -239,3 +239,22 @@ def test_wronskians_and_the_airy_equation_hold_everywhere():
     for n in (3, 17, 60):
         np.testing.assert_allclose(s.chebyshev_polynomial_t(cr.tensor(np.cos(theta), dtype=cr.float64), n).numpy(),
                                    np.cos(n * theta), atol=1e-13)
+
+
+def test_zeta_ends_at_huge_exponents_and_far_negative_q():
+    """ζ(x, q) at x → inf is q^-x's limit; a far negative q (x an integer) is reduced to positive arguments instead
+    of summed term by term (torch's own loops for good at q = -1e12). Both used to hang here."""
+    x = cr.tensor([np.inf, np.inf, np.inf, 1e308, 1e4, 3.0, 2.0], dtype=cr.float64)
+    q = cr.tensor([0.5, 1.0, 2.0, 2.0, 1.0, -1e12 + 0.5, -1e9 - 0.25], dtype=cr.float64)
+    out = cr.special.zeta(x, q).numpy()
+    assert out[0] == np.inf and out[1] == 1.0 and out[2] == 0.0 and out[3] == 0.0 and out[4] == 1.0
+    assert abs(out[5]) < 1e-14                      # Σ over the far tail only: ~5e-25, up to rounding of the rest
+    # ζ(2, q) for q = f - m is ζ(2, f) + Σⱼ₌₁ᵐ (j - f)^-2 = ζ(2, f) + ζ(2, 1 - f) - ζ(2, 1 - f + m)
+    f = 0.75
+    expected = cr.special.zeta(2.0, cr.tensor([f, 1 - f], dtype=cr.float64)).sum().item() - 1 / (1e9 + 1 - f)
+    assert out[6] == pytest.approx(expected, rel=1e-12)
+    # ψ⁽²⁰⁰⁾(50) = -200!·ζ(201, 50) = -2.58e33, although 200! overflows and ζ(201, 50) underflows (torch: nan);
+    # ψ⁽¹⁰⁰⁰⁾(2) is past float64 (-inf), and n ≥ 171 used to raise OverflowError from math.factorial
+    big = cr.polygamma(200, cr.tensor([50.0, 2.0, 1e6], dtype=cr.float64)).numpy()
+    assert big[0] == pytest.approx(-2.5829713930705358e33, rel=1e-12) and big[1] == -np.inf and big[2] == 0.0
+    assert cr.polygamma(1000, cr.tensor([2.0], dtype=cr.float64)).item() == -np.inf

@@ -45,26 +45,29 @@ def _np_erfc(x):
 
 
 def _hurwitz_zeta(s, a):
-    """ζ(s, a) = Σₖ (a + k)^-s for s > 1, a > 0 not too small: the first terms summed until a + k ≥ 16 + s, then the
-    Euler–Maclaurin tail (N^(1-s)/(s-1) + N^-s/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)…(s+2j-2) · N^(-s-2j+1))."""
-    total = np.zeros_like(a)
-    a = a.copy()
+    """ζ(s, a) = Σₖ (a + k)^-s for s > 1, a > 0: the first terms summed until a + k ≥ 16 + s, then the
+    Euler–Maclaurin tail (N^(1-s)/(s-1) + N^-s/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)…(s+2j-2) · N^(-s-2j+1)). An element stops
+    early once what is left, below ∫ₐ^∞ t^-s dt = a·a^-s/(s-1), is under 1e-17 of its sum: for large s (up to inf)
+    that is after a term or two, where walking up to 16 + s would never end."""
+    s, a = np.broadcast_arrays(np.asarray(s, np.float64), np.array(a, np.float64))
+    total, a = np.zeros(a.shape), a.copy()
     edge = 16.0 + s
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        while True:
-            low = a < edge
-            if not low.any():
-                break
-            total += np.where(low, a ** -s, 0.0)
-            a += low
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        walking = a < edge
+        while walking.any():
+            term = np.where(walking, a ** -s, 0.0)
+            total += term
+            a += walking
+            walking &= (a < edge) & ~((a > 1) & ((term == 0) | (term * a <= 1e-17 * total * (s - 1))))
+        early = a < edge
         tail = a ** (1 - s) / (s - 1) + 0.5 * a ** -s
-        rising, fact, power = s + 0.0, 2.0, a ** (-s - 1)   # s + 0.0: a new array when s is one (updated in place)
+        rising, fact, power = s + 0.0, 2.0, a ** (-s - 1)   # s + 0.0: a new array (updated in place)
         for j, b in enumerate(_BERNOULLI, start=1):
             tail += b / fact * rising * power
             rising *= (s + 2 * j - 1) * (s + 2 * j)
             fact *= (2 * j + 1) * (2 * j + 2)
             power = power / (a * a)
-    return total + tail
+    return total + np.where(early, 0.0, tail)
 
 
 def _np_digamma(x):
@@ -93,6 +96,40 @@ def _np_digamma(x):
     return out
 
 
+def _log_hurwitz_zeta(s, a):
+    """ln ζ(s, a) for a > 0, where ζ itself under- or overflows (s in the hundreds): log-sum-exp of the terms
+    -s·ln(a + k) until a + k ≥ 16 + s (or they no longer count), then the Euler–Maclaurin tail in logs,
+    (1-s)·ln N - ln(s-1) + ln(1 + (s-1)/(2N) + Σⱼ B₂ⱼ/(2j)! · (s-1)s…(s+2j-2)/N²ʲ)."""
+    a = np.array(a, np.float64)
+    log_sum = np.full(a.shape, -np.inf)
+    edge = 16.0 + s
+    walking = a < edge
+    while walking.any():
+        term = np.where(walking, -s * np.log(a), -np.inf)
+        log_sum = np.logaddexp(log_sum, term)
+        a += walking
+        walking &= (a < edge) & (term - log_sum > -40)   # e^-40 of the sum: the rest cannot count
+    early = a < edge
+    n = np.where(early, edge, a)
+    series, rising = 1 + (s - 1) / (2 * n), s - 1
+    for j, b in enumerate(_BERNOULLI, start=1):
+        rising = rising * (s + 2 * j - 3 if j > 1 else 1) * (s + 2 * j - 2) if j > 1 else (s - 1) * s
+        series = series + b / math.factorial(2 * j) * rising / n ** (2 * j)
+    tail = (1 - s) * np.log(n) - math.log(s - 1) + np.log(series)
+    return np.where(early, log_sum, np.logaddexp(log_sum, tail))
+
+
+def _times_factorial(n, x):
+    """n!·ζ(n+1, x): directly while n! fits in float64 (n ≤ 170), else through logs (x > 0), so that a product of
+    representable size comes out right although its factors do not (ψ⁽²⁰⁰⁾(50) = -2.6e33: 200! and ζ(201, 50) = 1e-341
+    are not float64 numbers)."""
+    if n <= 170:
+        return float(math.factorial(n)) * _hurwitz_zeta(n + 1.0, x)
+    with np.errstate(over="ignore"):
+        big = np.exp(math.lgamma(n + 1) + _log_hurwitz_zeta(n + 1.0, np.where(x > 0, x, 1.0)))
+        return np.where(x > 0, big, math.inf * _hurwitz_zeta(n + 1.0, x))
+
+
 def _np_polygamma(n, x):
     """ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n+1, x) for n ≥ 1 (the n-th derivative of ψ), with ψ⁽ⁿ⁾ at the poles 0, -1, … equal to
     +inf for odd n and -inf for even n, as torch."""
@@ -107,7 +144,7 @@ def _np_polygamma(n, x):
             z = _hurwitz_zeta(2.0, np.where(neg, 1 - x, x))
             out = np.where(neg, (math.pi / np.sin(math.pi * x)) ** 2 - z, z)
         else:
-            out = sign * math.factorial(n) * _hurwitz_zeta(n + 1.0, np.where(pole, 1.0, x))
+            out = sign * _times_factorial(n, np.where(pole, 1.0, x))
         out = np.where(pole, sign * np.inf, out)
         out = np.where(x == np.inf, 0.0, np.where(x == -np.inf, np.nan, out))
     return out

@@ -22,8 +22,17 @@ def _np_zeta(x, q):
     inside = ~(undefined | pole_q | (x == 1))
     out = np.full(x.shape, np.nan)
     if inside.any():
+        xs, qs = x[inside], q[inside]
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            out[inside] = _hurwitz_zeta(x[inside], q[inside].copy())
+            # q < 0 (x an integer): with q = f - m, 0 < f < 1, the m terms below 0 are (-1)ˣ Σⱼ₌₁ᵐ (j - f)^-x
+            # = (-1)ˣ [ζ(x, 1 - f) - ζ(x, 1 - f + m)], so no walk up from a far negative q
+            below = qs < 0
+            m = np.where(below, -np.floor(qs), 0.0)
+            f = qs + m
+            sign = np.where(xs % 2 == 0, 1.0, -1.0)
+            left = np.where(below, sign * (_hurwitz_zeta(xs, np.where(below, 1 - f, 1.0))
+                                           - _hurwitz_zeta(xs, np.where(below, 1 - f + m, 1.0))), 0.0)
+            out[inside] = _hurwitz_zeta(xs, f) + left
     return np.where(undefined, np.nan, np.where(pole_q | (x == 1), np.inf, out))
 
 
