@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
+from .elementwise import where
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -110,6 +111,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     strides = [int(np.prod(input.shape[input.ndim - k:], dtype=np.int64)) for k in range(d)]
     flat, out_shape = input.reshape(input.shape[0], input.shape[1], -1), tuple(grid.shape[1:-1])
     coords = [_unnormalize(grid[..., k], sizes[k], ac) for k in range(d)]
+    finite = np.logical_and.reduce([np.isfinite(i.detach().numpy()) for i in coords])
+    if not finite.all():   # an inf or nan coordinate samples nan (torch: the same in 'zeros' mode), the rest as usual
+        stand_in = where(_wrap(finite[..., None]), grid, 0.0)
+        out = grid_sample(input, stand_in, mode, padding_mode, align_corners)
+        return out * _wrap(np.where(finite, 1.0, np.nan).astype(out.dtype)[:, None])
     if mode != "bicubic":
         coords = [_pad_coordinates(i, n, padding_mode, ac) for i, n in zip(coords, sizes)]
     base = [np.floor(i.detach().numpy()) for i in coords]

@@ -64,7 +64,8 @@ def _np_gammainc_pair(a, x):
                     break
             q[fraction] = np.where(np.isinf(f_x), 0.0, np.exp(log_front[fraction]) * h)
             p[fraction] = 1.0 - q[fraction]
-    return p, q
+    far = (a == np.inf) & np.isfinite(x) & (x >= 0)      # the limit a → ∞ at a fixed x: P = 0, Q = 1, as torch
+    return np.where(far, 0.0, p), np.where(far, 1.0, q)
 
 
 def _np_gammainc(a, x):

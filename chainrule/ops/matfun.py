@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import Op, checked_svd
 from .arrange import diag_embed, diagonal
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
@@ -32,6 +32,10 @@ def _np_expm(a):
     A = np.asarray(a, dtype=np.float64)
     n = A.shape[-1]
     norm = np.abs(A).sum(-2).max(-1) if A.size else np.zeros(A.shape[:-2])
+    broken = ~np.isfinite(norm)          # an inf or nan entry: that matrix's exp is all nan, as torch's
+    if broken.any():
+        A = np.where(broken[..., None, None], 0.0, A)
+        norm = np.where(broken, 0.0, norm)
     s = int(max(0, np.ceil(np.log2(max(float(np.max(norm, initial=0.0)), 1e-300) / _THETA13))))
     A = A / 2.0 ** s
     b = _PADE13
@@ -44,7 +48,7 @@ def _np_expm(a):
     R = np.linalg.solve(V - U, V + U)
     for _ in range(s):
         R = R @ R
-    return R
+    return np.where(broken[..., None, None], np.nan, R) if broken.any() else R
 
 
 class MatrixExp(Op):
@@ -69,7 +73,7 @@ def matrix_exp(A):
 
 
 def _pinv_array(a, atol, rtol):
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u, s, vh = checked_svd("pinv", a, full_matrices=False)
     top = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
     if rtol is None:
         rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
@@ -116,7 +120,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise ShapeError(f"lstsq: A has shape {A.shape} and B {B.shape}; B needs A's {A.shape[-2]} rows")
     vector = B.ndim == A.ndim - 1
     X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
-    s = np.linalg.svd(A._data, compute_uv=False)
+    s = checked_svd("lstsq", A._data, compute_uv=False)
     tol = (rcond if rcond is not None else max(A.shape[-2:]) * np.finfo(A.dtype).eps) * s[..., :1]
     empty = _wrap(np.zeros(0, A.dtype))
     return _Lstsq(X.squeeze(-1) if vector else X, empty, _wrap((s > tol).sum(-1).astype(np.int64)), empty)

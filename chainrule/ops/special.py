@@ -28,7 +28,7 @@ def _float(x):
 def _lgamma_scalar(v):
     try:
         return math.lgamma(v)
-    except ValueError:   # a pole: 0, -1, -2, … (torch gives +inf there)
+    except (ValueError, OverflowError):   # a pole 0, -1, -2, …, or past 2.5e305: +inf, as torch
         return math.inf
 
 
@@ -37,7 +37,8 @@ _erfc_each = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _np_lgamma(x):
-    return np.asarray(_lgamma_each(_float(x)), dtype=np.float64)
+    with np.errstate(over="ignore"):   # the OverflowError _lgamma_scalar turns into inf leaves NumPy's flag set
+        return np.asarray(_lgamma_each(_float(x)), dtype=np.float64)
 
 
 def _np_erfc(x):
