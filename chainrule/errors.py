@@ -25,6 +25,17 @@ class LinAlgError(ShapeError, RuntimeError):
     """A matrix the decomposition cannot take: singular, not positive definite (torch.linalg.LinAlgError; also a
     ShapeError/ValueError, which chainrule raised here before)."""
 
+    @classmethod
+    def from_numpy(cls, name, arrays, exc):
+        """NumPy's LinAlgError ("SVD did not converge") as this one, naming the op, the shapes and, where that is
+        the cause, the inf or nan entries (torch's message for the same failure says so too)."""
+        import numpy as np
+        shapes = ", ".join(str(tuple(np.shape(a))) for a in arrays)
+        bad = sum(int(np.size(a) - np.isfinite(a).sum()) for a in arrays if np.asarray(a).dtype.kind in "fc")
+        hint = (f"; the input has {bad} inf or nan entries, which no decomposition takes: find where they came "
+                f"from (cr.autograd.detect_anomaly names the op that made the first one)" if bad else "")
+        return cls(f"{name}: {exc} (input shapes {shapes}){hint}")
+
 
 class GradcheckError(RuntimeError):
     """Analytical and numerical gradients disagree; the message names the worst entry."""

@@ -10,7 +10,7 @@ from .ops.matfun import lstsq, matrix_exp, pinv, solve_triangular  # noqa: F401
 from .ops.arrange import diagonal as _diagonal
 from .ops.reduce import norm as _norm
 from .tensor import Tensor as _Tensor
-from .autograd.function import checked_svd as _checked_svd
+from .ops._util import checked_decomposition as _checked_decomposition
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):
@@ -46,7 +46,7 @@ def vecdot(x, y, dim=-1):
 def matrix_rank(A, tol=None):
     """The number of singular values above tol (default: the largest times max(m, n) times the dtype's eps);
     an integer tensor, outside the graph."""
-    s = _checked_svd("matrix_rank", A._data, compute_uv=False)
+    s = _checked_decomposition("matrix_rank", _np.linalg.svd, A._data, compute_uv=False)
     if tol is None:
         tol = s.max(-1, keepdims=True) * max(A.shape[-2:]) * _np.finfo(s.dtype).eps
     return _Tensor._wrap(_np.asarray((s > tol).sum(-1), _np.int64))

@@ -13,6 +13,7 @@ import functools
 import inspect
 from itertools import count
 
+import numpy as np
 from numpy import asarray, ndarray
 
 from ..errors import InplaceError
@@ -209,45 +210,14 @@ def _edge(t):
     return e
 
 
-def linalg_failure(name, arrays, exc):
-    """NumPy's LinAlgError ("SVD did not converge") as chainrule's, naming the op, the shapes and, where that is
-    the cause, the inf or nan entries (torch's message for the same failure says so too)."""
-    import numpy as np
-    from ..errors import LinAlgError
-    shapes = ", ".join(str(tuple(np.shape(a))) for a in arrays)
-    bad = sum(int(np.size(a) - np.isfinite(a).sum()) for a in arrays if np.asarray(a).dtype.kind in "fc")
-    hint = (f"; the input has {bad} inf or nan entries, which no decomposition takes: find where they came from "
-            f"(cr.autograd.detect_anomaly names the op that made the first one)" if bad else "")
-    return LinAlgError(f"{name}: {exc} (input shapes {shapes}){hint}")
-
-
-def checked_decomposition(name, decompose, a, **options):
-    """decompose(a, **options) (an iterative LAPACK routine: np.linalg.svd, eigh), with its failure raised as
-    linalg_failure's named error. Non-finite input is refused up front, as torch does: OpenBLAS's SVD of a matrix
-    with nan can loop for ever instead of failing."""
-    import numpy as np
-    try:
-        if not np.isfinite(a).all():
-            raise np.linalg.LinAlgError(f"{decompose.__name__} needs finite values")
-        return decompose(a, **options)
-    except np.linalg.LinAlgError as exc:
-        raise linalg_failure(name, [a], exc) from None
-
-
-def checked_svd(name, a, **options):
-    """np.linalg.svd through checked_decomposition."""
-    import numpy as np
-    return checked_decomposition(name, np.linalg.svd, a, **options)
-
-
 def _explain_forward_error(cls, inputs, exc):
     from ..errors import DTypeError, LinAlgError, ShapeError
     if isinstance(exc, LinAlgError):
         return exc   # already names the op and the fix
     shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
     name = getattr(cls, "op_name", cls.__name__.lower())
-    if type(exc).__module__.startswith("numpy") and type(exc).__name__ == "LinAlgError":
-        return linalg_failure(name, [t._data for t in inputs], exc)
+    if isinstance(exc, np.linalg.LinAlgError):
+        return LinAlgError.from_numpy(name, [t._data for t in inputs], exc)
     text = str(exc)
     if "broadcast" in text:
         return ShapeError(f"{name}: cannot broadcast shapes {shapes}: dims are compared from the right and each "
@@ -310,18 +280,12 @@ class FunctionCtx(Node):
         for pos in self._tensor_positions:
             g = result[pos]
             if g is not None and not isinstance(g, Tensor):
-                g = Tensor._wrap(_as_array(g))
+                g = Tensor._wrap(asarray(g))
             picked.append(g)
         return tuple(picked)
 
 
-def _as_array(x):
-    import numpy as np
-    return np.asarray(x)
-
-
 def _zeros_like_output(ctx, i):
-    import numpy as np
     shape, dtype = ctx._out_meta[i]
     return Tensor._wrap(np.zeros(shape, dtype))
 

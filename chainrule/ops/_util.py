@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import dtypes
+from ..errors import LinAlgError
 from ..tensor import Tensor
 
 _wrap = Tensor._wrap
@@ -26,6 +27,18 @@ def ntuple(value, n):
     """How sizes are given to conv and pool layers (kernel_size, stride, padding, dilation): an int (Python or NumPy)
     stands for the same value in each of the n dimensions; a sequence is taken as it is, as a tuple."""
     return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
+
+
+def checked_decomposition(name, decompose, a, **options):
+    """decompose(a, **options), an iterative LAPACK routine (np.linalg.svd, eigh), with its failure raised as a
+    LinAlgError that names the op. Non-finite input is refused up front, as torch does: OpenBLAS's SVD of a matrix
+    with nan can loop for ever instead of failing."""
+    try:
+        if not np.isfinite(a).all():
+            raise np.linalg.LinAlgError(f"{decompose.__name__} needs finite values")
+        return decompose(a, **options)
+    except np.linalg.LinAlgError as exc:
+        raise LinAlgError.from_numpy(name, [a], exc) from None
 
 
 def _canon(arr):

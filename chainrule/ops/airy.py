@@ -24,7 +24,8 @@ _TERMS = 30                                                         # |x|³ ≤ 
 
 
 def _maclaurin_coefficients():
-    """Coefficients in x of f, g (the two power series) and of f', g', as dense polynomial coefficient arrays."""
+    """Coefficients in x of Ai = Ai(0) f + Ai'(0) g (f, g the two power series) and of Ai', as dense polynomial
+    coefficient arrays."""
     f, g = np.zeros(3 * _TERMS + 2), np.zeros(3 * _TERMS + 2)
     f[0], g[1] = 1.0, 1.0
     for k in range(_TERMS - 1):           # each term from the last: x³/((3k+2)(3k+3)) and x³/((3k+3)(3k+4))

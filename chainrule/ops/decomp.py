@@ -18,8 +18,9 @@ import numpy as np
 
 from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
-from ..autograd.function import Function, Op, checked_decomposition, checked_svd
+from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
+from ._util import checked_decomposition
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
@@ -69,7 +70,7 @@ class Det(Op):
         a, = self.inputs
         if STATE.grad_enabled:   # create_graph: d A⁻ᵀ with differentiable ops (A must be invertible)
             return (g * self.saved_output())[..., None, None] * inv(a).mT
-        u, s, vh = checked_svd("det", a._data)
+        u, s, vh = checked_decomposition("det", np.linalg.svd, a._data)
         n = s.shape[-1]
         others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], -1)
         sign = np.linalg.det(u) * np.linalg.det(vh)
@@ -255,7 +256,7 @@ def eigvalsh(A, UPLO="L"):
 def svdvals(A):
     if A.ndim < 2:
         raise ShapeError(f"svdvals: expected a matrix (or a batch of them), got shape {A.shape}")
-    return SvdVals.apply(A, factors=checked_svd("svdvals", A._data, full_matrices=False))
+    return SvdVals.apply(A, factors=checked_decomposition("svdvals", np.linalg.svd, A._data, full_matrices=False))
 
 
 def svd(A, full_matrices=True):
@@ -263,7 +264,7 @@ def svd(A, full_matrices=True):
     loss of the singular values); U and Vh do not require grad."""
     if A.ndim < 2:
         raise ShapeError(f"svd: expected a matrix (or a batch of them), got shape {A.shape}")
-    u, s, vh = checked_svd("svd", A._data, full_matrices=full_matrices)
+    u, s, vh = checked_decomposition("svd", np.linalg.svd, A._data, full_matrices=full_matrices)
     k = s.shape[-1]   # the reduced factors are the first k columns of U and rows of Vᵀ
     return _Svd(_wrap(u), SvdVals.apply(A, factors=(u[..., :k], s, vh[..., :k, :])), _wrap(vh))
 

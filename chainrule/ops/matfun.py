@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ..autograd.function import Op, checked_svd
+from ..autograd.function import Op
+from ._util import checked_decomposition
 from .arrange import diag_embed, diagonal
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
@@ -73,7 +74,7 @@ def matrix_exp(A):
 
 
 def _pinv_array(a, atol, rtol):
-    u, s, vh = checked_svd("pinv", a, full_matrices=False)
+    u, s, vh = checked_decomposition("pinv", np.linalg.svd, a, full_matrices=False)
     top = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
     if rtol is None:
         rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
@@ -120,7 +121,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise ShapeError(f"lstsq: A has shape {A.shape} and B {B.shape}; B needs A's {A.shape[-2]} rows")
     vector = B.ndim == A.ndim - 1
     X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
-    s = checked_svd("lstsq", A._data, compute_uv=False)
+    s = checked_decomposition("lstsq", np.linalg.svd, A._data, compute_uv=False)
     tol = (rcond if rcond is not None else max(A.shape[-2:]) * np.finfo(A.dtype).eps) * s[..., :1]
     empty = _wrap(np.zeros(0, A.dtype))
     return _Lstsq(X.squeeze(-1) if vector else X, empty, _wrap((s > tol).sum(-1).astype(np.int64)), empty)

@@ -19,10 +19,10 @@ so d/dx of the k-th derivative is the (k+1)-th, computed the same way: no divisi
 """
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import Op
-from ._util import lift
+from ._util import tensor_pair
 from .registry import T, register, sample
+from .special import _cast_like
 
 # family: (α, β of p₁; aⱼ, bⱼ, cⱼ as functions of j)
 _FAMILIES = {
@@ -65,7 +65,7 @@ class OrthogonalPolynomial(Op):
 
     def forward(self, x, n, family, derivative):
         self.family, self.derivative = family, derivative
-        return _np_polynomial(family, x, n, derivative).astype(x.dtype)
+        return _cast_like(_np_polynomial(family, x, n, derivative), x)
 
     def backward(self, g):
         x, n = self.inputs
@@ -73,14 +73,9 @@ class OrthogonalPolynomial(Op):
 
 
 def _polynomial(family, x, n):
-    n = lift(n, x if hasattr(x, "_data") else None)
-    x = lift(x, n)
-    dtype = dtypes.promote(x._data.dtype, n._data.dtype)
-    if not dtypes.is_floating(dtype):
-        dtype = dtypes.get_default_dtype()
-    if x._data.dtype != dtype:
-        x = x.to(dtype)
-    return OrthogonalPolynomial.apply(x, n, family=family, derivative=0)
+    """x and n promoted to one dtype as torch does (a float n of the wider dtype widens x; two ints give a float
+    result), then the op."""
+    return OrthogonalPolynomial.apply(*tensor_pair(x, n), family=family, derivative=0)
 
 
 def _make(family, title, torch_name):

@@ -47,7 +47,7 @@ def _np_erfc(x):
 
 def _hurwitz_zeta(s, a):
     """ζ(s, a) = Σₖ (a + k)^-s for s > 1, a > 0: the first terms summed until a + k ≥ 16 + s, then the
-    Euler–Maclaurin tail (N^(1-s)/(s-1) + N^-s/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)…(s+2j-2) · N^(-s-2j+1)). An element stops
+    Euler–Maclaurin tail N^(1-s)/(s-1) · _euler_maclaurin_bracket(s, N). An element stops
     early once what is left, below ∫ₐ^∞ t^-s dt = a·a^-s/(s-1), is under 1e-17 of its sum: for large s (up to inf)
     that is after a term or two, where walking up to 16 + s would never end."""
     s, a = np.broadcast_arrays(np.asarray(s, np.float64), np.array(a, np.float64))
@@ -61,14 +61,19 @@ def _hurwitz_zeta(s, a):
             a += walking
             walking &= (a < edge) & ~((a > 1) & ((term == 0) | (term * a <= 1e-17 * total * (s - 1))))
         early = a < edge
-        tail = a ** (1 - s) / (s - 1) + 0.5 * a ** -s
-        rising, fact, power = s + 0.0, 2.0, a ** (-s - 1)   # s + 0.0: a new array (updated in place)
-        for j, b in enumerate(_BERNOULLI, start=1):
-            tail += b / fact * rising * power
-            rising *= (s + 2 * j - 1) * (s + 2 * j)
-            fact *= (2 * j + 1) * (2 * j + 2)
-            power = power / (a * a)
+        tail = a ** (1 - s) / (s - 1) * _euler_maclaurin_bracket(s, a)
     return total + np.where(early, 0.0, tail)
+
+
+def _euler_maclaurin_bracket(s, n):
+    """The Euler–Maclaurin tail Σₖ₌₀^∞ (n + k)^-s = N^(1-s)/(s-1) + N^-s/2 + Σⱼ B₂ⱼ/(2j)! · s(s+1)…(s+2j-2) ·
+    N^(-s-2j+1) over its first term N^(1-s)/(s-1): 1 + (s-1)/(2N) + Σⱼ B₂ⱼ/(2j)! · (s-1)s…(s+2j-2)/N²ʲ (for N large
+    next to s, as both zeta sums walk up to N ≥ 16 + s first)."""
+    bracket, rising = 1 + (s - 1) / (2 * n), (s - 1) * s
+    for j, b in enumerate(_BERNOULLI, start=1):
+        bracket = bracket + b / math.factorial(2 * j) * rising / n ** (2 * j)
+        rising = rising * (s + 2 * j - 1) * (s + 2 * j)
+    return bracket
 
 
 def _np_digamma(x):
@@ -100,7 +105,7 @@ def _np_digamma(x):
 def _log_hurwitz_zeta(s, a):
     """ln ζ(s, a) for a > 0, where ζ itself under- or overflows (s in the hundreds): log-sum-exp of the terms
     -s·ln(a + k) until a + k ≥ 16 + s (or they no longer count), then the Euler–Maclaurin tail in logs,
-    (1-s)·ln N - ln(s-1) + ln(1 + (s-1)/(2N) + Σⱼ B₂ⱼ/(2j)! · (s-1)s…(s+2j-2)/N²ʲ)."""
+    (1-s)·ln N - ln(s-1) + ln _euler_maclaurin_bracket(s, N)."""
     a = np.array(a, np.float64)
     log_sum = np.full(a.shape, -np.inf)
     edge = 16.0 + s
@@ -112,11 +117,7 @@ def _log_hurwitz_zeta(s, a):
         walking &= (a < edge) & (term - log_sum > -40)   # e^-40 of the sum: the rest cannot count
     early = a < edge
     n = np.where(early, edge, a)
-    series, rising = 1 + (s - 1) / (2 * n), s - 1
-    for j, b in enumerate(_BERNOULLI, start=1):
-        rising = rising * (s + 2 * j - 3 if j > 1 else 1) * (s + 2 * j - 2) if j > 1 else (s - 1) * s
-        series = series + b / math.factorial(2 * j) * rising / n ** (2 * j)
-    tail = (1 - s) * np.log(n) - math.log(s - 1) + np.log(series)
+    tail = (1 - s) * np.log(n) - math.log(s - 1) + np.log(_euler_maclaurin_bracket(s, n))
     return np.where(early, log_sum, np.logaddexp(log_sum, tail))
 
 

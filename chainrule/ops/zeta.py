@@ -7,12 +7,11 @@ and nan unless x is an integer (a negative base to a fractional power). Computed
 """
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import Op
 from ..errors import BackwardError
 from ._util import tensor_pair
 from .registry import T, register, sample
-from .special import _hurwitz_zeta
+from .special import _cast_like, _hurwitz_zeta
 
 
 def _np_zeta(x, q):
@@ -40,9 +39,7 @@ class Zeta(Op):
     """y = ζ(x, q);  ∂y/∂q = -x·ζ(x + 1, q)."""
 
     def forward(self, x, q):
-        out = _np_zeta(x, q)
-        dtype = np.result_type(x, q)
-        return out.astype(dtype if dtype.kind == "f" else dtypes.get_default_dtype())
+        return _cast_like(_np_zeta(x, q), x)   # x and q share one dtype (tensor_pair)
 
     def backward(self, g):
         x, q = self.inputs
