@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..errors import IntegerDivisionError
 from ..tensor import Tensor
 from ..autograd.function import Op
@@ -214,19 +215,53 @@ Tensor.absolute = Tensor.abs
 Tensor.xlogy = lambda self, other: xlogy(self, other)
 
 
+class XLogY(Op):
+    """z = x·ln y (or x·ln(1 + y) for xlog1py, through log1p), taken as 0 where x = 0 unless y is nan, as torch;
+    ∂z/∂x = ln y (0 where x = 0 and y ≤ 0, where ln y is not finite, as torch),
+    ∂z/∂y = x / y (0 at x = y = 0: z(0, y) ≡ 0, so the partial is 0, where torch's 0/0 gives nan).
+    For xlog1py read 1 + y for y throughout."""
+
+    def forward(self, x, y, plus_one):
+        self.plus_one = plus_one
+        with np.errstate(divide="ignore", invalid="ignore"):   # ln of y ≤ 0 is masked or nan, as torch
+            out = x * (np.log1p(y) if plus_one else np.log(y))
+        return np.where((x == 0) & ~np.isnan(y), 0, out)
+
+    def backward(self, g):
+        x, y = self.inputs
+        nx, ny = self.needs_input_grad
+        edge = -1.0 if self.plus_one else 0.0            # where ln(1 + y) or ln y is -inf
+        neutral = _wrap(np.full((), 0.0 if self.plus_one else 1.0, y.dtype))   # where it is 0
+        zero = x._data == 0
+        gx = gy = None
+        if nx:
+            off = zero & (y._data <= edge)
+            safe = where(_wrap(off), neutral, y) if off.any() else y
+            gx = g * (safe.log1p() if self.plus_one else log(safe))
+        if ny:   # only x = 0 at the edge is masked, so that ∂(x/y)/∂x = 1/y stays right for the second derivative
+            off = zero & (y._data == edge)
+            safe = where(_wrap(off), neutral, y) if off.any() else y
+            gy = g * x / (safe + 1 if self.plus_one else safe)
+        return gx, gy
+
+
+def xlogy_op(input, other, plus_one=False):
+    """x·ln y or x·ln(1 + y) as torch: tensors or numbers, integer inputs give the default float dtype."""
+    x, y = tensor_pair(input, other)
+    if x.dtype.kind != "f":
+        x, y = x.to(dtypes.get_default_dtype()), y.to(dtypes.get_default_dtype())
+    return XLogY.apply(x, y, plus_one=plus_one)
+
+
 def xlogy(input, other):
-    """x · ln y, taken as 0 where x = 0 (even for y = 0), as torch.xlogy."""
-    x = input if isinstance(input, Tensor) else _wrap(np.asarray(input, dtype=np.result_type(as_array(other), float)))
-    zero = as_array(x) == 0
-    if not zero.any():
-        return mul(x, log(other))
-    y = other if isinstance(other, Tensor) else _wrap(np.asarray(other, dtype=as_array(x).dtype))
-    safe = where(_wrap(zero), _wrap(np.ones((), as_array(y).dtype)), y)
-    return where(_wrap(zero), _wrap(np.zeros((), as_array(x).dtype)), mul(x, log(safe)))
+    """x · ln y, taken as 0 where x = 0 (even for y = 0), as torch.xlogy; integer inputs give the default float."""
+    return xlogy_op(input, other)
 
 
 register("xlogy", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),
          samples=[sample(T((3, 4)), T((3, 4), 0.2, 2)),
-                  sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[0.0, 2.0, 3.0]))])(xlogy)
+                  sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[0.0, 2.0, 3.0])),
+                  # ∂/∂x at x = 0 is ln y: z(x, 2) = x ln 2 is smooth through x = 0
+                  sample(T((2, 3), values=[[0.0, 0.0, 0.7], [0.0, -0.4, 0.0]]), T((3,), values=[2.0, 0.5, 1.5]))])(xlogy)
 divide = true_divide = _div
 multiply, subtract = mul, sub

@@ -311,7 +311,7 @@ def _np_qr_fixed(a):
 
 def _spd(a):
     """A symmetric positive definite matrix from any square a: a aᵀ + n I (what the cholesky samples factor)."""
-    return a @ a.mT + _wrap(np.eye(a.shape[-1]) * a.shape[-1])
+    return a @ a.mT + _wrap(np.eye(a.shape[-1], dtype=a.dtype) * a.shape[-1])
 
 
 def _sign_fixed(v):

@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.function import Op
+from .arith import xlogy_op
 from .elementwise import UNARY, _erf, _unary, log, log1p, mul, where
 from ._util import const, lift, tensor_pair
 from .registry import T, register, sample
@@ -346,14 +347,9 @@ def fmin(input, other):
 
 
 def xlog1py(input, other):
-    """x · ln(1 + y), taken as 0 where x = 0 (even where ln(1 + y) is infinite);  ∂/∂x = ln(1 + y) everywhere, as
-    torch, ∂/∂y = x/(1 + y)."""
-    x, y = tensor_pair(input, other)
-    product = mul(x, log1p(y))
-    bad = (x._data == 0) & ~np.isfinite(product._data)
-    if not bad.any():
-        return product
-    return where(const(bad), const(np.zeros((), x._data.dtype)), product)
+    """x · ln(1 + y), taken as 0 where x = 0 (even where ln(1 + y) is infinite), as torch; the gradients in
+    arith.XLogY."""
+    return xlogy_op(input, other, plus_one=True)
 
 
 def entr(input):
@@ -446,7 +442,8 @@ register("fmax", method="fmax", ref=np.fmax, samples=[sample(T((3, 4)), T((3, 4)
 register("fmin", method="fmin", ref=np.fmin, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmin)
 register("xlog1py", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)),
          samples=[sample(T((3, 4)), T((3, 4), -0.5, 2)),
-                  sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[-0.5, 2.0, 3.0]))])(xlog1py)
+                  sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[-0.5, 2.0, 3.0])),
+                  sample(T((2, 3), values=[[0.0, 0.0, 0.7], [0.0, -0.4, 0.0]]), T((3,), values=[2.0, -0.5, 1.5]))])(xlog1py)
 register("entr", ref=lambda x: np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf)),
          samples=[sample(T((3, 4), 0.1, 2))])(entr)
 register("multigammaln", ref=lambda a, p: sum(_np_lgamma(a - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
