@@ -43,3 +43,16 @@ class GradcheckError(RuntimeError):
 
 class AnomalyError(RuntimeError):
     """detect_anomaly found the first NaN/Inf; the message says where it came from and why."""
+
+
+def warn(message, category=RuntimeWarning):
+    """warnings.warn, attributed to the first caller outside chainrule, so the warning points at the user's line
+    however deep in the library it was raised (and each such line warns once, not once per library line)."""
+    import os
+    import sys
+    import warnings
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 2     # stacklevel 2 is the frame that called warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -174,8 +174,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         v = cat([v, bias_v.reshape(1, 1, E).expand(B, 1, E)], 1)
         mask = _pad_last(mask)
     q = q.reshape(B, L, h, hd).transpose(1, 2)                                   # (B, h, ·, hd)
-    k = k.reshape(B, -1, h, hd).transpose(1, 2) if static_k is None else static_k.reshape(B, h, -1, hd)
-    v = v.reshape(B, -1, h, hd).transpose(1, 2) if static_v is None else static_v.reshape(B, h, -1, hd)
+    # lengths spelt out, not -1, which is ambiguous for an empty batch (B = 0)
+    k = k.reshape(B, k.shape[1], h, hd).transpose(1, 2) if static_k is None else static_k.reshape(
+        B, h, static_k.shape[1], hd)
+    v = v.reshape(B, v.shape[1], h, hd).transpose(1, 2) if static_v is None else static_v.reshape(
+        B, h, static_v.shape[1], hd)
     if add_zero_attn:        # and a zero key/value per head, so a query may attend to nothing
         zeros = Tensor._wrap(np.zeros((B, h, 1, hd), q.dtype))
         k, v = cat([k, zeros], 2), cat([v, zeros], 2)

@@ -1,4 +1,6 @@
 """Normalisation layers, composed from registered ops (so their gradients are those ops')."""
+import math
+
 import numpy as np
 
 from .. import creation, dtypes
@@ -54,7 +56,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
                          f"{input.shape}) must split evenly into num_groups={num_groups} groups")
-    grouped = input.reshape(input.shape[0], num_groups, -1)
+    grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     return _channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias)
 
 

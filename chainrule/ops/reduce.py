@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
@@ -53,14 +54,18 @@ class Mean(Op):
     """y = (1/n) Σᵢ xᵢ;  dy/dxᵢ = 1/n."""
     saves_inputs = False
 
-    def forward(self, x, axes, keepdim):
+    def forward(self, x, axes, keepdim, name="mean"):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.n = n = math.prod([x.shape[a] for a in axes])
-        if n == 0 or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        if n == 0:
+            return empty_mean(name, x, axes, keepdim)
+        if x.dtype.kind != "f" or x.dtype.itemsize < 4:
             return np.mean(x, axis=axes, keepdims=keepdim)   # NumPy's float32 accumulator for float16
         return np.add.reduce(x, axis=axes, keepdims=keepdim) / n   # what np.mean computes, without its 3 µs wrapper
 
     def backward(self, g):
+        if self.n == 0:     # the input had no elements: its gradient has none either
+            return _wrap(np.zeros(self.shape, g.dtype))
         if not STATE.grad_enabled:
             gd = g._data
             gd = np.array(float(gd) / self.n, gd.dtype) if gd.ndim == 0 else gd * gd.dtype.type(1.0 / self.n)
@@ -138,18 +143,30 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def amax(input, dim=None, keepdim=False):
-    _nonempty(input, "amax")
+    _nonempty(input, "amax", dim)
     return Amax.apply(input, axes=norm_dim(dim, input.ndim, "amax"), keepdim=keepdim, fn=np.max)
 
 
 def amin(input, dim=None, keepdim=False):
-    _nonempty(input, "amin")
+    _nonempty(input, "amin", dim)
     return Amax.apply(input, axes=norm_dim(dim, input.ndim, "amin"), keepdim=keepdim, fn=np.min)
 
 
-def _nonempty(x, op):
-    if x._data.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+def _nonempty(x, op, dim=None):
+    """max/min of no elements has no value (torch raises too); reducing a non-empty dim of an empty tensor is fine."""
+    for a in norm_dim(dim, x.ndim, op):
+        if x.shape[a] == 0:
+            raise ValueError(f"{op}: cannot reduce over dim {a} of size 0 (input shape {tuple(x.shape)}): the {op} of "
+                             f"no elements is undefined; check the mask or slice that emptied it")
+
+
+def empty_mean(op, x, axes, keepdim):
+    """A mean-like reduction over no elements: nan as torch, with a warning naming the op (never a silent nan)."""
+    warn(f"{op}: reducing over no elements (dims {tuple(axes)} of shape {tuple(x.shape)}) gives nan; check the mask "
+         f"or slice that emptied it")
+    shape = [1 if a in axes else k for a, k in enumerate(x.shape)] if keepdim else \
+        [k for a, k in enumerate(x.shape) if a not in axes]
+    return np.full(shape, np.nan, x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 _MinMax = collections.namedtuple("return_types", ["values", "indices"])
@@ -161,7 +178,7 @@ def _max_min(input, dim, keepdim, other, reducer, elementwise, argfn, name):
     if dim is None:
         return reducer(input)
     from .index import gather
-    _nonempty(input, name)
+    _nonempty(input, name, dim)
     d = norm_dim(dim, input.ndim, name)[0]
     idx = argfn(input._data, axis=d, keepdims=True) if input.ndim else np.zeros((), np.int64)
     values = gather(input, d, _wrap(idx)) if input.ndim else input * 1
@@ -232,12 +249,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
         correction = 0 if unbiased is False else 1
     axes = norm_dim(dim, input.ndim, "var")
     n = int(np.prod([input.shape[a] for a in axes])) if axes else 1
+    if n == 0:
+        return Mean.apply(input, axes=axes, keepdim=keepdim, name="var")   # nan with a warning; zero gradient
     centred = input - input.mean(dim=axes, keepdim=True)
     dof = n - correction
     if dof <= 0:
-        import warnings
-        warnings.warn(f"var: degrees of freedom n - correction = {n} - {correction} = {dof} ≤ 0, so the result is "
-                      f"NaN; reduce over more elements or pass correction=0", RuntimeWarning, stacklevel=2)
+        warn(f"var: degrees of freedom n - correction = {n} - {correction} = {dof} ≤ 0, so the result is NaN; "
+             f"reduce over more elements or pass correction=0")
         return (centred * centred).sum(dim=axes, keepdim=keepdim) * float("nan")
     return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / dof)
 
@@ -304,6 +322,9 @@ class LogSumExp(Op):
 
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
+        if any(x.shape[a] == 0 for a in axes):    # ln of an empty sum: -inf, as torch
+            self.out = np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, -np.inf, x.dtype)
+            return self.out
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
@@ -322,6 +343,9 @@ class Softmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
+        if x.size == 0:     # nothing to normalise (np.max has no identity to start from)
+            self.out = x.copy()
+            return self.out
         e = np.exp(x - np.max(x, axis=axis, keepdims=True))
         self.out = e / np.sum(e, axis=axis, keepdims=True)
         return self.out
@@ -337,6 +361,9 @@ class LogSoftmax(Op):
 
     def forward(self, x, axis):
         self.axis = axis
+        if x.size == 0:
+            self.out = x.copy()
+            return self.out
         m = np.max(x, axis=axis, keepdims=True)
         shifted = x - m
         self.out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

@@ -1,4 +1,6 @@
 """Shape ops: they move values around without changing them, so each backward moves g back the same way."""
+import math
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -48,8 +50,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         return reshape(input, 1)
     s = start_dim % input.ndim
     e = end_dim % input.ndim
-    shape = input.shape[:s] + (-1,) + input.shape[e + 1:]
-    return reshape(input, shape)
+    shape = input.shape[:s] + (math.prod(input.shape[s:e + 1]),) + input.shape[e + 1:]   # not -1: (0, -1) is
+    return reshape(input, shape)                                                        # ambiguous for 0 elements
 
 
 def squeeze(input, dim=None):
