@@ -157,7 +157,9 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         else:
             body = tensor_body(arr)
         extras = []
-        if arr.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+        implied = (dtypes.get_default_dtype(),) if arr.size == 0 else (dtypes.get_default_dtype(), dtypes.int64,
+                                                                       dtypes.bool_)   # no values to tell it by
+        if arr.dtype not in implied:
             extras.append(f"dtype=chainrule.{arr.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")

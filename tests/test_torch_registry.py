@@ -2,6 +2,7 @@
 random cotangent, the same gradient for every input. An op is compared through torch's function of the same name
 (nn.functional, then linalg, special, the torch namespace), through an adapter below where the registered
 function wraps the public one, or is listed in NOT_COMPARED with the reason; a new op is compared by default."""
+import copy
 import warnings
 
 import numpy as np
@@ -229,3 +230,70 @@ def test_xlogy_gradient_at_zero_is_log_y():
     np.testing.assert_allclose(y.grad.numpy(), [0.0, 0.0, 1 / 3])
     z = cr.special.xlog1py(cr.tensor([0.0, 0.0]), cr.tensor([np.nan, -1.0]))
     np.testing.assert_array_equal(z.numpy(), [np.nan, 0.0])   # nan stays nan, as torch
+
+
+# ---- the same samples with an empty batch (a mask that selected nothing, a last batch of 0) ----------------------
+def _emptied(s):
+    """The sample with dim 0 of every random tensor input that shares the first one's dim 0 set to 0, or None."""
+    from chainrule.ops.registry import T
+    first = next((a for a in s.args if isinstance(a, T) and a.shape and a.values is None), None)
+    if first is None:
+        return None
+    out = copy.copy(s)
+
+    def empty(a):
+        if isinstance(a, T) and a.shape and a.values is None and a.shape[0] == first.shape[0]:
+            a = copy.copy(a)
+            a.shape = (0,) + tuple(a.shape[1:])
+        return a
+    out.args = tuple(empty(a) for a in s.args)
+    return out
+
+
+# fixed-size inputs that the emptied batch no longer fits (torch rejects them too, or the sample pins them)
+EMPTY_NOT_COMPARED = {"fractional_max_pool2d", "fractional_max_pool3d", "cov", "index_add",
+                      # torch returns an empty input unchanged in shape: (0, 4, 6) unshuffled by 2 stays (0, 4, 6)
+                      "pixel_shuffle", "pixel_unshuffle"}
+EMPTY_CASES = [(n, i) for n, i in CASES if n not in EMPTY_NOT_COMPARED and _emptied(OPS[n].samples[i]) is not None]
+
+
+@pytest.mark.parametrize("case", EMPTY_CASES, ids=[f"{n}[{i}]" for n, i in EMPTY_CASES])
+def test_empty_batch_works_where_torch_does(case):
+    """Where torch takes the emptied sample, chainrule gives the same shape and a backward pass; where chainrule
+    refuses, the error names the op (torch may refuse where chainrule does not: an unbatched input with 0 channels)."""
+    name, i = case
+    info, s = OPS[name], _emptied(OPS[name].samples[i])
+    captured = {}
+
+    def spy(*args, **kwargs):
+        captured["args"], captured["kwargs"] = args, kwargs
+        return info.fn(*args, **kwargs)
+    s._op = spy
+    flat, call, _ = s.build(np.random.default_rng(0), lambda arr, grad: cr.tensor(arr).requires_grad_(grad))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = call(*flat)
+            if out.requires_grad:
+                grads = cr.autograd.grad(out.sum(), flat, allow_unused=True)
+                assert all(g is None or g.shape == x.shape for g, x in zip(grads, flat))
+            ours = None
+        except Exception as e:   # noqa: BLE001 - the test is that the message names the op
+            ours = e
+    stray = [str(w.message) for w in caught if "reducing over no elements" not in str(w.message)]
+    assert not stray, f"{name}: warnings from inside the op on an empty batch: {stray}"
+    leaves = []
+    t_args = [_to_torch(a, leaves) for a in captured["args"]]
+    t_kwargs = {k: _to_torch(v, leaves) for k, v in captured["kwargs"].items()}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_out = _torch_function(name)(*t_args, **t_kwargs)
+        t_out = t_out[0] if isinstance(t_out, tuple) else t_out
+    except Exception:   # noqa: BLE001 - torch refuses this input; chainrule may too
+        t_out = None
+    if ours is not None:
+        assert t_out is None, f"{name}: torch takes the empty batch, chainrule raised {ours!r}"
+        return
+    if t_out is not None:
+        assert tuple(out.shape) == tuple(t_out.shape), f"{name}: shape {tuple(out.shape)}, torch's {tuple(t_out.shape)}"

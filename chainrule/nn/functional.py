@@ -267,9 +267,7 @@ def one_hot(tensor, num_classes=-1):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(‖x‖_p, eps) along dim."""
-    norm = (input.abs() ** p).sum(dim=dim, keepdim=True) ** (1.0 / p) if p != 2 else \
-        (input * input).sum(dim=dim, keepdim=True).sqrt()
-    return input / norm.clamp(min=eps)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # as torch; norm's subgradient 0 at 0
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

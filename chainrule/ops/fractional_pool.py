@@ -59,10 +59,11 @@ def _fractional(name, dims, input, kernel_size, output_size, output_ratio, retur
         pos = starts[d].reshape((N, C) + tuple(out[d] if j == d else 1 for j in range(dims)) + (1,) * dims) + \
             np.arange(k[d]).reshape((1, 1) + (1,) * dims + tuple(k[d] if j == d else 1 for j in range(dims)))
         flat = flat + pos * strides[d]
-    window = x.reshape(N, C, -1).gather(2, _wrap(flat.reshape(N, C, -1))).reshape(N, C, *out, int(np.prod(k)))
+    n_in, n_win = int(np.prod(spatial)), int(np.prod(out + k))   # sizes spelt out: -1 is ambiguous for N = 0
+    window = x.reshape(N, C, n_in).gather(2, _wrap(flat.reshape(N, C, n_win))).reshape(N, C, *out, int(np.prod(k)))
     best = window.max(dim=-1)
     values = best.values
-    indices = _wrap(np.take_along_axis(flat.reshape(N, C, *out, -1), best.indices._data[..., None], -1)[..., 0])
+    indices = _wrap(np.take_along_axis(flat.reshape(N, C, *out, int(np.prod(k))), best.indices._data[..., None], -1)[..., 0])
     if unbatched:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return (values, indices) if return_indices else values

@@ -77,7 +77,8 @@ def _gather(flat, positions, sizes, strides, out_shape):
         inside &= (p >= 0) & (p < n)
         index += np.clip(p, 0, n - 1).astype(np.int64) * stride
     n_batch, c = flat.shape[:2]
-    index = np.broadcast_to(index.reshape(n_batch, 1, -1), (n_batch, c, index[0].size))
+    per_sample = int(np.prod(index.shape[1:], dtype=np.int64))   # sizes spelt out: -1 is ambiguous for a batch of 0
+    index = np.broadcast_to(index.reshape(n_batch, 1, per_sample), (n_batch, c, per_sample))
     return flat.gather(2, index).reshape(n_batch, c, *out_shape), inside
 
 
@@ -109,7 +110,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     ac = bool(align_corners)
     sizes = input.shape[:1:-1]                                  # per coordinate: W, H(, D)
     strides = [int(np.prod(input.shape[input.ndim - k:], dtype=np.int64)) for k in range(d)]
-    flat, out_shape = input.reshape(input.shape[0], input.shape[1], -1), tuple(grid.shape[1:-1])
+    flat = input.reshape(input.shape[0], input.shape[1], int(np.prod(input.shape[2:], dtype=np.int64)))
+    out_shape = tuple(grid.shape[1:-1])
     coords = [_unnormalize(grid[..., k], sizes[k], ac) for k in range(d)]
     finite = np.logical_and.reduce([np.isfinite(i.detach().numpy()) for i in coords])
     if not finite.all():   # an inf or nan coordinate samples nan (torch: the same in 'zeros' mode), the rest as usual

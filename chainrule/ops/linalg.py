@@ -1,5 +1,7 @@
 """Matrix products. For C = A·B the chain rule gives dA = dC·Bᵀ and dB = Aᵀ·dC (the texts' dW = dZ·Aᵀ);
 batch dims broadcast like NumPy's matmul and the engine sums them back."""
+import math
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -379,8 +381,9 @@ def bilinear(input1, input2, weight, bias=None):
         raise ShapeError(f"bilinear: inputs {input1.shape} and {input2.shape} do not fit weight {weight.shape}; "
                          f"expected (*, in1), (*, in2) with the same leading dims and weight (out, in1, in2)")
     lead, (o, i1, i2) = input1.shape[:-1], weight.shape
-    x1, x2 = input1.reshape(-1, i1), input2.reshape(-1, i2)
-    mixed = (x1 @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)   # (N, out, in2): x₁ᵀ A_o
+    n = math.prod(lead)                     # sizes spelt out: -1 is ambiguous where a size is 0
+    x1, x2 = input1.reshape(n, i1), input2.reshape(n, i2)
+    mixed = (x1 @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(n, o, i2)   # (N, out, in2): x₁ᵀ A_o
     out = (mixed * x2.unsqueeze(1)).sum(dim=-1)
     if bias is not None:
         out = out + bias

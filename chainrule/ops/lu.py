@@ -10,6 +10,7 @@ The factorisation is Doolittle's elimination with row pivoting, one column at a 
 The packed form (L below the diagonal, U on and above it), lu_unpack and lu_solve are compositions of this node
 with differentiable tril / triu / solve_triangular, so their gradients follow.
 """
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -34,7 +35,7 @@ def _factor(a):
     as LAPACK's, info (...) int32: 0, or the first j (from 1) with U[j, j] = 0)."""
     *batch, m, n = a.shape
     k = min(m, n)
-    lu = np.array(a, dtype=a.dtype, copy=True).reshape(-1, m, n)
+    lu = np.array(a, dtype=a.dtype, copy=True).reshape(math.prod(batch), m, n)   # not -1: m or n may be 0
     rows = np.arange(lu.shape[0])
     pivots = np.empty((lu.shape[0], k), np.int32)
     info = np.zeros(lu.shape[0], np.int32)
@@ -56,7 +57,7 @@ def _factor(a):
 def _permutation(pivots, m, dtype):
     """P with A = P L U from LAPACK's pivots (row j was swapped with row pivots[j] - 1, in order)."""
     *batch, k = pivots.shape
-    flat = pivots.reshape(-1, k) - 1
+    flat = pivots.reshape(math.prod(batch), k) - 1
     perm = np.tile(np.arange(m), (flat.shape[0], 1))
     rows = np.arange(flat.shape[0])
     for j in range(k):

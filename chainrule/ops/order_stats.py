@@ -5,7 +5,7 @@ import collections
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ShapeError, warn
 from ..tensor import Tensor
 from ._util import norm_dim
 from .elementwise import where
@@ -145,8 +145,15 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN entries."""
     if dtype is not None:
         input = input.to(dtype)
-    count = np.sum(~np.isnan(input._data), axis=norm_dim(dim, input.ndim, "nanmean"), keepdims=keepdim)
-    return nansum(input, dim, keepdim) / _wrap(np.asarray(count, input.dtype))
+    axes = norm_dim(dim, input.ndim, "nanmean")
+    count = np.asarray(np.sum(~np.isnan(input._data), axis=axes, keepdims=keepdim), input.dtype)
+    if not (count == 0).any():
+        return nansum(input, dim, keepdim) / _wrap(count)
+    warn(f"nanmean: reducing over no elements (no non-NaN entry in {int((count == 0).sum())} slice(s) over dims "
+         f"{tuple(axes)} of shape {tuple(input.shape)}) gives nan; check the mask or slice that emptied it")
+    empty = count == 0           # nan there (as torch), added as a constant so that the gradient stays 0
+    return nansum(input, dim, keepdim) / _wrap(np.where(empty, 1, count)) + _wrap(np.where(empty, np.nan, 0)
+                                                                                   .astype(input.dtype))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):

@@ -154,13 +154,13 @@ def _max_unpool(name, dims, input, indices, kernel_size, stride, padding, output
         tuple((n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(spatial, s, p, k))
     lead = input.shape[:-dims]
     planes = int(np.prod(lead)) if lead else 1
-    idx = indices._data.reshape(planes, -1)
     volume = int(np.prod(size))
+    idx = indices._data.reshape(planes, int(np.prod(indices.shape[len(lead):])))   # not -1: planes may be 0
     if idx.size and (idx.min() < 0 or idx.max() >= volume):
         raise IndexError(f"{name}: an index ({idx.min()} … {idx.max()}) falls outside the output size {size}")
     zeros = _wrap(np.zeros((planes, volume), input.dtype))
     where = (np.arange(planes)[:, None], idx)
-    return IndexPut.apply(zeros, input.reshape(planes, -1), index=where).reshape(*lead, *size)
+    return IndexPut.apply(zeros, input.reshape(planes, idx.shape[1]), index=where).reshape(*lead, *size)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

@@ -292,6 +292,26 @@ class Norm2(Op):
         return _spread(g, x.shape, self.axes, self.keepdim) * x / safe
 
 
+class PNorm(Op):
+    """‖x‖ₚ = (Σ|xᵢ|ᵖ)^(1/p);  d‖x‖ₚ/dxᵢ = sign(xᵢ)·(|xᵢ|/‖x‖ₚ)^(p-1), taken as 0 where xᵢ = 0 or ‖x‖ₚ = 0 (torch's
+    subgradient; composing pow(Σ|x|ᵖ, 1/p) gave 0·∞ = nan at the zero vector, and at xᵢ = 0 for p < 1)."""
+
+    def forward(self, x, axes, keepdim, p):
+        self.axes, self.keepdim, self.p = axes, keepdim, p
+        with np.errstate(divide="ignore", over="ignore"):   # |0|^p = inf for p < 0 makes the norm 0, as torch
+            self.out = np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        return self.out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        n = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
+        xd, nd = x._data, n._data
+        dt = x.dtype
+        ratio = (x.abs() + const((xd == 0).astype(dt))) / (n + const((nd == 0).astype(dt)))   # zeros made 1
+        keep = const(((xd != 0) & (nd != 0)).astype(dt))
+        return _spread(g, x.shape, self.axes, self.keepdim) * x.sign() * ratio ** (self.p - 1) * keep
+
+
 def norm(input, p="fro", dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
@@ -300,7 +320,7 @@ def norm(input, p="fro", dim=None, keepdim=False):
         return input.abs().amax(dim=axes, keepdim=keepdim)
     if p == 1:
         return input.abs().sum(dim=axes, keepdim=keepdim)
-    return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+    return PNorm.apply(input, axes=axes, keepdim=keepdim, p=float(p))
 
 
 def _np_norm(x, p="fro", dim=None, keepdim=False):
@@ -313,7 +333,10 @@ def _np_norm(x, p="fro", dim=None, keepdim=False):
 
 register("norm", method="norm", ref=_np_norm,
          samples=[sample(T((3, 4))), sample(T((3, 4)), 2, 1), sample(T((2, 3, 4), away=0.0), 1, (0, 2), keepdim=True),
-                  sample(T((3, 4), away=0.0), 3, -1), sample(T((3, 4)), float("inf"), 1)])(norm)
+                  sample(T((3, 4), away=0.0), 3, -1), sample(T((3, 4)), float("inf"), 1),
+                  sample(T((2, 3), away=0.0), 0.5, 1), sample(T((2, 3), away=0.0), -1.5, 0),
+                  # a zero row and a zero entry: the subgradient 0 there, not 0·∞ (first derivative only)
+                  sample(T((2, 3), values=[[0.0, 0.0, 0.0], [0.0, 1.2, -0.7]]), 3, 1, gradgrad=False)])(norm)
 
 
 # ---- log-sum-exp, softmax family: stable via the max shift ---------------------------------------------------

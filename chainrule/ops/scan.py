@@ -52,6 +52,8 @@ class LogCumSumExp(Op):
         ax = self.axis
         y = self.saved_output()
         n = x.shape[ax]
+        if n == 0:
+            return g
         decay = (y.narrow(ax, 0, n - 1) - y.narrow(ax, 1, n - 1)).exp()
         return (x - y).exp() * _backward_recurrence(unbind(g, ax), unbind(decay, ax), ax)
 
@@ -80,7 +82,7 @@ def _running(input, dim, pick, name):
     d = norm_dim(dim, input.ndim, name)[0]
     x = np.moveaxis(input._data, d, 0)
     idx = np.zeros(x.shape, np.int64)
-    best = x[0].copy()
+    best = x[0].copy() if len(x) else None     # an empty dim: nothing to scan
     for i in range(1, x.shape[0]):             # ties take the later index, as torch
         take = pick(x[i], best) | (x[i] == best)
         best = np.where(take, x[i], best)

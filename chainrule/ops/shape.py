@@ -264,9 +264,11 @@ def split(tensor, split_size_or_sections, dim=0):
     d = norm_dim(dim, tensor.ndim, "split")[0]
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
-        sizes = [split_size_or_sections] * (n // split_size_or_sections)
-        if n % split_size_or_sections:
-            sizes.append(n % split_size_or_sections)
+        size = split_size_or_sections
+        if size < 0 or (size == 0 and n > 0):
+            raise ValueError(f"split: split_size must be positive (0 only for an empty dim), got {size} for dim {d} "
+                             f"of size {n}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]   # an empty dim: one piece
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
@@ -281,12 +283,17 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = input.shape[norm_dim(dim, input.ndim, "chunk")[0]]
-    size = -(-n // chunks)
-    return split(input, size, dim)
+    if n == 0:   # as torch: `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):
+    if input.shape[norm_dim(dim, input.ndim, "unbind")[0]] == 0:
+        return ()
     return tuple(squeeze(p, dim) for p in split(input, 1, dim))
 
 

@@ -188,7 +188,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     for h0, h1 in adaptive_bounds(H, oh):
         cells, idx = [], []
         for w0, w1 in adaptive_bounds(W, ow):
-            window = x[:, :, h0:h1, w0:w1].reshape(*x.shape[:2], -1)
+            window = x[:, :, h0:h1, w0:w1].reshape(*x.shape[:2], (h1 - h0) * (w1 - w0))   # not -1: N may be 0
             best = window.max(dim=-1)
             cells.append(best.values)
             local = best.indices._data
