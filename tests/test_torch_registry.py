@@ -128,7 +128,11 @@ GRADIENT_DIFFERS = {
     # gradient of the function it computes, which gradcheck confirms. Both agree on log_softmax'd inputs
     # (test_ctc_gradient_agrees_on_log_probabilities).
     "ctc_loss": "all",
-    "vander": "all",   # torch's vander backward fails on its own in-place modified buffer
+    "vander": "all",
+    # torch's backward differentiates L Lᵀ with the whole of L, so its gradient reaches the triangle its forward
+    # never reads (and the products with it); chainrule's is the gradient of what is computed. Both agree on a
+    # triangular factor's own triangle (test_cholesky_solve_reads_and_differentiates_one_triangle).
+    "cholesky_solve": "all",   # torch's vander backward fails on its own in-place modified buffer
     "scatter_add": {1},
     "xlogy": {1},   # ∂(x ln y)/∂y at x = y = 0: torch's x/y is nan, chainrule's 0 (z(0, y) ≡ 0)   # torch's backward rejects an index narrower than src ("invalid gradient at index 1")
 }
@@ -218,6 +222,21 @@ def test_ctc_gradient_agrees_on_log_probabilities():
     b = torch.tensor(logits, requires_grad=True)
     F.ctc_loss(b.log_softmax(-1), torch.tensor(targets), lengths, target_lengths).backward()
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cholesky_solve_reads_and_differentiates_one_triangle():
+    rng = np.random.default_rng(0)
+    full, B, G = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    for upper, keep in ((False, np.tril), (True, np.triu)):
+        a = cr.tensor(full, requires_grad=True)
+        x = cr.cholesky_solve(cr.tensor(B), a, upper=upper)
+        x.backward(cr.tensor(G))
+        b = torch.tensor(keep(full), requires_grad=True)
+        torch.cholesky_solve(torch.from_numpy(B), b, upper=upper).backward(torch.from_numpy(G))
+        np.testing.assert_allclose(x.detach().numpy(), torch.cholesky_solve(torch.from_numpy(B), torch.from_numpy(
+            full), upper=upper).numpy(), rtol=1e-12)   # the other triangle is ignored, by both
+        np.testing.assert_allclose(a.grad.numpy(), keep(b.grad.numpy()), rtol=1e-10, atol=1e-12)
+        assert not np.any(a.grad.numpy() - keep(a.grad.numpy()))   # nothing reaches the triangle never read
 
 
 def test_xlogy_gradient_at_zero_is_log_y():

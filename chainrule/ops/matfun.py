@@ -138,9 +138,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 
 def cholesky_solve(B, L, upper=False):
-    """X with (L Lᵀ) X = B given the Cholesky factor L (or U with UᵀU when upper)."""
-    A = L.mT @ L if upper else L @ L.mT
-    return solve(A, B)
+    """X with (L Lᵀ) X = B given the Cholesky factor L (or U with UᵀU when upper): two triangular solves,
+    L Y = B then Lᵀ X = Y. Only L's lower (or U's upper) triangle is read, as LAPACK's potrs and torch."""
+    if upper:
+        return solve_triangular(L, solve_triangular(L.mT, B, upper=False), upper=True)
+    return solve_triangular(L.mT, solve_triangular(L, B, upper=False), upper=True)
 
 
 def svd(input, some=True, compute_uv=True):
@@ -199,9 +201,12 @@ def _np_solve_triangular(a, b, upper, unitriangular=False):
 
 register("solve_triangular", ref=_np_solve_triangular, samples=[sample(T((3, 3), 1, 2), T((3, 2)), upper=True), sample(T((3, 3), 1, 2), T((3, 2)), upper=False, unitriangular=True)])(
     lambda A, B, upper, unitriangular=False: solve_triangular(A, B, upper=upper, unitriangular=unitriangular))
-register("cholesky_solve", ref=lambda b, low: np.linalg.solve(np.tril(low) @ np.tril(low).T, b),
-         samples=[sample(T((3, 2)), T((3, 3), values=[[2.0, 0.0, 0.0], [0.5, 1.5, 0.0], [-0.3, 0.2, 1.8]]))])(
-    lambda B, L: cholesky_solve(B, L))
+_FACTOR = [[2.0, 0.7, -0.4], [0.5, 1.5, 0.9], [-0.3, 0.2, 1.8]]   # the other triangle must be ignored
+register("cholesky_solve", ref=lambda b, f, upper=False: np.linalg.solve(
+    np.triu(f).T @ np.triu(f) if upper else np.tril(f) @ np.tril(f).T, b),
+         samples=[sample(T((3, 2)), T((3, 3), values=_FACTOR)), sample(T((2, 3, 2)), T((3, 3), values=_FACTOR),
+                                                                       upper=True)])(
+    lambda B, L, upper=False: cholesky_solve(B, L, upper))
 register("addmv", ref=lambda x, m, v, beta=1, alpha=1: beta * x + alpha * (m @ v),
          samples=[sample(T((3,)), T((3, 4)), T((4,)), beta=0.5, alpha=2.0)])(addmv)
 register("addr", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * np.outer(a, b),
