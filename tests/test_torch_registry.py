@@ -316,3 +316,57 @@ def test_empty_batch_works_where_torch_does(case):
         return
     if t_out is not None:
         assert tuple(out.shape) == tuple(t_out.shape), f"{name}: shape {tuple(out.shape)}, torch's {tuple(t_out.shape)}"
+
+
+# ---- the same samples with half their entries exactly 0: the kinks (|x|, x^p, atan2 at the origin, norms) ---------
+@pytest.mark.parametrize("case", CASES, ids=[f"{n}[{i}]" for n, i in CASES])
+def test_gradient_at_zeros_is_nan_only_where_torch_is(case):
+    """A subgradient convention may differ from torch's at a kink, but a nan where torch gives a number (0·∞ in a
+    composed backward) poisons training: none is allowed."""
+    name, i = case
+    info, s = OPS[name], OPS[name].samples[i]
+    mask_rng, captured = np.random.default_rng(i), {}
+
+    def half_zero(arr, grad):
+        if grad and arr.dtype.kind == "f":
+            arr = np.where(mask_rng.random(arr.shape) < 0.5, 0.0, arr)
+        return cr.tensor(arr).requires_grad_(grad)
+
+    def spy(*args, **kwargs):
+        captured["args"], captured["kwargs"] = args, kwargs
+        return info.fn(*args, **kwargs)
+    flat, call, _ = s.build(np.random.default_rng(1000 + i), half_zero)
+    s._op, own = spy, s._op
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # 0 to a negative power is inf, with NumPy's note
+            try:
+                out = call(*flat)
+            except cr.errors.LinAlgError:
+                pytest.skip("zeros made the matrix singular")
+    finally:
+        s._op = own
+    if not flat or not out.requires_grad:
+        return
+    leaves = []
+    t_args = [_to_torch(a, leaves) for a in captured["args"]]
+    t_kwargs = {k: _to_torch(v, leaves) for k, v in captured["kwargs"].items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_out = _torch_function(name)(*t_args, **t_kwargs)
+        t_out = t_out[0] if isinstance(t_out, tuple) and not isinstance(out, tuple) else t_out
+        if not t_out.requires_grad:
+            return
+        cotangent = np.random.default_rng(7).standard_normal(out.shape)
+        try:
+            ours = cr.autograd.grad(out, flat, cr.tensor(cotangent), allow_unused=True)
+        except cr.errors.LinAlgError:
+            pytest.skip("zeros made the matrix singular")
+        try:
+            theirs = torch.autograd.grad(t_out, leaves, torch.from_numpy(cotangent), allow_unused=True)
+        except RuntimeError:
+            return   # torch's own backward fails here (vander, scatter_add above)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        if a is not None and b is not None:
+            extra = np.isnan(a.numpy()) & ~np.isnan(b.numpy())
+            assert not extra.any(), f"{name} sample {i}: nan in the gradient of input {k} where torch's is finite"

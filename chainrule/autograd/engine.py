@@ -12,7 +12,7 @@ from weakref import WeakSet, ref
 
 import numpy as np
 
-from ..errors import BackwardError
+from ..errors import BackwardError, LinAlgError
 from . import buffers, saved_tensors
 from .grad_mode import STATE, bump_version
 
@@ -116,7 +116,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                         capture[(node, i)] = g
             if node.epoch != STATE.epoch:   # read live: a hook may change a tensor in place mid-sweep
                 node.check_versions()
-            grads_in = node.backward(*grads)
+            try:
+                grads_in = node.backward(*grads)
+            except np.linalg.LinAlgError as exc:   # a singular matrix met in a backward formula: name the op
+                raise LinAlgError.from_numpy(f"{node.name()} (in backward: the gradient formula solves with a "
+                                             f"matrix the forward produced)", [g._data for g in grads if g is not None],
+                                             exc) from exc
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
             if hooked and "post" in node.out_hooks:

@@ -124,7 +124,8 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """z = a^b;  dz/da = b·a^(b-1), dz/db = a^b·ln a (taken as 0 where a = 0)."""
+    """z = a^b;  dz/da = b·a^(b-1) (0 where b = 0: z ≡ 1 there), dz/db = a^b·ln a (0 where a = 0 and b ≥ 0),
+    torch's conventions; 0·∞ would give nan at both."""
 
     def forward(self, a, b):
         self.out = a ** b
@@ -133,11 +134,13 @@ class Pow(Op):
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        ga = g * b * a ** (b - 1) if na else None
-        gb = None
+        ga = gb = None
+        if na:
+            flat = b._data == 0
+            ga = g * b * a ** ((where(flat, 1.0, b) if flat.any() else b) - 1)
         if nb:
-            safe = where(a == 0, 1.0, a) if bool((a._data == 0).any()) else a
-            gb = g * self.saved_output() * safe.log()
+            base = (a._data == 0) & (b._data >= 0)
+            gb = g * self.saved_output() * (where(base, 1.0, a) if base.any() else a).log()
         return ga, gb
 
 

@@ -179,13 +179,24 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
                         _one(stride, 1), _one(padding, 0), size).squeeze(-2)
 
 
+def lp_root(pooled, volume, p):
+    """(volume · relu(pooled))^(1/p) with torch's sign·relu(|·|) clamp, and 0 (value and gradient) for a window
+    that sums to 0: the root's derivative there is ∞ and the clamp's is 0, whose product would be nan."""
+    total = pooled.sign() * pooled.abs().relu() * float(volume)
+    zero = total._data == 0
+    if not zero.any():
+        return total ** (1.0 / p)
+    keep = Tensor._wrap((~zero).astype(total.dtype))
+    return (total + Tensor._wrap(zero.astype(total.dtype))) ** (1.0 / p) * keep
+
+
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each window (p = norm_type; p = ∞ is max pooling)."""
     if math.isinf(norm_type):
         return max_pool2d(input, kernel_size, stride, ceil_mode=ceil_mode)
     k = ntuple(kernel_size, 2)
     pooled = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
-    return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1])) ** (1.0 / norm_type)
+    return lp_root(pooled, k[0] * k[1], norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):

@@ -111,7 +111,8 @@ class Atanh(Op):
 
 
 class Atan2(Op):
-    """θ = atan2(a, b), the angle of the point (b, a);  ∂θ/∂a = b/(a² + b²), ∂θ/∂b = -a/(a² + b²)."""
+    """θ = atan2(a, b), the angle of the point (b, a);  ∂θ/∂a = b/(a² + b²), ∂θ/∂b = -a/(a² + b²)
+    (0 at the origin, as torch, where 0/0 would give nan)."""
 
     def forward(self, a, b):
         return np.arctan2(a, b)
@@ -120,6 +121,8 @@ class Atan2(Op):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         r2 = a * a + b * b
+        if (r2._data == 0).any():
+            r2 = r2 + Tensor._wrap((r2._data == 0).astype(r2.dtype))
         return (g * b / r2 if na else None), (-g * a / r2 if nb else None)
 
 

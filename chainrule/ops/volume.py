@@ -11,7 +11,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
-from .pooling import _out_len, as_batch, avg_pool2d, max_pool2d, window_average
+from .pooling import _out_len, as_batch, avg_pool2d, lp_root, max_pool2d, window_average
 from ._util import ntuple
 from .registry import T, register, sample
 from .shape import pad, stack
@@ -149,7 +149,7 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     if np.isinf(norm_type):
         return max_pool3d(input, k, stride, ceil_mode=ceil_mode)
     pooled = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
-    return (pooled.sign() * pooled.abs().relu() * float(k[0] * k[1] * k[2])) ** (1.0 / norm_type)
+    return lp_root(pooled, k[0] * k[1] * k[2], norm_type)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):

@@ -17,7 +17,7 @@ from .special import _cast_like, _hurwitz_zeta
 def _np_zeta(x, q):
     x, q = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
     pole_q = (q <= 0) & (q == np.floor(q))
-    undefined = (x < 1) | ((q <= 0) & (x != np.floor(x))) | np.isnan(x) | np.isnan(q)
+    undefined = (x < 1) | ((q <= 0) & ~pole_q & (x != np.floor(x))) | np.isnan(x) | np.isnan(q)   # a pole first
     inside = ~(undefined | pole_q | (x == 1))
     out = np.full(x.shape, np.nan)
     if inside.any():
