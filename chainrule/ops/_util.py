@@ -90,3 +90,14 @@ def norm_dim(dim, ndim, op):
 def keep_shape(shape, axes):
     """The shape of a reduction with keepdim=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def reduced_shape(shape, axes, keepdim):
+    """The shape of a reduction over axes, with or without keepdim."""
+    return keep_shape(shape, axes) if keepdim else tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def ones_where_zero(t):
+    """t with its zero entries made 1, as a constant shift: a safe denominator (or base) for a backward formula
+    whose value at 0 is masked or multiplied by 0 anyway, so that 0/0 or 0·∞ never makes a nan."""
+    return t + const((t._data == 0).astype(t.dtype))

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ._util import norm_dim
 from .elementwise import where
 from .index import gather
-from .reduce import Mean, amax, amin, mean, std, sum, var
+from .reduce import Mean, _nonempty, amax, amin, mean, std, sum, var
 from .registry import T, register, sample
 from .shape import reshape, stack
 from .sorting import sort
@@ -49,10 +49,8 @@ def median(input, dim=None, keepdim=False):
         if flat.shape[0] == 0:   # nan, as torch, with a warning
             return Mean.apply(flat, axes=(0,), keepdim=False, name="median")
         return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1, 0).values
+    _nonempty(input, "median", dim)
     d = norm_dim(dim, input.ndim, "median")[0]
-    if input.shape[d] == 0:
-        raise ValueError(f"median: cannot reduce over dim {d} of size 0 (input shape {tuple(input.shape)}): the "
-                         f"median of no elements is undefined; check the mask or slice that emptied it")
     return kthvalue(input, (input.shape[d] - 1) // 2 + 1, d, keepdim)
 
 

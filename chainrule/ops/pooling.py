@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import ntuple
+from ._util import ntuple, ones_where_zero
 from .conv import _out_size, unfold
 from .index import IndexPut
 from .registry import T, register, sample
@@ -186,8 +186,7 @@ def lp_root(pooled, volume, p):
     zero = total._data == 0
     if not zero.any():
         return total ** (1.0 / p)
-    keep = Tensor._wrap((~zero).astype(total.dtype))
-    return (total + Tensor._wrap(zero.astype(total.dtype))) ** (1.0 / p) * keep
+    return ones_where_zero(total) ** (1.0 / p) * Tensor._wrap((~zero).astype(total.dtype))
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):

@@ -10,7 +10,7 @@ from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import const, keep_shape, norm_dim
+from ._util import const, keep_shape, norm_dim, ones_where_zero, reduced_shape
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -164,9 +164,7 @@ def empty_mean(op, x, axes, keepdim):
     """A mean-like reduction over no elements: nan as torch, with a warning naming the op (never a silent nan)."""
     warn(f"{op}: reducing over no elements (dims {tuple(axes)} of shape {tuple(x.shape)}) gives nan; check the mask "
          f"or slice that emptied it")
-    shape = [1 if a in axes else k for a, k in enumerate(x.shape)] if keepdim else \
-        [k for a, k in enumerate(x.shape) if a not in axes]
-    return np.full(shape, np.nan, x.dtype if x.dtype.kind == "f" else np.float64)
+    return np.full(reduced_shape(x.shape, axes, keepdim), np.nan, x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 _MinMax = collections.namedtuple("return_types", ["values", "indices"])
@@ -288,8 +286,7 @@ class Norm2(Op):
     def backward(self, g):
         x = self.inputs[0]
         n = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
-        safe = n + const((n._data == 0).astype(x.dtype))
-        return _spread(g, x.shape, self.axes, self.keepdim) * x / safe
+        return _spread(g, x.shape, self.axes, self.keepdim) * x / ones_where_zero(n)
 
 
 class PNorm(Op):
@@ -305,10 +302,8 @@ class PNorm(Op):
     def backward(self, g):
         x = self.inputs[0]
         n = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
-        xd, nd = x._data, n._data
-        dt = x.dtype
-        ratio = (x.abs() + const((xd == 0).astype(dt))) / (n + const((nd == 0).astype(dt)))   # zeros made 1
-        keep = const(((xd != 0) & (nd != 0)).astype(dt))
+        ratio = ones_where_zero(x.abs()) / ones_where_zero(n)
+        keep = const(((x._data != 0) & (n._data != 0)).astype(x.dtype))
         return _spread(g, x.shape, self.axes, self.keepdim) * x.sign() * ratio ** (self.p - 1) * keep
 
 
@@ -346,7 +341,7 @@ class LogSumExp(Op):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
         if any(x.shape[a] == 0 for a in axes):    # ln of an empty sum: -inf, as torch
-            self.out = np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, -np.inf, x.dtype)
+            self.out = np.full(reduced_shape(x.shape, axes, keepdim), -np.inf, x.dtype)
             return self.out
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)

@@ -268,7 +268,10 @@ def split(tensor, split_size_or_sections, dim=0):
         if size < 0 or (size == 0 and n > 0):
             raise ValueError(f"split: split_size must be positive (0 only for an empty dim), got {size} for dim {d} "
                              f"of size {n}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]   # an empty dim: one piece
+        if n == 0:
+            sizes = [0]          # an empty dim: one empty piece, as torch
+        else:
+            sizes = [size] * (n // size) + ([n % size] if n % size else [])
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:

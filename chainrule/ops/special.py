@@ -10,7 +10,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .arith import xlogy_op
-from .elementwise import UNARY, _erf, _unary, log, log1p, mul, where
+from .elementwise import UNARY, _erf, _unary, log, log1p, where
 from ._util import const, lift, tensor_pair
 from .registry import T, register, sample
 

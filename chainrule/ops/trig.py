@@ -5,6 +5,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .elementwise import UNARY, _binary, _unary
+from ._util import ones_where_zero
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -120,9 +121,7 @@ class Atan2(Op):
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        r2 = a * a + b * b
-        if (r2._data == 0).any():
-            r2 = r2 + Tensor._wrap((r2._data == 0).astype(r2.dtype))
+        r2 = ones_where_zero(a * a + b * b)
         return (g * b / r2 if na else None), (-g * a / r2 if nb else None)
 
 
