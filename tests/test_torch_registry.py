@@ -172,27 +172,42 @@ def _to_torch(a, leaves):
 CASES = [(n, i) for n in sorted(OPS) if n not in NOT_COMPARED for i in range(len(OPS[n].samples))]
 
 
+def _plain(arr, grad):
+    return cr.tensor(arr).requires_grad_(grad)
+
+
+def _prepared(name, s, seed, factory=_plain):
+    """Sample s of op `name`, built: -> (flat, call, torch_args). call(*flat) runs the op and records the arguments
+    it was given; torch_args() turns those into torch's (args, kwargs, leaves that need a gradient)."""
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen["args"], seen["kwargs"] = args, kwargs
+        return OPS[name].fn(*args, **kwargs)
+    own = copy.copy(s)
+    own._op = spy
+    flat, call, _ = own.build(np.random.default_rng(seed), factory)
+
+    def torch_args():
+        leaves = []
+        return ([_to_torch(a, leaves) for a in seen["args"]],
+                {k: _to_torch(v, leaves) for k, v in seen["kwargs"].items()}, leaves)
+    return flat, call, torch_args
+
+
+def _torch_call(name, args, kwargs):
+    with warnings.catch_warnings():   # torch's deprecation notes about its own defaults
+        warnings.simplefilter("ignore")
+        return _torch_function(name)(*args, **kwargs)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{n}[{i}]" for n, i in CASES])
 def test_output_and_gradient_equal_torch(case):
     name, i = case
-    info, s = OPS[name], OPS[name].samples[i]
-    captured = {}
-
-    def spy(*args, **kwargs):
-        captured["args"], captured["kwargs"] = args, kwargs
-        return info.fn(*args, **kwargs)
-    flat, call, _ = s.build(np.random.default_rng(1000 + i), lambda arr, grad: cr.tensor(arr).requires_grad_(grad))
-    s._op, own = spy, s._op
-    try:
-        out = call(*flat)
-    finally:
-        s._op = own
-    leaves = []
-    t_args = [_to_torch(a, leaves) for a in captured["args"]]
-    t_kwargs = {k: _to_torch(v, leaves) for k, v in captured["kwargs"].items()}
-    with warnings.catch_warnings():   # torch's deprecation notes about its own defaults
-        warnings.simplefilter("ignore")
-        t_out = _torch_function(name)(*t_args, **t_kwargs)
+    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i)
+    out = call(*flat)
+    t_args, t_kwargs, leaves = torch_args()
+    t_out = _torch_call(name, t_args, t_kwargs)
     if isinstance(t_out, tuple) and not isinstance(out, tuple):
         t_out = t_out[0]          # (values, indices): the registered function returns the values
     tol = TOLERANCE.get(name, 1e-9)
@@ -201,7 +216,6 @@ def test_output_and_gradient_equal_torch(case):
     skip = GRADIENT_DIFFERS.get(name, ())
     if not flat or not out.requires_grad or not t_out.requires_grad or skip == "all" or i in skip:
         return   # (torch has no derivative for some special functions; gradcheck covers chainrule's)
-        return
     cotangent = np.random.default_rng(7).standard_normal(out.shape)
     ours = cr.autograd.grad(out, flat, cr.tensor(cotangent), allow_unused=True)
     theirs = torch.autograd.grad(t_out, leaves, torch.from_numpy(cotangent), allow_unused=True)
@@ -278,17 +292,11 @@ EMPTY_CASES = [(n, i) for n, i in CASES if n not in EMPTY_NOT_COMPARED and _empt
 
 @pytest.mark.parametrize("case", EMPTY_CASES, ids=[f"{n}[{i}]" for n, i in EMPTY_CASES])
 def test_empty_batch_works_where_torch_does(case):
-    """Where torch takes the emptied sample, chainrule gives the same shape and a backward pass; where chainrule
-    refuses, the error names the op (torch may refuse where chainrule does not: an unbatched input with 0 channels)."""
+    """Where torch takes the emptied sample, chainrule gives the same shape and a backward pass with no NumPy
+    warning; where chainrule refuses it, torch must refuse it too (torch may refuse where chainrule does not: an
+    unbatched input with 0 channels)."""
     name, i = case
-    info, s = OPS[name], _emptied(OPS[name].samples[i])
-    captured = {}
-
-    def spy(*args, **kwargs):
-        captured["args"], captured["kwargs"] = args, kwargs
-        return info.fn(*args, **kwargs)
-    s._op = spy
-    flat, call, _ = s.build(np.random.default_rng(0), lambda arr, grad: cr.tensor(arr).requires_grad_(grad))
+    flat, call, torch_args = _prepared(name, _emptied(OPS[name].samples[i]), 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -301,13 +309,9 @@ def test_empty_batch_works_where_torch_does(case):
             ours = e
     stray = [str(w.message) for w in caught if "reducing over no elements" not in str(w.message)]
     assert not stray, f"{name}: warnings from inside the op on an empty batch: {stray}"
-    leaves = []
-    t_args = [_to_torch(a, leaves) for a in captured["args"]]
-    t_kwargs = {k: _to_torch(v, leaves) for k, v in captured["kwargs"].items()}
+    t_args, t_kwargs, _ = torch_args()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t_out = _torch_function(name)(*t_args, **t_kwargs)
+        t_out = _torch_call(name, t_args, t_kwargs)
         t_out = t_out[0] if isinstance(t_out, tuple) else t_out
     except Exception:   # noqa: BLE001 - torch refuses this input; chainrule may too
         t_out = None
@@ -324,33 +328,22 @@ def test_gradient_at_zeros_is_nan_only_where_torch_is(case):
     """A subgradient convention may differ from torch's at a kink, but a nan where torch gives a number (0·∞ in a
     composed backward) poisons training: none is allowed."""
     name, i = case
-    info, s = OPS[name], OPS[name].samples[i]
-    mask_rng, captured = np.random.default_rng(i), {}
+    mask_rng = np.random.default_rng(i)
 
     def half_zero(arr, grad):
         if grad and arr.dtype.kind == "f":
             arr = np.where(mask_rng.random(arr.shape) < 0.5, 0.0, arr)
-        return cr.tensor(arr).requires_grad_(grad)
-
-    def spy(*args, **kwargs):
-        captured["args"], captured["kwargs"] = args, kwargs
-        return info.fn(*args, **kwargs)
-    flat, call, _ = s.build(np.random.default_rng(1000 + i), half_zero)
-    s._op, own = spy, s._op
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # 0 to a negative power is inf, with NumPy's note
-            try:
-                out = call(*flat)
-            except cr.errors.LinAlgError:
-                pytest.skip("zeros made the matrix singular")
-    finally:
-        s._op = own
+        return _plain(arr, grad)
+    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, half_zero)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # 0 to a negative power is inf, with NumPy's note
+        try:
+            out = call(*flat)
+        except cr.errors.LinAlgError:
+            pytest.skip("zeros made the matrix singular")
     if not flat or not out.requires_grad:
         return
-    leaves = []
-    t_args = [_to_torch(a, leaves) for a in captured["args"]]
-    t_kwargs = {k: _to_torch(v, leaves) for k, v in captured["kwargs"].items()}
+    t_args, t_kwargs, leaves = torch_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t_out = _torch_function(name)(*t_args, **t_kwargs)
