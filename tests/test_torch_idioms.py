@@ -36,6 +36,25 @@ def test_activation_matches_torch(name):
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-12)
 
 
+KINKS = np.array([-1000.0, -6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0, 1000.0])   # every bound used below
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid",
+                                  "hardswish", "hardshrink", "softshrink", "threshold", "clamp"])
+def test_gradient_at_the_kinks_follows_torch(name):
+    """At a bound the derivative is a convention; chainrule takes torch's, so that a model trained on both sees the
+    same gradients: relu6/hardtanh/hardsigmoid pass none at their bounds, clamp passes it, hardswish takes the
+    outer side at ±3."""
+    torch = _torch()
+    call = {"threshold": lambda L, x: L.nn.functional.threshold(x, 0.5, -2.0),
+            "clamp": lambda L, x: L.clamp(x, -1.0, 1.0)}.get(name, lambda L, x: getattr(L.nn.functional, name)(x))
+    a, b = cr.tensor(KINKS, requires_grad=True), torch.tensor(KINKS, requires_grad=True)
+    call(cr, a).sum().backward()
+    call(torch, b).sum().backward()
+    rtol = 1e-7 if name == "hardsigmoid" else 1e-12   # torch's float32 1/6, as above
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, err_msg=f"{name} at {KINKS}")
+
+
 def test_activation_modules_and_prelu_match_torch():
     torch = _torch()
     a, b = _pair((3, 4, 2), np.random.default_rng(2))

@@ -56,6 +56,23 @@ def test_matches_torch(case):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("a", [np.diag([0.0, 2.0, 3.0]), np.array([[0.0, 0, 0], [0, 1.5, 2], [0, 3, -1]]),
+                               np.array([[1.0, 0], [0, 0]]), np.zeros((3, 3)), SINGULAR],
+                         ids=["diag_zero", "zero_row", "rank1_2x2", "zero", "rank2"])
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(a):
+    """At rank n-1 the gradient of det is the (nonzero) cofactor matrix, at lower rank it is 0. torch 2.13 gets the
+    first three wrong (it returns 0 for diag(0, 2, 3), whose cofactor matrix has 6 at [0, 0]), so the oracle here is
+    a central difference."""
+    t = cr.tensor(a, requires_grad=True)
+    cr.linalg.det(t).backward()
+    eps, numerical = 1e-6, np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        step = np.zeros_like(a)
+        step[i] = eps
+        numerical[i] = (np.linalg.det(a + step) - np.linalg.det(a - step)) / (2 * eps)
+    np.testing.assert_allclose(t.grad.numpy(), numerical, atol=1e-8)
+
+
 def test_second_derivatives_through_inv_det_solve_cholesky():
     a = cr.tensor(SQ, requires_grad=True)
     for fn in (cr.linalg.inv, cr.linalg.det, lambda t: cr.linalg.solve(t, cr.tensor(RECT)),

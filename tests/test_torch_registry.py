@@ -128,13 +128,13 @@ GRADIENT_DIFFERS = {
     # gradient of the function it computes, which gradcheck confirms. Both agree on log_softmax'd inputs
     # (test_ctc_gradient_agrees_on_log_probabilities).
     "ctc_loss": "all",
-    "vander": "all",
+    "vander": "all",   # torch's vander backward fails on its own in-place modified buffer
     # torch's backward differentiates L Lᵀ with the whole of L, so its gradient reaches the triangle its forward
     # never reads (and the products with it); chainrule's is the gradient of what is computed. Both agree on a
     # triangular factor's own triangle (test_cholesky_solve_reads_and_differentiates_one_triangle).
-    "cholesky_solve": "all",   # torch's vander backward fails on its own in-place modified buffer
-    "scatter_add": {1},
-    "xlogy": {1},   # ∂(x ln y)/∂y at x = y = 0: torch's x/y is nan, chainrule's 0 (z(0, y) ≡ 0)   # torch's backward rejects an index narrower than src ("invalid gradient at index 1")
+    "cholesky_solve": "all",
+    "scatter_add": {1},   # torch's backward rejects an index narrower than src ("invalid gradient at index 1")
+    "xlogy": {1},   # ∂(x ln y)/∂y at x = y = 0: torch's x/y is nan, chainrule's 0 (z(0, y) ≡ 0)
 }
 
 
@@ -363,3 +363,58 @@ def test_gradient_at_zeros_is_nan_only_where_torch_is(case):
         if a is not None and b is not None:
             extra = np.isnan(a.numpy()) & ~np.isnan(b.numpy())
             assert not extra.any(), f"{name} sample {i}: nan in the gradient of input {k} where torch's is finite"
+
+
+# ---- the same samples with one NaN in each differentiable input: NaN in, NaN out where torch's is -----------------
+_POLYNOMIALS = [n for n in OPS if n.endswith(("_polynomial_t", "_polynomial_u", "_polynomial_v", "_polynomial_w",
+                                               "_polynomial_h", "_polynomial_he", "_polynomial_l", "_polynomial_p"))]
+NAN_DIFFERS = {   # where chainrule's NaN pattern differs from torch's on purpose: chainrule never hides a NaN
+    **{n: "torch's kernel returns a number at x = NaN (chebyshev_polynomial_u(NaN, 5) repeats its neighbour's "
+          "value)" for n in _POLYNOMIALS},
+    "sign": "torch's sign(NaN) is 0; chainrule keeps NumPy's NaN",
+    "embedding_bag": "torch's 'max' mode skips a NaN unless it comes first in its bag; chainrule's max, like "
+                     "torch.max, propagates it",
+    "grid_sample": "at a NaN coordinate torch samples a number; chainrule gives NaN",
+    "multi_margin_loss": "torch's hinge max(0, ·) drops a NaN score; chainrule's propagates it",
+    "multilabel_margin_loss": "torch's hinge max(0, ·) drops a NaN score; chainrule's propagates it",
+    "lu_factor": "the pivot chosen at a NaN differs (LAPACK's idamax skips it), so the NaNs land elsewhere",
+    "lu_factors": "the pivot chosen at a NaN differs (LAPACK's idamax skips it), so the NaNs land elsewhere",
+    "solve_triangular": "NumPy has no triangular solver: a general solve spreads a NaN of B over its column",
+}
+NAN_CASES = [(n, i) for n, i in CASES if n not in NAN_DIFFERS]
+
+
+@pytest.mark.parametrize("case", NAN_CASES, ids=[f"{n}[{i}]" for n, i in NAN_CASES])
+def test_nan_propagates_as_in_torch(case):
+    """A NaN in a differentiable input gives NaN exactly where torch's output has one: an op that drops it (a
+    product with 0, a comparison that silently fails) hides a bug upstream, and NaN where torch has a number
+    spreads one. The other entries keep their values, and no NumPy warning escapes. Decompositions refuse
+    non-finite input with a named LinAlgError instead (a silent NaN from LAPACK is worse)."""
+    name, i = case
+    rng = np.random.default_rng(i)
+
+    def one_nan(arr, grad):
+        if grad and arr.dtype.kind == "f" and arr.size:
+            arr = arr.copy()
+            arr.flat[rng.integers(arr.size)] = np.nan
+        return _plain(arr, grad)
+    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, one_nan)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = call(*flat)
+        except cr.errors.LinAlgError as e:
+            assert "needs finite values" in str(e), e
+            return
+    assert not caught, f"{name}: warnings from inside the op on a NaN input: {[str(w.message) for w in caught]}"
+    t_args, t_kwargs, _ = torch_args()
+    t_out = _torch_call(name, t_args, t_kwargs)
+    t_out = t_out[0] if isinstance(t_out, tuple) and not isinstance(out, tuple) else t_out
+    a, b = out.detach().numpy(), t_out.detach().numpy()
+    assert a.shape == b.shape
+    if a.dtype.kind != "f":
+        return
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"{name} sample {i}: NaN where torch has none, "
+                                                                     f"or a number where torch has NaN")
+    tol = TOLERANCE.get(name, 1e-9)
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"{name} sample {i}: values beside the NaN")

@@ -23,6 +23,12 @@ def as_array(x):
     return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def quiet_logaddexp(a, b):
+    """np.logaddexp without NumPy's 'invalid value' note for a NaN operand: the NaN is the answer, as in torch."""
+    with np.errstate(invalid="ignore"):
+        return np.logaddexp(a, b)
+
+
 def ntuple(value, n):
     """How sizes are given to conv and pool layers (kernel_size, stride, padding, dilation): an int (Python or NumPy)
     stands for the same value in each of the n dimensions; a sequence is taken as it is, as a tuple."""

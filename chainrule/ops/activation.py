@@ -7,7 +7,7 @@ from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._util import const
+from ._util import const, quiet_logaddexp
 from .elementwise import _erf, erf, sigmoid, tanh, where
 from .registry import T, register, sample, tensor_method
 
@@ -61,7 +61,7 @@ class Softplus(Op):
     def forward(self, x, beta, threshold):
         self.beta, self.threshold = beta, threshold
         bx = x * beta
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        return np.where(bx > threshold, x, quiet_logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -71,19 +71,21 @@ class Softplus(Op):
 
 
 class Clamp(Op):
-    """clamp(x, lo, hi);  derivative 1 where lo ≤ x ≤ hi, else 0."""
+    """clamp(x, lo, hi);  derivative 1 where lo ≤ x ≤ hi, else 0. At a bound itself the derivative is a convention:
+    clamp passes the gradient there (closed=True), hardtanh and relu6 do not (closed=False), both as in torch."""
 
-    def forward(self, x, lo, hi):
-        self.lo, self.hi = lo, hi
+    def forward(self, x, lo, hi, closed=True):
+        self.lo, self.hi, self.closed = lo, hi, closed
         return np.clip(x, lo, hi)
 
     def backward(self, g):
         x = self.inputs[0]._data
         mask = np.ones(x.shape, bool)
+        above, below = (np.greater_equal, np.less_equal) if self.closed else (np.greater, np.less)
         if self.lo is not None:
-            mask &= x >= self.lo
+            mask &= above(x, self.lo)
         if self.hi is not None:
-            mask &= x <= self.hi
+            mask &= below(x, self.hi)
         return g * const(mask)
 
 
@@ -115,15 +117,16 @@ def gelu(input, approximate="none"):
 
 def clamp(input, min=None, max=None):
     """Numbers as bounds: one Clamp node. Tensor bounds (broadcast, as torch allows): min(max(x, lo), hi) by
-    where, so x gets the gradient where lo ≤ x ≤ hi and each bound where it was the result."""
+    where, so x gets the gradient where lo ≤ x ≤ hi and each bound where it was the result. A NaN bound gives NaN
+    (the bound is the result wherever x < lo fails to decide), as torch's clamp."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:
-            out = where(out < min, min, out)
+            out = where((out < min) | min.isnan() if isinstance(min, Tensor) else out < min, min, out)
         if max is not None:
-            out = where(out > max, max, out)
+            out = where((out > max) | max.isnan() if isinstance(max, Tensor) else out > max, max, out)
         return out
     return Clamp.apply(input, lo=min, hi=max)
 
@@ -181,15 +184,15 @@ def celu(input, alpha=1.0, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """hardtanh(x) = clamp(x, min_val, max_val)."""
+    """hardtanh(x) = clamp(x, min_val, max_val), with derivative 0 at the bounds themselves (as relu's at 0)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return clamp(input, min_val, max_val)
+    return Clamp.apply(input, lo=min_val, hi=max_val, closed=False)
 
 
 def relu6(input, inplace=False):
     """relu6(x) = min(max(0, x), 6)."""
-    return clamp(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0)
 
 
 def softsign(input):
@@ -203,8 +206,8 @@ def logsigmoid(input):
 
 
 def hardsigmoid(input, inplace=False):
-    """hardsigmoid(x) = clamp(x/6 + 1/2, 0, 1)."""
-    return clamp(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+    """hardsigmoid(x) = clamp(x/6 + 1/2, 0, 1), with derivative 0 at x = ±3 (hardtanh's convention, torch's)."""
+    return hardtanh(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
 def hardswish(input, inplace=False):
@@ -226,8 +229,8 @@ def prelu(input, weight):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """y = x where x > threshold, else value."""
-    return where(input > threshold, input, value)
+    """y = x where x > threshold, else value (NaN stays NaN, as in torch: it fails x ≤ threshold)."""
+    return where(input <= threshold, value, input)
 
 
 def _np_sigmoid(x):
@@ -267,13 +270,13 @@ def softshrink(input, lambd=0.5):
     """softshrink(x) = x - λ if x > λ, x + λ if x < -λ, else 0 (soft thresholding: the proximal map of λ|x|)."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be ≥ 0, got {lambd}")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    return where(input.abs() <= lambd, 0.0, input - input.sign() * lambd)   # NaN fails |x| ≤ λ: stays NaN
 
 
 @tensor_method("hardshrink")
 def hardshrink(input, lambd=0.5):
     """hardshrink(x) = x if |x| > λ, else 0."""
-    return where((input > lambd) | (input < -lambd), input, 0.0)
+    return where(input.abs() <= lambd, 0.0, input)   # NaN fails the test and passes through, as in torch
 
 
 def tanhshrink(input):

@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
 from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
-from ._util import as_array, tensor_pair
+from ._util import as_array, quiet_logaddexp, tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -34,7 +34,7 @@ class LogAddExp(Op):
     ∂y/∂a = eᵃ⁻ʸ = σ(a - b), ∂y/∂b = σ(b - a) (σ of the difference: exact where a and b are large)."""
 
     def forward(self, a, b):
-        return np.logaddexp(a, b)
+        return quiet_logaddexp(a, b)
 
     def backward(self, g):
         a, b = self.inputs

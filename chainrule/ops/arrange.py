@@ -6,6 +6,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import as_array, norm_dim
+from .elementwise import where
 from .index import gather, getitem
 from .registry import T, register, sample
 from .shape import cat, expand, flip, pad, permute, repeat, reshape, stack, transpose
@@ -86,8 +87,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """The last dim of input placed on the diagonal of new (dim1, dim2) planes (the inverse of diagonal)."""
     n = input.shape[-1]
-    eye = _wrap(np.eye(n, dtype=input.dtype))
-    planes = reshape(input, input.shape + (1,)) * eye   # [..., i, j] = input[..., i] where i = j
+    on_diagonal = _wrap(np.eye(n, dtype=bool))   # a where, not a product with eye: NaN·0 would fill the row
+    planes = where(on_diagonal, reshape(input, input.shape + (1,)), _wrap(np.zeros((), input.dtype)))
     if offset:
         k = abs(offset)
         planes = pad(planes, (k, 0, 0, k) if offset > 0 else (0, k, k, 0))

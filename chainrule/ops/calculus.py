@@ -59,7 +59,7 @@ def _coefficients(h, n, edge_order):
     """Weights (a, b, c) of f[i-1], f[i], f[i+1] for the n points with widths h (n - 1 of them), as NumPy's
     np.gradient: interior second-order central differences, edges of order 1 or 2."""
     h = np.broadcast_to(np.asarray(h, np.float64), (n - 1,))
-    h1, h2 = h[:-1], h[1:]
+    h1, h2 = (h[:-1], h[1:]) if (h != h[0]).any() else (h[0], h[0])   # uniform: scalar weights, the middle one 0
     interior = (-h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)))
     if edge_order == 1:
         left, right = (-1 / h[0], 1 / h[0], 0.0), (0.0, -1 / h[-1], 1 / h[-1])
@@ -104,8 +104,8 @@ def _along(f, axis, coefficients, edge_order):
     n, shape = f.shape[axis], [1] * f.ndim
     shape[axis] = n - 2
     weights = [_wrap(np.asarray(w, f.dtype).reshape(shape)) if np.ndim(w) else w for w in (a, b, c)]
-    middle = f.narrow(axis, 0, n - 2) * weights[0] + f.narrow(axis, 1, n - 2) * weights[1] + \
-        f.narrow(axis, 2, n - 2) * weights[2]
+    # a zero weight (f[i] in a uniform central difference) is left out, not multiplied: NaN·0 would spread a NaN
+    middle = sum(f.narrow(axis, i, n - 2) * w for i, w in enumerate(weights) if np.ndim(w) or w != 0)
     k = 3 if edge_order == 2 else 2
     first = sum(f.narrow(axis, i, 1) * float(w) for i, w in enumerate(left[:k]))
     last = sum(f.narrow(axis, n - k + i, 1) * float(w) for i, w in enumerate(right[3 - k:]))

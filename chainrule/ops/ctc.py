@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..errors import ShapeError
 from ..tensor import Tensor
+from ._util import quiet_logaddexp
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -60,7 +61,7 @@ class CTC(Op):
             alpha[t] = _logsumexp3(prev, _shift(prev, 1), np.where(skip, _shift(prev, 2), _NEG_INF)) + emit[t]
         rows = np.arange(n)
         end = alpha[input_lengths - 1, rows]                                             # (N, S') at each T_n - 1
-        log_p = np.logaddexp(end[rows, last], np.where(last > 0, end[rows, np.maximum(last - 1, 0)], _NEG_INF))
+        log_p = quiet_logaddexp(end[rows, last], np.where(last > 0, end[rows, np.maximum(last - 1, 0)], _NEG_INF))
         nll = -log_p
         self.saved = (lp, ext, skip, emit, alpha, input_lengths, last, nll, zero_infinity)
         if zero_infinity:

@@ -63,7 +63,10 @@ class Det(Op):
     det(U) det(Vᵀ) U diag(Π_{j≠i} sⱼ) Vᵀ, which holds for singular A too (where A⁻ᵀ does not exist)."""
 
     def forward(self, a):
-        self.out = np.linalg.det(a)
+        with np.errstate(invalid="ignore"):   # LAPACK's LU of a NaN matrix may pivot the NaN away and return 0
+            d = np.linalg.det(a)
+        nan = np.isnan(a).any(axis=(-2, -1))
+        self.out = np.where(nan, np.nan, d).astype(d.dtype, copy=False) if nan.any() else d
         return self.out
 
     def backward(self, g):
@@ -115,6 +118,9 @@ class Cholesky(Op):
     saves_inputs = False
 
     def forward(self, a):
+        lower = np.tril(a)   # all that is read, so a NaN above the diagonal is ignored (as LAPACK and torch)
+        if not np.isfinite(lower).all():   # NumPy would return NaN; torch refuses, and so do the decompositions
+            raise LinAlgError.from_numpy("cholesky", [lower], np.linalg.LinAlgError("cholesky needs finite values"))
         self.out = _lapack(np.linalg.cholesky, "cholesky", a)
         return self.out
 
@@ -209,7 +215,11 @@ def det(A):
 def slogdet(A):
     """(sign, ln|det A|); the sign is piecewise constant, not differentiable."""
     _square(A, "slogdet")
-    sign, logabs = np.linalg.slogdet(A._data)   # the sign from the LU too: det itself can underflow to 0
+    with np.errstate(invalid="ignore"):          # the sign from the LU too: det itself can underflow to 0
+        sign, logabs = np.linalg.slogdet(A._data)
+    nan = np.isnan(A._data).any(axis=(-2, -1))
+    if nan.any():   # LAPACK may pivot a NaN away and report a singular matrix: NaN in, NaN out, as torch
+        sign, logabs = np.where(nan, np.nan, sign), np.where(nan, np.nan, logabs)
     return _Slogdet(_wrap(np.asarray(sign)), LogAbsDet.apply(A, logabs=logabs))
 
 

@@ -46,7 +46,8 @@ class LinearCrossEntropy(Op):
             m = z.max(axis=1, keepdims=True)
             self.lse[lo:lo + chunk] = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
             losses[lo:lo + chunk] = self.lse[lo:lo + chunk] - z[np.arange(z.shape[0]), safe[lo:lo + chunk]]
-        weighted = losses * coef
+        weighted = np.where(keep, losses * coef, 0)   # an ignored row counts 0 even when its logits are NaN
+        self.ignored = None if keep.all() else ~keep
         # ∂L/∂ℓᵢ per unit upstream gradient: w[yᵢ] (none, sum) or w[yᵢ]/Σw (mean)
         self.row_coef = coef / coef.sum() if reduction == "mean" else coef
         if reduction == "none":
@@ -78,6 +79,8 @@ class LinearCrossEntropy(Op):
             rows = np.arange(dz.shape[0])
             dz[rows, safe[lo:lo + self.chunk]] -= 1
             dz *= scale[lo:lo + self.chunk, None]
+            if self.ignored is not None:   # 0, not NaN·0, for ignored rows
+                dz[self.ignored[lo:lo + self.chunk]] = 0
             dx[lo:lo + self.chunk] = dz @ wd
             dw += dz.T @ xd[lo:lo + self.chunk]
             if db is not None:

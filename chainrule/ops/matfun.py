@@ -13,7 +13,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ._util import checked_decomposition
-from .arrange import diag_embed, diagonal
+from .elementwise import where
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
 from .registry import T, register, sample
@@ -132,8 +132,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     unitriangular); only that triangle receives a gradient, as in torch."""
     _square(A, "solve_triangular")
     Tm = triu(A) if upper else tril(A)
-    if unitriangular:
-        Tm = Tm - diag_embed(diagonal(Tm, 0, -2, -1)) + _wrap(np.eye(A.shape[-1], dtype=A.dtype))
+    if unitriangular:   # the diagonal is never read (a where, so that a NaN there does not leak in)
+        Tm = where(_wrap(np.eye(A.shape[-1], dtype=bool)), _wrap(np.ones((), A.dtype)), Tm)
     return solve(Tm, B, left=left)
 
 

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ._util import norm_dim
 from .elementwise import where
 from .index import gather
-from .reduce import Mean, _nonempty, amax, amin, mean, std, sum, var
+from .reduce import Amax, Mean, _nonempty, amax, amin, mean, std, sum, var
 from .registry import T, register, sample
 from .shape import reshape, stack
 from .sorting import sort
@@ -32,6 +32,15 @@ def _kth_index(arr, k, axis):
     return np.take(np.argsort(arr, axis=axis, kind="stable"), [k], axis=axis).astype(np.int64)
 
 
+def _lower_median(x, axis, keepdims):
+    """The (n-1)//2-th smallest along axis, or NaN where that slice holds one: a value of the slice, for Amax."""
+    k = (x.shape[axis[0]] - 1) // 2
+    out = np.take(np.partition(x, k, axis=axis[0]), [k], axis=axis[0])
+    if x.dtype.kind == "f":   # partition sorts NaN last; a slice with one has median NaN
+        out = np.where(np.isnan(x).any(axis=axis[0], keepdims=True), np.nan, out).astype(x.dtype, copy=False)
+    return out if keepdims else np.squeeze(out, axis)
+
+
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest entry (1-based k, as torch) along dim, and its index."""
     d = norm_dim(dim, input.ndim, "kthvalue")[0]
@@ -43,15 +52,21 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 def median(input, dim=None, keepdim=False):
     """The lower median ((n-1)//2-th smallest, as torch: no averaging of the two middle values); median(x) is a
-    scalar, median(x, dim) gives (values, indices)."""
-    if dim is None:
+    scalar, median(x, dim) gives (values, indices). A slice holding a NaN has median NaN, read at its first NaN (as
+    torch; nanmedian skips them)."""
+    if dim is None:   # torch shares the gradient among all entries equal to the median (the ties), as amax
         flat = reshape(input, -1)
         if flat.shape[0] == 0:   # nan, as torch, with a warning
             return Mean.apply(flat, axes=(0,), keepdim=False, name="median")
-        return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1, 0).values
+        return Amax.apply(flat, axes=(0,), keepdim=False, fn=_lower_median)
     _nonempty(input, "median", dim)
     d = norm_dim(dim, input.ndim, "median")[0]
-    return kthvalue(input, (input.shape[d] - 1) // 2 + 1, d, keepdim)
+    arr = input._data
+    idx = _kth_index(arr, (arr.shape[d] - 1) // 2, d)
+    if arr.dtype.kind == "f":
+        nan = np.isnan(arr)
+        idx = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), idx)
+    return _pick(input, d, keepdim, idx)
 
 
 def nanmedian(input, dim=None, keepdim=False):
@@ -88,7 +103,7 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
         raise ValueError(f"{name}: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
     x = reshape(input, -1) if dim is None else input
     d = 0 if dim is None else norm_dim(dim, input.ndim, name)[0]
-    s = sort(x, d).values
+    s = sort(x, d, stable=True).values   # stable: which of tied entries gets the gradient is torch's choice
     nan = np.isnan(x._data).sum(axis=d, keepdims=True)
     n = x.shape[d] - nan if name == "nanquantile" else np.full(nan.shape, x.shape[d])
     outs = []
@@ -115,15 +130,16 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
 
 
 def mode(input, dim=-1, keepdim=False):
-    """The most frequent value along dim (the smallest of equally frequent ones) and an index where it occurs."""
+    """The most frequent value along dim (the smallest of equally frequent ones) and an index where it occurs. Each
+    NaN counts once (NaN ≠ NaN) and sorts last, so NaN is the mode only of a slice of NaNs."""
     d = norm_dim(dim, input.ndim, "mode")[0]
     arr = np.moveaxis(input._data, d, -1)
     flat = arr.reshape(-1, arr.shape[-1])
     idx = np.empty(flat.shape[0], np.int64)
     for r, row in enumerate(flat):
-        values, counts = np.unique(row, return_counts=True)
+        values, counts = np.unique(row, return_counts=True, equal_nan=False)
         best = values[np.argmax(counts)]
-        idx[r] = np.flatnonzero(row == best)[-1]               # torch reports the last occurrence
+        idx[r] = np.flatnonzero(row == best)[-1] if best == best else np.argmax(np.isnan(row))   # torch: the last
     idx = np.moveaxis(idx.reshape(arr.shape[:-1] + (1,)), -1, d)
     return _pick(input, d, keepdim, idx)
 

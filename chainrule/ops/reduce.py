@@ -102,7 +102,8 @@ def _prod_of_others(x, axes):
 
 
 class Amax(Op):
-    """y = max over dims;  the gradient is shared equally among the entries equal to the max."""
+    """y = max over dims (or another selection fn(x, axis, keepdims) that returns one of the entries, as median());
+    the gradient is shared equally among the entries equal to y, NaN counting as equal to NaN (as torch)."""
 
     def forward(self, x, axes, keepdim, fn):
         self.axes, self.keepdim = axes, keepdim
@@ -112,6 +113,8 @@ class Amax(Op):
     def backward(self, g):
         x = self.inputs[0]._data
         mask = x == self.out
+        if x.dtype.kind == "f" and np.isnan(self.out).any():   # a NaN result: shared among the NaN entries
+            mask |= np.isnan(x) & np.isnan(self.out)
         share = mask / mask.sum(axis=self.axes, keepdims=True)
         return _spread(g, x.shape, self.axes, self.keepdim) * const(share.astype(x.dtype))
 
@@ -313,6 +316,10 @@ def norm(input, p="fro", dim=None, keepdim=False):
         return Norm2.apply(input, axes=axes, keepdim=keepdim)
     if p in (float("inf"), "inf"):
         return input.abs().amax(dim=axes, keepdim=keepdim)
+    if p in (-float("inf"), "-inf"):   # the p → -∞ limit: min |x|
+        return input.abs().amin(dim=axes, keepdim=keepdim)
+    if p == 0:   # the number of nonzero entries (not a norm, but torch's ord=0; NaN counts): gradient 0
+        return input.abs().sign().nan_to_num(1.0).sum(dim=axes, keepdim=keepdim)
     if p == 1:
         return input.abs().sum(dim=axes, keepdim=keepdim)
     return PNorm.apply(input, axes=axes, keepdim=keepdim, p=float(p))
@@ -323,12 +330,17 @@ def _np_norm(x, p="fro", dim=None, keepdim=False):
     p = 2 if p == "fro" else p
     if p == float("inf"):
         return a.max(axis=dim, keepdims=keepdim)
+    if p == -float("inf"):
+        return a.min(axis=dim, keepdims=keepdim)
+    if p == 0:
+        return (a != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
     return (a ** p).sum(axis=dim, keepdims=keepdim) ** (1 / p)
 
 
 register("norm", method="norm", ref=_np_norm,
          samples=[sample(T((3, 4))), sample(T((3, 4)), 2, 1), sample(T((2, 3, 4), away=0.0), 1, (0, 2), keepdim=True),
                   sample(T((3, 4), away=0.0), 3, -1), sample(T((3, 4)), float("inf"), 1),
+                  sample(T((3, 4)), -float("inf"), 1), sample(T((2, 3), values=[[0.0, 1.5, -2.0], [0.0, 0.0, 0.3]]), 0, 1),
                   sample(T((2, 3), away=0.0), 0.5, 1), sample(T((2, 3), away=0.0), -1.5, 0),
                   # a zero row and a zero entry: the subgradient 0 there, not 0·∞ (first derivative only)
                   sample(T((2, 3), values=[[0.0, 0.0, 0.0], [0.0, 1.2, -0.7]]), 3, 1, gradgrad=False)])(norm)
@@ -345,7 +357,8 @@ class LogSumExp(Op):
             return self.out
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        with np.errstate(over="ignore"):   # only a slice holding NaN (m then 0) can overflow, and it is NaN anyway
+            out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
         self.out = out if keepdim else np.squeeze(out, axis=axes)
         return self.out
 

@@ -44,7 +44,8 @@ class LogCumSumExp(Op):
 
     def forward(self, x, axis):
         self.axis = axis
-        self.out = np.logaddexp.accumulate(x, axis=axis)
+        with np.errstate(invalid="ignore"):   # a NaN carries on down the scan, quietly (as torch)
+            self.out = np.logaddexp.accumulate(x, axis=axis)
         return self.out
 
     def backward(self, g):
@@ -83,8 +84,8 @@ def _running(input, dim, pick, name):
     x = np.moveaxis(input._data, d, 0)
     idx = np.zeros(x.shape, np.int64)
     best = x[0].copy() if len(x) else None     # an empty dim: nothing to scan
-    for i in range(1, x.shape[0]):             # ties take the later index, as torch
-        take = pick(x[i], best) | (x[i] == best)
+    for i in range(1, x.shape[0]):             # ties take the later index, as torch; a NaN sticks (and each new
+        take = np.isnan(x[i]) | (pick(x[i], best) | (x[i] == best)) & ~np.isnan(best)   # NaN takes over)
         best = np.where(take, x[i], best)
         idx[i] = np.where(take, i, idx[i - 1])
     idx = np.moveaxis(idx, 0, d)

@@ -15,10 +15,16 @@ SortResult = collections.namedtuple("return_types", ["values", "indices"])   # t
 
 
 def _order(arr, axis, descending, stable):
-    """Indices that sort arr along axis. Descending sorts the negated keys, so equal values keep their order when
-    stable (as torch's stable=True); bools are compared as 0/1."""
+    """Indices that sort arr along axis; NaN counts as the largest value (last ascending, first descending, as in
+    torch), bools as 0/1. Descending is the ascending order of the reversed array, reversed back: negating the keys
+    instead would wrap unsigned and minimal integers and move NaN to the wrong end. Reversing twice keeps equal
+    values in their original order when stable (as torch's stable=True)."""
     keys = arr.astype(np.int8) if arr.dtype == np.bool_ else arr
-    return np.argsort(-keys if descending else keys, axis=axis, kind="stable" if stable else None)
+    kind = "stable" if stable else None
+    if not descending:
+        return np.argsort(keys, axis=axis, kind=kind)
+    reversed_order = np.argsort(np.flip(keys, axis), axis=axis, kind=kind)
+    return keys.shape[axis] - 1 - np.flip(reversed_order, axis)
 
 
 def _axis(input, dim, op):
@@ -56,7 +62,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (not differentiable), with the inverse map and counts on request, as torch.unique."""
-    values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True, axis=dim,
+                                        equal_nan=False)   # each NaN is its own value, as torch (NaN ≠ NaN)
     out = [_wrap(values)]
     if return_inverse:
         out.append(_wrap(inverse.reshape(input.shape if dim is None else -1).astype(np.int64)))
