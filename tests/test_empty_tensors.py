@@ -46,14 +46,35 @@ def test_reductions_over_empty_tensors(shape, fn, expected):
     ("var", lambda x: x.var(0)),
     ("var", lambda x: x.std(0)),
     ("median", lambda x: x.median()),
-    ("mean", lambda x: F.mse_loss(x, x * 2)),
-    ("mean", lambda x: F.binary_cross_entropy_with_logits(x, x * 0)),
+    ("mse_loss", lambda x: F.mse_loss(x, x * 2)),
+    ("binary_cross_entropy_with_logits", lambda x: F.binary_cross_entropy_with_logits(x, x * 0)),
+    ("cross_entropy", lambda x: F.cross_entropy(x, cr.zeros(0, dtype=cr.int64))),
 ])
 def test_mean_of_nothing_is_nan_with_a_warning_naming_the_op(name, fn):
     with pytest.warns(RuntimeWarning, match=rf"{name}: reducing over no elements .* gives nan") as record:
         y, g = _grad_shape(fn, (0, 3))
     assert np.isnan(y.detach().numpy()).all() and g.shape == (0, 3)
     assert record[0].filename == __file__, "the warning points at the caller's line, not into chainrule"
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("nll_loss", lambda x: F.nll_loss(x, cr.zeros(0, dtype=cr.int64))),
+    ("kl_div", lambda x: F.kl_div(x, x.detach().exp(), reduction="batchmean")),
+    ("cross_entropy", lambda x: F.cross_entropy(x, cr.zeros(0, dtype=cr.int64), weight=cr.ones(3))),
+    ("cross_entropy", lambda x: F.cross_entropy(x, cr.zeros(0, dtype=cr.int64), label_smoothing=0.1)),
+])
+def test_a_loss_averaged_over_no_samples_is_nan_with_a_warning_naming_it(name, fn):
+    """Σwℓ/Σw with Σw = 0 (an empty batch, or every target ignored): nan as torch, never a bare ZeroDivisionError
+    or NumPy's note from inside the library."""
+    with pytest.warns(RuntimeWarning, match=rf"{name}: the mean is over no samples") as record:
+        y, g = _grad_shape(fn, (0, 3))
+    assert np.isnan(y.detach().numpy()).all() and g.shape == (0, 3)
+    assert all(w.filename == __file__ for w in record)
+    z = cr.zeros(2, 3, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="cross_entropy: the mean is over no samples"):
+        loss = F.cross_entropy(z, cr.tensor([-100, -100]))
+    loss.backward()
+    assert np.isnan(loss.item()) and not np.isnan(z.grad.numpy()).any()
 
 
 @pytest.mark.parametrize("op", ["max", "min", "amax", "amin", "median"])

@@ -1,18 +1,29 @@
 """What every loss function shares: the reduction, lifting a target to the input's float dtype, the shape check."""
 import warnings
 
-from ..errors import ShapeError
+from ..errors import ShapeError, warn
+from ..ops.reduce import Mean
 from ..tensor import Tensor
 
 
 def reduce_loss(loss, reduction, name):
-    if reduction == "mean":
-        return loss.mean()
+    if reduction == "mean":   # named, so that a mean over an empty batch warns as this loss
+        return Mean.apply(loss, axes=tuple(range(loss.ndim)), keepdim=False, name=name)
     if reduction == "sum":
         return loss.sum()
     if reduction == "none":
         return loss
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mean_over_weights(total, weight_sum, name):
+    """Σ wᵢℓᵢ / Σ wᵢ, torch's 'mean' for class weights and ignore_index. No weight at all (an empty batch, every
+    target ignored) gives nan as torch, with a warning that names the loss."""
+    if float(weight_sum) == 0:
+        warn(f"{name}: the mean is over no samples (an empty batch, or every target equal to ignore_index), which "
+             f"gives nan; check the batch or the ignore_index")
+        return total * 0.0 + float("nan")   # the value nan, the gradient 0 (torch's: no sample to learn from)
+    return total / float(weight_sum)
 
 
 def legacy_reduction(size_average, reduce, reduction):

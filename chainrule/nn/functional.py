@@ -22,8 +22,8 @@ from ..ops.pooling import (avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, max_poo
 from ..ops.fractional_pool import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from ..ops.volume import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,  # noqa: F401
                           avg_pool3d, conv3d, conv_transpose3d, lp_pool3d, max_pool3d)
-from ._loss_common import (as_float_target as _as_float_target, legacy_reduction as _legacy, reduce_loss as _reduce,
-                           same_shape as _same_shape)
+from ._loss_common import (as_float_target as _as_float_target, legacy_reduction as _legacy,
+                           mean_over_weights as _mean_over_weights, reduce_loss as _reduce, same_shape as _same_shape)
 from .embedding import embedding, embedding_bag  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .functional_losses import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss,  # noqa: F401
@@ -247,7 +247,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # y·log y with 0·log 0 = 0, differentiable in y (log y + 1) where y > 0, without evaluating log 0
         loss = target * (where(target > 0, target, 1.0).log() - input)
     if reduction == "batchmean":
-        return loss.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
+        return _mean_over_weights(loss.sum(), input.shape[0] if input.ndim else 1, "kl_div")
     return _reduce(loss, reduction, "kl_div")
 
 
@@ -308,8 +308,12 @@ def _classes_last(input):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """L = -w[y]·logp[y], averaged over Σ w[y] for 'mean'."""
-    reduction = _legacy(size_average, reduce, reduction)
-    t, _ = _check_class_target(input, target, "nll_loss", ignore_index)
+    return _nll(input, target, weight, ignore_index, _legacy(size_average, reduce, reduction), "nll_loss")
+
+
+def _nll(input, target, weight, ignore_index, reduction, name):
+    """nll_loss, with errors and warnings under `name` (cross_entropy's when it calls this)."""
+    t, _ = _check_class_target(input, target, name, ignore_index)
     logp = _classes_last(input)
     if logp.ndim == 1:
         logp, t = logp.unsqueeze(0), t.reshape(1)
@@ -322,10 +326,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     w = w * keep
     loss = picked * _wrap(w)
     if reduction == "mean":
-        return loss.sum() / max(float(w.sum()), 1e-38) if w.sum() > 0 else loss.sum() * np.nan
+        return _mean_over_weights(loss.sum(), w.sum(), name)
     if reduction == "none":
         return loss.reshape(t.shape)
-    return _reduce(loss, reduction, "nll_loss")
+    return _reduce(loss, reduction, name)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -356,7 +360,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and not _has_label(t, ignore_index, in_range, input.shape[1])):
         return softmax_cross_entropy(input, t, reduction)
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
-    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
     if not label_smoothing:
         return nll
     n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
@@ -366,7 +370,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     smooth = -(flat * _wrap(w)).sum(dim=1) * _wrap(keep.astype(flat.dtype)) / n_classes
     if reduction == "mean":
         denom = keep.sum() if weight is None else float((w[np.where(keep, t.reshape(-1), 0)] * keep).sum())
-        smooth = smooth.sum() / max(denom, 1e-38)
+        smooth = _mean_over_weights(smooth.sum(), denom, "cross_entropy")
     elif reduction == "sum":
         smooth = smooth.sum()
     else:

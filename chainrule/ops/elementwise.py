@@ -276,6 +276,20 @@ class Sqrt(Op):
         return g / (self.saved_output() * 2.0)
 
 
+class Rsqrt(Op):
+    """y = 1/√x;  dy/dx = -½ x^(-3/2) = -½ y³. As 1/√x, not x^(-½): IEEE pow gives (-∞)^(-½) = 0 and (-0)^(-½) = +∞,
+    where 1/√x gives NaN and -∞ (torch's)."""
+    saves_inputs = False
+
+    def forward(self, x):
+        self.out = 1 / np.sqrt(x)
+        return self.out
+
+    def backward(self, g):
+        y = self.saved_output()
+        return g * (y * y * y) * -0.5
+
+
 class Abs(Op):
     """y = |x|;  dy/dx = sign(x) (0 at x = 0, the subgradient PyTorch uses)."""
 
@@ -388,8 +402,9 @@ Tensor.__abs__ = abs
 
 
 def rsqrt(input):
-    """1/√x, composed as x^(-1/2)."""
-    return pow(input, -0.5)
+    if input._data.dtype.kind != "f":
+        input = cast(input, dtypes.get_default_dtype())
+    return Rsqrt.apply(input)
 
 
 register("rsqrt", method="rsqrt", ref=lambda x: 1 / np.sqrt(x), samples=[sample(T((3, 4), 0.2, 3))])(rsqrt)

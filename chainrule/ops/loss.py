@@ -30,6 +30,9 @@ class SoftmaxCrossEntropy(Op):
         per_row = np.log(s[:, 0]) - shifted[rows, target]
         if reduction == "none":
             return per_row.astype(z.dtype, copy=False)
+        if reduction == "mean" and not len(per_row):   # an empty batch: nan with a warning, as every mean
+            from .reduce import empty_mean
+            return empty_mean("cross_entropy", per_row, (0,), False)
         total = np.add.reduce(per_row, axis=None)
         return np.asarray(total / len(per_row) if reduction == "mean" else total, z.dtype)
 
@@ -38,7 +41,7 @@ class SoftmaxCrossEntropy(Op):
         if self.reduction == "none":
             scale = g.unsqueeze(1)
         else:
-            scale = g / len(rows) if self.reduction == "mean" else g
+            scale = g / max(len(rows), 1) if self.reduction == "mean" else g   # no rows: nothing to scale
         if not STATE.grad_enabled:
             d = self.softmax.copy()
             d[rows, self.target] -= 1
