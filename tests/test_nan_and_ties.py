@@ -92,3 +92,11 @@ def test_median_of_everything_shares_the_gradient_among_ties_median_along_a_dim_
     values, index = b.median(0)
     values.backward()
     assert b.grad.numpy()[index.item()] == 1.0 and b.grad.sum().item() == 1.0
+
+
+def test_rsqrt_at_the_edges_of_its_domain_is_one_over_sqrt():
+    """x^(-1/2) by IEEE pow gives (-∞)^(-1/2) = 0 and (-0)^(-1/2) = +∞; 1/√x gives nan and -∞, as torch."""
+    edges = [-np.inf, -0.0, 0.0, np.inf, NAN, 4.0]
+    with np.errstate(divide="ignore", invalid="ignore"):   # NumPy's notes, as for sqrt and log out of domain
+        ours = cr.rsqrt(cr.tensor(edges, dtype=cr.float64)).numpy()
+    np.testing.assert_array_equal(ours, torch.rsqrt(torch.tensor(edges, dtype=torch.float64)).numpy())

@@ -289,3 +289,14 @@ def test_chunked_linear_cross_entropy_never_holds_the_whole_logits():
         grads.append(w.grad.numpy().copy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-7)
     assert peaks[1] < peaks[0] / 5, peaks
+
+
+def test_gaussian_nll_loss_at_an_infinite_variance_or_error_is_infinite_as_torch():
+    """The ε-clamp of var used to add max(var, ε) - var, which is ∞ - ∞ = nan at var = ∞."""
+    torch = _torch()
+    mu, y, var = [[0.0, 1.0, np.inf]], [[0.5, 1.0, 0.0]], [[np.inf, 1e-9, 1.0]]
+    ours = F.gaussian_nll_loss(cr.tensor(mu), cr.tensor(y), cr.tensor(var), reduction="none")
+    theirs = torch.nn.functional.gaussian_nll_loss(torch.tensor(mu), torch.tensor(y), torch.tensor(var),
+                                                   reduction="none")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert np.isinf(ours.numpy()[0, [0, 2]]).all()

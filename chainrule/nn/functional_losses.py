@@ -224,7 +224,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         raise ValueError(f"gaussian_nll_loss: var has negative entries (min {np.nanmin(var._data):.4g}); a variance "
                          f"must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
     y = _as_float_target(target, input)
-    lifted = _wrap(np.maximum(var._data, eps) - var._data)   # + a constant: the value is clamped, the gradient not
+    # + a constant: the value is clamped, the gradient not (0 where var ≥ ε: max(var, ε) - var would be ∞ - ∞ = nan)
+    lifted = _wrap(np.where(var._data < eps, eps - var._data, 0).astype(var.dtype, copy=False))
     v = var + lifted
     loss = 0.5 * (v.log() + (input - y) ** 2 / v)
     if full:
