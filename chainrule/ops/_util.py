@@ -35,13 +35,19 @@ def ntuple(value, n):
     return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
 
 
+def require_finite(name, a, routine):
+    """Refuse non-finite input to a decomposition up front, as torch does, with the LinAlgError that names the op
+    and counts the inf and nan entries: OpenBLAS's SVD of a matrix with nan can loop for ever instead of failing,
+    and NumPy's Cholesky returns nan."""
+    if not np.isfinite(a).all():
+        raise LinAlgError.from_numpy(name, [a], np.linalg.LinAlgError(f"{routine} needs finite values"))
+
+
 def checked_decomposition(name, decompose, a, **options):
     """decompose(a, **options), an iterative LAPACK routine (np.linalg.svd, eigh), with its failure raised as a
-    LinAlgError that names the op. Non-finite input is refused up front, as torch does: OpenBLAS's SVD of a matrix
-    with nan can loop for ever instead of failing."""
+    LinAlgError that names the op; non-finite input refused first (require_finite)."""
+    require_finite(name, a, decompose.__name__)
     try:
-        if not np.isfinite(a).all():
-            raise np.linalg.LinAlgError(f"{decompose.__name__} needs finite values")
         return decompose(a, **options)
     except np.linalg.LinAlgError as exc:
         raise LinAlgError.from_numpy(name, [a], exc) from None

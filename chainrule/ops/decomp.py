@@ -20,7 +20,7 @@ from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
-from ._util import checked_decomposition
+from ._util import checked_decomposition, require_finite
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
@@ -45,6 +45,20 @@ def _lapack(fn, op, *arrays):
                           f"positive definite. Check the input, or add a small multiple of the identity.") from None
 
 
+def _through_lu(fn, a):
+    """np.linalg.det or slogdet of a, with NaN for each matrix that holds a NaN, as torch: LAPACK's LU may pivot the
+    NaN away and report 0 (a singular matrix), with NumPy's 'invalid value' note."""
+    with np.errstate(invalid="ignore"):
+        out = fn(a)
+    nan = np.isnan(a).any(axis=(-2, -1))
+    if not nan.any():
+        return out
+
+    def masked(r):
+        return np.where(nan, np.nan, r).astype(r.dtype, copy=False)
+    return tuple(masked(r) for r in out) if isinstance(out, tuple) else masked(out)
+
+
 class Inv(Op):
     """Y = A⁻¹;  dL/dA = -Yᵀ G Yᵀ."""
     saves_inputs = False
@@ -63,10 +77,7 @@ class Det(Op):
     det(U) det(Vᵀ) U diag(Π_{j≠i} sⱼ) Vᵀ, which holds for singular A too (where A⁻ᵀ does not exist)."""
 
     def forward(self, a):
-        with np.errstate(invalid="ignore"):   # LAPACK's LU of a NaN matrix may pivot the NaN away and return 0
-            d = np.linalg.det(a)
-        nan = np.isnan(a).any(axis=(-2, -1))
-        self.out = np.where(nan, np.nan, d).astype(d.dtype, copy=False) if nan.any() else d
+        self.out = _through_lu(np.linalg.det, a)
         return self.out
 
     def backward(self, g):
@@ -118,9 +129,7 @@ class Cholesky(Op):
     saves_inputs = False
 
     def forward(self, a):
-        lower = np.tril(a)   # all that is read, so a NaN above the diagonal is ignored (as LAPACK and torch)
-        if not np.isfinite(lower).all():   # NumPy would return NaN; torch refuses, and so do the decompositions
-            raise LinAlgError.from_numpy("cholesky", [lower], np.linalg.LinAlgError("cholesky needs finite values"))
+        require_finite("cholesky", np.tril(a), "cholesky")   # only the lower triangle is read (LAPACK, torch)
         self.out = _lapack(np.linalg.cholesky, "cholesky", a)
         return self.out
 
@@ -215,11 +224,7 @@ def det(A):
 def slogdet(A):
     """(sign, ln|det A|); the sign is piecewise constant, not differentiable."""
     _square(A, "slogdet")
-    with np.errstate(invalid="ignore"):          # the sign from the LU too: det itself can underflow to 0
-        sign, logabs = np.linalg.slogdet(A._data)
-    nan = np.isnan(A._data).any(axis=(-2, -1))
-    if nan.any():   # LAPACK may pivot a NaN away and report a singular matrix: NaN in, NaN out, as torch
-        sign, logabs = np.where(nan, np.nan, sign), np.where(nan, np.nan, logabs)
+    sign, logabs = _through_lu(np.linalg.slogdet, A._data)   # the sign from the LU too: det can underflow to 0
     return _Slogdet(_wrap(np.asarray(sign)), LogAbsDet.apply(A, logabs=logabs))
 
 

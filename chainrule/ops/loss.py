@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from .reduce import empty_mean
 from .registry import T, register, sample
 from ._util import as_array
 
@@ -31,7 +32,6 @@ class SoftmaxCrossEntropy(Op):
         if reduction == "none":
             return per_row.astype(z.dtype, copy=False)
         if reduction == "mean" and not len(per_row):   # an empty batch: nan with a warning, as every mean
-            from .reduce import empty_mean
             return empty_mean("cross_entropy", per_row, (0,), False)
         total = np.add.reduce(per_row, axis=None)
         return np.asarray(total / len(per_row) if reduction == "mean" else total, z.dtype)

@@ -84,8 +84,9 @@ def _running(input, dim, pick, name):
     x = np.moveaxis(input._data, d, 0)
     idx = np.zeros(x.shape, np.int64)
     best = x[0].copy() if len(x) else None     # an empty dim: nothing to scan
-    for i in range(1, x.shape[0]):             # ties take the later index, as torch; a NaN sticks (and each new
-        take = np.isnan(x[i]) | (pick(x[i], best) | (x[i] == best)) & ~np.isnan(best)   # NaN takes over)
+    # as torch: a tie takes the later index; once the running value is NaN it stays NaN, and each new NaN takes over
+    for i in range(1, x.shape[0]):
+        take = np.isnan(x[i]) | (pick(x[i], best) | (x[i] == best)) & ~np.isnan(best)
         best = np.where(take, x[i], best)
         idx[i] = np.where(take, i, idx[i - 1])
     idx = np.moveaxis(idx, 0, d)
