@@ -38,8 +38,8 @@ from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsum
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
                         roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
 from .ops.index import gather, index_add, index_select, masked_fill, scatter, scatter_add
-from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floor_divide, fmod, frac, log2, log10,
-                        logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)
+from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floor_divide, fmod, frac, lerp, log2,
+                        log10, logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)
 from .ops.arith import _div as div  # noqa: E402,F811  (torch.div takes rounding_mode)
 from .ops.arrange import (block_diag, cartesian_prod, diag_embed, diagonal, diff, kron, masked_select, meshgrid,
                           movedim, narrow, ravel, rot90, select, take_along_dim, tile)
@@ -62,7 +62,7 @@ from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, hi
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nanquantile, nansum,
                               quantile, std_mean, var_mean)
-from .ops.linalg import (addmm, baddbmm, bmm, cdist, cross, diag, dot, einsum, inner, lerp, linear, matmul, mm, mv,
+from .ops.linalg import (addmm, baddbmm, bmm, cdist, cross, diag, dot, einsum, inner, linear, matmul, mm, mv,
                          outer, tensordot, trace, vdot)
 from .ops.decomp import det, inv as inverse, logdet, slogdet, matrix_power  # noqa: E402
 from .creation import (asarray, bartlett_window, blackman_window, hamming_window, hann_window,  # noqa: E402

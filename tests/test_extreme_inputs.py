@@ -58,3 +58,28 @@ def test_an_op_given_inf_nan_and_huge_values_returns_or_names_itself(name):
         if timed:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def test_lerp_is_exact_at_the_ends_and_takes_the_limit_at_infinity():
+    """torch's two-branch lerp: w = 1 gives `end` exactly (a + (b - a) rounds 1e16 + (1 - 1e16) to 0), and where one
+    branch meets ∞ - ∞ the other gives the limit."""
+    one, big = cr.tensor([1.0], dtype=cr.float64), cr.tensor([1e16], dtype=cr.float64)
+    assert cr.lerp(big, one, 1.0).item() == 1.0 and cr.lerp(big, one, 0.0).item() == 1e16
+    a = cr.tensor([-np.inf, -1.25, np.inf], dtype=cr.float64)
+    b = cr.tensor([-1.5, np.inf, -1.0], dtype=cr.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(cr.lerp(a, b, 0.75).numpy(), [-np.inf, np.inf, np.inf])
+        np.testing.assert_array_equal(cr.lerp(a, b, -0.5).numpy(), [-np.inf, -np.inf, np.inf])
+        np.testing.assert_array_equal(cr.lerp(a, b, 1.5).numpy(), [np.inf, np.inf, -np.inf])
+
+def test_quantile_of_log_probabilities_with_minus_infinity():
+    """Between -∞ and a number the quantile is -∞ (it was NaN: -∞ + ¾·∞); its gradient reaches the finite entries."""
+    logp = cr.tensor([[-np.inf, -0.5, -1.5, -3.0]], dtype=cr.float64, requires_grad=True)
+    q = cr.quantile(logp, 0.2, dim=1)
+    assert q.item() == -np.inf
+    m = cr.quantile(logp, 0.5, dim=1)
+    np.testing.assert_allclose(m.item(), -2.25)
+    m.sum().backward()
+    np.testing.assert_allclose(logp.grad.numpy(), [[0.0, 0.0, 0.5, 0.5]])
+    assert cr.nanquantile(cr.tensor([0.5, 1.0, -np.inf, np.nan], dtype=cr.float64), 0.4).item() == -np.inf

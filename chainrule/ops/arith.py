@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
 from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
-from ._util import as_array, quiet_logaddexp, tensor_pair
+from ._util import as_array, lift, promote_pair, quiet_logaddexp, tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -62,6 +62,39 @@ class Remainder(Op):
 expm1 = _unary("expm1", Expm1, np.expm1, [sample(T((3, 4))), sample(T((3,), values=[-1e-10, 0.0, 1e-10]))])
 
 
+class Lerp(Op):
+    """y = a + w·(b - a);  ∂y/∂a = 1 - w, ∂y/∂b = w, ∂y/∂w = b - a.
+    Computed as torch does, a + w(b - a) for |w| < ½ and b - (b - a)(1 - w) otherwise, so that w = 1 gives b
+    exactly. Where that form meets ∞ - ∞ and the other gives a number, the other is taken: lerp(-∞, 1, ¾) is -∞
+    (the limit), not NaN."""
+
+    def forward(self, a, b, w):
+        d = b - a
+        with np.errstate(invalid="ignore"):   # ∞·0 and ∞ - ∞ in the branch not taken, or in both (NaN, as torch)
+            near_a, near_b = a + w * d, b - d * (1 - w)
+        small = np.abs(w) < 0.5
+        y = np.where(small, near_a, near_b)
+        lost = np.isnan(y)
+        if lost.any():
+            y = np.where(lost, np.where(small, near_b, near_a), y)
+        return y
+
+    def backward(self, g):
+        a, b, w = self.inputs
+        na, nb, nw = self.needs_input_grad
+        return (g * (1 - w) if na else None), (g * w if nb else None), (g * (b - a) if nw else None)
+
+
+def lerp(input, end, weight):
+    """input + weight·(end - input), weight a number or a tensor (broadcast with the others)."""
+    a, b = tensor_pair(input, end)
+    w = weight if isinstance(weight, Tensor) else lift(weight, a)
+    if w._data.dtype != a._data.dtype:   # a float64 weight makes the result float64, as torch
+        a, w = promote_pair(a, w)
+        b, _ = promote_pair(b, w)
+    return Lerp.apply(a, b, w)
+
+
 def logaddexp(input, other):
     return _binary(LogAddExp, input, other)
 
@@ -104,6 +137,9 @@ def _floats(a, b):
 
 # samples keep a/b off the integers, where the quotient jumps
 _DIVIDEND = T((3, 4), values=[[0.7, -1.3, 2.6, -2.2], [3.4, -0.4, 1.2, 5.5], [-4.6, 0.1, 2.3, -3.7]])
+register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
+         samples=[sample(T((3, 4)), T((3, 4)), 0.3), sample(T((3, 4)), T((4,)), T((3, 1))),
+                  sample(T((2, 3)), T((2, 3)), T((2, 3), low=-2, high=3))])(lerp)
 register("logaddexp", method="logaddexp", ref=np.logaddexp,
          samples=BCAST + [sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, -1000.0]))])(logaddexp)
 register("remainder", method="remainder", ref=np.remainder,

@@ -254,11 +254,6 @@ def trace(input):
     return diag(input).sum()
 
 
-def lerp(input, end, weight):
-    """input + weight·(end - input)."""
-    return input + weight * (end - input)
-
-
 register("addmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
          samples=[sample(T((3, 2)), T((3, 4)), T((4, 2))), sample(T((2,)), T((3, 4)), T((4, 2)), beta=0.5, alpha=2.0)])(addmm)
 register("baddbmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
@@ -267,8 +262,6 @@ register("diag", method="diag", ref=lambda x, diagonal=0: np.diag(x, diagonal),
          samples=[sample(T((3,))), sample(T((3,)), 1), sample(T((2,)), -2), sample(T((3, 4))), sample(T((3, 4)), 1),
                   sample(T((4, 3)), -1)])(diag)
 register("trace", method="trace", ref=np.trace, samples=[sample(T((3, 3))), sample(T((2, 4)))])(trace)
-register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
-         samples=[sample(T((3, 4)), T((3, 4)), 0.3), sample(T((3, 4)), T((4,)), T((3, 1)))])(lerp)
 
 
 # ---- more products, composed from matmul, einsum and the elementwise ops -----------------------------------------

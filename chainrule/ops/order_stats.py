@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import ShapeError, warn
 from ..tensor import Tensor
 from ._util import norm_dim
+from .arith import lerp
 from .elementwise import where
 from .index import gather
 from .reduce import Amax, Mean, _nonempty, amax, amin, mean, std, sum, var
@@ -122,7 +123,7 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
         if name == "quantile":   # a slice with a NaN reads its last sorted entry, a NaN (and sends it the gradient)
             lo, hi = np.where(nan > 0, x.shape[d] - 1, lo), np.where(nan > 0, x.shape[d] - 1, hi)
         a = s.gather(d, lo)
-        v = a if (lo == hi).all() else a + (s.gather(d, hi) - a) * _wrap(np.where(lo == hi, 0.0, frac).astype(s.dtype))
+        v = a if (lo == hi).all() else lerp(a, s.gather(d, hi), _wrap(np.where(lo == hi, 0.0, frac).astype(s.dtype)))
         outs.append(v if keepdim and dim is not None else v.squeeze(d))
     if qs.ndim == 0:
         return outs[0]
