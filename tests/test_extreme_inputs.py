@@ -83,3 +83,41 @@ def test_quantile_of_log_probabilities_with_minus_infinity():
     m.sum().backward()
     np.testing.assert_allclose(logp.grad.numpy(), [[0.0, 0.0, 0.5, 0.5]])
     assert cr.nanquantile(cr.tensor([0.5, 1.0, -np.inf, np.nan], dtype=cr.float64), 0.4).item() == -np.inf
+
+
+def _grad(fn, *inputs):
+    ts = [cr.tensor(x, dtype=cr.float64, requires_grad=True) for x in inputs]
+    fn(*ts).sum().backward()
+    return [t.grad.numpy() for t in ts]
+
+
+def test_a_nan_gradient_stays_at_the_nan():
+    """A NaN in one entry (or one slope, or one slice's norm) must not make the other entries' gradients NaN
+    through a 0·NaN in the backward, and a NaN entry's own gradient is NaN, not a number that hides it."""
+    nan = np.nan
+    # prelu's positive entries have slope 1 whatever the learned slope is
+    g_x, g_a = _grad(cr.nn.functional.prelu, [[1.0, -2.0], [3.0, -1.0]], [nan])
+    np.testing.assert_array_equal(g_x, [[1.0, nan], [1.0, nan]])
+    np.testing.assert_array_equal(g_a, [-3.0])   # Σ of the negative x: the slope itself does not enter
+    # renorm leaves a slice whose norm is NaN unscaled (NaN > maxnorm fails), so its gradient is the identity
+    (g,) = _grad(lambda x: cr.renorm(x, 2, 0, 1.0) * cr.tensor([1.0, 2.0], dtype=cr.float64), [[3.0, 4.0], [nan, 1.0]])
+    np.testing.assert_allclose(g[1], [1.0, 2.0])
+    # entr and kl_div: the derivative at a NaN probability is NaN
+    (g,) = _grad(cr.special.entr, [0.5, nan, 0.0])
+    assert np.isfinite(g[0]) and np.isnan(g[1])
+    _, g_t = _grad(lambda x, t: cr.nn.functional.kl_div(x, t, reduction="sum"), [-1.0, -0.5], [0.5, nan])
+    assert np.isfinite(g_t[0]) and np.isnan(g_t[1])
+    # the nonzero count (ord 0) has no gradient, also at a NaN
+    (g,) = _grad(lambda x: cr.linalg.vector_norm(x, 0), [0.0, nan, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 0.0, 0.0])
+
+
+def test_scatter_amax_of_a_nan_sends_the_gradient_to_the_nans():
+    """As amax: the NaN result's gradient is shared by the NaN entries that made it, none to the numbers."""
+    x = cr.tensor([1.0, nan := np.nan, 0.0], dtype=cr.float64, requires_grad=True)
+    src = cr.tensor([5.0, nan, 2.0], dtype=cr.float64, requires_grad=True)
+    out = x.scatter_reduce(0, cr.tensor([1, 1, 2]), src, "amax")
+    assert np.isnan(out[1].item())
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.5, 0.0])
+    np.testing.assert_array_equal(src.grad.numpy(), [0.0, 0.5, 1.0])

@@ -244,8 +244,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         if t.size and np.nanmin(t) < 0:
             raise ValueError(f"kl_div: target probabilities must be ≥ 0, got min {np.nanmin(t):.4g}; pass "
                              f"log_target=True if the target holds log-probabilities")
-        # y·log y with 0·log 0 = 0, differentiable in y (log y + 1) where y > 0, without evaluating log 0
-        loss = target * (where(target > 0, target, 1.0).log() - input)
+        # y·log y with 0·log 0 = 0, differentiable in y (log y + 1) where y ≠ 0 (a NaN y too: its gradient is
+        # NaN, not the 0 - x of log 1), without evaluating log 0
+        loss = target * (where(target != 0, target, 1.0).log() - input)
     if reduction == "batchmean":
         return _mean_over_weights(loss.sum(), input.shape[0] if input.ndim else 1, "kl_div")
     return _reduce(loss, reduction, "kl_div")

@@ -29,6 +29,14 @@ def quiet_logaddexp(a, b):
         return np.logaddexp(a, b)
 
 
+def equal_or_both_nan(x, y):
+    """x == y with NaN equal to NaN: the entries a max or min picked, when the pick is NaN (it propagates)."""
+    same = x == y
+    if x.dtype.kind == "f" and np.isnan(y).any():
+        same |= np.isnan(x) & np.isnan(y)
+    return same
+
+
 def ntuple(value, n):
     """How sizes are given to conv and pool layers (kernel_size, stride, padding, dilation): an int (Python or NumPy)
     stands for the same value in each of the n dimensions; a sequence is taken as it is, as a tuple."""

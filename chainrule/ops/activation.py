@@ -225,7 +225,8 @@ def prelu(input, weight):
     a = weight.reshape(-1)
     if a.shape[0] > 1:
         a = a.reshape((-1,) + (1,) * (input.ndim - 2))
-    return where(input > 0, input, input * a)
+    # the slope picked per entry, then one product: where(x > 0, x, a·x) would send 0·a back to x, NaN for a NaN slope
+    return input * where(input > 0, _wrap(np.ones((), input.dtype)), a)
 
 
 def threshold(input, threshold, value, inplace=False):

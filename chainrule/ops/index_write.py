@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import as_array, lift, norm_dim
+from ._util import as_array, equal_or_both_nan, lift, norm_dim
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
                     _slices, _trimmed, gather, index_add, index_put as _put_values)
@@ -126,7 +126,8 @@ class ScatterExtreme(Op):
         if not include_self:
             out[hit] = {"amax": -np.inf, "amin": np.inf, "prod": 1}[reduce] if x.dtype.kind == "f" else \
                 {"amax": np.iinfo(x.dtype).min, "amin": np.iinfo(x.dtype).max, "prod": 1}[reduce]
-        ufunc.at(out, where_, src)
+        with np.errstate(invalid="ignore"):   # a NaN propagates (as torch); ufunc.at warns where np.maximum does not
+            ufunc.at(out, where_, src)
         self.hit, self.out = hit, out
         return out
 
@@ -137,8 +138,8 @@ class ScatterExtreme(Op):
         if self.reduce == "prod":
             d_self, d_src = _prod_partials(x, src, where_, hit, counted_self)
         else:
-            chosen_self = counted_self & (x == out)
-            chosen_src = src == out[where_]
+            chosen_self = counted_self & equal_or_both_nan(x, out)   # a NaN result: its NaN contributors share g
+            chosen_src = equal_or_both_nan(src, out[where_])
             ties = chosen_self.astype(x.dtype)
             np.add.at(ties, where_, chosen_src)
             d_self = np.where(hit, chosen_self / np.maximum(ties, 1), 1.0).astype(x.dtype)

@@ -10,7 +10,7 @@ from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import const, keep_shape, norm_dim, ones_where_zero, reduced_shape
+from ._util import const, equal_or_both_nan, keep_shape, norm_dim, ones_where_zero, reduced_shape
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -112,9 +112,7 @@ class Amax(Op):
 
     def backward(self, g):
         x = self.inputs[0]._data
-        mask = x == self.out
-        if x.dtype.kind == "f" and np.isnan(self.out).any():   # a NaN result: shared among the NaN entries
-            mask |= np.isnan(x) & np.isnan(self.out)
+        mask = equal_or_both_nan(x, self.out)   # a NaN result is shared among the NaN entries
         share = mask / mask.sum(axis=self.axes, keepdims=True)
         return _spread(g, x.shape, self.axes, self.keepdim) * const(share.astype(x.dtype))
 
@@ -318,8 +316,8 @@ def norm(input, p="fro", dim=None, keepdim=False):
         return input.abs().amax(dim=axes, keepdim=keepdim)
     if p in (-float("inf"), "-inf"):   # the p → -∞ limit: min |x|
         return input.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 0:   # the number of nonzero entries (not a norm, but torch's ord=0; NaN counts): gradient 0
-        return input.abs().sign().nan_to_num(1.0).sum(dim=axes, keepdim=keepdim)
+    if p == 0:   # the number of nonzero entries (not a norm, but torch's ord=0; NaN counts): gradient 0, also at
+        return input.sign().nan_to_num(1.0).abs().sum(dim=axes, keepdim=keepdim)   # a NaN (abs after the NaN is gone)
     if p == 1:
         return input.abs().sum(dim=axes, keepdim=keepdim)
     return PNorm.apply(input, axes=axes, keepdim=keepdim, p=float(p))

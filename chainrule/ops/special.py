@@ -355,9 +355,9 @@ def xlog1py(input, other):
 def entr(input):
     """-x ln x for x > 0, 0 at x = 0, -inf for x < 0 (entropy of one probability)."""
     d = input._data
-    pos = d > 0
+    pos = ~(d <= 0)   # NaN takes the differentiated branch, so that its gradient is NaN too
     safe = where(const(pos), input, const(np.ones((), d.dtype)))
-    rest = const(np.where(d == 0, 0.0, np.where(np.isnan(d), np.nan, -np.inf)).astype(d.dtype))
+    rest = const(np.where(d == 0, 0.0, -np.inf).astype(d.dtype))
     return where(const(pos), -(safe * log(safe)), rest)
 
 

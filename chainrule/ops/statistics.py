@@ -75,8 +75,11 @@ def renorm(input, p, dim, maxnorm):
         raise ValueError(f"renorm: maxnorm must be ≥ 0, got {maxnorm}")
     d = dim % input.ndim
     axes = tuple(i for i in range(input.ndim) if i != d)
-    norms = input.norm(p, dim=axes, keepdim=True)
-    scale = where(_wrap(norms._data > maxnorm), maxnorm / (norms + 1e-7), _wrap(np.ones((), input.dtype)))
+    big = _wrap(input.detach().norm(p, dim=axes, keepdim=True)._data > maxnorm)
+    zero, one = _wrap(np.zeros((), input.dtype)), _wrap(np.ones((), input.dtype))
+    # only the slices that are scaled enter the differentiated norm: a NaN slice's norm would send 0·NaN back
+    norms = where(big, input, zero).norm(p, dim=axes, keepdim=True)
+    scale = where(big, maxnorm / (norms + 1e-7), one)
     return input * scale
 
 

@@ -1,6 +1,10 @@
-"""±∞ in, torch's answer out: each registered op is run with one entry of each differentiable input set to +∞ (then
--∞) and must give torch's output, ∞ for ∞ and NaN for NaN, unless INF_DIFFERS says why not. An op whose output
-stays finite may not warn: a NumPy warning there means a NaN was made inside the op and then thrown away."""
+"""Non-finite input against torch, over every registered op (the NaN outputs are in test_torch_registry.py).
+- ±∞ in, torch's answer out: one entry of each differentiable input set to +∞ (then -∞) must give torch's output, ∞
+  for ∞ and NaN for NaN, unless INF_DIFFERS says why not. An op whose output stays finite may not warn: a NumPy
+  warning there means a NaN was made inside the op and then thrown away.
+- A NaN's gradient stays where torch's does: with one NaN in each differentiable input, the gradient is NaN where
+  torch's is, and nowhere else but at the NaN entries themselves (chainrule's derivative there is NaN, where a
+  comparison in torch's backward may give a number), unless GRADIENT_NAN_DIFFERS says why not."""
 import warnings
 
 import numpy as np
@@ -10,7 +14,9 @@ import chainrule as cr
 from chainrule.ops.registry import OPS
 
 pytest.importorskip("torch", reason="torch is the oracle these ops are compared against")
-from test_torch_registry import CASES, NAN_DIFFERS, TOLERANCE, _plain, _prepared, _torch_call  # noqa: E402
+import torch  # noqa: E402
+from test_torch_registry import (CASES, GRADIENT_DIFFERS, NAN_DIFFERS, TOLERANCE, _plain, _prepared,  # noqa: E402
+                                 _torch_call)
 
 _LIMIT = "chainrule gives the limit at ±∞ where torch gives NaN"
 INF_DIFFERS = {
@@ -41,7 +47,7 @@ INF_CASES = [(n, i, sign) for n, i in CASES if n not in NAN_DIFFERS and n not in
 
 
 def test_every_difference_names_a_registered_op():
-    assert set(INF_DIFFERS) <= set(OPS)
+    assert set(INF_DIFFERS) <= set(OPS) and set(GRADIENT_NAN_DIFFERS) <= set(OPS)
 
 
 @pytest.mark.parametrize("case", INF_CASES, ids=lambda c: f"{c[0]}-{c[1]}-{'+' if c[2] > 0 else '-'}inf")
@@ -78,3 +84,55 @@ def test_infinity_gives_torchs_output(case):
                                                                      f"or a number where torch has NaN")
     tol = TOLERANCE.get(name, 1e-9)
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=f"{name} sample {i}: values at {infinity}")
+
+
+_SHARED = ("a NaN max or min sends its gradient to the NaN entries that made it, shared among them (as a number "
+           "max does among ties); torch's backward compares x == NaN, finds no entry and divides by 0: NaN everywhere")
+GRADIENT_NAN_DIFFERS = {
+    "amax": _SHARED, "amin": _SHARED, "scatter_reduce": _SHARED,
+    "linear_cross_entropy": "an ignored row sends no gradient, even with a NaN logit (torch: 0·NaN = NaN)",
+    "dist": "the gradient of |x - y| is sign(x - y), NaN at a NaN difference (chainrule's sign keeps NaN, torch's "
+            "gives 0), so a NaN in y makes x's gradient NaN there too",
+    "cumprod": "the partial products after a 0 are 0 whatever follows; chainrule's x₀·NaN term is NaN, torch's "
+               "zero-aware backward gives 0",
+}
+GRADIENT_NAN_CASES = [(n, i) for n, i in CASES if n not in NAN_DIFFERS and n not in GRADIENT_NAN_DIFFERS
+                      and GRADIENT_DIFFERS.get(n, ()) != "all" and i not in GRADIENT_DIFFERS.get(n, ())]
+
+
+@pytest.mark.parametrize("case", GRADIENT_NAN_CASES, ids=[f"{n}[{i}]" for n, i in GRADIENT_NAN_CASES])
+def test_nan_gradient_stays_where_torchs_does(case):
+    name, i = case
+    rng = np.random.default_rng(i)
+
+    def one_nan(arr, grad):
+        if grad and arr.dtype.kind == "f" and arr.size:
+            arr = arr.copy()
+            arr.flat[rng.integers(arr.size)] = np.nan
+        return _plain(arr, grad)
+    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, one_nan)
+    try:
+        out = call(*flat)
+    except cr.errors.LinAlgError:   # refused, as test_nan_propagates_as_in_torch checks
+        return
+    t_args, t_kwargs, leaves = torch_args()
+    t_out = _torch_call(name, t_args, t_kwargs)
+    t_out = t_out[0] if isinstance(t_out, tuple) and not isinstance(out, tuple) else t_out
+    if not flat or not out.requires_grad or not t_out.requires_grad:
+        return
+    cotangent = np.random.default_rng(7).standard_normal(out.shape)
+    try:
+        ours = cr.autograd.grad(out, flat, cr.tensor(cotangent), allow_unused=True)
+    except cr.errors.LinAlgError as e:   # det's backward through an SVD of the NaN matrix: named, not a silent NaN
+        assert "needs finite values" in str(e), e
+        return
+    theirs = torch.autograd.grad(t_out, leaves, torch.from_numpy(cotangent), allow_unused=True)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        a = np.zeros(flat[k].shape) if a is None else a.numpy()
+        b = np.zeros(flat[k].shape) if b is None else b.numpy()
+        own_nan = np.isnan(flat[k].detach().numpy())
+        extra, missing = np.isnan(a) & ~np.isnan(b) & ~own_nan, np.isnan(b) & ~np.isnan(a)
+        assert not extra.any(), f"{name} sample {i}: input {k}'s gradient is NaN at {np.argwhere(extra).tolist()}, " \
+                                f"where torch's is a number (a 0·NaN in the backward?)"
+        assert not missing.any(), f"{name} sample {i}: input {k}'s gradient is a number at " \
+                                  f"{np.argwhere(missing).tolist()}, where torch's is NaN (a NaN hidden?)"
