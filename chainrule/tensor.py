@@ -6,7 +6,7 @@ import numpy as np
 
 from . import devices as _devices, dtypes
 from .autograd import engine, function
-from .autograd.grad_mode import STATE, bump_version
+from .autograd.grad_mode import STATE, bump_version, note_write
 from .errors import BackwardError, DTypeError, InplaceError
 
 
@@ -336,6 +336,8 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
                 raise DTypeError(f"{opname}: result dtype {res.dtype} can't be cast to the tensor's dtype "
                                  f"{self._data.dtype} in place")
             np.copyto(self._data, res, casting="unsafe")
+            self._version = note_write(self._data)
+            return self
         self._version = bump_version()
         return self
 
@@ -381,14 +383,14 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
     def fill_(self, value):
         self._check_inplace("fill_")
         self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version = bump_version()
+        self._version = note_write(self._data)
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_")
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
         np.copyto(self._data, np.broadcast_to(src, self._data.shape), casting="unsafe")
-        self._version = bump_version()
+        self._version = note_write(self._data)
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):

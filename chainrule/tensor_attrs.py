@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import creation, dtypes
+from .autograd.grad_mode import bump_version, note_write
 from .errors import DTypeError
 from .ops.registry import tensor_method
 from .random import _gen
@@ -207,7 +208,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
         raise ValueError(f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got shape {self.shape}")
     self._check_inplace("fill_diagonal_")
     np.fill_diagonal(self._data, fill_value, wrap=wrap)
-    self._version += 1
+    self._version = note_write(self._data)
     return self
 
 
@@ -267,7 +268,7 @@ def resize_(self, *sizes, memory_format=None):
     keep = min(flat.size, self._data.size)
     flat[:keep] = self._data.reshape(-1)[:keep]
     self._data = flat.reshape(shape)
-    self._version += 1
+    self._version = bump_version()
     return self
 
 
@@ -280,7 +281,7 @@ def set_(self, source=None, *args):
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError("set_: cannot change the data of a leaf tensor that requires grad in place")
     self._data = source._data if isinstance(source, Tensor) else np.empty(0, self._data.dtype)
-    self._version += 1
+    self._version = bump_version()
     return self
 
 

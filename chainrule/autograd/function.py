@@ -17,7 +17,7 @@ import numpy as np
 from numpy import asarray, ndarray
 
 from ..errors import InplaceError
-from .grad_mode import STATE, bump_version, no_grad
+from .grad_mode import STATE, bump_version, no_grad, note_write, written_since
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
 _new = object.__new__
@@ -77,6 +77,17 @@ class Node:
                     f"the forward pass (its version {t._version} is newer than the {self.epoch} {self.name()} "
                     f"recorded), so its gradient would be wrong. Use an out-of-place op (x = x + 1 instead of "
                     f"x += 1) or .clone() the tensor before changing it.")
+            if self.saves_inputs and written_since(t._data, self.epoch):
+                raise InplaceError(
+                    f"{self.name()}: the memory of input {i} (shape {t.shape}) was changed in place after the "
+                    f"forward pass, through a tensor that shares it (a view such as x[:2] or x.diagonal(), "
+                    f".detach(), .data, or an optimizer step), so its gradient would be wrong. Change a .clone(), "
+                    f"or call backward before the change.")
+        out = self.__dict__.get("out")
+        if type(out) is ndarray and written_since(out, self.epoch):
+            raise InplaceError(
+                f"{self.name()}: its output (shape {out.shape}), which its backward reads, was changed in place "
+                f"after the forward pass, so the gradient would be wrong. Change a .clone() of the output instead.")
 
     def saved_output(self):
         """The forward result as a Tensor whose grad_fn is this node, so create_graph differentiates through it."""
@@ -237,12 +248,13 @@ class FunctionCtx(Node):
     def save_for_backward(self, *tensors):
         self._saved = tensors
         self._saved_versions = tuple(t._version if t is not None else None for t in tensors)
+        self._saved_epoch = STATE.epoch
 
     @property
     def saved_tensors(self):
         saved = self.__dict__.get("_saved", ())
         for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
-            if t is not None and t._version != v:
+            if t is not None and (t._version != v or written_since(t._data, self.__dict__.get("_saved_epoch", v))):
                 raise InplaceError(
                     f"{self.name()}: saved tensor {i} (shape {t.shape}) was modified in place after forward "
                     f"(version {t._version}, saved at {v}); clone it before changing it.")
@@ -303,7 +315,7 @@ def _rebase_dirty(ctx, cls, tensors, dirty):
             before = Tensor._wrap(t._data, t.requires_grad, t.grad_fn)
             before._out_idx = t._out_idx
             inputs.append(before)
-            t._version = bump_version()
+            t._version = note_write(t._data)
         else:
             inputs.append(t)
     saved = ctx.__dict__.get("_saved")

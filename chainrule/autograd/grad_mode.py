@@ -3,6 +3,7 @@
 The flag lives on one small object that every op reads, so checking it costs one attribute lookup.
 """
 import functools
+import weakref
 
 
 class _State:
@@ -24,6 +25,50 @@ def bump_version():
     """A tensor is about to change in place: it gets a version newer than every node recorded so far."""
     STATE.epoch += 1
     return STATE.epoch
+
+
+# In-place writes into memory, by the array that owns it: id(owner) -> (epoch of the last write, a weak reference
+# to the owner). Tensors that share memory (views, .detach(), .data, a saved array) are different objects with
+# versions of their own, so a write through one is found by the memory it changed (PyTorch shares one version
+# counter among views instead). Dead owners are pruned as the table grows.
+_WRITES = {}
+_PRUNE_AT = [256]
+
+
+def memory_owner(arr):
+    """The object whose memory arr uses: NumPy's .base chain followed to its end (as_strided adds a link)."""
+    while True:
+        base = getattr(arr, "base", None)
+        if base is None:
+            return arr
+        arr = base
+
+
+def note_write(arr):
+    """arr's memory is about to be (or was just) written in place: returns the new version, and remembers the write
+    so that a node which saved any array sharing that memory refuses to backward (see written_since)."""
+    STATE.epoch += 1
+    owner = memory_owner(arr)
+    try:
+        ref = weakref.ref(owner)
+    except TypeError:   # (bytes and other buffers): kept by id alone; an epoch check can't be fooled by id reuse
+        ref = None
+    _WRITES[id(owner)] = (STATE.epoch, ref)
+    if len(_WRITES) > _PRUNE_AT[0]:
+        for key in [k for k, (_, r) in _WRITES.items() if r is not None and r() is None]:
+            del _WRITES[key]
+        _PRUNE_AT[0] = max(256, 2 * len(_WRITES))
+    return STATE.epoch
+
+
+def written_since(arr, epoch):
+    """Whether arr's memory was written in place after `epoch` (through arr or any array sharing its memory). An
+    array saved at `epoch` was alive at every later write, so a matching id with a newer epoch is that write."""
+    if not _WRITES:
+        return False
+    owner = memory_owner(arr)
+    hit = _WRITES.get(id(owner))
+    return hit is not None and hit[0] > epoch and (hit[1] is None or hit[1]() is owner)
 
 
 STATE = _State()

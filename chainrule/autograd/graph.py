@@ -5,7 +5,7 @@ from collections import namedtuple
 
 from . import engine
 from .function import Node
-from .grad_mode import STATE, bump_version
+from .grad_mode import STATE, note_write
 from .saved_tensors import disable_saved_tensors_hooks, saved_tensors_hooks
 
 __all__ = ["Node", "GradientEdge", "get_gradient_edge", "increment_version", "register_multi_grad_hook",
@@ -29,7 +29,7 @@ def increment_version(tensor):
     backward, as with any in-place change."""
     tensors = tensor if isinstance(tensor, (list, tuple)) else [tensor]
     for t in tensors:
-        t._version = bump_version()
+        t._version = note_write(t._data)
 
 
 class _Handles:

@@ -3,7 +3,7 @@ index_add), so their gradients are those ops': repeated indices accumulate."""
 import numpy as np
 
 from .. import creation, dtypes
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import no_grad, note_write
 from ..errors import ShapeError
 from . import init
 from .module import Module
@@ -66,7 +66,7 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
     big = norms > max_norm
     if big.any():
         w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
-        weight._version += 1
+        weight._version = note_write(w)
 
 
 class Embedding(Module):

@@ -5,7 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import bump_version, no_grad, note_write
 from ..errors import ShapeError
 from ..utils.hooks import add_hook, hook_store
 from ..ops._util import as_array
@@ -133,7 +133,7 @@ class StateDict:
                         own[k]._data = np.asarray(as_array(v), dtype=own[k].dtype)   # shared; a copy only to cast
                     else:
                         own[k]._data[...] = as_array(v).astype(own[k].dtype, copy=False)
-                    own[k]._version += 1
+                    own[k]._version = bump_version() if assign else note_write(own[k]._data)
                 elif k in extra:
                     extra[k].set_extra_state(v)
         result = _IncompatibleKeys(missing, unexpected)

@@ -33,7 +33,12 @@ def as_strided(input, size, stride, storage_offset=0):
                          f"{reach} of a tensor with {n} elements")
     positions = np.lib.stride_tricks.as_strided(np.arange(n)[storage_offset:] if n else np.arange(1),
                                                 size, tuple(s * np.arange(1).itemsize for s in stride))
-    return getitem(input.reshape(-1), _wrap(np.array(positions)))
+    out = getitem(input.reshape(-1), _wrap(np.array(positions)))
+    x = input._data
+    if n and x.flags.c_contiguous and x.flags.writeable:   # a view of the memory, as torch's
+        out = _sharing(out, np.lib.stride_tricks.as_strided(x.reshape(-1)[storage_offset:], size,
+                                                            tuple(s * x.itemsize for s in stride)))
+    return out
 
 
 def movedim(input, source, destination):
@@ -81,7 +86,17 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     n = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
     i = np.arange(n)
     r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
-    return getitem(x, (Ellipsis, r, c))
+    out = getitem(x, (Ellipsis, r, c))
+    view = np.diagonal(input._data, offset, d1, d2)
+    if input._data.flags.writeable:   # a view, as torch's: x.diagonal().zero_() changes x
+        view.flags.writeable = True
+    return _sharing(out, view)
+
+
+def _sharing(out, view):
+    """out (computed as a gather, which differentiates) holding `view`, the same values in its input's memory."""
+    out._data = view
+    return out
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -103,7 +118,7 @@ def rot90(input, k=1, dims=(0, 1)):
         raise ShapeError(f"rot90: the two dims must differ, got {tuple(dims)}")
     k %= 4
     if k == 0:
-        return input
+        return input.clone()   # a new tensor, as torch's (never the input itself)
     if k == 2:
         return flip(input, (a, b))
     if k == 1:
@@ -210,7 +225,7 @@ def pixel_shuffle(input, upscale_factor):
     nl = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     x = permute(x, list(range(nl)) + [nl, nl + 3, nl + 1, nl + 4, nl + 2])
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    return _copied(x.reshape(*lead, c // (r * r), h * r, w * r), input)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -223,7 +238,13 @@ def pixel_unshuffle(input, downscale_factor):
     nl = len(lead)
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = permute(x, list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3])
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    x = x.reshape(*lead, c * r * r, h // r, w // r)
+    return _copied(x, input)
+
+
+def _copied(out, input):
+    """out, made a copy where the reshapes found a view of input (r = 1, or 1×1 blocks), as torch's result is."""
+    return out.clone() if np.may_share_memory(out._data, input._data) else out
 
 
 def channel_shuffle(input, groups):

@@ -188,7 +188,7 @@ class Flip(Op):
 
     def forward(self, x, axes):
         self.axes = axes
-        return np.flip(x, axes)
+        return np.flip(x, axes).copy()   # np.flip is a view: writing into the result must not change x (torch copies)
 
     def backward(self, g):
         return g.flip(self.axes)

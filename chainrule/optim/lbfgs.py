@@ -8,7 +8,7 @@ conditions  f(θ + td) ≤ f + c₁t∇fᵀd  and  |∇f(θ + td)ᵀd| ≤ c₂|
 """
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, note_write
 from .optimizer import Optimizer
 
 
@@ -113,7 +113,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             p._data += (t * d[offset:offset + n]).reshape(p._data.shape).astype(p._data.dtype)
-            p._version += 1
+            p._version = note_write(p._data)
             offset += n
 
     def _evaluate(self, closure):

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..autograd.grad_mode import note_write
 from ..tensor import Tensor
 from .hooks import OptimizerHooks, with_load_state_dict_hooks, with_state_dict_hooks, with_step_hooks
 from .hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook  # noqa: F401  (torch's place)
@@ -87,7 +88,7 @@ class Optimizer(OptimizerHooks):
             for p, w, g, st in self._params_with_grad(group):
                 g = g.astype(w.dtype, copy=False)
                 self._update(w, -g if flip else g, st, group)
-                p._version += 1
+                p._version = note_write(p._data)
         self._steps_taken += 1
         if self._steps_taken % FLUSH_EVERY == 0:
             self._flush_subnormals()

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..autograd.grad_mode import note_write
 from .optimizer import Optimizer
 
 
@@ -78,7 +79,7 @@ class Adam(_AdamKin):
         for p, (lo, hi) in zip(params, fs["spans"]):
             g[lo:hi] = p.grad._data.reshape(-1)
             self.state[p]["step"] = t
-            p._version += 1
+            p._version = note_write(p._data)
         if group["maximize"]:
             np.negative(g, out=g)
         wd = group["weight_decay"]
