@@ -5,7 +5,7 @@ Operators and most methods are attached by the op modules in chainrule/ops (one 
 import numpy as np
 
 from . import devices as _devices, dtypes
-from .autograd import engine, function
+from .autograd import engine, function, views
 from .autograd.grad_mode import STATE, bump_version, note_write
 from .errors import BackwardError, DTypeError, InplaceError
 
@@ -30,7 +30,8 @@ from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F4
 
 
 class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__",
+                 "_base", "_base_seen", "_has_views")   # the last three: set on views and their bases only
     __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -245,6 +246,8 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor: accumulate d(self)/d(leaf) into every leaf's .grad."""
+        if STATE.views_written:
+            views.refresh_all((self,))
         if not self.requires_grad:
             raise BackwardError(
                 f"backward: this tensor (shape {self.shape}) does not require grad and has no grad_fn, so there "
@@ -319,6 +322,8 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         self._check_inplace(opname)
         other_rg = isinstance(other, Tensor) and other.requires_grad
         if STATE.grad_enabled and (self.requires_grad or other_rg):
+            if views.is_shared(self):   # a view, or a base with views: write through the memory (CopySlices)
+                return views.inplace_shared(self, opname, result_fn)
             before = Tensor._wrap(self._data, self.requires_grad, self.grad_fn)   # the old value, as a node input
             before._out_idx, before._version = self._out_idx, self._version
             out = result_fn(before)
@@ -475,4 +480,5 @@ def _has_numpy(data):
 
 
 function.Tensor = Tensor
+views.Tensor = Tensor
 engine.Tensor = Tensor

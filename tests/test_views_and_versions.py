@@ -141,3 +141,95 @@ def test_shares_memory_exactly_where_torch_does():
         if ours != theirs:
             differ.append((name, i, "chainrule's is a view" if ours else "torch's is a view"))
     assert not differ, differ
+
+
+# ---- in-place through views while recording gradients (torch's CopySlices) -------------------------------------
+def _view_then_base(L, a, w):
+    x = a * 1
+    x[:2].mul_(w[0])
+    return x * L.tensor([1.0, 10.0, 100.0], dtype=a.dtype)
+
+
+def _overlapping_sibling(L, a, w):
+    x = a * 1
+    p, q = x[:2], x[1:]
+    p.mul_(w[:2])
+    return q * w[1:]
+
+
+def _base_changed_then_view(L, a, w):
+    x = a * 1
+    v = x[1:]
+    x.mul_(w)
+    return v.exp()
+
+
+def _plain_base_takes_grad(L, a, w):
+    z = L.zeros(3, dtype=a.dtype)
+    z[1:].add_(w[:2] * a[:2])
+    return z * L.tensor([1.0, 5.0, 7.0], dtype=a.dtype)
+
+
+def _transposed_and_diagonal(L, a, w):
+    m = a.reshape(3, 1) * w.reshape(1, 3)
+    m.T[0].sub_(w)             # row 0 of the transpose: column 0 of m
+    m.diagonal().mul_(a)
+    return m.sin()
+
+
+def _chunked_qkv(L, a, w):
+    qkv = (a.reshape(3, 1) * w.reshape(1, 3)).reshape(9)
+    q, k, v = qkv[:3], qkv[3:6], qkv[6:]   # (torch refuses in-place on chunk's views; chainrule allows it)
+    q.mul_(0.5)
+    return L.stack([q * k, v]).tanh()
+
+
+def _setitem_on_a_view(L, a, w):
+    x = (a * 2).reshape(1, 3)
+    x[0][1] = w[2]
+    return x.exp()
+
+
+def _reshaped_relu(L, a, w):
+    x = a * w - 1.5
+    x.reshape(3, 1).relu_()
+    return x * x
+
+
+SCENARIOS = [_view_then_base, _overlapping_sibling, _base_changed_then_view, _plain_base_takes_grad,
+             _transposed_and_diagonal, _chunked_qkv, _setitem_on_a_view, _reshaped_relu]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.strip("_"))
+def test_inplace_through_views_with_grad_matches_torch(scenario):
+    torch = pytest.importorskip("torch", reason="torch is the oracle for in-place ops through views")
+    a0, w0 = np.array([1.0, -2.0, 3.0]), np.array([0.5, 2.0, -1.5])
+    results = []
+    for L in (cr, torch):
+        a = L.tensor(a0, dtype=L.float64, requires_grad=True)
+        w = L.tensor(w0, dtype=L.float64, requires_grad=True)
+        out = scenario(L, a, w)
+        cot = L.tensor(np.linspace(0.5, 2.0, out.numel()).reshape(tuple(out.shape)), dtype=L.float64)
+        out.backward(cot)
+        results.append((out.detach().numpy(), a.grad.numpy(), w.grad.numpy()))
+    for ours, theirs, what in zip(*results, ("output", "gradient of a", "gradient of w")):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"{scenario.__name__}: {what}")
+
+
+def test_inplace_through_a_view_routes_the_gradient():
+    a = cr.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    x = a * 1
+    v = x[:2]
+    v.mul_(2)
+    np.testing.assert_array_equal(x.detach().numpy(), [2, 2, 1])
+    (x * cr.tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2, 20, 100])
+
+
+def test_a_view_of_a_leaf_that_requires_grad_cannot_change_in_place():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(InplaceError, match="view of a leaf tensor that requires grad"):
+        w[:1].mul_(2)
+    with cr.no_grad():
+        w[:1].mul_(2)    # as an optimizer does
+    assert w[0].item() == 2.0

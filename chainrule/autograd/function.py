@@ -17,6 +17,7 @@ import numpy as np
 from numpy import asarray, ndarray
 
 from ..errors import InplaceError
+from . import views
 from .grad_mode import STATE, bump_version, no_grad, note_write, written_since
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
@@ -123,6 +124,10 @@ class Op(Node):
         out.requires_grad = False
         out.grad_fn = None
         if STATE.grad_enabled:
+            if STATE.views_written:   # an in-place op wrote through a view: rebind inputs whose base moved on
+                views.refresh_all(inputs)
+            if data.base is not None:   # maybe a view of an input (reshape, slicing, transpose …): link it
+                views.link_view(out, inputs)
             if n == 1:
                 t = inputs[0]
                 if t.requires_grad:
@@ -387,6 +392,8 @@ class Function:
             args, kwargs = bound.args, bound.kwargs
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensors = tuple(args[i] for i in positions)
+        if STATE.views_written:
+            views.refresh_all(tensors)
         ctx.needs_input_grad = ctx._needs_per_arg = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():
             if separate_setup:

@@ -8,7 +8,7 @@ import weakref
 
 class _State:
     __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch", "in_backward", "backward_run",
-                 "final_callbacks")
+                 "final_callbacks", "views_written")
 
     def __init__(self):
         self.grad_enabled = True
@@ -19,6 +19,7 @@ class _State:
         self.epoch = 0           # counts in-place changes; a tensor's _version is the epoch of its last change
         self.backward_run = 0    # numbers the backward passes (a hook tells passes apart by it)
         self.final_callbacks = None   # run by the engine when the current backward pass has finished
+        self.views_written = False    # an in-place op with grad wrote through a view: ops refresh stale views
 
 
 def bump_version():

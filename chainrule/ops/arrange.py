@@ -3,6 +3,7 @@ take_along_dim, masked_select, diff, meshgrid, cartesian_prod. All are compositi
 getitem, reshape, expand, gather, cat, …), so their gradients are those ops' and need no formula of their own."""
 import numpy as np
 
+from ..autograd import views
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import as_array, norm_dim
@@ -37,7 +38,7 @@ def as_strided(input, size, stride, storage_offset=0):
     x = input._data
     if n and x.flags.c_contiguous and x.flags.writeable:   # a view of the memory, as torch's
         out = _sharing(out, np.lib.stride_tricks.as_strided(x.reshape(-1)[storage_offset:], size,
-                                                            tuple(s * x.itemsize for s in stride)))
+                                                            tuple(s * x.itemsize for s in stride)), input)
     return out
 
 
@@ -90,12 +91,14 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     view = np.diagonal(input._data, offset, d1, d2)
     if input._data.flags.writeable:   # a view, as torch's: x.diagonal().zero_() changes x
         view.flags.writeable = True
-    return _sharing(out, view)
+    return _sharing(out, view, input)
 
 
-def _sharing(out, view):
-    """out (computed as a gather, which differentiates) holding `view`, the same values in its input's memory."""
+def _sharing(out, view, input):
+    """out (computed as a gather, which differentiates) holding `view`, the same values in input's memory, and
+    linked to input as its view (so an in-place op on it with grad reaches input: autograd/views.py)."""
     out._data = view
+    views.link_view(out, (input,))
     return out
 
 
