@@ -5,7 +5,6 @@
 - A NaN's gradient stays where torch's does: with one NaN in each differentiable input, the gradient is NaN where
   torch's is, and nowhere else but at the NaN entries themselves (chainrule's derivative there is NaN, where a
   comparison in torch's backward may give a number), unless GRADIENT_NAN_DIFFERS says why not."""
-import warnings
 
 import numpy as np
 import pytest
@@ -15,8 +14,8 @@ from chainrule.ops.registry import OPS
 
 pytest.importorskip("torch", reason="torch is the oracle these ops are compared against")
 import torch  # noqa: E402
-from test_torch_registry import (CASES, GRADIENT_DIFFERS, NAN_DIFFERS, TOLERANCE, _plain, _prepared,  # noqa: E402
-                                 _torch_call)
+from test_torch_registry import (CASES, GRADIENT_DIFFERS, NAN_DIFFERS, TOLERANCE, _torch_call,  # noqa: E402
+                                 call_recording_warnings, prepared_with_one)
 
 _LIMIT = "chainrule gives the limit at ±∞ where torch gives NaN"
 INF_DIFFERS = {
@@ -53,21 +52,10 @@ def test_every_difference_names_a_registered_op():
 @pytest.mark.parametrize("case", INF_CASES, ids=lambda c: f"{c[0]}-{c[1]}-{'+' if c[2] > 0 else '-'}inf")
 def test_infinity_gives_torchs_output(case):
     name, i, infinity = case
-    rng = np.random.default_rng(i)
-
-    def one_infinity(arr, grad):
-        if grad and arr.dtype.kind == "f" and arr.size:
-            arr = arr.copy()
-            arr.flat[rng.integers(arr.size)] = infinity
-        return _plain(arr, grad)
-    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, one_infinity)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out = call(*flat)
-        except cr.errors.LinAlgError as e:
-            assert "needs finite values" in str(e), e
-            return
+    flat, call, torch_args = prepared_with_one(infinity, name, i)
+    out, caught = call_recording_warnings(call, flat)
+    if out is None:
+        return
     t_args, t_kwargs, _ = torch_args()
     try:
         t_out = _torch_call(name, t_args, t_kwargs)
@@ -103,17 +91,9 @@ GRADIENT_NAN_CASES = [(n, i) for n, i in CASES if n not in NAN_DIFFERS and n not
 @pytest.mark.parametrize("case", GRADIENT_NAN_CASES, ids=[f"{n}[{i}]" for n, i in GRADIENT_NAN_CASES])
 def test_nan_gradient_stays_where_torchs_does(case):
     name, i = case
-    rng = np.random.default_rng(i)
-
-    def one_nan(arr, grad):
-        if grad and arr.dtype.kind == "f" and arr.size:
-            arr = arr.copy()
-            arr.flat[rng.integers(arr.size)] = np.nan
-        return _plain(arr, grad)
-    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, one_nan)
-    try:
-        out = call(*flat)
-    except cr.errors.LinAlgError:   # refused, as test_nan_propagates_as_in_torch checks
+    flat, call, torch_args = prepared_with_one(np.nan, name, i)
+    out, _ = call_recording_warnings(call, flat)
+    if out is None:   # refused, as test_nan_propagates_as_in_torch checks
         return
     t_args, t_kwargs, leaves = torch_args()
     t_out = _torch_call(name, t_args, t_kwargs)

@@ -384,6 +384,29 @@ NAN_DIFFERS = {   # where chainrule's NaN pattern differs from torch's on purpos
 NAN_CASES = [(n, i) for n, i in CASES if n not in NAN_DIFFERS]
 
 
+def prepared_with_one(value, name, i):
+    """Sample i of op `name` (as _prepared) with one entry of each differentiable float input set to value."""
+    rng = np.random.default_rng(i)
+
+    def one(arr, grad):
+        if grad and arr.dtype.kind == "f" and arr.size:
+            arr = arr.copy()
+            arr.flat[rng.integers(arr.size)] = value
+        return _plain(arr, grad)
+    return _prepared(name, OPS[name].samples[i], 1000 + i, one)
+
+
+def call_recording_warnings(call, flat):
+    """(output, warnings raised), or (None, …) where a decomposition refused non-finite input, as it should."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return call(*flat), caught
+        except cr.errors.LinAlgError as e:
+            assert "needs finite values" in str(e), e
+            return None, caught
+
+
 @pytest.mark.parametrize("case", NAN_CASES, ids=[f"{n}[{i}]" for n, i in NAN_CASES])
 def test_nan_propagates_as_in_torch(case):
     """A NaN in a differentiable input gives NaN exactly where torch's output has one: an op that drops it (a
@@ -391,21 +414,10 @@ def test_nan_propagates_as_in_torch(case):
     spreads one. The other entries keep their values, and no NumPy warning escapes. Decompositions refuse
     non-finite input with a named LinAlgError instead (a silent NaN from LAPACK is worse)."""
     name, i = case
-    rng = np.random.default_rng(i)
-
-    def one_nan(arr, grad):
-        if grad and arr.dtype.kind == "f" and arr.size:
-            arr = arr.copy()
-            arr.flat[rng.integers(arr.size)] = np.nan
-        return _plain(arr, grad)
-    flat, call, torch_args = _prepared(name, OPS[name].samples[i], 1000 + i, one_nan)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out = call(*flat)
-        except cr.errors.LinAlgError as e:
-            assert "needs finite values" in str(e), e
-            return
+    flat, call, torch_args = prepared_with_one(np.nan, name, i)
+    out, caught = call_recording_warnings(call, flat)
+    if out is None:
+        return
     assert not caught, f"{name}: warnings from inside the op on a NaN input: {[str(w.message) for w in caught]}"
     t_args, t_kwargs, _ = torch_args()
     t_out = _torch_call(name, t_args, t_kwargs)
