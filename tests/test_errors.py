@@ -108,3 +108,10 @@ def test_common_training_mistakes_get_named_errors():
         cr.randn(4, 6).view(5, -1)
     with pytest.raises(TypeError, match="SGD: lr must be a number, got str '0.1'"):
         cr.optim.SGD(cr.nn.Linear(2, 2).parameters(), lr="0.1")
+
+
+def test_smooth_l1_loss_names_itself_not_the_huber_loss_inside():
+    with pytest.raises(cr.errors.ShapeError, match="^smooth_l1_loss: input shape"):
+        cr.nn.functional.smooth_l1_loss(cr.ones(3), cr.ones(4))
+    with pytest.warns(RuntimeWarning, match="^smooth_l1_loss: reducing over no elements"):
+        cr.nn.functional.smooth_l1_loss(cr.ones(0), cr.ones(0))

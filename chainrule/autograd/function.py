@@ -18,7 +18,7 @@ from numpy import asarray, ndarray
 
 from ..errors import InplaceError
 from . import views
-from .grad_mode import STATE, bump_version, no_grad, note_write, written_since
+from .grad_mode import STATE, no_grad, note_write, written_since
 
 Tensor = None  # set by chainrule.tensor to break the import cycle
 _new = object.__new__

@@ -182,17 +182,22 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
-    return huber_loss(input, target, reduction, beta) * (1.0 / beta)
+    return _huber(input, target, reduction, beta, None, "smooth_l1_loss") * (1.0 / beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """½d² where |d| ≤ δ, else δ(|d| - ½δ); times weight (the input's shape) when given."""
+    return _huber(input, target, reduction, delta, weight, "huber_loss")
+
+
+def _huber(input, target, reduction, delta, weight, name):
+    """huber_loss, with errors and warnings naming `name` (smooth_l1_loss is Huber's divided by β)."""
     target = _as_float_target(target, input)
-    _same_shape(input, target, "huber_loss")
+    _same_shape(input, target, name)
     d = input - target
     a = d.abs()
     quad = a.clamp(max=delta)
-    return _weighted_reduce(0.5 * quad * quad + delta * (a - quad), weight, reduction, "huber_loss", False)
+    return _weighted_reduce(0.5 * quad * quad + delta * (a - quad), weight, reduction, name, False)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
