@@ -311,6 +311,13 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
 
     # ---- in place ------------------------------------------------------------------------------------------
     def _check_inplace(self, opname):
+        if not self._data.flags.writeable:
+            if 0 in self._data.strides and self._data.size > 1:
+                raise InplaceError(f"{opname}: more than one element of this tensor (shape {self.shape}) refers to "
+                                   f"a single memory location (it was expanded or broadcast), so it cannot be "
+                                   f"changed in place; .clone() it first, as in torch")
+            raise InplaceError(f"{opname}: this tensor's memory (shape {self.shape}) is read-only (it wraps a "
+                               f"read-only NumPy array); .clone() it first")
         if self.grad_fn is None and self.requires_grad and STATE.grad_enabled:
             raise InplaceError(
                 f"{opname}: a leaf tensor that requires grad (shape {self.shape}) cannot be changed in place, "

@@ -196,8 +196,23 @@ def _reshaped_relu(L, a, w):
     return x * x
 
 
+def _one_entry(L, a, w):
+    x = a * 1
+    x.view(-1)[1].add_(w[0])    # x[1] is a 0-d view, not a copy
+    return x.exp()
+
+
+def _view_of_a_view_then_base(L, a, w):
+    x = a * 1
+    v = x[1:][:1].unsqueeze(0).squeeze(0)
+    v.mul_(w[:1])
+    x.add_(w)
+    return v * 3
+
+
 SCENARIOS = [_view_then_base, _overlapping_sibling, _base_changed_then_view, _plain_base_takes_grad,
-             _transposed_and_diagonal, _chunked_qkv, _setitem_on_a_view, _reshaped_relu]
+             _transposed_and_diagonal, _chunked_qkv, _setitem_on_a_view, _reshaped_relu, _one_entry,
+             _view_of_a_view_then_base]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.strip("_"))
@@ -233,3 +248,14 @@ def test_a_view_of_a_leaf_that_requires_grad_cannot_change_in_place():
     with cr.no_grad():
         w[:1].mul_(2)    # as an optimizer does
     assert w[0].item() == 2.0
+
+
+def test_an_expanded_tensor_cannot_change_in_place():
+    for grad in (False, True):
+        a = cr.ones(1, requires_grad=grad) * 1
+        with pytest.raises(InplaceError, match="refers to a single memory location"):
+            a.expand(4).mul_(2)
+    with pytest.raises(InplaceError, match="read-only"):
+        ro = np.ones(3)
+        ro.flags.writeable = False
+        cr.from_numpy(ro).add_(1)

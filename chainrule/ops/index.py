@@ -33,7 +33,10 @@ class GetItem(Op):
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if type(out) is not np.ndarray:   # all-integer index: NumPy's scalar copy; a 0-d view shares x's memory (as
+            out = x[(index if type(index) is tuple else (index,)) + (Ellipsis,)]   # torch's x[1], for x[1].add_(…))
+        return out
 
     def backward(self, g):
         return IndexAddInto.apply(g, shape=self.shape, index=self.index)
