@@ -7,7 +7,7 @@ import numpy as np
 from . import devices as _devices, dtypes
 from .autograd import engine, function, views
 from .autograd.grad_mode import STATE, bump_version, note_write
-from .errors import BackwardError, DTypeError, InplaceError
+from .errors import BackwardError, DTypeError, InplaceError, ShapeError
 
 
 class Size(tuple):
@@ -324,6 +324,18 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
                 f"because its gradient would refer to values that no longer exist. Do it under "
                 f"`with chainrule.no_grad():` (as optimizers do) or use an out-of-place op.")
 
+    def _stand_in(self, data):
+        """This tensor's history (grad_fn, output index, version) over `data`: its old value as the input of the
+        node that is about to change it in place."""
+        t = Tensor._wrap(data, self.requires_grad, self.grad_fn)
+        t._out_idx, t._version = self._out_idx, self._version
+        return t
+
+    def _check_result_shape(self, opname, shape):
+        if shape != self._data.shape:
+            raise ShapeError(f"{opname}: the result has shape {shape} but the tensor being changed in place has "
+                             f"shape {self.shape}; in-place ops cannot change a tensor's shape")
+
     def _inplace(self, opname, result_fn, other=None):
         """x op= y. Without grad it writes into the array; with grad it rebinds x to the new result's node."""
         self._check_inplace(opname)
@@ -331,19 +343,14 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         if STATE.grad_enabled and (self.requires_grad or other_rg):
             if views.is_shared(self):   # a view, or a base with views: write through the memory (CopySlices)
                 return views.inplace_shared(self, opname, result_fn)
-            before = Tensor._wrap(self._data, self.requires_grad, self.grad_fn)   # the old value, as a node input
-            before._out_idx, before._version = self._out_idx, self._version
-            out = result_fn(before)
+            out = result_fn(self._stand_in(self._data))
             self._data, self.grad_fn, self.requires_grad, self._out_idx = (
                 out._data, out.grad_fn, out.requires_grad, out._out_idx)
         else:
             with _no_grad():
                 out = result_fn(self)
             res = out._data
-            if res.shape != self._data.shape:
-                from .errors import ShapeError
-                raise ShapeError(f"{opname}: the result has shape {res.shape} but the tensor being changed in "
-                                 f"place has shape {self.shape}; in-place ops cannot change a tensor's shape")
+            self._check_result_shape(opname, res.shape)
             if res.dtype != self._data.dtype and not np.can_cast(res.dtype, self._data.dtype, "same_kind"):
                 raise DTypeError(f"{opname}: result dtype {res.dtype} can't be cast to the tensor's dtype "
                                  f"{self._data.dtype} in place")

@@ -177,7 +177,7 @@ def _transposed_and_diagonal(L, a, w):
     return m.sin()
 
 
-def _chunked_qkv(L, a, w):
+def _sliced_qkv(L, a, w):
     qkv = (a.reshape(3, 1) * w.reshape(1, 3)).reshape(9)
     q, k, v = qkv[:3], qkv[3:6], qkv[6:]   # (torch refuses in-place on chunk's views; chainrule allows it)
     q.mul_(0.5)
@@ -211,7 +211,7 @@ def _view_of_a_view_then_base(L, a, w):
 
 
 SCENARIOS = [_view_then_base, _overlapping_sibling, _base_changed_then_view, _plain_base_takes_grad,
-             _transposed_and_diagonal, _chunked_qkv, _setitem_on_a_view, _reshaped_relu, _one_entry,
+             _transposed_and_diagonal, _sliced_qkv, _setitem_on_a_view, _reshaped_relu, _one_entry,
              _view_of_a_view_then_base]
 
 

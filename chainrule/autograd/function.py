@@ -317,9 +317,7 @@ def _rebase_dirty(ctx, cls, tensors, dirty):
             if STATE.grad_enabled and t.requires_grad and t.grad_fn is None:
                 raise InplaceError(f"{cls.__name__}: forward changed a leaf tensor that requires grad in place "
                                    f"(ctx.mark_dirty); clone it first, or run it under no_grad()")
-            before = Tensor._wrap(t._data, t.requires_grad, t.grad_fn)
-            before._out_idx = t._out_idx
-            inputs.append(before)
+            inputs.append(t._stand_in(t._data))
             t._version = note_write(t._data)
         else:
             inputs.append(t)

@@ -16,7 +16,7 @@ strided view works. The refresh check costs one flag test per op until the first
 """
 import numpy as np
 
-from ..errors import InplaceError, ShapeError
+from ..errors import InplaceError
 from .grad_mode import STATE, memory_owner, note_write
 
 Tensor = None   # set by chainrule.tensor
@@ -66,11 +66,15 @@ def refresh(t):
     if not (root.requires_grad or t.requires_grad) or memory_owner(t._data) is not memory_owner(root._data):
         return   # nothing to route, or the base was replaced by a new array (t kept the old memory)
     pos = _positions(t._data, root._data)
-    if pos is None:
-        return
+    if pos is not None:
+        _rebind(t, root, pos)
+
+
+def _rebind(t, root, pos):
+    """t's history becomes a gather of its positions from root's current graph (its values are root's memory)."""
     fresh = root.reshape(-1)[Tensor._wrap(pos)].reshape(t.shape)
     t.grad_fn, t.requires_grad, t._out_idx = fresh.grad_fn, fresh.requires_grad, fresh._out_idx
-    t._version = root._version   # nodes that read t before were wired to its old graph: backward refuses
+    t._version = t._base_seen = root._version   # nodes that read t before were wired to its old graph: they refuse
 
 
 def refresh_all(tensors):
@@ -86,16 +90,12 @@ def inplace_shared(t, opname, result_fn):
     if root is not t:
         if root.grad_fn is None and root.requires_grad:
             raise InplaceError(
-                f"{opname}: t is a view of a leaf tensor that requires grad (shape {root.shape}), which cannot be "
+                f"{opname}: this tensor is a view of a leaf tensor that requires grad (shape {root.shape}), which cannot be "
                 f"changed in place: its gradient would refer to values that no longer exist. Do it under "
                 f"`with chainrule.no_grad():` or change a .clone().")
         refresh(t)
-    before = Tensor._wrap(t._data.copy(), t.requires_grad, t.grad_fn)   # the old values: the memory is overwritten
-    before._out_idx, before._version = t._out_idx, t._version
-    out = result_fn(before)
-    if out.shape != t.shape:
-        raise ShapeError(f"{opname}: the result has shape {out.shape} but the tensor being changed in place has "
-                         f"shape {t.shape}; in-place ops cannot change a tensor's shape")
+    out = result_fn(t._stand_in(t._data.copy()))   # a copy of the old values: the memory is overwritten below
+    t._check_result_shape(opname, out.shape)
     if out.dtype != t.dtype:
         out = out.to(t.dtype)   # the tensor keeps its dtype, as in torch
     if root is t:
@@ -105,14 +105,12 @@ def inplace_shared(t, opname, result_fn):
         if pos is None:
             raise InplaceError(f"{opname}: this view no longer lies in its base's memory (the base was replaced); "
                                f"take the view again before changing it")
-        old = Tensor._wrap(root._data.copy(), root.requires_grad, root.grad_fn)
-        old._out_idx, old._version = root._out_idx, root._version
+        old = root._stand_in(root._data.copy())
         new = old.reshape(-1).index_put((Tensor._wrap(pos),), out.reshape(-1)).reshape(root.shape)
     np.copyto(root._data, new._data, casting="unsafe")
     root.grad_fn, root.requires_grad, root._out_idx = new.grad_fn, new.requires_grad, new._out_idx
     root._version = note_write(root._data)
     STATE.views_written = True
     if root is not t:
-        t._base_seen = root._version - 1
-        refresh(t)
+        _rebind(t, root, pos)
     return t

@@ -76,10 +76,11 @@ class Adam(_AdamKin):
             fs = flats[id(group)] = self._make_flat(params, dt)
         w, m, v, tmp, g = fs["w"], fs["m"], fs["v"], fs["tmp"], fs["g"]
         t = self.state[params[0]]["step"] + 1
+        version = note_write(w)   # one write, to the flat buffer every parameter of the group views
         for p, (lo, hi) in zip(params, fs["spans"]):
             g[lo:hi] = p.grad._data.reshape(-1)
             self.state[p]["step"] = t
-            p._version = note_write(p._data)
+            p._version = version
         if group["maximize"]:
             np.negative(g, out=g)
         wd = group["weight_decay"]
