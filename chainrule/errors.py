@@ -8,6 +8,15 @@ class ShapeError(ValueError):
 class DTypeError(TypeError):
     """A dtype chainrule does not support, or one an operation cannot take."""
 
+    @classmethod
+    def no_lapack(cls, name, arrays):
+        """A float16 array given to a LAPACK routine, which has none (torch refuses it too: "Low precision dtypes
+        not supported")."""
+        import numpy as np
+        shapes = ", ".join(str(tuple(np.shape(a))) for a in arrays)
+        return cls(f"{name}: LAPACK has no float16 routines (input shapes {shapes}); compute in float32 with "
+                   f".float() and take the result back with .half()")
+
 
 class BackwardError(RuntimeError):
     """Backward was asked for something it cannot do (non-scalar root, freed graph, no grad)."""

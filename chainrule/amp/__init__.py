@@ -2,6 +2,7 @@
 float32 "master weights" (the cast is differentiable, so gradients arrive in float32); GradScaler multiplies the
 loss by a large factor so small float16 gradients do not underflow to 0, unscales them before the step, skips the
 step and lowers the scale when it finds inf/NaN, and raises it again after `growth_interval` good steps."""
+import functools
 import warnings
 
 import numpy as np
@@ -45,6 +46,49 @@ class autocast:
         _ACTIVE[0] = self.prev
         if self._errstate is not None:
             self._errstate.__exit__(*exc)
+
+
+def in_float32(input, float32_under_autocast=False):
+    """torch's "opmath" for a float16 input: (the input taken to float32, a function that takes the result back).
+    Statistics and log-sum-exps computed in float16 overflow in their backward (rsqrt(σ² + ε)³ is 3e7 for σ² ≈
+    1e-5, past float16's 65504), so these ops compute in float32 and return float16. Under autocast, the ops that
+    torch's autocast runs in float32 (float32_under_autocast: layer_norm, group_norm, cross_entropy) keep the
+    float32 result. The casts are differentiable, so the input's gradient arrives in float16."""
+    if input.dtype != np.float16:
+        return input, _unchanged
+    if float32_under_autocast and _ACTIVE[0] is not None:
+        return input.float(), _unchanged
+    return input.float(), _to_half
+
+
+def computed_in_float32(fn=None, *, float32_under_autocast=False):
+    """Decorator: fn's first argument taken through in_float32, and its other float16 tensor arguments to float32
+    (norms, variances, cumulative sums, similarities, losses: their squares and running sums overflow float16 long
+    before the result does)."""
+    if fn is None:
+        return functools.partial(computed_in_float32, float32_under_autocast=float32_under_autocast)
+
+    @functools.wraps(fn)
+    def wrapper(input, *args, **kwargs):
+        if getattr(input, "dtype", None) != np.float16:
+            return fn(input, *args, **kwargs)
+        input, finish = in_float32(input, float32_under_autocast)
+        args = [_float32(a) for a in args]
+        kwargs = {k: _float32(v) for k, v in kwargs.items()}
+        return finish(fn(input, *args, **kwargs))
+    return wrapper
+
+
+def _float32(arg):
+    return arg.float() if getattr(arg, "dtype", None) == np.float16 and hasattr(arg, "float") else arg
+
+
+def _unchanged(out):
+    return out
+
+
+def _to_half(out):
+    return out.half()
 
 
 def cast_inputs(*tensors):

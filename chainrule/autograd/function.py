@@ -228,7 +228,7 @@ def _edge(t):
 
 def _explain_forward_error(cls, inputs, exc):
     from ..errors import DTypeError, LinAlgError, ShapeError
-    if isinstance(exc, LinAlgError):
+    if isinstance(exc, (LinAlgError, DTypeError)):
         return exc   # already names the op and the fix
     shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
     name = getattr(cls, "op_name", cls.__name__.lower())
@@ -238,6 +238,8 @@ def _explain_forward_error(cls, inputs, exc):
     if "broadcast" in text:
         return ShapeError(f"{name}: cannot broadcast shapes {shapes}: dims are compared from the right and each "
                           f"pair must be equal or 1. Reshape or unsqueeze one input so the dims line up.")
+    if isinstance(exc, TypeError) and "unsupported in linalg" in text:
+        return DTypeError.no_lapack(name, [t._data for t in inputs])
     if isinstance(exc, TypeError):
         dtypes = ", ".join(str(t.dtype) for t in inputs)
         return DTypeError(f"{name}: cannot apply to inputs of dtype {dtypes} (shapes {shapes}): {text}")

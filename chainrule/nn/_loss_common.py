@@ -47,7 +47,12 @@ def same_shape(input, target, name):
                          f"output)")
 
 
-def as_float_target(target, input):
-    """target as a Tensor of the input's dtype (an array or list is wrapped first)."""
+def as_float_target(target, input, promote=False):
+    """target as a Tensor of the input's dtype (an array or list is wrapped first). With promote, a float target
+    of a wider dtype keeps it, so the loss is computed and returned in that dtype: the losses torch promotes
+    (mse, l1, smooth_l1, kl_div, the nll and probability losses; a float32 model with float64 targets gives a
+    float64 loss there, a float32 one from huber, hinge or soft_margin)."""
     t = target if isinstance(target, Tensor) else Tensor(target)
-    return t.to(input.dtype) if t.dtype != input.dtype else t
+    if t.dtype == input.dtype or promote and t.dtype.kind == "f" and t.dtype.itemsize > input.dtype.itemsize:
+        return t
+    return t.to(input.dtype)

@@ -1,6 +1,7 @@
 """nn.functional: activations, linear, dropout and losses as functions (PyTorch's names and signatures)."""
 import numpy as np
 
+from ..amp import computed_in_float32, in_float32
 from ..errors import DTypeError, ShapeError
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, logsigmoid, rrelu, softmin, softshrink, tanhshrink,
@@ -143,11 +144,12 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return _wrap(one_hot_sample) - soft.detach() + soft
 
 
+@computed_in_float32(float32_under_autocast=True)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """L = (ŷ - y)²;  dL/dŷ = 2(ŷ - y) (÷ n for the mean). With weight (the input's shape): w·(ŷ - y)², and the
     mean is Σ w·(ŷ - y)² / Σ w, as torch's."""
     reduction = _legacy(size_average, reduce, reduction)
-    target = _as_float_target(target, input)
+    target = _as_float_target(target, input, promote=True)
     _same_shape(input, target, "mse_loss")
     d = input - target
     return _weighted_reduce(d * d, weight, reduction, "mse_loss")
@@ -156,7 +158,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """L = |ŷ - y| (w·|ŷ - y| with weight, the mean then Σ w·|ŷ - y| / Σ w)."""
     reduction = _legacy(size_average, reduce, reduction)
-    target = _as_float_target(target, input)
+    target = _as_float_target(target, input, promote=True)
     _same_shape(input, target, "l1_loss")
     return _weighted_reduce((input - target).abs(), weight, reduction, "l1_loss")
 
@@ -192,7 +194,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def _huber(input, target, reduction, delta, weight, name):
     """huber_loss, with errors and warnings naming `name` (smooth_l1_loss is Huber's divided by β)."""
-    target = _as_float_target(target, input)
+    target = _as_float_target(target, input, promote=name == "smooth_l1_loss")
     _same_shape(input, target, name)
     d = input - target
     a = d.abs()
@@ -222,7 +224,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      pos_weight=None):
     """L = (1-y)·x + w·softplus(-x) with w = 1 + (p-1)y: stable for any x;  dL/dx = σ(x) - y when p = 1."""
     reduction = _legacy(size_average, reduce, reduction)
-    target = _as_float_target(target, input)
+    target = _as_float_target(target, input, promote=True)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     sp = softplus(-input)
     if pos_weight is not None:
@@ -235,12 +237,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target ‖ q) pointwise: y·(log y - x) with x = log q (input holds log-probabilities, as torch's), or
     eʸ·(y - x) when log_target; 0·log 0 counts as 0. reduction='batchmean' divides the sum by the batch size,
     which is the true KL divergence ('mean' divides by every element, as PyTorch does)."""
     reduction = _legacy(size_average, reduce, reduction)
-    target = _as_float_target(target, input)
+    target = _as_float_target(target, input, promote=True)
     _same_shape(input, target, "kl_div")
     if log_target:
         loss = target.exp() * (target - input)
@@ -276,6 +279,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # as torch; norm's subgradient 0 at 0
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (inputs broadcast together)."""
     dot = (x1 * x2).sum(dim=dim)
@@ -341,14 +345,18 @@ def _nll(input, target, weight, ignore_index, reduction, name):
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Softmax + negative log-likelihood. Class indices or class probabilities as targets;
-    the plain case is one fused node whose gradient is softmax(z) - onehot(y). Under autocast the logits are
-    taken to float32 first (as PyTorch does), so the loss never over- or underflows in float16."""
+    the plain case is one fused node whose gradient is softmax(z) - onehot(y). float16 logits are computed in
+    float32 (amp.in_float32), so the loss never over- or underflows; the loss is float16 again, or float32 under
+    autocast (as PyTorch's)."""
     reduction = _legacy(size_average, reduce, reduction)
-    if input.dtype == np.float16:
-        input = input.float()
+    input, finish = in_float32(input, float32_under_autocast=True)
+    return finish(_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing))
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
     if isinstance(target, Tensor) and target.dtype.kind == "f" or \
             (not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"):
-        target = _as_float_target(target, input)
+        target = _as_float_target(target, input, promote=True)
         if input.ndim > 1 and tuple(target.shape) == (input.shape[0],) + tuple(input.shape[2:]):
             raise DTypeError(f"cross_entropy: target of shape {target.shape} and dtype {target.dtype} looks like class "
                              f"indices for input {input.shape}, but indices must be integers: pass target.long(). "

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..ops.activation import logsigmoid, softplus
 from ..ops.elementwise import where
@@ -44,7 +45,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "margin_ranking_loss")
     _broadcastable([input1.shape, input2.shape, y.shape], "margin_ranking_loss")
-    y = _as_float_target(y, input1)
+    y = _as_float_target(y, input1, promote=True)
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")
 
 
@@ -70,7 +71,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """Per sample, ℓ = -(1/C) Σ_c w_c [y_c log σ(x_c) + (1 - y_c) log σ(-x_c)] for (N, C) logits and 0/1 targets:
     binary cross-entropy with logits, averaged over classes."""
     reduction = _legacy(size_average, reduce, reduction)
-    y = _as_float_target(target, input)
+    y = _as_float_target(target, input, promote=True)
     if input.shape != y.shape:
         raise ShapeError(f"multilabel_soft_margin_loss: input shape {input.shape} and target shape {y.shape} differ "
                          f"(targets are 0/1 per class, the same shape as the logits)")
@@ -85,6 +86,7 @@ def _cosine(x1, x2, dim):
     return (x1 * x2).sum(dim=dim) / (((x1 * x1).sum(dim=dim) + 1e-12) * ((x2 * x2).sum(dim=dim) + 1e-12)).sqrt()
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """ℓ = 1 - cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) - margin) where y = -1; inputs (N, D) or (D,)."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -191,12 +193,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction, "multilabel_margin_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Negative log-likelihood of target ~ Poisson(λ): ℓ = e^x - y·x with x = log λ (log_input), else
     ℓ = λ - y·log(λ + ε). full adds Stirling's y log y - y + ½ log(2πy) where y > 1."""
     reduction = _legacy(size_average, reduce, reduction)
-    y = _as_float_target(target, input)
+    y = _as_float_target(target, input, promote=True)
     _broadcastable([input.shape, y.shape], "poisson_nll_loss")
     if log_input:
         loss = input.exp() - y * input
@@ -209,11 +212,12 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce(loss, reduction, "poisson_nll_loss")
 
 
+@computed_in_float32
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Negative log-likelihood of target ~ N(input, var): ℓ = ½(log max(var, ε) + (x - y)² / max(var, ε)) (+ ½ log 2π
     when full). var has the input's shape, or one dim fewer / a last dim of 1 (one variance per sample); the clamp
     at ε passes gradient through unchanged, as torch's."""
-    var = _as_float_target(var, input)
+    var = _as_float_target(var, input, promote=True)
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = var.unsqueeze(-1)
@@ -223,7 +227,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if var._data.size and np.nanmin(var._data) < 0:
         raise ValueError(f"gaussian_nll_loss: var has negative entries (min {np.nanmin(var._data):.4g}); a variance "
                          f"must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
-    y = _as_float_target(target, input)
+    y = _as_float_target(target, input, promote=True)
     # + a constant: the value is clamped, the gradient not (0 where var ≥ ε: max(var, ε) - var would be ∞ - ∞ = nan)
     lifted = _wrap(np.where(var._data < eps, eps - var._data, 0).astype(var.dtype, copy=False))
     v = var + lifted
@@ -233,6 +237,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction, "gaussian_nll_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
                          ignore_index=None, label_smoothing=0.0, options=None):
     """cross_entropy(linear(input, linear_weight, linear_bias), target, weight, ignore_index, reduction,

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import creation, dtypes
+from ..amp import in_float32
 from ..autograd.grad_mode import no_grad
 from ..errors import ShapeError
 from .module import Module
@@ -15,12 +16,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[-len(shape):] != shape:
         raise ShapeError(f"layer_norm: input shape {input.shape} does not end with normalized_shape {shape}")
+    input, finish = in_float32(input, float32_under_autocast=True)
     y = _standardise(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
-    return y
+    return finish(y)
 
 
 def _standardise(input, dims, eps):
@@ -56,14 +58,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
                          f"{input.shape}) must split evenly into num_groups={num_groups} groups")
+    input, finish = in_float32(input, float32_under_autocast=True)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
-    return _channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias)
+    return finish(_channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias))
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch (and spatial dims); in training, update the running
     statistics (unbiased variance) with `momentum`; in eval, use them."""
     dims = (0,) + tuple(range(2, input.ndim))
+    input, finish = in_float32(input)
     if training:
         n = input.numel() // input.shape[1]
         if n < 2:
@@ -79,7 +83,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         y = xc * (var + eps).rsqrt()
     else:
         y = _with_running_stats(input, running_mean, running_var, eps)
-    return _channel_affine(y, weight, bias)
+    return finish(_channel_affine(y, weight, bias))
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -90,6 +94,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if input.ndim < 3:
         raise ShapeError(f"instance_norm: expected (N, C, *spatial) with at least one spatial dim, got {input.shape}")
     dims = tuple(range(2, input.ndim))
+    input, finish = in_float32(input)
     if use_input_stats:
         y = _standardise(input, dims, eps)
         if running_mean is not None:
@@ -104,7 +109,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_mean is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
         y = _with_running_stats(input, running_mean, running_var, eps)
-    return _channel_affine(y, weight, bias)
+    return finish(_channel_affine(y, weight, bias))
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -116,8 +121,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(input.dtype).eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
+    input, finish = in_float32(input)
     y = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return y * weight if weight is not None else y
+    return finish(y * weight if weight is not None else y)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -129,12 +135,13 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         raise ValueError(f"local_response_norm: size must be positive, got {size}")
     from ..ops.shape import pad
     c = input.shape[1]
+    input, finish = in_float32(input)
     sq = (input * input).movedim(1, -1)
     padded = pad(sq, (size // 2, (size - 1) // 2))
     window = padded[..., 0:c]
     for j in range(1, size):
         window = window + padded[..., j:j + c]
-    return input / (window.movedim(-1, 1) * (alpha / size) + k) ** beta
+    return finish(input / (window.movedim(-1, 1) * (alpha / size) + k) ** beta)
 
 
 class LocalResponseNorm(Module):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import dtypes
-from ..errors import LinAlgError
+from ..errors import DTypeError, LinAlgError
 from ..tensor import Tensor
 
 _wrap = Tensor._wrap
@@ -51,6 +51,12 @@ def require_finite(name, a, routine):
         raise LinAlgError.from_numpy(name, [a], np.linalg.LinAlgError(f"{routine} needs finite values"))
 
 
+def refuse_float16(name, *arrays):
+    """A LAPACK-backed op's named DTypeError for float16 input, before NumPy's bare TypeError."""
+    if any(a.dtype == np.float16 for a in arrays):
+        raise DTypeError.no_lapack(name, arrays)
+
+
 def checked_decomposition(name, decompose, a, **options):
     """decompose(a, **options), an iterative LAPACK routine (np.linalg.svd, eigh), with its failure raised as a
     LinAlgError that names the op; non-finite input refused first (require_finite)."""
@@ -59,6 +65,10 @@ def checked_decomposition(name, decompose, a, **options):
         return decompose(a, **options)
     except np.linalg.LinAlgError as exc:
         raise LinAlgError.from_numpy(name, [a], exc) from None
+    except TypeError as exc:
+        if "unsupported in linalg" not in str(exc):
+            raise
+        raise DTypeError.no_lapack(name, [a]) from None
 
 
 def _canon(arr):

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
@@ -105,6 +106,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
+@computed_in_float32
 def gelu(input, approximate="none"):
     """gelu(x) = x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
     0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). Composed from registered ops, so its gradient is theirs."""

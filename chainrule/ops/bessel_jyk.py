@@ -251,10 +251,12 @@ class SphericalBesselJ0(Op):
 
     def backward(self, g):
         x = self.inputs[0]
-        near, q = x.abs() < 0.5, x * x
-        series = x * (-1 / 3 + q * (1 / 30 + q * (-1 / 840 + q * (1 / 45360 - q / 3991680))))
+        near = x.abs() < 0.5
+        small = where(near, x, 0.0)   # the series and the quotient each see only their own x: no x² overflow
+        q = small * small
+        series = small * (-1 / 3 + q * (1 / 30 + q * (-1 / 840 + q * (1 / 45360 - q / 3991680))))
         safe = where(near, 1.0, x)
-        return g * where(near, series, (safe * safe.cos() - safe.sin()) / (safe * safe))
+        return g * where(near, series, (safe.cos() - safe.sin() / safe) / safe)
 
 
 def bessel_j0(input):

@@ -8,6 +8,7 @@ so their gradients with respect to the samples are those ops'; spacings and coor
 """
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import norm_dim
@@ -39,6 +40,7 @@ def _averages(y, axis):
     return (y.narrow(axis, 1, n - 1) + y.narrow(axis, 0, n - 1)) * 0.5
 
 
+@computed_in_float32
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """∫ y along dim by the trapezoidal rule, with sample points x (1-d or y's shape) or a uniform spacing dx."""
     axis = norm_dim(dim, y.ndim, "trapezoid")[0]
@@ -47,6 +49,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     return (_averages(y, axis) * _widths(y, x, dx, axis, "trapezoid")).sum(axis)
 
 
+@computed_in_float32
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal integral along dim: one fewer entry than y there."""
     axis = norm_dim(dim, y.ndim, "cumulative_trapezoid")[0]

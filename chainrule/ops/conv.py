@@ -12,6 +12,7 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..amp import computed_in_float32
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..autograd import buffers
@@ -166,6 +167,7 @@ def accepts_unbatched(conv):
 
 
 @accepts_unbatched
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv2d: cross-correlation of (N, C, H, W) with (O, C/groups, kh, kw); padding may be 'same'
     or 'valid'. Computed as unfold + one matmul per group."""
@@ -209,6 +211,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @accepts_unbatched
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """(N, C, L) * (O, C/groups, k), as conv2d over a height of 1."""
     if input.ndim != 3 or weight.ndim != 3:
@@ -221,6 +224,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @accepts_unbatched
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """PyTorch's F.conv_transpose2d, the adjoint of conv2d: (N, C, H, W) with weight (C, O/groups, kh, kw) ->
     (N, O, (H-1)·s - 2p + d(k-1) + output_padding + 1, …). Each input pixel spreads Wᵀx over a kernel-sized
@@ -255,6 +259,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @accepts_unbatched
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """(N, C, L) with weight (C, O/groups, k), as conv_transpose2d over a height of 1."""
     if input.ndim != 3 or weight.ndim != 3:

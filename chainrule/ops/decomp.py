@@ -20,7 +20,7 @@ from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
-from ._util import checked_decomposition, require_finite
+from ._util import checked_decomposition, refuse_float16, require_finite
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
@@ -172,6 +172,7 @@ class QR(Function):
 
     @staticmethod
     def forward(ctx, a, mode):
+        refuse_float16("qr", a._data)
         q, r = np.linalg.qr(a._data, mode="reduced" if mode == "r" else mode)
         ctx.q, ctx.r = q, r
         if mode == "r":
@@ -224,6 +225,7 @@ def det(A):
 def slogdet(A):
     """(sign, ln|det A|); the sign is piecewise constant, not differentiable."""
     _square(A, "slogdet")
+    refuse_float16("slogdet", A._data)
     sign, logabs = _through_lu(np.linalg.slogdet, A._data)   # the sign from the LU too: det can underflow to 0
     return _Slogdet(_wrap(np.asarray(sign)), LogAbsDet.apply(A, logabs=logabs))
 
@@ -265,6 +267,7 @@ def eigh(A, UPLO="L"):
 
 
 def eigvalsh(A, UPLO="L"):
+    refuse_float16("eigvalsh", A._data)
     return eigh(A, UPLO).eigenvalues
 
 
@@ -300,6 +303,7 @@ def matrix_power(A, n):
     """Aⁿ by repeated squaring (A⁻¹ raised to -n for negative n)."""
     _square(A, "matrix_power")
     if n < 0:
+        refuse_float16("matrix_power", A._data)
         return matrix_power(inv(A), -n)
     result, base = None, A
     while n:

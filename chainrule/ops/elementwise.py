@@ -24,7 +24,24 @@ def _binary(cls, a, b):
         if da is db or da == db:
             return cls.apply(a, b)
         return cls.apply(*promote_pair(a, b))
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if isinstance(t, Tensor) and t._data.dtype == _HALF and _outside_half(s):
+        # torch computes a float16 op with a Python number in float32 and rounds once: 1e-3 * 1e5 is 100, where
+        # the number taken to float16 first would be ∞ (or 1e-8 a flush to 0)
+        a, b = (a.float(), b) if a is t else (a, b.float())
+        return cls.apply(*tensor_pair(a, b)).half()
     return cls.apply(*tensor_pair(a, b))
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _outside_half(number):
+    """A Python number that float16 cannot hold: beyond its range, or below its normal numbers (not 0)."""
+    if type(number) not in (int, float):
+        return False
+    magnitude = math.fabs(number)   # (abs is the op here)
+    return 65504.0 < magnitude < float("inf") or 0.0 < magnitude < 6.103515625e-05
 
 
 # ---- dtype cast -----------------------------------------------------------------------------------------------
@@ -34,6 +51,9 @@ class Cast(Op):
 
     def forward(self, x, dtype):
         self.src = x.dtype
+        if x.dtype.kind == "f" and dtype.itemsize < x.dtype.itemsize:
+            with np.errstate(over="ignore"):   # past the narrower range is ±inf, quietly, as torch
+                return x.astype(dtype)
         return x.astype(dtype)
 
     def backward(self, g):
@@ -109,7 +129,8 @@ class Div(Op):
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (g / b if na else None), (-g * a / (b * b) if nb else None)
+        # -g·(a/b)/b, as torch's: b·b overflows where a/b² does not (b = 1e20 in float32, 300 in float16)
+        return (g / b if na else None), (-g * (a / b) / b if nb else None)
 
 
 class Neg(Op):
@@ -368,6 +389,11 @@ class Sigmoid(Op):
         return g * s * (1.0 - s)
 
 
+# e^(-x²) is 0 in every dtype beyond |x| = 27.3 (e^-745 is below float64's smallest subnormal); the derivatives
+# of erf and erfc clamp x there, so x² cannot overflow (x = 1e20 in float32, 300 in float16) on the way to that 0
+GAUSSIAN_TAIL = 27.5
+
+
 class Erf(Op):
     """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  d/dx erf(x) = 2/√π · e^(-x²)."""
 
@@ -375,7 +401,7 @@ class Erf(Op):
         return _erf(x).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        x = self.inputs[0]
+        x = self.inputs[0].clamp(-GAUSSIAN_TAIL, GAUSSIAN_TAIL)
         return g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
 
 

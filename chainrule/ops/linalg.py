@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import ALL_INPUTS, Op
@@ -164,6 +165,8 @@ class Einsum(Op):
 
     def forward(self, *xs, ins, out):
         self.ins, self.out = ins, out
+        if all(x.dtype == np.float16 for x in xs):
+            return buffers.half_product(np.einsum, ",".join(ins) + "->" + out, *xs)
         return np.einsum(",".join(ins) + "->" + out, *xs)
 
     def backward(self, g):
@@ -215,6 +218,7 @@ register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
 
 # ---- composed from the ops above (their gradients are the registered ones) ----------------------------------
 @tensor_method("addmm")
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
     product = matmul(mat1, mat2)
@@ -222,6 +226,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 @tensor_method("baddbmm")
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """β·input + α·(batch1 @ batch2) over a batch of matrices."""
     return addmm(input, batch1, batch2, beta=beta, alpha=alpha)
@@ -325,6 +330,7 @@ def inner(input, other):
     return tensordot(input, other, ([-1], [-1]))
 
 
+@computed_in_float32
 def cross(input, other, dim=-1):
     """The cross product of 3-vectors along dim: (a₂b₃ - a₃b₂, a₃b₁ - a₁b₃, a₁b₂ - a₂b₁)."""
     from .index import index_select
@@ -367,6 +373,7 @@ register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[
 Tensor.vdot = dot
 
 
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def bilinear(input1, input2, weight, bias=None):
     """y_o = Σᵢⱼ x₁ᵢ A_oij x₂ⱼ + b_o for x₁ (*, in1), x₂ (*, in2), A (out, in1, in2): as (x₁ A_o) · x₂, one product."""
     if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2] or \

@@ -20,6 +20,7 @@ from ..tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 
+from ._util import refuse_float16
 from .matfun import solve_triangular
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril, triu
@@ -134,6 +135,7 @@ def _check(A, name, pivot):
                          f"{getattr(A, 'shape', type(A).__name__)}")
     if A.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point matrix, got {A.dtype}; convert it with .double()")
+    refuse_float16(name, A._data)   # its solves and gradient need LAPACK, as torch's
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU (as in torch); use "
                            f"pivot=True")
@@ -207,6 +209,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     if B.ndim < 2 or rows != n:
         raise ShapeError(f"linalg.lu_solve: B of shape {tuple(B.shape)} does not fit the {n}×{n} system "
                          f"({'rows' if left else 'columns'} must be {n})")
+    refuse_float16("linalg.lu_solve", LU._data, B._data)
     P, L, U = lu_unpack(LU, pivots)
     if left and not adjoint:      # P L U X = B
         Y = solve_triangular(L, P.mT @ B, upper=False, unitriangular=True)

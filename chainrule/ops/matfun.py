@@ -9,10 +9,11 @@ import collections
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import checked_decomposition
+from ._util import checked_decomposition, refuse_float16
 from .elementwise import where
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
@@ -119,6 +120,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     As torch's default CPU driver, residuals and singular_values are empty; rank is A's numerical rank."""
     if A.ndim < 2 or B.ndim < 1 or B.shape[-2 if B.ndim == A.ndim else -1] != A.shape[-2]:
         raise ShapeError(f"lstsq: A has shape {A.shape} and B {B.shape}; B needs A's {A.shape[-2]} rows")
+    refuse_float16("lstsq", A._data, B._data)
     vector = B.ndim == A.ndim - 1
     X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
     s = checked_decomposition("lstsq", np.linalg.svd, A._data, compute_uv=False)
@@ -131,6 +133,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with T X = B (or X T = B), T the upper or lower triangle of A (with ones on the diagonal when
     unitriangular); only that triangle receives a gradient, as in torch."""
     _square(A, "solve_triangular")
+    refuse_float16("solve_triangular", A._data, B._data)
     Tm = triu(A) if upper else tril(A)
     if unitriangular:   # the diagonal is never read (a where, so that a NaN there does not leak in)
         Tm = where(_wrap(np.eye(A.shape[-1], dtype=bool)), _wrap(np.ones((), A.dtype)), Tm)
@@ -140,6 +143,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 def cholesky_solve(B, L, upper=False):
     """X with (L Lᵀ) X = B given the Cholesky factor L (or U with UᵀU when upper): two triangular solves,
     L Y = B then Lᵀ X = Y. Only L's lower (or U's upper) triangle is read, as LAPACK's potrs and torch."""
+    refuse_float16("cholesky_solve", B._data, L._data)
     if upper:
         return solve_triangular(L, solve_triangular(L.mT, B, upper=False), upper=True)
     return solve_triangular(L.mT, solve_triangular(L, B, upper=False), upper=True)
@@ -167,6 +171,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
 
 
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """β·input + α·Σᵢ batch1[i] @ batch2[i]."""
     return _scaled_sum(input, matmul(batch1, batch2).sum(0), beta, alpha)

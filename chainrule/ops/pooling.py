@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import ntuple, ones_where_zero
@@ -189,6 +190,7 @@ def lp_root(pooled, volume, p):
     return ones_where_zero(total) ** (1.0 / p) * Tensor._wrap((~zero).astype(total.dtype))
 
 
+@computed_in_float32
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each window (p = norm_type; p = ∞ is max pooling)."""
     if math.isinf(norm_type):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
@@ -137,6 +138,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, axis=None):
     return Mean.apply(input, axes=norm_dim(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:   # as torch: the input is cast before the product
         input = input.to(dtype)
@@ -242,6 +244,7 @@ def argmin(input, dim=None, keepdim=False):
 
 
 # ---- statistics: composed from sum and mean ----------------------------------------------------------------
+@computed_in_float32
 def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """var = Σ(x - x̄)² / (n - correction), correction 1 by default (Bessel), 0 when unbiased=False."""
     if correction is None:
@@ -259,6 +262,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / dof)
 
 
+@computed_in_float32
 def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return var(input, dim, unbiased, keepdim, correction).sqrt()
 
@@ -308,6 +312,7 @@ class PNorm(Op):
         return _spread(g, x.shape, self.axes, self.keepdim) * x.sign() * ratio ** (self.p - 1) * keep
 
 
+@computed_in_float32(float32_under_autocast=True)
 def norm(input, p="fro", dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
@@ -452,6 +457,7 @@ class Cumsum(Op):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)

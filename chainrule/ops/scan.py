@@ -5,6 +5,7 @@ import collections
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ._util import norm_dim
@@ -69,6 +70,7 @@ def _backward_recurrence(gs, factors, axis):
     return stack(s, axis)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cumprod(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)

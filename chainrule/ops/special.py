@@ -10,7 +10,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .arith import xlogy_op
-from .elementwise import UNARY, _erf, _unary, log, log1p, where
+from .elementwise import GAUSSIAN_TAIL, UNARY, _erf, _unary, log, log1p, where
 from ._util import const, lift, tensor_pair
 from .registry import T, register, sample
 
@@ -203,8 +203,10 @@ def _np_log_ndtr(x):
 
 
 def _cast_like(value, x):
-    """The result in x's float dtype (an int input gives the default float dtype, as torch)."""
-    return np.asarray(value).astype(x.dtype if x.dtype.kind == "f" else dtypes.get_default_dtype(), copy=False)
+    """The result in x's float dtype (an int input gives the default float dtype, as torch); a value past the
+    dtype's range is ±inf, as torch's, without NumPy's overflow note (erfcx(-4) in float16)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(value).astype(x.dtype if x.dtype.kind == "f" else dtypes.get_default_dtype(), copy=False)
 
 
 class Lgamma(Op):
@@ -235,7 +237,7 @@ class Erfc(Op):
         return _cast_like(_np_erfc(x), x)
 
     def backward(self, g):
-        x = self.inputs[0]
+        x = self.inputs[0].clamp(-GAUSSIAN_TAIL, GAUSSIAN_TAIL)
         return g * (-(x * x)).exp() * (-2.0 / _SQRT_PI)
 
 
@@ -254,7 +256,8 @@ class Erfinv(Op):
 
 class LogNdtr(Op):
     """y = ln Φ(x), Φ(x) = ½ erfc(-x/√2) the standard normal CDF, finite far into the left tail;
-    dy/dx = φ(x)/Φ(x) = exp(-x²/2 - y)/√(2π)."""
+    dy/dx = φ(x)/Φ(x) = √(2/π)/erfcx(-x/√2) (Φ(x) = ½e^(-x²/2)·erfcx(-x/√2), so the Gaussians cancel on paper,
+    not in floating point: exp(-x²/2 - y) lost every digit to the cancellation at x = -9000 in float32)."""
     saves_inputs = True
 
     def forward(self, x):
@@ -262,8 +265,8 @@ class LogNdtr(Op):
         return self.out
 
     def backward(self, g):
-        x, y = self.inputs[0], self.saved_output()
-        return g * ((x * x) * -0.5 - y).exp() * math.exp(-_LOG_SQRT_2PI)
+        from .incomplete_gamma import erfcx
+        return g * math.sqrt(2 / math.pi) / erfcx(self.inputs[0] * (-1 / _SQRT2))
 
 
 _POSITIVE = [sample(T((3, 4), 0.2, 6)), sample(T((5,), values=[-2.5, -0.5, 0.3, 1.4616, 30.0]))]

@@ -10,6 +10,7 @@ import collections
 
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .discrete import nonzero
@@ -21,6 +22,7 @@ _wrap = Tensor._wrap
 _Histogram = collections.namedtuple("return_types", ["hist", "bin_edges"])
 
 
+@computed_in_float32
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in input's rows (observations in columns); a 1-d input is one
     variable and gives a 0-d variance. fweights are integer repeat counts, aweights relative importances."""
@@ -51,6 +53,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     return c.reshape(()) if input.ndim < 2 else c
 
 
+@computed_in_float32
 def corrcoef(input):
     """Pearson correlation coefficients of the rows (variables) of input."""
     c = cov(input)
@@ -60,6 +63,7 @@ def corrcoef(input):
     return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1.0, 1.0)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def dist(input, other, p=2):
     """‖input - other‖ₚ over all elements (broadcast first)."""
     diff = input - other
@@ -79,7 +83,8 @@ def renorm(input, p, dim, maxnorm):
     zero, one = _wrap(np.zeros((), input.dtype)), _wrap(np.ones((), input.dtype))
     # only the slices that are scaled enter the differentiated norm: a NaN slice's norm would send 0·NaN back
     norms = where(big, input, zero).norm(p, dim=axes, keepdim=True)
-    scale = where(big, maxnorm / (norms + 1e-7), one)
+    # the slices left alone divide by 1, not by 1e-7 (maxnorm/1e-7 overflows float16, though where drops it)
+    scale = where(big, maxnorm / where(big, norms + 1e-7, one), one)
     return input * scale
 
 

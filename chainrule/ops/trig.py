@@ -54,8 +54,8 @@ class Atan(Op):
         return np.arctan(x)
 
     def backward(self, g):
-        x = self.inputs[0]
-        return g / (1.0 + x * x)
+        r = hypot(self.inputs[0], 1.0)   # 1 + x² = hypot(x, 1)², which does not overflow at x = 1e20 in float32
+        return g / r / r
 
 
 class Sinh(Op):
@@ -85,8 +85,7 @@ class Asinh(Op):
         return np.arcsinh(x)
 
     def backward(self, g):
-        x = self.inputs[0]
-        return g / (x * x + 1.0).sqrt()
+        return g / hypot(self.inputs[0], 1.0)   # √(x² + 1), without x² overflowing
 
 
 class Acosh(Op):
@@ -96,8 +95,8 @@ class Acosh(Op):
         return np.arccosh(x)
 
     def backward(self, g):
-        x = self.inputs[0]
-        return g / (x * x - 1.0).sqrt()
+        x = self.inputs[0]   # √(x² - 1) = √(x - 1)·√(x + 1): no overflow in x², no cancellation near 1
+        return g / ((x - 1.0).sqrt() * (x + 1.0).sqrt())
 
 
 class Atanh(Op):
@@ -121,8 +120,8 @@ class Atan2(Op):
     def backward(self, g):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        r2 = ones_where_zero(a * a + b * b)
-        return (g * b / r2 if na else None), (-g * a / r2 if nb else None)
+        r = ones_where_zero(hypot(a, b))   # a² + b² = hypot(a, b)², without overflow in the squares
+        return (g * b / r / r if na else None), (-g * a / r / r if nb else None)
 
 
 class Hypot(Op):

@@ -7,6 +7,7 @@ a conv3d is kd conv2d calls (no loop over voxels), and its gradient is theirs.
 """
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
@@ -42,6 +43,7 @@ def _unfold_depth(out2d, n, d_out):
 
 
 @accepts_unbatched
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv3d: (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw); padding an int, a triple,
     'same' (stride 1) or 'valid'."""
@@ -73,6 +75,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out
 
 
+@computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """PyTorch's F.conv_transpose3d, the adjoint of conv3d: (N, C, D, H, W) with weight (C, O/groups, kd, kh, kw)
     -> (N, O, (D-1)·s - 2p + d(k-1) + output_padding + 1, …). Per kernel depth kd, one conv_transpose2d of every
@@ -143,6 +146,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return out.squeeze(0) if unbatched else out
 
 
+@computed_in_float32
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(Σ_window xᵖ)^(1/p) over each (kd, kh, kw) window: the mean of xᵖ times the window's volume, as torch."""
     k = ntuple(kernel_size, 3)
