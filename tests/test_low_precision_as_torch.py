@@ -117,39 +117,49 @@ def test_low_precision_output_and_gradient_match_torch(case):
                                    atol=g_atol, err_msg=f"{name} sample {i} in {np.dtype(dtype).name}: gradient {k}")
 
 
-# ---- float16 inputs of a few hundred: squares and running sums overflow long before the results do ------------
-SCALE = 300.0
+# ---- large inputs: squares and running sums overflow long before the results do --------------------------------
+# float16 ×300 (x² passes 65504 at 256), float32 ×1e18, float64 ×1e150
+SCALES = {np.float16: 300.0, np.float32: 1e18, np.float64: 1e150}
 NAN_AT_SCALE = {
-    "gammainc": "the derivative in a (a numerical series) meets 0·∞ where P(a, x) has saturated at 0 or 1",
-    "gammaincc": "as gammainc",
-    "logcumsumexp": "exp(x - out) of the saved float16 output: the output's rounding (±0.25 at 400) leaves "
-                    "exp(±0.25) factors, and where an entry is -∞ its gradient meets ∞ - ∞",
-    "cholesky": "the scaled sample is no longer positive definite in float16",
+    np.float16: {
+        "gammainc": "the derivative in a (a numerical series) meets 0·∞ where P(a, x) has saturated at 0 or 1",
+        "gammaincc": "as gammainc",
+        "logcumsumexp": "exp(x - out) of the saved float16 output: the output's rounding (±0.25 at 400) leaves "
+                        "exp(±0.25) factors, and where an entry is -∞ its gradient meets ∞ - ∞",
+        "cholesky": "the scaled sample is no longer positive definite in float16"},
+    np.float32: {
+        "cosine_embedding_loss": "torch's formula, Σx² + 1e-12 under a square root: overflows at 1e19 as torch's",
+        "lp_pool2d": "Σxᵖ overflows (as torch's, whose lp_pool is the same composition); the float64 answer is finite",
+        "lp_pool3d": "as lp_pool2d"},
+    np.float64: {
+        "solve_triangular": "NumPy has no triangular solver: the LU solve of a 1e150-scaled triangle overflows",
+        "cosine_embedding_loss": "torch's formula, Σx² + 1e-12 under a square root: overflows at 1e154 as torch's",
+        "lp_pool2d": "Σxᵖ overflows (as torch's)", "lp_pool3d": "Σxᵖ overflows (as torch's)"},
 }
 
 
-def _scaled(back):
+def _scaled(dtype, back):
     def factory(arr, grad):
         if arr.dtype == np.float64:
-            with np.errstate(over="ignore"):   # beyond 65504 is ∞ in float16, a fair input too
-                arr = (arr * SCALE).astype(np.float16)
+            with np.errstate(over="ignore"):   # beyond the range is ∞, a fair input too
+                arr = (arr * SCALES[dtype]).astype(dtype)
             if back:
                 arr = arr.astype(np.float64)
         return cr.tensor(arr).requires_grad_(grad)
     return factory
 
 
-SCALED_CASES = [(name, i) for name, i in CASES if name not in NAN_AT_SCALE]
+SCALED_CASES = [(name, i, dtype) for dtype in SCALES for name, i in CASES if name not in NAN_AT_SCALE[dtype]]
 
 
-@pytest.mark.parametrize("case", SCALED_CASES, ids=lambda c: f"{c[0]}[{c[1]}]")
-def test_float16_at_scale_makes_no_nan_and_no_warning_where_the_answer_is_finite(case):
-    """The sample ×300 in float16 against torch in float64 on the same values, rounded to float16: where that
-    answer is finite, chainrule's output and gradient are not NaN, and a finite result comes without a NumPy
+@pytest.mark.parametrize("case", SCALED_CASES, ids=lambda c: f"{c[0]}[{c[1]}]-{np.dtype(c[2]).name}")
+def test_large_inputs_make_no_nan_and_no_warning_where_the_answer_is_finite(case):
+    """The sample scaled up (SCALES) against torch in float64 on the same values, rounded to the dtype: where
+    that answer is finite, chainrule's output and gradient are not NaN, and a finite result comes without a NumPy
     warning (an op whose x² or partial sums overflowed inside said so, or made ∞ - ∞)."""
     import warnings
-    name, i = case
-    flat, call, _ = _prepared(name, OPS[name].samples[i], 1000 + i, _scaled(False))
+    name, i, dtype = case
+    flat, call, _ = _prepared(name, OPS[name].samples[i], 1000 + i, _scaled(dtype, False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -161,20 +171,20 @@ def test_float16_at_scale_makes_no_nan_and_no_warning_where_the_answer_is_finite
         cotangent = np.random.default_rng(7).standard_normal(out.shape)
         skip = GRADIENT_DIFFERS.get(name, ())
         with_gradients = bool(flat) and out.requires_grad and skip != "all" and i not in skip
-        grads = cr.autograd.grad(out, flat, cr.tensor(cotangent.astype(np.float16)), allow_unused=True) \
+        grads = cr.autograd.grad(out, flat, cr.tensor(cotangent.astype(out.dtype)), allow_unused=True) \
             if with_gradients else ()
     with warnings.catch_warnings():   # the float64 run only supplies torch's arguments
         warnings.simplefilter("ignore")
-        _, out64, torch_args64 = _run(name, i, _scaled(True))
-    t_out, t_grads = _torch_out_and_gradients(name, out64, torch_args64, cotangent, with_gradients)
-    truth = _in(t_out, np.float16)
+        _, out64, torch_args64 = _run(name, i, _scaled(dtype, True))
+        t_out, t_grads = _torch_out_and_gradients(name, out64, torch_args64, cotangent, with_gradients)
+    truth = _in(t_out, dtype)
     ours = out.detach().numpy().astype(np.float64)
-    if out.dtype == np.float16:
+    if out.dtype == dtype:
         assert not (np.isnan(ours) & np.isfinite(truth)).any(), \
             f"{name} sample {i}: NaN at {np.argwhere(np.isnan(ours) & np.isfinite(truth))[:3].tolist()}"
     for k, (g, h) in enumerate(zip(grads, t_grads or ())):
         if g is not None and h is not None:
-            bad = np.isnan(g.numpy()) & np.isfinite(_in(h, np.float16))
+            bad = np.isnan(g.numpy()) & np.isfinite(_in(h, dtype))
             assert not bad.any(), f"{name} sample {i}: gradient {k} is NaN at {np.argwhere(bad)[:3].tolist()}"
     finite = np.isfinite(ours).all() and all(np.isfinite(g.numpy()).all() for g in grads if g is not None)
     assert not (finite and caught), f"{name} sample {i}: finite results, but NumPy warned: {caught[0].message}"
@@ -303,3 +313,32 @@ def test_derivatives_at_huge_inputs_do_not_overflow_inside(dtype, big):
             exact = exact.astype(dtype)
         np.testing.assert_allclose(x.grad.numpy(), exact, rtol=2e-6 if dtype == np.float32 else 1e-12,
                                    atol=2 / big, err_msg=name)
+
+
+@pytest.mark.parametrize("values,expected", [([1e20, 1e20], 1.4142135e20), ([1e-30, 1e-30], 1.4142135e-30),
+                                             ([3.0, 4.0], 5.0), ([0.0, 0.0], 0.0)])
+def test_two_norm_of_float32_rescales_where_the_squares_overflow_or_underflow(values, expected):
+    """As hypot: ‖(1e20, 1e20)‖ is 1.41e20 (torch: ∞) and ‖(1e-30, 1e-30)‖ is 1.41e-30 (torch: 0)."""
+    x = cr.tensor(np.array(values, dtype=np.float32), requires_grad=True)
+    n = cr.linalg.vector_norm(x)
+    n.backward()
+    np.testing.assert_allclose(n.item(), expected, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), [0.6, 0.8] if values[0] == 3 else
+                               [0.0, 0.0] if expected == 0 else [2 ** -0.5] * 2, rtol=1e-6)
+    m = max(abs(v) for v in values) or 1.0
+    cube_norm = m * sum(abs(v / m) ** 3 for v in values) ** (1 / 3)
+    np.testing.assert_allclose(cr.linalg.vector_norm(x, 3).item(), cube_norm, rtol=1e-6)
+
+
+def test_cosine_similarity_clamps_each_norm_as_torch():
+    """x1·x2 / (max(‖x1‖, ε)·max(‖x2‖, ε)): with norms of 1e-5 the cosine is 0.995 (it was 0.01, the product of
+    the norms clamped at ε² instead), and at 1e20 in float32 it is 1 (it was NaN; torch's is 0)."""
+    F = cr.nn.functional
+    a, b = cr.tensor([1e-5, 0.0]), cr.tensor([1e-5, 1e-6])
+    assert F.cosine_similarity(a, b, dim=0).item() == pytest.approx(
+        torch.nn.functional.cosine_similarity(torch.tensor([1e-5, 0.0]), torch.tensor([1e-5, 1e-6]), dim=0).item())
+    a, b = cr.tensor([1e-9, 0.0]), cr.tensor([1e-9, 1e-10])
+    assert F.cosine_similarity(a, b, dim=0).item() == pytest.approx(0.01)
+    big = cr.tensor(np.array([1e20, 1e20], dtype=np.float32))
+    assert F.cosine_similarity(big, big, dim=0).item() == pytest.approx(1.0, rel=1e-6)
+    assert F.cosine_similarity(cr.ones(2, 3), cr.ones(3), dim=-1).shape == (2,)

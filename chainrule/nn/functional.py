@@ -281,10 +281,14 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 @computed_in_float32(float32_under_autocast=True)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """x1·x2 / max(‖x1‖·‖x2‖, eps) along dim (inputs broadcast together)."""
-    dot = (x1 * x2).sum(dim=dim)
-    n1, n2 = (x1 * x1).sum(dim=dim), (x2 * x2).sum(dim=dim)
-    return dot / (n1 * n2).clamp(min=eps * eps).sqrt()
+    """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along dim (inputs broadcast together), as torch: each input divided
+    by its clamped norm first, so neither Σx² nor the product of the norms can overflow (x = 1e20 in float32)."""
+    if x1.shape != x2.shape:
+        from ..ops.stacking import broadcast_tensors
+        x1, x2 = broadcast_tensors(x1, x2)
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim=dim)
 
 
 def _check_class_target(input, target, name, ignore_index=-100):

@@ -110,8 +110,9 @@ def softplus(input, beta=1.0, threshold=20.0):
 def gelu(input, approximate="none"):
     """gelu(x) = x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
     0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). Composed from registered ops, so its gradient is theirs."""
-    if approximate == "tanh":
-        return 0.5 * input * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (input + 0.044715 * input ** 3)))
+    if approximate == "tanh":   # tanh is ±1 to the last bit beyond |x| = 10: the clamp keeps x³ from overflowing
+        inner = input.clamp(-10.0, 10.0)
+        return 0.5 * input * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (inner + 0.044715 * inner ** 3)))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * input * (1.0 + erf(input * (1.0 / math.sqrt(2.0))))

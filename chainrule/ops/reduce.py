@@ -280,12 +280,33 @@ register("var", method="var", ref=_np_var, samples=STATS)(var)
 register("std", method="std", ref=lambda *a, **k: np.sqrt(_np_var(*a, **k)), samples=STATS)(std)
 
 
+def _power_sum_root(x, axes, keepdim, p):
+    """(Σ|xᵢ|ᵖ)^(1/p). Where the plain sum overflows or underflows (x = 1e20 or 1e-30 in float32: x² is ∞ or 0),
+    the slice is summed again scaled by its largest |x|, m·(Σ(|xᵢ|/m)ᵖ)^(1/p), as hypot does for two numbers
+    (torch gives ∞ or 0 there)."""
+    a = np.abs(x)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):   # |0|^p = inf for p < 0 makes the norm 0
+        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim)) if p == 2 else \
+            np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        if p <= 0 or not a.size or x.dtype.kind != "f":
+            return out
+        info = np.finfo(x.dtype)
+        redo = np.isinf(out) | (out < np.sqrt(info.tiny) / info.eps)
+        if not redo.any():
+            return out
+        m = np.max(a, axis=axes, keepdims=True)
+        m = np.where((m > 0) & np.isfinite(m), m, 1).astype(x.dtype)
+        scaled = np.sum((a / m) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p) * \
+            (m if keepdim else np.squeeze(m, axis=axes))
+    return np.where(redo, scaled, out).astype(out.dtype, copy=False)
+
+
 class Norm2(Op):
     """‖x‖₂ = √(Σ xᵢ²);  d‖x‖/dxᵢ = xᵢ/‖x‖ (0 at the zero vector, the subgradient PyTorch uses)."""
 
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
-        self.out = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        self.out = _power_sum_root(x, axes, keepdim, 2)
         return self.out
 
     def backward(self, g):
@@ -300,8 +321,7 @@ class PNorm(Op):
 
     def forward(self, x, axes, keepdim, p):
         self.axes, self.keepdim, self.p = axes, keepdim, p
-        with np.errstate(divide="ignore", over="ignore"):   # |0|^p = inf for p < 0 makes the norm 0, as torch
-            self.out = np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        self.out = _power_sum_root(x, axes, keepdim, p)
         return self.out
 
     def backward(self, g):
