@@ -238,9 +238,80 @@ def test_cross_entropy_of_float16_is_float16_and_float32_under_autocast():
     labels = cr.tensor(np.array([0, 1, 2, 1]))
     assert cr.nn.functional.cross_entropy(logits, labels).dtype == cr.float16
     assert cr.nn.functional.layer_norm(logits, (3,)).dtype == cr.float16
-    with cr.amp.autocast():   # torch's autocast runs these in float32 and keeps it
+    with cr.amp.autocast():   # torch's CPU autocast runs the losses in float32 and keeps it; layer_norm stays
         assert cr.nn.functional.cross_entropy(logits, labels).dtype == cr.float32
-        assert cr.nn.functional.layer_norm(logits, (3,)).dtype == cr.float32
+        assert cr.nn.functional.layer_norm(logits, (3,)).dtype == cr.float16
+
+
+def _autocast_cases(m):
+    F = m.nn.functional
+    rng = np.random.default_rng(0)
+    x = m.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    h, w, y = x.half(), m.tensor(rng.standard_normal((5, 3)).astype(np.float32)), m.tensor(np.array([0, 1, 2, 1]))
+    img = m.tensor(rng.standard_normal((1, 2, 4, 4)).astype(np.float32))
+    k, b = m.tensor(rng.standard_normal((3, 2, 3, 3)).astype(np.float32)), m.tensor(np.ones(3, np.float32))
+    ones, signs = m.ones(4, 3).half(), m.tensor(np.array([1.0, -1, 1, 1]))
+    return {
+        "linear": lambda: F.linear(x, w), "matmul": lambda: x @ w.T, "conv2d+bias": lambda: F.conv2d(img, k, b, padding=1),
+        "conv_transpose2d": lambda: F.conv_transpose2d(img, k.transpose(0, 1), b), "bmm": lambda: m.bmm(x[None], w.T[None]),
+        "addmm": lambda: m.addmm(m.ones(4, 5), x, w.T), "bilinear": lambda: F.bilinear(x, x, m.ones(2, 3, 3)),
+        "layer_norm": lambda: F.layer_norm(h, (3,)), "group_norm": lambda: F.group_norm(h, 1),
+        "batch_norm": lambda: F.batch_norm(h, None, None, training=True), "rms_norm": lambda: F.rms_norm(h, (3,)),
+        "softmax": lambda: F.softmax(h, 1), "log_softmax": lambda: F.log_softmax(h, 1), "gelu": lambda: F.gelu(h),
+        "sum": lambda: h.sum(), "mean": lambda: h.mean(), "var": lambda: h.var(), "cumsum": lambda: h.cumsum(0),
+        "norm": lambda: h.norm(), "cosine_similarity": lambda: F.cosine_similarity(h, h), "dist": lambda: m.dist(h, h * 0),
+        "prod": lambda: h.prod(), "cumprod": lambda: h.cumprod(0), "cdist": lambda: m.cdist(h, h), "trace": lambda: m.trace(h),
+        "grid_sample": lambda: F.grid_sample(img.half(), m.zeros(1, 2, 2, 2).half(), align_corners=False),
+        "cross_entropy": lambda: F.cross_entropy(h, y), "nll_loss": lambda: F.nll_loss(h, y),
+        "mse_loss": lambda: F.mse_loss(h, h * 0), "l1_loss": lambda: F.l1_loss(h, h * 0),
+        "smooth_l1_loss": lambda: F.smooth_l1_loss(h, h * 0), "huber_loss": lambda: F.huber_loss(h, h * 0),
+        "kl_div": lambda: F.kl_div(h, h.softmax(1), reduction="batchmean"), "poisson_nll_loss": lambda: F.poisson_nll_loss(h, h.abs()),
+        "bce_with_logits": lambda: F.binary_cross_entropy_with_logits(h, h.sigmoid()),
+        "soft_margin_loss": lambda: F.soft_margin_loss(h, ones), "hinge_embedding_loss": lambda: F.hinge_embedding_loss(h, ones),
+        "margin_ranking_loss": lambda: F.margin_ranking_loss(h[:, 0], h[:, 1], ones[:, 0]),
+        "multi_margin_loss": lambda: F.multi_margin_loss(h, y), "cosine_embedding_loss": lambda: F.cosine_embedding_loss(h, h, signs),
+        "gaussian_nll_loss": lambda: F.gaussian_nll_loss(h, h, h.abs() + 1),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_autocast_cases(cr)))
+def test_autocast_gives_each_op_torchs_cpu_dtype(name):
+    """torch's CPU autocast lists: the products (and convolutions with their bias) run in float16; the losses,
+    prod, cdist, trace and grid_sample in float32; everything else in its input's dtype."""
+    dtypes = []
+    for m in (cr, torch):
+        with m.autocast("cpu", dtype=m.float16):
+            dtypes.append(str(_autocast_cases(m)[name]().dtype).split(".")[-1])
+    assert dtypes[0] == dtypes[1]
+
+
+def test_autocast_training_step_matches_torchs():
+    """A conv + batch norm + linear + layer norm network under autocast: every layer's output dtype, the loss and
+    each parameter's float32 gradient as torch's CPU autocast, float16 rounding apart (the conv has no bias:
+    before a batch norm its gradient is 0 up to that rounding)."""
+    def build(m):
+        nn = m.nn
+        return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(100, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, 3))
+    theirs = build(torch)
+    ours = build(cr)
+    ours.load_state_dict({k: cr.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((6, 2, 5, 5)).astype(np.float32)
+    results = []
+    for m, model in ((cr, ours), (torch, theirs)):
+        dtypes = []
+        for layer in model:
+            layer.register_forward_hook(lambda mod, i, o, d=dtypes: d.append(str(o.dtype).split(".")[-1]))
+        with m.autocast("cpu", dtype=m.float16):
+            loss = m.nn.functional.cross_entropy(model(m.tensor(x)), m.tensor(np.array([0, 1, 2, 0, 1, 2])))
+        loss.backward()
+        results.append((dtypes, str(loss.dtype).split(".")[-1], float(loss.detach()),
+                        {n: p.grad.numpy() for n, p in model.named_parameters()}))
+    assert results[0][:2] == results[1][:2]
+    assert results[0][2] == pytest.approx(results[1][2], rel=1e-3)
+    for n, g in results[1][3].items():
+        assert results[0][3][n].dtype == np.float32
+        np.testing.assert_allclose(results[0][3][n], g, rtol=0, atol=3e-3 * np.abs(g).max() + 1e-6, err_msg=n)
 
 
 @pytest.mark.parametrize("call", [

@@ -79,6 +79,24 @@ def computed_in_float32(fn=None, *, float32_under_autocast=False):
     return wrapper
 
 
+def autocast_to_lower_precision(fn):
+    """Decorator: under autocast, fn's floating tensor arguments (input, weight and bias alike) in the autocast
+    dtype, as torch's autocast runs convolutions; outside autocast, fn unchanged."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _ACTIVE[0] is None:
+            return fn(*args, **kwargs)
+        return fn(*[_lower(a) for a in args], **{k: _lower(v) for k, v in kwargs.items()})
+    return wrapper
+
+
+def _lower(arg):
+    d = _ACTIVE[0]
+    is_float_tensor = hasattr(arg, "requires_grad") and getattr(arg, "dtype", None) is not None and \
+        arg.dtype.kind == "f"
+    return arg.to(d) if is_float_tensor and arg.dtype != d else arg
+
+
 def _float32(arg):
     return arg.float() if getattr(arg, "dtype", None) == np.float16 and hasattr(arg, "float") else arg
 
@@ -88,7 +106,11 @@ def _unchanged(out):
 
 
 def _to_half(out):
-    return out.half()
+    """The float32 result back to float16; one a float64 argument promoted stays float64, as torch's."""
+    if isinstance(out, tuple):
+        items = [_to_half(o) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
+    return out.half() if getattr(out, "dtype", None) == np.float32 else out
 
 
 def cast_inputs(*tensors):

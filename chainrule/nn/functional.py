@@ -155,6 +155,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _weighted_reduce(d * d, weight, reduction, "mse_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """L = |ŷ - y| (w·|ŷ - y| with weight, the mean then Σ w·|ŷ - y| / Σ w)."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -177,6 +178,7 @@ def _weighted_reduce(loss, weight, reduction, name, mean_over_weight=True):
     return _reduce(loss, reduction, name)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """½d²/β where |d| < β, else |d| - ½β: Huber's loss divided by β (plain L1 at β = 0)."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -187,6 +189,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _huber(input, target, reduction, beta, None, "smooth_l1_loss") * (1.0 / beta)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """½d² where |d| ≤ δ, else δ(|d| - ½δ); times weight (the input's shape) when given."""
     return _huber(input, target, reduction, delta, weight, "huber_loss")
@@ -202,6 +205,7 @@ def _huber(input, target, reduction, delta, weight, name):
     return _weighted_reduce(0.5 * quad * quad + delta * (a - quad), weight, reduction, name, False)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """L = -[y log a + (1-y) log(1-a)], logs clipped at -100 as PyTorch does; dL/da = (a - y)/(a(1 - a))."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -220,6 +224,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """L = (1-y)·x + w·softplus(-x) with w = 1 + (p-1)y: stable for any x;  dL/dx = σ(x) - y when p = 1."""
@@ -279,7 +284,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)   # as torch; norm's subgradient 0 at 0
 
 
-@computed_in_float32(float32_under_autocast=True)
+@computed_in_float32
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along dim (inputs broadcast together), as torch: each input divided
     by its clamped norm first, so neither Σx² nor the product of the norms can overflow (x = 1e20 in float32)."""
@@ -320,6 +325,7 @@ def _classes_last(input):
     return input.permute(*perm).reshape(-1, input.shape[1])
 
 
+@computed_in_float32(float32_under_autocast=True)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """L = -w[y]·logp[y], averaged over Σ w[y] for 'mean'."""
     return _nll(input, target, weight, ignore_index, _legacy(size_average, reduce, reduction), "nll_loss")

@@ -39,6 +39,7 @@ def _broadcastable(shapes, name):
                          f"pass inputs of one shape (or with size-1 dims where one is shared)") from None
 
 
+@computed_in_float32(float32_under_autocast=True)
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                         reduction="mean"):
     """ℓ = max(0, -y·(x₁ - x₂) + margin): x₁ should rank above x₂ by the margin where y = 1, below where y = -1."""
@@ -49,6 +50,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """ℓ = x where y = 1, max(0, margin - x) where y = -1 (x is usually a distance between two embeddings)."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -58,6 +60,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction, "hinge_embedding_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """ℓ = log(1 + exp(-y·x)) = softplus(-y·x) for y = ±1: a smooth hinge, stable at any x."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -115,6 +118,7 @@ def pdist(input, p=2.0):
     return vector_norm(input[i] - input[j], p, dim=-1)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """ℓ = max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-norm distance; swap uses min(d(a, n), d(p, n))
@@ -140,6 +144,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_with_distance_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge: ℓ = (1/C) Σ_{i≠y} w_y · max(0, margin - x_y + x_i)^p for (N, C) scores and (N,) labels."""
@@ -169,6 +174,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction, "multi_margin_loss")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """ℓ = Σ_{j ∈ labels} Σ_{i ∉ labels} max(0, 1 - (x_j - x_i)) / C; each row of target lists its labels and ends
     at the first -1 (torch's layout)."""

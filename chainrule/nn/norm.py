@@ -16,7 +16,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[-len(shape):] != shape:
         raise ShapeError(f"layer_norm: input shape {input.shape} does not end with normalized_shape {shape}")
-    input, finish = in_float32(input, float32_under_autocast=True)
+    input, finish = in_float32(input)
     y = _standardise(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
     if weight is not None:
         y = y * weight
@@ -58,7 +58,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
                          f"{input.shape}) must split evenly into num_groups={num_groups} groups")
-    input, finish = in_float32(input, float32_under_autocast=True)
+    input, finish = in_float32(input)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     return finish(_channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias))
 

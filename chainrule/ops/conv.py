@@ -12,7 +12,7 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..amp import computed_in_float32
+from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..autograd import buffers
@@ -167,6 +167,7 @@ def accepts_unbatched(conv):
 
 
 @accepts_unbatched
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv2d: cross-correlation of (N, C, H, W) with (O, C/groups, kh, kw); padding may be 'same'
@@ -211,6 +212,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @accepts_unbatched
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """(N, C, L) * (O, C/groups, k), as conv2d over a height of 1."""
@@ -224,6 +226,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 @accepts_unbatched
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """PyTorch's F.conv_transpose2d, the adjoint of conv2d: (N, C, H, W) with weight (C, O/groups, kh, kw) ->
@@ -259,6 +262,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 @accepts_unbatched
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """(N, C, L) with weight (C, O/groups, k), as conv_transpose2d over a height of 1."""

@@ -16,6 +16,7 @@ gradient of the logits, which is how the tests compare them.
 """
 import numpy as np
 
+from ..amp import computed_in_float32
 from ..autograd.function import Op
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -100,6 +101,7 @@ def _as_lengths(v, n, what):
     return arr.reshape(n).astype(np.int64)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """torch.nn.functional.ctc_loss: log_probs (T, N, C) (or (T, C) for one sequence), targets (N, S) padded or 1-d
     concatenated, lengths per sequence. reduction 'mean' divides each loss by its target length, then averages."""

@@ -95,7 +95,7 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-@computed_in_float32
+@computed_in_float32(float32_under_autocast=True)
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) — or (N, C, D, H, W) at (N, Do, Ho, Wo, 3) — whose last
     dim holds (x, y[, z]) in [-1, 1] (-1 the first pixel, 1 the last). Gradients flow to input and grid."""

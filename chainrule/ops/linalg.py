@@ -220,7 +220,9 @@ register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
 @tensor_method("addmm")
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
+    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape (under autocast all three in float16,
+    as torch)."""
+    input, = _autocast(input)
     product = matmul(mat1, mat2)
     return (product if alpha == 1 else product * alpha) + (input if beta == 1 else input * beta)
 
@@ -252,6 +254,7 @@ def diag(input, diagonal=0):
     raise ValueError(f"diag: expected a 1-d or 2-d input, got shape {input.shape}")
 
 
+@computed_in_float32(float32_under_autocast=True)
 def trace(input):
     """Σᵢ Aᵢᵢ of a 2-d input."""
     if input.ndim != 2:
@@ -343,6 +346,7 @@ def cross(input, other, dim=-1):
             - index_select(input, d, prev) * index_select(other, d, nxt))
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cdist(x1, x2, p=2.0):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M) -> (…, P, R); at zero
     distance the 2-norm's gradient is 0 (its subgradient), as in PyTorch."""

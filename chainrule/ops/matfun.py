@@ -173,7 +173,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """β·input + α·Σᵢ batch1[i] @ batch2[i]."""
+    """β·input + α·Σᵢ batch1[i] @ batch2[i] (under autocast all three in float16, as torch)."""
+    from .linalg import _autocast
+    input, = _autocast(input)
     return _scaled_sum(input, matmul(batch1, batch2).sum(0), beta, alpha)
 
 

@@ -332,7 +332,7 @@ class PNorm(Op):
         return _spread(g, x.shape, self.axes, self.keepdim) * x.sign() * ratio ** (self.p - 1) * keep
 
 
-@computed_in_float32(float32_under_autocast=True)
+@computed_in_float32
 def norm(input, p="fro", dim=None, keepdim=False):
     axes = norm_dim(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
@@ -477,7 +477,7 @@ class Cumsum(Op):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
-@computed_in_float32(float32_under_autocast=True)
+@computed_in_float32
 def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)

@@ -70,7 +70,7 @@ def _backward_recurrence(gs, factors, axis):
     return stack(s, axis)
 
 
-@computed_in_float32(float32_under_autocast=True)
+@computed_in_float32
 def cumprod(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)

@@ -63,7 +63,7 @@ def corrcoef(input):
     return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1.0, 1.0)
 
 
-@computed_in_float32(float32_under_autocast=True)
+@computed_in_float32
 def dist(input, other, p=2):
     """‖input - other‖ₚ over all elements (broadcast first)."""
     diff = input - other

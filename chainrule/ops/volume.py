@@ -7,7 +7,7 @@ a conv3d is kd conv2d calls (no loop over voxels), and its gradient is theirs.
 """
 import numpy as np
 
-from ..amp import computed_in_float32
+from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
@@ -43,6 +43,7 @@ def _unfold_depth(out2d, n, d_out):
 
 
 @accepts_unbatched
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """PyTorch's F.conv3d: (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw); padding an int, a triple,
@@ -75,6 +76,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out
 
 
+@autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """PyTorch's F.conv_transpose3d, the adjoint of conv3d: (N, C, D, H, W) with weight (C, O/groups, kd, kh, kw)
