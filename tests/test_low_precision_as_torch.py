@@ -27,22 +27,15 @@ LESS_ACCURATE_IN_TORCH = {
 }
 
 
-def _rounded_to(dtype):
-    """The sample's float64 arrays in dtype (the op's input) or rounded to it and back (the float64 reference)."""
+def _rounded_to(dtype, back=False):
+    """The sample's float64 arrays in dtype (the op's input), or rounded to it and back (back: the float64
+    reference on the same values)."""
     def factory(arr, grad):
         if arr.dtype == np.float64:
             finite = np.abs(arr[np.isfinite(arr)])
             if finite.size and finite.max() > np.finfo(dtype).max:
                 pytest.skip(f"the sample holds {finite.max():g}, beyond {np.dtype(dtype).name}'s range")
-            arr = arr.astype(dtype)
-        return cr.tensor(arr).requires_grad_(grad)
-    return factory
-
-
-def _rounded_and_back(dtype):
-    def factory(arr, grad):
-        if arr.dtype == np.float64:
-            arr = arr.astype(dtype).astype(np.float64)
+            arr = arr.astype(dtype).astype(np.float64) if back else arr.astype(dtype)
         return cr.tensor(arr).requires_grad_(grad)
     return factory
 
@@ -95,7 +88,7 @@ def test_low_precision_output_and_gradient_match_torch(case):
         t_out, t_grads = _torch_out_and_gradients(name, out, torch_args, cotangent, with_gradients)
     except (RuntimeError, NotImplementedError):   # no kernel in this dtype: torch in float64 on the same values
         reference_dtype = np.float64
-        _, out64, torch_args64 = _run(name, i, _rounded_and_back(dtype))
+        _, out64, torch_args64 = _run(name, i, _rounded_to(dtype, back=True))
         t_out, t_grads = _torch_out_and_gradients(name, out64, torch_args64, cotangent, with_gradients)
     if reference_dtype == dtype:
         assert str(out.dtype).split(".")[-1] == str(t_out.dtype).split(".")[-1], \

@@ -52,8 +52,8 @@ def in_float32(input, float32_under_autocast=False):
     """torch's "opmath" for a float16 input: (the input taken to float32, a function that takes the result back).
     Statistics and log-sum-exps computed in float16 overflow in their backward (rsqrt(σ² + ε)³ is 3e7 for σ² ≈
     1e-5, past float16's 65504), so these ops compute in float32 and return float16. Under autocast, the ops that
-    torch's autocast runs in float32 (float32_under_autocast: layer_norm, group_norm, cross_entropy) keep the
-    float32 result. The casts are differentiable, so the input's gradient arrives in float16."""
+    torch's CPU autocast runs in float32 (float32_under_autocast: the losses, prod, cdist, trace, grid_sample) keep
+    the float32 result. The casts are differentiable, so the input's gradient arrives in float16."""
     if input.dtype != np.float16:
         return input, _unchanged
     if float32_under_autocast and _ACTIVE[0] is not None:
@@ -115,10 +115,7 @@ def _to_half(out):
 
 def cast_inputs(*tensors):
     """The autocast dtype applied to floating inputs of a matmul-like op (a no-op when autocast is off)."""
-    d = _ACTIVE[0]
-    if d is None:
-        return tensors
-    return tuple(t.to(d) if t is not None and t.dtype.kind == "f" and t.dtype != d else t for t in tensors)
+    return tensors if _ACTIVE[0] is None else tuple(_lower(t) for t in tensors)
 
 
 class GradScaler:

@@ -1,7 +1,7 @@
 """nn.functional: activations, linear, dropout and losses as functions (PyTorch's names and signatures)."""
 import numpy as np
 
-from ..amp import computed_in_float32, in_float32
+from ..amp import computed_in_float32
 from ..errors import DTypeError, ShapeError
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, logsigmoid, rrelu, softmin, softshrink, tanhshrink,
@@ -352,18 +352,14 @@ def _nll(input, target, weight, ignore_index, reduction, name):
     return _reduce(loss, reduction, name)
 
 
+@computed_in_float32(float32_under_autocast=True)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Softmax + negative log-likelihood. Class indices or class probabilities as targets;
     the plain case is one fused node whose gradient is softmax(z) - onehot(y). float16 logits are computed in
-    float32 (amp.in_float32), so the loss never over- or underflows; the loss is float16 again, or float32 under
-    autocast (as PyTorch's)."""
+    float32 (amp.computed_in_float32), so the loss never over- or underflows; the loss is float16 again, or
+    float32 under autocast (as PyTorch's)."""
     reduction = _legacy(size_average, reduce, reduction)
-    input, finish = in_float32(input, float32_under_autocast=True)
-    return finish(_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing))
-
-
-def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
     if isinstance(target, Tensor) and target.dtype.kind == "f" or \
             (not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f"):
         target = _as_float_target(target, input, promote=True)

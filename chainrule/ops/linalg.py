@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..amp import computed_in_float32
+from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import ALL_INPUTS, Op
@@ -218,11 +218,10 @@ register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
 
 # ---- composed from the ops above (their gradients are the registered ones) ----------------------------------
 @tensor_method("addmm")
+@autocast_to_lower_precision   # all three in float16, as torch's
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape (under autocast all three in float16,
-    as torch)."""
-    input, = _autocast(input)
+    """β·input + α·(mat1 @ mat2), input broadcast to the product's shape."""
     product = matmul(mat1, mat2)
     return (product if alpha == 1 else product * alpha) + (input if beta == 1 else input * beta)
 

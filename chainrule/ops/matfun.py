@@ -9,7 +9,7 @@ import collections
 
 import numpy as np
 
-from ..amp import computed_in_float32
+from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
@@ -171,11 +171,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled_sum(input, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
 
 
+@autocast_to_lower_precision   # all three in float16, as torch's
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """β·input + α·Σᵢ batch1[i] @ batch2[i] (under autocast all three in float16, as torch)."""
-    from .linalg import _autocast
-    input, = _autocast(input)
+    """β·input + α·Σᵢ batch1[i] @ batch2[i]."""
     return _scaled_sum(input, matmul(batch1, batch2).sum(0), beta, alpha)
 
 
