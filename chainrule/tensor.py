@@ -31,7 +31,7 @@ from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F4
 
 class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__",
-                 "_base", "_base_seen", "_has_views")   # the last three: set on views and their bases only
+                 "_base", "_base_seen", "_has_views", "_no_grad_base")   # the last four: set on views and bases only
     __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -310,7 +310,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         return self.to(legacy if legacy is not None else dtype)
 
     # ---- in place ------------------------------------------------------------------------------------------
-    def _check_inplace(self, opname):
+    def _check_inplace(self, opname, other_requires_grad=False):
         if not self._data.flags.writeable:
             if 0 in self._data.strides and self._data.size > 1:
                 raise InplaceError(f"{opname}: more than one element of this tensor (shape {self.shape}) refers to "
@@ -323,6 +323,8 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
                 f"{opname}: a leaf tensor that requires grad (shape {self.shape}) cannot be changed in place, "
                 f"because its gradient would refer to values that no longer exist. Do it under "
                 f"`with chainrule.no_grad():` (as optimizers do) or use an out-of-place op.")
+        if STATE.grad_enabled:
+            views.refuse_no_grad_view(self, opname, other_requires_grad)
 
     def _stand_in(self, data):
         """This tensor's history (grad_fn, output index, version) over `data`: its old value as the input of the
@@ -331,6 +333,17 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         t._out_idx, t._version = self._out_idx, self._version
         return t
 
+    def _replaced_by(self, out):
+        """out, the result of an in-place op with grad on this (stand-in) tensor, as the tensor's new value: it keeps
+        the dtype, and stays differentiable as in torch (a result with no gradient, y.eq_(z) or y.logical_not_(),
+        becomes where(True, result, old), so the old values get gradient 0)."""
+        if out.dtype != self.dtype:
+            out = out.to(self.dtype)
+        if self.requires_grad and not out.requires_grad:
+            from .ops.elementwise import where
+            out = where(_ALL, out, self)
+        return out
+
     def _check_result_shape(self, opname, shape):
         if shape != self._data.shape:
             raise ShapeError(f"{opname}: the result has shape {shape} but the tensor being changed in place has "
@@ -338,12 +351,14 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
 
     def _inplace(self, opname, result_fn, other=None):
         """x op= y. Without grad it writes into the array; with grad it rebinds x to the new result's node."""
-        self._check_inplace(opname)
         other_rg = isinstance(other, Tensor) and other.requires_grad
+        self._check_inplace(opname, other_rg)
         if STATE.grad_enabled and (self.requires_grad or other_rg):
             if views.is_shared(self):   # a view, or a base with views: write through the memory (CopySlices)
                 return views.inplace_shared(self, opname, result_fn)
-            out = result_fn(self._stand_in(self._data))
+            old = self._stand_in(self._data)
+            out = old._replaced_by(result_fn(old))
+            self._check_result_shape(opname, out.shape)
             self._data, self.grad_fn, self.requires_grad, self._out_idx = (
                 out._data, out.grad_fn, out.requires_grad, out._out_idx)
         else:
@@ -369,7 +384,9 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
     def mul_(self, other):
         return self._inplace("mul_", lambda s: s * other, other)
 
-    def div_(self, other):
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return self._inplace("div_", lambda s: s.div(other, rounding_mode=rounding_mode), other)
         return self._inplace("div_", lambda s: s / other, other)
 
     def pow_(self, other):
@@ -397,18 +414,34 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         return self._inplace("@=", lambda s: s @ other, other)
 
     def zero_(self):
-        return self.fill_(0)
+        return self._write("zero_", 0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version = note_write(self._data)
-        return self
+        """Every entry becomes value (a number or a 0-dim tensor). With grad the old values get gradient 0 and a
+        tensor value gets the sum of the gradient."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise ShapeError(f"fill_: the value must be a number or a 0-dim tensor, got a tensor of shape "
+                             f"{value.shape}; use copy_ to copy a tensor")
+        return self._write("fill_", value)
 
-    def copy_(self, src):
-        self._check_inplace("copy_")
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        np.copyto(self._data, np.broadcast_to(src, self._data.shape), casting="unsafe")
+    def copy_(self, src, non_blocking=False):
+        """The entries of src (broadcast to this tensor's shape, cast to its dtype). With grad the old values get
+        gradient 0 and src gets the gradient, summed over broadcast axes."""
+        return self._write("copy_", src)
+
+    def _write(self, opname, values):
+        """Overwrite every entry: recorded as where(True, values, old) when grad is on and anything requires it."""
+        if STATE.grad_enabled and (self.requires_grad or (isinstance(values, Tensor) and values.requires_grad)):
+            from .ops.elementwise import where
+            return self._inplace(opname, lambda old: where(_ALL, values, old), values)
+        self._check_inplace(opname)
+        arr = values._data if isinstance(values, Tensor) else np.asarray(values)
+        try:
+            arr = np.broadcast_to(arr, self._data.shape)
+        except ValueError:
+            raise ShapeError(f"{opname}: values of shape {tuple(arr.shape)} cannot be broadcast to the tensor's "
+                             f"shape {self.shape}") from None
+        np.copyto(self._data, arr, casting="unsafe")
         self._version = note_write(self._data)
         return self
 
@@ -493,6 +526,7 @@ def _has_numpy(data):
     return False
 
 
+_ALL = Tensor._wrap(np.array(True))   # the condition of where(True, values, old), which overwrites with a record
 function.Tensor = Tensor
 views.Tensor = Tensor
 engine.Tensor = Tensor

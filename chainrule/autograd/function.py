@@ -166,6 +166,8 @@ class Op(Node):
                         node.needs_input_grad = tuple([x.requires_grad for x in inputs])
                         _record(node, out)
                         break
+        elif data.base is not None and not STATE.in_backward:   # maybe a view taken under no_grad: mark it
+            views.mark_no_grad_view(out, inputs)
         if STATE.observers:
             for obs in STATE.observers:
                 obs.on_forward(node, (out,), inputs)

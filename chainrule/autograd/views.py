@@ -2,9 +2,9 @@
 
 A view (x[:2], x.T, x.reshape(…), x.diagonal(), …) shares its base's memory, so `v.mul_(2)` must change x as well,
 and x's gradient must then route through the mul. An op run with grad enabled whose output shares memory with an
-input links the output to the root base (`_base`, with the base's version seen then; a view taken under no_grad
-is not linked, and torch refuses to change one in place with grad). An in-place op with grad on a view, or on a
-base that has views, then:
+input links the output to the root base (`_base`, with the base's version seen then). A view taken under no_grad
+is not linked but marked (`_no_grad_base`): changing it in place with grad would change its base unrecorded, so
+that is refused, as torch refuses it. An in-place op with grad on a view, or on a base that has views, then:
 
     new_base = base with the view's entries replaced by the op's result      (index_put: differentiable)
     the new values are written into the shared memory                        (every view sees them)
@@ -27,11 +27,41 @@ def link_view(out, inputs):
     owner = memory_owner(out._data)
     for t in inputs:
         if memory_owner(t._data) is owner:
+            no_grad_base = getattr(t, "_no_grad_base", None)
+            if no_grad_base is not None:   # a view of a view taken under no_grad is one too
+                out._no_grad_base = no_grad_base
+                return
             root = getattr(t, "_base", None)
             root = t if root is None else root
             out._base, out._base_seen = root, root._version
             root._has_views = True
             return
+
+
+def mark_no_grad_view(out, inputs):
+    """out, made under no_grad, shares memory with an input: remember that input's root (see refuse_no_grad_view)."""
+    owner = memory_owner(out._data)
+    for t in inputs:
+        if memory_owner(t._data) is owner:
+            root = getattr(t, "_no_grad_base", None)
+            if root is None:
+                root = getattr(t, "_base", None)
+                root = t if root is None else root
+            out._no_grad_base = root
+            root._has_views = True   # an in-place op on root with grad then writes into the shared memory
+            return
+
+
+def refuse_no_grad_view(t, opname, other_requires_grad):
+    """An in-place op with grad on a view taken under no_grad: it would change the base without a record."""
+    root = getattr(t, "_no_grad_base", None)
+    if root is not None and (root.requires_grad or other_requires_grad):
+        raise InplaceError(
+            f"{opname}: this tensor (shape {t.shape}) is a view of a tensor of shape {root.shape} taken under no_grad, "
+            f"and is being changed in place with grad enabled: the change would reach its base without being "
+            f"recorded, so the base's gradient would be wrong. This is ambiguous and refused, as in torch. Put the "
+            f"view and the in-place op both inside the no_grad block (the change is not tracked) or both outside "
+            f"(it is tracked), or change a .clone().")
 
 
 def is_shared(t):
@@ -94,10 +124,9 @@ def inplace_shared(t, opname, result_fn):
                 f"changed in place: its gradient would refer to values that no longer exist. Do it under "
                 f"`with chainrule.no_grad():` or change a .clone().")
         refresh(t)
-    out = result_fn(t._stand_in(t._data.copy()))   # a copy of the old values: the memory is overwritten below
+    old = t._stand_in(t._data.copy())   # a copy of the old values: the memory is overwritten below
+    out = old._replaced_by(result_fn(old))
     t._check_result_shape(opname, out.shape)
-    if out.dtype != t.dtype:
-        out = out.to(t.dtype)   # the tensor keeps its dtype, as in torch
     if root is t:
         new = out
     else:

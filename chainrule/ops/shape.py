@@ -39,10 +39,14 @@ class Reshape(Op):
 
 
 def reshape(input, *shape):
-    shape = _shape_arg(shape)
-    if shape == input.shape:
-        return input
-    return Reshape.apply(input, shape=shape)
+    return Reshape.apply(input, shape=_shape_arg(shape))
+
+
+def _alias(input):
+    """A new tensor over input's memory, where NumPy would hand back the same array: torch returns a new view
+    even when nothing moves (x.view(x.shape), x.permute(0, 1), x.expand(x.shape)), so a hook, requires_grad_ or
+    an in-place op on the result is the result's own."""
+    return Reshape.apply(input, shape=input.shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -50,6 +54,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         return reshape(input, 1)
     s = start_dim % input.ndim
     e = end_dim % input.ndim
+    if s == e:
+        return input   # torch's flatten returns the tensor itself here
     shape = input.shape[:s] + (math.prod(input.shape[s:e + 1]),) + input.shape[e + 1:]   # not -1: (0, -1) is
     return reshape(input, shape)                                                        # ambiguous for 0 elements
 
@@ -104,14 +110,14 @@ def permute(input, *dims):
                          f"{input.shape}")
     dims = tuple(d % input.ndim for d in dims)
     if dims == tuple(range(input.ndim)):
-        return input
+        return _alias(input)
     return Permute.apply(input, dims=dims)
 
 
 def transpose(input, dim0, dim1):
     nd = input.ndim
     if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return _alias(input)
     if nd == 2 and dim0 != dim1 and -2 <= dim0 < 2 and -2 <= dim1 < 2:
         return Permute.apply(input, dims=(1, 0))   # the common case, without validating a permutation
     order = list(range(input.ndim))
@@ -128,7 +134,7 @@ def _T(self):
     nd = self._data.ndim
     if nd == 2:
         return Permute.apply(self, dims=(1, 0))
-    return permute(self, *reversed(range(nd))) if nd > 1 else self
+    return permute(self, *reversed(range(nd))) if nd > 1 else _alias(self)
 
 
 def _mT(self):
@@ -140,7 +146,6 @@ def _mT(self):
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-tensor_method("t")(lambda self: transpose(self, 0, 1) if self.ndim == 2 else self)
 
 
 class Expand(Op):
@@ -161,7 +166,7 @@ def expand(input, *shape):
         raise ShapeError(f"expand: target shape {shape} has fewer dims than the tensor's shape {input.shape}")
     full = tuple(input.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
     if full == input.shape:
-        return input
+        return _alias(input)
     try:
         np.broadcast_shapes(input.shape, full)
     except ValueError:

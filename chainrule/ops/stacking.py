@@ -80,11 +80,11 @@ def broadcast_tensors(*tensors):
 
 
 def t(input):
-    """The transpose of a matrix; a 0-d or 1-d tensor comes back as it is (torch.t)."""
+    """The transpose of a matrix; a 0-d or 1-d tensor comes back as it is, as a new view (torch.t)."""
     if input.ndim > 2:
         raise ShapeError(f"t: expects a tensor with at most 2 dims, got shape {input.shape}; use transpose(dim0, "
                          f"dim1) or .mT for batches of matrices")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return transpose(input, 0, 1 if input.ndim == 2 else 0)   # 0 or 1 dims: a new view of it
 
 
 def sum_to_size(input, *size):
