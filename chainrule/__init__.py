@@ -31,8 +31,9 @@ from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_
                          bitwise_right_shift, bitwise_xor, gcd, lcm)
 from .ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
                        atan2, atanh, cosh, hypot, sinh, tan)
-from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, pow, rsqrt,
+from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum, minimum, mul, neg, rsqrt,
                               sigmoid, sign, sin, sqrt, sub, tanh, where)
+from .ops.power import pow
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
                          softmax, std, sum, var)
 from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,

@@ -85,6 +85,21 @@ def promote(a, b):
     return np.result_type(a, b)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote_operands(a, a_ndim, b, b_ndim):
+    """torch's rule for two tensors: a 0-dim tensor beside one with dims counts like a number, setting the dtype
+    only where its category (bool < int < float) is higher. float16 ⊕ 0-dim float64 is float16, uint8 ⊕ 0-dim
+    int64 is uint8, int64 ⊕ 0-dim float64 is float64; otherwise `promote`."""
+    if a == b:
+        return a
+    if (a_ndim == 0) == (b_ndim == 0):
+        return promote(a, b)
+    dims, zero = (a, b) if b_ndim == 0 else (b, a)
+    return promote(dims, zero) if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
+
+
 def scalar_dtype(value, like):
     """Python scalars do not upcast: 2.0 * float16 stays float16; 2.5 * int64 becomes the default float."""
     if isinstance(value, bool):

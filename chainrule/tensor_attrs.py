@@ -96,7 +96,7 @@ def result_type(tensor1, tensor2):
         return dtypes.scalar_dtype(tensor1, b)
     if b is None:
         return dtypes.scalar_dtype(tensor2, a)
-    return dtypes.promote(a, b)
+    return dtypes.promote_operands(a, tensor1.ndim, b, tensor2.ndim)
 
 
 def can_cast(from_, to):

@@ -288,6 +288,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along dim (inputs broadcast together), as torch: each input divided
     by its clamped norm first, so neither Σx² nor the product of the norms can overflow (x = 1e20 in float32)."""
+    x1, x2 = promote_pair(floating(x1), floating(x2))
     if x1.shape != x2.shape:
         from ..ops.stacking import broadcast_tensors
         x1, x2 = broadcast_tensors(x1, x2)
@@ -462,4 +463,4 @@ def _register():
 
 _register()
 from .attention import multi_head_attention_forward  # noqa: E402,F401  (attention reads this module)
-from ..ops._util import as_array
+from ..ops._util import as_array, floating, promote_pair

@@ -88,12 +88,28 @@ def tensor_pair(a, b):
     return promote_pair(a, b) if a._data.dtype != b._data.dtype else (a, b)
 
 
+def floating(input):
+    """input itself if it is floating; an integer or bool tensor in the default float dtype, as torch's
+    floating-point ops take them (NumPy would give float64, or keep the integers)."""
+    if input._data.dtype.kind in "fc":
+        return input
+    from .elementwise import cast
+    return cast(input, dtypes.get_default_dtype())
+
+
+def lowest(dtype):
+    """The value below every other of dtype: what a max pads with (-inf has no integer)."""
+    if dtype.kind == "f":
+        return float("-inf")
+    return False if dtype.kind == "b" else int(np.iinfo(dtype).min)
+
+
 def promote_pair(a, b):
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return a, b
     from .elementwise import cast
-    d = dtypes.promote(da, db)
+    d = dtypes.promote_operands(da, a._data.ndim, db, b._data.ndim)
     return (a if da == d else cast(a, d)), (b if db == d else cast(b, d))
 
 

@@ -8,7 +8,7 @@ from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._util import const, quiet_logaddexp
+from ._util import const, floating, quiet_logaddexp
 from .elementwise import _erf, erf, sigmoid, tanh, where
 from .registry import T, register, sample, tensor_method
 
@@ -131,6 +131,8 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out = where((out > max) | max.isnan() if isinstance(max, Tensor) else out > max, max, out)
         return out
+    if isinstance(min, float) or isinstance(max, float):   # an integer tensor with a float bound: a float result
+        input = floating(input)
     return Clamp.apply(input, lo=min, hi=max)
 
 

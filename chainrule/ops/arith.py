@@ -10,7 +10,8 @@ from ..errors import IntegerDivisionError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
-from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, pow, sub, where
+from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, sub, where
+from .power import pow
 from ._util import as_array, lift, promote_pair, quiet_logaddexp, tensor_pair
 from .registry import T, register, sample
 

@@ -173,7 +173,8 @@ def masked_select(input, mask):
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    """n-th forward difference along dim: out[i] = x[i + 1] - x[i], applied n times (prepend/append first)."""
+    """n-th forward difference along dim: out[i] = x[i + 1] - x[i], applied n times (prepend/append first); of a
+    bool tensor, x[i + 1] != x[i] (as torch)."""
     d = norm_dim(dim, input.ndim, "diff")[0]
     x = input
     if prepend is not None or append is not None:
@@ -181,7 +182,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     for _ in range(n):
         m = x.shape[d]
         head = (slice(None),) * d
-        x = getitem(x, head + (slice(1, m),)) - getitem(x, head + (slice(0, m - 1),))
+        later, earlier = getitem(x, head + (slice(1, m),)), getitem(x, head + (slice(0, m - 1),))
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
     return x
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import DTypeError
 from ..tensor import Tensor
-from ._util import as_array, const, lift, promote_pair, tensor_pair
+from ._util import as_array, const, floating, lift, promote_pair, tensor_pair
 from ..autograd.function import Op
 from ..autograd import buffers
 from ..autograd.grad_mode import STATE
@@ -144,48 +144,6 @@ class Neg(Op):
         return -g
 
 
-class Pow(Op):
-    """z = a^b;  dz/da = b·a^(b-1) (0 where b = 0: z ≡ 1 there), dz/db = a^b·ln a (0 where a = 0 and b ≥ 0),
-    torch's conventions; 0·∞ would give nan at both."""
-
-    def forward(self, a, b):
-        self.out = a ** b
-        return self.out
-
-    def backward(self, g):
-        a, b = self.inputs
-        na, nb = self.needs_input_grad
-        ga = gb = None
-        if na:
-            flat = b._data == 0
-            ga = g * b * a ** ((where(flat, 1.0, b) if flat.any() else b) - 1)
-        if nb:
-            base = (a._data == 0) & (b._data >= 0)
-            gb = g * self.saved_output() * (where(base, 1.0, a) if base.any() else a).log()
-        return ga, gb
-
-
-class PowScalar(Op):
-    """z = a^p for a constant p;  dz/da = p·a^(p-1)."""
-
-    def forward(self, a, p):
-        self.p = p
-        return a ** p
-
-    def backward(self, g):
-        a, = self.inputs
-        p = self.p
-        if p == 0:
-            return g * 0
-        if p == 1:
-            return g
-        if p == 2:
-            if not STATE.grad_enabled:
-                return _wrap(g._data * a._data * a._data.dtype.type(2))
-            return g * a * 2.0
-        return g * p * a ** (p - 1)
-
-
 def add(input, other, alpha=1):
     return _binary(Add, input, other if alpha == 1 else other * alpha)
 
@@ -212,24 +170,12 @@ def neg(input):
     return Neg.apply(input)
 
 
-def pow(input, exponent):
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
-        if input._data.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
-            input = cast(input, dtypes.get_default_dtype())
-        return PowScalar.apply(input, p=exponent)
-    return _binary(Pow, input, exponent)
-
-
 register("add", method="add", ref=np.add, samples=BCAST)(add)
 register("sub", method="sub", ref=np.subtract, samples=BCAST)(sub)
 register("mul", method="mul", ref=np.multiply, samples=BCAST)(mul)
 register("div", method="div", ref=np.divide,
          samples=[sample(T((3, 4)), T((3, 4), 0.5, 2)), sample(T((2, 3)), T((3,), -2, -0.5))])(div)
 register("neg", method="neg", ref=np.negative, samples=UNARY)(neg)
-register("pow", method="pow", ref=np.power,
-         samples=[sample(T((3, 4), 0.5, 2), T((3, 4))), sample(T((3, 4), 0.5, 2), T((4,))),
-                  sample(T((3, 4)), 2), sample(T((3, 4)), 3), sample(T((3, 4), 0.5, 2), -1.5),
-                  sample(T((2,), values=[0.0, 1.0], grad=False), T((2,), 0.5, 2))])(pow)
 Tensor.__add__ = Tensor.__radd__ = lambda self, other: _binary(Add, self, other)
 Tensor.__sub__ = lambda self, other: _binary(Sub, self, other)
 Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self)
@@ -238,14 +184,18 @@ Tensor.__truediv__ = div
 Tensor.__rtruediv__ = lambda self, other: div(other, self)
 Tensor.__neg__ = lambda self: Neg.apply(self)
 Tensor.__pos__ = lambda self: self
-Tensor.__pow__ = pow
-Tensor.__rpow__ = lambda self, other: _binary(Pow, other, self)
 
 
 # ---- unary math -----------------------------------------------------------------------------------------------
-def _unary(name, cls, ref, samples=UNARY, gradgrad=True):
-    def fn(input):
-        return cls.apply(input)
+def _unary(name, cls, ref, samples=UNARY, gradgrad=True, keeps_integers=False):
+    if keeps_integers:
+        def fn(input):
+            return cls.apply(input)
+    else:
+        def fn(input):
+            if input._data.dtype.kind not in "fc":   # (sigmoid of ints gave 0, 0, 0; exp float64)
+                input = floating(input)
+            return cls.apply(input)
     fn.__name__ = name
     fn.__doc__ = cls.__doc__
     return register(name, method=name, ref=ref, samples=samples, gradgrad=gradgrad)(fn)
@@ -326,7 +276,7 @@ class Sign(Op):
     saves_inputs = False
 
     def forward(self, x):
-        return np.sign(x)
+        return np.sign(x) if x.dtype != np.bool_ else x.copy()
 
     def backward(self, g):
         return g * 0.0
@@ -416,8 +366,8 @@ exp = _unary("exp", Exp, np.exp)
 log = _unary("log", Log, np.log, [sample(T((3, 4), 0.1, 3)), sample(T((), 0.5, 2))])
 log1p = _unary("log1p", Log1p, np.log1p, [sample(T((3, 4), -0.5, 3))])
 sqrt = _unary("sqrt", Sqrt, np.sqrt, [sample(T((3, 4), 0.1, 3))])
-abs = _unary("abs", Abs, np.abs, [sample(T((3, 4), away=0.0))])
-sign = _unary("sign", Sign, np.sign, [sample(T((3, 4), away=0.0))])
+abs = _unary("abs", Abs, np.abs, [sample(T((3, 4), away=0.0))], keeps_integers=True)
+sign = _unary("sign", Sign, np.sign, [sample(T((3, 4), away=0.0))], keeps_integers=True)
 sin = _unary("sin", Sin, np.sin)
 cos = _unary("cos", Cos, np.cos)
 tanh = _unary("tanh", Tanh, np.tanh, [sample(T((3, 4), -3, 3)), sample(T((3,), values=[-1000.0, 0.0, 1000.0]))])

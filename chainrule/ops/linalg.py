@@ -1,10 +1,12 @@
 """Matrix products. For C = A·B the chain rule gives dA = dC·Bᵀ and dB = Aᵀ·dC (the texts' dW = dZ·Aᵀ);
 batch dims broadcast like NumPy's matmul and the engine sums them back."""
+import functools
 import math
 
 import numpy as np
 
 from ..amp import autocast_to_lower_precision, computed_in_float32
+from .. import dtypes
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import ALL_INPUTS, Op
@@ -191,6 +193,8 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = [lift(o) for o in operands]
+    common = functools.reduce(dtypes.promote, [o.dtype for o in operands])
+    operands = [o if o.dtype == common else o.to(common) for o in operands]   # NumPy: int64 ⊕ float32 is float64
     eq = equation.replace(" ", "")
     if "..." in eq:
         raise NotImplementedError("einsum: '...' is not supported; write the subscripts out")

@@ -14,7 +14,7 @@ import numpy as np
 from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import ntuple, ones_where_zero
+from ._util import lowest, ntuple, ones_where_zero
 from .conv import _out_size, unfold
 from .index import IndexPut
 from .registry import T, register, sample
@@ -73,7 +73,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = as_batch("max_pool2d", input, "H, W")
     k, s, p, d, ho, wo = _geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, H, W = x.shape
-    cols = _windows(x, k, s, p, d, ho, wo, float("-inf"))
+    cols = _windows(x, k, s, p, d, ho, wo, lowest(x.dtype))
     best = cols.max(dim=1)
     out = best.values.reshape(n, c, ho, wo)
     if not return_indices:

@@ -11,7 +11,7 @@ from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import const, equal_or_both_nan, keep_shape, norm_dim, ones_where_zero, reduced_shape
+from ._util import const, equal_or_both_nan, floating, keep_shape, norm_dim, ones_where_zero, reduced_shape
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -431,7 +431,7 @@ class LogSoftmax(Op):
 
 
 def logsumexp(input, dim=None, keepdim=False):
-    return LogSumExp.apply(input, axes=norm_dim(dim, input.ndim, "logsumexp"), keepdim=keepdim)
+    return LogSumExp.apply(floating(input), axes=norm_dim(dim, input.ndim, "logsumexp"), keepdim=keepdim)
 
 
 def softmax(input, dim=-1, dtype=None):

@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from .arith import xlogy_op
 from .elementwise import GAUSSIAN_TAIL, UNARY, _erf, _unary, log, log1p, where
-from ._util import const, lift, tensor_pair
+from ._util import const, floating, lift, tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -305,6 +305,7 @@ Tensor.polygamma = lambda self, n: polygamma(n, self)
 # ---- compositions ---------------------------------------------------------------------------------------------
 def logit(input, eps=None):
     """logit p = ln(p/(1-p)), the inverse of the sigmoid; with eps, p is first clamped to [eps, 1-eps]."""
+    input = floating(input)
     p = input.clamp(eps, 1 - eps) if eps is not None else input
     with np.errstate(divide="ignore"):   # logit 0 = -inf and logit 1 = +inf, as torch, without a warning
         return log(p) - log1p(-p)

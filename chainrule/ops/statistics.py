@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from .discrete import nonzero
 from .elementwise import where
 from .registry import T, register, sample
-from ._util import as_array
+from ._util import as_array, floating
 
 _wrap = Tensor._wrap
 _Histogram = collections.namedtuple("return_types", ["hist", "bin_edges"])
@@ -28,7 +28,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     variable and gives a 0-d variance. fweights are integer repeat counts, aweights relative importances."""
     if input.ndim > 2:
         raise ShapeError(f"cov: expects a 1-d or 2-d tensor (variables × observations), got shape {input.shape}")
-    x = input.reshape(1, -1) if input.ndim < 2 else input
+    x = floating(input).reshape(1, -1) if input.ndim < 2 else floating(input)
     n = x.shape[1]
     w = None
     for name, weights in (("fweights", fweights), ("aweights", aweights)):

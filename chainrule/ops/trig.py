@@ -4,8 +4,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Op
-from .elementwise import UNARY, _binary, _unary
-from ._util import ones_where_zero
+from .elementwise import UNARY, _binary, _integral, _unary
+from ._util import floating, lift, ones_where_zero
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -154,6 +154,8 @@ for _alias, _fn in (("arcsin", asin), ("arccos", acos), ("arctan", atan), ("arcs
 
 
 def atan2(input, other):
+    if _integral(input) and _integral(other):   # integers: the default float dtype, as torch (NumPy: float64)
+        input = floating(lift(input))
     return _binary(Atan2, input, other)
 
 

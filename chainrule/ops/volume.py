@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
 from .pooling import _out_len, as_batch, avg_pool2d, lp_root, max_pool2d, window_average
-from ._util import ntuple
+from ._util import lowest, ntuple
 from .registry import T, register, sample
 from .shape import pad, stack
 
@@ -115,7 +115,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = as_batch("max_pool3d", input, "D, H, W")
     k, dl = ntuple(kernel_size, 3), ntuple(dilation, 3)
     s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
-    views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], float("-inf"), "max_pool3d", ceil_mode)
+    views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], lowest(x.dtype), "max_pool3d", ceil_mode)
     pooled = [max_pool2d(v, k[1:], s[1:], p[1:], dl[1:], ceil_mode, True) for v in views]
     best = stack([v for v, _ in pooled]).max(dim=0)
     out = _unfold_depth(best.values, n, d_out)
