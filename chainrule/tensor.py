@@ -30,7 +30,7 @@ from .printing import PRINT_OPTIONS, tensor_body, with_suffixes  # noqa: E402,F4
 
 
 class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__",
+    __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_out_idx", "_version", "_hooks", "__weakref__",
                  "_base", "_base_seen", "_has_views", "_no_grad_base")   # the last four: set on views and bases only
     __array_ufunc__ = None   # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -39,7 +39,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         if dtype is None and isinstance(data, (list, tuple, int, float)) and arr.dtype.kind in "iub":
             arr = arr.astype(dtypes.get_default_dtype())   # torch.Tensor([1, 2]) is float
         self._data = arr
-        self.grad = self.grad_fn = self._hooks = None
+        self._grad = self.grad_fn = self._hooks = None
         self._out_idx = self._version = 0
         self.requires_grad = False
         if requires_grad:
@@ -51,9 +51,27 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         t._data = arr
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t.grad = t._hooks = None
+        t._grad = t._hooks = None
         t._out_idx = t._version = 0
         return t
+
+    @property
+    def grad(self):
+        """The gradient backward accumulated here (None until then), as torch's .grad."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:   # as torch checks: a wrong shape would broadcast silently in an optimizer step
+            if not isinstance(value, Tensor):
+                raise TypeError(f".grad: assigned {type(value).__name__}; a gradient is a Tensor or None")
+            if value._data.shape != self._data.shape:
+                raise ShapeError(f".grad: assigned a gradient of shape {value.shape} to a tensor of shape "
+                                 f"{self.shape}; they must match")
+            if value._data.dtype != self._data.dtype:
+                raise DTypeError(f".grad: assigned a gradient of dtype {value.dtype} to a tensor of dtype "
+                                 f"{self.dtype}; cast it first, e.g. g.to(p.dtype)")
+        self._grad = value
 
     # ---- what a tensor is ------------------------------------------------------------------------------------
     @property

@@ -314,3 +314,75 @@ def test_nn_grad_convolution_gradients_match_torch(dims):
     buffer = nn.UninitializedBuffer()
     buffer.materialize((2, 3))
     assert type(buffer) is cr.Tensor and buffer.shape == (2, 3)
+
+
+def _container_story(L):
+    """Sequential, ModuleList and ParameterList used as lists: what each step leaves, by type and name."""
+    s = L.nn.Sequential(L.nn.ReLU(), L.nn.Tanh(), L.nn.Sigmoid())
+    log = [[n for n, _ in s[1:].named_children()]]   # a slice keeps the names
+    del s[0]
+    log.append([type(m).__name__ for m in s] + [n for n, _ in s.named_children()])   # renumbered
+    s.insert(1, L.nn.ELU())
+    s.insert(-1, L.nn.GELU())
+    log.append([type(m).__name__ for m in s])
+    log.append([type(s.pop(0)).__name__, len(s * 2), len(s + s)])
+    s += L.nn.Sequential(L.nn.ReLU())
+    s[-1] = L.nn.Identity()
+    del s[1:3]
+    log.append([type(m).__name__ for m in s] + [n for n, _ in s.named_children()])
+    ml = L.nn.ModuleList([L.nn.ReLU(), L.nn.Tanh()])
+    ml.insert(0, L.nn.ELU())
+    del ml[1]
+    ml += [L.nn.GELU()]
+    log.append([type(m).__name__ for m in ml] + [type(ml.pop(-1)).__name__, len(ml + L.nn.ModuleList([ml[0]]))])
+    pl = L.nn.ParameterList([L.nn.Parameter(L.ones(1)), L.nn.Parameter(L.ones(2))])
+    pl[-1] = L.nn.Parameter(L.ones(3))
+    log.append([tuple(p.shape) for p in pl])
+    shared = L.nn.Linear(2, 2)
+    twice = L.nn.Sequential(shared, shared)
+    log.append([len(list(twice.parameters())), len(list(twice.named_parameters(remove_duplicate=False))),
+                [n for n, _ in twice.named_parameters(remove_duplicate=False)]])
+    bn = L.nn.BatchNorm1d(2)
+    log.append(len(list(L.nn.Sequential(bn, bn).named_buffers(remove_duplicate=False))))
+    for bad in (lambda: s[10], lambda: s.insert(9, L.nn.ReLU())):
+        try:
+            bad()
+        except IndexError:
+            log.append("IndexError")
+    return log
+
+
+def test_containers_as_lists_behave_as_torchs():
+    """del, insert, pop, +, *, += and item assignment were missing on Sequential and ModuleList (a slice of a
+    Sequential renumbered its names; torch keeps them); named_parameters took no remove_duplicate."""
+    ours = _container_story(cr)
+    assert ours[1] == ["Tanh", "Sigmoid", "0", "1"] and ours[-1] == "IndexError"
+    try:
+        import torch
+    except ImportError:
+        return
+    assert ours == _container_story(torch)
+
+
+def test_module_forward_arguments_have_torchs_names():
+    """m(input=x) and forward hooks with kwargs see torch's argument names (most forwards called it x)."""
+    import inspect
+    torch = pytest.importorskip("torch", reason="torch is the oracle for forward's argument names")
+    differ = []
+    for name in sorted(dir(torch.nn)):
+        theirs, ours = getattr(torch.nn, name), getattr(nn, name, None)
+        if not (isinstance(theirs, type) and issubclass(theirs, torch.nn.Module)) or ours is None:
+            continue
+        if name.startswith("Lazy") or name in ("Module", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
+                                               "RNNBase", "RNNCellBase"):
+            continue   # abstract in torch, or forwarding to the layer they become
+        t = list(inspect.signature(theirs.forward).parameters)[1:]
+        c = list(inspect.signature(ours.forward).parameters)[1:]
+        if t != c:
+            differ.append((name, c, t))
+    assert not differ, differ
+    seen = []
+    m = nn.Linear(2, 2)
+    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(sorted(kwargs)), with_kwargs=True)
+    m(input=cr.ones(1, 2))
+    assert seen == [["input"]]

@@ -174,3 +174,31 @@ def test_format_spec_on_a_scalar_tensor():
     assert f"{loss:.4f}" == "3.1416" and f"{cr.tensor(7):03d}" == "007" and f"{cr.ones(2)}" == "tensor([1., 1.])"
     with pytest.raises(TypeError):
         f"{cr.ones(2):.2f}"   # as torch: only a 0-d tensor takes a format spec
+
+
+def test_assigning_grad_checks_it_as_torch():
+    """p.grad = g with a wrong shape broadcast silently in the optimizer step; torch refuses it at the assignment."""
+    p = cr.zeros(2, 3, requires_grad=True)
+    with pytest.raises(cr.errors.ShapeError, match=r"\.grad: assigned a gradient of shape \(3,\) to a tensor of "
+                                                   r"shape \(2, 3\)"):
+        p.grad = cr.ones(3)
+    with pytest.raises(cr.errors.DTypeError, match=r"\.grad: assigned a gradient of dtype .*float64.*g.to\(p.dtype\)"):
+        p.grad = cr.ones(2, 3, dtype=cr.float64)
+    with pytest.raises(TypeError, match=r"\.grad: assigned ndarray"):
+        p.grad = np.ones((2, 3))
+    p.grad = cr.ones(2, 3)
+    (p * 2).sum().backward()
+    np.testing.assert_array_equal(p.grad.numpy(), np.full((2, 3), 3.0))   # accumulates into the assigned one
+    p.grad = None
+    assert p.grad is None
+    torch = torch_or_skip()
+    tp = torch.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        tp.grad = torch.ones(3)
+
+
+def test_comparing_with_none_is_false_as_torch():
+    t = cr.tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True   # noqa: E711  (the comparison under test)
+    assert t in [None, t] and (t == "a") is False
+    np.testing.assert_array_equal((t == 1.0).numpy(), [True, False])

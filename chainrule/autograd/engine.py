@@ -238,7 +238,7 @@ def _add_leaf(leaf_grads, t, g, create_graph):
 
 def _accumulate_into_leaf(t, g, create_graph, owned):
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
     data = g._data
     if t.grad is None:
@@ -248,9 +248,9 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
         elif g.requires_grad or g._hooks is not None or type(g) is not Tensor:
             g = Tensor._wrap(data)   # a plain tensor of its own; otherwise the fresh gradient tensor itself
         owned.add(id(g._data))
-        t.grad = g
+        t._grad = g
     elif t.grad.requires_grad:
-        t.grad = Tensor._wrap(t.grad._data + data)
+        t._grad = Tensor._wrap(t.grad._data + data)
     else:
         np.add(t.grad._data, data, out=t.grad._data)
         t.grad._version = bump_version()

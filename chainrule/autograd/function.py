@@ -119,7 +119,7 @@ class Op(Node):
             data = asarray(data)   # NumPy returns scalars for 0-d results; a tensor always holds an array
         out = _new(Tensor)
         out._data = data
-        out.grad = out._hooks = None
+        out._grad = out._hooks = None
         out._out_idx = out._version = 0
         out.requires_grad = False
         out.grad_fn = None
@@ -224,7 +224,7 @@ def _edge(t):
         placeholder = _PLACEHOLDERS[key] = ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim)
     e._data = placeholder
     e.requires_grad, e.grad_fn, e._out_idx, e._version = True, t.grad_fn, t._out_idx, t._version
-    e.grad = e._hooks = None
+    e._grad = e._hooks = None
     return e
 
 

@@ -37,15 +37,15 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             osz = self.cutoffs[i + 1] - self.cutoffs[i]
             self.tail.append(Sequential(Linear(in_features, hsz, bias=False), Linear(hsz, osz, bias=False)))
 
-    def forward(self, input, target):
+    def forward(self, input_, target_):
         """(output, loss): the log-probability of each row's target class, and their negative mean."""
-        unbatched = target.ndim == 0
+        unbatched = target_.ndim == 0
         if unbatched:
-            input, target = input.unsqueeze(0), target.unsqueeze(0)
-        if input.ndim != 2 or target.ndim != 1 or input.shape[0] != target.shape[0]:
+            input_, target_ = input_.unsqueeze(0), target_.unsqueeze(0)
+        if input_.ndim != 2 or target_.ndim != 1 or input_.shape[0] != target_.shape[0]:
             raise ShapeError(f"AdaptiveLogSoftmaxWithLoss: expected input (N, {self.in_features}) and target (N,), "
-                             f"got {input.shape} and {target.shape}")
-        t = as_array(target)
+                             f"got {input_.shape} and {target_.shape}")
+        t = as_array(target_)
         if t.size and (t.min() < 0 or t.max() >= self.n_classes):
             raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
                                f"[{t.min()}, {t.max()}] were found. ")
@@ -57,11 +57,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 continue
             head_index[rows] = self.shortlist_size + i
             picked = creation.tensor(rows)
-            local = log_softmax(self.tail[i](input.index_select(0, picked)), 1)
+            local = log_softmax(self.tail[i](input_.index_select(0, picked)), 1)
             local = local.gather(1, creation.tensor(t[rows] - low).unsqueeze(1)).squeeze(1)
-            part = creation.zeros(t.size, dtype=input.dtype).index_add(0, picked, local)
+            part = creation.zeros(t.size, dtype=input_.dtype).index_add(0, picked, local)
             output = part if output is None else output + part
-        head = log_softmax(self.head(input), 1).gather(1, creation.tensor(head_index).unsqueeze(1)).squeeze(1)
+        head = log_softmax(self.head(input_), 1).gather(1, creation.tensor(head_index).unsqueeze(1)).squeeze(1)
         output = head if output is None else head + output
         loss = (-output).mean()
         return _ASMoutput(output.squeeze(0) if unbatched else output, loss)

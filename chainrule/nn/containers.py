@@ -1,4 +1,5 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+import operator
 from collections import OrderedDict
 
 from ..tensor import Tensor
@@ -6,8 +7,74 @@ from .module import Module, _layout
 from .parameter import Parameter
 
 
-class Sequential(Module):
+class _Sequence:
+    """The list methods torch's Sequential, ModuleList and ParameterList share, over the Module store named by
+    _STORE: items are named "0", "1", ... and renumbered after a deletion or an insertion, as in torch."""
+
+    def _entries(self):
+        return getattr(self, self._STORE)
+
+    def _key(self, idx, op):
+        n = len(self._entries())
+        i = operator.index(idx)
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}.{op}: index {i} is out of range for {n} entries")
+        return list(self._entries())[i % n]
+
+    def _renumber(self, values):
+        store = self._entries()
+        store.clear()
+        store.update((str(i), v) for i, v in enumerate(values))
+
+    def __len__(self):
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries().values())
+
+    def __setitem__(self, idx, value):
+        self._add(self._key(idx, "__setitem__"), value)
+
+    def __delitem__(self, idx):
+        store = self._entries()
+        keys = list(store)[idx] if isinstance(idx, slice) else [self._key(idx, "__delitem__")]
+        for key in keys:
+            del store[key]
+        self._renumber(list(store.values()))
+
+    def append(self, value):
+        self._add(str(len(self)), value)
+        return self
+
+    def extend(self, values):
+        for v in list(values):
+            self.append(v)
+        return self
+
+    def insert(self, index, value):
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for {n} entries")
+        values = list(self._entries().values())
+        values.insert(index % (n + 1) if index >= 0 else index + n, value)
+        self._add(str(n), value)   # (registers and checks its type) then renumbers in the new order
+        self._renumber(values)
+
+    def pop(self, idx=-1):
+        value = self[idx]
+        del self[idx]
+        return value
+
+    def __iadd__(self, other):
+        return self.extend(other)
+
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
+
+class Sequential(_Sequence, Module):
     """Modules applied in order: Sequential(Linear(2, 16), ReLU(), Linear(16, 1))."""
+    _STORE = "_modules"
 
     def __init__(self, *args):
         super().__init__()
@@ -18,55 +85,48 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def forward(self, x):
+    def forward(self, input):
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
+
+    def _add(self, name, module):
+        self.add_module(name, module)
 
     def __getitem__(self, idx):
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*mods[idx])
-        return mods[idx]
+        if isinstance(idx, slice):   # keeps the names, as torch's
+            return type(self)(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx, "__getitem__")]
 
-    def __len__(self):
-        return len(self._modules)
+    def __add__(self, other):
+        return Sequential(*self, *other)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __mul__(self, times):
+        """The same modules repeated (shared, not copies), as torch's."""
+        if not isinstance(times, int) or times <= 0:
+            raise ValueError(f"Sequential * {times!r}: expects a positive int")
+        return Sequential(*(list(self) * times))
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        repeated = (self * times)._modules
+        self._renumber(list(repeated.values()))
         return self
 
 
-class _ListOfStore:
-    """The list methods of ModuleList and ParameterList: items named "0", "1", ... in the Module store named by
-    _STORE, added through _add (add_module or register_parameter)."""
+class _ListOfStore(_Sequence):
+    """ModuleList and ParameterList: built from an iterable, added through _add (add_module or
+    register_parameter); a slice is a new list of the same kind, renumbered."""
 
     def __init__(self, values=None):
         Module.__init__(self)
         for v in values or []:
             self.append(v)
 
-    def append(self, value):
-        self._add(str(len(self)), value)
-        return self
-
-    def extend(self, values):
-        for v in values:
-            self.append(v)
-        return self
-
     def __getitem__(self, idx):
-        items = list(getattr(self, self._STORE).values())
-        return type(self)(items[idx]) if isinstance(idx, slice) else items[idx]
-
-    def __len__(self):
-        return len(getattr(self, self._STORE))
-
-    def __iter__(self):
-        return iter(getattr(self, self._STORE).values())
+        items = list(self._entries().values())
+        return type(self)(items[idx]) if isinstance(idx, slice) else self._entries()[self._key(idx, "__getitem__")]
 
 
 class ModuleList(_ListOfStore, Module):
@@ -150,9 +210,6 @@ class ParameterList(_ListOfStore, Module):
 
     def _add(self, name, value):
         self.register_parameter(name, value)
-
-    def __setitem__(self, idx, value):
-        self.register_parameter(str(idx % len(self)), value)
 
     def extra_repr(self):
         return _parameter_lines(enumerate(self))

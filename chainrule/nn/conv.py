@@ -106,8 +106,8 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 2,
                          padding_mode)
 
-    def forward(self, x):
-        return self._conv_forward(C.conv2d, x)
+    def forward(self, input):
+        return self._conv_forward(C.conv2d, input)
 
 
 class Conv1d(_ConvNd):
@@ -116,8 +116,8 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 1,
                          padding_mode)
 
-    def forward(self, x):
-        return self._conv_forward(C.conv1d, x)
+    def forward(self, input):
+        return self._conv_forward(C.conv1d, input)
 
 
 class Conv3d(_ConvNd):
@@ -126,8 +126,8 @@ class Conv3d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, 3,
                          padding_mode)
 
-    def forward(self, x):
-        return self._conv_forward(V.conv3d, x)
+    def forward(self, input):
+        return self._conv_forward(V.conv3d, input)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -139,18 +139,18 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, self.dims,
                          padding_mode, output_padding)
 
-    def forward(self, x, output_size=None):
+    def forward(self, input, output_size=None):
         output_padding = self.output_padding
         if output_size is not None:   # torch: the output_padding that makes the output this size
             spatial = tuple(output_size)[-self.dims:]
             output_padding = tuple(
                 int(want) - ((n - 1) * s - 2 * p + d * (k - 1) + 1) for want, n, s, p, d, k in
-                zip(spatial, x.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
+                zip(spatial, input.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
             if any(not 0 <= op < max(s, d) for op, s, d in zip(output_padding, self.stride, self.dilation)):
                 raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} cannot be reached from "
-                                 f"input {x.shape} with stride {self.stride} (needs output_padding "
+                                 f"input {input.shape} with stride {self.stride} (needs output_padding "
                                  f"{output_padding}, each below max(stride, dilation))")
-        return self.conv(x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+        return self.conv(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
                          self.dilation)
 
 
@@ -211,8 +211,8 @@ def _pool(name, fn, doc, *fields, shown=None, single=False, stride_is_kernel=Tru
             values.update({f: ntuple(values[f], 1) for f in ("kernel_size", "stride", "padding")})
         self.__dict__.update(values)
 
-    def forward(self, x):
-        return fn(x, *[getattr(self, f) for f in fields])
+    def forward(self, input):
+        return fn(input, *[getattr(self, f) for f in fields])
 
     def extra_repr(self):
         return ", ".join(f"{f}={getattr(self, f)}" for f in shown or fields)
@@ -328,8 +328,8 @@ class Upsample(Module):
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
     def extra_repr(self):

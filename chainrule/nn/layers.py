@@ -12,8 +12,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Flatten(Module):
@@ -21,8 +21,8 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
-        return x.flatten(self.start_dim, self.end_dim)
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -48,14 +48,14 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x):
-        if x.shape[-1] != self.in_features:
+    def forward(self, input):
+        if input.shape[-1] != self.in_features:
             from ..errors import ShapeError
             where = f" ({self._path})" if self._path else ""
             raise ShapeError(f"Linear{where}: expected input with {self.in_features} features in its last dim, got "
-                             f"shape {x.shape}. Set in_features={x.shape[-1]}, or reshape/flatten the input "
+                             f"shape {input.shape}. Set in_features={input.shape[-1]}, or reshape/flatten the input "
                              f"(e.g. nn.Flatten()) so its last dim is {self.in_features}")
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -75,16 +75,16 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
 
 
 class _ChannelDropout(_DropoutNd):
     """Zero whole channels (dim 1) with probability p, scaling the rest by 1/(1-p), as Dropout1d/2d."""
     spatial = 1
 
-    def forward(self, x):
-        return F.channel_dropout(x, self.p, self.training, self.spatial, type(self).__name__)
+    def forward(self, input):
+        return F.channel_dropout(input, self.p, self.training, self.spatial, type(self).__name__)
 
 
 class Dropout1d(_ChannelDropout):
@@ -102,15 +102,15 @@ class Dropout3d(_ChannelDropout):
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: keeps mean 0 and variance 1 (see nn.functional.alpha_dropout)."""
 
-    def forward(self, x):
-        return F.alpha_dropout(x, self.p, self.training)
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels."""
 
-    def forward(self, x):
-        return F.feature_alpha_dropout(x, self.p, self.training)
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 def _activation(name, fn, doc, **defaults):
@@ -125,8 +125,8 @@ def _activation(name, fn, doc, **defaults):
         self._names = tuple(params)
         self.__dict__.update(params)   # torch's attributes: ELU().alpha, Softmax().dim, LeakyReLU().negative_slope
 
-    def forward(self, x):
-        return fn(x, **{k: self.__dict__[k] for k in self._names})
+    def forward(self, input):
+        return fn(input, **{k: self.__dict__[k] for k in self._names})
 
     def extra_repr(self):
         values = {k: self.__dict__[k] for k in self._names}
@@ -176,8 +176,8 @@ class PReLU(Module):
         self.num_parameters = num_parameters
         self.weight = Parameter(creation.full((num_parameters,), float(init), dtype=dtype))
 
-    def forward(self, x):
-        return F.prelu(x, self.weight)
+    def forward(self, input):
+        return F.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -190,8 +190,8 @@ class Unflatten(Module):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, x):
-        return x.unflatten(self.dim, self.unflattened_size)
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -214,8 +214,8 @@ class RReLU(Module):
         super().__init__()
         self.lower, self.upper = lower, upper
 
-    def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, self.training)
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"
@@ -238,8 +238,8 @@ class Bilinear(Module):
         if bias:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x1, x2):
-        return F.bilinear(x1, x2, self.weight, self.bias)
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
@@ -253,8 +253,8 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, x):
-        return F.pixel_shuffle(x, self.upscale_factor)
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
@@ -267,8 +267,8 @@ class PixelUnshuffle(Module):
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, x):
-        return F.pixel_unshuffle(x, self.downscale_factor)
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
@@ -282,8 +282,8 @@ def _padding_module(name, mode, dims):
         self.padding = (padding,) * (2 * dims) if isinstance(padding, int) else tuple(padding)
         self.value = value
 
-    def forward(self, x):
-        return F.pad(x, self.padding, mode, self.value)
+    def forward(self, input):
+        return F.pad(input, self.padding, mode, self.value)
 
     def extra_repr(self):
         return f"padding={self.padding}, value={self.value}" if name.startswith("Constant") else f"{self.padding}"
@@ -306,11 +306,11 @@ for _d in (1, 2, 3):
 class Softmax2d(Module):
     """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W)."""
 
-    def forward(self, x):
-        if x.ndim not in (3, 4):
+    def forward(self, input):
+        if input.ndim not in (3, 4):
             from ..errors import ShapeError
-            raise ShapeError(f"Softmax2d: expected (N, C, H, W) or (C, H, W), got {x.shape}")
-        return F.softmax(x, -3)
+            raise ShapeError(f"Softmax2d: expected (N, C, H, W) or (C, H, W), got {input.shape}")
+        return F.softmax(input, -3)
 
 
 class ChannelShuffle(Module):
@@ -318,8 +318,8 @@ class ChannelShuffle(Module):
         super().__init__()
         self.groups = groups
 
-    def forward(self, x):
-        return F.channel_shuffle(x, self.groups)
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self):
         return f"groups={self.groups}"
@@ -332,8 +332,8 @@ class Unfold(Module):
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
-    def forward(self, x):
-        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
@@ -347,8 +347,8 @@ class Fold(Module):
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
-    def forward(self, x):
-        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self):
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "

@@ -190,27 +190,27 @@ class Module(StateDict, dtypes.FloatCasts):
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True):
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
+        """(dotted name, value) of the store's entries here and below; a value reached twice (a shared layer, tied
+        weights) once unless remove_duplicate is false, as torch."""
         seen = set()
-        mods = self.named_modules() if recurse else [("", self)]
+        mods = self.named_modules(remove_duplicate=remove_duplicate) if recurse else [("", self)]
         for mp, m in mods:
-            for name, p in m._parameters.items():
-                if p is None or id(p) in seen:
+            for name, v in getattr(m, store).items():
+                if v is None or remove_duplicate and id(v) in seen:
                     continue
-                seen.add(id(p))
-                full = ".".join(x for x in (prefix, mp, name) if x)
-                yield full, p
+                seen.add(id(v))
+                yield ".".join(x for x in (prefix, mp, name) if x), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        mods = self.named_modules() if recurse else [("", self)]
-        for mp, m in mods:
-            for name, b in m._buffers.items():
-                if b is not None:
-                    yield ".".join(x for x in (prefix, mp, name) if x), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):

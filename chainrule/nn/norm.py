@@ -149,8 +149,8 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x):
-        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -169,8 +169,8 @@ class LayerNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def forward(self, x):
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -188,8 +188,8 @@ class GroupNorm(Module):
         self.weight = Parameter(creation.ones(num_channels, dtype=dt)) if affine else None
         self.bias = Parameter(creation.zeros(num_channels, dtype=dt)) if affine and bias else None
 
-    def forward(self, x):
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+    def forward(self, input):
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -241,18 +241,18 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     dims = None
 
-    def forward(self, x):
+    def forward(self, input):
         """momentum=None averages the running statistics over all batches so far (factor 1/batches), as torch."""
-        if x.ndim not in self.dims or x.shape[1] != self.num_features:
+        if input.ndim not in self.dims or input.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}({self.num_features}): expected a {' or '.join(map(str, self.dims))}-D "
-                             f"input with {self.num_features} channels in dim 1, got shape {x.shape}")
+                             f"input with {self.num_features} channels in dim 1, got shape {input.shape}")
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or not self.track_running_stats
-        return batch_norm(x, self.running_mean if self.track_running_stats else None, self.running_var,
+        return batch_norm(input, self.running_mean if self.track_running_stats else None, self.running_var,
                           self.weight, self.bias, use_batch, factor, self.eps)
 
 
@@ -301,18 +301,18 @@ class _InstanceNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
 
-    def forward(self, x):
-        if x.ndim not in (self.spatial + 1, self.spatial + 2):
+    def forward(self, input):
+        if input.ndim not in (self.spatial + 1, self.spatial + 2):
             raise ShapeError(f"{type(self).__name__}: expected a {self.spatial + 2}-D (batched) or "
-                             f"{self.spatial + 1}-D (unbatched) input, got shape {x.shape}")
-        unbatched = x.ndim == self.spatial + 1
+                             f"{self.spatial + 1}-D (unbatched) input, got shape {input.shape}")
+        unbatched = input.ndim == self.spatial + 1
         if unbatched:
-            x = x.unsqueeze(0)
-        if x.shape[1] != self.num_features and self.weight is not None:
-            raise ShapeError(f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels in dim "
-                             f"1 (shape {x.shape})")
+            input = input.unsqueeze(0)
+        if input.shape[1] != self.num_features and self.weight is not None:
+            raise ShapeError(f"{type(self).__name__}({self.num_features}): input has {input.shape[1]} channels in dim "
+                             f"1 (shape {input.shape})")
         use_input = self.training or not self.track_running_stats
-        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input,
+        y = instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input,
                           self.momentum if self.momentum is not None else 0.1, self.eps)
         return y.squeeze(0) if unbatched else y
 

@@ -55,11 +55,11 @@ class RNNCellBase(Module):
         for p in self.parameters():
             init.uniform_(p, -k, k)
 
-    def forward(self, x, hx=None):
-        batched = x.ndim == 2
-        xb = x if batched else x.unsqueeze(0)
+    def forward(self, input, hx=None):
+        batched = input.ndim == 2
+        xb = input if batched else input.unsqueeze(0)
         B = xb.shape[0]
-        zeros = creation.zeros(B, self.hidden_size, dtype=x.dtype)
+        zeros = creation.zeros(B, self.hidden_size, dtype=input.dtype)
         if self.mode == "LSTM":
             h, c = hx if hx is not None else (zeros, zeros)
             if not batched and hx is not None:

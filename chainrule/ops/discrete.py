@@ -32,9 +32,16 @@ eq, ne, lt, le, gt, ge = (_elementwise_test(f, n) for f, n in [
 logical_and, logical_or, logical_xor = (_elementwise_test(f, n) for f, n in [
     (np.logical_and, "logical_and"), (np.logical_or, "logical_or"), (np.logical_xor, "logical_xor")])
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+def _compares_with_values(fn):
+    """x == None is False and x != None True, as in torch (not a tensor of False): Python's identity fallback."""
+    def op(self, other):
+        return NotImplemented if other is None or isinstance(other, str) else fn(self, other)
+    return op
+
+
 for _f in (eq, ne, lt, le, gt, ge):
     setattr(Tensor, _f.__name__, _f)
-    setattr(Tensor, f"__{_f.__name__}__", _f)
+    setattr(Tensor, f"__{_f.__name__}__", _compares_with_values(_f) if _f in (eq, ne) else _f)
 for _f in (logical_and, logical_or, logical_xor):
     setattr(Tensor, _f.__name__, _f)
 
