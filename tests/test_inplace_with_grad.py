@@ -36,6 +36,7 @@ ARGS = {
     "addmm": lambda L, w, v: (w[:, :3], w * 2), "addr": lambda L, w, v: (w[:, 0], v),
     "renorm": lambda L, w, v: (2, 0, 1.0), "ldexp": lambda L, w, v: (L.tensor([[1, 2, 0, 1]] * 3),),
     "hardshrink": lambda L, w, v: (0.5,), "polygamma": None, "baddbmm": None, "addbmm": None, "addmv": None,
+    "igamma": None, "igammac": None,   # x.igamma_(…) differentiates in x's role as a: refused, as in torch
     **{n: _other for n in ("remainder", "fmod", "hypot", "atan2", "arctan2", "logaddexp", "logaddexp2", "maximum",
                            "minimum", "float_power", "xlogy", "heaviside", "multiply", "subtract", "divide",
                            "true_divide", "floor_divide", "logical_and", "logical_or", "logical_xor", "eq", "ne",

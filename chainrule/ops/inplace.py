@@ -15,7 +15,7 @@ _NAMES = ("abs", "neg", "exp", "log", "log1p", "expm1", "exp2", "log2", "log10",
           "floor_divide", "addmm", "baddbmm", "addbmm", "addmv", "addr", "renorm", "ldexp", "logaddexp2", "hardshrink",
           "logical_and", "logical_or", "logical_xor", "logical_not", "eq", "ne", "lt", "le", "gt", "ge", "greater",
           "greater_equal", "less", "less_equal", "not_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-          "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm", "clip", "fix")
+          "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm", "clip", "fix", "i0", "igamma", "igammac")
 
 
 def _variant(name):
