@@ -447,11 +447,13 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         gradient 0 and src gets the gradient, summed over broadcast axes."""
         return self._write("copy_", src)
 
-    def _write(self, opname, values):
-        """Overwrite every entry: recorded as where(True, values, old) when grad is on and anything requires it."""
+    def _write(self, opname, values, on=None):
+        """Overwrite the entries where the bool array `on` holds (every entry when None): recorded as
+        where(on, values, old) when grad is on and anything requires it."""
         if STATE.grad_enabled and (self.requires_grad or (isinstance(values, Tensor) and values.requires_grad)):
             from .ops.elementwise import where
-            return self._inplace(opname, lambda old: where(_ALL, values, old), values)
+            condition = _ALL if on is None else Tensor._wrap(on)
+            return self._inplace(opname, lambda old: where(condition, values, old), values)
         self._check_inplace(opname)
         arr = values._data if isinstance(values, Tensor) else np.asarray(values)
         try:
@@ -459,7 +461,7 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         except ValueError:
             raise ShapeError(f"{opname}: values of shape {tuple(arr.shape)} cannot be broadcast to the tensor's "
                              f"shape {self.shape}") from None
-        np.copyto(self._data, arr, casting="unsafe")
+        np.copyto(self._data, arr, casting="unsafe", where=True if on is None else on)
         self._version = note_write(self._data)
         return self
 

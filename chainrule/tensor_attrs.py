@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import creation, dtypes
-from .autograd.grad_mode import STATE, bump_version, note_write
+from .autograd.grad_mode import bump_version
 from .errors import DTypeError
 from .ops.registry import tensor_method
 from .random import _gen
@@ -206,15 +206,9 @@ def fill_diagonal_(self, fill_value, wrap=False):
     restarts below every N+1 rows with wrap=True, as torch's and NumPy's fill_diagonal."""
     if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
         raise ValueError(f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got shape {self.shape}")
-    if STATE.grad_enabled and (self.requires_grad or getattr(fill_value, "requires_grad", False)):
-        on_diagonal = np.zeros(self.shape, bool)
-        np.fill_diagonal(on_diagonal, True, wrap=wrap)
-        from .ops.elementwise import where
-        return self._inplace("fill_diagonal_", lambda old: where(_wrap(on_diagonal), fill_value, old), fill_value)
-    self._check_inplace("fill_diagonal_")
-    np.fill_diagonal(self._data, fill_value, wrap=wrap)
-    self._version = note_write(self._data)
-    return self
+    on_diagonal = np.zeros(self.shape, bool)
+    np.fill_diagonal(on_diagonal, True, wrap=wrap)
+    return self._write("fill_diagonal_", fill_value, on_diagonal)
 
 
 # ---- memory placement: one process on the CPU, so pinning and sharing change nothing --------------------------

@@ -126,7 +126,7 @@ def binary(ufunc, a, b):
 def matmul(a, b):
     """a @ b into pooled memory when the result is large (small products go straight to NumPy: every check
     costs more than the page faults it could save; those in OpenBLAS's worst range run on one thread)."""
-    if a.dtype == _HALF and b.dtype == _HALF:
+    if a.dtype == HALF and b.dtype == HALF:
         return half_product(np.matmul, a, b)
     if a.ndim == 2 and b.ndim == 2:
         rows, cols = a.shape[0], b.shape[1]
@@ -147,14 +147,14 @@ def matmul(a, b):
     return np.matmul(dense(a), dense(b), out=empty(shape, a.dtype))
 
 
-_HALF = np.dtype(np.float16)
+HALF = np.dtype(np.float16)
 
 
 def half_product(product, *operands, **options):
     """A product of float16 arrays accumulated in float32 and rounded once, as torch's CPU kernels do: NumPy's
     float16 loop keeps float16 partial sums, which overflow (inf - inf = nan) where the sum does not, and is
     ~100× slower than float32 BLAS."""
-    out = product(*(x.astype(np.float32) if getattr(x, "dtype", None) == _HALF else x for x in operands),
+    out = product(*(x.astype(np.float32) if getattr(x, "dtype", None) == HALF else x for x in operands),
                   **options)
     with np.errstate(over="ignore"):   # past float16's range is ±inf, quietly, as torch
         return out.astype(np.float16)

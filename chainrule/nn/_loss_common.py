@@ -1,8 +1,8 @@
 """What every loss function shares: the reduction, lifting a target to the input's float dtype, the shape check."""
 import warnings
 
-from ..dtypes import get_default_dtype
 from ..errors import ShapeError, warn
+from ..ops._util import floating
 from ..ops.reduce import Mean
 from ..tensor import Tensor
 
@@ -55,7 +55,7 @@ def as_float_target(target, input, promote=False):
     float64 loss there, a float32 one from huber, hinge or soft_margin)."""
     t = target if isinstance(target, Tensor) else Tensor(target)
     if input.dtype.kind != "f":   # integer predictions: the loss is float (the target's, or the default dtype);
-        return t if t.dtype.kind == "f" else t.to(get_default_dtype())   # casting the target to int truncated it
+        return floating(t)   # (casting the target to the input's int dtype truncated it)
     if t.dtype == input.dtype or promote and t.dtype.kind == "f" and t.dtype.itemsize > input.dtype.itemsize:
         return t
     return t.to(input.dtype)

@@ -5,14 +5,13 @@ import math
 
 import numpy as np
 
-from .. import dtypes
 from ..errors import IntegerDivisionError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from .discrete import floor, isfinite, trunc
 from .elementwise import BCAST, UNARY, _binary, _unary, div, exp, log, mul, sub, where
 from .power import pow
-from ._util import as_array, lift, promote_pair, quiet_logaddexp, tensor_pair
+from ._util import as_array, floating, lift, promote_pair, quiet_logaddexp, tensor_pair
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -286,7 +285,7 @@ def xlogy_op(input, other, plus_one=False):
     """x·ln y or x·ln(1 + y) as torch: tensors or numbers, integer inputs give the default float dtype."""
     x, y = tensor_pair(input, other)
     if x.dtype.kind != "f":
-        x, y = x.to(dtypes.get_default_dtype()), y.to(dtypes.get_default_dtype())
+        x, y = floating(x), floating(y)
     return XLogY.apply(x, y, plus_one=plus_one)
 
 

@@ -25,15 +25,12 @@ def _binary(cls, a, b):
             return cls.apply(a, b)
         return cls.apply(*promote_pair(a, b))
     t, s = (a, b) if isinstance(a, Tensor) else (b, a)
-    if isinstance(t, Tensor) and t._data.dtype == _HALF and _outside_half(s):
+    if isinstance(t, Tensor) and t._data.dtype == buffers.HALF and _outside_half(s):
         # torch computes a float16 op with a Python number in float32 and rounds once: 1e-3 * 1e5 is 100, where
         # the number taken to float16 first would be ∞ (or 1e-8 a flush to 0)
         a, b = (a.float(), b) if a is t else (a, b.float())
         return cls.apply(*tensor_pair(a, b)).half()
     return cls.apply(*tensor_pair(a, b))
-
-
-_HALF = np.dtype(np.float16)
 
 
 def _outside_half(number):
@@ -158,7 +155,7 @@ def mul(input, other):
 
 def div(input, other):
     if _integral(input) and _integral(other):   # true division of integers gives the default float dtype
-        input = cast(lift(input), dtypes.get_default_dtype())
+        input = floating(lift(input))
     return _binary(Div, input, other)
 
 
@@ -377,13 +374,7 @@ erf = _unary("erf", Erf, lambda x: _erf(x), [sample(T((3, 4)))])
 Tensor.__abs__ = abs
 
 
-def rsqrt(input):
-    if input._data.dtype.kind != "f":
-        input = cast(input, dtypes.get_default_dtype())
-    return Rsqrt.apply(input)
-
-
-register("rsqrt", method="rsqrt", ref=lambda x: 1 / np.sqrt(x), samples=[sample(T((3, 4), 0.2, 3))])(rsqrt)
+rsqrt = _unary("rsqrt", Rsqrt, lambda x: 1 / np.sqrt(x), [sample(T((3, 4), 0.2, 3))])
 
 
 # ---- two-input selections ---------------------------------------------------------------------------------------

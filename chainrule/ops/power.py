@@ -1,11 +1,11 @@
 """Powers: a tensor to a tensor power (Pow) and to a constant one (PowScalar, whose derivative needs no logarithm)."""
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from .elementwise import _binary, cast, where
+from ._util import floating
+from .elementwise import _binary, where
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -66,7 +66,7 @@ class PowScalar(Op):
 def pow(input, exponent):
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) and isinstance(input, Tensor):
         if input._data.dtype.kind != "f" and (exponent < 0 or isinstance(exponent, float)):
-            input = cast(input, dtypes.get_default_dtype())
+            input = floating(input)
         return PowScalar.apply(input, p=exponent)
     return _binary(Pow, input, exponent)
 

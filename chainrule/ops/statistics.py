@@ -28,7 +28,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     variable and gives a 0-d variance. fweights are integer repeat counts, aweights relative importances."""
     if input.ndim > 2:
         raise ShapeError(f"cov: expects a 1-d or 2-d tensor (variables × observations), got shape {input.shape}")
-    x = floating(input).reshape(1, -1) if input.ndim < 2 else floating(input)
+    x = floating(input)
+    x = x.reshape(1, -1) if x.ndim < 2 else x
     n = x.shape[1]
     w = None
     for name, weights in (("fweights", fweights), ("aweights", aweights)):
