@@ -1,5 +1,4 @@
-"""Linear algebra against torch.linalg: values and gradients in float64 (inv, det incl. a singular matrix,
-slogdet, solve, cholesky, eigh, svdvals, matrix_power, matrix norms, products), and the named errors."""
+"""Linear algebra against torch.linalg: values and gradients in float64 (inv, det, slogdet, solve, cholesky, eigh, svdvals, matrix_power, matrix norms, products), and the named errors."""
 import numpy as np
 import pytest
 
@@ -18,7 +17,6 @@ SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])
 CASES = [   # (id, function of (lib, *tensors) -> tensor, arrays)
     ("inv", lambda L, a: L.linalg.inv(a), [BSQ]),
     ("det", lambda L, a: L.linalg.det(a), [BSQ]),
-    ("det_singular", lambda L, a: L.linalg.det(a), [SINGULAR]),
     ("logabsdet", lambda L, a: L.linalg.slogdet(a)[1], [SQ]),
     ("solve", lambda L, a, b: L.linalg.solve(a, b), [SQ, RECT]),
     ("solve_vector", lambda L, a, b: L.linalg.solve(a, b), [SQ, RECT[:, 0]]),
@@ -61,8 +59,9 @@ def test_matches_torch(case):
                          ids=["diag_zero", "zero_row", "rank1_2x2", "zero", "rank2"])
 def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(a):
     """At rank n-1 the gradient of det is the (nonzero) cofactor matrix, at lower rank it is 0. torch 2.13 gets the
-    first three wrong (it returns 0 for diag(0, 2, 3), whose cofactor matrix has 6 at [0, 0]), so the oracle here is
-    a central difference."""
+    first three wrong (it returns 0 for diag(0, 2, 3), whose cofactor matrix has 6 at [0, 0]), and rank2 on some
+    CPUs (0 where its LU meets an exact zero pivot: on AMD EPYC, not on the machine of earlier sessions), so the
+    oracle here is a central difference."""
     t = cr.tensor(a, requires_grad=True)
     cr.linalg.det(t).backward()
     eps, numerical = 1e-6, np.zeros_like(a)

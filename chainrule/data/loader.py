@@ -101,10 +101,15 @@ class _StreamDataset(IterableDataset):
             yield self.dataset[int(i)]
 
 
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
 def default_collate(samples):
     """A list of samples -> one batch (torch.utils.data.default_collate): tensors and arrays are stacked along a
-    new first dim, numbers become a 1-d tensor, strings stay a list, and dicts, tuples and lists are collated field
-    by field."""
+    new first dim, numbers become a 1-d tensor (Python floats float64, ints int64), strings stay a list, and dicts,
+    namedtuples, tuples and lists are collated field by field: a dict stays a dict, a namedtuple its type, a tuple
+    or list becomes a list (as torch's)."""
     first = samples[0]
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
@@ -112,22 +117,42 @@ def default_collate(samples):
         if any(len(s) != len(first) for s in samples):
             raise ValueError(f"default_collate: every sample must have {len(first)} fields like the first, got "
                              f"lengths {sorted({len(s) for s in samples})}")
-        return tuple(default_collate([s[i] for s in samples]) for i in range(len(first)))
+        fields = [default_collate([s[i] for s in samples]) for i in range(len(first))]
+        return type(first)(*fields) if _is_namedtuple(first) else fields
     if isinstance(first, (str, bytes)):
         return list(samples)
-    if isinstance(first, Tensor):
-        return Tensor._wrap(np.stack([s._data for s in samples]))
-    return Tensor._wrap(np.asarray(samples))
+    if isinstance(first, (Tensor, np.ndarray)):
+        shapes = {tuple(np.shape(s)) for s in samples}
+        if len(shapes) > 1:
+            from ..errors import ShapeError
+            raise ShapeError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked into one batch; "
+                             f"pad them to one shape, or pass a collate_fn (e.g. one that calls "
+                             f"nn.utils.rnn.pad_sequence)")
+    if isinstance(first, Tensor):   # torch.stack: dtypes promote, and a sample's graph is kept
+        from ..ops.shape import stack
+        return stack(samples)
+    batch = np.stack(samples) if isinstance(first, np.ndarray) else np.asarray(samples)
+    if batch.dtype.kind not in "biuf":
+        from ..errors import DTypeError
+        raise DTypeError(f"default_collate: a batch must hold tensors, NumPy arrays, numbers, strings, dicts or "
+                         f"lists; found {type(first).__name__} (dtype {batch.dtype}). Pass a collate_fn for it")
+    if isinstance(first, int) and batch.dtype.kind == "f":   # torch.tensor([1, 2.5]): the default float
+        from ..dtypes import get_default_dtype
+        batch = batch.astype(get_default_dtype())
+    return Tensor._wrap(batch)
 
 
 def default_convert(data):
-    """NumPy arrays (also inside dicts, tuples and lists) become tensors; everything else is left as it is."""
-    if isinstance(data, np.ndarray):
+    """NumPy arrays (also inside dicts, tuples and lists) become tensors; everything else is left as it is. A tuple
+    becomes a list, a namedtuple keeps its type (as torch's)."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
         return Tensor._wrap(data)
     if isinstance(data, dict):
         return {k: default_convert(v) for k, v in data.items()}
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(v) for v in data))
     if isinstance(data, (tuple, list)):
-        return type(data)(default_convert(v) for v in data)
+        return [default_convert(v) for v in data]
     return data
 
 
@@ -174,8 +199,8 @@ class ChainDataset(IterableDataset):
 class DataLoader:
     """Batches of a dataset, as torch.utils.data.DataLoader (same arguments, same order). The indices come from
     `sampler` or `batch_sampler` (chainrule.data.sampler) when given, else 0…n-1, shuffled with shuffle=True;
-    batch_size=None yields single samples. A TensorDataset is sliced directly (one fancy index per batch),
-    anything else is collated sample by sample. Loading runs in the calling process: num_workers, pin_memory
+    batch_size=None yields single samples (default_convert'ed). A TensorDataset is sliced directly (one fancy
+    index per batch) unless a collate_fn is given; anything else is collated sample by sample. Loading runs in the calling process: num_workers, pin_memory
     and the other worker options are accepted so that PyTorch scripts run, and change nothing."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -194,7 +219,9 @@ class DataLoader:
             raise ValueError("DataLoader: a stream (IterableDataset) has no indices to sample or shuffle")
         self.dataset, self.shuffle, self.generator = dataset, bool(shuffle), generator
         self.batch_size = None if batch_sampler is not None else batch_size
-        self.drop_last, self.collate_fn = drop_last, collate_fn or default_collate
+        batched = self.batch_size is not None or batch_sampler is not None
+        # torch's defaults: batches are collated, single samples (batch_size=None) only converted
+        self.drop_last, self.collate_fn = drop_last, collate_fn or (default_collate if batched else default_convert)
         self.sampler, self.batch_sampler = sampler, batch_sampler
 
     def _order(self):
@@ -228,19 +255,20 @@ class DataLoader:
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
             if self.batch_size is None:
-                yield from self.dataset
+                yield from map(self.collate_fn, self.dataset)
                 return
             for batch in BatchSampler(self.dataset, self.batch_size, self.drop_last):   # groups any iterable
                 yield self.collate_fn(batch)
             return
         if self.batch_size is None and self.batch_sampler is None:   # unbatched: each sample as it is
             for i in self._order():
-                yield self.dataset[int(i)]
+                yield self.collate_fn(self.dataset[int(i)])
             return
+        sliced = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
         for idx in self._batches():
-            if isinstance(self.dataset, TensorDataset):
+            if sliced:   # what default_collate would stack, in one fancy index per tensor
                 idx = np.asarray(idx, dtype=np.int64)
-                yield tuple(Tensor._wrap(t._data[idx]) for t in self.dataset.tensors)
+                yield [Tensor._wrap(t._data[idx]) for t in self.dataset.tensors]
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in idx])
 
