@@ -5,6 +5,7 @@ Every constructor also takes torch's placement keywords (device=, layout=, pin_m
 strided; pinning and memory formats have no meaning for NumPy arrays and are accepted as no-ops.
 """
 import functools
+import inspect
 
 import numpy as np
 
@@ -23,11 +24,18 @@ strided = layout("strided")   # torch.strided: the one layout chainrule has
 
 
 def _placement(fn):
-    """Accept and check torch's placement keywords on top of fn's own arguments."""
+    """Accept and check torch's placement keywords on top of fn's own arguments, and, for a factory that takes
+    its sizes as varargs (zeros(2, 3)), torch's keyword for them too (zeros(size=(2, 3)))."""
     name = fn.__name__
+    sized = any(p.kind is p.VAR_POSITIONAL and p.name == "size" for p in inspect.signature(fn).parameters.values())
 
     @functools.wraps(fn)
     def wrapper(*args, device=None, layout=None, pin_memory=False, memory_format=None, **kwargs):
+        if sized and "size" in kwargs:
+            if args:
+                raise TypeError(f"{name}: give the size positionally or as size=, not both (got {args} and "
+                                f"size={kwargs['size']})")
+            args = (kwargs.pop("size"),)
         if device is not None:
             devices.check_cpu(device, name)
         if layout is not None and layout != strided:

@@ -59,6 +59,11 @@ def unsupported(dtype, where):
                                     if dtype.name == "bfloat16" else ""))
 
 
+def is_dtype(x):
+    """A dtype (chainrule's, NumPy's or a NumPy scalar type), as opposed to a size or a tensor."""
+    return isinstance(x, (np.dtype, UnsupportedDtype)) or (isinstance(x, type) and issubclass(x, np.generic))
+
+
 def canonical(dtype, where="tensor"):
     """Map any NumPy dtype onto a supported one (the unsigned ints torch lacks -> int64), or raise naming the op."""
     if isinstance(dtype, UnsupportedDtype):
@@ -112,16 +117,17 @@ def scalar_dtype(value, like):
 
 
 class FloatCasts:
-    """PyTorch's shorthands for .to(dtype), shared by Tensor and Module (each defines its own .to)."""
+    """PyTorch's shorthands for .to(dtype), shared by Tensor and Module (each defines its own .to); memory_format
+    (torch's keyword for tensors) has no meaning for NumPy arrays and is accepted as a no-op."""
     __slots__ = ()
 
-    def float(self):
+    def float(self, memory_format=None):
         return self.to(float32)
 
-    def double(self):
+    def double(self, memory_format=None):
         return self.to(float64)
 
-    def half(self):
+    def half(self, memory_format=None):
         return self.to(float16)
 
 
@@ -129,19 +135,19 @@ class IntCasts:
     """torch's integer shorthands for .to(dtype) (Tensor only: a Module's parameters stay floating point)."""
     __slots__ = ()
 
-    def long(self):
+    def long(self, memory_format=None):
         return self.to(int64)
 
-    def int(self):
+    def int(self, memory_format=None):
         return self.to(int32)
 
-    def short(self):
+    def short(self, memory_format=None):
         return self.to(int16)
 
-    def char(self):
+    def char(self, memory_format=None):
         return self.to(int8)
 
-    def byte(self):
+    def byte(self, memory_format=None):
         return self.to(uint8)
 
 

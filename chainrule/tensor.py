@@ -407,8 +407,8 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
             return self._inplace("div_", lambda s: s.div(other, rounding_mode=rounding_mode), other)
         return self._inplace("div_", lambda s: s / other, other)
 
-    def pow_(self, other):
-        return self._inplace("pow_", lambda s: s ** other, other)
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda s: s ** exponent, exponent)
 
     def clamp_(self, min=None, max=None):
         return self._inplace("clamp_", lambda s: s.clamp(min, max))

@@ -85,18 +85,18 @@ def promote_types(type1, type2):
     return dtypes.promote(dtypes.canonical(type1, "promote_types"), dtypes.canonical(type2, "promote_types"))
 
 
-def result_type(tensor1, tensor2):
+def result_type(tensor, other):
     """The dtype of an op on these operands; Python scalars do not upcast a tensor, as torch.result_type."""
     def kind(x):
         return x._data.dtype if isinstance(x, Tensor) else None
-    a, b = kind(tensor1), kind(tensor2)
+    a, b = kind(tensor), kind(other)
     if a is None and b is None:
-        return dtypes.promote(dtypes.canonical(np.asarray(tensor1).dtype), dtypes.canonical(np.asarray(tensor2).dtype))
+        return dtypes.promote(dtypes.canonical(np.asarray(tensor).dtype), dtypes.canonical(np.asarray(other).dtype))
     if a is None:
-        return dtypes.scalar_dtype(tensor1, b)
+        return dtypes.scalar_dtype(tensor, b)
     if b is None:
-        return dtypes.scalar_dtype(tensor2, a)
-    return dtypes.promote_operands(a, tensor1.ndim, b, tensor2.ndim)
+        return dtypes.scalar_dtype(other, a)
+    return dtypes.promote_operands(a, tensor.ndim, b, other.ndim)
 
 
 def can_cast(from_, to):
@@ -257,9 +257,10 @@ def bernoulli(self, p=None, *, generator=None):
 
 
 @tensor_method("resize_")
-def resize_(self, *sizes, memory_format=None):
+def resize_(self, *sizes, size=None, memory_format=None):
     """Change the shape in place, keeping the first elements in row-major order; new ones are uninitialised
     (zeros here). A tensor that requires grad cannot be resized (its graph would refer to the old shape)."""
+    sizes = sizes if size is None else (size,)
     shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else tuple(sizes)
     if self.requires_grad:
         raise RuntimeError("resize_: cannot resize a tensor that requires grad; resize a detached copy")
@@ -271,7 +272,7 @@ def resize_(self, *sizes, memory_format=None):
     return self
 
 
-Tensor.resize_as_ = lambda self, other, memory_format=None: self.resize_(other.shape)
+Tensor.resize_as_ = lambda self, the_template, memory_format=None: self.resize_(the_template.shape)
 
 
 @tensor_method("set_")
@@ -284,9 +285,9 @@ def set_(self, source=None, *args):
     return self
 
 
-Tensor.is_set_to = lambda self, other: self._data is other._data or (
-    self._data.shape == other._data.shape and self._data.strides == other._data.strides and
-    self._data.__array_interface__["data"][0] == other._data.__array_interface__["data"][0])
+Tensor.is_set_to = lambda self, tensor: self._data is tensor._data or (
+    self._data.shape == tensor._data.shape and self._data.strides == tensor._data.strides and
+    self._data.__array_interface__["data"][0] == tensor._data.__array_interface__["data"][0])
 Tensor.narrow_copy = lambda self, dim, start, length: self.narrow(dim, start, length).clone()
 
 

@@ -27,6 +27,18 @@ FUNCTIONAL = {name: getattr(F, name) for name in _FUNCTIONAL}
 FUNCTIONAL["native_channel_shuffle"] = F.channel_shuffle
 
 
+def _top_level_dropout(fn):
+    """torch.dropout(input, p, train): nn.functional's with the flag named `train` (F's is `training`)."""
+    def top(input, p, train):
+        return fn(input, p, train)
+    top.__name__, top.__doc__ = fn.__name__, fn.__doc__
+    return top
+
+
+for _name in ("dropout", "alpha_dropout", "feature_alpha_dropout"):
+    FUNCTIONAL[_name] = _top_level_dropout(FUNCTIONAL[_name])
+
+
 # ---- in-place functions: torch.name_(x, …) is x.name_(…) -----------------------------------------------------------
 _INPLACE = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
             "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",

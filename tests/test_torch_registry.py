@@ -75,8 +75,8 @@ ADAPT = {
         x, torch.tensor(r) if isinstance(r, list) else r, *a, **kw),
     "reshape": lambda x, *shape: torch.reshape(x, shape[0] if isinstance(shape[0], (tuple, list)) else shape),
     "rms_norm": lambda x, shape, *a, **kw: F.rms_norm(x, (shape,) if isinstance(shape, int) else shape, *a, **kw),
-    "scatter": lambda x, dim, index, src=None, value=None: torch.scatter(x, dim, index, value if src is None
-                                                                         else src),
+    "scatter": lambda x, dim, index, src=None, value=None, **kw: torch.scatter(x, dim, index, value if src is None
+                                                                               else src, **kw),
     "solve": torch.linalg.solve,
     "solve_triangular": lambda a, b, upper, unitriangular=False: torch.linalg.solve_triangular(
         a, b, upper=upper, unitriangular=unitriangular),
@@ -139,6 +139,7 @@ GRADIENT_DIFFERS = {
     # meets an exact zero pivot, which depends on the CPU's LAPACK kernels (0 on AMD EPYC). chainrule's is checked
     # against the cofactors in test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix.
     "det": {2},
+    "scatter": {2, 3, 4},   # scatter(reduce='add' | 'multiply'): torch has no derivative ("not implemented")
 }
 
 

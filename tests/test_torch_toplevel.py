@@ -1,5 +1,7 @@
 """torch's top-level names (toplevel.py) and tensor printing: functional ops and in-place functions at the top,
 the settings scripts set in their first lines, and repr/set_printoptions formatted as torch formats them."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,10 @@ def test_set_printoptions_matches_torch(default_printing):
 @pytest.mark.parametrize("name", sorted(toplevel.FUNCTIONAL))
 def test_functional_names_at_the_top_are_nn_functional(name):
     assert getattr(cr, name) is toplevel.FUNCTIONAL[name]
+    if name.endswith("dropout"):   # torch.dropout(input, p, train): F's function under torch's top-level keyword
+        assert list(inspect.signature(getattr(cr, name)).parameters) == ["input", "p", "train"]
+        assert getattr(cr, name).__doc__ == getattr(F, name).__doc__
+        return
     assert getattr(cr, name) is getattr(F, name.replace("native_", ""))
 
 

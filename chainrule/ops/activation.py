@@ -306,15 +306,15 @@ def softmin(input, dim=None):
     return softmax(-input, dim if dim is not None else (0 if input.ndim in (0, 1, 3) else 1))
 
 
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """Randomised leaky ReLU: x if x ≥ 0, else a·x with a ~ U(lower, upper) drawn per element in training, and
-    a = (lower + upper)/2 in eval."""
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
+    """Randomised leaky ReLU: x if x ≥ 0, else a·x with a ~ U(lower, upper) drawn per element in training (from
+    `generator`, torch.rrelu's keyword, else the global one), and a = (lower + upper)/2 in eval."""
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: expected 0 ≤ lower ≤ upper, got lower={lower}, upper={upper}")
     if not training:
         return leaky_relu(input, (lower + upper) / 2)
     from ..random import _gen
-    slope = _gen().uniform(lower, upper, input.shape).astype(input.dtype)
+    slope = _gen(generator).uniform(lower, upper, input.shape).astype(input.dtype)
     return where(input >= 0, input, input * Tensor._wrap(slope))
 
 

@@ -448,6 +448,6 @@ register("where", ref=np.where, samples=[sample(T((3, 4), dtype="bool", grad=Fal
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
-Tensor.clone = lambda self: self * 1 if self.requires_grad else _wrap(self._data.copy())
+Tensor.clone = lambda self, memory_format=None: self * 1 if self.requires_grad else _wrap(self._data.copy())
 Tensor.square = lambda self: self * self
 

@@ -180,14 +180,24 @@ def scatter_add(input, dim, index, src):
     return input + ScatterAdd.apply(_trimmed(src, idx), shape=input.shape, axis=axis, index=idx)
 
 
-def scatter(input, dim, index, src=None, value=None):
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """out = input with out[index[i][j]][j] = src[i][j] (or value) (dim=0); dL/dinput = g where nothing was
-    written, dL/dsrc = gather(g, dim, index). With repeated indices the written value is one of theirs."""
+    written, dL/dsrc = gather(g, dim, index). With repeated indices the written value is one of theirs.
+    reduce='add' or 'multiply' (torch's older form of scatter_reduce) combines instead of writing: it is
+    scatter_reduce with 'sum' or 'prod' and include_self=True, differentiable here (torch's is not)."""
     idx = _index_array(index, "scatter")
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src (a tensor) and value (a number)")
     if not isinstance(src, Tensor):
         value, src = (src if src is not None else value), None
+    if reduce is not None:
+        from .index_write import scatter_reduce
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}; scatter_reduce has the "
+                             f"others (amax, amin, mean)")
+        if src is None:
+            src = Tensor._wrap(np.full(idx.shape, value, input.dtype))
+        return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     axis = _check_scatter(input, dim, idx, src, "scatter")
     return index_put(input, _along(idx, axis), value if src is None else _trimmed(src, idx))
 
@@ -212,7 +222,10 @@ register("scatter_add", method="scatter_add", ref=None,
                   sample(T((2, 5)), 1, np.array([[4, 4], [0, 1]]), T((2, 3)))])(scatter_add)
 register("scatter", method="scatter", ref=None,
          samples=[sample(T((3, 4)), 1, np.array([[0, 3], [1, 2], [2, 0]]), T((3, 2))),
-                  sample(T((3, 4)), 0, np.array([[2, 0, 1, 1]]), None, 0.5)])(scatter)
+                  sample(T((3, 4)), 0, np.array([[2, 0, 1, 1]]), None, 0.5),
+                  sample(T((2, 3)), 1, np.array([[0, 0], [2, 1]]), T((2, 3)), reduce="add"),
+                  sample(T((2, 3)), 1, np.array([[0, 0], [2, 1]]), T((2, 3)), reduce="multiply", gradgrad=False),
+                  sample(T((2, 3)), 0, np.array([[1, 1, 0]]), None, 2.0, reduce="multiply", gradgrad=False)])(scatter)
 register("index_add", method="index_add", ref=None,
          samples=[sample(T((4, 3)), 0, np.array([0, 2, 0]), T((3, 3))),
                   sample(T((2, 5)), 1, np.array([4, 1]), T((2, 2)), alpha=-2.0)])(index_add)

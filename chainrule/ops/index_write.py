@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ._util import as_array, equal_or_both_nan, lift, norm_dim
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
@@ -136,6 +137,10 @@ class ScatterExtreme(Op):
         out, hit, where_ = self.out, self.hit, _along(self.index, self.axis)
         counted_self = ~hit | self.include_self          # positions where x itself takes part
         if self.reduce == "prod":
+            if STATE.grad_enabled:   # the partials below are NumPy constants: a second derivative would be 0
+                raise NotImplementedError("scatter_reduce(reduce='prod') and scatter(reduce='multiply'): second "
+                                          "derivatives (create_graph=True) are not implemented; the first "
+                                          "derivative is")
             d_self, d_src = _prod_partials(x, src, where_, hit, counted_self)
         else:
             chosen_self = counted_self & equal_or_both_nan(x, out)   # a NaN result: its NaN contributors share g

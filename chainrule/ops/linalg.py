@@ -349,11 +349,17 @@ def cross(input, other, dim=-1):
             - index_select(input, d, prev) * index_select(other, d, nxt))
 
 
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
 @computed_in_float32(float32_under_autocast=True)
-def cdist(x1, x2, p=2.0):
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M) -> (…, P, R); at zero
-    distance the 2-norm's gradient is 0 (its subgradient), as in PyTorch."""
+    distance the 2-norm's gradient is 0 (its subgradient), as in PyTorch. compute_mode picks torch's faster,
+    less exact matmul route for p = 2; here every mode computes the differences directly (the exact route)."""
     from .reduce import norm
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: compute_mode must be one of {_CDIST_MODES}, got {compute_mode!r}")
     if x1.shape[-1] != x2.shape[-1]:
         raise ShapeError(f"cdist: the rows must have the same length, got shapes {x1.shape} and {x2.shape}")
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
@@ -377,7 +383,7 @@ register("cross", method="cross", ref=lambda a, b, dim=-1: np.cross(a, b, axis=d
          samples=[sample(T((4, 3)), T((4, 3))), sample(T((3, 2)), T((3, 1)), 0)])(cross)
 register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
          samples=[sample(T((3, 2)), T((4, 2))), sample(T((2, 3, 2)), T((2, 2, 2)), 1.0, check=dict(atol=1e-4))])(cdist)
-Tensor.vdot = dot
+Tensor.vdot = vdot
 
 
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel

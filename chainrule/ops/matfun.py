@@ -140,9 +140,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     return solve(Tm, B, left=left)
 
 
-def cholesky_solve(B, L, upper=False):
-    """X with (L Lᵀ) X = B given the Cholesky factor L (or U with UᵀU when upper): two triangular solves,
-    L Y = B then Lᵀ X = Y. Only L's lower (or U's upper) triangle is read, as LAPACK's potrs and torch."""
+def cholesky_solve(input, input2, upper=False):
+    """X with (L Lᵀ) X = B given B = input and the Cholesky factor L = input2 (torch's keywords; or U with UᵀU
+    when upper): two triangular solves, L Y = B then Lᵀ X = Y. Only L's lower (or U's upper) triangle is read, as
+    LAPACK's potrs and torch."""
+    B, L = input, input2
     refuse_float16("cholesky_solve", B._data, L._data)
     if upper:
         return solve_triangular(L, solve_triangular(L.mT, B, upper=False), upper=True)

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
@@ -13,7 +14,13 @@ from .registry import T, register, sample, tensor_method
 _wrap = Tensor._wrap
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, keyword=None, op=None):
+    """Sizes as torch takes them: varargs (2, 3), one sequence ((2, 3)), or by keyword (x.view(size=(2, 3)),
+    handed in here as `keyword`)."""
+    if keyword is not None:
+        if shape:
+            raise TypeError(f"{op}: give the sizes positionally or by keyword, not both (got {shape} and {keyword})")
+        shape = (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
@@ -38,8 +45,33 @@ class Reshape(Op):
         return g.reshape(self.shape)
 
 
-def reshape(input, *shape):
-    return Reshape.apply(input, shape=_shape_arg(shape))
+def reshape(input, *sizes, shape=None):
+    return Reshape.apply(input, shape=_shape_arg(sizes, shape, "reshape"))
+
+
+@tensor_method("view")
+def view(input, *sizes, size=None, dtype=None):
+    """x.view(sizes) is reshape; x.view(dtype) reinterprets the bytes, as torch's: the same shape for a dtype of
+    the same item size, else the last dim scaled by the ratio of the sizes (it must be contiguous). The bytes of
+    another dtype are not a function of x's values, so that view has no gradient."""
+    if dtype is None and len(sizes) == 1 and dtypes.is_dtype(sizes[0]):
+        dtype, sizes = sizes[0], ()
+    if dtype is None:
+        return reshape(input, *sizes, shape=size)
+    if sizes or size is not None:
+        raise TypeError("view: give sizes or a dtype, not both")
+    target = dtypes.canonical(dtype)
+    if target == input.dtype:
+        return _alias(input)
+    source = input._data
+    if target.itemsize != source.dtype.itemsize:
+        if source.ndim == 0 or source.strides[-1] != source.dtype.itemsize and source.shape[-1] != 1:
+            raise ShapeError(f"view: a tensor of shape {input.shape} viewed as {target} (another item size) needs a "
+                             f"contiguous last dim; call .contiguous() first")
+        if (source.shape[-1] * source.dtype.itemsize) % target.itemsize:
+            raise ShapeError(f"view: the last dim {source.shape[-1]} of {source.dtype} does not make a whole number "
+                             f"of {target} items")
+    return _wrap(source.view(target))
 
 
 def _alias(input):
@@ -77,7 +109,7 @@ def unsqueeze(input, dim):
     return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
-register("reshape", method=("reshape", "view"), ref=lambda x, *s: np.reshape(x, _shape_arg(s)),
+register("reshape", method="reshape", ref=lambda x, *s: np.reshape(x, _shape_arg(s)),
          samples=[sample(T((3, 4)), 4, 3), sample(T((2, 3, 4)), (6, -1)), sample(T((6,)), (1, 2, 3))])(reshape)
 register("flatten", method="flatten", ref=lambda x, s=0, e=-1: x.reshape(x.shape[:s % x.ndim] + (-1,) + x.shape[e % x.ndim + 1:]),
          samples=[sample(T((2, 3, 4))), sample(T((2, 3, 4)), 1)])(flatten)
@@ -103,8 +135,8 @@ class Permute(Op):
         return Permute.apply(g, dims=tuple(inverse))
 
 
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input, *order, dims=None):
+    dims = _shape_arg(order, dims, "permute")
     if sorted(d % max(input.ndim, 1) for d in dims) != list(range(input.ndim)):
         raise ShapeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims of shape "
                          f"{input.shape}")
@@ -128,7 +160,7 @@ def transpose(input, dim0, dim1):
 
 register("permute", method="permute", ref=lambda x, *d: np.transpose(x, _shape_arg(d)),
          samples=[sample(T((2, 3, 4)), 2, 0, 1), sample(T((2, 3, 4)), (1, 2, 0))])(permute)
-register("transpose", method=("transpose", "swapaxes"), ref=lambda x, a, b: np.swapaxes(x, a, b),
+register("transpose", method="transpose", ref=lambda x, a, b: np.swapaxes(x, a, b),
          samples=[sample(T((3, 4)), 0, 1), sample(T((2, 3, 4)), -1, -3)])(transpose)
 def _T(self):
     nd = self._data.ndim
@@ -159,8 +191,8 @@ class Expand(Op):
         return g
 
 
-def expand(input, *shape):
-    shape = _shape_arg(shape)
+def expand(input, *sizes, size=None, implicit=False):
+    shape = _shape_arg(sizes, size, "expand")
     lead = len(shape) - input.ndim
     if lead < 0:
         raise ShapeError(f"expand: target shape {shape} has fewer dims than the tensor's shape {input.shape}")
@@ -225,11 +257,12 @@ class Cat(Op):
         return tuple(out)
 
 
-def concatenate(tensors, axis=0):
-    """torch.concatenate: cat with NumPy's keyword, axis."""
-    return cat(tensors, axis)
+def concatenate(tensors, axis=0, *, dim=None):
+    """torch.concatenate: cat with NumPy's keyword, axis (torch's dim works too)."""
+    return cat(tensors, axis if dim is None else dim)
 
 
+@tensor_method("swapaxes")
 def swapaxes(input, axis0, axis1):
     """torch.swapaxes: transpose with NumPy's keywords."""
     return transpose(input, axis0, axis1)
@@ -265,7 +298,12 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    """Pieces of split_size_or_sections entries along dim (the last one shorter), or of the listed sizes;
+    Tensor.split's keyword for it is split_size, as torch's."""
+    if (split_size_or_sections is None) == (split_size is None):
+        raise TypeError("split: give the piece size (or sizes) once, positionally or as split_size=")
+    split_size_or_sections = split_size if split_size is not None else split_size_or_sections
     d = norm_dim(dim, tensor.ndim, "split")[0]
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -416,10 +454,10 @@ register("triu", method="triu", ref=lambda x, k=0: np.triu(x, k), samples=[sampl
 
 
 # ---- tiling and rolling: compositions of reshape, expand and index_select, so their gradients are those ops' ----
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
     """torch's Tensor.repeat (NumPy's tile): sizes[i] copies along dim i. Built as reshape → expand → reshape, so
     dL/dx = g summed over the copies."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, repeats, "repeat")
     if len(sizes) < input.ndim:
         raise ShapeError(f"repeat: got {len(sizes)} repeat counts for a tensor of shape {input.shape}; give one per "
                          f"dim (extra leading counts add new dims)")

@@ -127,12 +127,23 @@ row_stack = vstack
 
 
 # ---- splitting --------------------------------------------------------------------------------------------------
-def tensor_split(input, indices_or_sections, dim=0):
+def _sections_or_indices(op, indices_or_sections, sections, indices):
+    """The one split spec given: positionally, or by torch's keywords sections= (a count) or indices= (a list)."""
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError(f"{op}: give one of indices_or_sections (positionally), sections= or indices=; got "
+                        f"{len(given)}")
+    return given[0]
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
     """n sections (the first n mod k one longer: sizes differ by at most one) or a list of split indices, as
     NumPy's array_split; views of input, so gradients flow back into place."""
     d = norm_dim(dim, input.ndim, "tensor_split")[0]
     n = input.shape[d]
-    spec = indices_or_sections
+    spec = _sections_or_indices("tensor_split", indices_or_sections if tensor_indices_or_sections is None
+                                else tensor_indices_or_sections, sections, indices)
     if isinstance(spec, Tensor):
         spec = spec.tolist()
     if isinstance(spec, (int, np.integer)):
@@ -151,7 +162,8 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 
 def _direction_split(name, dim, min_dims):
-    def fn(input, indices_or_sections):
+    def fn(input, indices_or_sections=None, *, sections=None, indices=None):
+        indices_or_sections = _sections_or_indices(name, indices_or_sections, sections, indices)
         if input.ndim < min_dims:
             raise ShapeError(f"{name}: needs a tensor with at least {min_dims} dims, got shape {input.shape}")
         d = dim if input.ndim > 1 or name != "hsplit" else 0
