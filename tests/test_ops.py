@@ -46,6 +46,24 @@ def test_gradgradcheck(case):
     assert cr.autograd.gradgradcheck(call, flat, **s.check)
 
 
+ONCE = [c for c in CASES if not OPS[c[0]].gradgrad]   # ops registered as not twice differentiable
+
+
+@pytest.mark.parametrize("case", ONCE, ids=[_id(c) for c in ONCE])
+def test_a_second_derivative_is_right_or_refused(case):
+    """An op not gradgradchecked must still never give a silently wrong second derivative: either it is right,
+    or differentiating its gradient raises NotImplementedError (Op.once_differentiable, or a check of its own)."""
+    info, s, flat, call, _ = _build(*case)
+    if not flat:
+        pytest.skip("no differentiable input")
+    try:
+        right = cr.autograd.gradgradcheck(call, flat, raise_exception=False, **s.check)
+    except NotImplementedError as exc:
+        assert "second derivatives" in str(exc)
+        return
+    assert right, f"{case[0]}: second derivative silently wrong; set once_differentiable = True on its Op"
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if OPS[c[0]].ref is not None],
                          ids=[_id(c) for c in CASES if OPS[c[0]].ref is not None])
 def test_forward_matches_numpy(case):

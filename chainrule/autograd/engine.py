@@ -117,7 +117,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             if node.epoch != STATE.epoch:   # read live: a hook may change a tensor in place mid-sweep
                 node.check_versions()
             try:
-                grads_in = node.backward(*grads)
+                if create_graph and node.once_differentiable:
+                    from .function import run_once_differentiable
+                    grads_in = run_once_differentiable(node.backward, grads, node.name(), inputs)
+                else:
+                    grads_in = node.backward(*grads)
             except np.linalg.LinAlgError as exc:   # a singular matrix met in a backward formula: name the op
                 raise LinAlgError.from_numpy(f"{node.name()} (in backward: the gradient formula solves with a "
                                              f"matrix the forward produced)", [g._data for g in grads if g is not None],

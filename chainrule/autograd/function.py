@@ -35,6 +35,10 @@ class Node:
     # dz/db alone; z = a/b: a serves dz/db alone), or ALL_INPUTS; such an input is kept as a graph edge when no
     # other input needs a gradient
     read_for_others = ()
+    # True for an op whose backward is NumPy on saved values (its partials are constants to autograd): with
+    # create_graph=True the engine runs it unrecorded and links its results so that differentiating them raises,
+    # naming the op, instead of giving a silently wrong (zero) second derivative. As torch's @once_differentiable.
+    once_differentiable = False
 
     def name(self):
         return type(self).__name__ + "Backward"
@@ -336,17 +340,7 @@ def once_differentiable(backward):
     recording, and a gradient of it (create_graph=True, then backward again) raises instead of being wrong."""
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        with no_grad():
-            result = backward(ctx, *grads)
-        tracked = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
-        if not (STATE.grad_enabled and tracked):
-            return result
-        outs = result if isinstance(result, tuple) else (result,)
-        present = [o for o in outs if isinstance(o, Tensor)]
-        linked = _DelayedError.apply(len(present), *present, *tracked) if present else ()
-        delayed = iter((linked,) if isinstance(linked, Tensor) else linked)
-        outs = tuple(next(delayed) if isinstance(o, Tensor) else o for o in outs)
-        return outs if isinstance(result, tuple) else outs[0]
+        return run_once_differentiable(lambda *gs: backward(ctx, *gs), grads)
     return wrapper
 
 
@@ -439,13 +433,34 @@ class Function:
 
 class _DelayedError(Function):
     """Passes once_differentiable's results through, linked to the incoming gradients; differentiating them
-    raises."""
+    raises (naming the op when one is given)."""
 
     @staticmethod
-    def forward(ctx, n, *tensors):
+    def forward(ctx, n, op_name, *tensors):
+        ctx.op_name = op_name
         outs = tuple(Tensor._wrap(t._data) for t in tensors[:n])
         return outs if len(outs) > 1 else outs[0]
 
     @staticmethod
     def backward(ctx, *grads):
+        if ctx.op_name:
+            raise NotImplementedError(f"{ctx.op_name}: second derivatives (create_graph=True, then backward through "
+                                      f"the gradient) are not implemented; its first derivative is")
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def run_once_differentiable(backward, grads, op_name=None, inputs=()):
+    """backward(*grads) run unrecorded; under create_graph its results are linked, through _DelayedError, to what
+    they depend on (the tracked grads, and an op's inputs), so that a second derivative raises instead of being
+    silently wrong."""
+    with no_grad():
+        result = backward(*grads)
+    tracked = [t for t in (*grads, *inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not (STATE.grad_enabled and tracked):
+        return result
+    outs = result if isinstance(result, tuple) else (result,)
+    present = [o for o in outs if isinstance(o, Tensor)]
+    linked = _DelayedError.apply(len(present), op_name, *present, *tracked) if present else ()
+    delayed = iter((linked,) if isinstance(linked, Tensor) else linked)
+    outs = tuple(next(delayed) if isinstance(o, Tensor) else o for o in outs)
+    return outs if isinstance(result, tuple) else outs[0]

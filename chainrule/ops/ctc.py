@@ -49,6 +49,7 @@ def _unshift(x, k):
 
 class CTC(Op):
     """Per-sample -log p(l | x) of log_probs (T, N, C); backward: the occupation formula of the module docstring."""
+    once_differentiable = True   # the occupations are NumPy arrays of the saved log_probs (torch has no 2nd either)
 
     def forward(self, log_probs, ext, skip, valid, input_lengths, last, zero_infinity):
         t_max, n = log_probs.shape[:2]

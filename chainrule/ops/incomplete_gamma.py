@@ -179,6 +179,8 @@ class GammaQuantile(Op):
     holds for it (its u = P(a, z) is held fixed), which is the reparameterised gradient of Gamma.rsample
     (Figurnov et al. 2018's implicit reparameterisation, torch's _standard_gamma_grad)."""
 
+    once_differentiable = True   # ∂z/∂a is a NumPy series in a and z
+
     def forward(self, a, u, drawn=False):
         self.out = u.copy() if drawn else _cast_like(_np_gamma_quantile(a, u), u)
         return self.out

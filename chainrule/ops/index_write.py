@@ -11,7 +11,6 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ..autograd.grad_mode import STATE
 from ._util import as_array, equal_or_both_nan, lift, norm_dim
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
@@ -120,6 +119,9 @@ class ScatterExtreme(Op):
 
     def forward(self, x, src, axis, index, reduce, include_self):
         self.axis, self.index, self.reduce, self.include_self = axis, index, reduce, include_self
+        # the product's partials depend on x and src but are computed in NumPy (amax/amin's are piecewise
+        # constant, so their second derivative, 0, is right)
+        self.once_differentiable = reduce == "prod"
         where_ = _along(index, axis)
         hit = _marked(x.shape, where_)
         out = x.copy()
@@ -137,10 +139,6 @@ class ScatterExtreme(Op):
         out, hit, where_ = self.out, self.hit, _along(self.index, self.axis)
         counted_self = ~hit | self.include_self          # positions where x itself takes part
         if self.reduce == "prod":
-            if STATE.grad_enabled:   # the partials below are NumPy constants: a second derivative would be 0
-                raise NotImplementedError("scatter_reduce(reduce='prod') and scatter(reduce='multiply'): second "
-                                          "derivatives (create_graph=True) are not implemented; the first "
-                                          "derivative is")
             d_self, d_src = _prod_partials(x, src, where_, hit, counted_self)
         else:
             chosen_self = counted_self & equal_or_both_nan(x, out)   # a NaN result: its NaN contributors share g

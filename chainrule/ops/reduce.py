@@ -87,8 +87,27 @@ class Prod(Op):
         if not (x._data == 0).any():
             y = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
             return _spread(g, x.shape, self.axes, self.keepdim) * y / x
-        others = _prod_of_others(x._data, self.axes)   # zeros present: exact, but not twice differentiable
-        return _spread(g, x.shape, self.axes, self.keepdim) * const(others)
+        if STATE.grad_enabled:   # create_graph: the same products, from differentiable exclusive cumprods
+            others = _prod_of_others_recorded(x, self.axes)
+        else:
+            others = const(_prod_of_others(x._data, self.axes))   # zeros present: exact, no division
+        return _spread(g, x.shape, self.axes, self.keepdim) * others
+
+
+def _prod_of_others_recorded(x, axes):
+    """Π_{j≠i} xⱼ over the reduced axes as recorded ops: the product of the entries before i (an exclusive
+    cumprod) times the product of those after it, so a second derivative at zeros is right too."""
+    from .scan import cumprod
+    from .shape import cat
+    kept = [d for d in range(x.ndim) if d not in axes]
+    order = kept + list(axes)
+    moved = x.permute(order)
+    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    one = Tensor._wrap(np.ones(flat.shape[:-1] + (1,), x.dtype))
+    before = cumprod(cat([one, flat[..., :-1]], -1), -1)
+    after = cumprod(cat([one, flat.flip(-1)[..., :-1]], -1), -1).flip(-1)
+    inverse = [order.index(d) for d in range(x.ndim)]
+    return (before * after).reshape(moved.shape).permute(inverse)
 
 
 def _prod_of_others(x, axes):
@@ -207,7 +226,9 @@ register("mean", method="mean", ref=lambda x, dim=None, keepdim=False: np.mean(x
 register("prod", method="prod", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
          samples=[sample(T((3, 4), 0.5, 1.5)), sample(T((2, 3, 4), 0.5, 1.5), 1, keepdim=True)])(prod)
 register("prod_with_zero", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
-         gradgrad=False, samples=[sample(T((2, 3), values=[[0.0, 2.0, 3.0], [1.5, 0.0, 0.0]]), 1)])(prod)
+         samples=[sample(T((2, 3), values=[[0.0, 2.0, 3.0], [1.5, 0.0, 0.0]]), 1),
+                  sample(T((2, 2, 2), values=[[[0.0, 2.0], [3.0, 1.5]], [[0.0, 0.0], [-1.0, 2.0]]]), (0, 2)),
+                  sample(T((4,), values=[0.5, 0.0, 2.0, -3.0]))])(prod)
 MAXS = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
         sample(T((2, 2), values=[[1.0, 1.0], [0.5, 2.0]]), 1, gradgrad=False)]
 register("amax", method="amax", ref=lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
