@@ -48,10 +48,32 @@ torch = pytest.importorskip("torch", reason="torch is the oracle here; pip insta
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("layers,bidirectional,batch_first", [(1, False, False), (2, True, True), (2, False, True)])
 def test_recurrent_layers_match_torch(kind, layers, bidirectional, batch_first):
-    ours = getattr(nn, kind)(3, 5, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first).double()
+    _match_torch(kind, layers, bidirectional, batch_first)
+
+
+@pytest.mark.parametrize("layers,bidirectional,batch_first", [(1, False, False), (2, True, True), (2, False, True)])
+def test_lstm_with_projections_matches_torch(layers, bidirectional, batch_first):
+    """proj_size = 2 < hidden 5: h = W_hr (o ⊙ tanh c) has 2 entries, c keeps 5; weight_hr_l{k} (2, 5) per layer and
+    direction, and the next layer reads the projected outputs."""
+    ours = _match_torch("LSTM", layers, bidirectional, batch_first, proj_size=2)
+    assert "proj_size=2" in repr(ours)
+
+
+def test_proj_size_is_checked():
+    with pytest.raises(ValueError, match=r"proj_size must be 0 \(no projection\) or in \[1, hidden_size\)"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="GRU: proj_size is only supported for LSTM"):
+        nn.GRU(3, 4, proj_size=2)
+
+
+def _match_torch(kind, layers, bidirectional, batch_first, proj_size=0):
+    extra = {"proj_size": proj_size} if proj_size else {}
+    ours = getattr(nn, kind)(3, 5, num_layers=layers, bidirectional=bidirectional, batch_first=batch_first,
+                             **extra).double()
     theirs = getattr(torch.nn, kind)(3, 5, num_layers=layers, bidirectional=bidirectional,
-                                     batch_first=batch_first).double()
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+                                     batch_first=batch_first, **extra).double()
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
     with torch.no_grad():
         for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
             q.copy_(torch.from_numpy(p.detach().numpy()))
@@ -59,7 +81,7 @@ def test_recurrent_layers_match_torch(kind, layers, bidirectional, batch_first):
     shape = (2, 6, 3) if batch_first else (6, 2, 3)
     xa = rng.standard_normal(shape)
     dirs = 2 if bidirectional else 1
-    h0 = rng.standard_normal((layers * dirs, 2, 5))
+    h0 = rng.standard_normal((layers * dirs, 2, proj_size or 5))
     x, tx = cr.tensor(xa, requires_grad=True), torch.tensor(xa, requires_grad=True)
     if kind == "LSTM":
         c0 = rng.standard_normal((layers * dirs, 2, 5))
@@ -77,6 +99,7 @@ def test_recurrent_layers_match_torch(kind, layers, bidirectional, batch_first):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-9)
     for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-9, err_msg=n)
+    return ours
 
 
 def _running_sum_tbptt(carry, epochs=300):

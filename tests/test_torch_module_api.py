@@ -125,8 +125,7 @@ def test_rnn_arguments_follow_torchs_order():
     assert rnn.nonlinearity == "relu" and rnn.mode == "RNN_RELU"
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    assert nn.LSTM(3, 4, proj_size=2)(cr.zeros(5, 7, 3))[0].shape == (5, 7, 2)   # LSTM with projections
 
 
 def test_norms_without_bias_and_sync_batchnorm():

@@ -3,6 +3,7 @@ Backpropagation through time is the engine's ordinary backward over the unrolled
 
     RNN:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
     LSTM: i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh) split in 4;  c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
+          (with proj_size: h' = W_hr (o⊙tanh(c')), of size proj_size)
     GRU:  r, z = σ(...) ;  n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn));  h' = (1 - z)⊙n + z⊙h
 """
 import math
@@ -113,10 +114,14 @@ class RNNBase(Module):
             raise ValueError(f"RNNBase: mode must be one of {', '.join(GATES)}, got {mode!r}")
         self.__dict__["mode"] = mode   # sizes the weights below
         super().__init__()
-        if proj_size:
-            raise ValueError(f"{type(self).__name__}: proj_size={proj_size} (projected LSTM states) is not supported; "
-                             f"add an nn.Linear on the outputs instead")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{type(self).__name__}: proj_size is only supported for LSTM, got proj_size={proj_size}")
+        if not 0 <= proj_size < hidden_size:
+            raise ValueError(f"{type(self).__name__}: proj_size must be 0 (no projection) or in [1, hidden_size) = "
+                             f"[1, {hidden_size}), got {proj_size}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.proj_size = proj_size
+        state_size = proj_size or hidden_size   # h's size: projected (LSTMP) or the cell's
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, dropout, bidirectional
         g, dt = GATES[self.mode], dtypes.get_default_dtype()
         k = 1 / math.sqrt(hidden_size)
@@ -124,13 +129,16 @@ class RNNBase(Module):
         for layer in range(num_layers):
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                n_in = input_size if layer == 0 else hidden_size * dirs
+                n_in = input_size if layer == 0 else state_size * dirs
                 self.register_parameter("weight_ih" + sfx, Parameter(creation.empty(g * hidden_size, n_in, dtype=dt)))
                 self.register_parameter("weight_hh" + sfx,
-                                        Parameter(creation.empty(g * hidden_size, hidden_size, dtype=dt)))
+                                        Parameter(creation.empty(g * hidden_size, state_size, dtype=dt)))
                 if bias:
                     self.register_parameter("bias_ih" + sfx, Parameter(creation.empty(g * hidden_size, dtype=dt)))
                     self.register_parameter("bias_hh" + sfx, Parameter(creation.empty(g * hidden_size, dtype=dt)))
+                if proj_size:   # h = W_hr (o ⊙ tanh c), torch's LSTM with projections
+                    self.register_parameter("weight_hr" + sfx,
+                                            Parameter(creation.empty(proj_size, hidden_size, dtype=dt)))
         for p in self.parameters():
             init.uniform_(p, -k, k)
 
@@ -161,7 +169,9 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         zeros = creation.zeros(self.num_layers * dirs, B, self.hidden_size, dtype=x.dtype)
         if self.mode == "LSTM":
-            h0, c0 = hx if hx is not None else (zeros, zeros)
+            h0, c0 = hx if hx is not None else (
+                creation.zeros(self.num_layers * dirs, B, self.proj_size, dtype=x.dtype) if self.proj_size else zeros,
+                zeros)
         else:
             h0, c0 = (hx if hx is not None else zeros), None
         h_n, c_n = [], []
@@ -174,7 +184,14 @@ class RNNBase(Module):
                      self._p("bias_hh" + sfx))
                 k = layer * dirs + d
                 h, c = h0[k], (c0[k] if c0 is not None else None)
-                if self.mode in ("LSTM", "GRU"):   # the time loop and the input projection inside one fused node
+                if self.proj_size:   # LSTMP: step by step, each h projected by W_hr
+                    gi = unbind_steps(linear(layer_in, w[0], w[2]))
+                    w_hr, seq = self._p("weight_hr" + sfx), [None] * T_
+                    for t in time_steps(T_, reverse=bool(d)):
+                        h, c = _step(self.mode, gi[t], h, c, w[1], w[3])
+                        h = seq[t] = linear(h, w_hr)
+                    outs.append(stack(seq))
+                elif self.mode in ("LSTM", "GRU"):   # the time loop and the input projection inside one fused node
                     xin, w_ih, b_ih = _autocast(layer_in, w[0], w[2])
                     h, c, w_hh, b_hh = (t if t is None or t.dtype == xin.dtype else t.to(xin.dtype)
                                         for t in (h, c, w[1], w[3]))
@@ -204,7 +221,8 @@ class RNNBase(Module):
                                                              else "") +
                 (", bias=False" if not self.bias else "") + (", batch_first=True" if self.batch_first else "") +
                 (f", dropout={self.dropout}" if self.dropout else "") +
-                (", bidirectional=True" if self.bidirectional else ""))
+                (", bidirectional=True" if self.bidirectional else "") +
+                (f", proj_size={self.proj_size}" if self.proj_size else ""))
 
 
 class RNN(RNNBase):

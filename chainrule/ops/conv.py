@@ -281,9 +281,13 @@ def adaptive_bounds(size, out):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Average over PyTorch's adaptive windows: start = ⌊i·H/out⌋, end = ⌈(i+1)·H/out⌉."""
+    """Average over PyTorch's adaptive windows: start = ⌊i·H/out⌋, end = ⌈(i+1)·H/out⌉. (N, C, H, W) or unbatched
+    (C, H, W); None in output_size keeps that size."""
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got {input.shape}")
     oh, ow = ntuple(output_size, 2) if not isinstance(output_size, int) else (output_size, output_size)
-    n, c, H, W = input.shape
+    H, W = input.shape[-2:]
+    oh, ow = H if oh is None else oh, W if ow is None else ow
     if H % oh == 0 and W % ow == 0:
         from .pooling import avg_pool2d
         return avg_pool2d(input, (H // oh, W // ow))
@@ -311,7 +315,7 @@ register("conv_transpose2d", ref=None, samples=[
     sample(T((1, 4, 3, 3)), T((4, 1, 3, 2)), T((2,)), (2, 1), (1, 0), 0, 2, (1, 2))])(conv_transpose2d)
 register("conv_transpose1d", ref=None, samples=[sample(T((2, 3, 5)), T((3, 2, 3)), T((2,)), 2, 1, 1)])(
     conv_transpose1d)
-register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2)])(
-    adaptive_avg_pool2d)
+register("adaptive_avg_pool2d", ref=None, samples=[sample(T((1, 2, 5, 7)), (2, 3)), sample(T((1, 1, 4, 4)), 2),
+                                                   sample(T((2, 5, 7)), (None, 3))])(adaptive_avg_pool2d)
 register("adaptive_avg_pool1d", ref=None, samples=[sample(T((2, 3, 7)), 3), sample(T((1, 2, 8)), 4)])(
     adaptive_avg_pool1d)
