@@ -36,8 +36,9 @@ from .ops.elementwise import (abs, add, cos, div, erf, exp, log, log1p, maximum,
 from .ops.power import pow
 from .ops.reduce import (amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, prod,
                          softmax, std, sum, var)
-from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, repeat_interleave, reshape,
-                        roll, split, squeeze, stack, transpose, tril, triu, unbind, unflatten, unsqueeze)
+from .ops.shape import (broadcast_to, cat, chunk, expand, flatten, flip, pad, permute, reshape, split, squeeze, stack,
+                        transpose, tril, triu, unbind, unsqueeze)
+from .ops.tiling import repeat_interleave, roll, unflatten
 from .ops.index import gather, index_add, index_select, masked_fill, scatter, scatter_add
 from .ops.arith import (addcdiv, addcmul, divide, exp2, expm1, float_power, floor_divide, fmod, frac, lerp, log2,
                         log10, logaddexp, multiply, nan_to_num, reciprocal, remainder, subtract, true_divide, xlogy)

@@ -10,7 +10,8 @@ from ._util import as_array, norm_dim
 from .elementwise import where
 from .index import gather, getitem
 from .registry import T, register, sample
-from .shape import cat, expand, flip, pad, permute, repeat, reshape, stack, transpose
+from .shape import cat, expand, flip, pad, permute, reshape, stack, transpose
+from .tiling import repeat
 
 _wrap = Tensor._wrap
 

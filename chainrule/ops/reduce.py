@@ -87,38 +87,12 @@ class Prod(Op):
         if not (x._data == 0).any():
             y = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
             return _spread(g, x.shape, self.axes, self.keepdim) * y / x
+        from .scan import prod_of_others, prod_of_others_recorded
         if STATE.grad_enabled:   # create_graph: the same products, from differentiable exclusive cumprods
-            others = _prod_of_others_recorded(x, self.axes)
+            others = prod_of_others_recorded(x, self.axes)
         else:
-            others = const(_prod_of_others(x._data, self.axes))   # zeros present: exact, no division
+            others = const(prod_of_others(x._data, self.axes))   # zeros present: exact, no division
         return _spread(g, x.shape, self.axes, self.keepdim) * others
-
-
-def _prod_of_others_recorded(x, axes):
-    """Π_{j≠i} xⱼ over the reduced axes as recorded ops: the product of the entries before i (an exclusive
-    cumprod) times the product of those after it, so a second derivative at zeros is right too."""
-    from .scan import cumprod
-    from .shape import cat
-    kept = [d for d in range(x.ndim) if d not in axes]
-    order = kept + list(axes)
-    moved = x.permute(order)
-    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
-    one = Tensor._wrap(np.ones(flat.shape[:-1] + (1,), x.dtype))
-    before = cumprod(cat([one, flat[..., :-1]], -1), -1)
-    after = cumprod(cat([one, flat.flip(-1)[..., :-1]], -1), -1).flip(-1)
-    inverse = [order.index(d) for d in range(x.ndim)]
-    return (before * after).reshape(moved.shape).permute(inverse)
-
-
-def _prod_of_others(x, axes):
-    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-    n = flat.shape[-1]
-    left = np.concatenate([np.ones(flat.shape[:-1] + (1,), x.dtype), np.cumprod(flat, -1)[..., :-1]], -1)
-    right = np.concatenate([np.cumprod(flat[..., ::-1], -1)[..., :-1][..., ::-1],
-                            np.ones(flat.shape[:-1] + (1,), x.dtype)], -1)
-    out = (left * right).reshape(moved.shape)
-    return np.moveaxis(out, tuple(range(-len(axes), 0)), axes) if n else out
 
 
 class Amax(Op):

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ..autograd.function import Op
 from ._util import norm_dim
 from .index import gather
-from .shape import stack, unbind
+from .shape import cat, stack, unbind
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
@@ -75,6 +75,33 @@ def cumprod(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return Cumprod.apply(input, axis=norm_dim(dim, input.ndim, "cumprod")[0])
+
+
+# ---- Π_{j≠i} xⱼ over reduced axes (prod's gradient where x holds zeros): exclusive products, no division ----
+def prod_of_others_recorded(x, axes):
+    """Π_{j≠i} xⱼ over the reduced axes as recorded ops: the product of the entries before i (an exclusive
+    cumprod) times the product of those after it, so a second derivative at zeros is right too."""
+    kept = [d for d in range(x.ndim) if d not in axes]
+    order = kept + list(axes)
+    moved = x.permute(order)
+    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    one = Tensor._wrap(np.ones(flat.shape[:-1] + (1,), x.dtype))
+    before = cumprod(cat([one, flat[..., :-1]], -1), -1)
+    after = cumprod(cat([one, flat.flip(-1)[..., :-1]], -1), -1).flip(-1)
+    inverse = [order.index(d) for d in range(x.ndim)]
+    return (before * after).reshape(moved.shape).permute(inverse)
+
+
+def prod_of_others(x, axes):
+    """The same products on arrays (first derivatives only): left and right exclusive cumprods."""
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    n = flat.shape[-1]
+    left = np.concatenate([np.ones(flat.shape[:-1] + (1,), x.dtype), np.cumprod(flat, -1)[..., :-1]], -1)
+    right = np.concatenate([np.cumprod(flat[..., ::-1], -1)[..., :-1][..., ::-1],
+                            np.ones(flat.shape[:-1] + (1,), x.dtype)], -1)
+    out = (left * right).reshape(moved.shape)
+    return np.moveaxis(out, tuple(range(-len(axes), 0)), axes) if n else out
 
 
 def logcumsumexp(input, dim):
