@@ -1,4 +1,5 @@
-"""Linear algebra against torch.linalg: values and gradients in float64 (inv, det, slogdet, solve, cholesky, eigh, svdvals, matrix_power, matrix norms, products), and the named errors."""
+"""Linear algebra against torch.linalg: values and gradients in float64 (inv, det, slogdet, solve, cholesky, eigh,
+svdvals, matrix_power, matrix norms, products), and the named errors."""
 import numpy as np
 import pytest
 

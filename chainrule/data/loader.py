@@ -7,6 +7,8 @@
 """
 import numpy as np
 
+from ..dtypes import get_default_dtype
+from ..errors import DTypeError, ShapeError
 from ..random import _gen
 from ..tensor import Tensor
 from .sampler import BatchSampler
@@ -124,7 +126,6 @@ def default_collate(samples):
     if isinstance(first, (Tensor, np.ndarray)):
         shapes = {tuple(np.shape(s)) for s in samples}
         if len(shapes) > 1:
-            from ..errors import ShapeError
             raise ShapeError(f"default_collate: samples of shapes {sorted(shapes)} cannot be stacked into one batch; "
                              f"pad them to one shape, or pass a collate_fn (e.g. one that calls "
                              f"nn.utils.rnn.pad_sequence)")
@@ -133,11 +134,9 @@ def default_collate(samples):
         return stack(samples)
     batch = np.stack(samples) if isinstance(first, np.ndarray) else np.asarray(samples)
     if batch.dtype.kind not in "biuf":
-        from ..errors import DTypeError
         raise DTypeError(f"default_collate: a batch must hold tensors, NumPy arrays, numbers, strings, dicts or "
                          f"lists; found {type(first).__name__} (dtype {batch.dtype}). Pass a collate_fn for it")
     if isinstance(first, int) and batch.dtype.kind == "f":   # torch.tensor([1, 2.5]): the default float
-        from ..dtypes import get_default_dtype
         batch = batch.astype(get_default_dtype())
     return Tensor._wrap(batch)
 
@@ -200,8 +199,9 @@ class DataLoader:
     """Batches of a dataset, as torch.utils.data.DataLoader (same arguments, same order). The indices come from
     `sampler` or `batch_sampler` (chainrule.data.sampler) when given, else 0…n-1, shuffled with shuffle=True;
     batch_size=None yields single samples (default_convert'ed). A TensorDataset is sliced directly (one fancy
-    index per batch) unless a collate_fn is given; anything else is collated sample by sample. Loading runs in the calling process: num_workers, pin_memory
-    and the other worker options are accepted so that PyTorch scripts run, and change nothing."""
+    index per batch) unless a collate_fn is given; anything else is collated sample by sample. Loading runs in the
+    calling process: num_workers, pin_memory and the other worker options are accepted so that PyTorch scripts
+    run, and change nothing."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,

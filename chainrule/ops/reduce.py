@@ -87,12 +87,8 @@ class Prod(Op):
         if not (x._data == 0).any():
             y = _spread(self.saved_output(), x.shape, self.axes, self.keepdim)
             return _spread(g, x.shape, self.axes, self.keepdim) * y / x
-        from .scan import prod_of_others, prod_of_others_recorded
-        if STATE.grad_enabled:   # create_graph: the same products, from differentiable exclusive cumprods
-            others = prod_of_others_recorded(x, self.axes)
-        else:
-            others = const(prod_of_others(x._data, self.axes))   # zeros present: exact, no division
-        return _spread(g, x.shape, self.axes, self.keepdim) * others
+        from .scan import prod_of_others   # zeros present: Π_{j≠i} xⱼ without a division
+        return _spread(g, x.shape, self.axes, self.keepdim) * prod_of_others(x, self.axes)
 
 
 class Amax(Op):

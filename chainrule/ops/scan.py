@@ -2,6 +2,7 @@
 primitive, stable), and cummax / cummin (a gather at the running arg-max, so the gradient goes to the entry that
 holds the running extreme)."""
 import collections
+import math
 
 import numpy as np
 
@@ -78,30 +79,18 @@ def cumprod(input, dim, dtype=None):
 
 
 # ---- Π_{j≠i} xⱼ over reduced axes (prod's gradient where x holds zeros): exclusive products, no division ----
-def prod_of_others_recorded(x, axes):
-    """Π_{j≠i} xⱼ over the reduced axes as recorded ops: the product of the entries before i (an exclusive
-    cumprod) times the product of those after it, so a second derivative at zeros is right too."""
+def prod_of_others(x, axes):
+    """Π_{j≠i} xⱼ over the reduced axes: the product of the entries before i (an exclusive cumprod) times the
+    product of those after it. Built from ops, so under create_graph a second derivative at zeros is right too."""
     kept = [d for d in range(x.ndim) if d not in axes]
     order = kept + list(axes)
     moved = x.permute(order)
-    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    flat = moved.reshape(moved.shape[:len(kept)] + (math.prod(moved.shape[len(kept):]),))   # not -1: 0 elements
     one = Tensor._wrap(np.ones(flat.shape[:-1] + (1,), x.dtype))
     before = cumprod(cat([one, flat[..., :-1]], -1), -1)
     after = cumprod(cat([one, flat.flip(-1)[..., :-1]], -1), -1).flip(-1)
     inverse = [order.index(d) for d in range(x.ndim)]
     return (before * after).reshape(moved.shape).permute(inverse)
-
-
-def prod_of_others(x, axes):
-    """The same products on arrays (first derivatives only): left and right exclusive cumprods."""
-    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-    n = flat.shape[-1]
-    left = np.concatenate([np.ones(flat.shape[:-1] + (1,), x.dtype), np.cumprod(flat, -1)[..., :-1]], -1)
-    right = np.concatenate([np.cumprod(flat[..., ::-1], -1)[..., :-1][..., ::-1],
-                            np.ones(flat.shape[:-1] + (1,), x.dtype)], -1)
-    out = (left * right).reshape(moved.shape)
-    return np.moveaxis(out, tuple(range(-len(axes), 0)), axes) if n else out
 
 
 def logcumsumexp(input, dim):

@@ -65,7 +65,7 @@ def view(input, *sizes, size=None, dtype=None):
         return _alias(input)
     source = input._data
     if target.itemsize != source.dtype.itemsize:
-        if source.ndim == 0 or source.strides[-1] != source.dtype.itemsize and source.shape[-1] != 1:
+        if source.ndim == 0 or (source.strides[-1] != source.dtype.itemsize and source.shape[-1] != 1):
             raise ShapeError(f"view: a tensor of shape {input.shape} viewed as {target} (another item size) needs a "
                              f"contiguous last dim; call .contiguous() first")
         if (source.shape[-1] * source.dtype.itemsize) % target.itemsize:
