@@ -132,31 +132,134 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     return tuple(stack(list(column)) if column[0] is not None else None for column in zip(*rows))
 
 
-def _flat_inputs(inputs):
-    single = isinstance(inputs, Tensor)
-    return single, ([inputs] if single else list(inputs))
+def _as_tensors(x, what, name):
+    """(was a tuple, the tensors as a tuple): a function's inputs, outputs or v, as torch's _as_tuple."""
+    if isinstance(x, Tensor):
+        return False, (x,)
+    if isinstance(x, (tuple, list)) and all(isinstance(t, Tensor) for t in x):
+        return True, tuple(x)
+    raise TypeError(f"{name}: {what} must be a Tensor or a tuple of Tensors, got {type(x).__name__}"
+                    + (f" holding {sorted({type(t).__name__ for t in x})}" if isinstance(x, (tuple, list)) else ""))
+
+
+def _single_or_tuple(values, was_tuple):
+    return tuple(values) if was_tuple else values[0]
+
+
+def _differentiable_copies(inputs, create_graph, need_graph=True):
+    """Fresh graph entry points for the inputs. Under create_graph an input that requires grad is viewed, so the
+    result stays differentiable with respect to it; any other input is detached (a new leaf when need_graph)."""
+    return tuple(t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_(need_graph)
+                 for t in inputs)
+
+
+def _detached_unless(values, create_graph):
+    if isinstance(values, Tensor):
+        return values if create_graph else values.detach()
+    return tuple(_detached_unless(v, create_graph) for v in values)
+
+
+def _check_v(v, like, like_is_tuple, name, what):
+    """v must hold one tensor of the same shape per entry of `like` (the inputs or the outputs)."""
+    if len(v) != len(like):
+        raise BackwardError(f"{name}: v holds {len(v)} tensors but the function has {len(like)} {what}; give one per "
+                         f"{what[:-1]}")
+    for k, (w, t) in enumerate(zip(v, like)):
+        if tuple(w.shape) != tuple(t.shape):
+            where = f"entry {k} of v" if like_is_tuple else "v"
+            raise BackwardError(f"{name}: {where} has shape {tuple(w.shape)} but the {what[:-1]} it pairs with has "
+                             f"shape {tuple(t.shape)}")
+
+
+def _grads_or_none(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """autograd.grad over the outputs that require grad; None for an input no output reaches (torch's
+    _autograd_grad), and for every input when no output requires grad."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
+    if not pairs:
+        return (None,) * len(inputs)
+    return grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs], retain_graph=retain_graph,
+                create_graph=create_graph, allow_unused=True)
+
+
+_NOT_DIFFERENTIABLE = {
+    "outputs": "output {i} of the function does not require grad: it is independent of the inputs (not computed "
+               "from them by differentiable operations)",
+    "gradients": "the gradient with respect to input {i} does not depend on the inputs (the function is linear "
+                 "in it)",
+    "jacobian": "the Jacobian with respect to input {i} does not depend on the inputs (the function is linear in "
+                "it); its Hessian is zero",
+}
+
+
+def _strict_requires_grad(tensors, kind, strict, name):
+    """strict=True: every tensor must require grad (None or a constant means a derivative that is zero by
+    construction, which strict mode refuses, as torch's)."""
+    if strict:
+        for i, t in enumerate(tensors):
+            if t is None or not t.requires_grad:
+                raise RuntimeError(f"{name} (strict=True): {_NOT_DIFFERENTIABLE[kind].format(i=i)}. Pass "
+                                   f"strict=False to get zeros instead")
+
+
+def _zeros_for_unreached(grads, refs, strict, create_graph, name, what):
+    """An input the outputs do not reach gets zeros of its shape, or with strict=True an error; with strict and
+    create_graph, a gradient that does not depend on the inputs is an error too (its own derivative would be
+    zero by construction)."""
+    filled = []
+    for i, (g, ref) in enumerate(zip(grads, refs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"{name} (strict=True): {what.format(i=i)} is independent of the inputs. Pass "
+                                   f"strict=False to get zeros instead")
+            g = Tensor._wrap(np.zeros(ref.shape, ref.dtype))
+        elif strict and create_graph and not g.requires_grad:
+            raise RuntimeError(f"{name} (strict=True, create_graph=True): {what.format(i=i)} does not depend on "
+                               f"the inputs, so it cannot be differentiated again")
+        filled.append(g)
+    return tuple(filled)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    """J[i][j] = d out_i / d in_j, one backward per output element; shape out.shape + in.shape. vectorize and
-    strategy (torch's ways of computing the same numbers) are accepted; every strategy runs reverse mode here."""
+    """J[i][j] = d out_i / d in_j, of shape out_i.shape + in_j.shape: one backward pass per output element.
+    A tensor input and a tensor output give one tensor; a tuple gives a tuple (of tuples, for both). An input that
+    an output does not reach gets zeros, or with strict=True an error. create_graph=True keeps J differentiable
+    with respect to the inputs that require grad. vectorize and strategy (torch's ways of computing the same
+    numbers) are accepted; every strategy runs reverse mode here."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
-    single, ins = _flat_inputs(inputs)
-    ins = [t.detach().requires_grad_(True) if not create_graph else t for t in ins]
     with enable_grad():
-        out = func(*ins)
-    single_out = isinstance(out, Tensor)
-    outs = [out] if single_out else list(out)
-    jac = [jacobian_blocks(o, ins, create_graph) for o in outs]
-    jac = [blocks[0] if single else tuple(blocks) for blocks in jac]
-    return jac[0] if single_out else tuple(jac)
+        inputs_tuple, ins = _as_tensors(inputs, "inputs", "jacobian")
+        ins = _differentiable_copies(ins, create_graph)
+        outputs_tuple, outs = _as_tensors(func(*ins), "the function's outputs", "jacobian")
+        _strict_requires_grad(outs, "outputs", strict, "jacobian")
+        jac = []
+        for i, out in enumerate(outs):
+            rows = [[] for _ in ins]
+            flat = out.reshape(-1)
+            for k in range(out.numel()):
+                vj = _grads_or_none((flat[k],), ins, retain_graph=True, create_graph=create_graph)
+                vj = _zeros_for_unreached(vj, ins, strict, create_graph, "jacobian",
+                                          f"output {i}'s gradient with respect to input {{i}}")
+                for row, g in zip(rows, vj):
+                    row.append(g)
+            jac.append(tuple(_stacked(row, out, x) for row, x in zip(rows, ins)))
+    jac = _detached_unless(tuple(jac), create_graph)
+    jac = [_single_or_tuple(blocks, inputs_tuple) for blocks in jac]
+    return _single_or_tuple(jac, outputs_tuple)
+
+
+def _stacked(rows, out, x):
+    from ..ops.shape import stack
+    if not rows:
+        return Tensor._wrap(np.zeros(tuple(out.shape) + tuple(x.shape), x.dtype))
+    return stack(rows).reshape(tuple(out.shape) + tuple(x.shape))
 
 
 def jacobian_blocks(out, wrt, create_graph):
     """d out / d x for each x in wrt, shape out.shape + x.shape: one backward pass per element of out (zeros for
     an x that out does not depend on); detached unless create_graph."""
-    from ..ops.shape import stack
     rows = [[] for _ in wrt]
     flat = out.reshape(-1)
     for k in range(flat.shape[0]):
@@ -164,107 +267,116 @@ def jacobian_blocks(out, wrt, create_graph):
                   materialize_grads=True)
         for j, g in enumerate(gs):
             rows[j].append(g)
-    blocks = [stack(r).reshape(out.shape + x.shape) if r else Tensor._wrap(np.zeros(out.shape + x.shape, x.dtype))
-              for r, x in zip(rows, wrt)]
+    blocks = [_stacked(r, out, x) for r, x in zip(rows, wrt)]
     return [b if create_graph else b.detach() for b in blocks]
 
 
+def _scalar_output(func, name, strict):
+    """func, checked to return a single one-element tensor (hessian, vhp and hvp differentiate a scalar)."""
+    def checked(*xs):
+        out = func(*xs)
+        if not isinstance(out, Tensor):
+            raise BackwardError(f"{name}: the function must return a single Tensor, got {type(out).__name__}")
+        _strict_requires_grad((out,), "outputs", strict, name)
+        if out.numel() != 1:
+            raise BackwardError(f"{name}: the function must return a single-element tensor (a scalar), got shape "
+                                f"{tuple(out.shape)}; reduce it (.sum() or .mean()) first")
+        return out
+    return checked
+
+
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
-    """H = the Jacobian of the gradient of a scalar function."""
-    single, ins = _flat_inputs(inputs)
+    """H[i][j] = d²f / d in_i d in_j of a scalar function, shape in_i.shape + in_j.shape: the Jacobian of the
+    gradient. A tensor input gives one tensor; a tuple gives a tuple of tuples."""
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"hessian: outer_jacobian_strategy must be 'reverse-mode' or 'forward-mode', got "
+                         f"{outer_jacobian_strategy!r}")
+    scalar = _scalar_output(func, "hessian", strict)
 
     def gradient(*xs):
-        out = func(*xs)
-        if out.numel() != 1:
-            raise BackwardError(f"hessian: the function must return a scalar, got shape {out.shape}")
-        gs = grad(out, xs, create_graph=True, allow_unused=True)
-        gs = tuple(g if g is not None else x * 0 for g, x in zip(gs, xs))
-        return gs[0] if single else gs
+        gs = _grads_or_none((scalar(*xs),), xs, create_graph=True)
+        gs = _zeros_for_unreached(gs, xs, False, True, "hessian", "")   # an unused input's gradient is 0
+        _strict_requires_grad(gs, "jacobian", strict, "hessian")
+        return gs
 
-    return jacobian(gradient, ins[0] if single else tuple(ins), create_graph=create_graph)
+    inputs_tuple, ins = _as_tensors(inputs, "inputs", "hessian")
+    h = jacobian(gradient, ins, create_graph=create_graph, strict=strict)
+    return _single_or_tuple([_single_or_tuple(row, inputs_tuple) for row in h], inputs_tuple)
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), vᵀJ): one backward pass with v as the output's gradient."""
-    single, ins = _flat_inputs(inputs)
-    ins = [t.detach().requires_grad_(True) for t in ins]
+    """(func(inputs), vᵀJ): one backward pass with v as the outputs' gradient (one v per output; v may be
+    omitted for a single one-element output). An input no output reaches gets zeros, or with strict an error."""
     with enable_grad():
-        out = func(*ins)
-    gs = grad(out, ins, v, create_graph=create_graph, allow_unused=True, materialize_grads=True)
-    return out.detach(), (gs[0] if single else gs)
+        inputs_tuple, ins = _as_tensors(inputs, "inputs", "vjp")
+        ins = _differentiable_copies(ins, create_graph)
+        outputs_tuple, outs = _as_tensors(func(*ins), "the function's outputs", "vjp")
+        _strict_requires_grad(outs, "outputs", strict, "vjp")
+        if v is not None:
+            vs = _differentiable_copies(_as_tensors(v, "v", "vjp")[1], create_graph, need_graph=False)
+            _check_v(vs, outs, outputs_tuple, "vjp", "outputs")
+        elif len(outs) != 1 or outs[0].numel() != 1:
+            raise BackwardError("vjp: v may only be omitted when the function returns a single one-element tensor; "
+                             "pass v, one tensor per output")
+        else:
+            vs = None
+        gs = _zeros_for_unreached(_grads_or_none(outs, ins, vs, create_graph), ins, strict, create_graph, "vjp",
+                                  "the output (with respect to input {i})")
+    return (_single_or_tuple(_detached_unless(outs, create_graph), outputs_tuple),
+            _single_or_tuple(_detached_unless(gs, create_graph), inputs_tuple))
 
 
-def _single_output(out, name):
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}: the function must return a Tensor, got {type(out).__name__}")
-    return out
+def _inputs_and_v(inputs, v, create_graph, name):
+    inputs_tuple, ins = _as_tensors(inputs, "inputs", name)
+    ins = _differentiable_copies(ins, create_graph)
+    if v is not None:
+        vs = _differentiable_copies(_as_tensors(v, "v", name)[1], create_graph, need_graph=False)
+        _check_v(vs, ins, inputs_tuple, name, "inputs")
+    elif len(ins) != 1 or ins[0].numel() != 1:
+        raise BackwardError(f"{name}: v may only be omitted when the input is a single one-element tensor; pass v, "
+                         f"one tensor per input")
+    else:
+        vs = None
+    return inputs_tuple, ins, vs
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J·v): the directional derivative, by the double-vjp trick (reverse mode twice): with
-    u a dummy cotangent, g(u) = Jᵀu is linear in u, so d(g·v)/du = J v. A function returning a tuple gets a tuple
-    of J·v, one per output. strict=True raises when an output does not depend on the inputs (its J·v is zero by
-    construction rather than by computation), as torch."""
-    single, ins = _flat_inputs(inputs)
-    vs = _flat_inputs(v)[1] if v is not None else [None] * len(ins)
-    ins = [t.detach().requires_grad_(True) for t in ins]
+    u a dummy cotangent, g(u) = Jᵀu is linear in u, so d(g·v)/du = J v. One J·v per output. strict=True raises
+    when an output does not depend on the inputs (its J·v is zero by construction rather than by computation)."""
     with enable_grad():
-        result = func(*ins)
-        outs = [result] if isinstance(result, Tensor) else list(result) if isinstance(result, (tuple, list)) else None
-        if outs is None or not all(isinstance(o, Tensor) for o in outs):
-            raise TypeError(f"jvp: the function must return a Tensor or a tuple of Tensors, got "
-                            f"{type(result).__name__}")
-        if v is None and sum(t.numel() for t in ins) != 1:
-            raise ValueError("jvp: v may only be omitted when the input has a single element")
-        vs = [Tensor._wrap(np.ones(t.shape, t.dtype)) if w is None else w for w, t in zip(vs, ins)]
-        for w, t in zip(vs, ins):
-            if tuple(w.shape) != tuple(t.shape):
-                raise ValueError(f"jvp: v has shape {w.shape} but its input has shape {t.shape}")
-        tangents = []
-        for k, out in enumerate(outs):
-            u = Tensor._wrap(np.zeros(out.shape, out.dtype)).requires_grad_(True)
-            gs = grad(out, ins, u, retain_graph=True, create_graph=True, allow_unused=True, materialize_grads=True) \
-                if out.requires_grad else [Tensor._wrap(np.zeros(t.shape, t.dtype)) for t in ins]
-            used = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
-            if not used:
-                if strict:
-                    raise RuntimeError(f"jvp: output {k} is independent of the inputs, so its J·v is zero by "
-                                       f"construction (strict=True)")
-                tangents.append(Tensor._wrap(np.zeros(out.shape, out.dtype)))
-                continue
-            (jv,) = grad([g for g, _ in used], [u], [w for _, w in used], retain_graph=True,
-                         create_graph=create_graph, allow_unused=True, materialize_grads=True)
-            tangents.append(jv)
-    outs = [o if create_graph else o.detach() for o in outs]
-    if isinstance(result, Tensor):
-        return outs[0], tangents[0]
-    return tuple(outs), tuple(tangents)
+        inputs_tuple, ins, vs = _inputs_and_v(inputs, v, create_graph, "jvp")
+        outputs_tuple, outs = _as_tensors(func(*ins), "the function's outputs", "jvp")
+        _strict_requires_grad(outs, "outputs", strict, "jvp")
+        dummies = tuple(Tensor._wrap(np.zeros(o.shape, o.dtype)).requires_grad_(True) for o in outs)
+        transposed = _grads_or_none(outs, ins, dummies, create_graph=True)   # Jᵀu, linear in u
+        _strict_requires_grad(transposed, "gradients", strict, "jvp")
+        jv = _grads_or_none(transposed, dummies, vs, create_graph=create_graph)
+        jv = _zeros_for_unreached(jv, outs, strict, create_graph, "jvp", "output {i}")
+    return (_single_or_tuple(_detached_unless(outs, create_graph), outputs_tuple),
+            _single_or_tuple(_detached_unless(jv, create_graph), outputs_tuple))
 
 
-def _hessian_product(func, inputs, v, create_graph, name):
-    single, ins = _flat_inputs(inputs)
-    vs = _flat_inputs(v)[1]
-    ins = [t.detach().requires_grad_(True) for t in ins]
+def _hessian_product(func, inputs, v, create_graph, strict, name):
+    """vᵀH, the gradient of ∇f·v (reverse over reverse); H·v is the same vector since H is symmetric."""
     with enable_grad():
-        out = _single_output(func(*ins), name)
-        if out.numel() != 1:
-            raise BackwardError(f"{name}: the function must return a single-element tensor, got shape {out.shape}")
-        gs = grad(out, ins, create_graph=True, allow_unused=True, materialize_grads=True)
-        pairs = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
-        if pairs:
-            prods = grad([g for g, _ in pairs], ins, [w for _, w in pairs], create_graph=create_graph,
-                         allow_unused=True, materialize_grads=True)
-        else:
-            prods = tuple(Tensor._wrap(np.zeros(t.shape, t.dtype)) for t in ins)
-    return (out if create_graph else out.detach()), (prods[0] if single else prods)
+        inputs_tuple, ins, vs = _inputs_and_v(inputs, v, create_graph, name)
+        out = _scalar_output(func, name, strict)(*ins)
+        gradient = _grads_or_none((out,), ins, create_graph=True)
+        _strict_requires_grad(gradient, "jacobian", strict, name)
+        prods = _grads_or_none(gradient, ins, vs, create_graph=create_graph)
+        prods = _zeros_for_unreached(prods, ins, strict, create_graph, name,
+                                     "the gradient (with respect to input {i})")
+    return _detached_unless(out, create_graph), _single_or_tuple(_detached_unless(prods, create_graph),
+                                                                 inputs_tuple)
 
 
-def vhp(func, inputs, v, create_graph=False, strict=False):
-    """(func(inputs), vᵀH) for a scalar func: the gradient of ∇f·v (reverse over reverse)."""
-    return _hessian_product(func, inputs, v, create_graph, "vhp")
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), vᵀH) for a scalar func."""
+    return _hessian_product(func, inputs, v, create_graph, strict, "vhp")
 
 
-def hvp(func, inputs, v, create_graph=False, strict=False):
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H·v) for a scalar func; equal to vhp since the Hessian of a twice continuously
     differentiable function is symmetric."""
-    return _hessian_product(func, inputs, v, create_graph, "hvp")
+    return _hessian_product(func, inputs, v, create_graph, strict, "hvp")
