@@ -3,6 +3,7 @@ import numpy as np
 
 from .autograd.functional import grad as _autograd_grad, jacobian_blocks
 from .autograd.grad_mode import enable_grad
+from .errors import BackwardError
 from .tensor import Tensor
 
 
@@ -62,7 +63,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
             out = f(*xs, **kwargs)
         value, aux = (out[0], out[1]) if has_aux else (out, None)
         if not isinstance(value, Tensor) or value.numel() != 1:
-            raise ValueError(f"func.grad: f must return a scalar tensor, got {getattr(value, 'shape', type(value))}")
+            raise BackwardError(f"func.grad: f must return a scalar tensor, got {getattr(value, 'shape', type(value))}; "
+                                f"reduce it (.sum() or .mean()) first, or use vjp / jacrev for a non-scalar output")
         nested = any(isinstance(leaf, Tensor) and leaf.requires_grad for i in nums for leaf in _flatten(args[i])[0])
         leaves = [leaf for leaves, _ in trees for leaf in leaves]
         flat = _autograd_grad(value, leaves, allow_unused=True, materialize_grads=True, create_graph=nested)
@@ -206,49 +208,137 @@ def stack_module_state(models):
     return params, buffers
 
 
+def _rebuilt_like(tree, items):
+    return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+
+
 def _entry(x, dim, index):
-    """Entry `index` along dim of a tensor, or of every tensor in a dict / list / tuple of them (a pytree)."""
+    """Entry `index` along dim of a tensor, or of every tensor in a dict / list / tuple of them (a pytree); dim is
+    one int or None for the whole tree, or a tree of them matching x's structure (torch's nested in_dims)."""
     if dim is None:
         return x
     if isinstance(x, dict):
-        return {k: _entry(v, dim, index) for k, v in x.items()}
+        return {k: _entry(v, dim[k] if isinstance(dim, dict) else dim, index) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return type(x)(_entry(v, dim, index) for v in x)
+        dims = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
+        return _rebuilt_like(x, [_entry(v, d, index) for v, d in zip(x, dims)])
     return x.select(dim, index)
 
 
-def _mapped_sizes(x, dim):
+def _mapped_sizes(x, dim, where):
+    """The sizes of the mapped dims in x (every tensor of a pytree), checking dim against x's structure."""
+    if dim is None:
+        return []
+    if isinstance(dim, dict) and not isinstance(x, dict) or \
+            isinstance(dim, (list, tuple)) and not isinstance(x, (list, tuple)):
+        raise ValueError(f"vmap: {where}: in_dims {dim!r} does not match the structure of the input, a "
+                         f"{type(x).__name__}; give one in_dim per entry, or one int for all of them")
     if isinstance(x, dict):
-        return [n for v in x.values() for n in _mapped_sizes(v, dim)]
+        if isinstance(dim, dict) and set(dim) != set(x):
+            raise ValueError(f"vmap: {where}: in_dims has keys {sorted(dim)} but the input has {sorted(x)}")
+        return [n for k, v in x.items() for n in _mapped_sizes(v, dim[k] if isinstance(dim, dict) else dim,
+                                                                  f"{where}[{k!r}]")]
     if isinstance(x, (list, tuple)):
-        return [n for v in x for n in _mapped_sizes(v, dim)]
-    return [x.shape[dim]] if isinstance(x, Tensor) else []
+        if isinstance(dim, (list, tuple)) and len(dim) != len(x):
+            raise ValueError(f"vmap: {where}: in_dims has {len(dim)} entries but the input has {len(x)}")
+        dims = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
+        return [n for k, (v, d) in enumerate(zip(x, dims)) for n in _mapped_sizes(v, d, f"{where}[{k}]")]
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise ValueError(f"vmap: {where}: an in_dim must be an int, None, or a tuple / dict of them matching the "
+                         f"input, got {dim!r}")
+    if not isinstance(x, Tensor):
+        raise ValueError(f"vmap: {where} is a {type(x).__name__}, which has no dim to map over; give None as its "
+                         f"in_dim (it is then passed to every call as it is)")
+    if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
+        raise ValueError(f"vmap: {where} has shape {tuple(x.shape)}, so in_dim={dim} is out of range (the input "
+                         f"must have a dim there to map over)")
+    return [x.shape[dim]]
+
+
+def _leaf_dims(tree, dims, where="output"):
+    """One out_dim per leaf of the output tree: dims is an int or None for all, or a tree matching the output."""
+    if isinstance(tree, dict):
+        return [d for k, v in tree.items() for d in _leaf_dims(v, dims[k] if isinstance(dims, dict) else dims,
+                                                                f"{where}[{k!r}]")]
+    if isinstance(tree, (list, tuple)):
+        if isinstance(dims, (list, tuple)) and len(dims) != len(tree):
+            raise ValueError(f"vmap: out_dims has {len(dims)} entries but the {where} has {len(tree)}")
+        each = dims if isinstance(dims, (list, tuple)) else [dims] * len(tree)
+        return [d for k, (v, d) in enumerate(zip(tree, each)) for d in _leaf_dims(v, d, f"{where}[{k}]")]
+    return [(dims, where)]
+
+
+def _stacked_leaf(values, dim, where):
+    """The per-entry values of one output leaf, stacked at dim; with dim None the (unbatched) value itself."""
+    from .ops.shape import stack
+    if dim is None:
+        first = values[0]
+        if isinstance(first, Tensor) and any(not np.array_equal(v._data, first._data) for v in values[1:]):
+            raise ValueError(f"vmap: the {where} varies over the mapped dim, so it cannot have out_dim None; give "
+                             f"it an int out_dim")
+        return first
+    if not all(isinstance(v, Tensor) for v in values):
+        raise ValueError(f"vmap: the {where} is a {type(values[0]).__name__}, which cannot be stacked; return "
+                         f"tensors, or give None as its out_dim")
+    return stack(values, dim=dim)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """func mapped over a batch dim of its inputs (torch.func.vmap): in_dims gives that dim per argument (None:
-    not mapped; an argument may be a dict/list/tuple of tensors, all mapped at that dim, as stack_module_state's
-    parameters are), out_dims where the batch dim goes in the outputs. Runs func once per batch entry and stacks the
-    results, so any function that works on one entry works, and gradients flow through as usual."""
-    def wrapped(*args):
+    not mapped; an argument may be a dict/list/tuple of tensors, mapped at one dim or at a matching tree of dims),
+    out_dims where the batch dim goes in each output (None: an output that does not vary, returned once). Keyword
+    arguments are passed to every call unmapped. Runs func once per batch entry and stacks the results, so any
+    function that works on one entry works, and gradients flow through as usual. randomness='same' gives every
+    entry the same random numbers (the generator is rewound before each call); 'different' and 'error' (torch's
+    default, which refuses random ops; not detected here) draw fresh ones."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size must be None or a positive int, got {chunk_size!r}")
+
+    def wrapped(*args, **kwargs):
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} arguments")
-        sizes = {n for a, d in zip(args, dims) if d is not None for n in _mapped_sizes(a, d)}
+        sizes = {n for k, (a, d) in enumerate(zip(args, dims)) for n in _mapped_sizes(a, d, f"argument {k}")}
         if len(sizes) != 1:
             raise ValueError(f"vmap: the mapped dims must all have one size, got sizes {sorted(sizes)} (in_dims "
                              f"{tuple(dims)}, shapes {[tuple(getattr(a, 'shape', ())) for a in args]})"
                              if sizes else "vmap: at least one input must be mapped (an in_dim that is not None)")
-        from .ops.shape import stack
-        outs = [func(*[_entry(a, d, i) for a, d in zip(args, dims)]) for i in range(sizes.pop())]
-        if isinstance(outs[0], Tensor):
-            return stack(outs, dim=out_dims if isinstance(out_dims, int) else out_dims[0])
-        if isinstance(outs[0], tuple) and isinstance(out_dims, (tuple, list)):   # a dim per output
-            return tuple(stack([o[k] for o in outs], dim=d) for k, d in enumerate(out_dims))
-        leaves, rebuild = _flatten(outs[0])     # a tuple, dict or list of tensors: each leaf stacked
+        size = sizes.pop()
+        if size == 0:
+            return _empty_batch(func, args, dims, kwargs, out_dims)
+        from . import random as _random
+        rewind = _random.get_rng_state() if randomness == "same" else None
+        outs = []
+        for i in range(size):
+            if rewind is not None:
+                _random.set_rng_state(rewind)
+            outs.append(func(*[_entry(a, d, i) for a, d in zip(args, dims)], **kwargs))
+        leaves, rebuild = _flatten(outs[0])
         per_call = [_flatten(o)[0] for o in outs]
-        return rebuild([stack([p[k] for p in per_call], dim=out_dims) for k in range(len(leaves))])
+        return rebuild([_stacked_leaf([p[k] for p in per_call], d, where)
+                        for k, (d, where) in enumerate(_leaf_dims(outs[0], out_dims))])
     return wrapped
+
+
+def _empty_batch(func, args, dims, kwargs, out_dims):
+    """A batch of size 0: func runs once on zeros shaped like one entry, to learn the outputs' shapes, and each
+    output comes back with a mapped dim of size 0 (as torch's). The zeros are the sum over the empty mapped dim,
+    so the outputs stay in the graph of the inputs."""
+    def template(x, dim):
+        if isinstance(x, Tensor) and dim is not None and not isinstance(dim, (dict, list, tuple)):
+            return x.sum(dim).to(x.dtype)
+        if isinstance(x, dict):
+            return {k: template(v, dim[k] if isinstance(dim, dict) else dim) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            each = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
+            return _rebuilt_like(x, [template(v, d) for v, d in zip(x, each)])
+        return x
+    out = func(*[template(a, d) for a, d in zip(args, dims)], **kwargs)
+    leaves, rebuild = _flatten(out)
+    return rebuild([leaf if d is None else leaf.unsqueeze(d).narrow(d, 0, 0)
+                    for leaf, (d, _) in zip(leaves, _leaf_dims(out, out_dims))])
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *, tie_weights=True, strict=False):
