@@ -95,3 +95,35 @@ def test_packing_errors():
         pack_padded_sequence(cr.randn(4, 2, 3), [6, 4])
     with pytest.raises(ValueError, match="total_length 2 is shorter"):
         pad_packed_sequence(pack_padded_sequence(cr.randn(4, 2, 3), [4, 3]), total_length=2)
+
+
+@pytest.mark.parametrize("convert", ["double", "float", "half", "long", "int", "short", "char", "byte", "cpu",
+                                     "to_float32", "to_same"])
+def test_packed_sequence_conversions_as_torch(convert):
+    """PackedSequence.to / double / float / … convert data only: batch_sizes and the index tensors keep their
+    dtype, and a conversion that changes nothing returns the same object (torch's rules)."""
+    torch = _torch()
+    seqs = [np.arange(2 * n, dtype=np.float64).reshape(n, 2) / 3 for n in (3, 5, 1)]
+    results = []
+    for lib in (cr, torch):
+        packed = lib.nn.utils.rnn.pack_sequence([lib.tensor(s) for s in seqs], enforce_sorted=False)
+        if convert == "to_float32":
+            out = packed.to(lib.float32)
+        elif convert == "to_same":
+            out = packed.to(lib.float64)
+            assert out is packed
+        else:
+            out = getattr(packed, convert)()
+        assert type(out).__name__ == "PackedSequence" and out.is_cuda is False and out.is_pinned() is False
+        results.append([out.data, out.batch_sizes, out.sorted_indices, out.unsorted_indices])
+    for ours, theirs in zip(*results):
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_invert_permutation_as_torch():
+    from chainrule.nn.utils.rnn import invert_permutation
+    torch = _torch()
+    p = [3, 0, 4, 1, 2]
+    assert invert_permutation(cr.tensor(p)).tolist() == torch.nn.utils.rnn.invert_permutation(torch.tensor(p)).tolist()
+    assert invert_permutation(None) is None

@@ -39,14 +39,32 @@ def test_get_total_norm_nonfinite_error():
     assert nn.utils.get_total_norm([]).item() == 0.0
 
 
-def test_get_total_norm_matches_torch():
+@pytest.mark.parametrize("p", [1.0, 2.0, float("inf"), -float("inf"), 0, 0.5, 3, -1.0, "inf"])
+def test_get_total_norm_matches_torch(p):
+    """The norm of the per-tensor norms, for every order torch's vector_norm takes (-∞: the smallest |g|, 0: the
+    count of tensors with a nonzero entry); a zero entry with a negative order gives 0 without a warning."""
     torch = torch_or_skip()
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
-    for p in (1.0, 2.0, float("inf")):
-        ours = nn.utils.get_total_norm([cr.tensor(a) for a in arrays], p)
-        theirs = torch.nn.utils.get_total_norm([torch.tensor(a) for a in arrays], p)
-        assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+    arrays = [rng.standard_normal((3, 4)), rng.standard_normal(5), np.array([0.0, 2.0])]
+    ours = nn.utils.get_total_norm([cr.tensor(a) for a in arrays], p)
+    theirs = torch.nn.utils.get_total_norm([torch.tensor(a) for a in arrays], p)
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+
+
+def test_clip_grad_norm_of_an_infinite_gradient_as_torch():
+    """Total norm ∞ scales every gradient by 0, so the infinite entry becomes NaN (as torch's); no NumPy warning."""
+    torch = torch_or_skip()
+    grads = [np.array([np.inf, 1.0, -2.0]), np.array([3.0, 0.0])]
+    results = []
+    for lib in (cr, torch):
+        ps = [lib.tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+        for p, g in zip(ps, grads):
+            p.grad = lib.tensor(g)
+        total = lib.nn.utils.clip_grad_norm_(ps, 1.0)
+        results.append([total.item()] + [p.grad.numpy().copy() for p in ps])
+    assert results[0][0] == results[1][0] == np.inf
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 @pytest.mark.parametrize("shape,groups", [((4, 2, 3, 3), 2), ((6, 3, 5), 1), ((2, 4, 3, 3, 3), 1), ((3, 3, 1, 1), 3)])

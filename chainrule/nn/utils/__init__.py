@@ -16,32 +16,46 @@ def _grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
+def _vector_norm(values, p):
+    """‖x‖_p of the flattened array as torch.linalg.vector_norm: max |x| for p = ∞, min |x| for -∞, the number of
+    nonzero entries for p = 0, (Σ|x|ᵖ)^(1/p) otherwise (in float64, so float16 sums do not overflow)."""
+    magnitudes = np.abs(np.asarray(values, np.float64)).ravel()
+    if p == np.inf:
+        return float(magnitudes.max(initial=0.0))
+    if p == -np.inf:
+        return float(magnitudes.min(initial=np.inf))
+    if p == 0:
+        return float(np.count_nonzero(magnitudes))
+    with np.errstate(divide="ignore", over="ignore"):   # |0|^p for p < 0 is ∞, whose reciprocal power is 0
+        return float(np.sum(magnitudes ** p) ** (1.0 / p))
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """‖(t₁, t₂, …)‖ of order norm_type over all the tensors together, as if concatenated (torch 2.6's name;
-    clip_grad_norm_ = get_total_norm of the grads + clip_grads_with_norm_)."""
+    """‖(t₁, t₂, …)‖ of order norm_type over all the tensors together: the norm of their norms, which is the norm
+    of their concatenation (torch 2.6's name; clip_grad_norm_ = get_total_norm of the grads +
+    clip_grads_with_norm_)."""
     tensors = [tensors] if isinstance(tensors, Tensor) else [t for t in tensors if t is not None]
     if not tensors:
         return Tensor._wrap(np.array(0.0, np.float32))
     norm_type = float(norm_type)
-    if norm_type == float("inf"):
-        total = max(float(np.abs(t._data).max(initial=0.0)) for t in tensors)
-    else:
-        total = float(sum(float(np.sum(np.abs(t._data.astype(np.float64)) ** norm_type)) for t in tensors)
-                      ** (1.0 / norm_type))
+    total = _vector_norm([_vector_norm(t._data, norm_type) for t in tensors], norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"get_total_norm (clip_grad_norm_): the total norm of order {norm_type} of the gradients "
                            f"is {total}, so they cannot be clipped. Find the first NaN/Inf with "
                            f"chainrule.autograd.detect_anomaly(), or lower the learning rate; error_if_nonfinite=False "
                            f"skips this check")
-    return Tensor._wrap(np.array(total, tensors[0].dtype))
+    return Tensor._wrap(np.array(total, np.result_type(*[t._data.dtype for t in tensors])))
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
-    coef = max_norm / (float(total_norm) + 1e-6)
-    if coef < 1:
-        for p in _grads(parameters):
-            p.grad._data *= p.grad._data.dtype.type(coef)
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place. As torch's, a non-finite
+    total_norm scales by 0 (∞) or NaN (NaN), so an infinite gradient entry becomes NaN: pass
+    error_if_nonfinite=True to clip_grad_norm_ to be told instead."""
+    coef = float(max_norm) / (float(total_norm) + 1e-6)
+    if not coef >= 1:   # NaN too, as torch's clamp(max=1) keeps NaN
+        with np.errstate(invalid="ignore"):
+            for p in _grads(parameters):
+                p.grad._data *= p.grad._data.dtype.type(coef)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -64,6 +78,9 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__} (make one with "
+                        f"chainrule.tensor(...))")
     data = as_array(vec)
     offset = 0
     for p in parameters:

@@ -1,6 +1,7 @@
 """torch.nn.utils.rnn's padding helper for batches of variable-length sequences."""
 import numpy as np
 
+from ... import dtypes
 from ...ops.registry import T, register, sample
 from ...ops.shape import pad, stack
 from ...tensor import Tensor
@@ -52,6 +53,16 @@ register("pad_sequence", ref=_np_pad_sequence,
                   sample([T((2,)), T((4,))], batch_first=True, padding_value=-1.0, padding_side="left")])(pad_sequence)
 
 
+def invert_permutation(permutation):
+    """The permutation q with q[p[i]] = i (torch.nn.utils.rnn.invert_permutation); None stays None."""
+    if permutation is None:
+        return None
+    p = as_array(permutation).astype(np.int64, copy=False)
+    inverse = np.empty_like(p)
+    inverse[p] = np.arange(p.size)
+    return Tensor._wrap(inverse)
+
+
 class PackedSequence(tuple):
     """torch's PackedSequence: the steps of variable-length sequences without padding. data holds, time step by
     time step, the entries of the sequences still running at that step (longest first), batch_sizes[t] how many
@@ -60,7 +71,7 @@ class PackedSequence(tuple):
 
     def __new__(cls, data, batch_sizes, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = Tensor._wrap(np.argsort(sorted_indices._data, kind="stable"))
+            unsorted_indices = invert_permutation(sorted_indices)
         return tuple.__new__(cls, (data, batch_sizes, sorted_indices, unsorted_indices))
 
     data = property(lambda self: self[0])
@@ -68,9 +79,45 @@ class PackedSequence(tuple):
     sorted_indices = property(lambda self: self[2])
     unsorted_indices = property(lambda self: self[3])
 
+    def to(self, *args, **kwargs):
+        """The same sequences with data converted as Tensor.to (dtype / device); the index tensors follow the
+        device only, and batch_sizes stays as it is (torch's rule)."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        moved = [None if t is None else t.to(device=data.device) for t in (self.sorted_indices,
+                                                                           self.unsorted_indices)]
+        return type(self)(data, self.batch_sizes, *moved)
+
+    def cpu(self, *args, **kwargs):
+        return self.to(*args, device="cpu", **kwargs)
+
+    def cuda(self, *args, **kwargs):
+        return self.to(*args, device="cuda", **kwargs)
+
+    def pin_memory(self):
+        return type(self)(self.data.pin_memory(), self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+
+    def is_pinned(self):
+        return self.data.is_pinned()
+
+    is_cuda = property(lambda self: self.data.is_cuda)
     def __repr__(self):
         return (f"PackedSequence(data={self.data!r}, batch_sizes={self.batch_sizes!r}, "
                 f"sorted_indices={self.sorted_indices!r}, unsorted_indices={self.unsorted_indices!r})")
+
+
+def _dtype_shorthand(name, dtype):
+    def convert(self):
+        return self.to(dtype=getattr(dtypes, dtype))
+    convert.__name__ = name
+    convert.__doc__ = f"The same sequences with data as {dtype} (Tensor.{name}())."
+    return convert
+
+
+for _name, _dtype in (("double", "float64"), ("float", "float32"), ("half", "float16"), ("long", "int64"),
+                      ("int", "int32"), ("short", "int16"), ("char", "int8"), ("byte", "uint8")):
+    setattr(PackedSequence, _name, _dtype_shorthand(_name, _dtype))
 
 
 def _lengths(lengths, batch, name):
