@@ -156,17 +156,29 @@ register("unfold", ref=_np_unfold, samples=[sample(T((2, 2, 5, 5)), 3), sample(T
 register("fold", ref=None, samples=[sample(T((2, 18, 9)), (5, 5), 3), sample(T((1, 8, 9)), (4, 5), 2, 1, 1, 2)])(fold)
 
 
-def accepts_unbatched(conv):
-    """Let a convolution take one unbatched sample (C, *spatial), as torch's do: run it as a batch of one."""
+def convolution_entry(conv):
+    """What every convolution checks first: the bias has one entry per output channel (weight dim 0, or dim 1 ×
+    groups for a transposed one; groups is argument 6 of both signatures), and one unbatched sample
+    (C, *spatial) runs as a batch of one, as torch's."""
+    transposed = "transpose" in conv.__name__
+
     @functools.wraps(conv)
     def wrapper(input, weight, *args, **kwargs):
+        bias = args[0] if args else kwargs.get("bias")
+        if bias is not None and weight.ndim >= 3:
+            groups = args[4] if len(args) > 4 else kwargs.get("groups", 1)
+            out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+            if tuple(bias.shape) != (out_channels,):
+                raise ShapeError(f"{conv.__name__}: bias has shape {tuple(bias.shape)} but the weight "
+                                 f"{tuple(weight.shape)} gives {out_channels} output channels; it needs shape "
+                                 f"({out_channels},), one entry per output channel")
         if input.ndim == weight.ndim - 1:
             return conv(input.unsqueeze(0), weight, *args, **kwargs).squeeze(0)
         return conv(input, weight, *args, **kwargs)
     return wrapper
 
 
-@accepts_unbatched
+@convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -211,7 +223,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.reshape(n, o, ho, wo)
 
 
-@accepts_unbatched
+@convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -225,7 +237,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(2)
 
 
-@accepts_unbatched
+@convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -261,7 +273,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out
 
 
-@accepts_unbatched
+@convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

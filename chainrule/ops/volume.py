@@ -10,7 +10,7 @@ import numpy as np
 from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import accepts_unbatched, adaptive_bounds, conv2d, conv_transpose2d
+from .conv import convolution_entry, adaptive_bounds, conv2d, conv_transpose2d
 from .index import index_add
 from .pooling import _out_len, as_batch, avg_pool2d, lp_root, max_pool2d, window_average
 from ._util import lowest, ntuple
@@ -42,7 +42,7 @@ def _unfold_depth(out2d, n, d_out):
     return out2d.reshape(n, d_out, *out2d.shape[1:]).transpose(1, 2)
 
 
-@accepts_unbatched
+@convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
