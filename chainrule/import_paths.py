@@ -16,7 +16,7 @@ import importlib
 import sys
 import types
 
-_NN = ["chainrule.nn.module", "chainrule.nn.loss", "chainrule.nn.norm", "chainrule.nn.conv", "chainrule.nn.layers",
+_NN = ["chainrule.nn.module", "chainrule.nn.global_hooks", "chainrule.nn.loss", "chainrule.nn.norm", "chainrule.nn.conv", "chainrule.nn.layers",
        "chainrule.nn.containers", "chainrule.nn.rnn", "chainrule.nn.attention", "chainrule.nn.embedding",
        "chainrule.nn.adaptive", "chainrule.nn.lazy", "chainrule.nn.parameter", "chainrule.nn.parallel",
        "chainrule.nn"]

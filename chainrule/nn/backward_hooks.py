@@ -8,6 +8,7 @@ and so run after all of it, sees grad_input complete and calls the hooks. A call
 """
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import global_hooks
 
 
 class _Call:
@@ -17,7 +18,7 @@ class _Call:
 
     def fire(self, grad_input):
         self.fired = True
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in list(global_hooks.BACKWARD.values()) + list(self.module._backward_hooks.values()):
             new = hook(self.module, grad_input, self.grad_output)
             if new is not None:
                 grad_input = tuple(new) if isinstance(new, (tuple, list)) else (new,)
@@ -37,7 +38,8 @@ class _Boundary(Function):
         call = ctx.call
         if ctx.side == "in":
             return (None, None) + tuple(call.fire(grads))
-        for hook in list(call.module.__dict__.get("_backward_pre_hooks", {}).values()):   # may replace grad_output
+        for hook in list(global_hooks.BACKWARD_PRE.values()) + \
+                list(call.module.__dict__.get("_backward_pre_hooks", {}).values()):   # each may replace grad_output
             new = hook(call.module, grads)
             if new is not None:
                 grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)

@@ -8,7 +8,8 @@ from .. import devices, dtypes
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from ..utils.hooks import add_hook, hook_store
-from . import backward_hooks
+from . import backward_hooks, global_hooks
+from .global_hooks import FORWARD, FORWARD_PRE, WithKwargs, call_forward_hook, registered
 from .parameter import Buffer, Parameter
 from .state_dict import StateDict
 
@@ -33,20 +34,10 @@ def _with_factory_kwargs(init):
     return __init__
 
 
-class _WithKwargs:
-    """A forward (pre-)hook registered with with_kwargs=True: it also receives the call's keyword arguments."""
-    __slots__ = ("fn",)
-
-    def __init__(self, fn):
-        self.fn = fn
-
-
-def _add_hook(store, hook, prepend, with_kwargs):
-    return add_hook(store, _WithKwargs(hook) if with_kwargs else hook, prepend)
-
-
 class Module(StateDict, dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
+    call_super_init = False   # torch's flags: whether Module.__init__ passes arguments on, and the state version
+    dump_patches = False
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -77,17 +68,19 @@ class Module(StateDict, dtypes.FloatCasts):
         elif isinstance(value, Parameter):
             d["_modules"].pop(name, None)
             d.pop(name, None)
-            d["_parameters"][name] = value
+            self.register_parameter(name, value)
         elif isinstance(value, Module):
             d["_parameters"].pop(name, None)
             d.pop(name, None)
-            d["_modules"][name] = value
+            self.add_module(name, value)
         elif name in d["_parameters"]:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
                                 f"{type(self).__name__}: wrap it in nn.Parameter, or assign None")
             d["_parameters"][name] = None
         elif name in d["_buffers"]:
+            if global_hooks.BUFFER_REGISTRATION and value is not None:
+                value = registered(global_hooks.BUFFER_REGISTRATION, self, name, value)
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -110,8 +103,11 @@ class Module(StateDict, dtypes.FloatCasts):
     def register_parameter(self, name, param):
         if param is None:
             self._parameters[name] = None
-        else:
-            self._parameters[name] = param if isinstance(param, Parameter) else Parameter(param)
+            return
+        param = param if isinstance(param, Parameter) else Parameter(param)
+        if global_hooks.PARAMETER_REGISTRATION:
+            param = registered(global_hooks.PARAMETER_REGISTRATION, self, name, param)
+        self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor that belongs to the module's state but is not trained (running statistics, masks).
@@ -124,6 +120,8 @@ class Module(StateDict, dtypes.FloatCasts):
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} to buffer {name!r} (a Tensor "
                             f"or None is required)")
+        if global_hooks.BUFFER_REGISTRATION and tensor is not None:
+            tensor = registered(global_hooks.BUFFER_REGISTRATION, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -131,6 +129,8 @@ class Module(StateDict, dtypes.FloatCasts):
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
+        if global_hooks.MODULE_REGISTRATION and module is not None:
+            module = registered(global_hooks.MODULE_REGISTRATION, self, name, module)
         self._modules[name] = module
 
     register_module = add_module
@@ -177,8 +177,8 @@ class Module(StateDict, dtypes.FloatCasts):
                                  f"{list(entries)})")
         return entries[name]
 
-    def modules(self):
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self):
@@ -316,62 +316,76 @@ class Module(StateDict, dtypes.FloatCasts):
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs) -> None or
         (args, kwargs). prepend runs it before the hooks already registered."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+        return add_hook(self._forward_pre_hooks, WithKwargs(hook) if with_kwargs else hook, prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        """hook(module, args, output) -> None or a new output; with_kwargs: hook(module, args, kwargs, output)."""
-        return _add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        """hook(module, args, output) -> None or a new output; with_kwargs: hook(module, args, kwargs, output).
+        always_call runs it even when forward raises (with output None), before the error propagates."""
+        return add_hook(self._forward_hooks, global_hooks.forward_hook_entry(hook, with_kwargs, always_call), prepend)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients with respect to
         this call's tensor inputs are computed (see nn/backward_hooks.py)."""
-        return add_hook(self._backward_hooks, hook)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     register_backward_hook = register_full_backward_hook
 
-    def register_full_backward_pre_hook(self, hook):
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """hook(module, grad_output) -> new grad_output or None, before the gradient flows into the module."""
-        return add_hook(hook_store(self, "_backward_pre_hooks"), hook)
+        return add_hook(hook_store(self, "_backward_pre_hooks"), hook, prepend)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
-                if isinstance(hook, _WithKwargs):
-                    new = hook.fn(self, args, kwargs)
-                    if new is not None:
-                        if not (isinstance(new, tuple) and len(new) == 2):
-                            raise RuntimeError(f"forward pre-hook {hook.fn!r} registered with_kwargs=True must "
-                                               f"return None or an (args, kwargs) tuple, got {type(new).__name__}")
-                        args, kwargs = new
-                    continue
-                new = hook(self, args)
-                if new is not None:
-                    args = new if isinstance(new, tuple) else (new,)
+        if FORWARD_PRE or self._forward_pre_hooks:
+            args, kwargs = self._run_forward_pre_hooks(args, kwargs)
         call = None
-        if (self._backward_hooks or self.__dict__.get("_backward_pre_hooks")) and STATE.grad_enabled:
+        if (self._backward_hooks or self.__dict__.get("_backward_pre_hooks") or global_hooks.BACKWARD
+                or global_hooks.BACKWARD_PRE) and STATE.grad_enabled:
             args, call = backward_hooks.enter(self, args)
-        if STATE.observers:   # only while anomaly detection / tracing listens: keep the module path for messages
-            STATE.module_path.append(self)
-            try:
+        forward_hooks = list(FORWARD.values()) + list(self._forward_hooks.values()) \
+            if FORWARD or self._forward_hooks else ()
+        try:
+            if STATE.observers:   # only while anomaly detection / tracing listens: keep the module path for messages
+                STATE.module_path.append(self)
+                try:
+                    out = self.forward(*args, **kwargs)
+                finally:
+                    STATE.module_path.pop()
+            else:
                 out = self.forward(*args, **kwargs)
-            finally:
-                STATE.module_path.pop()
-        else:
-            out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                new = hook.fn(self, args, kwargs, out) if isinstance(hook, _WithKwargs) else hook(self, args, out)
-                if new is not None:
-                    out = new
+        except Exception:
+            for hook in forward_hooks:
+                if isinstance(hook, global_hooks.AlwaysCalled):
+                    call_forward_hook(hook, self, args, kwargs, None)
+            raise
+        for hook in forward_hooks:
+            new = call_forward_hook(hook, self, args, kwargs, out)
+            if new is not None:
+                out = new
         if call is not None:
             out = backward_hooks.leave(call, out)
         node = out.grad_fn if isinstance(out, Tensor) else None
         # for diagnose.missing_grads: was grad on, and which node did this call produce (weakly held)
         self.__dict__["_last_call"] = (STATE.grad_enabled, _weakref(node) if node is not None else None)
         return out
+
+    def _run_forward_pre_hooks(self, args, kwargs):
+        """The global pre-hooks, then the module's: each may replace args (or args and kwargs, with_kwargs)."""
+        for hook in list(FORWARD_PRE.values()) + list(self._forward_pre_hooks.values()):
+            if isinstance(hook, WithKwargs):
+                new = hook.fn(self, args, kwargs)
+                if new is not None:
+                    if not (isinstance(new, tuple) and len(new) == 2):
+                        raise RuntimeError(f"forward pre-hook {hook.fn!r} registered with_kwargs=True must "
+                                           f"return None or an (args, kwargs) tuple, got {type(new).__name__}")
+                    args, kwargs = new
+                continue
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        return args, kwargs
 
     # ---- repr ----------------------------------------------------------------------------------------------------
     def extra_repr(self):
