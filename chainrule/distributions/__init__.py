@@ -3,8 +3,9 @@ log_prob, entropy, mean and variance, and kl_divergence in closed form. Paramete
 (validate_args, on by default as in torch) with errors that name the distribution, the argument and the values."""
 from . import constraints  # noqa: F401
 from .continuous import (Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Gumbel, HalfCauchy,  # noqa: F401
-                         HalfNormal, Laplace, LogNormal, Normal, StudentT, Uniform, VonMises)
+                         HalfNormal, Laplace, LogNormal, Normal, StudentT, Uniform)
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
+from .circular import VonMises  # noqa: F401
 from .discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,  # noqa: F401
                        OneHotCategorical, OneHotCategoricalStraightThrough, Poisson)
 from .fishersnedecor import FisherSnedecor  # noqa: F401

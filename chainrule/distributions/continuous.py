@@ -7,8 +7,8 @@ import numpy as np
 from .. import creation
 from ..ops.arith import xlogy
 from ..ops.elementwise import erf, where
-from ..ops.bessel import i0e, i1e
-from ..ops.incomplete_gamma import standard_gamma_rsample
+from ..ops.incomplete_gamma import gammainc, standard_gamma_rsample
+from ..ops.shape import stack
 from ..ops.special import digamma, erfinv, lgamma
 from ..random import _gen
 from . import constraints
@@ -97,6 +97,12 @@ class LogNormal(Distribution):
     def entropy(self):
         return self.base_dist.entropy() + self.loc
 
+    def cdf(self, value):
+        return self.base_dist.cdf(value.log())
+
+    def icdf(self, value):
+        return self.base_dist.icdf(value).exp()
+
 
 class Uniform(Distribution):
     """U[low, high):  log p(x) = -log(high - low) inside, -∞ outside;  H = log(high - low);
@@ -116,6 +122,7 @@ class Uniform(Distribution):
         return constraints.half_open_interval(self.low.detach().numpy(), self.high.detach().numpy())
 
     mean = property(lambda self: (self.low + self.high) / 2)
+    mode = property(lambda self: self.high * float("nan"))   # every point of [low, high) is one: none is the mode
     stddev = property(lambda self: (self.high - self.low) / 12 ** 0.5)
     variance = property(lambda self: (self.high - self.low) ** 2 / 12)
 
@@ -188,6 +195,11 @@ class Laplace(_LocationScale):
     def cdf(self, value):
         return 0.5 - 0.5 * (value - self.loc).sign() * (-(value - self.loc).abs() / self.scale).expm1()
 
+    def icdf(self, value):
+        """μ - b·sign(q - ½)·log(1 - 2|q - ½|)."""
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * (-2 * term.abs()).log1p()
+
 
 class Gamma(ExponentialFamily):
     """Gamma(α, β) (rate β):  log p(x) = α log β + (α-1) log x - βx - log Γ(α);
@@ -216,6 +228,11 @@ class Gamma(ExponentialFamily):
         a = self.concentration
         return a - self.rate.log() + lgamma(a) + (1 - a) * digamma(a)
 
+    def cdf(self, value):
+        """P(α, βx), the regularised lower incomplete gamma function."""
+        self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
+
 
 class Beta(ExponentialFamily):
     """Beta(a, b):  log p(x) = (a-1) log x + (b-1) log(1-x) - log B(a, b), B(a, b) = Γ(a)Γ(b)/Γ(a+b);
@@ -229,6 +246,7 @@ class Beta(ExponentialFamily):
         super().__init__(self.concentration1.shape, (), validate_args)
 
     mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
+    mode = property(lambda self: Dirichlet(stack([self.concentration1, self.concentration0], -1)).mode[..., 0])
     variance = property(lambda self: self.concentration1 * self.concentration0 /
                         ((self.concentration1 + self.concentration0) ** 2 *
                          (self.concentration1 + self.concentration0 + 1)))
@@ -397,6 +415,9 @@ class Gumbel(_LocationScale):
     def cdf(self, value):
         return (-(-(value - self.loc) / self.scale).exp()).exp()
 
+    def icdf(self, value):
+        return self.loc - self.scale * (-value.log()).log()
+
 
 _EULER = 0.57721566490153286060
 
@@ -417,6 +438,18 @@ class Dirichlet(ExponentialFamily):
     mean = property(lambda self: self.concentration / self.concentration.sum(-1, keepdim=True))
 
     @property
+    def mode(self):
+        """(αᵢ - 1)⁺ / Σⱼ(αⱼ - 1)⁺. When every α < 1 the density is infinite at each vertex: the mode is taken at
+        the vertex of the smallest α, where it grows fastest (torch returns the first vertex)."""
+        excess = (self.concentration - 1).clamp(min=0.0)
+        total = excess.sum(-1, keepdim=True)
+        mode = excess / where(total > 0, total, float("nan"))   # no α above 1: no interior mode (NaN, as torch)
+        below_one = (self.concentration < 1).all(-1, keepdim=True)
+        k = creation.arange(self.concentration.shape[-1])
+        vertex = (k == self.concentration.argmin(-1).unsqueeze(-1)).to(mode.dtype)
+        return where(below_one, vertex, mode)
+
+    @property
     def variance(self):
         a0 = self.concentration.sum(-1, keepdim=True)
         return self.concentration * (a0 - self.concentration) / (a0 ** 2 * (a0 + 1))
@@ -434,44 +467,3 @@ class Dirichlet(ExponentialFamily):
         a = self.concentration
         k, a0 = a.shape[-1], a.sum(-1)
         return lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0) - ((a - 1) * digamma(a)).sum(-1)
-
-
-class VonMises(Distribution):
-    """The von Mises distribution on the circle (angles in radians, any real loc and value, read modulo 2π):
-    log p(x) = κ cos(x - μ) - log 2π - log I₀(κ), computed as κ(cos(x - μ) - 1) - log 2π - log i0e(κ) so large κ
-    does not overflow; circular variance 1 - I₁(κ)/I₀(κ). Sampled by Best & Fisher's rejection method (1979),
-    without a gradient."""
-    arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc, concentration, validate_args=None):
-        self.loc, self.concentration = broadcast_params(loc, concentration)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    mean = mode = property(lambda self: self.loc)
-    variance = property(lambda self: 1 - i1e(self.concentration) / i0e(self.concentration))
-
-    def log_prob(self, value):
-        self._validate_sample(value)
-        k = self.concentration
-        return k * ((value - self.loc).cos() - 1) - math.log(2 * math.pi) - i0e(k).log()
-
-    def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        kappa = np.broadcast_to(self.concentration.detach().numpy().astype(np.float64), shape)
-        loc = np.broadcast_to(self.loc.detach().numpy().astype(np.float64), shape)
-        tau = 1 + np.sqrt(1 + 4 * kappa ** 2)
-        rho = (tau - np.sqrt(2 * tau)) / (2 * kappa)
-        r = np.where(kappa < 1e-5, 1 / kappa + kappa, (1 + rho ** 2) / (2 * rho))
-        theta, todo, g = np.zeros(shape), np.ones(shape, bool), _gen(None)
-        while todo.any():
-            u1, u2, u3 = (g.random(shape) for _ in range(3))
-            z = np.cos(np.pi * u1)
-            f = (1 + r * z) / (r + z)
-            c = kappa * (r - f)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                accept = todo & ((c * (2 - c) - u2 > 0) | (np.log(c / u2) + 1 - c >= 0))
-            theta[accept] = (np.sign(u3 - 0.5) * np.arccos(np.clip(f, -1, 1)))[accept]
-            todo &= ~accept
-        out = np.mod(theta + loc + np.pi, 2 * np.pi) - np.pi
-        return creation.tensor(out.astype(self.loc.dtype))

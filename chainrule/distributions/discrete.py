@@ -1,6 +1,8 @@
 """Discrete distributions. Bernoulli and Categorical take probs or logits (one of them); the other is derived,
 and log_prob works from the logits, so it stays finite where probs round to 0 or 1.
 """
+import math
+
 import numpy as np
 
 from .. import creation, dtypes
@@ -167,6 +169,12 @@ class OneHotCategorical(Distribution):
     mean = property(lambda self: self.probs)
     variance = property(lambda self: self.probs * (1 - self.probs))
 
+    @property
+    def mode(self):
+        """The one-hot vector of the most probable category."""
+        k = creation.arange(self.probs.shape[-1])
+        return (k == self.probs.argmax(-1).unsqueeze(-1)).to(self.probs.dtype)
+
     def sample(self, sample_shape=()):
         index = self._categorical.sample(sample_shape).numpy()
         return creation.tensor(np.eye(self._event_shape[0], dtype=self.probs.dtype)[index])
@@ -274,6 +282,7 @@ class Binomial(Distribution):
     probs = property(lambda self: self._bernoulli.probs)
     logits = property(lambda self: self._bernoulli.logits)
     mean = property(lambda self: self.total_count * self.probs)
+    mode = property(lambda self: ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count))
     variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
 
     def sample(self, sample_shape=()):
@@ -334,6 +343,14 @@ class Multinomial(Distribution):
         self._validate_sample(value)
         logits = where((value == 0) & (self.logits == float("-inf")), 0.0, self.logits)
         return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + (value * logits).sum(-1)
+
+    def entropy(self):
+        """H = n·H(p) - log n! + Σᵢ Σₖ₌₁ⁿ Binomial(k; n, pᵢ)·log k!, since each count xᵢ is Binomial(n, pᵢ)."""
+        n = self.total_count
+        k = creation.arange(1, n + 1, dtype=self.probs.dtype).reshape(-1, *([1] * (len(self._batch_shape) + 1)))
+        counts = Binomial(n, probs=self.probs, validate_args=False)
+        weighted = (counts.log_prob(k).exp() * lgamma(k + 1)).sum(0).sum(-1)
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + weighted
 
 
 class NegativeBinomial(Distribution):

@@ -59,10 +59,27 @@ class TransformedDistribution(Distribution):
         base_extra = event_dim - len(self.base_dist.event_shape)
         return total + sum_rightmost(self.base_dist.log_prob(y), base_extra)
 
+    def _monotonize_cdf(self, value):
+        """F_Y(y) = F_X(f⁻¹(y)) for an increasing f, 1 - F_X(f⁻¹(y)) for a decreasing one: the product of the
+        transforms' signs says which (a transform that is not monotone raises NotImplementedError)."""
+        sign = 1
+        for t in self.transforms:
+            sign = sign * t.sign
+        if isinstance(sign, int) and sign == 1:
+            return value
+        return sign * (value - 0.5) + 0.5
+
     def cdf(self, value):
         for t in reversed(self.transforms):
             value = t.inv(value)
-        return self.base_dist.cdf(value)
+        return self._monotonize_cdf(self.base_dist.cdf(value))
+
+    def icdf(self, value):
+        """y = f(F_X⁻¹(q)), with q flipped to 1 - q when f decreases."""
+        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        for t in self.transforms:
+            value = t(value)
+        return value
 
 
 class LogisticNormal(TransformedDistribution):
@@ -264,6 +281,16 @@ class Kumaraswamy(TransformedDistribution):
 
     mean = property(lambda self: self._moment(1))
     variance = property(lambda self: self._moment(2) - self._moment(1) ** 2)
+
+    @property
+    def mode(self):
+        """((a - 1)/(ab - 1))^(1/a) where a ≥ 1 and b ≥ 1 (NaN elsewhere: the density peaks at 0 or 1 or is flat).
+        torch's formula gives NaN everywhere (it takes log1p(-b), undefined for b > 1)."""
+        a, b = self.concentration1, self.concentration0
+        inside = (a >= 1) & (b >= 1)
+        safe_a, safe_b = where(inside, a, 2.0), where(inside, b, 2.0)
+        mode = ((safe_a - 1) / (safe_a * safe_b - 1)) ** (1 / safe_a)
+        return where(inside & ((a > 1) | (b > 1)), mode, float("nan"))
 
     def entropy(self):
         a, b = self.concentration1, self.concentration0

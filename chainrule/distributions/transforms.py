@@ -18,7 +18,16 @@ from .utils import tril_matrix_to_vec, vec_to_tril_matrix
 
 class Transform:
     domain = codomain = constraints.real
-    bijective, sign, event_dim = True, 1, 0
+    bijective, event_dim = True, 0
+    _sign = None   # +1 increasing, -1 decreasing (a number or a tensor); None: not monotone, or not known to be
+
+    @property
+    def sign(self):
+        """+1 for an increasing transform, -1 for a decreasing one (a cdf through it is flipped)."""
+        if self._sign is None:
+            raise NotImplementedError(f"{type(self).__name__}.sign: the transform is not monotone, so a cdf cannot be "
+                                      f"carried through it")
+        return self._sign
 
     def __call__(self, x):
         return self._call(x)
@@ -52,7 +61,7 @@ class _InverseTransform(Transform):
     def __init__(self, base):
         self._inv = base
         self.domain, self.codomain, self.event_dim = base.codomain, base.domain, base.event_dim
-        self.bijective, self.sign = base.bijective, base.sign
+        self.bijective, self._sign = base.bijective, base._sign
 
     @property
     def inv(self):
@@ -79,6 +88,7 @@ class _InverseTransform(Transform):
 
 class ExpTransform(Transform):
     """y = eˣ;  log|dy/dx| = x."""
+    _sign = 1
     codomain = constraints.positive
 
     def _call(self, x):
@@ -96,7 +106,7 @@ class AffineTransform(Transform):
 
     def __init__(self, loc, scale, event_dim=0):
         self.loc, self.scale, self.event_dim = loc, scale, event_dim
-        self.sign = 1 if not hasattr(scale, "shape") else None
+        self._sign = scale.sign() if hasattr(scale, "sign") else int(np.sign(scale))
 
     def _call(self, x):
         return self.loc + self.scale * x
@@ -112,6 +122,7 @@ class AffineTransform(Transform):
 
 class SigmoidTransform(Transform):
     """y = σ(x), kept inside (tiny, 1 - eps);  log|dy/dx| = -softplus(-x) - softplus(x)."""
+    _sign = 1
     codomain = constraints.unit_interval
 
     def _call(self, x):
@@ -131,6 +142,7 @@ class SigmoidTransform(Transform):
 
 class TanhTransform(Transform):
     """y = tanh x;  log|dy/dx| = 2(log 2 - x - softplus(-2x)) (stable for large |x|)."""
+    _sign = 1
     codomain = constraints.interval(-1.0, 1.0)
 
     def _call(self, x):
@@ -145,6 +157,7 @@ class TanhTransform(Transform):
 
 class SoftplusTransform(Transform):
     """y = log(1 + eˣ);  log|dy/dx| = -softplus(-x)."""
+    _sign = 1
     codomain = constraints.positive
 
     def _call(self, x):
@@ -163,6 +176,7 @@ class PowerTransform(Transform):
 
     def __init__(self, exponent):
         self.exponent = exponent
+        self._sign = exponent.sign() if hasattr(exponent, "sign") else int(np.sign(exponent))
 
     def _call(self, x):
         return x ** self.exponent
@@ -214,6 +228,8 @@ class ComposeTransform(Transform):
         if self.parts:
             self.domain, self.codomain = self.parts[0].domain, self.parts[-1].codomain
         self.bijective = all(p.bijective for p in self.parts)
+        signs = [p._sign for p in self.parts]
+        self._sign = None if any(x is None for x in signs) else _product(signs)
 
     def forward_shape(self, shape):
         for p in self.parts:
@@ -249,6 +265,13 @@ class ComposeTransform(Transform):
         return total
 
 
+def _product(factors):
+    total = 1
+    for f in factors:
+        total = total * f
+    return total
+
+
 def sum_rightmost(value, n):
     """value summed over its n rightmost dims (a scalar log|det| is left as it is)."""
     if n <= 0 or not hasattr(value, "ndim") or value.ndim == 0:
@@ -261,6 +284,7 @@ identity_transform = ComposeTransform([])
 
 class CumulativeDistributionTransform(Transform):
     """y = F(x), the distribution's cdf: onto (0, 1) (a copula's marginals);  log|dy/dx| = log p(x)."""
+    _sign = 1
     codomain = constraints.unit_interval
 
     def __init__(self, distribution):
@@ -312,7 +336,7 @@ class IndependentTransform(Transform):
         self.event_dim = base_transform.event_dim + reinterpreted_batch_ndims
         self.domain = constraints.independent(base_transform.domain, reinterpreted_batch_ndims)
         self.codomain = constraints.independent(base_transform.codomain, reinterpreted_batch_ndims)
-        self.bijective, self.sign = base_transform.bijective, base_transform.sign
+        self.bijective, self._sign = base_transform.bijective, base_transform._sign
 
     def _call(self, x):
         return self.base_transform(x)
