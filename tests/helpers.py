@@ -52,3 +52,11 @@ def assert_layer_matches_torch(ours, theirs, x, rtol=1e-10, atol=1e-12):
     yb.backward(torch.tensor(g))
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=rtol, atol=atol)
+
+
+def outcome_of(thunk):
+    """thunk()'s value, or the exception it raised: what a comparison with torch compares when either may raise."""
+    try:
+        return thunk()
+    except Exception as e:   # noqa: BLE001 (the exception is the outcome compared)
+        return e

@@ -6,6 +6,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.autograd.functional as CF
+from helpers import outcome_of
 
 torch = pytest.importorskip("torch", reason="torch is the oracle for autograd.functional")
 TF = torch.autograd.functional
@@ -46,13 +47,6 @@ def _leaves(result):
     return [result]
 
 
-def _outcome(thunk):
-    try:
-        return thunk()
-    except Exception as e:   # noqa: BLE001 (the exception is the outcome compared)
-        return e
-
-
 def _assert_same(mine, theirs):
     if isinstance(theirs, Exception):
         assert isinstance(mine, Exception), f"torch raised {theirs!r}, chainrule returned a value"
@@ -75,8 +69,8 @@ def _assert_same(mine, theirs):
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_values_and_strict_errors_as_torch(fname, key, strict, create_graph):
     kw = dict(strict=strict, create_graph=create_graph)
-    mine = _outcome(lambda: _call(cr, CF, fname, key, **kw)[1])
-    theirs = _outcome(lambda: _call(torch, TF, fname, key, **kw)[1])
+    mine = outcome_of(lambda: _call(cr, CF, fname, key, **kw)[1])
+    theirs = outcome_of(lambda: _call(torch, TF, fname, key, **kw)[1])
     _assert_same(mine, theirs)
 
 
@@ -120,7 +114,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_edge_cases_as_torch(case):
-    _assert_same(_outcome(lambda: CASES[case](cr, CF)), _outcome(lambda: CASES[case](torch, TF)))
+    _assert_same(outcome_of(lambda: CASES[case](cr, CF)), outcome_of(lambda: CASES[case](torch, TF)))
 
 
 @pytest.mark.parametrize("fname", ["jacobian", "vjp"])

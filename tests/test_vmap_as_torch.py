@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from helpers import outcome_of
 
 torch = pytest.importorskip("torch", reason="torch is the oracle for vmap")
 
@@ -39,13 +40,6 @@ CASES = {
 }
 
 
-def _outcome(thunk):
-    try:
-        return thunk()
-    except Exception as e:   # noqa: BLE001 (the exception is the outcome compared)
-        return e
-
-
 def _assert_same(mine, theirs):
     if isinstance(theirs, Exception):
         assert isinstance(mine, type(theirs)), f"{mine!r} vs torch's {theirs!r}"
@@ -64,7 +58,7 @@ def _assert_same(mine, theirs):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_vmap_as_torch(case):
-    _assert_same(_outcome(lambda: CASES[case](cr, cr.func)), _outcome(lambda: CASES[case](torch, torch.func)))
+    _assert_same(outcome_of(lambda: CASES[case](cr, cr.func)), outcome_of(lambda: CASES[case](torch, torch.func)))
 
 
 def test_randomness_same_gives_every_entry_the_same_draw():
