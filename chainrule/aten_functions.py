@@ -14,6 +14,7 @@ from .nn import functional as F
 from .nn.embedding import _renorm_rows
 from .nn.rnn import _cell
 from .tensor import Tensor
+from .toplevel import _in_place_function, _method, _through_functional
 
 _REDUCTIONS = ("none", "mean", "sum")   # ATen's Reduction enum: 0, 1, 2
 
@@ -119,19 +120,13 @@ def native_dropout(input, p, train):
     """(dropout(input), the mask of kept entries as bool); train=False (None means True) keeps everything."""
     if train is False:
         return input.clone(), Tensor._wrap(np.ones(input.shape, bool))
-    from .random import _gen
-    keep = _gen().random(input.shape) >= p
-    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
-    return input * Tensor._wrap((keep * scale).astype(input.dtype)), Tensor._wrap(keep)
+    out, keep = F.dropout_with_mask(input, p)
+    return out, Tensor._wrap(keep)
 
 
 def feature_dropout(input, p, train):
     """Dropout of whole features: entry (n, c) of an (N, C, *) input is kept or zeroed as one."""
     return F.channel_dropout(input, p, train, input.ndim - 2, "feature_dropout")
-
-
-def feature_dropout_(input, p, train):
-    return input._inplace("feature_dropout_", lambda s: feature_dropout(s, p, train))
 
 
 def constant_pad_nd(input, pad, value=0):
@@ -268,21 +263,13 @@ def _copied(result):
 
 def _copy_form(name):
     method = {"alias": lambda x: x.view_as(x), "split_with_sizes": lambda x, sizes, dim=0: x.split(list(sizes), dim)
-              }.get(name, lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs))
+              }.get(name) or _method(name)
 
     def copy(input, *args, **kwargs):
         return _copied(method(input, *args, **kwargs))
     copy.__name__ = f"{name}_copy"
     copy.__doc__ = f"input.{name}(…) as a new tensor that shares no memory with input (torch.{name}_copy)."
     return copy
-
-
-def _method_form(name):
-    def function(input, *args, **kwargs):
-        return getattr(input, name)(*args, **kwargs)
-    function.__name__ = name
-    function.__doc__ = f"torch.{name}(input, …) = input.{name}(…)."
-    return function
 
 
 def slice_copy(input, dim=0, start=None, end=None, step=1):
@@ -296,9 +283,11 @@ EXPORTS = {name: globals()[name] for name in (
     "kl_div", "margin_ranking_loss", "cosine_embedding_loss", "hinge_embedding_loss", "poisson_nll_loss",
     "triplet_margin_loss", "ctc_loss", "binary_cross_entropy_with_logits", "embedding", "embedding_renorm_",
     "batch_norm", "instance_norm", "native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout",
-    "feature_dropout", "feature_dropout_", "constant_pad_nd", "max_pool1d_with_indices", "convolution", "conv_tbc",
+    "feature_dropout", "constant_pad_nd", "max_pool1d_with_indices", "convolution", "conv_tbc",
     "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "affine_grid_generator", "grid_sampler", "conj",
     "is_conj", "is_neg", "adjoint", "empty_permuted", "cond", "while_loop", "slice_copy")}
 EXPORTS.update({"conj_physical": conj, "resolve_conj": conj, "resolve_neg": conj, "real": conj})
 EXPORTS.update({f"{name}_copy": _copy_form(name) for name in _VIEW_OPS})
-EXPORTS.update({name: _method_form(name) for name in ("i0", "i0_", "is_inference")})
+EXPORTS.update({name: _method(name) for name in ("i0", "is_inference")})
+EXPORTS["feature_dropout_"] = _in_place_function("feature_dropout_", _through_functional(feature_dropout,
+                                                                                          "feature_dropout_"))

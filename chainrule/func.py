@@ -208,64 +208,39 @@ def stack_module_state(models):
     return params, buffers
 
 
-def _rebuilt_like(tree, items):
-    return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+def _with_dims(tree, dims, what, where):
+    """[(leaf, its dim, where it sits)] for every leaf of tree (a tensor, or a dict / list / tuple of them, as
+    _flatten orders them), dims being one int or None for a whole subtree, or a tree of them matching tree's
+    structure (torch's nested in_dims and out_dims; `what` names which, in the errors)."""
+    if isinstance(dims, dict) and not isinstance(tree, dict) or \
+            isinstance(dims, (list, tuple)) and not isinstance(tree, (list, tuple)):
+        raise ValueError(f"vmap: {where}: {what} {dims!r} does not match its structure, a {type(tree).__name__}; "
+                         f"give one per entry, or one int for all of them")
+    if isinstance(tree, dict):
+        if isinstance(dims, dict) and set(dims) != set(tree):
+            raise ValueError(f"vmap: {where}: {what} has keys {sorted(dims)} but it has {sorted(tree)}")
+        return [p for k, v in tree.items()
+                for p in _with_dims(v, dims[k] if isinstance(dims, dict) else dims, what, f"{where}[{k!r}]")]
+    if isinstance(tree, (list, tuple)):
+        if isinstance(dims, (list, tuple)) and len(dims) != len(tree):
+            raise ValueError(f"vmap: {where}: {what} has {len(dims)} entries but it has {len(tree)}")
+        each = dims if isinstance(dims, (list, tuple)) else [dims] * len(tree)
+        return [p for k, (v, d) in enumerate(zip(tree, each)) for p in _with_dims(v, d, what, f"{where}[{k}]")]
+    return [(tree, dims, where)]
 
 
-def _entry(x, dim, index):
-    """Entry `index` along dim of a tensor, or of every tensor in a dict / list / tuple of them (a pytree); dim is
-    one int or None for the whole tree, or a tree of them matching x's structure (torch's nested in_dims)."""
-    if dim is None:
-        return x
-    if isinstance(x, dict):
-        return {k: _entry(v, dim[k] if isinstance(dim, dict) else dim, index) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        dims = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
-        return _rebuilt_like(x, [_entry(v, d, index) for v, d in zip(x, dims)])
-    return x.select(dim, index)
-
-
-def _mapped_sizes(x, dim, where):
-    """The sizes of the mapped dims in x (every tensor of a pytree), checking dim against x's structure."""
-    if dim is None:
-        return []
-    if isinstance(dim, dict) and not isinstance(x, dict) or \
-            isinstance(dim, (list, tuple)) and not isinstance(x, (list, tuple)):
-        raise ValueError(f"vmap: {where}: in_dims {dim!r} does not match the structure of the input, a "
-                         f"{type(x).__name__}; give one in_dim per entry, or one int for all of them")
-    if isinstance(x, dict):
-        if isinstance(dim, dict) and set(dim) != set(x):
-            raise ValueError(f"vmap: {where}: in_dims has keys {sorted(dim)} but the input has {sorted(x)}")
-        return [n for k, v in x.items() for n in _mapped_sizes(v, dim[k] if isinstance(dim, dict) else dim,
-                                                                  f"{where}[{k!r}]")]
-    if isinstance(x, (list, tuple)):
-        if isinstance(dim, (list, tuple)) and len(dim) != len(x):
-            raise ValueError(f"vmap: {where}: in_dims has {len(dim)} entries but the input has {len(x)}")
-        dims = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
-        return [n for k, (v, d) in enumerate(zip(x, dims)) for n in _mapped_sizes(v, d, f"{where}[{k}]")]
+def _mapped_size(leaf, dim, where):
+    """The size of the mapped dim of one input leaf, checking that it is a tensor with that dim."""
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise ValueError(f"vmap: {where}: an in_dim must be an int, None, or a tuple / dict of them matching the "
                          f"input, got {dim!r}")
-    if not isinstance(x, Tensor):
-        raise ValueError(f"vmap: {where} is a {type(x).__name__}, which has no dim to map over; give None as its "
+    if not isinstance(leaf, Tensor):
+        raise ValueError(f"vmap: {where} is a {type(leaf).__name__}, which has no dim to map over; give None as its "
                          f"in_dim (it is then passed to every call as it is)")
-    if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
-        raise ValueError(f"vmap: {where} has shape {tuple(x.shape)}, so in_dim={dim} is out of range (the input "
+    if not -leaf.ndim <= dim < max(leaf.ndim, 1) or leaf.ndim == 0:
+        raise ValueError(f"vmap: {where} has shape {tuple(leaf.shape)}, so in_dim={dim} is out of range (the input "
                          f"must have a dim there to map over)")
-    return [x.shape[dim]]
-
-
-def _leaf_dims(tree, dims, where="output"):
-    """One out_dim per leaf of the output tree: dims is an int or None for all, or a tree matching the output."""
-    if isinstance(tree, dict):
-        return [d for k, v in tree.items() for d in _leaf_dims(v, dims[k] if isinstance(dims, dict) else dims,
-                                                                f"{where}[{k!r}]")]
-    if isinstance(tree, (list, tuple)):
-        if isinstance(dims, (list, tuple)) and len(dims) != len(tree):
-            raise ValueError(f"vmap: out_dims has {len(dims)} entries but the {where} has {len(tree)}")
-        each = dims if isinstance(dims, (list, tuple)) else [dims] * len(tree)
-        return [d for k, (v, d) in enumerate(zip(tree, each)) for d in _leaf_dims(v, d, f"{where}[{k}]")]
-    return [(dims, where)]
+    return leaf.shape[dim]
 
 
 def _stacked_leaf(values, dim, where):
@@ -300,45 +275,35 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
         if len(dims) != len(args):
             raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} arguments")
-        sizes = {n for k, (a, d) in enumerate(zip(args, dims)) for n in _mapped_sizes(a, d, f"argument {k}")}
+        trees = [(_flatten(a)[1], _with_dims(a, d, "in_dims", f"argument {k}"))
+                 for k, (a, d) in enumerate(zip(args, dims))]
+        sizes = {_mapped_size(leaf, d, where) for _, leaves in trees for leaf, d, where in leaves if d is not None}
         if len(sizes) != 1:
             raise ValueError(f"vmap: the mapped dims must all have one size, got sizes {sorted(sizes)} (in_dims "
                              f"{tuple(dims)}, shapes {[tuple(getattr(a, 'shape', ())) for a in args]})"
                              if sizes else "vmap: at least one input must be mapped (an in_dim that is not None)")
+
+        def call(per_leaf):   # func on the arguments with per_leaf(tensor, dim) in place of every mapped tensor
+            return func(*[rebuild([leaf if d is None else per_leaf(leaf, d) for leaf, d, _ in leaves])
+                          for rebuild, leaves in trees], **kwargs)
         size = sizes.pop()
-        if size == 0:
-            return _empty_batch(func, args, dims, kwargs, out_dims)
+        if size == 0:   # func runs once on the sum over the empty dim (zeros that keep the graph), to learn shapes
+            out = call(lambda t, d: t.sum(d).to(t.dtype))
+            leaves, rebuild = _flatten(out)
+            return rebuild([leaf if d is None else leaf.unsqueeze(d).narrow(d, 0, 0)
+                            for leaf, d, _ in _with_dims(out, out_dims, "out_dims", "output")])
         from . import random as _random
         rewind = _random.get_rng_state() if randomness == "same" else None
         outs = []
         for i in range(size):
             if rewind is not None:
                 _random.set_rng_state(rewind)
-            outs.append(func(*[_entry(a, d, i) for a, d in zip(args, dims)], **kwargs))
+            outs.append(call(lambda t, d: t.select(d, i)))
         leaves, rebuild = _flatten(outs[0])
         per_call = [_flatten(o)[0] for o in outs]
         return rebuild([_stacked_leaf([p[k] for p in per_call], d, where)
-                        for k, (d, where) in enumerate(_leaf_dims(outs[0], out_dims))])
+                        for k, (_, d, where) in enumerate(_with_dims(outs[0], out_dims, "out_dims", "output"))])
     return wrapped
-
-
-def _empty_batch(func, args, dims, kwargs, out_dims):
-    """A batch of size 0: func runs once on zeros shaped like one entry, to learn the outputs' shapes, and each
-    output comes back with a mapped dim of size 0 (as torch's). The zeros are the sum over the empty mapped dim,
-    so the outputs stay in the graph of the inputs."""
-    def template(x, dim):
-        if isinstance(x, Tensor) and dim is not None and not isinstance(dim, (dict, list, tuple)):
-            return x.sum(dim).to(x.dtype)
-        if isinstance(x, dict):
-            return {k: template(v, dim[k] if isinstance(dim, dict) else dim) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            each = dim if isinstance(dim, (list, tuple)) else [dim] * len(x)
-            return _rebuilt_like(x, [template(v, d) for v, d in zip(x, each)])
-        return x
-    out = func(*[template(a, d) for a, d in zip(args, dims)], **kwargs)
-    leaves, rebuild = _flatten(out)
-    return rebuild([leaf if d is None else leaf.unsqueeze(d).narrow(d, 0, 0)
-                    for leaf, (d, _) in zip(leaves, _leaf_dims(out, out_dims))])
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *, tie_weights=True, strict=False):

@@ -43,7 +43,7 @@ for _name in ("dropout", "alpha_dropout", "feature_alpha_dropout"):
 _INPLACE = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
             "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
             "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_",
-            "gcd_", "index_put_", "lcm_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+            "gcd_", "i0_", "index_put_", "lcm_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
             "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_",
             "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
 
@@ -60,7 +60,12 @@ def _in_place_function(name, change):
 
 
 def _method(name):
-    return lambda input, *args, **kwargs: getattr(input, name)(*args, **kwargs)
+    """torch.name(input, …) = input.name(…)."""
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = name
+    function.__doc__ = f"torch.{name}(input, …) = input.{name}(…)."
+    return function
 
 
 def _through_functional(fn, name):

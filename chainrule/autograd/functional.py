@@ -159,16 +159,24 @@ def _detached_unless(values, create_graph):
     return tuple(_detached_unless(v, create_graph) for v in values)
 
 
-def _check_v(v, like, like_is_tuple, name, what):
-    """v must hold one tensor of the same shape per entry of `like` (the inputs or the outputs)."""
-    if len(v) != len(like):
-        raise BackwardError(f"{name}: v holds {len(v)} tensors but the function has {len(like)} {what}; give one per "
-                         f"{what[:-1]}")
-    for k, (w, t) in enumerate(zip(v, like)):
+def _checked_v(v, like, like_is_tuple, create_graph, name, what):
+    """v as a tuple of graph entry points (None when omitted): one tensor of the same shape per entry of `like`
+    (the function's inputs or outputs, `what`); it may be omitted only for a single one-element entry."""
+    if v is None:
+        if len(like) != 1 or like[0].numel() != 1:
+            raise BackwardError(f"{name}: v may only be omitted when the function has a single one-element "
+                                f"{what[:-1]}; pass v, one tensor per {what[:-1]}")
+        return None
+    vs = _differentiable_copies(_as_tensors(v, "v", name)[1], create_graph, need_graph=False)
+    if len(vs) != len(like):
+        raise BackwardError(f"{name}: v holds {len(vs)} tensors but the function has {len(like)} {what}; give one "
+                            f"per {what[:-1]}")
+    for k, (w, t) in enumerate(zip(vs, like)):
         if tuple(w.shape) != tuple(t.shape):
             where = f"entry {k} of v" if like_is_tuple else "v"
             raise BackwardError(f"{name}: {where} has shape {tuple(w.shape)} but the {what[:-1]} it pairs with has "
-                             f"shape {tuple(t.shape)}")
+                                f"shape {tuple(t.shape)}")
+    return vs
 
 
 def _grads_or_none(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
@@ -234,40 +242,24 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         ins = _differentiable_copies(ins, create_graph)
         outputs_tuple, outs = _as_tensors(func(*ins), "the function's outputs", "jacobian")
         _strict_requires_grad(outs, "outputs", strict, "jacobian")
-        jac = []
-        for i, out in enumerate(outs):
-            rows = [[] for _ in ins]
-            flat = out.reshape(-1)
-            for k in range(out.numel()):
-                vj = _grads_or_none((flat[k],), ins, retain_graph=True, create_graph=create_graph)
-                vj = _zeros_for_unreached(vj, ins, strict, create_graph, "jacobian",
-                                          f"output {i}'s gradient with respect to input {{i}}")
-                for row, g in zip(rows, vj):
-                    row.append(g)
-            jac.append(tuple(_stacked(row, out, x) for row, x in zip(rows, ins)))
-    jac = _detached_unless(tuple(jac), create_graph)
-    jac = [_single_or_tuple(blocks, inputs_tuple) for blocks in jac]
+        jac = [_single_or_tuple(jacobian_blocks(out, ins, create_graph, strict,
+                                                f"output {i}'s gradient with respect to input {{i}}"), inputs_tuple)
+               for i, out in enumerate(outs)]
     return _single_or_tuple(jac, outputs_tuple)
 
 
-def _stacked(rows, out, x):
-    from ..ops.shape import stack
-    if not rows:
-        return Tensor._wrap(np.zeros(tuple(out.shape) + tuple(x.shape), x.dtype))
-    return stack(rows).reshape(tuple(out.shape) + tuple(x.shape))
-
-
-def jacobian_blocks(out, wrt, create_graph):
+def jacobian_blocks(out, wrt, create_graph, strict=False, what="the output's gradient with respect to input {i}"):
     """d out / d x for each x in wrt, shape out.shape + x.shape: one backward pass per element of out (zeros for
-    an x that out does not depend on); detached unless create_graph."""
+    an x that out does not depend on, or with strict=True an error naming `what`); detached unless create_graph."""
+    from ..ops.shape import stack
     rows = [[] for _ in wrt]
     flat = out.reshape(-1)
-    for k in range(flat.shape[0]):
-        gs = grad(flat[k], wrt, retain_graph=True, create_graph=create_graph, allow_unused=True,
-                  materialize_grads=True)
-        for j, g in enumerate(gs):
-            rows[j].append(g)
-    blocks = [_stacked(r, out, x) for r, x in zip(rows, wrt)]
+    for k in range(out.numel()):
+        gs = _grads_or_none((flat[k],), wrt, retain_graph=True, create_graph=create_graph)
+        for row, g in zip(rows, _zeros_for_unreached(gs, wrt, strict, create_graph, "jacobian", what)):
+            row.append(g)
+    blocks = [stack(r).reshape(tuple(out.shape) + tuple(x.shape)) if r else
+              Tensor._wrap(np.zeros(tuple(out.shape) + tuple(x.shape), x.dtype)) for r, x in zip(rows, wrt)]
     return [b if create_graph else b.detach() for b in blocks]
 
 
@@ -312,14 +304,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         ins = _differentiable_copies(ins, create_graph)
         outputs_tuple, outs = _as_tensors(func(*ins), "the function's outputs", "vjp")
         _strict_requires_grad(outs, "outputs", strict, "vjp")
-        if v is not None:
-            vs = _differentiable_copies(_as_tensors(v, "v", "vjp")[1], create_graph, need_graph=False)
-            _check_v(vs, outs, outputs_tuple, "vjp", "outputs")
-        elif len(outs) != 1 or outs[0].numel() != 1:
-            raise BackwardError("vjp: v may only be omitted when the function returns a single one-element tensor; "
-                             "pass v, one tensor per output")
-        else:
-            vs = None
+        vs = _checked_v(v, outs, outputs_tuple, create_graph, "vjp", "outputs")
         gs = _zeros_for_unreached(_grads_or_none(outs, ins, vs, create_graph), ins, strict, create_graph, "vjp",
                                   "the output (with respect to input {i})")
     return (_single_or_tuple(_detached_unless(outs, create_graph), outputs_tuple),
@@ -329,15 +314,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def _inputs_and_v(inputs, v, create_graph, name):
     inputs_tuple, ins = _as_tensors(inputs, "inputs", name)
     ins = _differentiable_copies(ins, create_graph)
-    if v is not None:
-        vs = _differentiable_copies(_as_tensors(v, "v", name)[1], create_graph, need_graph=False)
-        _check_v(vs, ins, inputs_tuple, name, "inputs")
-    elif len(ins) != 1 or ins[0].numel() != 1:
-        raise BackwardError(f"{name}: v may only be omitted when the input is a single one-element tensor; pass v, "
-                         f"one tensor per input")
-    else:
-        vs = None
-    return inputs_tuple, ins, vs
+    return inputs_tuple, ins, _checked_v(v, ins, inputs_tuple, create_graph, name, "inputs")
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import creation
 from ..ops.arith import xlogy
+from ..nn.functional import one_hot
 from ..ops.elementwise import erf, where
 from ..ops.incomplete_gamma import gammainc, standard_gamma_rsample
 from ..ops.shape import stack
@@ -445,8 +446,7 @@ class Dirichlet(ExponentialFamily):
         total = excess.sum(-1, keepdim=True)
         mode = excess / where(total > 0, total, float("nan"))   # no α above 1: no interior mode (NaN, as torch)
         below_one = (self.concentration < 1).all(-1, keepdim=True)
-        k = creation.arange(self.concentration.shape[-1])
-        vertex = (k == self.concentration.argmin(-1).unsqueeze(-1)).to(mode.dtype)
+        vertex = one_hot(self.concentration.argmin(-1), self.concentration.shape[-1]).to(mode.dtype)
         return where(below_one, vertex, mode)
 
     @property

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import creation, dtypes
-from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, softplus
+from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot, softplus
 from ..ops.arith import xlogy
 from ..ops.elementwise import sigmoid, where
 from ..ops.reduce import logsumexp
@@ -172,8 +172,7 @@ class OneHotCategorical(Distribution):
     @property
     def mode(self):
         """The one-hot vector of the most probable category."""
-        k = creation.arange(self.probs.shape[-1])
-        return (k == self.probs.argmax(-1).unsqueeze(-1)).to(self.probs.dtype)
+        return one_hot(self.probs.argmax(-1), self.probs.shape[-1]).to(self.probs.dtype)
 
     def sample(self, sample_shape=()):
         index = self._categorical.sample(sample_shape).numpy()

@@ -14,7 +14,7 @@ from .continuous import _EULER, Exponential, Gamma, Normal, Uniform, draw
 from .discrete import Bernoulli, Categorical
 from .distribution import Distribution, as_tensor, broadcast_params
 from .transforms import (AffineTransform, ExpTransform, PowerTransform, SigmoidTransform, StickBreakingTransform,
-                         Transform, sum_rightmost)
+                         Transform, _product, sum_rightmost)
 
 
 class TransformedDistribution(Distribution):
@@ -62,9 +62,7 @@ class TransformedDistribution(Distribution):
     def _monotonize_cdf(self, value):
         """F_Y(y) = F_X(f⁻¹(y)) for an increasing f, 1 - F_X(f⁻¹(y)) for a decreasing one: the product of the
         transforms' signs says which (a transform that is not monotone raises NotImplementedError)."""
-        sign = 1
-        for t in self.transforms:
-            sign = sign * t.sign
+        sign = _product([t.sign for t in self.transforms])
         if isinstance(sign, int) and sign == 1:
             return value
         return sign * (value - 0.5) + 0.5

@@ -266,6 +266,7 @@ class ComposeTransform(Transform):
 
 
 def _product(factors):
+    """f₁·f₂·… of numbers or tensors (1 for none): the sign of a chain of monotone transforms."""
     total = 1
     for f in factors:
         total = total * f

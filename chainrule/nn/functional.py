@@ -73,8 +73,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     done = _without_mask(input, p, training, "dropout")
     if done is not None:
         return done
+    return dropout_with_mask(input, p)[0]
+
+
+def dropout_with_mask(input, p):
+    """(input with each entry zeroed with probability p and the rest scaled by 1/(1-p), the bool mask of the kept
+    entries); p = 1 drops everything."""
     keep = _gen().random(input.shape) >= p
-    return input * _wrap((keep / (1 - p)).astype(input.dtype))
+    return input * _wrap((keep * (0.0 if p == 1 else 1 / (1 - p))).astype(input.dtype)), keep
 
 
 def channel_dropout(input, p, training, spatial, name):

@@ -63,7 +63,7 @@ def invert_permutation(permutation):
     return Tensor._wrap(inverse)
 
 
-class PackedSequence(tuple):
+class PackedSequence(tuple, dtypes.FloatCasts, dtypes.IntCasts):
     """torch's PackedSequence: the steps of variable-length sequences without padding. data holds, time step by
     time step, the entries of the sequences still running at that step (longest first), batch_sizes[t] how many
     those are; sorted_indices maps that order to the batch's, unsorted_indices back."""
@@ -105,19 +105,6 @@ class PackedSequence(tuple):
     def __repr__(self):
         return (f"PackedSequence(data={self.data!r}, batch_sizes={self.batch_sizes!r}, "
                 f"sorted_indices={self.sorted_indices!r}, unsorted_indices={self.unsorted_indices!r})")
-
-
-def _dtype_shorthand(name, dtype):
-    def convert(self):
-        return self.to(dtype=getattr(dtypes, dtype))
-    convert.__name__ = name
-    convert.__doc__ = f"The same sequences with data as {dtype} (Tensor.{name}())."
-    return convert
-
-
-for _name, _dtype in (("double", "float64"), ("float", "float32"), ("half", "float16"), ("long", "int64"),
-                      ("int", "int32"), ("short", "int16"), ("char", "int8"), ("byte", "uint8")):
-    setattr(PackedSequence, _name, _dtype_shorthand(_name, _dtype))
 
 
 def _lengths(lengths, batch, name):
