@@ -118,6 +118,8 @@ def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
 
 def native_dropout(input, p, train):
     """(dropout(input), the mask of kept entries as bool); train=False (None means True) keeps everything."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"torch.native_dropout: probability must be in [0, 1], got {p}")
     if train is False:
         return input.clone(), Tensor._wrap(np.ones(input.shape, bool))
     out, keep = F.dropout_with_mask(input, p)

@@ -167,6 +167,8 @@ def test_named_errors():
         cr.kl_div(cr.tensor(LOGP), cr.tensor(P), 3)
     with pytest.raises(ValueError, match="grid_sampler: interpolation_mode must be one of 0 \\(bilinear\\)"):
         cr.grid_sampler(cr.tensor(IMAGE), cr.tensor(GRID), 5, 0, True)
+    with pytest.raises(ValueError, match=r"torch.native_dropout: probability must be in \[0, 1\], got 1.5"):
+        cr.native_dropout(cr.ones(3), 1.5, True)
     with pytest.raises(ValueError, match=r"empty_permuted: physical_layout \(0, 2, 2\) is not a permutation"):
         cr.empty_permuted((2, 3, 4), (0, 2, 2))
     with pytest.raises(ValueError, match="body_fn returned 1 values for 2 carried inputs"):
