@@ -50,6 +50,13 @@ _BY_NAME = {f"chainrule.{k}": v for k, v in LEGACY.items()}
 _BY_NAME.update({f"torch.{k}": v for k, v in LEGACY.items()})
 
 
+def type_name(dt):
+    """A tensor's .type(): 'chainrule.FloatTensor' as torch's 'torch.FloatTensor', or 'chainrule.<dtype>' for a
+    dtype without a legacy type (bfloat16, the unsigned ints)."""
+    legacy = [name for name, cls in LEGACY.items() if cls.dtype == dt]
+    return f"chainrule.{legacy[0] if legacy else np.dtype(dt).name}"
+
+
 def legacy_dtype(t):
     """The dtype a legacy type (or its name, 'torch.FloatTensor') stands for; None if t is not one."""
     if isinstance(t, _LegacyType):

@@ -291,12 +291,14 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
 
     # ---- conversions -----------------------------------------------------------------------------------------
     def to(self, *args, dtype=None, **kwargs):
-        """to(dtype), to(device), to(device, dtype) or to(other tensor): a cast, or self when nothing changes."""
+        """to(dtype), to(device), to(device, dtype) or to(other tensor): a cast, or self when nothing changes
+        (a copy even then with copy=True, torch's to(dtype, non_blocking, copy))."""
         dtype = _devices.dtype_of_to(args, kwargs, dtype, "Tensor.to")
-        if dtype is None:
-            return self
+        flags = [a for a in args if isinstance(a, bool)]
+        copy = kwargs.get("copy", len(flags) > 1 and flags[1])
         from .ops.elementwise import cast
-        return cast(self, dtype)
+        out = self if dtype is None else cast(self, dtype)
+        return out.clone() if copy and out is self else out
 
     def cpu(self):
         return self
@@ -319,11 +321,11 @@ class Tensor(dtypes.FloatCasts, dtypes.IntCasts):
         return bool(self._data.flags.c_contiguous)
 
     def type(self, dtype=None, non_blocking=False):
-        """With no argument the type's name ('chainrule.float32'); with a dtype, a legacy type (LongTensor) or
-        its name ('torch.LongTensor'), a cast to it."""
+        """With no argument the type's name ('chainrule.FloatTensor', as torch's 'torch.FloatTensor'); with a
+        dtype, a legacy type (LongTensor) or its name ('torch.LongTensor'), a cast to it."""
+        from .legacy_types import legacy_dtype, type_name
         if dtype is None:
-            return f"chainrule.{self._data.dtype}"
-        from .legacy_types import legacy_dtype
+            return type_name(self._data.dtype)
         legacy = legacy_dtype(dtype)
         return self.to(legacy if legacy is not None else dtype)
 

@@ -205,7 +205,7 @@ def is_anomaly_check_nan_enabled():
 
 
 def typename(obj):
-    """'chainrule.float32' for a tensor (its .type()), else the object's qualified class name."""
+    """'chainrule.FloatTensor' for a float32 tensor (its .type()), else the object's qualified class name."""
     if isinstance(obj, Tensor):
         return obj.type()
     cls = type(obj)

@@ -5,6 +5,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
+from helpers import torch_or_skip
 
 
 class Net(nn.Module):
@@ -92,6 +93,25 @@ def test_init_functions():
     np.testing.assert_allclose(w.numpy().T @ w.numpy(), np.eye(100), atol=1e-5)
     assert nn.init.calculate_gain("relu") == pytest.approx(np.sqrt(2))
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
+
+
+@pytest.mark.parametrize("name", ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                  "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"])
+def test_calculate_gain_matches_torch(name):
+    torch = torch_or_skip()
+    assert nn.init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name), rel=1e-15)
+    assert nn.init.calculate_gain("leaky_relu", 0.3) == pytest.approx(torch.nn.init.calculate_gain("leaky_relu", 0.3))
+
+
+def test_init_fans_and_bad_arguments_are_named():
+    w = cr.empty(3, 4, 5)
+    assert nn.init._calculate_correct_fan(w, "fan_in") == 20 and nn.init._calculate_correct_fan(w, "fan_out") == 15
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', got 'fan'"):
+        nn.init._calculate_correct_fan(w, "fan")
+    with pytest.raises(ValueError, match="leaky_relu's param is the negative slope, a number; got True"):
+        nn.init.calculate_gain("leaky_relu", True)   # torch refuses a bool, which would read as slope 1
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'gelu'; use one of linear"):
+        nn.init.calculate_gain("gelu")
 
 
 def test_clip_grad_norm_returns_total_norm_and_clips():

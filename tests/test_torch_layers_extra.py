@@ -198,7 +198,9 @@ def test_named_errors():
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
 @pytest.mark.parametrize("shape,padding", [((2, 3, 5), (2, 1)), ((2, 3, 4, 5), (1, 2, 3, 0)),
-                                           ((1, 2, 3, 4, 4), (1, 1, 2, 0, 1, 2))])
+                                           ((1, 2, 3, 4, 4), (1, 1, 2, 0, 1, 2)),
+                                           ((2, 3, 5), (-1, 2)), ((2, 3, 5), (2, -2)), ((2, 3, 5), (-2, 3)),
+                                           ((2, 3, 4, 5), (2, -1, -1, 2))])   # a negative width crops
 def test_pad_modes_match_torch(mode, shape, padding):
     torch = _torch()
     x = np.random.default_rng(0).standard_normal(shape)
@@ -209,6 +211,14 @@ def test_pad_modes_match_torch(mode, shape, padding):
     ya.backward(cr.tensor(g))
     yb.backward(torch.tensor(g))
     _same(a.grad, b.grad)        # every copy of an edge entry sends its gradient back to it
+
+
+def test_pad_refuses_crops_beyond_the_dim_and_circular_wraps_beyond_what_is_left():
+    x = cr.ones(1, 2, 5)
+    with pytest.raises(ValueError, match=r"pad: padding \(-6, 0\) of dim 2 \(size 5\) crops more than the whole"):
+        F.pad(x, (-6, 0))
+    with pytest.raises(ValueError, match=r"circular padding \(-2, 4\) does not fit dim 2 of size 5"):
+        F.pad(x, (-2, 4), mode="circular")   # 3 left after cropping: a wrap of 4 would repeat an entry
 
 
 def test_padding_modules_shuffle_and_fold_match_torch():

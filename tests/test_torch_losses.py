@@ -127,6 +127,8 @@ def test_shape_and_value_errors_are_named():
         F.triplet_margin_loss(x, x, cr.randn(2, 4, 3))
     with pytest.raises(cr.ShapeError, match="margin_ranking_loss: shapes"):
         F.margin_ranking_loss(x, cr.randn(5, 3), cr.ones(4, 3))
+    with pytest.raises(cr.ShapeError, match=r"margin_ranking_loss: .*same number of dims.*\(4, 1\), \(4, 1\), \(4,\)"):
+        F.margin_ranking_loss(x[:, :1], x[:, :1], cr.ones(4))   # would broadcast to a (4, 4) loss
 
 
 def test_soft_margin_is_stable_at_extremes():

@@ -164,7 +164,7 @@ def test_settings_scripts_set_first():
     assert cr.get_deterministic_debug_mode() == 1
     cr.set_deterministic_debug_mode(0)
     assert cr.set_flush_denormal(True) is False
-    assert cr.typename(cr.tensor([1.0])) == "chainrule.float32" and cr.typename(3) == "int"
+    assert cr.typename(cr.tensor([1.0])) == "chainrule.FloatTensor" and cr.typename(3) == "int"
     assert cr.is_storage(cr.tensor([1.0])) is False
 
 

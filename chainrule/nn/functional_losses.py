@@ -45,6 +45,11 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     """ℓ = max(0, -y·(x₁ - x₂) + margin): x₁ should rank above x₂ by the margin where y = 1, below where y = -1."""
     reduction = _legacy(size_average, reduce, reduction)
     y = _signs(target, "margin_ranking_loss")
+    if not len(input1.shape) == len(input2.shape) == len(y.shape):
+        # as torch: a (N, 1) score against a (N,) target would otherwise broadcast to an (N, N) loss
+        raise ShapeError(f"margin_ranking_loss: input1, input2 and target must have the same number of dims; got "
+                         f"shapes {tuple(input1.shape)}, {tuple(input2.shape)}, {tuple(y.shape)}; reshape the "
+                         f"target to the inputs' shape")
     _broadcastable([input1.shape, input2.shape, y.shape], "margin_ranking_loss")
     y = _as_float_target(y, input1, promote=True)
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0.0), reduction, "margin_ranking_loss")

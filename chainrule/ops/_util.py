@@ -17,6 +17,13 @@ def lift(x, like=None):
     return Tensor(x) if not isinstance(x, np.ndarray) else _wrap(_canon(x))
 
 
+def copied(out, input):
+    """out, or a copy of it where it turned out a view of input (a reshape or transpose that moved nothing, an
+    identity resize): for ops that torch documents as returning a new tensor, so writing into the result never
+    changes the input."""
+    return out.clone() if out is input or np.may_share_memory(out._data, input._data) else out
+
+
 def as_array(x):
     """The NumPy array behind x: a Tensor's data (no copy), or np.asarray of anything else (indices, masks, targets
     given as lists or arrays)."""

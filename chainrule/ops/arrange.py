@@ -6,7 +6,7 @@ import numpy as np
 from ..autograd import views
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import as_array, norm_dim
+from ._util import as_array, copied, norm_dim
 from .elementwise import where
 from .index import gather, getitem
 from .registry import T, register, sample
@@ -231,7 +231,7 @@ def pixel_shuffle(input, upscale_factor):
     nl = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     x = permute(x, list(range(nl)) + [nl, nl + 3, nl + 1, nl + 4, nl + 2])
-    return _copied(x.reshape(*lead, c // (r * r), h * r, w * r), input)
+    return copied(x.reshape(*lead, c // (r * r), h * r, w * r), input)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -245,12 +245,7 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     x = permute(x, list(range(nl)) + [nl, nl + 2, nl + 4, nl + 1, nl + 3])
     x = x.reshape(*lead, c * r * r, h // r, w // r)
-    return _copied(x, input)
-
-
-def _copied(out, input):
-    """out, made a copy where the reshapes found a view of input (r = 1, or 1×1 blocks), as torch's result is."""
-    return out.clone() if np.may_share_memory(out._data, input._data) else out
+    return copied(x, input)
 
 
 def channel_shuffle(input, groups):
@@ -259,7 +254,7 @@ def channel_shuffle(input, groups):
         raise ShapeError(f"channel_shuffle: expected (N, C, *) with C divisible by groups={groups}, got {input.shape}")
     n, c = input.shape[:2]
     rest = input.shape[2:]
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+    return copied(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest), input)
 
 
 def _np_pixel_shuffle(x, r):

@@ -308,10 +308,11 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    if input.ndim != 3:
-        raise ShapeError(f"adaptive_avg_pool1d: expected input (N, C, L), got {input.shape}")
+    """adaptive_avg_pool2d over L of (N, C, L) or unbatched (C, L)."""
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
     out = output_size if isinstance(output_size, int) else output_size[0]
-    return adaptive_avg_pool2d(input.unsqueeze(2), (1, out)).squeeze(2)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, out)).squeeze(-2)
 
 
 register("conv2d", ref=None, samples=[

@@ -312,6 +312,8 @@ def matrix_power(A, n):
         n >>= 1
         if n:
             base = base @ base
+    if result is A:   # n = 1: torch's result is a new tensor
+        return A.clone()
     return result if result is not None else _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
 
 

@@ -1,20 +1,19 @@
 """Matrix products. For C = A·B the chain rule gives dA = dC·Bᵀ and dB = Aᵀ·dC (the texts' dW = dZ·Aᵀ);
 batch dims broadcast like NumPy's matmul and the engine sums them back."""
-import functools
 import math
 
 import numpy as np
 
 from ..amp import autocast_to_lower_precision, computed_in_float32
-from .. import dtypes
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ..autograd.function import ALL_INPUTS, Op
+from ..autograd.function import Op
 from ..autograd import buffers
 from .. import amp as _amp
 from ..autograd.grad_mode import STATE
 from ._util import lift, promote_pair
 from .registry import T, register, sample, tensor_method
+from .einsum import einsum
 from .shape import cat
 
 _wrap = Tensor._wrap
@@ -158,66 +157,6 @@ def outer(input, vec2):
 
 
 register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,)), T((4,)))])(outer)
-
-
-class Einsum(Op):
-    """y = einsum(eq, x₁, …);  dL/dxₖ = einsum(g and the other operands -> xₖ's subscripts), broadcast back over
-    subscripts that only xₖ has (they were summed away)."""
-    read_for_others = ALL_INPUTS
-
-    def forward(self, *xs, ins, out):
-        self.ins, self.out = ins, out
-        if all(x.dtype == np.float16 for x in xs):
-            return buffers.half_product(np.einsum, ",".join(ins) + "->" + out, *xs)
-        return np.einsum(",".join(ins) + "->" + out, *xs)
-
-    def backward(self, g):
-        grads = []
-        for k, (sub, x) in enumerate(zip(self.ins, self.inputs)):
-            if not self.needs_input_grad[k]:
-                grads.append(None)
-                continue
-            others = [(s, t) for j, (s, t) in enumerate(zip(self.ins, self.inputs)) if j != k]
-            avail = set(self.out) | set("".join(s for s, _ in others))
-            target = "".join(c for c in sub if c in avail)
-            eq_ins = [self.out] + [s for s, _ in others]
-            r = einsum(",".join(eq_ins) + "->" + target, g, *[t for _, t in others])
-            if target != sub:   # a subscript only this operand had: d/dx of a plain sum is 1 everywhere
-                r = r.reshape([x.shape[i] if c in avail else 1 for i, c in enumerate(sub)])
-                r = r.expand(x.shape)
-            grads.append(r)
-        return tuple(grads)
-
-
-def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    operands = [lift(o) for o in operands]
-    common = functools.reduce(dtypes.promote, [o.dtype for o in operands])
-    operands = [o if o.dtype == common else o.to(common) for o in operands]   # NumPy: int64 ⊕ float32 is float64
-    eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: '...' is not supported; write the subscripts out")
-    lhs, _, rhs = eq.partition("->")
-    ins = lhs.split(",")
-    if "->" not in eq:
-        counts = {c: lhs.count(c) for c in lhs if c != ","}
-        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
-    if len(ins) != len(operands):
-        raise ValueError(f"einsum: equation {equation!r} names {len(ins)} operands but {len(operands)} were given")
-    for s, o in zip(ins, operands):
-        if len(s) != o.ndim:
-            raise ShapeError(f"einsum: subscripts {s!r} have {len(s)} letters but the operand has shape {o.shape}")
-        if len(set(s)) != len(s):
-            raise NotImplementedError(f"einsum: repeated subscripts within one operand ({s!r}, a diagonal) are "
-                                      f"not supported")
-    return Einsum.apply(*operands, ins=tuple(ins), out=rhs)
-
-
-register("einsum", ref=lambda eq, *xs: np.einsum(eq, *xs),
-         samples=[sample("ij,jk->ik", T((3, 4)), T((4, 2))), sample("bij,bjk->bik", T((2, 3, 4)), T((2, 4, 5))),
-                  sample("ij->", T((3, 4))), sample("ij,j->i", T((3, 4)), T((4,))), sample("i,j->ij", T((3,)), T((2,))),
-                  sample("ijk->kj", T((2, 3, 4)))])(einsum)
 
 
 # ---- composed from the ops above (their gradients are the registered ones) ----------------------------------

@@ -74,12 +74,18 @@ def matrix_exp(A):
     return MatrixExp.apply(A)
 
 
-def _pinv_array(a, atol, rtol):
-    u, s, vh = checked_decomposition("pinv", np.linalg.svd, a, full_matrices=False)
-    top = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+def singular_cutoff(s, a, atol, rtol):
+    """max(atol, rtol·σ_max) per matrix (kept dims), the line below which a singular value of a counts as zero
+    (torch's pinv and matrix_rank): rtol defaults to max(m, n)·eps, or to 0 where only a positive atol is given."""
+    top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
     if rtol is None:
         rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
-    cutoff = np.maximum(atol or 0.0, rtol * top)
+    return np.maximum(atol or 0.0, rtol * top)
+
+
+def _pinv_array(a, atol, rtol):
+    u, s, vh = checked_decomposition("pinv", np.linalg.svd, a, full_matrices=False)
+    cutoff = singular_cutoff(s, a, atol, rtol)
     with np.errstate(divide="ignore"):
         s_inv = np.where(s > cutoff, 1 / s, 0.0).astype(a.dtype)
     return np.swapaxes(vh, -1, -2) @ (s_inv[..., :, None] * np.swapaxes(u, -1, -2))
@@ -191,7 +197,7 @@ def _scaled_sum(input, product, beta, alpha):
 def chain_matmul(*matrices):
     """The product of the matrices, left to right (torch.chain_matmul; linalg.multi_dot picks the order)."""
     from .linalg import multi_dot
-    return multi_dot(list(matrices))
+    return multi_dot(list(matrices)) if len(matrices) > 1 else matrices[0].clone()
 
 
 _SQ = [sample(T((3, 3))), sample(T((2, 2, 2)))]

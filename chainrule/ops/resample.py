@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..errors import ShapeError
+from ._util import copied
 from .conv import adaptive_bounds
 from .registry import T, register, sample
 
@@ -221,7 +222,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         taps = _map(mode, n, o, bool(align_corners), f, antialias, dims)
         if not (taps.w is None and o == n and (taps.idx[:, 0] == np.arange(n)).all()):   # an identity map
             y = Taps.apply(y, axis=d + 2, taps=taps)
-    return y
+    return copied(y, input)
 
 
 def adaptive_avg_pool3d(input, output_size):
@@ -244,7 +245,7 @@ def adaptive_avg_pool(input, sizes, op):
     for axis, (n, o) in enumerate(zip(spatial, out)):
         if n != o:
             y = Taps.apply(y, axis=input.ndim - len(sizes) + axis, taps=_area(n, o))
-    return y
+    return copied(y, input)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

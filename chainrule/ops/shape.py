@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import lift, norm_dim
+from ._util import copied, lift, norm_dim
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -378,40 +378,47 @@ def _pad_by_index(input, pad, mode):
     for i in range(len(pad) // 2):
         dim, lo, hi = input.ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])
         n = input.shape[dim]
-        if (mode == "reflect" and max(lo, hi) >= n) or (mode == "circular" and max(lo, hi) > n) or min(lo, hi) < 0:
+        kept = n - max(-lo, 0) - max(-hi, 0)   # circular wraps what is left after cropping, as torch
+        if (mode == "reflect" and max(lo, hi) >= n) or (mode == "circular" and max(lo, hi) > kept) or kept < 0:
             raise ValueError(f"pad: {mode} padding ({lo}, {hi}) does not fit dim {dim} of size {n} (reflect needs "
-                             f"padding < size, circular ≤ size, both ≥ 0)")
+                             f"padding < size, circular ≤ the size left after cropping; negative padding crops, at "
+                             f"most the whole dim)")
         if lo == hi == 0:
             continue
-        j = np.arange(-lo, n + hi)
+        j = np.arange(-lo, n + hi)   # a negative lo or hi starts or ends inside: it crops
         if mode == "reflect":
             j = np.abs(j)
             j = np.where(j >= n, 2 * (n - 1) - j, j)
         elif mode == "replicate":
             j = np.clip(j, 0, n - 1)
         else:
-            j = j % n
+            start = max(-lo, 0)
+            j = start + (np.arange(-max(lo, 0), kept + max(hi, 0)) % max(kept, 1))
         out = index_select(out, dim, Tensor._wrap(j.astype(np.int64)))
-    return out
+    return copied(out, input)
 
 
 def pad(input, pad, mode="constant", value=None):
     """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dim. mode 'constant' fills with
     value (None = 0); 'reflect' mirrors without repeating the edge, 'replicate' repeats it, 'circular' wraps around; those
-    three gather the padded positions with index_select, whose backward sums the gradient of every copy back."""
+    three gather the padded positions with index_select, whose backward sums the gradient of every copy back.
+    A negative width crops that side instead, as in torch."""
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if mode != "constant":
         return _pad_by_index(input, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding {pad} must have an even length of at most 2×{input.ndim}")
-    widths = [(0, 0)] * input.ndim
+    widths, crop = [(0, 0)] * input.ndim, [slice(None)] * input.ndim
     for i in range(len(pad) // 2):
-        lo, hi = pad[2 * i], pad[2 * i + 1]
-        if lo < 0 or hi < 0:
-            raise ValueError(f"pad: negative padding {pad} is not supported")
-        widths[input.ndim - 1 - i] = (int(lo), int(hi))
-    return Pad.apply(input, widths=tuple(widths), value=0.0 if value is None else value)
+        dim, lo, hi = input.ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])
+        if input.shape[dim] + lo + hi < 0:
+            raise ValueError(f"pad: padding ({lo}, {hi}) of dim {dim} (size {input.shape[dim]}) crops more than the "
+                             f"whole dim")
+        widths[dim] = (max(lo, 0), max(hi, 0))
+        crop[dim] = slice(max(-lo, 0), input.shape[dim] - max(-hi, 0))
+    cropped = input[tuple(crop)] if any(s != slice(None) for s in crop) else input
+    return Pad.apply(cropped, widths=tuple(widths), value=0.0 if value is None else value)
 
 
 def _np_pad(x, p, mode="constant", value=0.0):

@@ -249,12 +249,16 @@ def vander(x, N=None, increasing=False):
     power with a negative exponent is formed."""
     if x.ndim != 1:
         raise ShapeError(f"vander: expects a 1-d tensor, got shape {x.shape}")
-    N = x.shape[0] if N is None else N
-    if N < 1:
-        return x.reshape(-1, 1)[:, :0]
-    ones = x.new_ones(x.shape[0], 1)
-    cols = cat([ones, expand(x.unsqueeze(1), (x.shape[0], N - 1))], 1).cumprod(1) if N > 1 else ones
+    cols = powers(x, x.shape[0] if N is None else N)
     return cols if increasing else flip(cols, [1])
+
+
+def powers(x, N):
+    """(..., n) -> (..., n, N): columns 1, x, …, x^(N-1), a cumulative product of x (no 0⁰ or negative power)."""
+    if N < 1:
+        return x.unsqueeze(-1)[..., :0]
+    ones = x.new_ones(*x.shape, 1)
+    return cat([ones, expand(x.unsqueeze(-1), (*x.shape, N - 1))], -1).cumprod(-1) if N > 1 else ones
 
 
 # ---- registry: each gradchecked as a composition ----------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import as_array, norm_dim
+from ._util import as_array, copied, norm_dim
 from .registry import T, register, sample
 from .shape import _shape_arg, expand, reshape
 
@@ -21,7 +21,8 @@ def repeat(input, *sizes, repeats=None):
     x = reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
     spread = tuple(v for n in x.shape for v in (1, n))
     tiled = tuple(v for r, n in zip(sizes, x.shape) for v in (r, n))
-    return reshape(expand(reshape(x, spread), tiled), tuple(r * n for r, n in zip(sizes, x.shape)))
+    # the reshapes are views where they can be (all counts 1, or copies only along new leading dims)
+    return copied(reshape(expand(reshape(x, spread), tiled), tuple(r * n for r, n in zip(sizes, x.shape))), input)
 
 
 def repeat_interleave(input, repeats, dim=None, *, output_size=None):
@@ -60,7 +61,7 @@ def roll(input, shifts, dims=None):
         n = input.shape[d]
         if n and s % n:
             out = index_select(out, d, _wrap((np.arange(n) - s) % n))
-    return out
+    return copied(out, input)   # every shift a multiple of its dim's size: nothing moved
 
 
 def unflatten(input, dim, sizes):

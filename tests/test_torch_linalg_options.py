@@ -1,0 +1,89 @@
+"""torch.linalg's keyword options against torch: the *_ex variants' per-matrix info on a batch with failures,
+matrix_rank's atol / rtol / hermitian, the norms' dtype=, batched linalg.vander."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from helpers import torch_or_skip
+
+R = np.random.default_rng(23)
+A = R.standard_normal((3, 4, 4))
+SPD = A @ A.transpose(0, 2, 1) + 4 * np.eye(4)
+
+
+def _batch_with_failures(kind):
+    """A batch of three: good, failing, good (the failure at a known place)."""
+    good = SPD if kind == "cholesky" else A
+    bad = good.copy()
+    if kind == "cholesky":
+        bad[1, 2, 2] = -50.0   # the leading minors of order 1 and 2 are PD, the one of order 3 is not: info 3
+    else:
+        bad[1, :, 2] = 0.0   # a zero column: elimination meets an exact zero pivot in column 3, info 3
+    return bad
+
+
+@pytest.mark.parametrize("fn", ["cholesky_ex", "inv_ex", "solve_ex"])
+def test_ex_variants_give_one_info_per_matrix_and_nan_only_where_it_failed(fn):
+    torch = torch_or_skip()
+    M = _batch_with_failures("cholesky" if fn == "cholesky_ex" else "lu")
+    B = R.standard_normal((3, 4, 2))
+    args = (lambda L: (L.tensor(M, requires_grad=True), L.tensor(B))) if fn == "solve_ex" else \
+        (lambda L: (L.tensor(M, requires_grad=True),))
+    ours_in, theirs_in = args(cr), args(torch)
+    ours, theirs = getattr(cr.linalg, fn)(*ours_in), getattr(torch.linalg, fn)(*theirs_in)
+    assert ours.info.dtype == cr.int32 and ours.info.tolist() == theirs.info.tolist()
+    assert ours.info.tolist()[1] != 0 and ours.info.tolist()[0] == ours.info.tolist()[2] == 0
+    result, expected = ours[0].detach().numpy(), theirs[0].detach().numpy()
+    assert np.isnan(result[1]).all()
+    np.testing.assert_allclose(result[[0, 2]], expected[[0, 2]], rtol=1e-9, atol=1e-12)
+    # the good matrices keep their gradients; the failed one gets none (its result is a constant NaN)
+    ours[0][[0, 2]].sum().backward()
+    theirs[0][[0, 2]].sum().backward()
+    np.testing.assert_allclose(ours_in[0].grad.numpy()[[0, 2]], theirs_in[0].grad.numpy()[[0, 2]], rtol=1e-8)
+    assert (ours_in[0].grad.numpy()[1] == 0).all()
+
+
+def test_ex_variants_raise_with_check_errors_and_keep_a_scalar_info_for_one_matrix():
+    with pytest.raises(cr.linalg.LinAlgError, match="cholesky"):
+        cr.linalg.cholesky_ex(cr.tensor(_batch_with_failures("cholesky")), check_errors=True)
+    one = cr.linalg.inv_ex(cr.zeros(2, 2))
+    assert one.info.shape == () and one.info.item() == 1 and np.isnan(one.inverse.numpy()).all()
+
+
+@pytest.mark.parametrize("options", [dict(), dict(atol=1.0), dict(rtol=0.3), dict(atol=0.5, rtol=0.2),
+                                     dict(hermitian=True), dict(hermitian=True, atol=3.0)],
+                         ids=["default", "atol", "rtol", "both", "hermitian", "hermitian_atol"])
+def test_matrix_rank_tolerances_match_torch(options):
+    torch = torch_or_skip()
+    M = R.standard_normal((5, 4, 3)) @ np.diag([3.0, 1.0, 0.2]) @ R.standard_normal((3, 4))   # rank ≤ 3, spread σ
+    if options.get("hermitian"):
+        M = M @ M.transpose(0, 2, 1)
+    ours = cr.linalg.matrix_rank(cr.tensor(M), **options)
+    assert ours.tolist() == torch.linalg.matrix_rank(torch.tensor(M), **options).tolist()
+    assert cr.linalg.matrix_rank(cr.tensor(M), tol=1.0).tolist() == \
+        torch.linalg.matrix_rank(torch.tensor(M), atol=1.0, rtol=0.0).tolist()   # torch's older tol
+
+
+@pytest.mark.parametrize("name", ["vector_norm", "matrix_norm", "norm"])
+def test_norms_compute_in_a_wider_dtype_and_refuse_a_narrower_one(name):
+    torch = torch_or_skip()
+    x = R.standard_normal((3, 4)).astype(np.float32)
+    ours = getattr(cr.linalg, name)(cr.tensor(x), dtype=cr.float64)
+    theirs = getattr(torch.linalg, name)(torch.tensor(x), dtype=torch.float64)
+    assert ours.dtype == cr.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match=f"linalg.{name}: dtype=float32 would narrow the input's float64"):
+        getattr(cr.linalg, name)(cr.tensor(x.astype(np.float64)), dtype=cr.float32)
+
+
+def test_linalg_vander_takes_a_batch_and_matches_torch():
+    torch = torch_or_skip()
+    x = R.standard_normal((2, 3))
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = cr.linalg.vander(ours, N=4), torch.linalg.vander(theirs, N=4)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+    (y ** 2).sum().backward()
+    (yt ** 2).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="N must be greater than 1, got N=1"):
+        cr.linalg.vander(cr.ones(3), N=1)
