@@ -302,3 +302,12 @@ def test_gaussian_nll_loss_at_an_infinite_variance_or_error_is_infinite_as_torch
                                                    reduction="none")
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
     assert np.isinf(ours.numpy()[0, [0, 2]]).all()
+
+
+def test_multilabel_margin_counts_a_label_listed_twice_twice_as_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here; pip install torch==2.13.0 to run these")
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    t = np.array([[1, 1, 0, 1, 4], [3, -1, 2, 2, 2], [2, 2, -1, 0, 0]])
+    ours = F.multilabel_margin_loss(cr.tensor(x), cr.tensor(t), reduction="none")
+    theirs = torch.nn.functional.multilabel_margin_loss(torch.tensor(x), torch.tensor(t), reduction="none")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -342,6 +342,7 @@ def _nll(input, target, weight, ignore_index, reduction, name):
     """nll_loss, with errors and warnings under `name` (cross_entropy's when it calls this)."""
     t, _ = _check_class_target(input, target, name, ignore_index)
     logp = _classes_last(input)
+    out_shape = t.shape   # () for an unbatched (C,) input
     if logp.ndim == 1:
         logp, t = logp.unsqueeze(0), t.reshape(1)
     flat_t = t.reshape(-1)
@@ -355,7 +356,7 @@ def _nll(input, target, weight, ignore_index, reduction, name):
     if reduction == "mean":
         return _mean_over_weights(loss.sum(), w.sum(), name)
     if reduction == "none":
-        return loss.reshape(t.shape)
+        return loss.reshape(out_shape)
     return _reduce(loss, reduction, name)
 
 

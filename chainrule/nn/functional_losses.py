@@ -182,24 +182,24 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 @computed_in_float32(float32_under_autocast=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """ℓ = Σ_{j ∈ labels} Σ_{i ∉ labels} max(0, 1 - (x_j - x_i)) / C; each row of target lists its labels and ends
-    at the first -1 (torch's layout)."""
+    at the first -1 (torch's layout). A label listed twice counts twice, as in torch's sum over the list."""
     reduction = _legacy(size_average, reduce, reduction)
-    x = input if input.ndim == 2 else input.unsqueeze(0)
+    x = input if input.ndim == 2 else input.reshape(1, -1)
     t = as_array(target)
     t = t.reshape(x.shape)
     n, c = x.shape
-    is_label = np.zeros((n, c), bool)
+    listed = np.zeros((n, c), np.int64)   # how often each class is listed in the row's labels
     for r in range(n):
         for k in t[r]:
             if k < 0:
                 break
             if k >= c:
                 raise ValueError(f"multilabel_margin_loss: label {k} in row {r} is out of range for {c} classes")
-            is_label[r, k] = True
-    pairs = _wrap((is_label[:, :, None] & ~is_label[:, None, :]).astype(x.dtype))   # (n, j, i)
+            listed[r, k] += 1
+    pairs = _wrap((listed[:, :, None] * (listed[:, None, :] == 0)).astype(x.dtype))   # (n, j, i)
     hinge = (1.0 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0.0)
     loss = (hinge * pairs).sum(dim=(1, 2)) / c
-    if input.ndim == 1:
+    if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multilabel_margin_loss")
 

@@ -1,4 +1,6 @@
 """Small helpers every op module shares: lifting Python scalars and arrays to tensors, dtype promotion."""
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -46,8 +48,12 @@ def equal_or_both_nan(x, y):
 
 def ntuple(value, n):
     """How sizes are given to conv and pool layers (kernel_size, stride, padding, dilation): an int (Python or NumPy)
-    stands for the same value in each of the n dimensions; a sequence is taken as it is, as a tuple."""
-    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    stands for the same value in each of the n dimensions, and so does a sequence of one (torch's (1,)); a longer
+    sequence is taken as it is, as a tuple."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(value)
+    return value * n if len(value) == 1 else value
 
 
 def require_finite(name, a, routine):
@@ -136,8 +142,35 @@ def norm_dim(dim, ndim, op):
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
                              f"(expected {-max(ndim, 1)} to {max(ndim, 1) - 1})")
-        out.append(d % max(ndim, 1) if ndim else 0)
-    return tuple(sorted(set(out)))
+        out.append(d % max(ndim, 1))
+    # a 0-d tensor accepts dim 0 or -1 as torch's (generic code reduces over -1 whatever the rank), and there is
+    # no axis to name: a reduction over () leaves the value, as torch's does
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def one_dim(dim, ndim, op):
+    """The one axis an op along a dim works on (0 for a 0-d tensor, which takes dim 0 or -1); raises naming the op
+    when out of range."""
+    if type(dim) is int and -ndim <= dim < ndim:
+        return dim % ndim
+    norm_dim(dim, ndim, op)   # the range check and its error
+    return int(dim) % max(ndim, 1)
+
+
+def scalar_as_vector(fn):
+    """For ops along a dim that NumPy cannot run on a 0-d array: a 0-d input (and any 0-d tensor argument, an
+    index or a source) runs as shape (1,), and the results come back 0-d, as torch's do."""
+    @functools.wraps(fn)
+    def along_dim(input, *args, **kwargs):
+        if getattr(input, "ndim", 1):
+            return fn(input, *args, **kwargs)
+        def as_vector(a):
+            return a.reshape(1) if isinstance(a, Tensor) and a.ndim == 0 else a
+        out = fn(input.reshape(1), *map(as_vector, args), **{k: as_vector(v) for k, v in kwargs.items()})
+        if isinstance(out, Tensor):
+            return out.reshape(())
+        return type(out)(*(o.reshape(()) for o in out))   # (values, indices)
+    return along_dim
 
 
 def keep_shape(shape, axes):

@@ -227,8 +227,8 @@ def prelu(input, weight):
         raise ValueError(f"prelu: weight has {weight.numel()} slopes but the input has "
                          f"{input.shape[1] if input.ndim > 1 else 1} channels (dim 1 of {input.shape}); "
                          f"use 1 or one per channel")
-    a = weight.reshape(-1)
-    if a.shape[0] > 1:
+    a = weight.reshape(-1) if input.ndim else weight.reshape(())   # a 0-d input stays 0-d
+    if a.ndim and a.shape[0] > 1:
         a = a.reshape((-1,) + (1,) * (input.ndim - 2))
     # the slope picked per entry, then one product: where(x > 0, x, a·x) would send 0·a back to x, NaN for a NaN slope
     return input * where(input > 0, _wrap(np.ones((), input.dtype)), a)

@@ -6,7 +6,7 @@ import numpy as np
 from ..autograd import views
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import as_array, copied, norm_dim
+from ._util import as_array, copied, norm_dim, one_dim, scalar_as_vector
 from .elementwise import where
 from .index import gather, getitem
 from .registry import T, register, sample
@@ -18,7 +18,7 @@ _wrap = Tensor._wrap
 
 def _dims(dims, ndim, op):
     """Each dim normalised on its own, order kept (norm_dim sorts, which would swap a plane's axes)."""
-    return tuple(norm_dim(int(d), ndim, op)[0] for d in dims)
+    return tuple(one_dim(int(d), ndim, op) for d in dims)
 
 
 def as_strided(input, size, stride, storage_offset=0):
@@ -43,6 +43,7 @@ def as_strided(input, size, stride, storage_offset=0):
     return out
 
 
+@scalar_as_vector
 def movedim(input, source, destination):
     """Dims `source` moved to positions `destination` (ints or sequences), the others keeping their order."""
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -60,7 +61,7 @@ def movedim(input, source, destination):
 
 def narrow(input, dim, start, length):
     """input[..., start:start + length, ...] along dim (a view in PyTorch; here a slice)."""
-    d = norm_dim(dim, input.ndim, "narrow")[0]
+    d = one_dim(dim, input.ndim, "narrow")
     n = input.shape[d]
     start = start + n if start < 0 else start
     if not 0 <= start <= n or length < 0 or start + length > n:
@@ -156,7 +157,7 @@ def take_along_dim(input, indices, dim=None):
     """gather with NumPy's broadcasting of the index (the flattened input when dim is None)."""
     if dim is None:
         return gather(reshape(input, -1), 0, reshape(indices, -1))
-    d = norm_dim(dim, input.ndim, "take_along_dim")[0]
+    d = one_dim(dim, input.ndim, "take_along_dim")
     idx = as_array(indices)
     shape = np.broadcast_shapes(input.shape[:d] + (1,) + input.shape[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
     x = expand(input, shape[:d] + (input.shape[d],) + shape[d + 1:])
@@ -176,7 +177,7 @@ def masked_select(input, mask):
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """n-th forward difference along dim: out[i] = x[i + 1] - x[i], applied n times (prepend/append first); of a
     bool tensor, x[i + 1] != x[i] (as torch)."""
-    d = norm_dim(dim, input.ndim, "diff")[0]
+    d = one_dim(dim, input.ndim, "diff")
     x = input
     if prepend is not None or append is not None:
         x = cat([t for t in (prepend, x, append) if t is not None], d)

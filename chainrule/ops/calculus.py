@@ -11,7 +11,7 @@ import numpy as np
 from ..amp import computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import one_dim
 from .registry import T, register, sample
 from .shape import cat
 
@@ -43,7 +43,7 @@ def _averages(y, axis):
 @computed_in_float32
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """∫ y along dim by the trapezoidal rule, with sample points x (1-d or y's shape) or a uniform spacing dx."""
-    axis = norm_dim(dim, y.ndim, "trapezoid")[0]
+    axis = one_dim(dim, y.ndim, "trapezoid")
     if y.shape[axis] == 0:
         return y.sum(axis)
     return (_averages(y, axis) * _widths(y, x, dx, axis, "trapezoid")).sum(axis)
@@ -52,7 +52,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 @computed_in_float32
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal integral along dim: one fewer entry than y there."""
-    axis = norm_dim(dim, y.ndim, "cumulative_trapezoid")[0]
+    axis = one_dim(dim, y.ndim, "cumulative_trapezoid")
     if y.shape[axis] == 0:
         return y
     return (_averages(y, axis) * _widths(y, x, dx, axis, "cumulative_trapezoid")).cumsum(axis)
@@ -80,7 +80,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
-    dims = [norm_dim(d, input.ndim, "gradient")[0] for d in dims]
+    dims = [one_dim(d, input.ndim, "gradient") for d in dims]
     spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
     if len(spacings) != len(dims):
         raise ValueError(f"gradient: {len(spacings)} spacings for {len(dims)} dims; give one per dim or one number")

@@ -107,7 +107,9 @@ def nonzero(input, as_tuple=False):
     idx = np.nonzero(input._data) if input.ndim else np.nonzero(input._data.reshape(1))
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+    if not input.ndim:   # a 0-d input has no index to give: (1, 0) where it is non-zero, (0, 0) where not (torch)
+        return _wrap(np.zeros((len(idx[0]), 0), np.int64))
+    return _wrap(np.stack(idx, axis=1).astype(np.int64))
 
 
 @tensor_method("count_nonzero")

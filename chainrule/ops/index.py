@@ -5,7 +5,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import as_array, lift, norm_dim
+from ._util import as_array, lift, one_dim, scalar_as_vector
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -136,13 +136,14 @@ def _check_index_values(name, idx, input, axis, dim, negative_ok):
                          f"{idx.min()}, max {idx.max()}")
 
 
+@scalar_as_vector
 def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[i][index[i][j]] along dim (for dim = 1); the gradient scatter-adds g back. sparse_grad
     (torch's sparse gradient) gives the same values as a dense array here: chainrule has no sparse tensors."""
     idx = _index_array(index, "gather")
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} ({input.shape}); they must match")
-    axis = norm_dim(dim, input.ndim, "gather")[0]
+    axis = one_dim(dim, input.ndim, "gather")
     _check_index_values("gather", idx, input, axis, dim, negative_ok=True)
     return Gather.apply(input, axis=axis, index=idx)
 
@@ -156,7 +157,7 @@ register("scatter_add_into", ref=None,
 
 
 def _check_scatter(input, dim, idx, src, name):
-    axis = norm_dim(dim, input.ndim, name)[0]
+    axis = one_dim(dim, input.ndim, name)
     larger = [d for d, (n, limit) in enumerate(zip(idx.shape, input.shape)) if n > limit and d != axis] or \
         ([d for d, (n, limit) in enumerate(zip(idx.shape, src.shape)) if n > limit] if src is not None else [])
     if idx.ndim != input.ndim or larger:
@@ -172,6 +173,7 @@ def _trimmed(src, idx):
     return src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
 
 
+@scalar_as_vector
 def scatter_add(input, dim, index, src):
     """out = input, then out[index[i][j]][j] += src[i][j] (dim=0): the adjoint of gather, so
     dL/dinput = g and dL/dsrc = gather(g, dim, index)."""
@@ -180,6 +182,7 @@ def scatter_add(input, dim, index, src):
     return input + ScatterAdd.apply(_trimmed(src, idx), shape=input.shape, axis=axis, index=idx)
 
 
+@scalar_as_vector
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """out = input with out[index[i][j]][j] = src[i][j] (or value) (dim=0); dL/dinput = g where nothing was
     written, dL/dsrc = gather(g, dim, index). With repeated indices the written value is one of theirs.
@@ -202,11 +205,12 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return index_put(input, _along(idx, axis), value if src is None else _trimmed(src, idx))
 
 
+@scalar_as_vector
 def index_add(input, dim, index, source, alpha=1):
     """out = input, then out[..., index[i], ...] += alpha·source[..., i, ...] along dim (repeats add up);
     dL/dsource = alpha·index_select(g, dim, index)."""
     idx = _index_array(index, "index_add")
-    axis = norm_dim(dim, input.ndim, "index_add")[0]
+    axis = one_dim(dim, input.ndim, "index_add")
     if idx.ndim != 1 or source.ndim != input.ndim or source.shape[axis] != len(idx) or \
             source.shape[:axis] + source.shape[axis + 1:] != input.shape[:axis] + input.shape[axis + 1:]:
         raise ShapeError(f"index_add: source {source.shape} must match the input {input.shape} except in dim {dim}, "
@@ -231,8 +235,9 @@ register("index_add", method="index_add", ref=None,
                   sample(T((2, 5)), 1, np.array([4, 1]), T((2, 2)), alpha=-2.0)])(index_add)
 
 
+@scalar_as_vector
 def index_select(input, dim, index):
-    axis = norm_dim(dim, input.ndim, "index_select")[0]
+    axis = one_dim(dim, input.ndim, "index_select")
     idx = as_array(index)
     return getitem(input, _slices(axis, idx))
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import as_array, equal_or_both_nan, lift, norm_dim
+from ._util import as_array, equal_or_both_nan, lift, one_dim, scalar_as_vector
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
                     _slices, _trimmed, gather, index_add, index_put as _put_values)
@@ -27,10 +27,11 @@ def _marked(shape, where_):
     return mask
 
 
+@scalar_as_vector
 def index_copy(input, dim, index, source):
     """out = input with the slices at `index` along dim replaced by source's slices, in order."""
     idx = _index_array(index, "index_copy")
-    axis = norm_dim(dim, input.ndim, "index_copy")[0]
+    axis = one_dim(dim, input.ndim, "index_copy")
     if idx.ndim != 1 or source.ndim != input.ndim or source.shape[axis] != len(idx):
         raise ShapeError(f"index_copy: source {source.shape} must match the input {input.shape} except in dim {dim}, "
                          f"where it needs one slice per index ({idx.shape})")
@@ -43,7 +44,7 @@ def index_fill(input, dim, index, value):
     """out = input with the slices at `index` along dim set to value (a number or a 0-d tensor, which then gets
     the sum of the gradient over the filled positions)."""
     idx = _index_array(index, "index_fill")
-    axis = norm_dim(dim, input.ndim, "index_fill")[0]
+    axis = one_dim(dim, input.ndim, "index_fill")
     _check_index_values("index_fill", idx, input, axis, dim, negative_ok=True)
     value = lift(value, input)
     if value.ndim:
@@ -76,7 +77,7 @@ def _embed(input, src, index, name, what):
 
 def select_scatter(input, src, dim, index):
     """out = input with out.select(dim, index) = src."""
-    axis = norm_dim(dim, input.ndim, "select_scatter")[0]
+    axis = one_dim(dim, input.ndim, "select_scatter")
     if not -input.shape[axis] <= index < input.shape[axis]:
         raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of size {input.shape[axis]}")
     return _embed(input, src, (slice(None),) * axis + (index,), "select_scatter", f"input.select({dim}, {index})")
@@ -84,7 +85,7 @@ def select_scatter(input, src, dim, index):
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """out = input with out[start:end:step] along dim = src."""
-    axis = norm_dim(dim, input.ndim, "slice_scatter")[0]
+    axis = one_dim(dim, input.ndim, "slice_scatter")
     return _embed(input, src, (slice(None),) * axis + (slice(start, end, step),), "slice_scatter",
                   f"the slice {start}:{end}:{step} of dim {dim}")
 
@@ -166,6 +167,7 @@ def _prod_partials(x, src, where_, hit, counted_self):
     return d_self, partial(src, nonzero[where_], zeros[where_]).astype(x.dtype)
 
 
+@scalar_as_vector
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """torch.scatter_reduce: out = input, then at out[index[i][j]][j] (dim = 0) the src elements are combined with
     reduce = 'sum', 'prod', 'mean', 'amax' or 'amin' — together with input's own value unless include_self=False."""

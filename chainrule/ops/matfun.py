@@ -110,9 +110,13 @@ class Pinv(Op):
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """A⁺ (torch.linalg.pinv): singular values below max(atol, rtol·σ_max) count as zero; by default
-    rtol = max(m, n)·eps. `hermitian` is accepted and changes nothing (the SVD serves both cases)."""
+    rtol = max(m, n)·eps. With hermitian, only A's lower triangle is read (as torch's, which then takes an
+    eigendecomposition; the SVD of the symmetric matrix gives the same A⁺)."""
     if A.ndim < 2:
         raise ShapeError(f"pinv: expected a matrix (or a batch of them), got shape {A.shape}")
+    if hermitian:
+        _square(A, "pinv")
+        A = tril(A) + tril(A, -1).mT   # so the upper triangle gets no gradient (torch's, through eigh, gives one)
     return Pinv.apply(A, atol=atol, rtol=rtol)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError, warn
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import norm_dim, one_dim, scalar_as_vector
 from .arith import lerp
 from .elementwise import where
 from .index import gather
@@ -42,15 +42,17 @@ def _lower_median(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis)
 
 
+@scalar_as_vector
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest entry (1-based k, as torch) along dim, and its index."""
-    d = norm_dim(dim, input.ndim, "kthvalue")[0]
+    d = one_dim(dim, input.ndim, "kthvalue")
     n = input.shape[d]
     if not 1 <= k <= n:
         raise ShapeError(f"kthvalue: k = {k} is out of range for dim {d} of size {n}; k runs from 1 to {n}")
     return _pick(input, d, keepdim, _kth_index(input._data, k - 1, d))
 
 
+@scalar_as_vector
 def median(input, dim=None, keepdim=False):
     """The lower median ((n-1)//2-th smallest, as torch: no averaging of the two middle values); median(x) is a
     scalar, median(x, dim) gives (values, indices). A slice holding a NaN has median NaN, read at its first NaN (as
@@ -61,7 +63,7 @@ def median(input, dim=None, keepdim=False):
             return Mean.apply(flat, axes=(0,), keepdim=False, name="median")
         return Amax.apply(flat, axes=(0,), keepdim=False, fn=_lower_median)
     _nonempty(input, "median", dim)
-    d = norm_dim(dim, input.ndim, "median")[0]
+    d = one_dim(dim, input.ndim, "median")
     arr = input._data
     idx = _kth_index(arr, (arr.shape[d] - 1) // 2, d)
     if arr.dtype.kind == "f":
@@ -70,11 +72,12 @@ def median(input, dim=None, keepdim=False):
     return _pick(input, d, keepdim, idx)
 
 
+@scalar_as_vector
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaNs (NaNs sort last, so the median of the non-NaN entries is read at their middle)."""
     if dim is None:
         return nanmedian(reshape(input, -1), 0).values
-    d = norm_dim(dim, input.ndim, "nanmedian")[0]
+    d = one_dim(dim, input.ndim, "nanmedian")
     arr = input._data
     order = np.argsort(arr, axis=d, kind="stable")             # NaNs go last
     count = (~np.isnan(arr)).sum(axis=d, keepdims=True)
@@ -82,6 +85,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return _pick(input, d, keepdim, np.take_along_axis(order, k, axis=d).astype(np.int64))
 
 
+@scalar_as_vector
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """The q-quantile(s) along dim (the flattened input when dim is None), interpolating between the two nearest
     sorted entries as torch (linear, lower, higher, nearest, midpoint); q a float or a 1-d tensor (a new first dim).
@@ -89,6 +93,7 @@ def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, "quantile")
 
 
+@scalar_as_vector
 def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """quantile of the non-NaN entries of each slice (NaN only where a slice has none)."""
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
@@ -103,7 +108,7 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
         raise ValueError(f"{name}: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
     x = reshape(input, -1) if dim is None else input
-    d = 0 if dim is None else norm_dim(dim, input.ndim, name)[0]
+    d = 0 if dim is None else one_dim(dim, input.ndim, name)
     s = sort(x, d, stable=True).values   # stable: which of tied entries gets the gradient is torch's choice
     nan = np.isnan(x._data).sum(axis=d, keepdims=True)
     n = x.shape[d] - nan if name == "nanquantile" else np.full(nan.shape, x.shape[d])
@@ -130,10 +135,11 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
     return stack(outs, 0)
 
 
+@scalar_as_vector
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest of equally frequent ones) and an index where it occurs. Each
     NaN counts once (NaN ≠ NaN) and sorts last, so NaN is the mode only of a slice of NaNs."""
-    d = norm_dim(dim, input.ndim, "mode")[0]
+    d = one_dim(dim, input.ndim, "mode")
     arr = np.moveaxis(input._data, d, -1)
     flat = arr.reshape(-1, arr.shape[-1])
     idx = np.empty(flat.shape[0], np.int64)
@@ -172,11 +178,11 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+    return var(input, dim, unbiased, keepdim, correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+    return std(input, dim, unbiased, keepdim, correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
 
 
 _AminAmax = collections.namedtuple("return_types", ["min", "max"])

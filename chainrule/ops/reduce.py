@@ -11,7 +11,7 @@ from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import const, equal_or_both_nan, floating, keep_shape, norm_dim, ones_where_zero, reduced_shape
+from ._util import const, equal_or_both_nan, floating, keep_shape, norm_dim, one_dim, ones_where_zero, reduced_shape, scalar_as_vector
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -169,7 +169,7 @@ def _max_min(input, dim, keepdim, other, reducer, elementwise, argfn, name):
         return reducer(input)
     from .index import gather
     _nonempty(input, name, dim)
-    d = norm_dim(dim, input.ndim, name)[0]
+    d = one_dim(dim, input.ndim, name)
     idx = argfn(input._data, axis=d, keepdims=True) if input.ndim else np.zeros((), np.int64)
     values = gather(input, d, _wrap(idx)) if input.ndim else input * 1
     if not keepdim and input.ndim:
@@ -237,7 +237,10 @@ def argmin(input, dim=None, keepdim=False):
 # ---- statistics: composed from sum and mean ----------------------------------------------------------------
 @computed_in_float32
 def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    """var = Σ(x - x̄)² / (n - correction), correction 1 by default (Bessel), 0 when unbiased=False."""
+    """var = Σ(x - x̄)² / (n - correction), correction 1 by default (Bessel), 0 when unbiased=False. A bool in dim's
+    place is unbiased (torch's overload var(input, unbiased))."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = norm_dim(dim, input.ndim, "var")
@@ -428,13 +431,13 @@ def logsumexp(input, dim=None, keepdim=False):
 def softmax(input, dim=-1, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return Softmax.apply(input, axis=norm_dim(dim, input.ndim, "softmax")[0])
+    return Softmax.apply(input, axis=one_dim(dim, input.ndim, "softmax"))
 
 
 def log_softmax(input, dim=-1, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return LogSoftmax.apply(input, axis=norm_dim(dim, input.ndim, "log_softmax")[0])
+    return LogSoftmax.apply(input, axis=one_dim(dim, input.ndim, "log_softmax"))
 
 
 def _np_lse(x, dim=None, keepdim=False):
@@ -468,11 +471,12 @@ class Cumsum(Op):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
+@scalar_as_vector
 @computed_in_float32
 def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return Cumsum.apply(input, axis=norm_dim(dim, input.ndim, "cumsum")[0])
+    return Cumsum.apply(input, axis=one_dim(dim, input.ndim, "cumsum"))
 
 
 register("cumsum", method="cumsum", ref=lambda x, dim: np.cumsum(x, axis=dim),

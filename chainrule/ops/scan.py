@@ -9,7 +9,7 @@ import numpy as np
 from ..amp import computed_in_float32
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import norm_dim
+from ._util import one_dim, scalar_as_vector
 from .index import gather
 from .shape import cat, stack, unbind
 from .registry import T, register, sample
@@ -71,11 +71,12 @@ def _backward_recurrence(gs, factors, axis):
     return stack(s, axis)
 
 
+@scalar_as_vector
 @computed_in_float32
 def cumprod(input, dim, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    return Cumprod.apply(input, axis=norm_dim(dim, input.ndim, "cumprod")[0])
+    return Cumprod.apply(input, axis=one_dim(dim, input.ndim, "cumprod"))
 
 
 # ---- Π_{j≠i} xⱼ over reduced axes (prod's gradient where x holds zeros): exclusive products, no division ----
@@ -93,12 +94,13 @@ def prod_of_others(x, axes):
     return (before * after).reshape(moved.shape).permute(inverse)
 
 
+@scalar_as_vector
 def logcumsumexp(input, dim):
-    return LogCumSumExp.apply(input, axis=norm_dim(dim, input.ndim, "logcumsumexp")[0])
+    return LogCumSumExp.apply(input, axis=one_dim(dim, input.ndim, "logcumsumexp"))
 
 
 def _running(input, dim, pick, name):
-    d = norm_dim(dim, input.ndim, name)[0]
+    d = one_dim(dim, input.ndim, name)
     x = np.moveaxis(input._data, d, 0)
     idx = np.zeros(x.shape, np.int64)
     best = x[0].copy() if len(x) else None     # an empty dim: nothing to scan
@@ -111,11 +113,13 @@ def _running(input, dim, pick, name):
     return _ScanResult(gather(input, d, _wrap(idx)), _wrap(idx))
 
 
+@scalar_as_vector
 def cummax(input, dim):
     """(running maxima, their indices) along dim; the gradient goes to the entry holding each maximum."""
     return _running(input, dim, np.greater, "cummax")
 
 
+@scalar_as_vector
 def cummin(input, dim):
     return _running(input, dim, np.less, "cummin")
 

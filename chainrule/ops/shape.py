@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import copied, lift, norm_dim
+from ._util import copied, lift, norm_dim, one_dim
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -153,7 +153,7 @@ def transpose(input, dim0, dim1):
     if nd == 2 and dim0 != dim1 and -2 <= dim0 < 2 and -2 <= dim1 < 2:
         return Permute.apply(input, dims=(1, 0))   # the common case, without validating a permutation
     order = list(range(input.ndim))
-    a, b = norm_dim(dim0, input.ndim, "transpose")[0], norm_dim(dim1, input.ndim, "transpose")[0]
+    a, b = one_dim(dim0, input.ndim, "transpose"), one_dim(dim1, input.ndim, "transpose")
     order[a], order[b] = order[b], order[a]
     return permute(input, *order)
 
@@ -277,7 +277,7 @@ def cat(tensors, dim=0):
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     nd = tensors[0].ndim
-    d = norm_dim(dim, nd, "cat")[0]
+    d = one_dim(dim, nd, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; "
@@ -304,7 +304,7 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     if (split_size_or_sections is None) == (split_size is None):
         raise TypeError("split: give the piece size (or sizes) once, positionally or as split_size=")
     split_size_or_sections = split_size if split_size is not None else split_size_or_sections
-    d = norm_dim(dim, tensor.ndim, "split")[0]
+    d = one_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
@@ -331,14 +331,14 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = input.shape[norm_dim(dim, input.ndim, "chunk")[0]]
+    n = input.shape[one_dim(dim, input.ndim, "chunk")]
     if n == 0:   # as torch: `chunks` empty pieces
         return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
 
 
 def unbind(input, dim=0):
-    if input.shape[norm_dim(dim, input.ndim, "unbind")[0]] == 0:
+    if input.shape[one_dim(dim, input.ndim, "unbind")] == 0:
         return ()
     return tuple(squeeze(p, dim) for p in split(input, 1, dim))
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import one_dim
 from .index import gather
 from .registry import T, register, sample, tensor_method
 
@@ -28,7 +28,7 @@ def _order(arr, axis, descending, stable):
 
 
 def _axis(input, dim, op):
-    return norm_dim(dim, input.ndim, op)[0] if input.ndim else None
+    return one_dim(dim, input.ndim, op) if input.ndim else None
 
 
 def argsort(input, dim=-1, descending=False, stable=False):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import as_array, norm_dim
+from ._util import as_array, one_dim
 from .arrange import movedim
 from .index import index_select
 from .linalg import diag
@@ -140,7 +140,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
                  tensor_indices_or_sections=None):
     """n sections (the first n mod k one longer: sizes differ by at most one) or a list of split indices, as
     NumPy's array_split; views of input, so gradients flow back into place."""
-    d = norm_dim(dim, input.ndim, "tensor_split")[0]
+    d = one_dim(dim, input.ndim, "tensor_split")
     n = input.shape[d]
     spec = _sections_or_indices("tensor_split", indices_or_sections if tensor_indices_or_sections is None
                                 else tensor_indices_or_sections, sections, indices)
@@ -199,7 +199,7 @@ def take(input, index):
 def unfold(input, dimension, size, step):
     """Tensor.unfold: every window of `size` elements along `dimension`, `step` apart, in a new last dim:
     dim of length L becomes (L - size) // step + 1 windows."""
-    d = norm_dim(dimension, max(input.ndim, 1), "unfold")[0]
+    d = one_dim(dimension, max(input.ndim, 1), "unfold")
     x = input.reshape(1) if input.ndim == 0 else input
     length = x.shape[d]
     if input.ndim == 0 and 0 <= size <= 1 and step >= 1:

@@ -51,7 +51,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         norm = total - correction
     c = ((xc * w) if w is not None else xc) @ xc.mT / norm
-    return c.reshape(()) if input.ndim < 2 else c
+    return c.reshape(()) if input.ndim < 2 or x.shape[0] == 1 else c   # one variable: its variance, 0-d (torch)
 
 
 @computed_in_float32

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import as_array, copied, norm_dim
+from ._util import as_array, copied, one_dim
 from .registry import T, register, sample
 from .shape import _shape_arg, expand, reshape
 
@@ -31,7 +31,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     output_size, torch's hint of the total length, is checked against it."""
     if dim is None:
         input, dim = reshape(input, -1), 0
-    d = norm_dim(dim, input.ndim, "repeat_interleave")[0]
+    d = one_dim(dim, input.ndim, "repeat_interleave")
     n = input.shape[d]
     counts = as_array(repeats)
     if counts.ndim == 0:
@@ -57,7 +57,7 @@ def roll(input, shifts, dims=None):
     from .index import index_select
     out = input
     for s, dim in zip(shifts, dims):
-        d = norm_dim(dim, input.ndim, "roll")[0]
+        d = one_dim(dim, input.ndim, "roll")
         n = input.shape[d]
         if n and s % n:
             out = index_select(out, d, _wrap((np.arange(n) - s) % n))
@@ -66,7 +66,7 @@ def roll(input, shifts, dims=None):
 
 def unflatten(input, dim, sizes):
     """dim split into `sizes` (one may be -1): the inverse of flatten."""
-    d = norm_dim(dim, input.ndim, "unflatten")[0]
+    d = one_dim(dim, input.ndim, "unflatten")
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
