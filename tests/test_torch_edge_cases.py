@@ -111,3 +111,24 @@ def test_shapes_and_older_forms_match_torch(name):
     ours, theirs = SHAPES_AND_FORMS[name](cr), SHAPES_AND_FORMS[name](torch)
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dims,x_shape,w_shape,options", [
+    (2, (2, 2, 4, 4), (2, 2, 4, 5), dict(stride=(3, 2), padding=(1, 2), output_padding=(2, 3), groups=2, dilation=4)),
+    (2, (1, 2, 3, 3), (2, 1, 3, 2), dict(stride=2, padding=(0, 1), output_padding=(2, 1), dilation=3)),
+    (3, (3, 4, 4, 4), (3, 3, 3, 3, 3), dict(stride=2, padding=2, output_padding=1)),          # unbatched
+    (3, (1, 2, 3, 3, 3), (2, 1, 2, 2, 2), dict(stride=1, padding=1, output_padding=1, dilation=2)),
+], ids=["2d_output_padding_above_stride", "2d_output_padding_above_padding", "3d_unbatched", "3d_dilated"])
+def test_transposed_convolutions_with_large_output_padding_match_torch(dims, x_shape, w_shape, options):
+    from helpers import torch_or_skip
+    torch = torch_or_skip()
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    name = f"conv_transpose{dims}d"
+    ya = getattr(F, name)(a, cr.tensor(w), **options)
+    yb = getattr(torch.nn.functional, name)(b, torch.tensor(w), **options)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (ya ** 2).sum().backward()
+    (yb ** 2).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-11)
