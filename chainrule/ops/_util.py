@@ -151,10 +151,10 @@ def norm_dim(dim, ndim, op):
 def one_dim(dim, ndim, op):
     """The one axis an op along a dim works on (0 for a 0-d tensor, which takes dim 0 or -1); raises naming the op
     when out of range."""
-    if type(dim) is int and -ndim <= dim < ndim:
+    if type(dim) is int and -ndim <= dim < ndim:   # the common case, without norm_dim's general loop
         return dim % ndim
-    norm_dim(dim, ndim, op)   # the range check and its error
-    return int(dim) % max(ndim, 1)
+    axes = norm_dim(dim, ndim, op)   # the range check and its error
+    return axes[0] if axes else 0
 
 
 def scalar_as_vector(fn):

@@ -269,12 +269,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         cols = cat([w[gi].mT @ x[:, gi] for gi in range(groups)], dim=1)
     if all(o < si for o, si in zip(op, s)):
         out = fold(cols, size, (kh, kw), d, p, s)
-    else:   # output_padding ≥ stride (allowed below the dilation): fold unpadded, extend by zeros, then crop
-        from .shape import pad
+    else:   # output_padding ≥ stride (allowed below the dilation): fold unpadded, then crop p and add output_padding
+        from .shape import pad   # (negative widths crop)
         full = tuple((n_in - 1) * si + di * (k - 1) + 1 for n_in, si, di, k in zip((H, W), s, d, (kh, kw)))
-        out = fold(cols, full, (kh, kw), d, 0, s)
-        out = pad(out, (0, max(op[1] - p[1], 0), 0, max(op[0] - p[0], 0)))
-        out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+        out = pad(fold(cols, full, (kh, kw), d, 0, s), (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out

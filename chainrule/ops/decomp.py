@@ -20,7 +20,7 @@ from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
-from ._util import checked_decomposition, refuse_float16, require_finite
+from ._util import checked_decomposition, copied, refuse_float16, require_finite
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
@@ -304,7 +304,7 @@ def matrix_power(A, n):
     _square(A, "matrix_power")
     if n < 0:
         refuse_float16("matrix_power", A._data)
-        return matrix_power(inv(A), -n)
+        return inv(A) if n == -1 else matrix_power(inv(A), -n)   # inv's result is new already: no copy
     result, base = None, A
     while n:
         if n & 1:
@@ -312,9 +312,9 @@ def matrix_power(A, n):
         n >>= 1
         if n:
             base = base @ base
-    if result is A:   # n = 1: torch's result is a new tensor
-        return A.clone()
-    return result if result is not None else _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    if result is not None:
+        return copied(result, A)   # n = 1 gives A itself; torch's result is a new tensor
+    return _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
 
 
 def _qr_fixed(A):

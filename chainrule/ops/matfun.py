@@ -13,7 +13,7 @@ from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import checked_decomposition, refuse_float16
+from ._util import checked_decomposition, copied, refuse_float16
 from .elementwise import where
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
@@ -201,7 +201,7 @@ def _scaled_sum(input, product, beta, alpha):
 def chain_matmul(*matrices):
     """The product of the matrices, left to right (torch.chain_matmul; linalg.multi_dot picks the order)."""
     from .linalg import multi_dot
-    return multi_dot(list(matrices)) if len(matrices) > 1 else matrices[0].clone()
+    return copied(multi_dot(list(matrices)), matrices[0])   # of one matrix, a copy (torch's result is new)
 
 
 _SQ = [sample(T((3, 3))), sample(T((2, 2, 2)))]

@@ -11,7 +11,7 @@ from ._util import norm_dim, one_dim, scalar_as_vector
 from .arith import lerp
 from .elementwise import where
 from .index import gather
-from .reduce import Amax, Mean, _nonempty, amax, amin, mean, std, sum, var
+from .reduce import Amax, Mean, _nonempty, amax, amin, mean, positional_unbiased, std, sum, var
 from .registry import T, register, sample
 from .shape import reshape, stack
 from .sorting import sort
@@ -178,11 +178,13 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(input, dim, unbiased, keepdim, correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
+    dim, unbiased = positional_unbiased(dim, unbiased)
+    return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    return std(input, dim, unbiased, keepdim, correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
+    dim, unbiased = positional_unbiased(dim, unbiased)
+    return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
 
 
 _AminAmax = collections.namedtuple("return_types", ["min", "max"])

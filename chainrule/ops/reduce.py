@@ -11,7 +11,8 @@ from ..errors import warn
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
-from ._util import const, equal_or_both_nan, floating, keep_shape, norm_dim, one_dim, ones_where_zero, reduced_shape, scalar_as_vector
+from ._util import (const, equal_or_both_nan, floating, keep_shape, norm_dim, one_dim, ones_where_zero, reduced_shape,
+                    scalar_as_vector)
 from .registry import T, register, sample, tensor_method
 
 _wrap = Tensor._wrap
@@ -235,12 +236,16 @@ def argmin(input, dim=None, keepdim=False):
 
 
 # ---- statistics: composed from sum and mean ----------------------------------------------------------------
+def positional_unbiased(dim, unbiased):
+    """(dim, unbiased) with torch's overload var(input, unbiased) read: a bool in dim's place is unbiased."""
+    return (None, dim) if isinstance(dim, bool) else (dim, unbiased)
+
+
 @computed_in_float32
 def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     """var = Σ(x - x̄)² / (n - correction), correction 1 by default (Bessel), 0 when unbiased=False. A bool in dim's
     place is unbiased (torch's overload var(input, unbiased))."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
+    dim, unbiased = positional_unbiased(dim, unbiased)
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = norm_dim(dim, input.ndim, "var")
