@@ -207,7 +207,9 @@ def chain_matmul(*matrices):
 _SQ = [sample(T((3, 3))), sample(T((2, 2, 2)))]
 register("matrix_exp", method="matrix_exp", ref=_np_expm,
          samples=_SQ + [sample(T((3, 3), -6, 6)), sample(T((2, 2), values=[[0.0, 0.0], [0.0, 0.0]]))])(matrix_exp)
-register("pinv", ref=lambda a, **k: np.linalg.pinv(a), samples=[sample(T((4, 3))), sample(T((2, 5))), sample(T((2, 3, 2)))])(pinv)
+register("pinv", ref=lambda a, hermitian=False, **k: np.linalg.pinv(
+    np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2) if hermitian else a),   # hermitian: the lower triangle only
+    samples=[sample(T((4, 3))), sample(T((2, 5))), sample(T((2, 3, 2))), sample(T((2, 3, 3)), hermitian=True)])(pinv)
 register("lstsq", ref=lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], samples=[sample(T((5, 3)), T((5, 2)))])(
     lambda A, B: lstsq(A, B).solution)
 def _np_solve_triangular(a, b, upper, unitriangular=False):

@@ -422,9 +422,12 @@ def pad(input, pad, mode="constant", value=None):
 
 
 def _np_pad(x, p, mode="constant", value=0.0):
+    """The reference: np.pad, after cropping the negative widths (torch's order for constant and circular)."""
     w = [(0, 0)] * x.ndim
     for i in range(len(p) // 2):
-        w[x.ndim - 1 - i] = (p[2 * i], p[2 * i + 1])
+        d, lo, hi = x.ndim - 1 - i, p[2 * i], p[2 * i + 1]
+        x = np.take(x, np.arange(max(-lo, 0), x.shape[d] - max(-hi, 0)), axis=d)
+        w[d] = (max(lo, 0), max(hi, 0))
     if mode == "constant":
         return np.pad(x, w, constant_values=value)
     return np.pad(x, w, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
@@ -433,7 +436,9 @@ def _np_pad(x, p, mode="constant", value=0.0):
 register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5),
                                       sample(T((2, 3, 4)), (2, 1, 1, 2), "reflect"),
                                       sample(T((1, 3, 4)), (3, 1), "replicate"),
-                                      sample(T((2, 2, 3)), (3, 2, 0, 1), "circular")])(pad)
+                                      sample(T((2, 2, 3)), (3, 2, 0, 1), "circular"),
+                                      sample(T((2, 3, 5)), (-1, 2, 1, -2), value=0.5),
+                                      sample(T((2, 2, 5)), (-2, 3), "circular")])(pad)
 
 
 class Tri(Op):

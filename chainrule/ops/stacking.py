@@ -284,6 +284,8 @@ register("combinations", ref=lambda x, r=2, with_replacement=False: np.array(lis
     samples=[sample(T((4,))), sample(T((3,)), 2, True)])(combinations)
 register("vander", ref=lambda x, N=None, increasing=False: np.vander(x, N, increasing),
          samples=[sample(T((4,), 0.3, 2)), sample(T((3,), -2, -0.2), 5, True)])(vander)
+register("powers", ref=lambda x, N: x[..., None] ** np.arange(N),   # linalg.vander's columns, batched
+         samples=[sample(T((2, 3), 0.3, 2), 4), sample(T((3,), -2, 2), 2)])(powers)
 register("t", ref=lambda x: x.T, samples=[sample(T((2, 3))), sample(T((3,)))])(t)
 register("fliplr", ref=np.fliplr, samples=[sample(T((2, 3, 2)))])(fliplr)
 register("flipud", ref=np.flipud, samples=[sample(T((3, 2)))])(flipud)
