@@ -112,6 +112,9 @@ def householder_product(A, tau):
                          f"{A.shape} and {tau.shape}")
     V = A.tril(-1) + eye(m, n, dtype=A.dtype)
     Q = eye(m, dtype=A.dtype).expand(*A.shape[:-2], m, m)
+    if tau.shape[-1] == 0 and (A.requires_grad or tau.requires_grad):   # no reflection: I, still in the graph
+        from .ops._util import linked_zero
+        Q = Q + linked_zero(A, tau)
     for i in range(tau.shape[-1]):
         v = V[..., :, i]
         Q = Q - tau[..., i, None, None] * (Q @ v.unsqueeze(-1)) * v.unsqueeze(-2)

@@ -1,5 +1,7 @@
 """Every registered op, every sample: gradcheck in float64, gradgradcheck where twice differentiable, and the
 forward against the op's NumPy reference. Adding an op with samples adds its tests here automatically."""
+import re
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,35 @@ def test_register_without_samples_fails():
     from chainrule.ops.registry import register
     with pytest.raises(ValueError, match="at least one sample"):
         register("nothing_here", samples=[])(lambda x: x)
+
+
+def _zero_d_case(case):
+    """The sample as 0-d tensors (its first elements) when it is elementwise-shaped: every argument a number or a
+    differentiable tensor, all of one shape, and the result of that shape too. Else None."""
+    info, s, flat, call, _ = _build(*case)
+    tensors = [a for a in s.args if hasattr(a, "make")]
+    if not flat or len(tensors) != len(flat) or any(isinstance(a, np.ndarray) for a in s.args) \
+            or len({tuple(t.shape) for t in flat}) != 1 or flat[0].ndim == 0:
+        return None
+    out = call(*flat)
+    if not isinstance(out, cr.Tensor) or out.shape != flat[0].shape:
+        return None
+    return s, call, [cr.tensor(np.asarray(t.detach().numpy().flat[0]), requires_grad=True) for t in flat]
+
+
+ZERO_D = [c for c in CASES if _zero_d_case(c) is not None]
+
+
+@pytest.mark.parametrize("case", ZERO_D, ids=[_id(c) for c in ZERO_D])
+def test_shape_keeping_ops_take_0d_tensors_or_say_why(case):
+    """Every op whose sample keeps its input's shape, run on 0-d tensors (as torch's scalars): it gradchecks, or it
+    refuses with chainrule's own error that names the op (ops along a dim or over matrices) — never a TypeError or
+    a bare IndexError from inside NumPy."""
+    s, call, scalars = _zero_d_case(case)
+    try:
+        out = call(*scalars)
+    except (cr.ShapeError, IndexError, ValueError) as exc:
+        assert re.match(r"[\w.]+: ", str(exc)), f"{case[0]} on 0-d tensors: an error that names no op: {exc!r}"
+        return
+    assert out.shape == ()
+    assert cr.autograd.gradcheck(call, scalars, **s.check)

@@ -73,19 +73,62 @@ ALONG_DIM_OF_A_SCALAR = {
     "index_add": lambda L, x: x.index_add(0, L.tensor([0]), L.tensor(3.0, dtype=L.float64)),
     "index_copy": lambda L, x: x.index_copy(0, L.tensor([0]), L.tensor(3.0, dtype=L.float64)),
     "scatter_reduce": lambda L, x: x.scatter_reduce(0, L.tensor(0), L.tensor(3.0, dtype=L.float64), "amax"),
+    "index_fill": lambda L, x: x.index_fill(-1, L.tensor([0]), 3.0),
+    "index_fill_0d_index_and_value": lambda L, x: x.index_fill(0, L.tensor(0), L.tensor(3.0, dtype=L.float64)),
+    "index_fill_no_index": lambda L, x: x.index_fill(0, L.tensor([], dtype=L.int64), 3.0),
+    "tanh": lambda L, x: x.tanh(), "tanhshrink": lambda L, x: L.nn.functional.tanhshrink(x),
+    "mish": lambda L, x: L.nn.functional.mish(x), "gelu_tanh": lambda L, x: L.nn.functional.gelu(x, approximate="tanh"),
 }
 
 
 @pytest.mark.parametrize("name", ALONG_DIM_OF_A_SCALAR)
 def test_ops_along_dim_0_of_a_0d_tensor_match_torch(name):
+    """Values, shapes and gradients (the backward of tanh failed on 0-d tensors: NumPy gives 0-d results as
+    scalars, which take no out=)."""
     from helpers import torch_or_skip
     torch = torch_or_skip()
     fn = ALONG_DIM_OF_A_SCALAR[name]
-    ours = fn(cr, cr.tensor(2.0, dtype=cr.float64, requires_grad=True))
-    theirs = fn(torch, torch.tensor(2.0, dtype=torch.float64, requires_grad=True))
+    x_ours = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
+    x_theirs = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    ours, theirs = fn(cr, x_ours), fn(torch, x_theirs)
     ours, theirs = (ours, theirs) if isinstance(theirs, torch.Tensor) else (ours[0], theirs[0])
     assert tuple(ours.shape) == tuple(theirs.shape) == ()
     assert ours.item() == pytest.approx(theirs.item())
+    if theirs.grad_fn is not None and ours.dtype == cr.float64:
+        ours.backward()
+        theirs.backward()
+        assert x_ours.grad.item() == pytest.approx(x_theirs.grad.item())
+
+
+REFUSED_LIKE_TORCH = {   # torch refuses these too; chainrule's error names the op (was a bare IndexError/TypeError)
+    "cross_0d": (lambda: cr.cross(cr.tensor(1.0), cr.tensor(1.0)), cr.ShapeError, "cross: needs vectors of 3"),
+    "renorm_vector": (lambda: cr.renorm(cr.ones(3), 2, 0, 1.0), cr.ShapeError, "renorm: the input needs at least 2"),
+    "embedding_1d_weight": (lambda: F.embedding(cr.tensor([0]), cr.ones(3)), cr.ShapeError,
+                            "embedding: the weight must be a 2-d table"),
+    "embedding_bag_0d_weight": (lambda: F.embedding_bag(cr.tensor([[0]]), cr.tensor(1.0)), cr.ShapeError,
+                                "embedding_bag: the weight must be a 2-d table"),
+    "tril_vector": (lambda: cr.tril(cr.ones(3)), cr.ShapeError, "tril: needs a matrix"),
+    "triu_0d": (lambda: cr.ones(()).triu(), cr.ShapeError, "triu: needs a matrix"),
+    "roll_0d_dim": (lambda: cr.roll(cr.tensor(1.0), 1, 0), IndexError, "roll: dim 0 is out of range for a 0-d"),
+    "repeat_interleave_0d_dim": (lambda: cr.repeat_interleave(cr.tensor(1.0), 2, 0), IndexError,
+                                 "repeat_interleave: dim 0 is out of range"),
+    "batch_norm_0d": (lambda: F.batch_norm(cr.tensor(1.0), None, None, training=True), cr.ShapeError,
+                      r"batch_norm: expected \(N, C\)"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_LIKE_TORCH)
+def test_what_torch_refuses_gets_an_error_naming_the_op(name):
+    fn, error, message = REFUSED_LIKE_TORCH[name]
+    with pytest.raises(error, match=message):
+        fn()
+
+
+def test_0d_inputs_that_torch_takes_without_a_dim():
+    x = cr.tensor(2.0, dtype=cr.float64)
+    assert cr.gradient(x) == ()   # torch.gradient of a 0-d tensor: no dims, no estimates
+    assert cr.roll(x, 3).item() == 2.0 and cr.roll(x, 3).shape == ()
+    assert cr.repeat_interleave(x, 2).tolist() == [2.0, 2.0]
 
 
 SHAPES_AND_FORMS = {   # (lib) -> a result whose shape and values must be torch's
@@ -132,3 +175,43 @@ def test_transposed_convolutions_with_large_output_padding_match_torch(dims, x_s
     (ya ** 2).sum().backward()
     (yb ** 2).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-11)
+
+
+# ---- gradients found missing or failing by tools/torch_opinfo_sweep.py --grad ----------------------------------
+def _matrix(L, *shape, seed=0):
+    data = np.random.default_rng(seed).standard_normal(shape)
+    return L.tensor(data, requires_grad=True)
+
+
+GRADIENTS_AS_TORCH = {   # (lib) -> (result, inputs): the vector-Jacobian products must be torch's
+    "qr_wide": lambda L: (lambda a: (L.linalg.qr(a), [a]))(_matrix(L, 2, 5)),
+    "qr_wide_batched": lambda L: (lambda a: (L.linalg.qr(a), [a]))(_matrix(L, 3, 2, 4)),
+    "qr_no_rows": lambda L: (lambda a: (L.linalg.qr(a), [a]))(_matrix(L, 0, 3)),
+    "det_of_0x0": lambda L: (lambda a: (L.linalg.det(a), [a]))(_matrix(L, 3, 0, 0)),
+    "gather_smaller_index": lambda L: (lambda a: (a.gather(1, L.tensor([[3, 0], [1, 1]])), [a]))(_matrix(L, 4, 5)),
+    "scatter_add_smaller_index": lambda L: (lambda a, s: (a.scatter_add(1, L.tensor([[3, 0], [1, 1]]), s), [a, s]))(
+        _matrix(L, 4, 5), _matrix(L, 2, 2, seed=1)),
+    "frexp_mantissa": lambda L: (lambda a: (L.frexp(a * 40)[0], [a]))(_matrix(L, 3, 4)),
+    "nextafter": lambda L: (lambda a, b: (L.nextafter(a, b), [a, b]))(_matrix(L, 3, 4), _matrix(L, 4, seed=1)),
+    "matrix_power_0": lambda L: (lambda a: (L.linalg.matrix_power(a, 0), [a]))(_matrix(L, 2, 3, 3)),
+    "householder_product_no_tau": lambda L: (lambda a, t: (L.linalg.householder_product(a, t), [a, t]))(
+        _matrix(L, 4, 3), _matrix(L, 0)),
+}
+
+
+@pytest.mark.parametrize("name", GRADIENTS_AS_TORCH)
+def test_gradients_match_torch(name):
+    from helpers import torch_or_skip
+    torch = torch_or_skip()
+    ours, ours_in = GRADIENTS_AS_TORCH[name](cr)
+    theirs, theirs_in = GRADIENTS_AS_TORCH[name](torch)
+    ours = list(ours) if isinstance(ours, tuple) else [ours]
+    theirs = list(theirs) if isinstance(theirs, tuple) else [theirs]
+    rng = np.random.default_rng(7)
+    cotangents = [rng.standard_normal(tuple(t.shape)) for t in theirs]
+    g_theirs = torch.autograd.grad(theirs, theirs_in, [torch.from_numpy(c) for c in cotangents], allow_unused=True)
+    g_ours = cr.autograd.grad(ours, ours_in, [cr.tensor(c) for c in cotangents], allow_unused=True)
+    for x, a, b in zip(theirs_in, g_theirs, g_ours):
+        assert a is None or b is not None, "an input torch keeps in the graph is kept here too"
+        a = np.zeros(tuple(x.shape)) if a is None else a.numpy()
+        np.testing.assert_allclose(np.zeros(a.shape) if b is None else b.numpy(), a, rtol=1e-9, atol=1e-12)

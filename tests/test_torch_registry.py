@@ -86,6 +86,7 @@ ADAPT = {
     "topk": lambda x, k, dim=-1, largest=True: torch.topk(x, k, dim, largest).values,
     "vander": lambda x, n=None, increasing=False: torch.vander(x, n, increasing),
     "powers": lambda x, n: torch.linalg.vander(x, N=n),
+    "frexp_mantissa": lambda x: torch.frexp(x).mantissa,
     "cross": torch.cross,
     "diagonal": torch.diagonal,
     "triplet_margin_loss": F.triplet_margin_loss,

@@ -5,6 +5,11 @@ or dtype), and samples that chainrule refuses while torch computes them. Needs t
 
     python tools/torch_opinfo_sweep.py                            # every op
     python tools/torch_opinfo_sweep.py nn.functional.pad cumsum   # ops whose name starts with these
+    python tools/torch_opinfo_sweep.py --grad                     # also compare gradients (samples that agree)
+
+With --grad, each sample whose results agree is differentiated in both libraries with the same random cotangent
+(a vector-Jacobian product), and the gradients of every input that requires grad are compared; a gradient torch
+leaves unconnected (None) counts as zero.
 
 Expect noise to read past: random ops (dropout, randn, normal, …), samples whose OpInfo `op` is a lambda with
 another argument order (polygamma, where, embedding), properties called as functions (T, mT), and torch modules
@@ -34,17 +39,22 @@ def resolve(name):
     return obj
 
 
-def to_chainrule(x):
-    """A sample's argument with torch's tensors, dtypes and sizes swapped for chainrule's (LookupError: skip it)."""
+def to_chainrule(x, pairs=None):
+    """A sample's argument with torch's tensors, dtypes and sizes swapped for chainrule's (LookupError: skip it).
+    With a list `pairs`, tensors that require grad are created requiring grad, and (torch's, chainrule's) go in it."""
     if isinstance(x, torch.Tensor):
         if x.is_complex() or x.layout != torch.strided or x.dtype == torch.bfloat16:
             raise LookupError("no complex, sparse or bfloat16 here")
-        return cr.tensor(x.detach().numpy().copy())
+        ours = cr.tensor(x.detach().numpy().copy())
+        if pairs is not None and x.requires_grad:
+            ours.requires_grad_(True)
+            pairs.append((x, ours))
+        return ours
     if isinstance(x, (list, tuple)):
-        items = [to_chainrule(i) for i in x]
+        items = [to_chainrule(i, pairs) for i in x]
         return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     if isinstance(x, dict):
-        return {k: to_chainrule(v) for k, v in x.items()}
+        return {k: to_chainrule(v, pairs) for k, v in x.items()}
     if isinstance(x, torch.dtype):
         return getattr(cr, str(x).split(".")[-1])
     if isinstance(x, torch.device):
@@ -79,11 +89,48 @@ def difference(a, b):
     return None if same else "values"
 
 
+def float_outputs(result):
+    """The floating-point tensors of a result, in order."""
+    if isinstance(result, (list, tuple)):
+        return [t for r in result for t in float_outputs(r)]
+    if isinstance(result, (torch.Tensor, cr.Tensor)) and result.dtype in (torch.float64, torch.float32, cr.float64,
+                                                                           cr.float32):
+        return [result]
+    return []
+
+
+def gradient_difference(theirs, mine, pairs, seed):
+    """None where both libraries' vector-Jacobian products with the same random cotangent agree, else what differs."""
+    outs_t, outs_c = float_outputs(theirs), float_outputs(mine)
+    keep = [k for k, t in enumerate(outs_t) if t.requires_grad]
+    if not keep or len(outs_t) != len(outs_c):
+        return None
+    rng = np.random.default_rng(seed)
+    cots = [rng.standard_normal(tuple(outs_t[k].shape)) for k in keep]
+    torch_in = [p[0] for p in pairs]
+    g_t = torch.autograd.grad([outs_t[k] for k in keep], torch_in,
+                              [torch.from_numpy(c).to(outs_t[k].dtype) for k, c in zip(keep, cots)],
+                              allow_unused=True)
+    connected = [k for k in keep if outs_c[k].requires_grad]
+    if not connected:
+        return "chainrule's result does not require grad"
+    g_c = cr.autograd.grad([outs_c[k] for k in connected], [p[1] for p in pairs],
+                           [cr.tensor(cots[keep.index(k)]).to(outs_c[k].dtype) for k in connected],
+                           allow_unused=True)
+    for i, (a, b) in enumerate(zip(g_t, g_c)):
+        a = np.zeros(tuple(pairs[i][0].shape)) if a is None else a.detach().numpy()
+        b = np.zeros(tuple(pairs[i][1].shape)) if b is None else b.detach().numpy()
+        d = difference(a, b)
+        if d:
+            return f"gradient of input {i}: {d}"
+    return None
+
+
 def _timeout(signum, frame):
     raise TimeoutError
 
 
-def sweep(prefixes):
+def sweep(prefixes, grad=False):
     report = collections.defaultdict(list)
     signal.signal(signal.SIGALRM, _timeout)
     for op in op_db:
@@ -96,9 +143,12 @@ def sweep(prefixes):
             continue
         if torch.float64 not in op.dtypes:
             continue
-        for i, s in enumerate(list(op.sample_inputs("cpu", torch.float64))[:12]):
+        grad_here = grad and op.supports_autograd
+        for i, s in enumerate(list(op.sample_inputs("cpu", torch.float64, requires_grad=grad_here))[:12]):
+            pairs = [] if grad_here else None
             try:
-                x, args, kwargs = to_chainrule(s.input), to_chainrule(s.args), to_chainrule(s.kwargs)
+                x, args, kwargs = (to_chainrule(s.input, pairs), to_chainrule(s.args, pairs),
+                                   to_chainrule(s.kwargs, pairs))
             except LookupError:
                 continue
             where = f"{name}[{i}] input {tuple(getattr(s.input, 'shape', ()))} args {str(s.args)[:80]} " \
@@ -122,12 +172,25 @@ def sweep(prefixes):
             d = difference(flat(theirs), flat(mine))
             if d:
                 report["differs"].append(f"{where} | {d}")
+            elif pairs:
+                signal.alarm(10)
+                try:
+                    d = gradient_difference(theirs, mine, pairs, seed=i)
+                except TimeoutError:
+                    d = "timeout"
+                except Exception as e:
+                    d = f"raises {type(e).__name__}: {str(e)[:150]}"
+                finally:
+                    signal.alarm(0)
+                if d:
+                    report["gradient differs"].append(f"{where} | {d}")
     return report
 
 
 if __name__ == "__main__":
     warnings.filterwarnings("ignore")
-    for kind, lines in sweep(sys.argv[1:]).items():
+    names = [a for a in sys.argv[1:] if not a.startswith("--")]
+    for kind, lines in sweep(names, grad="--grad" in sys.argv).items():
         print(f"===== {kind}: {len(lines)}")
         for line in lines:
             print("  ", line.replace("\n", " "))

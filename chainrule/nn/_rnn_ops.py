@@ -22,6 +22,7 @@ from ..ops.linalg import linear
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.registry import T, register, sample
 from ..ops.shape import cat, stack
+from ..errors import ShapeError
 from ..tensor import Tensor
 
 _wrap = Tensor._wrap
@@ -30,6 +31,8 @@ _wrap = Tensor._wrap
 class UnbindSteps(Function):
     @staticmethod
     def forward(ctx, x):
+        if x.ndim == 0:
+            raise ShapeError("unbind_steps: needs a sequence (T, ...) to split into its T steps, got shape ()")
         return tuple(_wrap(x._data[t]) for t in range(x.shape[0]))
 
     @staticmethod

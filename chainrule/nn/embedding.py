@@ -31,6 +31,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def _indices(input, weight, name):
+    if weight.ndim != 2:
+        raise ShapeError(f"{name}: the weight must be a 2-d table (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
     idx = input._data if hasattr(input, "_data") else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: indices must be integers, got {idx.dtype}")

@@ -66,6 +66,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dim 1) over the batch (and spatial dims); in training, update the running
     statistics (unbiased variance) with `momentum`; in eval, use them."""
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected (N, C) or (N, C, *spatial) input, got shape {input.shape}")
     dims = (0,) + tuple(range(2, input.ndim))
     input, finish = in_float32(input)
     if training:

@@ -26,6 +26,15 @@ def copied(out, input):
     return out.clone() if out is input or np.may_share_memory(out._data, input._data) else out
 
 
+def linked_zero(*tensors):
+    """A 0-d zero that depends on the tensors (a sum over an empty slice, so never NaN): added to a result that does
+    not read them (A⁰'s identity), it keeps them in the graph with a zero gradient, as torch's results are."""
+    total = tensors[0].reshape(-1)[:0].sum()
+    for t in tensors[1:]:
+        total = total + t.reshape(-1)[:0].sum()
+    return total
+
+
 def as_array(x):
     """The NumPy array behind x: a Tensor's data (no copy), or np.asarray of anything else (indices, masks, targets
     given as lists or arrays)."""

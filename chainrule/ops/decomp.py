@@ -20,7 +20,7 @@ from ..errors import LinAlgError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Function, Op
 from ..autograd.grad_mode import STATE
-from ._util import checked_decomposition, copied, refuse_float16, require_finite
+from ._util import checked_decomposition, copied, linked_zero, refuse_float16, require_finite
 from .arrange import diag_embed, diagonal
 from .registry import T, register, sample, tensor_method
 from .shape import cat, tril
@@ -82,6 +82,8 @@ class Det(Op):
 
     def backward(self, g):
         a, = self.inputs
+        if a.shape[-1] == 0:   # det of a 0×0 matrix is 1 whatever it holds: there is nothing to differentiate
+            return _wrap(np.zeros(a.shape, a.dtype))
         if STATE.grad_enabled:   # create_graph: d A⁻ᵀ with differentiable ops (A must be invertible)
             return (g * self.saved_output())[..., None, None] * inv(a).mT
         u, s, vh = checked_decomposition("det", np.linalg.svd, a._data)
@@ -166,9 +168,11 @@ class Eigh(Function):
 
 
 class QR(Function):
-    """A = QR (reduced, m ≥ n: Q (m, n) orthonormal columns, R (n, n) upper triangular);
-    dA = (G_Q + Q·copyltu(M)) R⁻ᵀ with M = R G_Rᵀ - G_Qᵀ Q and copyltu(M) = the symmetric matrix with M's lower
-    triangle (Walter & Lehmann, 2018). First derivatives, full column rank."""
+    """A = QR (reduced: Q (m, k) orthonormal columns, R (k, n) upper triangular, k = min(m, n)).
+    Tall or square (m ≥ n): dA = (G_Q + Q·copyltu(M)) R⁻ᵀ with M = R G_Rᵀ - G_Qᵀ Q and copyltu(M) = the symmetric
+    matrix with M's lower triangle (Walter & Lehmann, 2018).
+    Wide (m < n): A = [X | Y] and R = [U | V] with X = QU square and Y = QV, so dY = Q G_V, and dX is the square
+    rule with G_Q + Y G_Vᵀ (Q also reaches the loss through V = QᵀY). First derivatives, full rank."""
 
     @staticmethod
     def forward(ctx, a, mode):
@@ -185,16 +189,26 @@ class QR(Function):
             raise NotImplementedError("qr: second derivatives (create_graph=True) are not implemented")
         q, r = ctx.q, ctx.r
         m, n = q.shape[-2], r.shape[-1]
-        if q.shape[-1] != n or m < n:
-            raise NotImplementedError(f"qr: the gradient is implemented for the reduced factorisation of a tall or "
-                                      f"square matrix (m ≥ n), got Q {q.shape} and R {r.shape}")
-        t = lambda x: np.swapaxes(x, -1, -2)  # noqa: E731
+        if q.shape[-1] != min(m, n):
+            raise NotImplementedError(f"qr: the gradient of mode='complete' needs m ≤ n (Q is then the reduced Q); "
+                                      f"got Q {q.shape} and R {r.shape}. Use mode='reduced'")
         g_q = gq._data if gq._data.shape == q.shape else np.zeros_like(q)
-        mm = r @ t(gr._data) - t(g_q) @ q
-        low = np.tril(mm, -1)
-        sym = low + t(low) + np.eye(n, dtype=mm.dtype) * mm       # copyltu: the lower triangle mirrored
-        x = g_q + q @ sym
-        return _wrap(t(np.linalg.solve(r, t(x)))), None
+        g_r = gr._data
+        if m >= n:
+            return _wrap(_qr_square_backward(q, r, g_q, g_r)), None
+        u, g_u, g_v = r[..., :m], g_r[..., :m], g_r[..., m:]
+        y = q @ r[..., m:]
+        g_x = _qr_square_backward(q, u, g_q + y @ np.swapaxes(g_v, -1, -2), g_u)
+        return _wrap(np.concatenate([g_x, q @ g_v], axis=-1)), None
+
+
+def _qr_square_backward(q, r, g_q, g_r):
+    t = lambda x: np.swapaxes(x, -1, -2)  # noqa: E731
+    mm = r @ t(g_r) - t(g_q) @ q
+    low = np.tril(mm, -1)
+    sym = low + t(low) + np.eye(r.shape[-1], dtype=mm.dtype) * mm       # copyltu: the lower triangle mirrored
+    x = g_q + q @ sym
+    return t(np.linalg.solve(r, t(x))) if r.shape[-1] else x
 
 
 class SvdVals(Op):
@@ -314,7 +328,8 @@ def matrix_power(A, n):
             base = base @ base
     if result is not None:
         return copied(result, A)   # n = 1 gives A itself; torch's result is a new tensor
-    return _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    identity = _wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    return identity + linked_zero(A) if A.requires_grad else identity
 
 
 def _qr_fixed(A):
@@ -364,7 +379,7 @@ register("eigh_vectors", ref=lambda a: _np_sign_fixed(np.linalg.eigh(a + np.swap
 register("svdvals", ref=lambda a: np.linalg.svd(a, compute_uv=False), gradgrad=False,
          samples=[sample(T((3, 3))), sample(T((4, 2))), sample(T((2, 2, 3)))])(svdvals)
 register("qr", ref=lambda a: np.concatenate([x.reshape(-1) for x in _np_qr_fixed(a)]), gradgrad=False,
-         samples=[sample(T((4, 3))), sample(T((3, 3))), sample(T((2, 5, 2)))])(
+         samples=[sample(T((4, 3))), sample(T((3, 3))), sample(T((2, 5, 2))), sample(T((2, 4))), sample(T((2, 2, 3)))])(
     lambda A: cat([x.reshape(-1) for x in _qr_fixed(A)]))
 register("matrix_power", ref=np.linalg.matrix_power,
          samples=[sample(T((3, 3)), 3), sample(T((3, 3)), 0), sample(T((2, 2), 0.5, 2), -2)])(matrix_power)

@@ -57,17 +57,61 @@ isnan, isinf, isfinite, logical_not = (_unary_test(f, n) for f, n in [
     (np.isnan, "isnan"), (np.isinf, "isinf"), (np.isfinite, "isfinite"), (np.logical_not, "logical_not")])
 isposinf, isneginf = _unary_test(np.isposinf, "isposinf"), _unary_test(np.isneginf, "isneginf")
 isreal = _unary_test(lambda a: np.ones(a.shape, bool), "isreal")   # chainrule has no complex dtype
-nextafter = _elementwise_test(np.nextafter, "nextafter")
-Tensor.nextafter = nextafter
+class NextAfter(Op):
+    """y = the next float after x towards other: x moved by one unit in the last place, so dy/dx = 1 and
+    dy/dother = 0 (torch's rule)."""
+    saves_inputs = False
+
+    def forward(self, x, other):
+        return np.nextafter(x, other)
+
+    def backward(self, g):
+        other = self.inputs[1]
+        return g, (_wrap(np.zeros(other.shape, other.dtype)) if self.needs_input_grad[1] else None)
+
+
+def nextafter(input, other):
+    from ._util import tensor_pair
+    input, other = tensor_pair(input, other)   # torch's promotion: int64 ⊕ float32 is float32
+    if input._data.dtype.kind != "f":
+        raise TypeError(f"nextafter: needs floating-point inputs, got {input._data.dtype}; convert with .double()")
+    try:
+        np.broadcast_shapes(input.shape, other.shape)
+    except ValueError:
+        raise ShapeError(f"nextafter: cannot broadcast shapes {input.shape} and {other.shape}") from None
+    return NextAfter.apply(input, other)
+
+
+register("nextafter", method="nextafter", ref=np.nextafter,
+         samples=[sample(T((3, 4)), T((3, 4), 5.0, 6.0)), sample(T((2, 3)), T((3,), -6.0, -5.0))])(nextafter)
+
+
+class Mantissa(Op):
+    """m = x · 2⁻ᵉ with e = frexp's exponent, which is piecewise constant;  dm/dx = 2⁻ᵉ (torch's rule)."""
+    saves_inputs = False
+
+    def forward(self, x, parts):
+        mantissa, self.exponent = parts
+        return mantissa
+
+    def backward(self, g):
+        with np.errstate(over="ignore"):   # 2⁻ᵉ of the smallest subnormals is past the dtype's range: inf, the slope
+            scale = np.ldexp(np.ones((), g.dtype), -self.exponent).astype(g.dtype)
+        return g * _wrap(scale)
 
 
 @tensor_method("frexp")
 def frexp(input):
-    """(mantissa, exponent) with input = mantissa · 2^exponent and 0.5 ≤ |mantissa| < 1 (torch.frexp)."""
+    """(mantissa, exponent) with input = mantissa · 2^exponent and 0.5 ≤ |mantissa| < 1 (torch.frexp); the
+    mantissa is differentiable (dm/dx = 2⁻ᵉ), the int32 exponent is not."""
     if input._data.dtype.kind != "f":
         raise TypeError(f"frexp: needs a floating-point tensor, got {input._data.dtype}; convert with .float()")
     mantissa, exponent = np.frexp(input._data)
-    return _wrap(mantissa), _wrap(exponent.astype(np.int32))
+    return Mantissa.apply(input, parts=(mantissa, exponent)), _wrap(exponent.astype(np.int32))
+
+
+register("frexp_mantissa", ref=lambda x: np.frexp(x)[0], samples=[sample(T((3, 4), -20.0, 20.0))])(
+    lambda x: frexp(x)[0])
 
 
 def is_signed(input):

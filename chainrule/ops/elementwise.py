@@ -310,8 +310,8 @@ class Tanh(Op):
     def backward(self, g):
         if not STATE.grad_enabled:   # g ⊙ (1 - y²) in one buffer
             y, gd = self.out, g._data
-            if gd.shape != y.shape or gd.dtype != y.dtype:
-                return _wrap(gd * (1 - y * y))
+            if gd.shape != y.shape or gd.dtype != y.dtype or y.ndim == 0:   # (0-d: NumPy gives scalars, no out=)
+                return _wrap(np.asarray(gd * (1 - y * y)))
             d = np.multiply(y, y, out=buffers.out_like(y))
             np.subtract(1, d, out=d)
             return _wrap(np.multiply(gd, d, out=d))

@@ -88,7 +88,10 @@ class Gather(Op):
 
     def forward(self, x, axis, index):
         self.shape, self.axis, self.index = x.shape, axis, index
-        return np.take_along_axis(x, index, axis=axis)
+        if all(n == m for d, (n, m) in enumerate(zip(index.shape, x.shape)) if d != axis):
+            return np.take_along_axis(x, index, axis=axis)
+        # an index smaller than x outside dim reads x's leading block (torch's rule; NumPy's would broadcast it)
+        return x[_along(index, axis)]
 
     def backward(self, g):
         return ScatterAdd.apply(g, shape=self.shape, axis=self.axis, index=self.index)
@@ -136,21 +139,30 @@ def _check_index_values(name, idx, input, axis, dim, negative_ok):
                          f"{idx.min()}, max {idx.max()}")
 
 
-@scalar_as_vector
 def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[i][index[i][j]] along dim (for dim = 1); the gradient scatter-adds g back. sparse_grad
-    (torch's sparse gradient) gives the same values as a dense array here: chainrule has no sparse tensors."""
+    (torch's sparse gradient) gives the same values as a dense array here: chainrule has no sparse tensors.
+    The result has the index's shape, also for a 0-d input (read as (1,))."""
     idx = _index_array(index, "gather")
+    if input.ndim == 0 and idx.ndim <= 1:
+        return gather(input.reshape(1), dim, _wrap(idx.reshape(-1)), sparse_grad=sparse_grad).reshape(idx.shape)
+    if idx.size == 0:   # nothing gathered: any index shape (torch's rule), still linked to the input
+        return input.reshape(-1)[:0].reshape(idx.shape)
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} ({input.shape}); they must match")
     axis = one_dim(dim, input.ndim, "gather")
+    larger = [d for d, (n, limit) in enumerate(zip(idx.shape, input.shape)) if n > limit and d != axis]
+    if larger:
+        raise ShapeError(f"gather: index {idx.shape} is larger than the input {input.shape} in dim {larger[0]}; "
+                         f"outside dim {dim} it may be no larger (it reads the input's leading block)")
     _check_index_values("gather", idx, input, axis, dim, negative_ok=True)
     return Gather.apply(input, axis=axis, index=idx)
 
 
-register("gather", method="gather", ref=lambda x, d, i: np.take_along_axis(x, i, axis=d),
+register("gather", method="gather", ref=lambda x, d, i: x[_along(i, d)],
          samples=[sample(T((3, 4)), 1, np.array([[0, 0], [1, 3], [2, 2]])),
-                  sample(T((3, 4)), 0, np.array([[0, 1, 2, 0], [2, 2, 2, 2]]))])(gather)
+                  sample(T((3, 4)), 0, np.array([[0, 1, 2, 0], [2, 2, 2, 2]])),
+                  sample(T((3, 4)), 1, np.array([[3, 0], [1, 1]]))])(gather)
 register("scatter_add_into", ref=None,
          samples=[sample(T((3, 2)), (3, 4), 1, np.array([[0, 0], [1, 3], [2, 2]]))])(
     lambda g, shape, axis, index: ScatterAdd.apply(g, shape=shape, axis=axis, index=index))

@@ -44,6 +44,8 @@ def index_fill(input, dim, index, value):
     """out = input with the slices at `index` along dim set to value (a number or a 0-d tensor, which then gets
     the sum of the gradient over the filled positions)."""
     idx = _index_array(index, "index_fill")
+    if input.ndim == 0:   # as a (1,) vector (scalar_as_vector would make a 0-d value (1,) too)
+        return index_fill(input.reshape(1), dim, _wrap(idx.reshape(-1)), value).reshape(())
     axis = one_dim(dim, input.ndim, "index_fill")
     _check_index_values("index_fill", idx, input, axis, dim, negative_ok=True)
     value = lift(value, input)

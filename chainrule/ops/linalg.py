@@ -279,7 +279,9 @@ def inner(input, other):
 def cross(input, other, dim=-1):
     """The cross product of 3-vectors along dim: (a₂b₃ - a₃b₂, a₃b₁ - a₁b₃, a₁b₂ - a₂b₁)."""
     from .index import index_select
-    d = dim % max(input.ndim, 1)
+    if input.ndim == 0 or other.ndim == 0:
+        raise ShapeError(f"cross: needs vectors of 3 along dim {dim}, got shapes {input.shape} and {other.shape}")
+    d = dim % input.ndim
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise ShapeError(f"cross: dim {dim} must have size 3 in both inputs, got shapes {input.shape} and "
                          f"{other.shape}")

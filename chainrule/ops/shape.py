@@ -453,12 +453,18 @@ class Tri(Op):
         return Tri.apply(g, k=self.k, fn=self.fn)
 
 
+def _matrices(input, name):
+    if input.ndim < 2:   # NumPy would turn a vector into a matrix; torch refuses it
+        raise ShapeError(f"{name}: needs a matrix or a batch of them (at least 2 dims), got shape {input.shape}")
+    return input
+
+
 def tril(input, diagonal=0):
-    return Tri.apply(input, k=diagonal, fn=np.tril)
+    return Tri.apply(_matrices(input, "tril"), k=diagonal, fn=np.tril)
 
 
 def triu(input, diagonal=0):
-    return Tri.apply(input, k=diagonal, fn=np.triu)
+    return Tri.apply(_matrices(input, "triu"), k=diagonal, fn=np.triu)
 
 
 register("tril", method="tril", ref=lambda x, k=0: np.tril(x, k), samples=[sample(T((4, 4))), sample(T((2, 3, 4)), -1)])(tril)

@@ -78,6 +78,9 @@ def renorm(input, p, dim, maxnorm):
     by maxnorm / (‖·‖ₚ + 1e-7)); the other slices unchanged."""
     if maxnorm < 0:
         raise ValueError(f"renorm: maxnorm must be ≥ 0, got {maxnorm}")
+    if input.ndim < 2:
+        raise ShapeError(f"renorm: the input needs at least 2 dims (slices along dim {dim}, each with a norm), got "
+                         f"shape {input.shape}")
     d = dim % input.ndim
     axes = tuple(i for i in range(input.ndim) if i != d)
     big = _wrap(input.detach().norm(p, dim=axes, keepdim=True)._data > maxnorm)

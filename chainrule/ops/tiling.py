@@ -31,6 +31,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     output_size, torch's hint of the total length, is checked against it."""
     if dim is None:
         input, dim = reshape(input, -1), 0
+    _refuse_0d(input, dim, "repeat_interleave")
     d = one_dim(dim, input.ndim, "repeat_interleave")
     n = input.shape[d]
     counts = as_array(repeats)
@@ -56,12 +57,20 @@ def roll(input, shifts, dims=None):
         raise ShapeError(f"roll: got {len(shifts)} shifts for {len(dims)} dims; give one shift per dim")
     from .index import index_select
     out = input
+    for dim in dims:
+        _refuse_0d(input, dim, "roll")
     for s, dim in zip(shifts, dims):
         d = one_dim(dim, input.ndim, "roll")
         n = input.shape[d]
         if n and s % n:
             out = index_select(out, d, _wrap((np.arange(n) - s) % n))
     return copied(out, input)   # every shift a multiple of its dim's size: nothing moved
+
+
+def _refuse_0d(input, dim, name):
+    if input.ndim == 0:   # as torch: a 0-d tensor has no dim to run along (dim=None flattens it first)
+        raise IndexError(f"{name}: dim {dim} is out of range for a 0-d tensor; pass dim=None (the flattened tensor) "
+                         f"or reshape it to (1,)")
 
 
 def unflatten(input, dim, sizes):
