@@ -297,7 +297,11 @@ def index_reduce(self, dim, index, source, reduce, *, include_self=True):
     scatter_reduce with the index spread over source's other dims."""
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
-    axis = dim % self.ndim
+    if self.ndim == 0:   # as a (1,) vector, as torch takes it
+        return index_reduce(self.reshape(1), dim, index.reshape(-1), source.reshape(-1), reduce,
+                            include_self=include_self).reshape(())
+    from .ops._util import one_dim
+    axis = one_dim(dim, self.ndim, "index_reduce")
     shape = [1] * source.ndim
     shape[axis] = -1
     spread = index.reshape(*shape).expand(*source.shape)

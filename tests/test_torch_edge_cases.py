@@ -112,6 +112,8 @@ REFUSED_LIKE_TORCH = {   # torch refuses these too; chainrule's error names the 
     "roll_0d_dim": (lambda: cr.roll(cr.tensor(1.0), 1, 0), IndexError, "roll: dim 0 is out of range for a 0-d"),
     "repeat_interleave_0d_dim": (lambda: cr.repeat_interleave(cr.tensor(1.0), 2, 0), IndexError,
                                  "repeat_interleave: dim 0 is out of range"),
+    "nextafter_integers": (lambda: cr.nextafter(cr.tensor([1]), cr.tensor([2])), TypeError,
+                           "nextafter: needs floating-point inputs"),
     "batch_norm_0d": (lambda: F.batch_norm(cr.tensor(1.0), None, None, training=True), cr.ShapeError,
                       r"batch_norm: expected \(N, C\)"),
 }
@@ -143,10 +145,20 @@ SHAPES_AND_FORMS = {   # (lib) -> a result whose shape and values must be torch'
     "nll_loss_unbatched_none": lambda L: L.nn.functional.nll_loss(L.tensor([-1.0, -2, -3]), L.tensor(1), reduction="none"),
     "prelu_0d": lambda L: L.nn.functional.prelu(L.tensor(-2.0), L.tensor(0.25)),
     "avg_pool2d_one_tuple_padding": lambda L: L.nn.functional.avg_pool2d(L.ones(1, 1, 5, 5), (3, 3), (1, 1), (1,)),
+    "masked_scatter_mask_broadcasts_the_input": lambda L: L.masked_scatter(
+        L.ones(5), L.eye(5, dtype=L.bool), L.arange(25.0)),
+    "multi_margin_loss_0d": lambda L: L.nn.functional.multi_margin_loss(L.tensor(0.3), L.tensor(0)),
+    "cat_skips_empty_vectors": lambda L: L.cat([L.zeros(0), L.ones(2, 3), L.zeros(0)], dim=1),
+    "norm_nuc": lambda L: L.norm(L.arange(9.0).reshape(3, 3), "nuc"),
+    "norm_nuc_dims": lambda L: L.norm(L.arange(18.0).reshape(2, 3, 3), "nuc", dim=(0, 2)),
+    "softmin_dtype": lambda L: L.nn.functional.softmin(L.tensor([1.0, 2.0, 3.0]), 0, dtype=L.float64),
+    "gradient_none_spelled_out": lambda L: L.gradient(L.tensor([1.0, 4, 9, 16]), spacing=None, dim=None)[0],
+    "index_reduce_0d": lambda L: L.tensor(2.0).index_reduce(0, L.tensor([0]), L.tensor(3.0), "prod"),
     "conv2d_one_tuple_stride": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 5, 5), L.ones(1, 1, 3, 3), None, (2,), (1,)),
 }
 
 
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")   # torch's own warning
 @pytest.mark.parametrize("name", SHAPES_AND_FORMS)
 def test_shapes_and_older_forms_match_torch(name):
     from helpers import torch_or_skip

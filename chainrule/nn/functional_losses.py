@@ -156,7 +156,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _legacy(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
-    x = input if input.ndim == 2 else input.unsqueeze(0)
+    x = input if input.ndim == 2 else input.reshape(1, -1)   # (C,) or a 0-d score of one class: one sample
     y = as_array(target)
     y = y.reshape(-1)
     n, c = x.shape
@@ -174,7 +174,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         w = as_array(weight)
         hinge = hinge * _wrap(w[y].astype(x.dtype)[:, None])
     loss = where(_wrap(others), hinge, 0.0).sum(dim=1) / c
-    if input.ndim == 1:
+    if input.ndim < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction, "multi_margin_loss")
 

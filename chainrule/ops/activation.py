@@ -300,9 +300,11 @@ def glu(input, dim=-1):
     return a * sigmoid(b)
 
 
-def softmin(input, dim=None):
-    """softmin(x) = softmax(-x) over dim."""
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmin(x) = softmax(-x) over dim (torch's F.softmin signature; dtype casts the input first)."""
     from .reduce import softmax
+    if dtype is not None:
+        input = input.to(dtype)
     return softmax(-input, dim if dim is not None else (0 if input.ndim in (0, 1, 3) else 1))
 
 

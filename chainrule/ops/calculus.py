@@ -79,6 +79,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     shaped like input. spacing: one number for every dim, one per dim, or one coordinate tensor per dim."""
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    spacing = 1 if spacing is None else spacing   # torch's signature spells the default None
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
     dims = [one_dim(d, input.ndim, "gradient") for d in dims]
     spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)

@@ -104,9 +104,16 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 def masked_scatter(input, mask, source):
     """out = input, with the positions where mask is True (broadcast to input) taking source's elements in
     row-major order."""
-    m = np.broadcast_to(as_array(mask), input.shape)
+    m = as_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_scatter: mask must be bool, got {m.dtype}")
+    try:   # input and mask broadcast together, as torch's (a (5,) input under a (5, 5) mask gives (5, 5))
+        shape = np.broadcast_shapes(input.shape, m.shape)
+    except ValueError:
+        raise ShapeError(f"masked_scatter: the mask {m.shape} and the input {input.shape} do not broadcast") from None
+    if shape != input.shape:
+        input = input.expand(*shape)
+    m = np.broadcast_to(m, shape)
     n = int(m.sum())
     if source.numel() < n:
         raise ShapeError(f"masked_scatter: the mask selects {n} positions but source has only {source.numel()} "

@@ -333,6 +333,9 @@ class PNorm(Op):
 
 @computed_in_float32
 def norm(input, p="fro", dim=None, keepdim=False):
+    if p == "nuc":   # the sum of singular values, over the last two dims or the two in dim (torch.norm's 'nuc')
+        from ..linalg import matrix_norm
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     axes = norm_dim(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(input, axes=axes, keepdim=keepdim)

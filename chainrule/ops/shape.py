@@ -276,6 +276,9 @@ def cat(tensors, dim=0):
     tensors = [lift(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    if any(t.shape == (0,) for t in tensors) and any(t.ndim != 1 for t in tensors):
+        # torch's legacy rule: an empty (0,) tensor joins anything and is left out (torch.cat([empty, x]))
+        tensors = [t for t in tensors if t.shape != (0,)]
     nd = tensors[0].ndim
     d = one_dim(dim, nd, "cat")
     for i, t in enumerate(tensors):
