@@ -154,6 +154,12 @@ SHAPES_AND_FORMS = {   # (lib) -> a result whose shape and values must be torch'
     "softmin_dtype": lambda L: L.nn.functional.softmin(L.tensor([1.0, 2.0, 3.0]), 0, dtype=L.float64),
     "gradient_none_spelled_out": lambda L: L.gradient(L.tensor([1.0, 4, 9, 16]), spacing=None, dim=None)[0],
     "index_reduce_0d": lambda L: L.tensor(2.0).index_reduce(0, L.tensor([0]), L.tensor(3.0), "prod"),
+    "gaussian_nll_var_shared_along_one_dim": lambda L: L.nn.functional.gaussian_nll_loss(
+        L.zeros(4, 3), L.ones(4, 3), L.full((1, 3), 2.0)),
+    "batch_norm_empty_batch_in_training": lambda L: L.nn.functional.batch_norm(
+        L.zeros(0, 5, 9), L.zeros(5), L.ones(5), training=True),
+    "fractional_max_pool3d_more_sample_rows": lambda L: L.nn.functional.fractional_max_pool3d(
+        L.arange(500.0).reshape(4, 5, 5, 5), 2, output_ratio=0.5, _random_samples=L.full((2, 4, 3), 0.5)),
     "conv2d_one_tuple_stride": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 5, 5), L.ones(1, 1, 3, 3), None, (2,), (1,)),
 }
 

@@ -57,6 +57,12 @@ def to_chainrule(x, pairs=None):
         return {k: to_chainrule(v, pairs) for k, v in x.items()}
     if isinstance(x, torch.dtype):
         return getattr(cr, str(x).split(".")[-1])
+    if callable(x) and not isinstance(x, type) and getattr(x, "__module__", "") in ("torch._C._nn", "torch.nn.functional",
+                                                                                   "torch", "torch._C._VariableFunctions"):
+        ours = getattr(cr.nn.functional, x.__name__, None) or getattr(cr, x.__name__, None)
+        if ours is None:
+            raise LookupError(f"no chainrule function {x.__name__}")
+        return ours   # an activation passed as an argument (TransformerEncoderLayer(activation=F.gelu))
     if isinstance(x, torch.device):
         return "cpu"
     if isinstance(x, torch.memory_format):

@@ -218,9 +218,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     target = _as_float_target(target, input)
     _same_shape(input, target, "binary_cross_entropy")
     a = input._data
-    if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1):
-        raise ValueError(f"binary_cross_entropy: inputs must be probabilities in [0, 1], got min {np.nanmin(a):.4g}, "
-                         f"max {np.nanmax(a):.4g}. Apply sigmoid first, or use binary_cross_entropy_with_logits "
+    if ((a < 0) | (a > 1)).any():   # NaN compares False: it propagates, and an all-NaN input makes no nanmin warning
+        outside = a[(a < 0) | (a > 1)]
+        raise ValueError(f"binary_cross_entropy: inputs must be probabilities in [0, 1], got {outside.size} outside "
+                         f"(min {np.nanmin(a):.4g}, max {np.nanmax(a):.4g}). Apply sigmoid first, or use "
+                         f"binary_cross_entropy_with_logits "
                          f"(BCEWithLogitsLoss) on the raw outputs, which is also more stable")
     log_a = input.log().clamp(min=-100.0)
     log_1ma = (1.0 - input).log().clamp(min=-100.0)
@@ -260,8 +262,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         loss = target.exp() * (target - input)
     else:
         t = target._data
-        if t.size and np.nanmin(t) < 0:
-            raise ValueError(f"kl_div: target probabilities must be ≥ 0, got min {np.nanmin(t):.4g}; pass "
+        if (t < 0).any():   # (NaN compares False: an all-NaN target is no error, and nanmin would warn)
+            raise ValueError(f"kl_div: target probabilities must be ≥ 0, got min {t[t < 0].min():.4g}; pass "
                              f"log_target=True if the target holds log-probabilities")
         # y·log y with 0·log 0 = 0, differentiable in y (log y + 1) where y ≠ 0 (a NaN y too: its gradient is
         # NaN, not the 0 - x of log 1), without evaluating log 0

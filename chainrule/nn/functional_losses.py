@@ -226,18 +226,20 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 @computed_in_float32
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Negative log-likelihood of target ~ N(input, var): ℓ = ½(log max(var, ε) + (x - y)² / max(var, ε)) (+ ½ log 2π
-    when full). var has the input's shape, or one dim fewer / a last dim of 1 (one variance per sample); the clamp
-    at ε passes gradient through unchanged, as torch's."""
+    when full). var has the input's shape, or the last dim dropped, or size 1 in one dim that the input has
+    (one variance shared along it: (4, 1, 32, 32) for (4, 3, 32, 32)); the clamp at ε passes gradient through
+    unchanged, as torch's."""
     var = _as_float_target(var, input, promote=True)
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = var.unsqueeze(-1)
-        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1:] == (1,)):
+        elif not (var.ndim == input.ndim and sum(v for n, v in zip(input.shape, var.shape) if n != v) == 1):
             raise ShapeError(f"gaussian_nll_loss: var of shape {var.shape} does not fit input {input.shape}; give "
-                             f"it the input's shape, or the input's shape with the last dim 1 or dropped")
-    if var._data.size and np.nanmin(var._data) < 0:
-        raise ValueError(f"gaussian_nll_loss: var has negative entries (min {np.nanmin(var._data):.4g}); a variance "
-                         f"must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
+                             f"it the input's shape, the input's shape with the last dim dropped, or size 1 in one "
+                             f"dim")
+    if (var._data < 0).any():   # (NaN compares False, with no all-NaN warning from nanmin)
+        raise ValueError(f"gaussian_nll_loss: var has negative entries (min {var._data[var._data < 0].min():.4g}); a "
+                         f"variance must be ≥ 0 (predict log-variance and exponentiate, or apply softplus)")
     y = _as_float_target(target, input, promote=True)
     # + a constant: the value is clamped, the gradient not (0 where var ≥ ε: max(var, ε) - var would be ∞ - ∞ = nan)
     lifted = _wrap(np.where(var._data < eps, eps - var._data, 0).astype(var.dtype, copy=False))

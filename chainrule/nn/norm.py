@@ -71,7 +71,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     dims = (0,) + tuple(range(2, input.ndim))
     input, finish = in_float32(input)
     if training:
-        n = input.numel() // input.shape[1]
+        n = input.numel() // input.shape[1] if input.shape[1] else 0
+        if input.numel() == 0:   # an empty batch: an empty result, the running statistics unchanged (torch's)
+            return finish(input.clone())
         if n < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per channel in training, got input "
                              f"{input.shape}; use a batch of at least 2 or eval()")

@@ -48,8 +48,9 @@ def _fractional(name, dims, input, kernel_size, output_size, output_ratio, retur
         u = _gen(None).random((N, C, dims)).astype(x.dtype)
     else:
         u = np.asarray(_random_samples._data if isinstance(_random_samples, Tensor) else _random_samples, x.dtype)
-        if u.shape != (N, C, dims):
-            raise ShapeError(f"{name}: _random_samples must have shape {(N, C, dims)}, got {u.shape}")
+        if u.ndim != 3 or u.shape[0] < N or u.shape[1:] != (C, dims):   # torch reads the first N rows only
+            raise ShapeError(f"{name}: _random_samples must have shape (≥{N}, {C}, {dims}), got {u.shape}")
+        u = u[:N]
     # torch reads the samples last dim first in 2-d (u[..., 0] for the width) and in order in 3-d
     order = (1, 0) if dims == 2 else (0, 1, 2)
     starts = [_starts(u[..., order[d]], spatial[d], k[d], out[d]) for d in range(dims)]   # each (N, C, o_d)
