@@ -160,8 +160,14 @@ def randn(*size, dtype=None, requires_grad=False, generator=None):
 
 @_placement
 def randint(low, high=None, size=None, dtype=None, generator=None, requires_grad=False):
-    if high is None:
+    """Integers drawn uniformly from [low, high) (torch's overloads: randint(high, size) and randint(low, high,
+    size); size () gives a 0-d tensor)."""
+    if isinstance(high, (tuple, list)) and size is None:   # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size is required (randint(high, size) or randint(low, high, size))")
     return _make(_gen(generator).integers(low, high, _shape((size,))), dtype or dtypes.int64, requires_grad)
 
 
@@ -302,15 +308,16 @@ Tensor.new_tensor = lambda self, data, dtype=None, **kw: tensor(data, dtype=dtyp
 
 # ---- sampling ------------------------------------------------------------------------------------------------------
 @_placement
-def normal(mean, std, size=None, generator=None):
+def normal(mean, std, size=None, generator=None, dtype=None, requires_grad=False):
     """Samples of N(mean, std²): mean and std are tensors (broadcast together) or floats with a size."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
         raise ValueError(f"normal: std must be ≥ 0, got {s}")
     shape = _shape((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), dtypes.get_default_dtype())
-    return Tensor._wrap((m + s * _gen(generator).standard_normal(shape)).astype(dtype))
+    if dtype is None:
+        dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), dtypes.get_default_dtype())
+    return _make(m + s * _gen(generator).standard_normal(shape), dtype, requires_grad)
 
 
 @_placement

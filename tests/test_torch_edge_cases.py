@@ -126,6 +126,15 @@ def test_what_torch_refuses_gets_an_error_naming_the_op(name):
         fn()
 
 
+def test_random_factories_take_torchs_overloads():
+    assert cr.randint(10, ()).shape == () and cr.randint(10, (2, 3)).shape == (2, 3)
+    assert cr.randint(3, 10, (4,)).min() >= 3
+    assert cr.normal(0.0, 1.0, (2, 3), dtype=cr.float64).dtype == cr.float64
+    assert cr.normal(0.0, 1.0, (2,), requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="randint: size is required"):
+        cr.randint(10)
+
+
 def test_0d_inputs_that_torch_takes_without_a_dim():
     x = cr.tensor(2.0, dtype=cr.float64)
     assert cr.gradient(x) == ()   # torch.gradient of a 0-d tensor: no dims, no estimates
@@ -160,6 +169,13 @@ SHAPES_AND_FORMS = {   # (lib) -> a result whose shape and values must be torch'
         L.zeros(0, 5, 9), L.zeros(5), L.ones(5), training=True),
     "fractional_max_pool3d_more_sample_rows": lambda L: L.nn.functional.fractional_max_pool3d(
         L.arange(500.0).reshape(4, 5, 5, 5), 2, output_ratio=0.5, _random_samples=L.full((2, 4, 3), 0.5)),
+    "tensordot_size_1_broadcasts": lambda L: L.tensordot(L.arange(2.0).reshape(2, 1), L.arange(12.0).reshape(3, 4),
+                                                         dims=([1], [0])),
+    "trapezoid_x_broadcasts": lambda L: L.trapezoid(L.arange(12.0).reshape(3, 4), L.arange(4.0).reshape(1, 4) * 2),
+    "trapezoid_x_broadcasts_dim0": lambda L: L.trapezoid(L.arange(12.0).reshape(3, 4), L.arange(3.0).reshape(3, 1),
+                                                         dim=0),
+    "cumulative_trapezoid_x_broadcasts": lambda L: L.cumulative_trapezoid(L.arange(12.0).reshape(3, 4),
+                                                                          L.arange(4.0).reshape(1, 4) * 2),
     "conv2d_one_tuple_stride": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 5, 5), L.ones(1, 1, 3, 3), None, (2,), (1,)),
 }
 

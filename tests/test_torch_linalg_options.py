@@ -100,3 +100,45 @@ def test_pinv_hermitian_reads_the_lower_triangle_as_torch():
     assert cr.autograd.gradcheck(lambda a: cr.linalg.pinv(a, hermitian=True), (ours,))
     y.sum().backward()
     assert (np.triu(ours.grad.numpy(), 1) == 0).all()
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("shapes", [((4, 3), (4, 2)), ((3, 3), (3, 2)), ((2, 3), (2, 2)), ((2, 5, 3), (2, 5, 2)),
+                                    ((4, 3), (4,))])
+def test_lstsq_outputs_follow_the_driver_as_torch(driver, shapes):
+    """residuals (tall, full-rank A, all drivers but gelsy), rank (all but gels) and singular_values (gelsd,
+    gelss): values and shapes as torch's, empty where torch's are; residuals are differentiable."""
+    torch = torch_or_skip()
+    A, B = R.standard_normal(shapes[0]), R.standard_normal(shapes[1])
+    ours = cr.linalg.lstsq(cr.tensor(A), cr.tensor(B), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B), driver=driver)
+    for name in ("solution", "residuals", "rank", "singular_values"):
+        a, b = getattr(theirs, name), getattr(ours, name)
+        assert tuple(b.shape) == tuple(a.shape), name
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+    if ours.residuals.numel():
+        a = cr.tensor(A, requires_grad=True)
+        assert cr.autograd.gradcheck(lambda a: cr.linalg.lstsq(a, cr.tensor(B), driver=driver).residuals, (a,))
+
+
+def test_lstsq_of_a_rank_deficient_matrix_has_no_residuals_and_a_bad_driver_is_named():
+    A = cr.tensor([[1.0, 2, 3], [2, 4, 6], [1, 0, 1], [0, 1, 1]], dtype=cr.float64)
+    out = cr.linalg.lstsq(A, cr.ones(4, 2, dtype=cr.float64), driver="gelsd")
+    assert int(out.rank) == 2 and out.residuals.shape == (0,)
+    with pytest.raises(ValueError, match="lstsq: driver must be one of"):
+        cr.linalg.lstsq(A, A, driver="gelsx")
+
+
+@pytest.mark.parametrize("options", [{"rtol": [1e-1, 1e-2, 0.5]}, {"atol": [0.5, 0.0, 1.0]}, {"atol": 1.0},
+                                     {"rtol": 1.0}, {"atol": 0.3, "rtol": 0.1}])
+def test_pinv_and_matrix_rank_take_one_tolerance_per_matrix_as_torch(options):
+    """Tensor atol / rtol broadcast over the batch (rtol falls to 0 where a positive atol is given)."""
+    torch = torch_or_skip()
+    A = R.standard_normal((3, 4, 4))
+    A[1, :, 0] = A[1, :, 1] * 1e-3
+    ours = {k: cr.tensor(np.asarray(v, dtype=np.float64)) for k, v in options.items()}
+    theirs = {k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in options.items()}
+    np.testing.assert_allclose(cr.linalg.pinv(cr.tensor(A), **ours).numpy(),
+                               torch.linalg.pinv(torch.tensor(A), **theirs).numpy(), rtol=1e-9, atol=1e-12)
+    assert cr.linalg.matrix_rank(cr.tensor(A), **ours).tolist() == \
+        torch.linalg.matrix_rank(torch.tensor(A), **theirs).tolist()

@@ -29,10 +29,17 @@ def _widths(y, x, dx, axis, name):
             raise ShapeError(f"{name}: x has {x.shape[0]} points but y has {y.shape[axis]} along dim {axis}")
         d = x[1:] - x[:-1]
         return d.reshape(*d.shape, *([1] * (y.ndim - 1 - axis)))
-    if x.shape != y.shape:
-        raise ShapeError(f"{name}: x must be 1-d or have y's shape {y.shape}, got {x.shape}")
-    n = x.shape[axis]
-    return x.narrow(axis, 1, n - 1) - x.narrow(axis, 0, n - 1)
+    # x of more dims broadcasts against y (torch's rule): aligned from the right, with y's points along dim
+    x_axis = axis - (y.ndim - x.ndim)
+    try:
+        fits = np.broadcast_shapes(x.shape, y.shape) == y.shape and x_axis >= 0 and x.shape[x_axis] == y.shape[axis]
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{name}: x must be 1-d or broadcast to y's shape {y.shape} with its {y.shape[axis]} "
+                         f"points along dim {axis}, got {x.shape}")
+    n = x.shape[x_axis]
+    return x.narrow(x_axis, 1, n - 1) - x.narrow(x_axis, 0, n - 1)
 
 
 def _averages(y, axis):
@@ -42,7 +49,7 @@ def _averages(y, axis):
 
 @computed_in_float32
 def trapezoid(y, x=None, *, dx=None, dim=-1):
-    """∫ y along dim by the trapezoidal rule, with sample points x (1-d or y's shape) or a uniform spacing dx."""
+    """∫ y along dim by the trapezoidal rule, with sample points x (1-d, or broadcasting to y) or a uniform spacing dx."""
     axis = one_dim(dim, y.ndim, "trapezoid")
     if y.shape[axis] == 0:
         return y.sum(axis)

@@ -257,9 +257,9 @@ def tensordot(a, b, dims=2):
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
     da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
-    if [a.shape[i] for i in da] != [b.shape[i] for i in db]:
+    if any(a.shape[i] != b.shape[j] and 1 not in (a.shape[i], b.shape[j]) for i, j in zip(da, db)):
         raise ShapeError(f"tensordot: contracted dims of shapes {a.shape} (dims {da}) and {b.shape} (dims {db}) "
-                         f"differ in size")
+                         f"differ in size (a size 1 broadcasts, as torch's)")
     letters = "abcdefghijklmnopqrstuvwxyz"
     la, lb = list(letters[:a.ndim]), list(letters[a.ndim:a.ndim + b.ndim])
     for i, j in zip(da, db):

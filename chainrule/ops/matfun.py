@@ -13,7 +13,7 @@ from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
-from ._util import checked_decomposition, copied, refuse_float16
+from ._util import as_array, checked_decomposition, copied, refuse_float16
 from .elementwise import where
 from .decomp import cholesky, det, inv, logdet, qr, slogdet, solve, svd as linalg_svd, _square
 from .linalg import matmul
@@ -78,9 +78,13 @@ def singular_cutoff(s, a, atol, rtol):
     """max(atol, rtol·σ_max) per matrix (kept dims), the line below which a singular value of a counts as zero
     (torch's pinv and matrix_rank): rtol defaults to max(m, n)·eps, or to 0 where only a positive atol is given."""
     top = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    per_matrix = lambda tol: as_array(tol).astype(s.dtype)[..., None]   # noqa: E731  (a tensor: one per matrix)
     if rtol is None:
-        rtol = max(a.shape[-2:]) * np.finfo(a.dtype).eps if atol is None or atol == 0 else 0.0
-    return np.maximum(atol or 0.0, rtol * top)
+        default = max(a.shape[-2:]) * np.finfo(a.dtype).eps
+        rtol = default if atol is None else np.where(per_matrix(atol) > 0, 0.0, default)
+    else:
+        rtol = per_matrix(rtol)
+    return np.maximum(0.0 if atol is None else per_matrix(atol), rtol * top)
 
 
 def _pinv_array(a, atol, rtol):
@@ -127,16 +131,29 @@ def pinverse(input, rcond=1e-15):
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X = A⁺B of min ‖AX - B‖ (torch.linalg.lstsq), differentiable through pinv.
-    As torch's default CPU driver, residuals and singular_values are empty; rank is A's numerical rank."""
+    The other outputs follow the driver as torch's (default 'gelsy'): rank for all but 'gels'; singular_values
+    for 'gelsd' / 'gelss'; residuals Σ (AX - B)² per column, for all but 'gelsy', when A is tall (m > n) and of
+    full rank — else those outputs are empty."""
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise ValueError(f"lstsq: driver must be one of 'gels', 'gelsy', 'gelsd', 'gelss', got {driver!r}")
+    driver = driver or "gelsy"
     if A.ndim < 2 or B.ndim < 1 or B.shape[-2 if B.ndim == A.ndim else -1] != A.shape[-2]:
         raise ShapeError(f"lstsq: A has shape {A.shape} and B {B.shape}; B needs A's {A.shape[-2]} rows")
     refuse_float16("lstsq", A._data, B._data)
     vector = B.ndim == A.ndim - 1
-    X = pinv(A, rtol=rcond) @ (B.unsqueeze(-1) if vector else B)
+    Bm = B.unsqueeze(-1) if vector else B
+    X = pinv(A, rtol=rcond) @ Bm
     s = checked_decomposition("lstsq", np.linalg.svd, A._data, compute_uv=False)
     tol = (rcond if rcond is not None else max(A.shape[-2:]) * np.finfo(A.dtype).eps) * s[..., :1]
+    rank = (s > tol).sum(-1).astype(np.int64)
     empty = _wrap(np.zeros(0, A.dtype))
-    return _Lstsq(X.squeeze(-1) if vector else X, empty, _wrap((s > tol).sum(-1).astype(np.int64)), empty)
+    m, n = A.shape[-2:]
+    residuals = empty
+    if driver != "gelsy" and m > n and (driver == "gels" or (rank == n).all()):
+        residuals = ((A @ X - Bm) ** 2).sum(-2)
+    return _Lstsq(X.squeeze(-1) if vector else X, residuals,
+                  _wrap(np.zeros(0, np.int64)) if driver == "gels" else _wrap(rank),
+                  _wrap(s) if driver in ("gelsd", "gelss") else empty)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
