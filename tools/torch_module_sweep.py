@@ -14,12 +14,11 @@ import collections
 import sys
 import warnings
 
-import numpy as np
 import torch
 from torch.testing._internal.common_modules import module_db
 
 import chainrule as cr
-from torch_opinfo_sweep import difference, flat, float_outputs, to_chainrule
+from torch_opinfo_sweep import counterpart, difference, flat, gradient_difference, to_chainrule
 
 
 def state_of(module):
@@ -27,47 +26,21 @@ def state_of(module):
 
 
 def compare_gradients(out_t, out_c, pairs, mod_t, mod_c, seed):
-    outs_t, outs_c = float_outputs(out_t), float_outputs(out_c)
-    keep = [k for k, t in enumerate(outs_t) if t.requires_grad]
-    if not keep or len(outs_t) != len(outs_c):
-        return None
-    rng = np.random.default_rng(seed)
-    cots = [rng.standard_normal(tuple(outs_t[k].shape)) for k in keep]
-    params_t = dict(mod_t.named_parameters())
-    params_c = dict(mod_c.named_parameters())
+    """The input and parameter gradients of both modules, for the same random cotangent."""
+    params_t, params_c = dict(mod_t.named_parameters()), dict(mod_c.named_parameters())
     names = [n for n in params_t if params_t[n].requires_grad]
     if set(names) - set(params_c):
         return f"parameters missing here: {sorted(set(names) - set(params_c))}"
-    leaves_t = [p[0] for p in pairs] + [params_t[n] for n in names]
-    leaves_c = [p[1] for p in pairs] + [params_c[n] for n in names]
-    g_t = torch.autograd.grad([outs_t[k] for k in keep], leaves_t,
-                              [torch.from_numpy(c).to(outs_t[k].dtype) for k, c in zip(keep, cots)],
-                              allow_unused=True)
-    connected = [k for k in keep if outs_c[k].requires_grad]
-    if not connected:
-        return "chainrule's output does not require grad"
-    g_c = cr.autograd.grad([outs_c[k] for k in connected], leaves_c,
-                           [cr.tensor(cots[keep.index(k)]).to(outs_c[k].dtype) for k in connected],
-                           allow_unused=True)
-    labels = [f"input {i}" for i in range(len(pairs))] + names
-    for label, leaf, a, b in zip(labels, leaves_t, g_t, g_c):
-        a = np.zeros(tuple(leaf.shape)) if a is None else a.detach().numpy()
-        b = np.zeros(tuple(leaf.shape)) if b is None else b.detach().numpy()
-        d = difference(a, b)
-        if d:
-            return f"gradient of {label}: {d}"
-    return None
+    leaves = list(pairs) + [(params_t[n], params_c[n]) for n in names]
+    return gradient_difference(out_t, out_c, leaves, seed, [f"input {i}" for i in range(len(pairs))] + names)
 
 
 def sweep(prefixes):
     report = collections.defaultdict(list)
     for info in module_db:
         name = info.module_cls.__name__
-        if name.startswith("Lazy") or (prefixes and not name.startswith(tuple(prefixes))):
-            continue
-        ours_cls = getattr(cr.nn, name, None)
+        ours_cls = None if name.startswith("Lazy") else counterpart(name, cr.nn, prefixes, report)
         if ours_cls is None:
-            report["missing"].append(name)
             continue
         for training in (True, False):
             try:

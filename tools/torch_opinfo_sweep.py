@@ -6,6 +6,7 @@ or dtype), and samples that chainrule refuses while torch computes them. Needs t
     python tools/torch_opinfo_sweep.py                            # every op
     python tools/torch_opinfo_sweep.py nn.functional.pad cumsum   # ops whose name starts with these
     python tools/torch_opinfo_sweep.py --grad                     # also compare gradients (samples that agree)
+    python tools/torch_opinfo_sweep.py --grad --all               # every sample, not the first 12 of each op
 
 With --grad, each sample whose results agree is differentiated in both libraries with the same random cotangent
 (a vector-Jacobian product), and the gradients of every input that requires grad are compared; a gradient torch
@@ -26,6 +27,7 @@ from torch.testing._internal.common_methods_invocations import op_db
 
 import chainrule as cr
 
+LIMIT = 12   # samples per op (--all: every sample)
 SKIPPED_PREFIXES = ("fft.", "_", "sparse", "masked.", "signal", "nn.functional.scaled_dot")
 
 
@@ -105,31 +107,43 @@ def float_outputs(result):
     return []
 
 
-def gradient_difference(theirs, mine, pairs, seed):
-    """None where both libraries' vector-Jacobian products with the same random cotangent agree, else what differs."""
+def gradient_difference(theirs, mine, leaves, seed, labels=None):
+    """None where both libraries' vector-Jacobian products with the same random cotangent agree at every leaf (a
+    (torch tensor, chainrule tensor) pair), else what differs; a gradient left unconnected (None) counts as 0."""
     outs_t, outs_c = float_outputs(theirs), float_outputs(mine)
     keep = [k for k, t in enumerate(outs_t) if t.requires_grad]
     if not keep or len(outs_t) != len(outs_c):
         return None
     rng = np.random.default_rng(seed)
     cots = [rng.standard_normal(tuple(outs_t[k].shape)) for k in keep]
-    torch_in = [p[0] for p in pairs]
-    g_t = torch.autograd.grad([outs_t[k] for k in keep], torch_in,
+    g_t = torch.autograd.grad([outs_t[k] for k in keep], [leaf[0] for leaf in leaves],
                               [torch.from_numpy(c).to(outs_t[k].dtype) for k, c in zip(keep, cots)],
                               allow_unused=True)
     connected = [k for k in keep if outs_c[k].requires_grad]
     if not connected:
         return "chainrule's result does not require grad"
-    g_c = cr.autograd.grad([outs_c[k] for k in connected], [p[1] for p in pairs],
+    g_c = cr.autograd.grad([outs_c[k] for k in connected], [leaf[1] for leaf in leaves],
                            [cr.tensor(cots[keep.index(k)]).to(outs_c[k].dtype) for k in connected],
                            allow_unused=True)
-    for i, (a, b) in enumerate(zip(g_t, g_c)):
-        a = np.zeros(tuple(pairs[i][0].shape)) if a is None else a.detach().numpy()
-        b = np.zeros(tuple(pairs[i][1].shape)) if b is None else b.detach().numpy()
+    labels = labels or [f"input {i}" for i in range(len(leaves))]
+    for label, (leaf, _), a, b in zip(labels, leaves, g_t, g_c):
+        a = np.zeros(tuple(leaf.shape)) if a is None else a.detach().numpy()
+        b = np.zeros(tuple(leaf.shape)) if b is None else b.detach().numpy()
         d = difference(a, b)
         if d:
-            return f"gradient of input {i}: {d}"
+            return f"gradient of {label}: {d}"
     return None
+
+
+def counterpart(name, namespace, prefixes, report):
+    """chainrule's class of this name in namespace (cr.nn, cr.optim), or None: filtered out by the name prefixes
+    asked for, or missing (then reported)."""
+    if prefixes and not name.startswith(tuple(prefixes)):
+        return None
+    ours = getattr(namespace, name, None)
+    if ours is None:
+        report["missing"].append(name)
+    return ours
 
 
 def _timeout(signum, frame):
@@ -150,7 +164,7 @@ def sweep(prefixes, grad=False):
         if torch.float64 not in op.dtypes:
             continue
         grad_here = grad and op.supports_autograd
-        for i, s in enumerate(list(op.sample_inputs("cpu", torch.float64, requires_grad=grad_here))[:12]):
+        for i, s in enumerate(list(op.sample_inputs("cpu", torch.float64, requires_grad=grad_here))[:LIMIT]):
             pairs = [] if grad_here else None
             try:
                 x, args, kwargs = (to_chainrule(s.input, pairs), to_chainrule(s.args, pairs),
@@ -196,6 +210,8 @@ def sweep(prefixes, grad=False):
 if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     names = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--all" in sys.argv:
+        LIMIT = None
     for kind, lines in sweep(names, grad="--grad" in sys.argv).items():
         print(f"===== {kind}: {len(lines)}")
         for line in lines:

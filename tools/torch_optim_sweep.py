@@ -20,6 +20,7 @@ import torch
 from torch.testing._internal.common_optimizers import optim_db
 
 import chainrule as cr
+from torch_opinfo_sweep import counterpart
 
 SHAPES = [(3, 4), (4,), ()]
 MATRICES_ONLY = {"Muon": [(3, 4), (5, 3)]}   # optimizers defined for 2-d parameters
@@ -70,7 +71,8 @@ def run(info, kwargs, rng_seed):
             opt_c.step()
         for k, (a, b) in enumerate(zip(params_t, params_c)):
             if not np.allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-7, atol=1e-10):
-                return f"step {step + 1}: parameter {k} differs by {np.abs(a.detach().numpy() - b.detach().numpy()).max():.3g}"
+                gap = np.abs(a.detach().numpy() - b.detach().numpy()).max()
+                return f"step {step + 1}: parameter {k} differs by {gap:.3g}"
     return None
 
 
@@ -78,10 +80,7 @@ def sweep(prefixes):
     report = collections.defaultdict(list)
     for info in optim_db:
         name = info.optim_cls.__name__
-        if prefixes and not name.startswith(tuple(prefixes)):
-            continue
-        if getattr(cr.optim, name, None) is None:
-            report["missing"].append(name)
+        if counterpart(name, cr.optim, prefixes, report) is None:
             continue
         for oi in info.optim_inputs_func(device="cpu"):
             kwargs = dict(oi.kwargs)
