@@ -126,6 +126,29 @@ def test_what_torch_refuses_gets_an_error_naming_the_op(name):
         fn()
 
 
+def test_quantile_gradient_in_q_is_right_and_only_for_linear_interpolation():
+    x = cr.tensor(np.random.default_rng(3).standard_normal((3, 5)))
+    q = cr.tensor([0.2, 0.65], dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradcheck(lambda q: cr.quantile(x, q, dim=1), (q,))
+    assert not cr.quantile(x, q, dim=1, interpolation="midpoint").requires_grad   # q is not in torch's graph there
+    with pytest.raises(ValueError, match=r"quantile: q must be .* in \[0, 1\], got \[0.2, nan\]"):
+        cr.quantile(x, cr.tensor([0.2, float("nan")], dtype=cr.float64))
+
+
+def test_0d_quantile_and_diff_of_order_0_as_torch():
+    from helpers import torch_or_skip
+    torch = torch_or_skip()
+    for kwargs in ({}, {"dim": 0}, {"dim": -1, "keepdim": True}):
+        ours = cr.quantile(cr.tensor(0.5, dtype=cr.float64), cr.tensor([0.2, 0.7], dtype=cr.float64), **kwargs)
+        theirs = torch.quantile(torch.tensor(0.5, dtype=torch.float64), torch.tensor([0.2, 0.7], dtype=torch.float64),
+                                **kwargs)
+        assert tuple(ours.shape) == tuple(theirs.shape) == (2,)
+    x = cr.arange(4.0)
+    assert cr.diff(x, 0, prepend=cr.zeros(2)).tolist() == [0.0, 1.0, 2.0, 3.0]   # torch leaves prepend out at n=0
+    with pytest.raises(ValueError, match="diff: the order n must be non-negative"):
+        cr.diff(x, -1)
+
+
 def test_random_factories_take_torchs_overloads():
     assert cr.randint(10, ()).shape == () and cr.randint(10, (2, 3)).shape == (2, 3)
     assert cr.randint(3, 10, (4,)).min() >= 3
@@ -228,6 +251,10 @@ GRADIENTS_AS_TORCH = {   # (lib) -> (result, inputs): the vector-Jacobian produc
     "frexp_mantissa": lambda L: (lambda a: (L.frexp(a * 40)[0], [a]))(_matrix(L, 3, 4)),
     "nextafter": lambda L: (lambda a, b: (L.nextafter(a, b), [a, b]))(_matrix(L, 3, 4), _matrix(L, 4, seed=1)),
     "matrix_power_0": lambda L: (lambda a: (L.linalg.matrix_power(a, 0), [a]))(_matrix(L, 2, 3, 3)),
+    "quantile_q_requires_grad": lambda L: (lambda x, q: (L.quantile(x, q, dim=1), [x, q]))(
+        _matrix(L, 3, 5), L.tensor([0.2, 0.65, 1.0], dtype=L.float64, requires_grad=True)),
+    "quantile_0d_q_requires_grad": lambda L: (lambda x, q: (L.quantile(x, q), [x, q]))(
+        _matrix(L, 3, 5), L.tensor(0.3, dtype=L.float64, requires_grad=True)),
     "householder_product_no_tau": lambda L: (lambda a, t: (L.linalg.householder_product(a, t), [a, t]))(
         _matrix(L, 4, 3), _matrix(L, 0)),
 }

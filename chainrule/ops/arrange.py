@@ -178,6 +178,10 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     """n-th forward difference along dim: out[i] = x[i + 1] - x[i], applied n times (prepend/append first); of a
     bool tensor, x[i + 1] != x[i] (as torch)."""
     d = one_dim(dim, input.ndim, "diff")
+    if n < 0:
+        raise ValueError(f"diff: the order n must be non-negative, got {n}")
+    if n == 0:   # no difference taken: the input as it is (torch leaves prepend and append out too)
+        return input.clone()
     x = input
     if prepend is not None or append is not None:
         x = cat([t for t in (prepend, x, append) if t is not None], d)

@@ -85,15 +85,14 @@ def nanmedian(input, dim=None, keepdim=False):
     return _pick(input, d, keepdim, np.take_along_axis(order, k, axis=d).astype(np.int64))
 
 
-@scalar_as_vector
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """The q-quantile(s) along dim (the flattened input when dim is None), interpolating between the two nearest
     sorted entries as torch (linear, lower, higher, nearest, midpoint); q a float or a 1-d tensor (a new first dim).
-    A slice holding a NaN gives NaN."""
+    A slice holding a NaN gives NaN. With linear interpolation a q that requires grad gets one, as torch's:
+    ∂/∂q = (x_hi - x_lo)(n - 1)."""
     return _quantile(input, q, dim, keepdim, interpolation, "quantile")
 
 
-@scalar_as_vector
 def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """quantile of the non-NaN entries of each slice (NaN only where a slice has none)."""
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
@@ -105,15 +104,20 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
     if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
         raise ValueError(f"{name}: unknown interpolation {interpolation!r}")
     qs = np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64)
-    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+    if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():   # (NaN fails both, as torch refuses it)
         raise ValueError(f"{name}: q must be a float or 1-d tensor with values in [0, 1], got {qs.tolist()}")
+    if input.ndim == 0:   # a 0-d input is one sample: the result has q's shape, keepdim or not (torch's)
+        if dim is not None:
+            one_dim(dim, 0, name)
+        input, dim, keepdim = reshape(input, 1), 0, False
     x = reshape(input, -1) if dim is None else input
     d = 0 if dim is None else one_dim(dim, input.ndim, name)
+    q_grad = isinstance(q, Tensor) and q.requires_grad and interpolation == "linear"
     s = sort(x, d, stable=True).values   # stable: which of tied entries gets the gradient is torch's choice
     nan = np.isnan(x._data).sum(axis=d, keepdims=True)
     n = x.shape[d] - nan if name == "nanquantile" else np.full(nan.shape, x.shape[d])
     outs = []
-    for qv in np.atleast_1d(qs):
+    for k, qv in enumerate(np.atleast_1d(qs)):
         pos = qv * np.maximum(n - 1, 0)
         lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
         frac = pos - lo
@@ -128,7 +132,11 @@ def _quantile(input, q, dim, keepdim, interpolation, name):
         if name == "quantile":   # a slice with a NaN reads its last sorted entry, a NaN (and sends it the gradient)
             lo, hi = np.where(nan > 0, x.shape[d] - 1, lo), np.where(nan > 0, x.shape[d] - 1, hi)
         a = s.gather(d, lo)
-        v = a if (lo == hi).all() else lerp(a, s.gather(d, hi), _wrap(np.where(lo == hi, 0.0, frac).astype(s.dtype)))
+        if q_grad:   # the weight q·(n - 1) - lo as a function of q
+            q_k = (q if q.ndim == 0 else q[k]).to(s.dtype)
+            v = lerp(a, s.gather(d, hi), q_k * _wrap(np.maximum(n - 1, 0).astype(s.dtype)) - _wrap(lo.astype(s.dtype)))
+        else:
+            v = a if (lo == hi).all() else lerp(a, s.gather(d, hi), _wrap(np.where(lo == hi, 0.0, frac).astype(s.dtype)))
         outs.append(v if keepdim and dim is not None else v.squeeze(d))
     if qs.ndim == 0:
         return outs[0]
