@@ -199,6 +199,9 @@ SHAPES_AND_FORMS = {   # (lib) -> a result whose shape and values must be torch'
                                                          dim=0),
     "cumulative_trapezoid_x_broadcasts": lambda L: L.cumulative_trapezoid(L.arange(12.0).reshape(3, 4),
                                                                           L.arange(4.0).reshape(1, 4) * 2),
+    "searchsorted_empty_batch": lambda L: L.searchsorted(L.zeros(0, 0), L.zeros(0, 0)),
+    "searchsorted_empty_rows": lambda L: L.searchsorted(L.zeros(3, 0), L.ones(3, 2)),
+    "unique_consecutive_empty_other_dims": lambda L: L.unique_consecutive(L.zeros(5, 0, 5), dim=1),
     "conv2d_one_tuple_stride": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 5, 5), L.ones(1, 1, 3, 3), None, (2,), (1,)),
 }
 

@@ -141,10 +141,13 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         if seq.shape[:-1] != vals.shape[:-1]:
             raise ShapeError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and values {vals.shape} "
                              f"must match")
-        rows, vrows = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        n = int(np.prod(seq.shape[:-1]))   # rows counted, not inferred: a -1 cannot be read off an empty array
+        rows, vrows = seq.reshape(n, seq.shape[-1]), vals.reshape(n, vals.shape[-1])
         srt = order.reshape(rows.shape) if order is not None else None
-        out = np.stack([np.searchsorted(r, v, side=how, sorter=None if srt is None else srt[i])
-                        for i, (r, v) in enumerate(zip(rows, vrows))]).reshape(vals.shape)
+        out = np.empty(vrows.shape, np.int64)
+        for i, (r, v) in enumerate(zip(rows, vrows)):
+            out[i] = np.searchsorted(r, v, side=how, sorter=None if srt is None else srt[i])
+        out = out.reshape(vals.shape)
     return _wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
@@ -171,7 +174,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         inverse_shape = x.shape
     else:
         d = dim % x.ndim
-        moved = np.moveaxis(x, d, 0).reshape(x.shape[d], -1)
+        moved = np.moveaxis(x, d, 0).reshape(x.shape[d], x.size // x.shape[d] if x.shape[d] else 0)
         starts = np.r_[True, (moved[1:] != moved[:-1]).any(1)] if moved.shape[0] else np.zeros(0, bool)
         values = np.compress(starts, x, axis=d)
         inverse_shape = (x.shape[d],)
