@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
-from chainrule.utils.checkpoint import checkpoint, checkpoint_sequential
+from chainrule.utils.checkpoint import binomial_plan, checkpoint, checkpoint_binomial, checkpoint_sequential
 
 
 def _model(p=0.0):
@@ -71,6 +71,96 @@ def test_less_activation_memory():
     peak(0)
     assert peak(4) < 0.75 * peak(0)
 
+
+class _Step(nn.Module):
+    """Linear + tanh as one step, noting every evaluation and keeping a weak reference to each output's memory."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.linear, self.log = nn.Linear(8, 8).double(), log
+
+    def forward(self, x):
+        import weakref
+        out = self.linear(x).tanh()
+        self.log.append(weakref.ref(out._data))
+        return out
+
+
+def _live_outputs_at_each_step(slots, n=12):
+    """Runs n steps through checkpoint_binomial (slots=None: a plain run) and returns the gradients, the number of
+    step evaluations, and at each evaluation the number of step outputs then alive."""
+    cr.manual_seed(0)
+    log, alive = [], []
+    steps = [_Step(log) for _ in range(n)]
+    for s in steps:
+        inner = s.forward
+        s.forward = lambda v, inner=inner: (alive.append(sum(r() is not None for r in log)), inner(v))[1]
+    x = cr.randn(5, 8, dtype=cr.float64, requires_grad=True)
+    out = checkpoint_binomial(steps, slots, x) if slots else nn.Sequential(*steps)(x)
+    loss = out.pow(2).sum()
+    del out
+    loss.backward()
+    grads = [x.grad.numpy()] + [p.grad.numpy() for s in steps for p in s.parameters()]
+    return grads, len(log), max(alive)
+
+
+@pytest.mark.parametrize("slots", [2, 3, 4, 6, 11, 12, 20])
+def test_binomial_checkpointing_holds_at_most_slots_outputs(slots):
+    """Gradients identical to the plain run; the evaluations are the plan's optimum; and no more than `slots`
+    outputs are alive at any step (counted as each step starts, so the one it is about to make is not yet in)."""
+    plain, evaluations, _ = _live_outputs_at_each_step(None)
+    assert evaluations == 12
+    grads, evaluations, most_alive = _live_outputs_at_each_step(slots)
+    for a, b in zip(plain, grads):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+    cost, _ = binomial_plan(12, min(slots, 12))
+    assert evaluations == cost[12, min(slots, 12)]
+    assert most_alive <= slots - 1   # with the output the step is making: at most slots
+
+
+def test_binomial_plan_costs():
+    cost, split = binomial_plan(16, 16)
+    # two slots: one stored output, so step n is reached from the last stored one each time: n(n + 1)/2 - 1
+    assert [cost[n, 2] for n in range(2, 17)] == [n * (n + 1) / 2 - 1 for n in range(2, 17)]
+    assert [cost[16, m] for m in range(2, 17)] == [135, 56, 40, 33, 29, 27, 26, 24, 23, 22, 21, 20, 19, 18, 16]
+    assert split[16, 16] == 0 and split[16, 4] > 0   # enough slots: record everything
+
+
+def test_binomial_checkpointing_bad_slots():
+    steps = [nn.Linear(2, 2), nn.Linear(2, 2)]
+    with pytest.raises(ValueError, match=r"2 steps need at least 2 slots"):
+        checkpoint_binomial(steps, 1, cr.randn(1, 2))
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="slots must be a positive int"):
+            checkpoint_binomial(steps, bad, cr.randn(1, 2))
+
+
+def test_binomial_checkpointing_uses_less_memory_than_segments():
+    cr.manual_seed(0)
+    model = nn.Sequential(*[m for _ in range(16) for m in (nn.Linear(128, 128), nn.Tanh())])
+    blocks = [model[i:i + 2] for i in range(0, 32, 2)]
+    x = cr.randn(1024, 128)
+
+    def peak(run):
+        model.zero_grad()
+        run()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        run()
+        p = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        return p
+
+    def plain():
+        model(x).pow(2).mean().backward()
+
+    def segments():
+        checkpoint_sequential(model, 4, x).pow(2).mean().backward()
+
+    def binomial():
+        checkpoint_binomial(blocks, 3, x).pow(2).mean().backward()
+    # one activation is 0.5 MiB: plain holds 16, four segments 3 boundaries + 4, three slots 3 (each + gradients)
+    assert peak(binomial) < 0.8 * peak(segments) < 0.8 * 0.75 * peak(plain)
 
 
 def test_boundary_is_freed_once_its_segment_is_done():

@@ -3,7 +3,9 @@
 checkpoint(fn, *args) runs fn without recording a graph and keeps only its inputs; in backward it runs fn again
 with recording on and backpropagates through that fresh graph. Only segment boundaries stay in memory, so for L
 layers in √L segments activation memory falls from O(L) to O(√L) at the cost of one extra forward pass (the
-texts' √L trade-off). The random state is saved and restored, so dropout draws the same mask both times.
+texts' √L trade-off). checkpoint_binomial nests checkpoints to hold at most a given number of activations,
+recomputing as little as that allows. The random state is saved and restored, so dropout draws the same mask
+both times.
 """
 from contextlib import nullcontext
 
@@ -24,34 +26,55 @@ class _Checkpoint(Function):
         ctx.rng_state = _random._global[0].bit_generator.state if options["preserve_rng_state"] else None
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
         ctx.args = args
+        ctx.consumes_grads = True   # the engine calls backward_consuming
         return run_function(*args)
 
     @staticmethod
     def backward(ctx, *grads):
-        saved = iter(ctx.saved_tensors)
-        inputs = []
-        for a in ctx.args:
-            if isinstance(a, Tensor):
-                t = next(saved)
-                inputs.append(Tensor._wrap(t._data).requires_grad_(t.requires_grad) if t._data.dtype.kind == "f"
-                              else Tensor._wrap(t._data))
-            else:
-                inputs.append(a)
-        current = _random._global[0].bit_generator.state
-        if ctx.rng_state is not None:
-            _random._global[0].bit_generator.state = ctx.rng_state
-        try:
-            with enable_grad(), ctx.options["recompute_context"]:
-                outputs = ctx.run_function(*inputs)
-        finally:
-            _random._global[0].bit_generator.state = current
-        outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-        if ctx.options["determinism_check"] != "none":
-            _check_recomputed(ctx, outs)
-        pairs = [(o, g) for o, g in zip(outs, grads) if o.requires_grad and g is not None]
-        if pairs:   # accumulates into the parameters used inside run_function, and into the fresh inputs
-            engine.run_backward([o for o, _ in pairs], [g for _, g in pairs], retain_graph=False, create_graph=False)
-        return (None, None) + tuple(t.grad if isinstance(t, Tensor) and t.requires_grad else None for t in inputs)
+        return _replay(ctx, list(grads))
+
+    @staticmethod
+    def backward_consuming(ctx, grads):
+        return _replay(ctx, grads)
+
+
+def _replay(ctx, grads):
+    """Recompute the segment with recording on and backpropagate `grads` (a list, emptied here) through it.
+
+    Nothing in this frame keeps the incoming gradient or the recomputed output once the inner sweep has started
+    (it is handed over with consume=True, and the engine hands it here the same way through backward_consuming):
+    with nested checkpoints, a stale reference per level would otherwise hold two activations each."""
+    saved = iter(ctx.saved_tensors)
+    inputs = []
+    for a in ctx.args:
+        if isinstance(a, Tensor):
+            t = next(saved)
+            inputs.append(Tensor._wrap(t._data).requires_grad_(t.requires_grad) if t._data.dtype.kind == "f"
+                          else Tensor._wrap(t._data))
+        else:
+            inputs.append(a)
+    saved = t = None
+    current = _random._global[0].bit_generator.state
+    if ctx.rng_state is not None:
+        _random._global[0].bit_generator.state = ctx.rng_state
+    try:
+        with enable_grad(), ctx.options["recompute_context"]:
+            outputs = ctx.run_function(*inputs)
+    finally:
+        _random._global[0].bit_generator.state = current
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if ctx.options["determinism_check"] != "none":
+        _check_recomputed(ctx, outs)
+    roots, seeds = [], []
+    for o, g in zip(outs, grads):
+        if o.requires_grad and g is not None:
+            roots.append(o)
+            seeds.append(g)
+    grads.clear()
+    outputs = outs = o = g = None
+    if roots:   # accumulates into the parameters used inside run_function, and into the fresh inputs
+        engine.run_backward(roots, seeds, retain_graph=False, create_graph=False, consume=True)
+    return (None, None) + tuple(t.grad if isinstance(t, Tensor) and t.requires_grad else None for t in inputs)
 
 
 def _check_recomputed(ctx, outs):
@@ -107,3 +130,54 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     for chunk in chunks[:-1]:
         x = checkpoint(run(chunk), x, use_reentrant=use_reentrant, **kwargs)
     return run(chunks[-1])(x)
+
+
+def binomial_plan(steps, slots):
+    """cost[n][m] for n ≤ steps, m ≤ slots: the fewest step evaluations (the first forward pass included) that
+    backpropagate through n steps holding at most m step outputs at once (Griewank & Walther's binomial
+    checkpointing, whose optimum is C(m + r, m) steps for r recomputations), and split[n][m], the number of steps
+    to run unrecorded before storing one output (0: record all n).
+
+        cost(n, m) = n                                          if n ≤ m (record every output)
+                   = min_k  k + cost(n - k, m - 1) + cost(k, m)  otherwise: advance k steps and store the output,
+                                                                 backpropagate the rest with one slot less, then
+                                                                 the first k steps again with all m"""
+    cost = np.full((steps + 1, slots + 1), np.inf)
+    split = np.zeros((steps + 1, slots + 1), dtype=np.int64)
+    cost[0, :] = 0
+    for m in range(1, slots + 1):
+        cost[1:m + 1, m] = np.arange(1, min(m, steps) + 1)[:steps]
+        for n in range(m + 1, steps + 1):
+            k = np.arange(1, n)
+            total = k + cost[n - k, m - 1] + cost[k, m]
+            best = int(np.argmin(total))
+            cost[n, m], split[n, m] = total[best], k[best]
+    return cost, split
+
+
+def checkpoint_binomial(functions, slots, input, **kwargs):
+    """Run a chain of steps (a Sequential or list of modules, each one step whose output is one activation) so that
+    backward holds at most `slots` step outputs at once besides the input, recomputing as few steps as that allows:
+    binomial checkpointing (see binomial_plan), built from nested checkpoint() calls. slots ≥ len(functions) is a
+    plain run; each slot fewer costs recomputation: 16 steps take 16 evaluations with 16 slots, 26 with 8, 33 with
+    5, 40 with 4, 56 with 3 (checkpoint_sequential with 4 segments: 28, holding 7). Group the modules so that one
+    step is one stored activation (e.g. Linear and its activation function as one Sequential). kwargs go to
+    checkpoint (preserve_rng_state, context_fn, determinism_check)."""
+    steps = list(functions)
+    if not isinstance(slots, (int, np.integer)) or isinstance(slots, bool) or slots < 1:
+        raise ValueError(f"checkpoint_binomial: slots must be a positive int, got {slots!r}")
+    if slots == 1 and len(steps) > 1:
+        raise ValueError(f"checkpoint_binomial: {len(steps)} steps need at least 2 slots (one stored output and "
+                         f"one step being backpropagated); got slots=1")
+    _, split = binomial_plan(len(steps), min(slots, len(steps)))
+
+    def run(chain, m, x):
+        k = int(split[len(chain), min(m, len(chain))]) if chain else 0
+        if k == 0:
+            for step in chain:
+                x = step(x)
+            return x
+        first = chain[:k]
+        x = checkpoint(lambda v: run(first, m, v), x, **kwargs)
+        return run(chain[k:], m - 1, x)
+    return run(steps, slots, input)

@@ -69,9 +69,11 @@ def _apply_hooks(hooks, grad):
     return grad
 
 
-def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, consume=False):
     """Backpropagate from roots. Accumulates into leaves' .grad unless `capture` is given, in which case it is a
     dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned.
+    consume=True empties the lists roots and root_grads once they are read, so that the sweep alone holds them
+    (a checkpointed segment's recomputed output and its gradient are freed as soon as the sweep is past them).
 
     Nodes are processed newest first (by their creation number `seq`, as PyTorch's sequence_nr): every consumer of
     a tensor was created after its producer, so when a node is popped all gradients flowing into it are in."""
@@ -90,6 +92,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             heappush(heap, (-node.seq, node))
         i = t._out_idx
         slots[i] = g if slots[i] is None else _sum_grads(slots[i], g, create_graph)
+    t = g = slots = None
+    if consume:
+        roots.clear()
+        root_grads.clear()
     observers = STATE.observers
     for obs in observers:   # a profiler times each node from the previous one's end: give it the start
         start = getattr(obs, "on_backward_start", None)
@@ -120,6 +126,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if create_graph and node.once_differentiable:
                     from .function import run_once_differentiable
                     grads_in = run_once_differentiable(node.backward, grads, node.name(), inputs)
+                elif node.consumes_grads and not (observers or hooked or create_graph):
+                    grads_in = node.backward_consuming(grads)   # it empties grads: nothing here keeps them alive
                 else:
                     grads_in = node.backward(*grads)
             except np.linalg.LinAlgError as exc:   # a singular matrix met in a backward formula: name the op

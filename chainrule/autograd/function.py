@@ -39,6 +39,9 @@ class Node:
     # create_graph=True the engine runs it unrecorded and links its results so that differentiating them raises,
     # naming the op, instead of giving a silently wrong (zero) second derivative. As torch's @once_differentiable.
     once_differentiable = False
+    # True for a node whose backward_consuming(grads) takes the engine's list of output gradients and empties it
+    # (gradient checkpointing): a nested backward then holds no stale reference to the gradient it started from
+    consumes_grads = False
 
     def name(self):
         return type(self).__name__ + "Backward"
@@ -296,6 +299,15 @@ class FunctionCtx(Node):
             result = self._fn.backward(self, *grads)
         finally:
             self.needs_input_grad = per_tensor          # what the engine reads: one flag per tensor input
+        return self.per_tensor_grads(result)
+
+    def backward_consuming(self, grads):
+        """The Function's backward_consuming(ctx, grads), which empties the list grads (Node.consumes_grads)."""
+        return self.per_tensor_grads(self._fn.backward_consuming(self, grads))
+
+    def per_tensor_grads(self, result):
+        """The user's backward result (one gradient per forward argument) as the engine wants it: one per tensor
+        input."""
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != self._n_args:

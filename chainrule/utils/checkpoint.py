@@ -1,2 +1,2 @@
 """torch.utils.checkpoint's names for chainrule.autograd.checkpoint."""
-from ..autograd.checkpoint import checkpoint, checkpoint_sequential  # noqa: F401
+from ..autograd.checkpoint import binomial_plan, checkpoint, checkpoint_binomial, checkpoint_sequential  # noqa: F401
