@@ -54,7 +54,8 @@ from .ops.stacking import (atleast_1d, atleast_2d, atleast_3d, broadcast_shapes,
                            column_stack, combinations, diagflat, dsplit, dstack, fliplr, flipud, hsplit, hstack,
                            row_stack, split_with_sizes, t, take, tensor_split, vander, vsplit, vstack)
 from .ops.shape import concatenate, swapaxes, swapdims  # noqa: E402
-from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matrix_exp, pinverse, svd)  # noqa: E402
+from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matrix_exp, pinverse, svd,  # noqa: E402
+                         triangular_solve)
 from .ops.matfun import _legacy_qr as qr  # noqa: E402
 from .ops.lu import legacy_lu as lu, legacy_lu_solve as lu_solve, lu_unpack  # noqa: E402
 from .ops.decomp import cholesky  # noqa: E402

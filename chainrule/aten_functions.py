@@ -110,7 +110,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     """(group_norm(input), mean, 1/√(var + eps)), the statistics of shape (N, group)."""
-    per_group = input.reshape(N, group, -1)
+    per_group = input.reshape(N, group, C // group * HxW)   # sized, not -1: an empty batch has nothing to infer from
     mean = per_group.mean(-1)
     rstd = (per_group.var(-1, unbiased=False) + eps).rsqrt()
     return F.group_norm(input, group, weight, bias, eps), mean, rstd

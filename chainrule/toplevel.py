@@ -11,9 +11,12 @@ Nothing here computes; every name forwards to the one place that does.
 """
 import math
 
+import numpy as np
+
 from . import devices
 from .autograd import anomaly
 from .nn import functional as F
+from .ops.elementwise import where
 from .random import _DETERMINISTIC
 from .tensor import PRINT_OPTIONS, Tensor
 
@@ -89,8 +92,14 @@ def detach(input):
 
 
 def fill(input, value):
-    """A new tensor shaped and typed like input, every entry `value` (torch.fill; fill_ changes input)."""
-    return input.detach().clone().fill_(value)
+    """A new tensor shaped and typed like input, every entry `value` (torch.fill; fill_ changes input). As in
+    torch the result stays in the graph: input gets a zero gradient, a 0-d tensor value the sum of g."""
+    if not input.requires_grad and not (isinstance(value, Tensor) and value.requires_grad):
+        return input.detach().clone().fill_(value)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(f"fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+    value = value.to(input.dtype) if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, input.dtype))
+    return where(Tensor._wrap(np.ones(input.shape, bool)), value, input)
 
 
 def rsub(input, other, alpha=1):
@@ -224,7 +233,8 @@ def _aliases():
             "trapezoid": calculus.trapezoid, "trapz": calculus.trapezoid,
             "cumulative_trapezoid": calculus.cumulative_trapezoid, "gradient": calculus.gradient,
             "select_scatter": index_write.select_scatter, "slice_scatter": index_write.slice_scatter,
-            "diagonal_scatter": index_write.diagonal_scatter, "as_strided": arrange.as_strided}
+            "diagonal_scatter": index_write.diagonal_scatter, "as_strided": arrange.as_strided,
+            "as_strided_scatter": index_write.as_strided_scatter}
 
 
 EXPORTS = {**FUNCTIONAL, **INPLACE, **_aliases(), "detach": detach, "fill": fill, "rsub": rsub,

@@ -117,6 +117,8 @@ Tensor.nonzero_static = nonzero_static
 Tensor.cholesky_inverse = cholesky_inverse
 Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: creation.multinomial(
     self, num_samples, replacement, generator)
+Tensor.new_empty_strided = lambda self, size, stride, *, dtype=None, **kw: empty_strided(
+    size, stride, dtype=dtype or self.dtype, **kw)
 Tensor.unsafe_chunk = Tensor.chunk
 Tensor.unsafe_split = Tensor.split
 for _name in ("put", "mvlgamma", "index_reduce", "nextafter"):   # x.put_(…) … as every other in-place variant

@@ -105,3 +105,44 @@ def test_named_errors():
 def test_cumprod_with_zeros_differentiates_twice():
     x = cr.tensor(ZEROS, requires_grad=True)
     assert cr.autograd.gradgradcheck(lambda t: cr.cumprod(t, 1), [x])
+
+
+def test_as_strided_scatter_as_torch():
+    """Values and src's gradient as torch's; input's gradient is g where input survives and 0 where src was
+    written (torch's AsStridedScatterBackward gives the reverse and fails its own gradcheck)."""
+    torch = _torch()
+    for shape, size, stride, offset in (((3, 4), (2, 2), (1, 2), None), ((6,), (2, 2), (3, 1), 1),
+                                        ((2, 3), (3, 2), (2, 1), 0)):
+        x, src = R.standard_normal(shape), R.standard_normal(size)
+        ours_x, ours_src = cr.tensor(x, requires_grad=True), cr.tensor(src, requires_grad=True)
+        theirs_src = torch.tensor(src, requires_grad=True)
+        ours = cr.as_strided_scatter(ours_x, ours_src, size, stride, offset)
+        theirs = torch.as_strided_scatter(torch.tensor(x), theirs_src, size, stride, offset)
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+        g = R.standard_normal(shape)
+        ours.backward(cr.tensor(g))
+        theirs.backward(torch.tensor(g))
+        np.testing.assert_array_equal(ours_src.grad.numpy(), theirs_src.grad.numpy())
+        written = np.zeros(x.size, bool)
+        written[np.lib.stride_tricks.as_strided(np.arange(x.size)[offset or 0:], size,
+                                                tuple(s * 8 for s in stride)).ravel()] = True
+        np.testing.assert_array_equal(ours_x.grad.numpy().ravel(), np.where(written, 0.0, g.ravel()))
+        assert cr.autograd.gradcheck(lambda a, b: cr.as_strided_scatter(a, b, size, stride, offset),
+                                     (ours_x.detach().requires_grad_(), ours_src.detach().requires_grad_()))
+    method = cr.tensor(A34).as_strided_scatter(cr.zeros(2, 2, dtype=cr.float64), (2, 2), (4, 1))
+    assert method.numpy()[:2, :2].tolist() == [[0, 0], [0, 0]]
+
+
+def test_as_strided_scatter_errors_and_new_empty_strided():
+    x = cr.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"as_strided_scatter: size \(2, 2\) and stride \(0, 1\) reach some "
+                                         r"elements more than once"):
+        cr.as_strided_scatter(x, cr.ones(2, 2), (2, 2), (0, 1))
+    with pytest.raises(cr.errors.ShapeError, match=r"as_strided_scatter: src must have the view's shape \(2, 2\)"):
+        cr.as_strided_scatter(x, cr.ones(4), (2, 2), (1, 2))
+    with pytest.raises(cr.errors.ShapeError, match=r"as_strided_scatter: size \(3, 3\), stride \(4, 1\) and offset "
+                                                   r"2 reach element 12 of a tensor with 12"):
+        cr.as_strided_scatter(x, cr.ones(3, 3), (3, 3), (4, 1), 2)
+    y = cr.zeros(2, dtype=cr.float64).new_empty_strided((4, 5), (5, 1))
+    assert y.shape == (4, 5) and y.dtype == cr.float64
+    assert x.new_empty_strided((3,), (1,), dtype=cr.int64).dtype == cr.int64

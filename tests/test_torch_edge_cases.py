@@ -279,3 +279,35 @@ def test_gradients_match_torch(name):
         assert a is None or b is not None, "an input torch keeps in the graph is kept here too"
         a = np.zeros(tuple(x.shape)) if a is None else a.numpy()
         np.testing.assert_allclose(np.zeros(a.shape) if b is None else b.numpy(), a, rtol=1e-9, atol=1e-12)
+
+
+def test_fill_stays_in_the_graph_as_torchs():
+    """torch.fill(x, v): x gets a zero gradient and a 0-d tensor v the sum of g, so a loss built on the result can
+    backpropagate; without grad it is a plain filled copy."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    w = np.array([1.0, 2.0, 3.0])
+    for make_value in (lambda L: True, lambda L: 2.5, lambda L: L.tensor(1.5, dtype=L.float64, requires_grad=True)):
+        results = []
+        for L in (cr, torch):
+            x, v = L.tensor(np.zeros(3), requires_grad=True), make_value(L)
+            y = L.fill(x, v)
+            assert y.requires_grad
+            (y * L.tensor(w)).sum().backward()
+            results.append((y.detach().numpy(), x.grad.numpy(),
+                            v.grad.numpy() if hasattr(v, "grad") and v.grad is not None else None))
+        (ours_y, ours_gx, ours_gv), (theirs_y, theirs_gx, theirs_gv) = results
+        np.testing.assert_array_equal(ours_y, theirs_y)
+        np.testing.assert_array_equal(ours_gx, theirs_gx)
+        assert (ours_gv is None) == (theirs_gv is None) and (ours_gv is None or ours_gv == theirs_gv)
+    assert cr.fill(cr.zeros(2, dtype=cr.int64), 3).tolist() == [3, 3]
+    with pytest.raises(ValueError, match=r"fill: value must be a number or a 0-d tensor, got shape \(2,\)"):
+        cr.fill(cr.zeros(2, requires_grad=True), cr.ones(2))
+
+
+def test_native_group_norm_of_an_empty_batch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    ours = cr.native_group_norm(cr.zeros(0, 2, dtype=cr.float64), cr.ones(2, dtype=cr.float64),
+                                cr.zeros(2, dtype=cr.float64), 0, 2, 1, 1, 1e-5)
+    theirs = torch.native_group_norm(torch.zeros(0, 2, dtype=torch.float64), torch.ones(2, dtype=torch.float64),
+                                     torch.zeros(2, dtype=torch.float64), 0, 2, 1, 1, 1e-5)
+    assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs] == [(0, 2), (0, 1), (0, 1)]

@@ -142,3 +142,44 @@ def test_pinv_and_matrix_rank_take_one_tolerance_per_matrix_as_torch(options):
                                torch.linalg.pinv(torch.tensor(A), **theirs).numpy(), rtol=1e-9, atol=1e-12)
     assert cr.linalg.matrix_rank(cr.tensor(A), **ours).tolist() == \
         torch.linalg.matrix_rank(torch.tensor(A), **theirs).tolist()
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("unitriangular", [False, True])
+def test_triangular_solve_as_torch(upper, transpose, unitriangular):
+    """torch.triangular_solve(b, A, upper, transpose, unitriangular) -> (solution, cloned_coefficient), with A's
+    batch broadcast against b's: values and both gradients."""
+    import warnings
+    torch = torch_or_skip()
+    a, b = R.uniform(1, 2, (2, 3, 3)), R.standard_normal((3, 2))
+    ours_a, ours_b = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    theirs_a, theirs_b = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ours = cr.triangular_solve(ours_b, ours_a, upper, transpose, unitriangular)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # torch's deprecation notice
+        theirs = torch.triangular_solve(theirs_b, theirs_a, upper, transpose, unitriangular)
+    np.testing.assert_allclose(ours.solution.detach().numpy(), theirs.solution.detach().numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(ours.cloned_coefficient.detach().numpy(), a)
+    g = R.standard_normal(ours.solution.shape)
+    ours.solution.backward(cr.tensor(g))
+    theirs.solution.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours_a.grad.numpy(), theirs_a.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours_b.grad.numpy(), theirs_b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    method = ours_b.detach().triangular_solve(ours_a.detach(), upper, transpose, unitriangular).solution
+    np.testing.assert_allclose(method.numpy(), ours.solution.detach().numpy())
+
+
+def test_solve_triangular_takes_b_as_matrices_and_broadcasts_batches():
+    """linalg.solve_triangular's B is always (*, n, k): a (2, 3) B against a (2, 3, 3) batch is one matrix for
+    both (linalg.solve would read it as a batch of two vectors), and a vector B is refused, as torch refuses it."""
+    torch = torch_or_skip()
+    a, b = R.uniform(1, 2, (2, 3, 3)), R.standard_normal((3, 2))
+    for left, rhs in ((True, b), (False, b.T)):
+        ours = cr.linalg.solve_triangular(cr.tensor(a), cr.tensor(rhs), upper=True, left=left)
+        theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(rhs), upper=True, left=left)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(cr.errors.ShapeError, match=r"solve_triangular: B must have at least 2 dims"):
+        cr.linalg.solve_triangular(cr.tensor(a[0]), cr.tensor(b[:, 0]), upper=True)
+    with pytest.raises(cr.errors.ShapeError, match=r"batch dims of A \(2, 3, 3\) and B \(4, 3, 2\) do not"):
+        cr.linalg.solve_triangular(cr.tensor(a), cr.randn(4, 3, 2, dtype=cr.float64), upper=True)

@@ -133,7 +133,10 @@ def test_selu_celu_threshold_in_place_match_torch():
 def test_fill_rsub_detach_fix():
     x = cr.tensor([1.5, -2.5], requires_grad=True)
     filled = cr.fill(x, 7.0)
-    assert filled.tolist() == [7.0, 7.0] and x.tolist() == [1.5, -2.5] and not filled.requires_grad
+    # torch keeps fill in the graph: the result requires grad and the input's gradient is zero
+    assert filled.tolist() == [7.0, 7.0] and x.tolist() == [1.5, -2.5] and filled.requires_grad
+    filled.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
     np.testing.assert_allclose(cr.rsub(x, 10.0, alpha=2).detach().numpy(), [7.0, 15.0])
     assert cr.detach(x).requires_grad is False
     assert cr.fix(cr.tensor([-1.7, 1.7])).tolist() == [-1.0, 1.0]

@@ -26,21 +26,27 @@ def as_strided(input, size, stride, storage_offset=0):
     strides in elements: out[i…] = flat[offset + Σ iₖ·strideₖ]. A gather from the flat tensor, so entries read
     more than once add their gradients. Every position must lie inside the tensor."""
     size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
-    if len(size) != len(stride):
-        raise ShapeError(f"as_strided: size {size} and stride {stride} need the same length")
-    n = input.numel()
-    reach = storage_offset + sum((k - 1) * s for k, s in zip(size, stride) if k > 0)
-    if any(s < 0 for s in stride) or storage_offset < 0 or (all(size) and reach >= n):
-        raise ShapeError(f"as_strided: size {size}, stride {stride} and offset {storage_offset} reach element "
-                         f"{reach} of a tensor with {n} elements")
-    positions = np.lib.stride_tricks.as_strided(np.arange(n)[storage_offset:] if n else np.arange(1),
-                                                size, tuple(s * np.arange(1).itemsize for s in stride))
-    out = getitem(input.reshape(-1), _wrap(np.array(positions)))
-    x = input._data
+    positions = strided_positions(input.numel(), size, stride, storage_offset, "as_strided")
+    out = getitem(input.reshape(-1), _wrap(positions))
+    n, x = input.numel(), input._data
     if n and x.flags.c_contiguous and x.flags.writeable:   # a view of the memory, as torch's
         out = _sharing(out, np.lib.stride_tricks.as_strided(x.reshape(-1)[storage_offset:], size,
                                                             tuple(s * x.itemsize for s in stride)), input)
     return out
+
+
+def strided_positions(n, size, stride, storage_offset, op):
+    """The flat positions offset + Σ iₖ·strideₖ of a view of `size` and `stride` (in elements) into n elements,
+    each checked to lie inside them."""
+    size, stride = tuple(int(k) for k in size), tuple(int(k) for k in stride)
+    if len(size) != len(stride):
+        raise ShapeError(f"{op}: size {size} and stride {stride} need the same length")
+    reach = storage_offset + sum((k - 1) * s for k, s in zip(size, stride) if k > 0)
+    if any(s < 0 for s in stride) or storage_offset < 0 or (all(size) and reach >= n):
+        raise ShapeError(f"{op}: size {size}, stride {stride} and offset {storage_offset} reach element "
+                         f"{reach} of a tensor with {n} elements")
+    return np.array(np.lib.stride_tricks.as_strided(np.arange(n)[storage_offset:] if n else np.arange(1),
+                                                    size, tuple(s * np.arange(1).itemsize for s in stride)))
 
 
 @scalar_as_vector

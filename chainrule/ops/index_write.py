@@ -1,5 +1,5 @@
 """Writing into positions, torch's way: index_copy, index_fill, index_put (with accumulate), masked_scatter,
-select_scatter / slice_scatter / diagonal_scatter and scatter_reduce. Each is built on the indexing ops of
+select_scatter / slice_scatter / diagonal_scatter / as_strided_scatter and scatter_reduce. Each is built on the indexing ops of
 index.py (whose backward scatters or gathers g), except scatter_reduce's amax/amin/prod, which need their own
 rule:
 
@@ -12,6 +12,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ._util import as_array, equal_or_both_nan, lift, one_dim, scalar_as_vector
+from .arrange import strided_positions
 from .elementwise import where
 from .index import (IndexAddInto, ScatterAdd, _along, _check_index_values, _check_scatter, _index_array, _raw_index,
                     _slices, _trimmed, gather, index_add, index_put as _put_values)
@@ -98,6 +99,20 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     if tuple(src.shape) != positions.shape:
         raise ShapeError(f"diagonal_scatter: src must have the diagonal's shape {positions.shape}, got {src.shape}")
     flat = _embed(input.reshape(-1), src.reshape(-1), (positions.reshape(-1),), "diagonal_scatter", "the diagonal")
+    return flat.reshape(*input.shape)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """out = input with out.as_strided(size, stride, storage_offset) = src: positions offset + Σ iₖ·strideₖ of
+    input's elements in row-major order. dL/dinput is g off those positions, dL/dsrc is g at them."""
+    positions = strided_positions(input.numel(), size, stride, storage_offset or 0, "as_strided_scatter")
+    if tuple(src.shape) != positions.shape:
+        raise ShapeError(f"as_strided_scatter: src must have the view's shape {positions.shape}, got {src.shape}")
+    if len(np.unique(positions)) != positions.size:
+        raise ValueError(f"as_strided_scatter: size {tuple(size)} and stride {tuple(stride)} reach some elements "
+                         f"more than once, so which src value lands there is undefined; use index_put(..., "
+                         f"accumulate=True) to add them, or strides that do not overlap")
+    flat = _embed(input.reshape(-1), src.reshape(-1), (positions.reshape(-1),), "as_strided_scatter", "the view")
     return flat.reshape(*input.shape)
 
 
@@ -224,3 +239,6 @@ register("slice_scatter", method="slice_scatter", ref=None,
 register("diagonal_scatter", method="diagonal_scatter", ref=None,
          samples=[sample(T((3, 3)), T((3,))), sample(T((3, 4)), T((3,)), 1), sample(T((2, 3, 3)), T((3, 2)), 0, 0, 1),
                   sample(T((4, 3)), T((2,)), -2)])(diagonal_scatter)
+register("as_strided_scatter", method="as_strided_scatter", ref=None,
+         samples=[sample(T((3, 4)), T((2, 2)), (2, 2), (1, 2)), sample(T((6,)), T((2, 2)), (2, 2), (3, 1), 1),
+                  sample(T((2, 3)), T((3, 2)), (3, 2), (2, 1))])(as_strided_scatter)

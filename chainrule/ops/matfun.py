@@ -161,6 +161,15 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     unitriangular); only that triangle receives a gradient, as in torch."""
     _square(A, "solve_triangular")
     refuse_float16("solve_triangular", A._data, B._data)
+    if B.ndim < 2:
+        raise ShapeError(f"solve_triangular: B must have at least 2 dims (*, n, k), got shape {B.shape}; for a "
+                         f"vector b use B = b.unsqueeze(-1)")
+    try:
+        batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"solve_triangular: the batch dims of A {A.shape} and B {B.shape} do not broadcast") from None
+    if B.shape[:-2] != batch:   # B as a batch of matrices, never solve's batch of vectors
+        B = B.expand(*batch, *B.shape[-2:])
     Tm = triu(A) if upper else tril(A)
     if unitriangular:   # the diagonal is never read (a where, so that a NaN there does not leak in)
         Tm = where(_wrap(np.eye(A.shape[-1], dtype=bool)), _wrap(np.ones((), A.dtype)), Tm)
@@ -229,6 +238,18 @@ register("pinv", ref=lambda a, hermitian=False, **k: np.linalg.pinv(
     samples=[sample(T((4, 3))), sample(T((2, 5))), sample(T((2, 3, 2))), sample(T((2, 3, 3)), hermitian=True)])(pinv)
 register("lstsq", ref=lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], samples=[sample(T((5, 3)), T((5, 2)))])(
     lambda A, B: lstsq(A, B).solution)
+_TriangularSolve = collections.namedtuple("return_types", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve(b, A) (deprecated there for linalg.solve_triangular): X with op(T) X = b, T the upper
+    (or lower) triangle of A and op(T) = Tᵀ when transpose; returns (solution, cloned_coefficient = a copy of A).
+    As Tᵀ's triangle is the other one, transpose solves with A.mT and the other triangle's flag."""
+    solution = solve_triangular(A.mT if transpose else A, input, upper=upper != bool(transpose),
+                                unitriangular=unitriangular)
+    return _TriangularSolve(solution, A.clone())
+
+
 def _np_solve_triangular(a, b, upper, unitriangular=False):
     t = np.triu(a) if upper else np.tril(a)
     if unitriangular:
@@ -238,6 +259,12 @@ def _np_solve_triangular(a, b, upper, unitriangular=False):
 
 register("solve_triangular", ref=_np_solve_triangular, samples=[sample(T((3, 3), 1, 2), T((3, 2)), upper=True), sample(T((3, 3), 1, 2), T((3, 2)), upper=False, unitriangular=True)])(
     lambda A, B, upper, unitriangular=False: solve_triangular(A, B, upper=upper, unitriangular=unitriangular))
+register("triangular_solve", method="triangular_solve", ref=lambda b, a, upper=True, transpose=False: np.linalg.solve(
+    (np.triu(a) if upper else np.tril(a)).swapaxes(-1, -2) if transpose else (np.triu(a) if upper else np.tril(a)), b),
+    samples=[sample(T((3, 2)), T((3, 3), 1, 2)), sample(T((2, 3, 2)), T((3, 3), 1, 2), False, True),
+             sample(T((3, 1)), T((2, 3, 3), 1, 2), True, True)])(lambda b, A, *a: triangular_solve(b, A, *a).solution)
+Tensor.triangular_solve = lambda self, A, upper=True, transpose=False, unitriangular=False: triangular_solve(
+    self, A, upper, transpose, unitriangular)
 _FACTOR = [[2.0, 0.7, -0.4], [0.5, 1.5, 0.9], [-0.3, 0.2, 1.8]]   # the other triangle must be ignored
 register("cholesky_solve", ref=lambda b, f, upper=False: np.linalg.solve(
     np.triu(f).T @ np.triu(f) if upper else np.tril(f) @ np.tril(f).T, b),
