@@ -130,3 +130,27 @@ def test_tbptt_trains_on_a_sequence_six_times_its_window():
     reset = _running_sum_tbptt(False)
     assert carried[-1] < 0.02
     assert reset[-1] > 10 * carried[-1]
+
+
+@pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_recurrent_layers_are_finite_and_silent_at_extreme_inputs(kind, dtype):
+    # the LSTM's gates go through exp (σ(a) = 1 / (1 + e^-a), tanh(a) = 2σ(2a) - 1): e^-a overflows to inf at
+    # a << 0, which must give exactly 0 and ±1, without a RuntimeWarning (warnings are errors in this suite)
+    cr.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, batch_first=True).to(dtype)
+    x = cr.tensor(np.array([[[1000.0, -1000.0, 0.0]] * 5, [[-1e4, 1e4, 3.0]] * 5]), dtype=dtype, requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward()
+    values = out.detach().numpy()
+    assert np.all(np.isfinite(values)) and np.all(np.abs(values) <= 1)
+    assert np.all(np.isfinite(x.grad.numpy()))
+    assert all(np.all(np.isfinite(p.grad.numpy())) for p in layer.parameters())
+    try:
+        import torch
+    except ImportError:
+        return
+    ref = getattr(torch.nn, kind)(3, 4, batch_first=True).to(torch.float64)
+    ref.load_state_dict({k: torch.tensor(v.numpy(), dtype=torch.float64) for k, v in layer.state_dict().items()})
+    expected = ref(torch.tensor(x.detach().numpy(), dtype=torch.float64))[0].detach().numpy()
+    np.testing.assert_allclose(values, expected, atol=1e-6 if dtype == cr.float32 else 1e-12)

@@ -99,10 +99,10 @@ def _sigmoid_gates_first(H):
     return np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
 
 
-def _input_projection(X, w_ih, bias, order=None):
+def _input_projection(X, w_ih, bias, order=None, row_scale=None):
     """W_ih x_t + b of all T steps, feature-major: A[t] = [W_ih | b] [x_tᵀ; 1], shape (G, B), as one batched
-    product (the bias is a column of the weight, so it costs no pass of its own). -> A (T, G, B), and the [x_t, 1]
-    rows XA and the weight WA it used, which the backward pass reads."""
+    product (the bias is a column of the weight, so it costs no pass of its own), each row times row_scale if
+    given. -> A (T, G, B), and the [x_t, 1] rows XA and the (unscaled) weight WA, which the backward pass reads."""
     T_, B, F = X.shape
     K = F + 1 if bias is not None else F
     XA = buffers.empty((T_, B, K), X.dtype)
@@ -112,7 +112,8 @@ def _input_projection(X, w_ih, bias, order=None):
     if bias is not None:
         XA[..., F] = 1
         WA[:, F] = bias if order is None else bias[order]
-    return np.matmul(WA, XA.transpose(0, 2, 1), out=buffers.empty((T_, WA.shape[0], B), X.dtype)), XA, WA
+    W = WA if row_scale is None else WA * row_scale
+    return np.matmul(W, XA.transpose(0, 2, 1), out=buffers.empty((T_, WA.shape[0], B), X.dtype)), XA, WA
 
 
 def _steps_side_by_side(D):
@@ -144,24 +145,33 @@ class LSTMSequence(Function):
         S, dt = 3 * H, X.dtype
         order = _sigmoid_gates_first(H)
         biases = [b._data for b in (b_ih, b_hh) if b is not None]
-        A, XA, WA = _input_projection(X, w_ih._data, sum(biases) if biases else None, order)
+        # exp's argument straight out of the products: rows scaled by -1 for the σ gates, -2 for g
+        to_exp = np.full((4 * H, 1), -1.0, dt)
+        to_exp[S:] = -2
+        A, XA, WA = _input_projection(X, w_ih._data, sum(biases) if biases else None, order, to_exp)
         WH = w_hh._data[order]
+        WH_to_exp = WH * to_exp
         C, TC, OUT = buffers.empty((3, T_, H, B), dt)
         prod, ig = np.empty((4 * H, B), dt), np.empty((H, B), dt)
         h, c = np.ascontiguousarray(h0._data.T), np.ascontiguousarray(c0._data.T)
-        for t in time_steps(T_, reverse):
-            a = A[t]
-            a += np.matmul(WH, h, out=prod)                 # a = W_ih x_t + b + W_hh h
-            s = a[:S]                                       # i, f, o = σ(a) = ½tanh(½a) + ½: no overflow anywhere
-            s *= 0.5
-            np.tanh(s, out=s)
-            s *= 0.5
-            s += 0.5
-            np.tanh(a[S:], out=a[S:])                       # g = tanh(a)
-            c = np.multiply(a[H:2 * H], c, out=C[t])        # c' = f⊙c + i⊙g
-            c += np.multiply(a[:H], a[S:], out=ig)
-            np.tanh(c, out=TC[t])
-            h = np.multiply(a[2 * H:S], TC[t], out=OUT[t])  # h' = o⊙tanh(c')
+        with np.errstate(over="ignore"):    # exp(-a) = inf where a << 0 gives 1 / (1 + inf) = 0: exactly right
+            for t in time_steps(T_, reverse):
+                a = A[t]
+                a += np.matmul(WH_to_exp, h, out=prod)      # a = -(W_ih x_t + b + W_hh h), -2(…) for g
+                np.exp(a, out=a)                            # i, f, o = σ(a) = 1 / (1 + e^-a); σ(2a_g) for g
+                a += 1                                      # (exp is vectorised where NumPy's tanh is not)
+                np.divide(1, a, out=a)
+                g = a[S:]                                   # g = tanh(a_g) = 2σ(2a_g) - 1
+                g *= 2
+                g -= 1
+                c = np.multiply(a[H:2 * H], c, out=C[t])    # c' = f⊙c + i⊙g
+                c += np.multiply(a[:H], g, out=ig)
+                tc = np.multiply(c, -2, out=TC[t])          # tanh c' = 2 / (1 + e^-2c') - 1
+                np.exp(tc, out=tc)
+                tc += 1
+                np.divide(2, tc, out=tc)
+                tc -= 1
+                h = np.multiply(a[2 * H:S], tc, out=OUT[t])  # h' = o⊙tanh(c')
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         ctx.cache = (A, C, TC, OUT, XA, WA, WH)
         ctx.reverse = reverse
