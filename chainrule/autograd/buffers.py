@@ -17,7 +17,6 @@ import threading
 
 import numpy as np
 
-from . import threads
 
 MIN_BYTES = 1 << 18        # 256 KiB: below this, malloc's free lists already reuse memory without faults
 MAX_PER_SHAPE = 6          # live arrays of one (shape, dtype) tracked at once; beyond, plain np.empty
@@ -125,14 +124,12 @@ def binary(ufunc, a, b):
 
 def matmul(a, b):
     """a @ b into pooled memory when the result is large (small products go straight to NumPy: every check
-    costs more than the page faults it could save; those in OpenBLAS's worst range run on one thread)."""
+    costs more than the page faults it could save)."""
     if a.dtype == HALF and b.dtype == HALF:
         return half_product(np.matmul, a, b)
     if a.ndim == 2 and b.ndim == 2:
         rows, cols = a.shape[0], b.shape[1]
         if rows * cols * a.itemsize < MIN_BYTES or a.dtype != b.dtype:
-            if threads.SERIAL_MIN < rows * cols * a.shape[1] < threads.SERIAL_MACS:
-                return threads.serial_blas(np.matmul, a, b)
             return a @ b
         shape = (rows, cols)
     elif a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype:

@@ -1,14 +1,4 @@
-"""How many threads NumPy's BLAS uses for chainrule: torch's `set_num_threads` / `get_num_threads`, and small
-products on one thread.
-
-Why, measured on 2 cores: OpenBLAS splits every product above 64³ multiply-adds over all its threads. Below
-~1.5 M multiply-adds the hand-off costs more than the second core gives back: x·Wᵀ at (64, 64)·(64, 128) takes
-20 µs on two threads and 11 µs on one, and the 64→128→128→10 training step of bench/train_step.py 338 µs against
-290 µs when its five such products run on one thread (`serial_blas`).
-
-What does not pay, measured too: spreading large elementwise work (Adam over 5.8 M parameters) over Python
-threads. Alone it halves the time, but inside a training step OpenBLAS's idle threads still spin on the other
-core after each product, and the step got slower (3.79 ms against 3.62 at 128, 784→512→512→10).
+"""How many threads NumPy's BLAS uses for chainrule: torch's `set_num_threads` / `get_num_threads`.
 
     import chainrule as cr
     cr.set_num_threads(1)     # every BLAS product on the calling thread
@@ -16,15 +6,19 @@ core after each product, and the step got slower (3.79 ms against 3.62 at 128, 7
 
 NumPy's BLAS is reached through ctypes where it is the OpenBLAS that NumPy's wheels bundle; with any other BLAS
 its thread count is left alone (set it with that library's own variable, e.g. MKL_NUM_THREADS).
+
+Tried and dropped, measured on 2 cores: running products of 64³ to 1.5 M multiply-adds on one OpenBLAS thread.
+With an older OpenBLAS it took the 64→128→128→10 training step from 338 to 290 µs; with NumPy 2.4's OpenBLAS
+0.3.31 two threads win at every such size ((64, 128)·(128, 128): 21 µs against 28 µs on one thread) and the step
+is 5 % faster without it (499 → 476 µs). Also not paying: spreading large elementwise work (Adam over 5.8 M
+parameters) over Python threads; OpenBLAS's idle threads spin on the other core after each product, and the step
+got slower (3.79 ms against 3.62 at 128, 784→512→512→10).
 """
 import ctypes
 import glob
 import os
 
 import numpy as np
-
-SERIAL_MIN = 1 << 18         # OpenBLAS itself runs products up to 64³ multiply-adds on one thread
-SERIAL_MACS = 1_500_000      # products with fewer multiply-adds (and more than SERIAL_MIN) run on one BLAS thread
 
 
 def _usable_cores():
@@ -74,16 +68,3 @@ def set_num_threads(n):
     if _BLAS is not None:
         _blas_set(n)
 
-
-def serial_blas(product, a, b):
-    """product(a, b) on one BLAS thread (the caller decides that it is small enough to gain). The count read
-    before is the one restored after, so a setting made elsewhere (threadpoolctl, another Python thread) is never
-    overwritten for good."""
-    n = _blas_get() if _BLAS is not None else 1
-    if n <= 1:
-        return product(a, b)
-    _blas_set(1)
-    try:
-        return product(a, b)
-    finally:
-        _blas_set(n)
