@@ -6,6 +6,7 @@ import numpy as np
 
 from . import amp, creation, dtypes, linalg
 from .ops.matfun import cholesky_solve
+from .ops.index_write import _same_dtype_as_input
 from .ops.inplace import _variant
 from .ops.special import multigammaln
 from .random import _gen
@@ -35,7 +36,8 @@ def nonzero_static(input, *, size, fill_value=-1):
 
 def put(input, index, source, accumulate=False):
     """input with the elements at flat positions `index` (as if input were 1-d) replaced by source, or increased
-    by it with accumulate=True."""
+    by it with accumulate=True. source must have input's dtype, as torch requires."""
+    _same_dtype_as_input("put", input, source, "source")
     flat = input.reshape(-1)
     idx = index.reshape(-1)
     return flat.index_put((idx,), source.reshape(-1), accumulate=accumulate).reshape(*input.shape)

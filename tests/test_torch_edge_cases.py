@@ -311,3 +311,19 @@ def test_native_group_norm_of_an_empty_batch():
     theirs = torch.native_group_norm(torch.zeros(0, 2, dtype=torch.float64), torch.ones(2, dtype=torch.float64),
                                      torch.zeros(2, dtype=torch.float64), 0, 2, 1, 1, 1e-5)
     assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs] == [(0, 2), (0, 1), (0, 1)]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, i, v: x.index_put((i,), v), lambda x, i, v: x.index_put_((i,), v),
+    lambda x, i, v: x.index_put((i,), v, accumulate=True), lambda x, i, v: x.put(i, v), lambda x, i, v: x.put_(i, v)])
+def test_index_put_and_put_refuse_values_of_another_dtype_as_torch(call):
+    x, i = cr.zeros(4), cr.tensor([1, 2])
+    for values in (cr.ones(2, dtype=cr.float64), cr.tensor([1, 2])):
+        with pytest.raises(cr.errors.DTypeError, match=r"(index_put|put): (values|source) has dtype .* but input has "
+                                                        r"float32.*\.to\(input\.dtype\)"):
+            call(x, i, values)
+    assert x.tolist() == [0.0, 0.0, 0.0, 0.0]                  # nothing written before the refusal
+    np.testing.assert_array_equal(call(x.clone(), i, cr.ones(2)).numpy(), [0, 1, 1, 0])   # the same dtype works
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    with pytest.raises(RuntimeError, match="dtype"):
+        call(torch.zeros(4), torch.tensor([1, 2]), torch.ones(2, dtype=torch.float64))

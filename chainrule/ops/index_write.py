@@ -8,7 +8,7 @@ rule:
 """
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
 from ..autograd.function import Op
 from ._util import as_array, equal_or_both_nan, lift, one_dim, scalar_as_vector
@@ -57,7 +57,9 @@ def index_fill(input, dim, index, value):
 
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (indices: a tuple of index tensors, as torch); accumulate=True adds
-    instead, repeated positions adding up."""
+    instead, repeated positions adding up. A values tensor must have input's dtype (a Python number is cast), as
+    torch requires."""
+    _same_dtype_as_input("index_put", input, values, "values")
     index = tuple(indices) if isinstance(indices, (tuple, list)) else (indices,)
     if not accumulate:
         return _put_values(input, index, values)
@@ -67,6 +69,12 @@ def index_put(input, indices, values, accumulate=False):
     if values.shape != target:
         values = values.expand(*target)
     return input + IndexAddInto.apply(values, shape=input.shape, index=raw)
+
+
+def _same_dtype_as_input(name, input, values, what):
+    if isinstance(values, Tensor) and values.dtype != input.dtype:
+        raise DTypeError(f"{name}: {what} has dtype {values.dtype} but input has {input.dtype}; they must match (a "
+                         f"silent cast could round or truncate). Pass {what}.to(input.dtype)")
 
 
 def _embed(input, src, index, name, what):
