@@ -197,6 +197,13 @@ def test_counting_and_locating_match_torch():
         seq = np.sort(R.standard_normal((2, 5)), axis=1)
         np.testing.assert_array_equal(cr.searchsorted(cr.tensor(seq), cr.tensor(vals), right=right).numpy(),
                                       torch.searchsorted(torch.tensor(seq), torch.tensor(vals), right=right).numpy())
+    # torch documents the second argument as `values`, but its keyword is `input`: both work here
+    np.testing.assert_array_equal(cr.searchsorted(cr.tensor(seq), input=cr.tensor(vals)).numpy(),
+                                  torch.searchsorted(torch.tensor(seq), input=torch.tensor(vals)).numpy())
+    np.testing.assert_array_equal(cr.searchsorted(cr.tensor(seq), values=cr.tensor(vals)).numpy(),
+                                  torch.searchsorted(torch.tensor(seq), input=torch.tensor(vals)).numpy())
+    with pytest.raises(TypeError, match="searchsorted: give the values to insert once"):
+        cr.searchsorted(cr.tensor(seq), cr.tensor(vals), input=cr.tensor(vals))
     assert cr.bucketize(cr.tensor(vals), cr.tensor(bounds), out_int32=True).dtype == cr.int32
     e_ = np.array([[1, 2], [3, 4]])
     np.testing.assert_array_equal(cr.isin(cr.tensor(e_), cr.tensor([2, 3])).numpy(),

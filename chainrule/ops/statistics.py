@@ -128,9 +128,13 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return _wrap(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+def searchsorted(sorted_sequence, values=None, *, out_int32=False, right=False, side=None, sorter=None, input=None):
     """Insertion points of values into each row of sorted_sequence (its leading dims match values'): left
-    (first position) by default, right with right=True or side='right'."""
+    (first position) by default, right with right=True or side='right'. torch documents the second argument as
+    `values` but its keyword is `input`: both are taken."""
+    if (values is None) == (input is None):
+        raise TypeError("searchsorted: give the values to insert once, as the second argument, values= or input=")
+    values = input if values is None else values
     seq = sorted_sequence._data
     vals = as_array(values)
     how = side or ("right" if right else "left")
