@@ -127,6 +127,8 @@ from .toplevel import EXPORTS as _TORCH_TOPLEVEL  # noqa: E402
 globals().update(_TORCH_TOPLEVEL)   # torch.conv2d, torch.relu_(x), torch.set_printoptions …: see toplevel.py
 from .torch_functions import EXPORTS as _TORCH_FUNCTIONS  # noqa: E402
 globals().update(_TORCH_FUNCTIONS)   # torch.unravel_index, torch.poisson …: see torch_functions.py
+from .lowrank import EXPORTS as _LOWRANK  # noqa: E402
+globals().update(_LOWRANK)   # torch.svd_lowrank, torch.pca_lowrank
 from .aten_functions import EXPORTS as _ATEN_FUNCTIONS  # noqa: E402
 globals().update(_ATEN_FUNCTIONS)   # torch.embedding(weight, indices), torch.kl_div(…, reduction=1) …: see there
 _install_import_paths()   # torch.nn.modules.loss, torch.distributions.normal …: see import_paths.py
