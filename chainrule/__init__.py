@@ -60,8 +60,8 @@ from .ops.matfun import _legacy_qr as qr  # noqa: E402
 from .ops.lu import legacy_lu as lu, legacy_lu_solve as lu_solve, lu_unpack  # noqa: E402
 from .ops.decomp import cholesky  # noqa: E402
 from .ops.index_write import index_copy, index_fill, index_put, masked_scatter, scatter_reduce  # noqa: E402
-from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, isin, renorm,  # noqa: E402
-                             searchsorted, unique_consecutive)
+from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, histogramdd,  # noqa: E402
+                             isin, renorm, searchsorted, unique_consecutive)
 from .ops.scan import cummax, cummin, cumprod, logcumsumexp
 from .ops.order_stats import (aminmax, kthvalue, median, mode, msort, nanmean, nanmedian, nanquantile, nansum,
                               quantile, std_mean, var_mean)

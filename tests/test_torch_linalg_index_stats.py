@@ -228,3 +228,34 @@ def test_statistics_name_their_errors():
         cr.bucketize(cr.zeros(2), cr.zeros(2, 2))
     with pytest.raises(ValueError, match=r"histc: max \(0.0\) must be ≥ min \(1.0\)"):
         cr.histc(cr.zeros(2), 3, 1, 0)
+
+
+@pytest.mark.parametrize("options", [
+    dict(bins=[3, 4]), dict(bins=2, range=[0.0, 1.0, -1.0, 1.0]), dict(bins=5, density=True),
+    dict(bins=[3, 3], weight=True), dict(bins="edges", density=True)])
+def test_histogramdd_matches_torch(options):
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    x = np.random.default_rng(1).standard_normal((2, 30, 2))        # (*, D): 60 points in 2 dims
+    ours, theirs = dict(options), dict(options)
+    if options.get("weight"):
+        w = np.random.default_rng(2).random((2, 30))
+        ours["weight"], theirs["weight"] = cr.tensor(w), torch.tensor(w)
+    if options["bins"] == "edges":
+        edges = [np.array([-3.0, -1.0, 0.0, 2.5]), np.array([-2.0, 0.0, 2.0])]
+        ours["bins"], theirs["bins"] = [cr.tensor(e) for e in edges], [torch.tensor(e) for e in edges]
+    got, want = cr.histogramdd(cr.tensor(x), **ours), torch.histogramdd(torch.tensor(x), **theirs)
+    np.testing.assert_allclose(got.hist.numpy(), want.hist.numpy(), rtol=1e-12)
+    assert got.hist.dtype == cr.float64 and len(got.bin_edges) == 2
+    for a, b in zip(got.bin_edges, want.bin_edges):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x: cr.histogramdd(x[:, 0], bins=2), cr.ShapeError, r"histogramdd: input must be \(\*, D\) points"),
+    (lambda x: cr.histogramdd(x, bins=[2, 2, 2]), ValueError, "histogramdd: bins gives 3 dims, the points have 2"),
+    (lambda x: cr.histogramdd(x, bins=2, range=[0, 1]), ValueError, "histogramdd: range must give a min and a max"),
+    (lambda x: cr.histogramdd(x, bins=2, weight=cr.ones(3)), cr.ShapeError, "histogramdd: weight must have one"),
+])
+def test_histogramdd_errors_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call(cr.tensor(np.random.default_rng(0).standard_normal((10, 2))))

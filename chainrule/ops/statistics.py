@@ -117,6 +117,38 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     return _Histogram(_wrap(hist.astype(dt)), _wrap(out_edges.astype(dt)))
 
 
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges) of the points in input's last dim (a (*, D) input is N = prod(*) points in D dims), as
+    torch.histogramdd: bins a count for every dim, a count per dim, or the edges per dim as 1-d tensors; range
+    [min₀, max₀, min₁, max₁, …] (points outside are left out; the last bin of each dim includes its right edge)."""
+    x = input._data
+    if x.ndim < 2:
+        raise ShapeError(f"histogramdd: input must be (*, D) points with their D coordinates in the last dim, got "
+                         f"shape {x.shape}; reshape a 1-d input to (N, 1), or use histogram")
+    dims = x.shape[-1]
+    if not isinstance(bins, int):
+        bins = [b._data if isinstance(b, Tensor) else b for b in bins]
+        if len(bins) != dims:
+            raise ValueError(f"histogramdd: bins gives {len(bins)} dims, the points have {dims}")
+    limits = None
+    if range is not None:
+        if len(range) != 2 * dims:
+            raise ValueError(f"histogramdd: range must give a min and a max per dim, 2·{dims} numbers, got "
+                             f"{len(range)}")
+        limits = list(zip(range[0::2], range[1::2]))
+    w = None
+    if weight is not None:
+        w = as_array(weight)
+        if w.shape != x.shape[:-1]:
+            raise ShapeError(f"histogramdd: weight must have one entry per point, shape {x.shape[:-1]}, got {w.shape}")
+        w = w.reshape(-1)
+    hist, edges = np.histogramdd(x.reshape(-1, dims), bins=bins, range=limits, weights=w, density=density)
+    return _HistogramDD(_wrap(hist.astype(x.dtype)), tuple(_wrap(e.astype(x.dtype)) for e in edges))
+
+
+_HistogramDD = collections.namedtuple("return_types", ["hist", "bin_edges"])
+
+
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each value, the index of the bucket it falls in: i with boundaries[i-1] < x ≤ boundaries[i]
     (right=False) or boundaries[i-1] ≤ x < boundaries[i] (right=True)."""
