@@ -284,31 +284,39 @@ class GRUSequence(Function):
         X = x._data
         T_, B, _ = X.shape
         H, dt = h0.shape[-1], X.dtype
-        A, XA, WA = _input_projection(X, w_ih._data, b_ih._data if b_ih is not None else None)
+        # the r and z rows of both products come out negated: exp's argument for σ(a) = 1 / (1 + e^-a)
+        to_exp = np.ones((3 * H, 1), dt)
+        to_exp[:2 * H] = -1
+        A, XA, WA = _input_projection(X, w_ih._data, b_ih._data if b_ih is not None else None, row_scale=to_exp)
         WH = np.zeros((3 * H, H + 1), dt)                   # [W_hh | b_hh]
         WH[:, :H] = w_hh._data
         if b_hh is not None:
             WH[:, H] = b_hh._data
+        WH_to_exp = WH * to_exp
         RZ = buffers.empty((T_, 2 * H, B), dt)              # the gates r, z of every step
         N, GHN = buffers.empty((2, T_, H, B), dt)           # n and gh_n = W_hn h + b_hn of every step
         HA = buffers.empty((T_ + 1, H + 1, B), dt)          # [h; 1]: the k-th step (in the order run) reads HA[k]
         HA[:, H] = 1                                        # and writes HA[k + 1]
         HA[0, :H] = h0._data.T
         gh = np.empty((3 * H, B), dt)
-        for k, t in enumerate(time_steps(T_, reverse)):
-            np.matmul(WH, HA[k], out=gh)                    # gh = W_hh h + b_hh
-            rz = np.add(A[t, :2 * H], gh[:2 * H], out=RZ[t])
-            rz *= 0.5                                       # σ(a) = ½tanh(½a) + ½: stable at any input
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            np.copyto(GHN[t], gh[2 * H:])
-            n = np.multiply(rz[:H], gh[2 * H:], out=N[t])   # n = tanh(gi_n + r⊙gh_n)
-            n += A[t, 2 * H:]
-            np.tanh(n, out=n)
-            h = np.subtract(HA[k, :H], n, out=HA[k + 1, :H])  # h' = n + z⊙(h - n)
-            h *= rz[H:]
-            h += n
+        with np.errstate(over="ignore"):    # e^-a = inf where a << 0 gives 1 / (1 + inf) = 0: exactly right
+            for k, t in enumerate(time_steps(T_, reverse)):
+                np.matmul(WH_to_exp, HA[k], out=gh)         # gh = W_hh h + b_hh (r, z rows negated)
+                rz = np.add(A[t, :2 * H], gh[:2 * H], out=RZ[t])
+                np.exp(rz, out=rz)                          # r, z = σ(a) = 1 / (1 + e^-a): exp is vectorised
+                rz += 1                                     # in NumPy where its float32 tanh is not
+                np.divide(1, rz, out=rz)
+                np.copyto(GHN[t], gh[2 * H:])
+                n = np.multiply(rz[:H], gh[2 * H:], out=N[t])   # n = tanh(gi_n + r⊙gh_n) = 2 / (1 + e^-2(…)) - 1
+                n += A[t, 2 * H:]
+                n *= -2
+                np.exp(n, out=n)
+                n += 1
+                np.divide(2, n, out=n)
+                n -= 1
+                h = np.subtract(HA[k, :H], n, out=HA[k + 1, :H])  # h' = n + z⊙(h - n)
+                h *= rz[H:]
+                h += n
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh)
         ctx.cache = (RZ, N, GHN, HA, XA, WA, WH)
         ctx.reverse = reverse
