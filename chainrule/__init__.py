@@ -104,6 +104,7 @@ from .io import ModelFileError, load, save
 from . import diagnose
 from . import explain
 from . import utils
+from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
 from . import amp
 from . import jit
 from . import profiler

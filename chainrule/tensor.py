@@ -142,6 +142,16 @@ class Tensor(InPlaceMethods, dtypes.FloatCasts, dtypes.IntCasts):
     def tolist(self):
         return self._data.tolist()
 
+    def __dlpack__(self, **options):
+        """The array as a DLPack capsule (shared memory), for torch.from_dlpack, np.from_dlpack and their kin."""
+        if self.requires_grad:
+            raise RuntimeError("__dlpack__: can't export a tensor that requires grad (the other library would not "
+                               "see its graph); export tensor.detach()")
+        return self._data.__dlpack__(**options)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 

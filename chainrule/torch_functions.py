@@ -108,6 +108,31 @@ def get_autocast_dtype(device_type="cpu"):
     return amp.autocast_dtype() or dtypes.float16
 
 
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """out = input with source's slices along dim reduced ('prod', 'mean', 'amax', 'amin') into the slices at
+    `index` (Tensor.index_reduce)."""
+    return input.index_reduce(dim, index, source, reduce, include_self=include_self)
+
+
+def _removed_in_torch(name, instead):
+    """torch 1.9 deprecated these and torch 2 removed them (calling one raises there): the same here, with the
+    replacement, so that old code fails with directions rather than an AttributeError."""
+    def removed(*args, **kwargs):
+        raise RuntimeError(f"{name}: torch removed it (deprecated since 1.9; calling it raises there too); "
+                           f"use {instead}")
+    removed.__name__ = removed.__qualname__ = name
+    return removed
+
+
+_REMOVED = {
+    "solve": "linalg.solve(A, B), whose arguments are reversed (torch.solve(B, A) was B's solution first)",
+    "lstsq": "linalg.lstsq(A, B), whose arguments are reversed",
+    "matrix_rank": "linalg.matrix_rank (its 'symmetric' is called 'hermitian')",
+    "symeig": "linalg.eigh(A, UPLO='U' if upper else 'L'), or linalg.eigvalsh for the eigenvalues alone",
+    "eig": "linalg.eigh for a symmetric matrix (chainrule has no complex dtype for linalg.eig)",
+}
+
+
 def get_device(input):
     """-1: the CPU (torch's answer for a CPU tensor)."""
     return -1
@@ -130,4 +155,7 @@ EXPORTS = {"unravel_index": unravel_index, "nonzero_static": nonzero_static, "pu
            "nuclear_norm": nuclear_norm, "frobenius_norm": frobenius_norm, "norm_except_dim": norm_except_dim,
            "cholesky_inverse": cholesky_inverse, "mvlgamma": mvlgamma, "poisson": poisson, "binomial": binomial,
            "frombuffer": frombuffer, "empty_strided": empty_strided, "is_autocast_enabled": is_autocast_enabled,
-           "get_autocast_dtype": get_autocast_dtype, "get_device": get_device}
+           "get_autocast_dtype": get_autocast_dtype, "get_device": get_device, "index_reduce": index_reduce,
+           "unsafe_split_with_sizes": lambda input, split_sizes, dim=0: input.split_with_sizes(split_sizes, dim),
+           "init_num_threads": lambda: None, "is_distributed": lambda input: False,
+           **{name: _removed_in_torch(name, instead) for name, instead in _REMOVED.items()}}

@@ -327,3 +327,23 @@ def test_index_put_and_put_refuse_values_of_another_dtype_as_torch(call):
     torch = pytest.importorskip("torch", reason="torch is the oracle here")
     with pytest.raises(RuntimeError, match="dtype"):
         call(torch.zeros(4), torch.tensor([1, 2]), torch.ones(2, dtype=torch.float64))
+
+
+def test_small_top_level_names_as_torch():
+    x = cr.ones(3)
+    np.testing.assert_array_equal(cr.index_reduce(x, 0, cr.tensor([0, 0]), cr.tensor([2.0, 3.0]), "prod").numpy(),
+                                  [6.0, 1.0, 1.0])
+    assert [t.tolist() for t in cr.unsafe_split_with_sizes(cr.arange(5), [2, 3])] == [[0, 1], [2, 3, 4]]
+    assert cr.init_num_threads() is None and cr.is_distributed(x) is False
+
+
+@pytest.mark.parametrize("name, instead", [("solve", "linalg.solve"), ("lstsq", "linalg.lstsq"),
+                                           ("matrix_rank", "linalg.matrix_rank"), ("symeig", "linalg.eigh"),
+                                           ("eig", "linalg.eigh")])
+def test_functions_torch_removed_raise_with_their_replacement(name, instead):
+    with pytest.raises(RuntimeError, match=rf"{name}: torch removed it .* use {instead}"):
+        getattr(cr, name)(cr.eye(2), cr.eye(2))
+    torch = pytest.importorskip("torch", reason="torch is the oracle here")
+    with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
+        getattr(torch, name)(torch.eye(2), torch.eye(2)) if name in ("solve", "lstsq") else getattr(torch, name)(
+            torch.eye(2))

@@ -1,7 +1,7 @@
-"""Utilities with torch.utils' names: chainrule.utils.checkpoint and chainrule.utils.data (= chainrule.data)."""
+"""Utilities with torch.utils' names: chainrule.utils.checkpoint, .dlpack and .data (= chainrule.data)."""
 import sys as _sys
 
-from . import checkpoint
+from . import checkpoint, dlpack
 from .. import data
 
 _sys.modules[__name__ + ".data"] = data   # `from chainrule.utils.data import DataLoader`, as torch.utils.data
