@@ -3,6 +3,7 @@ import numpy as np
 
 from .autograd.functional import grad as _autograd_grad, jacobian_blocks
 from .autograd.grad_mode import enable_grad
+from .einops import rearrange  # noqa: F401  (torch.func.rearrange)
 from .errors import BackwardError
 from .tensor import Tensor
 
