@@ -161,3 +161,12 @@ def test_stack_and_chain_datasets_in_a_loader():
         def __iter__(self):
             return iter(range(self.lo, self.hi))
     assert list(data.ChainDataset([Stream(0, 2), Stream(5, 7)])) == [0, 1, 5, 6]
+
+
+def test_clip_grad_norm_the_deprecated_name_warns_and_clips():
+    p = cr.nn.Parameter(cr.ones(3))
+    p.grad = cr.full((3,), 10.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated in favor of .*clip_grad_norm_"):
+        total = cr.nn.utils.clip_grad_norm([p], 1.0)
+    np.testing.assert_allclose(total.item(), np.sqrt(300.0), rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(p.grad.numpy()), 1.0, rtol=1e-5)

@@ -1,5 +1,6 @@
 """Gradient clipping and flat parameter vectors (nn.utils)."""
 import types
+import warnings
 
 import numpy as np
 
@@ -64,6 +65,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, max_norm, total)
     return total
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """clip_grad_norm_ under its old name, with torch's FutureWarning."""
+    warnings.warn("`chainrule.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`chainrule.nn.utils.clip_grad_norm_` (as in torch).", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
