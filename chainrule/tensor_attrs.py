@@ -189,6 +189,7 @@ def _real_only(name):
 
 
 Tensor.conj = Tensor.resolve_conj = Tensor.resolve_neg = _real_only("conj")
+Tensor.conj_physical = Tensor.conj_physical_ = _real_only("conj_physical")   # self for a real tensor, as torch
 Tensor.real = property(_real_only("real"))
 Tensor.H = property(lambda self: self.T)
 Tensor.mH = property(lambda self: self.mT)

@@ -148,6 +148,9 @@ Tensor.new_empty_strided = lambda self, size, stride, *, dtype=None, **kw: empty
     size, stride, dtype=dtype or self.dtype, **kw)
 Tensor.unsafe_chunk = Tensor.chunk
 Tensor.unsafe_split = Tensor.split
+Tensor.unsafe_split_with_sizes = Tensor.split_with_sizes
+Tensor.is_distributed = lambda self: False
+Tensor.const_data_ptr = Tensor.data_ptr
 for _name in ("put", "mvlgamma", "index_reduce", "nextafter"):   # x.put_(…) … as every other in-place variant
     setattr(Tensor, _name + "_", _variant(_name))
 

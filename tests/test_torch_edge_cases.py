@@ -347,3 +347,10 @@ def test_functions_torch_removed_raise_with_their_replacement(name, instead):
     with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
         getattr(torch, name)(torch.eye(2), torch.eye(2)) if name in ("solve", "lstsq") else getattr(torch, name)(
             torch.eye(2))
+
+
+def test_small_tensor_methods_as_torch():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    assert x.conj_physical() is x and x.conj_physical_() is x        # torch returns self for a real tensor
+    assert [t.tolist() for t in x.unsafe_split_with_sizes([1, 2])] == [[1.0], [2.0, 3.0]]
+    assert x.is_distributed() is False and x.const_data_ptr() == x.data_ptr()
