@@ -255,6 +255,8 @@ def test_histogramdd_matches_torch(options):
     (lambda x: cr.histogramdd(x, bins=[2, 2, 2]), ValueError, "histogramdd: bins gives 3 dims, the points have 2"),
     (lambda x: cr.histogramdd(x, bins=2, range=[0, 1]), ValueError, "histogramdd: range must give a min and a max"),
     (lambda x: cr.histogramdd(x, bins=2, weight=cr.ones(3)), cr.ShapeError, "histogramdd: weight must have one"),
+    (lambda x: cr.histogramdd(x, bins=[cr.tensor([0.0, 1.0]), cr.tensor([1.0, -1.0])]), ValueError,
+     r"histogramdd: the edges of bins\[1\] must increase"),
 ])
 def test_histogramdd_errors_are_named(call, error, match):
     with pytest.raises(error, match=match):

@@ -130,6 +130,9 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
         bins = [b._data if isinstance(b, Tensor) else b for b in bins]
         if len(bins) != dims:
             raise ValueError(f"histogramdd: bins gives {len(bins)} dims, the points have {dims}")
+        for d, edges in enumerate(bins):   # torch bins nothing into decreasing edges, silently; say so instead
+            if np.ndim(edges) == 1 and np.any(np.diff(edges) < 0):
+                raise ValueError(f"histogramdd: the edges of bins[{d}] must increase, got {np.asarray(edges)}")
     limits = None
     if range is not None:
         if len(range) != 2 * dims:
