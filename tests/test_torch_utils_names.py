@@ -170,3 +170,11 @@ def test_clip_grad_norm_the_deprecated_name_warns_and_clips():
         total = cr.nn.utils.clip_grad_norm([p], 1.0)
     np.testing.assert_allclose(total.item(), np.sqrt(300.0), rtol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(p.grad.numpy()), 1.0, rtol=1e-5)
+
+
+def test_convert_conv_weight_memory_format_returns_the_module():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    before = model[0].weight.detach().numpy().copy()
+    assert nn.utils.convert_conv2d_weight_memory_format(model, cr.channels_last) is model
+    assert nn.utils.convert_conv3d_weight_memory_format(model, cr.channels_last_3d) is model
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), before)

@@ -74,6 +74,15 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
+def convert_conv2d_weight_memory_format(module, memory_format):
+    """The module itself: NumPy arrays are row-major and memory formats are no-ops here (torch converts the conv
+    weights to channels_last for NHWC kernels on GPUs)."""
+    return module
+
+
+convert_conv3d_weight_memory_format = convert_conv2d_weight_memory_format
+
+
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry to [-clip_value, clip_value], in place (foreach picks a kernel in torch)."""
     for p in _grads(parameters):
