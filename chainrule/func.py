@@ -265,8 +265,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     out_dims where the batch dim goes in each output (None: an output that does not vary, returned once). Keyword
     arguments are passed to every call unmapped. Runs func once per batch entry and stacks the results, so any
     function that works on one entry works, and gradients flow through as usual. randomness='same' gives every
-    entry the same random numbers (the generator is rewound before each call); 'different' and 'error' (torch's
-    default, which refuses random ops; not detected here) draw fresh ones."""
+    entry the same random numbers (the generator is rewound before each call), 'different' fresh ones, and 'error'
+    (torch's default) refuses any random op inside func with a named RuntimeError."""
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
@@ -285,15 +285,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                              if sizes else "vmap: at least one input must be mapped (an in_dim that is not None)")
 
         def call(per_leaf):   # func on the arguments with per_leaf(tensor, dim) in place of every mapped tensor
-            return func(*[rebuild([leaf if d is None else per_leaf(leaf, d) for leaf, d, _ in leaves])
-                          for rebuild, leaves in trees], **kwargs)
+            mapped = [rebuild([leaf if d is None else per_leaf(leaf, d) for leaf, d, _ in leaves])
+                      for rebuild, leaves in trees]
+            if randomness != "error":
+                return func(*mapped, **kwargs)
+            _random._REFUSING[0] += 1
+            try:
+                return func(*mapped, **kwargs)
+            finally:
+                _random._REFUSING[0] -= 1
+        from . import random as _random
         size = sizes.pop()
         if size == 0:   # func runs once on the sum over the empty dim (zeros that keep the graph), to learn shapes
             out = call(lambda t, d: t.sum(d).to(t.dtype))
             leaves, rebuild = _flatten(out)
             return rebuild([leaf if d is None else leaf.unsqueeze(d).narrow(d, 0, 0)
                             for leaf, d, _ in _with_dims(out, out_dims, "out_dims", "output")])
-        from . import random as _random
         rewind = _random.get_rng_state() if randomness == "same" else None
         outs = []
         for i in range(size):

@@ -85,7 +85,14 @@ def set_rng_state(new_state):
     _decode_into(_global[0], new_state, "set_rng_state")
 
 
+_REFUSING = [0]   # > 0 inside vmap(randomness='error'): every random op asks for a generator here, and is refused
+
+
 def _gen(generator=None):
+    if _REFUSING[0]:
+        raise RuntimeError("vmap: a random op ran inside vmap(..., randomness='error') (torch's default). Pass "
+                           "randomness='different' for fresh numbers per entry or 'same' for one draw shared by all "
+                           "entries, or draw the random numbers outside vmap")
     if generator is None:
         return _global[0]
     return generator.rng if isinstance(generator, Generator) else generator

@@ -216,3 +216,12 @@ def test_batch_norm_without_running_stats_and_the_identity_transforms():
     assert f(cr.ones(2)).tolist() == [4.0, 4.0]
     t = cr.ones(2)
     assert cr.func.debug_unwrap(t) is t
+
+
+def test_vmap_randomness_error_refuses_random_ops_and_recovers():
+    draw = lambda x: x + cr.randn(3)   # noqa: E731
+    with pytest.raises(RuntimeError, match=r"vmap: a random op ran inside vmap\(\.\.\., randomness='error'\)"):
+        func.vmap(draw)(cr.ones(2, 3))
+    assert cr.randn(2).shape == (2,)                     # random ops work again once vmap has left
+    assert func.vmap(draw, randomness="different")(cr.zeros(2, 3)).shape == (2, 3)
+    assert func.vmap(lambda x: x * 2)(cr.ones(2, 3)).tolist() == [[2.0] * 3] * 2

@@ -37,6 +37,11 @@ CASES = {
     "a_number_mapped": lambda lib, F: F.vmap(lambda x: x)(3.0),
     "a_zero_dim_tensor_mapped": lambda lib, F: F.vmap(lambda x: x)(T(lib, 3.0)),
     "randomness_not_an_option": lambda lib, F: F.vmap(lambda x: x, randomness="sometimes")(T(lib, C)),
+    # torch's default randomness='error' refuses any random op inside the mapped function, dropout in training too
+    "randomness_error_refuses_rand": lambda lib, F: F.vmap(lambda x: x + lib.rand(3, dtype=lib.float64))(T(lib, C)),
+    "randomness_error_refuses_dropout": lambda lib, F: F.vmap(lambda x: lib.nn.functional.dropout(x, 0.5))(T(lib, C)),
+    "randomness_error_allows_eval_dropout":
+        lambda lib, F: F.vmap(lambda x: lib.nn.functional.dropout(x, 0.5, training=False))(T(lib, C)),
 }
 
 
