@@ -318,3 +318,7 @@ def _unsupported_dtype(name):
 
 for _name in ("bfloat16", "cfloat", "cdouble", "chalf"):
     setattr(Tensor, _name, _unsupported_dtype(_name))
+
+from .storage import storage as _storage, untyped_storage as _untyped_storage   # noqa: E402
+Tensor.storage = _storage
+Tensor.untyped_storage = _untyped_storage
