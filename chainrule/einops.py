@@ -27,13 +27,15 @@ def _parse(side, where, pattern):
         elif token == "1":
             if current is None:
                 groups.append([])
-        elif token == _ELLIPSIS and current is None:
-            groups.append(_ELLIPSIS)     # the leftover dims, each its own dim (in a group: flattened into one)
-        elif token == _ELLIPSIS or token.isidentifier():
-            (current if current is not None else groups).append(token if current is not None else [token])
-        else:
+        elif token != _ELLIPSIS and not token.isidentifier():
             raise ValueError(f"rearrange: {token!r} in the {where} of {pattern!r} is not an axis name (letters, "
                              f"digits and _), '...', '1' or a parenthesised group")
+        elif current is not None:
+            current.append(token)        # in a group: one of the dims that make up one (… flattened into one)
+        elif token == _ELLIPSIS:
+            groups.append(_ELLIPSIS)     # the leftover dims, each its own dim
+        else:
+            groups.append([token])
     if current is not None:
         raise ValueError(f"rearrange: '(' without ')' in the {where} of {pattern!r}")
     names = [n for g in groups for n in ([g] if g == _ELLIPSIS else g)]
@@ -41,6 +43,10 @@ def _parse(side, where, pattern):
     if repeated:
         raise ValueError(f"rearrange: axis {repeated[0]!r} appears twice in the {where} of {pattern!r}")
     return groups
+
+
+def _mentions_ellipsis(group):
+    return group == _ELLIPSIS or _ELLIPSIS in group
 
 
 def rearrange(tensor, pattern, **axes_lengths):
@@ -56,9 +62,9 @@ def rearrange(tensor, pattern, **axes_lengths):
     shape = tuple(tensor.shape)
     # the ellipsis stands for the dims that the named groups leave over
     for groups in (left, right):
-        if sum(g == _ELLIPSIS or _ELLIPSIS in g for g in groups) > 1:
+        if sum(map(_mentions_ellipsis, groups)) > 1:
             raise ValueError(f"rearrange: '...' may appear once on each side of {pattern!r}")
-    if any(g == _ELLIPSIS or _ELLIPSIS in g for g in left) != any(g == _ELLIPSIS or _ELLIPSIS in g for g in right):
+    if any(map(_mentions_ellipsis, left)) != any(map(_mentions_ellipsis, right)):
         raise ValueError(f"rearrange: '...' must appear on both sides of {pattern!r} or on neither")
     if any(g != _ELLIPSIS and _ELLIPSIS in g for g in left):
         raise ValueError(f"rearrange: '...' cannot be inside a group on the left of {pattern!r}")

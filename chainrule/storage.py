@@ -4,7 +4,8 @@ share memory. The storage is the NumPy array that owns the bytes."""
 import numpy as np
 
 
-def _owner(array):
+def owner(array):
+    """The array that owns array's memory (array itself, or the base of its base …)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
@@ -62,8 +63,8 @@ class TypedStorage(UntypedStorage):
 
 
 def untyped_storage(tensor):
-    return UntypedStorage(_owner(tensor._data))
+    return UntypedStorage(owner(tensor._data))
 
 
 def storage(tensor):
-    return TypedStorage(_owner(tensor._data), tensor._data.dtype)
+    return TypedStorage(owner(tensor._data), tensor._data.dtype)

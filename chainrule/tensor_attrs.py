@@ -10,6 +10,7 @@ from .autograd.grad_mode import bump_version
 from .errors import DTypeError
 from .ops.registry import tensor_method
 from .random import _gen
+from .storage import owner, storage, untyped_storage
 from .tensor import Tensor
 
 _wrap = Tensor._wrap
@@ -24,18 +25,12 @@ def stride(self, dim=None):
     return steps if dim is None else steps[dim]
 
 
-def _root(arr):
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    return arr
-
-
 @tensor_method("storage_offset")
 def storage_offset(self):
     """Where this tensor's first element sits in the memory it shares with the tensor it is a view of, in
     elements (0 for a tensor that owns its memory)."""
     arr = self._data
-    root = _root(arr)
+    root = owner(arr)
     if root is arr:
         return 0
     return (arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // arr.itemsize
@@ -319,6 +314,5 @@ def _unsupported_dtype(name):
 for _name in ("bfloat16", "cfloat", "cdouble", "chalf"):
     setattr(Tensor, _name, _unsupported_dtype(_name))
 
-from .storage import storage as _storage, untyped_storage as _untyped_storage   # noqa: E402
-Tensor.storage = _storage
-Tensor.untyped_storage = _untyped_storage
+Tensor.storage = storage
+Tensor.untyped_storage = untyped_storage

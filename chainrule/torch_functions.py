@@ -9,6 +9,7 @@ from .ops.matfun import cholesky_solve
 from .ops.index_write import _same_dtype_as_input
 from .ops.inplace import _variant
 from .ops.special import multigammaln
+from .ops.stacking import split_with_sizes
 from .random import _gen
 from .tensor import Tensor
 
@@ -133,6 +134,11 @@ _REMOVED = {
 }
 
 
+def is_distributed(input):
+    """False: chainrule trains in one process (torch's answer for a tensor outside a process group)."""
+    return False
+
+
 def get_device(input):
     """-1: the CPU (torch's answer for a CPU tensor)."""
     return -1
@@ -149,7 +155,7 @@ Tensor.new_empty_strided = lambda self, size, stride, *, dtype=None, **kw: empty
 Tensor.unsafe_chunk = Tensor.chunk
 Tensor.unsafe_split = Tensor.split
 Tensor.unsafe_split_with_sizes = Tensor.split_with_sizes
-Tensor.is_distributed = lambda self: False
+Tensor.is_distributed = is_distributed
 Tensor.const_data_ptr = Tensor.data_ptr
 for _name in ("put", "mvlgamma", "index_reduce", "nextafter"):   # x.put_(…) … as every other in-place variant
     setattr(Tensor, _name + "_", _variant(_name))
@@ -159,6 +165,6 @@ EXPORTS = {"unravel_index": unravel_index, "nonzero_static": nonzero_static, "pu
            "cholesky_inverse": cholesky_inverse, "mvlgamma": mvlgamma, "poisson": poisson, "binomial": binomial,
            "frombuffer": frombuffer, "empty_strided": empty_strided, "is_autocast_enabled": is_autocast_enabled,
            "get_autocast_dtype": get_autocast_dtype, "get_device": get_device, "index_reduce": index_reduce,
-           "unsafe_split_with_sizes": lambda input, split_sizes, dim=0: input.split_with_sizes(split_sizes, dim),
-           "init_num_threads": lambda: None, "is_distributed": lambda input: False,
+           "unsafe_split_with_sizes": split_with_sizes, "init_num_threads": lambda: None,
+           "is_distributed": is_distributed,
            **{name: _removed_in_torch(name, instead) for name, instead in _REMOVED.items()}}

@@ -88,6 +88,22 @@ def lstm_gates(pre, c_prev):
     return LSTMGates.apply(pre, c_prev)
 
 
+def _sigmoid_of_negated(a, scale=1):
+    """scale·σ(x) = scale / (1 + e^-x) in place, where a holds -x (the products were scaled so): NumPy vectorises
+    float32 exp but not tanh, and e^-x = inf at x << 0 gives exactly 0 (call under errstate(over='ignore'))."""
+    np.exp(a, out=a)
+    a += 1
+    return np.divide(scale, a, out=a)
+
+
+def _tanh_into(x, out):
+    """out = tanh x = 2σ(2x) - 1 = 2 / (1 + e^-2x) - 1 (out may be x), through exp as _sigmoid_of_negated."""
+    np.multiply(x, -2, out=out)
+    _sigmoid_of_negated(out, 2)
+    out -= 1
+    return out
+
+
 def time_steps(n, reverse):
     """The order a layer direction visits its n steps: 0 … n-1, or n-1 … 0 for the reverse direction (the
     backward pass walks it back to front)."""
@@ -158,19 +174,13 @@ class LSTMSequence(Function):
             for t in time_steps(T_, reverse):
                 a = A[t]
                 a += np.matmul(WH_to_exp, h, out=prod)      # a = -(W_ih x_t + b + W_hh h), -2(…) for g
-                np.exp(a, out=a)                            # i, f, o = σ(a) = 1 / (1 + e^-a); σ(2a_g) for g
-                a += 1                                      # (exp is vectorised where NumPy's tanh is not)
-                np.divide(1, a, out=a)
+                _sigmoid_of_negated(a)                      # i, f, o = σ(a); σ(2a_g) for g
                 g = a[S:]                                   # g = tanh(a_g) = 2σ(2a_g) - 1
                 g *= 2
                 g -= 1
                 c = np.multiply(a[H:2 * H], c, out=C[t])    # c' = f⊙c + i⊙g
                 c += np.multiply(a[:H], g, out=ig)
-                tc = np.multiply(c, -2, out=TC[t])          # tanh c' = 2 / (1 + e^-2c') - 1
-                np.exp(tc, out=tc)
-                tc += 1
-                np.divide(2, tc, out=tc)
-                tc -= 1
+                tc = _tanh_into(c, TC[t])
                 h = np.multiply(a[2 * H:S], tc, out=OUT[t])  # h' = o⊙tanh(c')
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         ctx.cache = (A, C, TC, OUT, XA, WA, WH)
@@ -302,18 +312,11 @@ class GRUSequence(Function):
         with np.errstate(over="ignore"):    # e^-a = inf where a << 0 gives 1 / (1 + inf) = 0: exactly right
             for k, t in enumerate(time_steps(T_, reverse)):
                 np.matmul(WH_to_exp, HA[k], out=gh)         # gh = W_hh h + b_hh (r, z rows negated)
-                rz = np.add(A[t, :2 * H], gh[:2 * H], out=RZ[t])
-                np.exp(rz, out=rz)                          # r, z = σ(a) = 1 / (1 + e^-a): exp is vectorised
-                rz += 1                                     # in NumPy where its float32 tanh is not
-                np.divide(1, rz, out=rz)
+                rz = _sigmoid_of_negated(np.add(A[t, :2 * H], gh[:2 * H], out=RZ[t]))   # r, z = σ(a)
                 np.copyto(GHN[t], gh[2 * H:])
-                n = np.multiply(rz[:H], gh[2 * H:], out=N[t])   # n = tanh(gi_n + r⊙gh_n) = 2 / (1 + e^-2(…)) - 1
+                n = np.multiply(rz[:H], gh[2 * H:], out=N[t])   # n = tanh(gi_n + r⊙gh_n)
                 n += A[t, 2 * H:]
-                n *= -2
-                np.exp(n, out=n)
-                n += 1
-                np.divide(2, n, out=n)
-                n -= 1
+                _tanh_into(n, n)
                 h = np.subtract(HA[k, :H], n, out=HA[k + 1, :H])  # h' = n + z⊙(h - n)
                 h *= rz[H:]
                 h += n

@@ -146,10 +146,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
             raise ShapeError(f"histogramdd: weight must have one entry per point, shape {x.shape[:-1]}, got {w.shape}")
         w = w.reshape(-1)
     hist, edges = np.histogramdd(x.reshape(-1, dims), bins=bins, range=limits, weights=w, density=density)
-    return _HistogramDD(_wrap(hist.astype(x.dtype)), tuple(_wrap(e.astype(x.dtype)) for e in edges))
-
-
-_HistogramDD = collections.namedtuple("return_types", ["hist", "bin_edges"])
+    return _Histogram(_wrap(hist.astype(x.dtype)), tuple(_wrap(e.astype(x.dtype)) for e in edges))
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
