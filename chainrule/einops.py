@@ -7,6 +7,7 @@ does not fix (one name of a group) comes from axes_lengths or is inferred, at mo
 import math
 
 from .errors import ShapeError
+from .ops.registry import T, register, sample
 
 _ELLIPSIS = "…"
 
@@ -118,3 +119,10 @@ def rearrange(tensor, pattern, **axes_lengths):
     elementary = tensor.reshape(*[lengths[n] for n in names_left])
     permuted = elementary.permute(*[names_left.index(n) for n in names_right])
     return permuted.reshape(*[math.prod(lengths[n] for n in g) for g in right])
+
+
+register("rearrange", ref=None, samples=[
+    sample(T((2, 6, 3)), "b (h w) c -> b c h w", h=2), sample(T((4, 3)), "a b -> (b a)"),
+    sample(T((2, 3, 2)), "b ... c -> c (...) b"), sample(T((2, 3, 4)), "a b c -> c (a b)")])(rearrange)
+# size-1 dims ("a 1 -> a", "a -> 1 a") are tested against NumPy in tests/test_einops.py: torch 2.13's rearrange
+# fails on new ones, and on dropped ones returns a copy and turns bools into int64
