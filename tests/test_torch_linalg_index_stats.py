@@ -253,6 +253,7 @@ def test_histogramdd_matches_torch(options):
 @pytest.mark.parametrize("call, error, match", [
     (lambda x: cr.histogramdd(x[:, 0], bins=2), cr.ShapeError, r"histogramdd: input must be \(\*, D\) points"),
     (lambda x: cr.histogramdd(x, bins=[2, 2, 2]), ValueError, "histogramdd: bins gives 3 dims, the points have 2"),
+    (lambda x: cr.histogramdd(x, bins=2.5), TypeError, "histogramdd: bins must be an int, a count per dim"),
     (lambda x: cr.histogramdd(x, bins=2, range=[0, 1]), ValueError, "histogramdd: range must give a min and a max"),
     (lambda x: cr.histogramdd(x, bins=2, weight=cr.ones(3)), cr.ShapeError, "histogramdd: weight must have one"),
     (lambda x: cr.histogramdd(x, bins=[cr.tensor([0.0, 1.0]), cr.tensor([1.0, -1.0])]), ValueError,

@@ -126,6 +126,9 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):
         raise ShapeError(f"histogramdd: input must be (*, D) points with their D coordinates in the last dim, got "
                          f"shape {x.shape}; reshape a 1-d input to (N, 1), or use histogram")
     dims = x.shape[-1]
+    if not isinstance(bins, (int, list, tuple)) or isinstance(bins, bool):
+        raise TypeError(f"histogramdd: bins must be an int, a count per dim or a list of edge tensors per dim, got "
+                        f"{type(bins).__name__}")
     if not isinstance(bins, int):
         bins = [b._data if isinstance(b, Tensor) else b for b in bins]
         if len(bins) != dims:
