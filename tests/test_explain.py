@@ -108,9 +108,40 @@ def test_trace_example1_digit_for_digit():
 
 def test_trace_example2_sigmoid_neuron_digit_for_digit():
     text = str(cr.explain.neuron_example())
-    for line in ["q4 = q3 + b = 0.2", "sigmoid(q4) = 0.5498", "L = neg(q11) = 0.5981",
+    for line in ["q4 = q3 + b = 0.2", "sigmoid(q4) = 0.5498", "L = -q11 = 0.5981",
                  "= -1.8187 × 0.2475 = -0.4502", "dL/dw1 = -0.9003", "dL/dw2 = -1.3505", "dL/db = -0.4502"]:
         assert line in text, line
+
+
+def test_trace_numbers_intermediates_in_the_order_the_code_ran():
+    text = str(cr.explain.trace_expression("w1 * x1 + w2 * x2", {"w1": 0.5, "x1": 2, "w2": -0.3, "x2": 3}))
+    lines = text.splitlines()
+    assert lines.index("  q1 = w1 × x1 = 1") < lines.index("  q2 = w2 × x2 = -0.9") < lines.index("  f = q1 + q2 = 0.1")
+    # the result lists the variables in the order they were given, whatever order the sweep reached them in
+    result = lines[lines.index("Result:") + 1:]
+    assert [r.split(" = ")[0].strip() for r in result] == ["df/dw1", "df/dx1", "df/dw2", "df/dx2"]
+    neuron = str(cr.explain.neuron_example())
+    assert "q1 = w1 × x1 = 1" in neuron and "q6 = log(q5) = -0.5981" in neuron and "L = -q11 = 0.5981" in neuron
+
+
+def test_trace_expressions_read_as_written_and_call_the_usual_functions():
+    tr = str(cr.explain.trace_expression("x ** 3 + x ** y - abs(y) + max(x, y) * softplus(-x)", {"x": 0.5, "y": 2}))
+    for line in ["q1 = x ** 3 = 0.125", "q2 = x ** y = 0.25", "q4 = abs(y) = 2", "q6 = maximum(x, y) = 2",
+                 "q7 = -x = -0.5", "df/dx = "]:
+        assert line in tr, line
+    # d/dx: 3x² + y·x^(y-1) + 2·softplus'(-x)·(-1) = 0.75 + 1 - 2·σ(-0.5); d/dy: x^y ln x - 1 + softplus(-0.5)
+    sig = 1 / (1 + np.exp(0.5))
+    assert f"df/dx = {0.75 + 1 - 2 * sig:.4f}" in tr
+    assert f"df/dy = {0.25 * np.log(0.5) - 1 + np.log1p(np.exp(-0.5)):.4f}" in tr
+
+
+def test_trace_expression_errors_name_the_unknown_function_or_variable():
+    with pytest.raises(ValueError, match="unknown function 'foo'.*exp.*sigmoid"):
+        cr.explain.trace_expression("foo(x) + 1", {"x": 1.0})
+    with pytest.raises(ValueError, match="name 'q' is not defined; give every variable a value"):
+        cr.explain.trace_expression("x * q", {"x": 1.0})
+    with pytest.raises(ValueError, match="not a valid expression"):
+        cr.explain.trace_expression("x +* 2", {"x": 1.0})
 
 
 def test_trace_shows_accumulation_and_broadcast_sums():

@@ -8,6 +8,7 @@
 It runs a real backward pass (retain_graph=True, gradients accumulate into .grad as usual) and reads each
 node's numbers from the engine as they happen, so what it prints is what the engine computed.
 """
+import ast
 import html
 
 import numpy as np
@@ -16,7 +17,19 @@ from ..autograd import engine, saved_tensors
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 
-SYMBOL = {"Add": "+", "Sub": "-", "Mul": "×", "Div": "/", "MatMul": "@"}
+SYMBOL = {"Add": "+", "Sub": "-", "Mul": "×", "Div": "/", "MatMul": "@", "Pow": "**"}
+
+
+def _expression(node, ins):
+    """How the texts write this node's operation on its named inputs: x + y, x ** 2, -x, sigmoid(x)."""
+    op = type(node).__name__
+    if op in SYMBOL and len(ins) == 2:
+        return f"{ins[0]} {SYMBOL[op]} {ins[1]}"
+    if op == "PowScalar" and "p" in node.__dict__:
+        return f"{ins[0]} ** {_fmt(node.p)}"
+    if op == "Neg" and len(ins) == 1:
+        return f"-{ins[0]}"
+    return f"{op.lower()}({', '.join(ins)})"
 
 
 def _fmt(a, digits=4):
@@ -161,7 +174,8 @@ def trace(output, names=None, root_name="f", values=None):
     if output.grad_fn is None:
         raise ValueError("trace: the output has no graph; compute it from tensors with requires_grad=True")
     leaf_name = {id(t): n for n, t in names.items()}
-    order = _topo(output.grad_fn)
+    # forward order is creation order (a topological order too): q1, q2 ... are numbered as the code ran
+    order = sorted(_topo(output.grad_fn), key=lambda node: node.seq)
     node_name = {}
     k = 0
     for node in order:
@@ -178,19 +192,12 @@ def trace(output, names=None, root_name="f", values=None):
             leaf_name[id(t)] = _fmt(t._data) if t._data.size == 1 else f"c{len(leaf_name)}"
         return leaf_name[id(t)]
 
-    def expr(node):
-        ins = [name_of(t) for t in node.inputs]
-        op = type(node).__name__
-        if op in SYMBOL and len(ins) == 2:
-            return f"{ins[0]} {SYMBOL[op]} {ins[1]}"
-        return f"{op.lower()}({', '.join(ins)})"
-
     forward = []
     for n, t in names.items():
         forward.append((n, "", t._data))
     descriptions = {}
     for node in order:
-        descriptions[node] = expr(node)
+        descriptions[node] = _expression(node, [name_of(t) for t in node.inputs])
     rec = _Recorder()
     prev = STATE.observers
     STATE.observers = prev + (rec,)
@@ -237,6 +244,9 @@ def trace(output, names=None, root_name="f", values=None):
             summed.append(s)
             grads.setdefault(name_of(t), []).append(prod)
         steps.append(Step(descriptions[node], node_name[node], ins, g, local, products, summed))
+    # the result lists the named tensors in the order they were given; intermediates keep the sweep's order
+    order_of = {n: i for i, n in enumerate(names)}
+    grads = dict(sorted(grads.items(), key=lambda item: order_of.get(item[0], len(order_of))))
     tr = Trace(forward, steps, grads, root_name)
     tr.leaf_names = set(names)
     return tr
@@ -257,18 +267,40 @@ def trace_expression(expression, values, dtype="float64"):
 
     import chainrule as cr
     leaves = {k: cr.tensor(np.asarray(v, dtype=dtype), requires_grad=True) for k, v in values.items()}
-    env = {"__builtins__": {}, "exp": cr.exp, "log": cr.log, "sigmoid": cr.sigmoid, "tanh": cr.tanh,
-           "relu": cr.relu, "sqrt": cr.sqrt, "sin": cr.sin, "cos": cr.cos, "pi": math.pi, **leaves}
+    functions = _functions()
+    env = {"__builtins__": {}, "pi": math.pi, "e": math.e, **functions, **leaves}
     try:
-        with recording() as values:
-            out = eval(compile(expression, "<trace>", "eval"), env)
-    except NameError as exc:
-        raise ValueError(f"trace: {exc}; give every variable a value, e.g. x=1.5") from None
+        tree = compile(expression, "<trace>", "eval", ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
         raise ValueError(f"trace: {expression!r} is not a valid expression ({exc.msg})") from None
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    unknown = sorted(called - set(env))
+    if unknown:
+        raise ValueError(f"trace: unknown function {unknown[0]!r}; the functions an expression may call are "
+                         f"{', '.join(sorted(functions))}")
+    try:
+        with recording() as values:
+            out = eval(compile(tree, "<trace>", "eval"), env)
+    except NameError as exc:
+        raise ValueError(f"trace: {exc}; give every variable a value, e.g. x=1.5") from None
     if not isinstance(out, Tensor) or out.numel() != 1:
         raise ValueError(f"trace: the expression must give a scalar, got {getattr(out, 'shape', out)}")
     return trace(out, leaves, values=values)
+
+
+def _functions():
+    """What a traced expression may call: chainrule's elementwise functions by their torch names, and Python's
+    abs / max / min / pow as the differentiable abs, maximum, minimum and pow."""
+    import chainrule as cr
+    import chainrule.nn.functional as F
+    names = ["exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos",
+             "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid",
+             "relu", "abs", "sign", "maximum", "minimum", "clamp", "erf", "erfc", "hypot", "pow", "logaddexp"]
+    found = {name: getattr(cr, name) for name in names}
+    found.update({name: getattr(F, name) for name in ("softplus", "elu", "gelu", "silu", "leaky_relu", "mish",
+                                                       "selu", "logsigmoid", "hardtanh", "softsign")})
+    found.update(max=cr.maximum, min=cr.minimum)
+    return found
 
 
 def neuron_example():
