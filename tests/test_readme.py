@@ -28,3 +28,11 @@ def test_readme_block_runs(block, tmp_path, monkeypatch, capsys):
             accuracy = ((namespace["model"](data[0]) > 0).float() == data[1]).float().mean().item()
         assert accuracy > 0.95 and (tmp_path / "model.safetensors").exists()
         assert np.isfinite(namespace["loss"].item())
+
+
+def test_the_readme_counts_the_registry_as_it_is():
+    """The README's count of registered ops and samples is the registry's (it went stale once: 306 for 339)."""
+    from chainrule.ops.registry import OPS
+    found = re.search(r"(\d+) registered differentiable ops with (\d+) samples", README.read_text())
+    assert found, "the README should say how many ops are registered"
+    assert (int(found[1]), int(found[2])) == (len(OPS), sum(len(op.samples) for op in OPS.values()))
