@@ -8,6 +8,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
+from chainrule.autograd.engine import sum_to_shape
 
 
 # ---- detect_anomaly ----------------------------------------------------------------------------------------------
@@ -155,6 +156,63 @@ def test_trace_shows_accumulation_and_broadcast_sums():
     b = cr.tensor(0.5, dtype=cr.float64, requires_grad=True)
     text = str(cr.explain.trace((w + b).sum(), {"w": w, "b": b}))
     assert "summed over broadcast axes to ()" in text and "df/db = 2" in text
+
+
+def _traced_graphs():
+    t = lambda v: cr.tensor(v, dtype=cr.float64, requires_grad=True)  # noqa: E731
+    W, x, b = t([[1.0, 2.0], [3.0, -4.0]]), t([0.5, -1.0]), t(0.25)
+    A = t(np.arange(6.0).reshape(2, 3) / 7)
+    yield {"W": W, "x": x, "b": b}, lambda: cr.sigmoid(W @ x + b).sum()
+    yield {"W": W, "x": x}, lambda: cr.softmax(W @ x, 0)[0] + W[:, 1:].sum()
+    yield {"A": A, "x": x}, lambda: (cr.tanh(A) * A.mean(0)).sum() + cr.logsumexp(x * 3, 0)
+    yield {"A": A}, lambda: (A.T @ A).trace() / A.norm()
+
+
+def _holds(step, edge):
+    up = np.asarray(step.upstream, np.float64)
+    if edge.kind == "Jᵀ":
+        return np.allclose((edge.local.T @ up.reshape(-1)).reshape(edge.product.shape), edge.product)
+    assert edge.kind == "×"
+    full = up * edge.local
+    if edge.full is not None:   # then summed over the broadcast axes, as the line says
+        assert np.allclose(edge.full, full)
+        full = sum_to_shape(cr.tensor(full), np.shape(edge.product)).numpy()
+    return np.allclose(full, edge.product)
+
+
+def test_every_line_of_a_trace_is_a_true_equation():
+    """Each step's line states how the input's gradient follows from the upstream one: g × local (elementwise,
+    or a scalar g times a gradient) or (∂q/∂x)ᵀ · g with the Jacobian printed. Both must give the product the
+    engine computed, and the totals must be the engine's .grad (matmul once printed g × Wᵀ1, which is not)."""
+    for names, build in _traced_graphs():
+        for t in names.values():
+            t.grad = None
+        with cr.explain.recording() as values:
+            out = build()
+        tr = cr.explain.trace(out, names, values=values)
+        kinds = set()
+        for step in tr.steps:
+            for edge in step.edges:
+                if edge is not None:
+                    kinds.add(edge.kind)
+                    assert _holds(step, edge), (step.node, edge.kind)
+        assert "Jᵀ" in kinds and "×" in kinds
+        for name, t in names.items():
+            np.testing.assert_allclose(sum(np.asarray(p) for p in tr.grads[name]), t.grad.numpy(), rtol=1e-12)
+
+
+def test_trace_of_a_matrix_product_prints_the_jacobian_transpose():
+    text = str(cr.explain.trace_expression("x * y", {"x": 2, "y": 3}))
+    assert "df/dx += df/df × ∂f/∂x = 1 × 3 = 3" in text
+    W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=cr.float64, requires_grad=True)
+    x = cr.tensor([0.5, -1.0], dtype=cr.float64, requires_grad=True)
+    text = str(cr.explain.trace(cr.sigmoid(W @ x).sum(), {"W": W, "x": x}))
+    assert "df/dx += (∂q1/∂x)ᵀ · df/dq1 = [[1, 2], [3, 4]]ᵀ · [0.1491, 0.0701] = [0.3595, 0.5787]" in text
+    assert "df/dW += (∂q1/∂W)ᵀ · df/dq1 = [[0.5, -1, 0, 0], [0, 0, 0.5, -1]]ᵀ" in text
+    assert "q1 = W @ x = (not kept: record with chainrule.explain.recording())" in text
+    big = cr.randn(100, dtype=cr.float64, requires_grad=True)
+    text = str(cr.explain.trace(cr.softmax(big, 0).max(), {"v": big}))
+    assert "the vector-Jacobian product of df/dq1 through q1 (its Jacobian has more than 64 rows)" in text
 
 
 def test_trace_markdown_and_html():

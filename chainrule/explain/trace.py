@@ -5,6 +5,11 @@
                                their product, accumulation where a value feeds several ops, sums over
                                broadcast axes.  .to_markdown(), .to_html() give the same steps.
 
+Every line is a true equation: where q depends on x entry by entry, dL/dx = dL/dq × ∂q/∂x elementwise (summed
+over broadcast axes); where it does not (matmul, softmax, indexing), the chain rule for vectors,
+dL/dx = (∂q/∂x)ᵀ · dL/dq, with the Jacobian printed (built from the node's backward, one one-hot upstream
+gradient per entry of q, for q of up to 64 entries).
+
 It runs a real backward pass (retain_graph=True, gradients accumulate into .grad as usual) and reads each
 node's numbers from the engine as they happen, so what it prints is what the engine computed.
 """
@@ -29,7 +34,29 @@ def _expression(node, ins):
         return f"{ins[0]} ** {_fmt(node.p)}"
     if op == "Neg" and len(ins) == 1:
         return f"-{ins[0]}"
+    if op == "GetItem" and "index" in node.__dict__:
+        index = _index_text(node.index)
+        if index is not None:
+            return f"{ins[0]}[{index}]"
     return f"{op.lower()}({', '.join(ins)})"
+
+
+def _index_text(index):
+    """x[0], x[1:3], x[:, ::2], x[..., None] as written; None for fancier indices (arrays, masks)."""
+    def one(i):
+        if isinstance(i, (int, np.integer)):
+            return str(int(i))
+        if i is Ellipsis:
+            return "..."
+        if i is None:
+            return "None"
+        if isinstance(i, slice) and all(v is None or isinstance(v, (int, np.integer)) for v in
+                                        (i.start, i.stop, i.step)):
+            text = ("" if i.start is None else str(i.start)) + ":" + ("" if i.stop is None else str(i.stop))
+            return text + ("" if i.step is None else f":{i.step}")
+        return None
+    parts = [one(i) for i in (index if isinstance(index, tuple) else (index,))]
+    return None if None in parts else ", ".join(parts)
 
 
 def _fmt(a, digits=4):
@@ -41,13 +68,98 @@ def _fmt(a, digits=4):
             return f"{v:.{digits}g}"
         text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
-    return np.array2string(a, precision=digits, separator=", ", suppress_small=True).replace("\n", "")
+    if a.dtype.kind == "f":   # each entry as a scalar is written, so [0.105, -1] and not [ 0.105 , -1. ]
+        return np.array2string(a, separator=", ", formatter={"float_kind": lambda v: _fmt(v, digits)},
+                               max_line_width=10 ** 6).replace("\n", "")
+    return np.array2string(a, separator=", ", max_line_width=10 ** 6).replace("\n", "")
 
 
 class Step:
-    def __init__(self, node, output, inputs, upstream, local, products, summed):
-        self.node, self.output, self.inputs = node, output, inputs
-        self.upstream, self.local, self.products, self.summed = upstream, local, products, summed
+    """One node of the sweep: its output's name, its inputs' names, the upstream gradient, and per input an Edge
+    (None where no gradient flows)."""
+    def __init__(self, node, output, inputs, upstream, edges):
+        self.node, self.output, self.inputs, self.upstream, self.edges = node, output, inputs, upstream, edges
+
+
+class Edge:
+    """How one input's gradient follows from the upstream gradient g, written so that the line is a true equation:
+        kind "×"   g × local, elementwise (or a scalar g times the gradient ∂q/∂x); `full` is that product before
+                   it is summed over broadcast axes to the input's shape, when it had to be;
+        kind "Jᵀ"  (∂q/∂x)ᵀ · g with the Jacobian `local` as a matrix (rows: entries of q, columns: entries of x,
+                   both in row-major order): the chain rule for vectors, e.g. ∂(Wx)/∂x = W;
+        kind "vjp" the product alone, where the Jacobian is too large to print."""
+    def __init__(self, kind, local, product, full=None):
+        self.kind, self.local, self.product, self.full = kind, local, product, full
+
+
+JACOBIAN_LIMIT = 64   # output entries: one backward call each to build a node's Jacobian for the trace
+
+
+def _edges(node, g, grads_in):
+    """The Edge of each input of `node`, from the gradients the engine computed (grads_in, before summing over
+    broadcast axes) and the node's Jacobians, built from its backward with one-hot upstream gradients."""
+    jacobians = _jacobians(node, g) if g.size <= JACOBIAN_LIMIT else None
+    edges = []
+    for k, (t, gi, need) in enumerate(zip(node.inputs, grads_in, node.needs_input_grad)):
+        if gi is None or not need:
+            edges.append(None)
+            continue
+        shape = t._data.shape
+        product = gi if gi.shape == shape else engine.sum_to_shape(Tensor._wrap(gi), shape)._data
+        J = None if jacobians is None else jacobians[k]
+        if J is None:
+            edges.append(Edge("vjp", None, product))
+        elif g.size == 1:   # a scalar output: g times the gradient of q, the textbook's case
+            edges.append(Edge("×", J.reshape(shape), product))
+        else:
+            local = _elementwise_local(J, shape, g.shape)
+            if local is not None:
+                edges.append(Edge("×", local, product, None if local.shape == shape else g * local))
+            else:
+                edges.append(Edge("Jᵀ", J, product))
+    return edges
+
+
+def _jacobians(node, g):
+    """Per input, the Jacobian ∂q/∂x of the node's output q as a (q.size, x.size) matrix, or None."""
+    if node.n_outputs != 1:
+        return None
+    rows = [[] for _ in node.inputs]
+    for i in range(g.size):
+        onehot = np.zeros(g.size, g.dtype)
+        onehot[i] = 1
+        with _NoObservers(), saved_tensors.unpacked(node):
+            prev_mode = STATE.grad_enabled
+            STATE.grad_enabled = False
+            try:
+                out = node.backward(Tensor._wrap(onehot.reshape(g.shape)))
+            finally:
+                STATE.grad_enabled = prev_mode
+        out = out if isinstance(out, tuple) else (out,)
+        for k, (t, gi) in enumerate(zip(node.inputs, out)):
+            if gi is None or rows[k] is None:
+                rows[k] = None
+                continue
+            shape = t._data.shape
+            gi = gi._data if gi.shape == shape else engine.sum_to_shape(gi, shape)._data
+            rows[k].append(np.asarray(gi, np.float64).reshape(-1))
+    return [None if r is None else np.stack(r) for r in rows]
+
+
+def _elementwise_local(J, in_shape, out_shape):
+    """If q depends on x entry by entry (each q_i on the x entry broadcast to position i), the local derivatives
+    ∂q_i/∂x_map(i) in q's shape; else None."""
+    try:
+        position = np.broadcast_to(np.arange(int(np.prod(in_shape))).reshape(in_shape), out_shape).reshape(-1)
+    except ValueError:
+        return None
+    rows = np.arange(J.shape[0])
+    local = J[rows, position]
+    rest = J.copy()
+    rest[rows, position] = 0
+    if np.any(rest != 0):
+        return None
+    return local.reshape(out_shape)
 
 
 class Trace:
@@ -64,14 +176,11 @@ class Trace:
         out.append(f"  d{self.root}/d{self.root} = 1 (seed)")
         for i, s in enumerate(self.steps, 1):
             out.append(f"  step {i}: at {s.output} = {s.node} — upstream d{self.root}/d{s.output} = {_fmt(s.upstream)}")
-            for (inp, local), prod, summed in zip(zip(s.inputs, s.local), s.products, s.summed):
-                if local is None:
-                    continue
-                text = (f"    d{self.root}/d{inp} += d{self.root}/d{s.output} × ∂{s.output}/∂{inp} = "
-                        f"{_fmt(s.upstream)} × {_fmt(local)} = {_fmt(prod)}")
-                if summed is not None:
-                    text += f"  (summed over broadcast axes to {summed})"
-                out.append(text)
+            for inp, edge in zip(s.inputs, s.edges):
+                if edge is not None:
+                    out.append(f"    d{self.root}/d{inp} += {self._equation(s, inp, edge)}")
+        if any(e is not None and e.kind == "Jᵀ" for s in self.steps for e in s.edges):
+            out.append("  (∂q/∂x as a matrix: a row per entry of q, a column per entry of x, both in row-major order)")
         accum = [(n, parts) for n, parts in self.grads.items() if len(parts) > 1]
         if accum:
             out.append("Accumulation (a value that feeds several ops sums its gradients):")
@@ -84,6 +193,20 @@ class Trace:
                 out.append(f"  d{self.root}/d{n} = {_fmt(sum(np.asarray(p) for p in parts))}")
         return out
 
+    def _equation(self, s, inp, edge):
+        """The right-hand side of one gradient line: symbols, then the numbers, then the result."""
+        up, root = _fmt(s.upstream), self.root
+        if edge.kind == "vjp":
+            return (f"the vector-Jacobian product of d{root}/d{s.output} through {s.output} (its Jacobian has "
+                    f"more than {JACOBIAN_LIMIT} rows) = {_fmt(edge.product)}")
+        if edge.kind == "Jᵀ":
+            return (f"(∂{s.output}/∂{inp})ᵀ · d{root}/d{s.output} = {_fmt(edge.local)}ᵀ · {up} = "
+                    f"{_fmt(edge.product)}")
+        text = f"d{root}/d{s.output} × ∂{s.output}/∂{inp} = {up} × {_fmt(edge.local)} = "
+        if edge.full is not None:
+            return text + f"{_fmt(edge.full)}, summed over broadcast axes to {edge.product.shape} = {_fmt(edge.product)}"
+        return text + _fmt(edge.product)
+
     def __str__(self):
         return "\n".join(self.lines())
 
@@ -93,10 +216,11 @@ class Trace:
     def to_markdown(self):
         rows = ["| step | node | upstream | local | product |", "|---|---|---|---|---|"]
         for i, s in enumerate(self.steps, 1):
-            for inp, local, prod in zip(s.inputs, s.local, s.products):
-                if local is not None:
+            for inp, edge in zip(s.inputs, s.edges):
+                if edge is not None:
+                    local = "-" if edge.local is None else _fmt(edge.local) + ("ᵀ ·" if edge.kind == "Jᵀ" else "")
                     rows.append(f"| {i} | ∂{s.output}/∂{inp} at `{s.output} = {s.node}` | {_fmt(s.upstream)} | "
-                                f"{_fmt(local)} | {_fmt(prod)} |")
+                                f"{local} | {_fmt(edge.product)} |")
         fwd = "\n".join(f"- `{n} = {e}` = {_fmt(v) if v is not None else 'not kept'}" if e else f"- `{n}` = {_fmt(v)}" for n, e, v in self.forward)
         res = "\n".join(f"- d{self.root}/d{n} = {_fmt(sum(np.asarray(p) for p in parts))}"
                         for n, parts in self.grads.items() if n in self.leaf_names)
@@ -217,33 +341,11 @@ def trace(output, names=None, root_name="f", values=None):
     steps, grads = [], {}
     for node, gout, gin in rec.events:
         g = gout[0]
-        ins = [name_of(t) for t in node.inputs]
-        # the local gradient is what this node's backward returns for an upstream gradient of ones
-        with _NoObservers(), saved_tensors.unpacked(node):
-            prev_mode = STATE.grad_enabled
-            STATE.grad_enabled = False
-            try:
-                ones = node.backward(Tensor._wrap(np.ones_like(g)))
-            finally:
-                STATE.grad_enabled = prev_mode
-        ones = ones if isinstance(ones, tuple) else (ones,)
-        local, products, summed = [], [], []
-        for t, lg, gi, need in zip(node.inputs, ones, gin, node.needs_input_grad):
-            if gi is None or not need:
-                local.append(None)
-                products.append(None)
-                summed.append(None)
-                continue
-            local.append(lg._data if lg is not None else None)
-            prod = gi
-            s = None
-            if prod.shape != t.shape:
-                s = t.shape
-                prod = engine.sum_to_shape(Tensor._wrap(prod), t.shape)._data
-            products.append(prod)
-            summed.append(s)
-            grads.setdefault(name_of(t), []).append(prod)
-        steps.append(Step(descriptions[node], node_name[node], ins, g, local, products, summed))
+        edges = _edges(node, g, gin)
+        for t, edge in zip(node.inputs, edges):
+            if edge is not None:
+                grads.setdefault(name_of(t), []).append(edge.product)
+        steps.append(Step(descriptions[node], node_name[node], [name_of(t) for t in node.inputs], g, edges))
     # the result lists the named tensors in the order they were given; intermediates keep the sweep's order
     order_of = {n: i for i, n in enumerate(names)}
     grads = dict(sorted(grads.items(), key=lambda item: order_of.get(item[0], len(order_of))))
