@@ -96,6 +96,17 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
+def _trace_value(pair, text):
+    """A number (x=1.5) or a nested list of numbers (W=[[1,2],[3,4]]) for `chainrule trace`."""
+    import ast
+    try:
+        value = np.asarray(ast.literal_eval(text.strip()), dtype=np.float64)
+    except (ValueError, SyntaxError, TypeError):
+        raise ValueError(f"expected NAME=NUMBER or NAME=[...] (a list of numbers, nested for a matrix), "
+                         f"got {pair!r}") from None
+    return value if value.ndim else float(value)
+
+
 def cmd_trace(args):
     from .explain import neuron_example, trace_expression
     if args.example == "neuron":
@@ -106,12 +117,9 @@ def cmd_trace(args):
         values = {}
         for p in pairs:
             name, eq, v = p.partition("=")
-            try:
-                values[name.strip()] = float(v)
-            except ValueError:
-                raise ValueError(f"expected NAME=NUMBER, got {p!r}") from None
+            values[name.strip()] = _trace_value(p, v)
             if not eq:
-                raise ValueError(f"expected NAME=NUMBER, got {p!r}")
+                raise ValueError(f"expected NAME=NUMBER or NAME=[...], got {p!r}")
         tr = trace_expression(expression, values)
     text = {"text": tr.to_text, "markdown": tr.to_markdown, "html": tr.to_html}[args.format]()
     if args.output:
@@ -183,7 +191,7 @@ def build_parser():
     t = sub.add_parser("trace", help="show the chain rule step by step on a small expression",
                        description='Trace a backward pass by hand, e.g. chainrule trace "(x + y) * z" x=-2 y=5 z=-4')
     t.add_argument("expression", nargs="?", help="a Python expression of named scalars")
-    t.add_argument("values", nargs="*", help="NAME=VALUE for every variable")
+    t.add_argument("values", nargs="*", help="NAME=VALUE for every variable: a number, or a list for a vector (x=[0.5,-1]), nested for a matrix")
     t.add_argument("--example", choices=["xyz", "neuron"], help="the texts' Example 1 (xyz) or Example 2 (neuron)")
     t.add_argument("--format", default="text", choices=["text", "markdown", "html"])
     t.add_argument("--output", help="write to this file instead of printing")

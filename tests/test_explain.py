@@ -229,6 +229,12 @@ def test_trace_cli():
     r = subprocess.run([sys.executable, "-m", "chainrule", "trace", "--example", "neuron"], capture_output=True,
                        text=True)
     assert "dL/dw1 = -0.9003" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "chainrule", "trace", "sum(sigmoid(W @ x))", "W=[[1,2],[3,4]]",
+                        "x=[0.5,-1]"], capture_output=True, text=True)
+    assert r.returncode == 0 and "df/dx = [0.3595, 0.5787]" in r.stdout and "(∂q1/∂x)ᵀ" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "chainrule", "trace", "x * 2", "x=[1,2"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "a list of numbers" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-m", "chainrule", "trace", "x * q", "x=1"], capture_output=True, text=True)
     assert r.returncode == 2 and "name 'q' is not defined" in r.stderr and "Traceback" not in r.stderr
 

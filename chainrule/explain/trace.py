@@ -391,13 +391,14 @@ def trace_expression(expression, values, dtype="float64"):
 
 
 def _functions():
-    """What a traced expression may call: chainrule's elementwise functions by their torch names, and Python's
-    abs / max / min / pow as the differentiable abs, maximum, minimum and pow."""
+    """What a traced expression may call: chainrule's elementwise functions and a few reductions and products by
+    their torch names, and Python's abs / max / min / pow as the differentiable abs, maximum, minimum and pow."""
     import chainrule as cr
     import chainrule.nn.functional as F
     names = ["exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos",
              "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid",
              "relu", "abs", "sign", "maximum", "minimum", "clamp", "erf", "erfc", "hypot", "pow", "logaddexp"]
+    names += ["sum", "mean", "prod", "dot", "matmul", "outer", "softmax", "log_softmax", "logsumexp", "norm"]
     found = {name: getattr(cr, name) for name in names}
     found.update({name: getattr(F, name) for name in ("softplus", "elu", "gelu", "silu", "leaky_relu", "mish",
                                                        "selu", "logsigmoid", "hardtanh", "softsign")})
