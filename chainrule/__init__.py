@@ -132,4 +132,20 @@ from .lowrank import EXPORTS as _LOWRANK  # noqa: E402
 globals().update(_LOWRANK)   # torch.svd_lowrank, torch.pca_lowrank
 from .aten_functions import EXPORTS as _ATEN_FUNCTIONS  # noqa: E402
 globals().update(_ATEN_FUNCTIONS)   # torch.embedding(weight, indices), torch.kl_div(…, reduction=1) …: see there
+
+def _name_non_tensors_at_top_level():
+    """torch-style top-level twins of registered ops (cr.max(x, dim) with its namedtuple, cr.sort …) name a NumPy
+    array given for a Tensor too, as the registered functions do (ops/registry.py)."""
+    import types
+    from .ops.registry import OPS, _naming_non_tensors
+    for name in OPS:
+        fn = globals().get(name)
+        if type(fn) is types.FunctionType and not getattr(fn, "names_non_tensors", False):
+            globals()[name] = _naming_non_tensors(name, fn)
+            for module in (nn.functional, linalg, special):   # the same function under torch's other names
+                if getattr(module, name, None) is fn:
+                    setattr(module, name, globals()[name])
+
+
+_name_non_tensors_at_top_level()
 _install_import_paths()   # torch.nn.modules.loss, torch.distributions.normal …: see import_paths.py

@@ -121,7 +121,7 @@ def rearrange(tensor, pattern, **axes_lengths):
     return permuted.reshape(*[math.prod(lengths[n] for n in g) for g in right])
 
 
-register("rearrange", ref=None, samples=[
+rearrange = register("rearrange", ref=None, samples=[
     sample(T((2, 6, 3)), "b (h w) c -> b c h w", h=2), sample(T((4, 3)), "a b -> (b a)"),
     sample(T((2, 3, 2)), "b ... c -> c (...) b"), sample(T((2, 3, 4)), "a b c -> c (a b)")])(rearrange)
 # size-1 dims ("a 1 -> a", "a -> 1 a") are tested against NumPy in tests/test_einops.py: torch 2.13's rearrange

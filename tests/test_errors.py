@@ -115,3 +115,17 @@ def test_smooth_l1_loss_names_itself_not_the_huber_loss_inside():
         cr.nn.functional.smooth_l1_loss(cr.ones(3), cr.ones(4))
     with pytest.warns(RuntimeWarning, match="^smooth_l1_loss: reducing over no elements"):
         cr.nn.functional.smooth_l1_loss(cr.ones(0), cr.ones(0))
+
+
+def test_a_numpy_array_fed_to_a_module_names_the_module():
+    import numpy as np
+    import chainrule.nn as nn
+    x = np.ones((4, 3), np.float32)
+    for module, name in [(nn.Linear(3, 2), "Linear"), (nn.Sequential(nn.Linear(3, 2), nn.ReLU()), "Sequential"),
+                         (nn.LayerNorm(3), "LayerNorm"), (nn.CrossEntropyLoss(), "CrossEntropyLoss")]:
+        args = (x, cr.tensor([0, 1, 2, 0])) if name == "CrossEntropyLoss" else (x,)
+        with pytest.raises(TypeError, match=rf"^{name}: argument 1 must be a Tensor, not numpy\.ndarray; wrap it "
+                                            rf"with cr\.tensor\(x\)"):
+            module(*args)
+    with pytest.raises(TypeError, match=r"^relu: argument 1 must be a Tensor, not list"):
+        cr.relu([1.0, -1.0])

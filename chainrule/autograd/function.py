@@ -122,6 +122,11 @@ class Op(Node):
                 data = node.forward(*[t._data for t in inputs])
         except (ValueError, IndexError, TypeError) as exc:
             raise _explain_forward_error(cls, inputs, exc) from None
+        except AttributeError as exc:
+            error = not_a_tensor(getattr(cls, "op_name", cls.__name__.lower()), exc, inputs)
+            if error is None:
+                raise   # not a non-Tensor argument: a real fault, shown as it is
+            raise error from None
         if type(data) is not ndarray:
             data = asarray(data)   # NumPy returns scalars for 0-d results; a tensor always holds an array
         out = _new(Tensor)
@@ -233,6 +238,37 @@ def _edge(t):
     e.requires_grad, e.grad_fn, e._out_idx, e._version = True, t.grad_fn, t._out_idx, t._version
     e._grad = e._hooks = None
     return e
+
+
+def not_a_tensor(op_name, exc, args, kwargs=None):
+    """The TypeError for an error `exc` raised because an argument that should be a Tensor is not (a NumPy array,
+    a list of numbers), naming the op, the argument and the fix, as torch's "relu(): argument 'input' must be
+    Tensor, not numpy.ndarray". The culprit is the argument that lacked the attribute (AttributeError.obj), or
+    else a raw array given as the first argument (the input); None when neither: then `exc` is a real fault, to
+    be shown as it is."""
+    named = [(f"{i + 1}", a) for i, a in enumerate(args)] + [(f"'{k}'", v) for k, v in (kwargs or {}).items()]
+    culprit = getattr(exc, "obj", None) if isinstance(exc, AttributeError) else None
+    found = None
+    if culprit is not None and not isinstance(culprit, Tensor):
+        found = next((pair for pair in named if pair[1] is culprit), None)
+    if found is None and args and _raw_array(args[0]):
+        found = named[0]
+    if found is None:
+        return None
+    which, a = found
+    module = type(a).__module__
+    kind = type(a).__qualname__ if module == "builtins" else f"{module}.{type(a).__qualname__}"
+    return TypeError(f"{op_name}: argument {which} must be a Tensor, not {kind}; wrap it with cr.tensor(x) (a "
+                     f"copy) or cr.from_numpy(x) (shares the array's memory)")
+
+
+def _raw_array(a):
+    """A NumPy array or scalar, or a (nested) list of numbers: data that was meant to be a Tensor."""
+    if isinstance(a, (ndarray, np.generic)):
+        return True
+    if isinstance(a, (list, tuple)) and a:
+        return all(isinstance(x, (int, float)) and not isinstance(x, bool) or _raw_array(x) for x in a)
+    return False
 
 
 def _explain_forward_error(cls, inputs, exc):

@@ -7,6 +7,10 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
+# F.linear without the registry's check for NumPy arrays given as Tensors (a frame per call, on the hottest layer):
+# Module.__call__ names such an input already
+_linear = F.linear.__wrapped__
+
 
 class Identity(Module):
     def __init__(self, *args, **kwargs):
@@ -55,7 +59,7 @@ class Linear(Module):
             raise ShapeError(f"Linear{where}: expected input with {self.in_features} features in its last dim, got "
                              f"shape {input.shape}. Set in_features={input.shape[-1]}, or reshape/flatten the input "
                              f"(e.g. nn.Flatten()) so its last dim is {self.in_features}")
-        return F.linear(input, self.weight, self.bias)
+        return _linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

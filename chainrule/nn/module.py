@@ -6,6 +6,7 @@ from weakref import ref as _weakref
 
 from .. import devices, dtypes
 from ..autograd.grad_mode import STATE
+from ..autograd.function import not_a_tensor
 from ..tensor import Tensor
 from ..utils.hooks import add_hook, hook_store
 from . import backward_hooks, global_hooks
@@ -355,10 +356,14 @@ class Module(StateDict, dtypes.FloatCasts):
                     STATE.module_path.pop()
             else:
                 out = self.forward(*args, **kwargs)
-        except Exception:
+        except Exception as exc:
             for hook in forward_hooks:
                 if isinstance(hook, global_hooks.AlwaysCalled):
                     call_forward_hook(hook, self, args, kwargs, None)
+            if isinstance(exc, (AttributeError, TypeError, ValueError)):   # model(a NumPy array): name the module
+                error = not_a_tensor(type(self).__name__, exc, args, kwargs)
+                if error is not None:
+                    raise error from None
             raise
         for hook in forward_hooks:
             new = call_forward_hook(hook, self, args, kwargs, out)

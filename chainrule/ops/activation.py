@@ -141,18 +141,18 @@ def _np_gelu(x):
 
 
 KINKED = [sample(T((3, 4), away=0.0)), sample(T((2,), values=[-1000.0, 1000.0]))]
-register("relu", method="relu", ref=lambda x: np.maximum(x, 0), samples=KINKED)(relu)
-register("leaky_relu", ref=lambda x, s=0.01: np.where(x > 0, x, s * x),
+relu = register("relu", method="relu", ref=lambda x: np.maximum(x, 0), samples=KINKED)(relu)
+leaky_relu = register("leaky_relu", ref=lambda x, s=0.01: np.where(x > 0, x, s * x),
          samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), 0.2)])(leaky_relu)
-register("elu", ref=lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+elu = register("elu", ref=lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
          samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), alpha=0.5),
                   sample(T((2,), values=[-1000.0, 1000.0]))])(elu)
-register("softplus", ref=lambda x, beta=1.0, threshold=20.0: np.logaddexp(0, beta * x) / beta,
+softplus = register("softplus", ref=lambda x, beta=1.0, threshold=20.0: np.logaddexp(0, beta * x) / beta,
          samples=[sample(T((3, 4))), sample(T((3,)), beta=2.0), sample(T((2,), values=[-1000.0, 1000.0]))])(softplus)
-register("gelu", ref=lambda x, approximate="none": _np_gelu(x) if approximate == "none" else
+gelu = register("gelu", ref=lambda x, approximate="none": _np_gelu(x) if approximate == "none" else
          0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))),
          samples=[sample(T((3, 4))), sample(T((3, 4)), approximate="tanh")])(gelu)
-register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np.clip(x, min, max),
+clamp = register("clamp", method=("clamp", "clip"), ref=lambda x, min=None, max=None: np.clip(x, min, max),
          samples=[sample(T((3, 4), away=-0.5), -0.5), sample(T((3, 4), away=0.5), max=0.5),
                   sample(T((2, 3), 0.0, 0.4), -0.5, 0.5),
                   sample(T((3, 4), -3.0, 3.0), T((4,), -1.0, -0.5), T((3, 1), 0.5, 1.0)),   # tensor bounds, broadcast
@@ -248,24 +248,24 @@ def _np_elu(x, alpha=1.0):
 
 
 SMOOTH = [sample(T((3, 4))), sample(T((2,), values=[-30.0, 30.0]))]
-register("silu", ref=lambda x: x * _np_sigmoid(x), samples=SMOOTH)(silu)
-register("mish", ref=lambda x: x * np.tanh(np.logaddexp(0, x)), samples=SMOOTH)(mish)
-register("selu", ref=lambda x: SELU_SCALE * _np_elu(x, SELU_ALPHA), samples=[sample(T((3, 4), away=0.0))])(selu)
-register("celu", ref=lambda x, alpha=1.0: alpha * _np_elu(x / alpha),
+silu = register("silu", ref=lambda x: x * _np_sigmoid(x), samples=SMOOTH)(silu)
+mish = register("mish", ref=lambda x: x * np.tanh(np.logaddexp(0, x)), samples=SMOOTH)(mish)
+selu = register("selu", ref=lambda x: SELU_SCALE * _np_elu(x, SELU_ALPHA), samples=[sample(T((3, 4), away=0.0))])(selu)
+celu = register("celu", ref=lambda x, alpha=1.0: alpha * _np_elu(x / alpha),
          samples=[sample(T((3, 4), away=0.0)), sample(T((3,), away=0.0), 2.0)])(celu)
-register("hardtanh", ref=lambda x, lo=-1.0, hi=1.0: np.clip(x, lo, hi),
+hardtanh = register("hardtanh", ref=lambda x, lo=-1.0, hi=1.0: np.clip(x, lo, hi),
          samples=[sample(T((3, 4), values=[[-1.5, -0.5, 0.5, 1.5]] * 3)), sample(T((3,), values=[-3.0, 0.2, 3.0]), -2.0, 2.0)])(hardtanh)
-register("relu6", ref=lambda x: np.clip(x, 0, 6), samples=[sample(T((4,), values=[-1.0, 0.5, 5.5, 7.0]))])(relu6)
-register("softsign", ref=lambda x: x / (1 + np.abs(x)), samples=[sample(T((3, 4), away=0.0))])(softsign)
-register("logsigmoid", ref=lambda x: -np.logaddexp(0, -x),
+relu6 = register("relu6", ref=lambda x: np.clip(x, 0, 6), samples=[sample(T((4,), values=[-1.0, 0.5, 5.5, 7.0]))])(relu6)
+softsign = register("softsign", ref=lambda x: x / (1 + np.abs(x)), samples=[sample(T((3, 4), away=0.0))])(softsign)
+logsigmoid = register("logsigmoid", ref=lambda x: -np.logaddexp(0, -x),
          samples=[sample(T((3, 4))), sample(T((2,), values=[-1000.0, 1000.0]))])(logsigmoid)
-register("hardsigmoid", ref=lambda x: np.clip(x / 6 + 0.5, 0, 1),
+hardsigmoid = register("hardsigmoid", ref=lambda x: np.clip(x / 6 + 0.5, 0, 1),
          samples=[sample(T((4,), values=[-4.0, -1.0, 2.0, 4.0]))])(hardsigmoid)
-register("hardswish", ref=lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+hardswish = register("hardswish", ref=lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
          samples=[sample(T((4,), values=[-4.0, -1.0, 2.0, 4.0]))])(hardswish)
-register("prelu", ref=lambda x, a: np.where(x > 0, x, x * (a.reshape((-1,) + (1,) * (x.ndim - 2)) if a.size > 1 else a)),
+prelu = register("prelu", ref=lambda x, a: np.where(x > 0, x, x * (a.reshape((-1,) + (1,) * (x.ndim - 2)) if a.size > 1 else a)),
          samples=[sample(T((2, 3, 4), away=0.0), T((3,))), sample(T((4, 3), away=0.0), T((1,)))])(prelu)
-register("threshold", ref=lambda x, t, v: np.where(x > t, x, v),
+threshold = register("threshold", ref=lambda x, t, v: np.where(x > t, x, v),
          samples=[sample(T((3, 4), away=0.5), 0.5, -1.0)])(threshold)
 Tensor.clamp_min = lambda self, min: clamp(self, min=min)
 Tensor.clamp_max = lambda self, max: clamp(self, max=max)
@@ -320,12 +320,12 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, ge
     return where(input >= 0, input, input * Tensor._wrap(slope))
 
 
-register("softshrink", ref=lambda x, l=0.5: np.where(x > l, x - l, np.where(x < -l, x + l, 0)),
+softshrink = register("softshrink", ref=lambda x, l=0.5: np.where(x > l, x - l, np.where(x < -l, x + l, 0)),
          samples=[sample(T((4,), values=[-1.5, -0.2, 0.3, 2.0])), sample(T((3, 4), away=0.0), 0.0)])(softshrink)
-register("hardshrink", ref=lambda x, l=0.5: np.where(np.abs(x) > l, x, 0),
+hardshrink = register("hardshrink", ref=lambda x, l=0.5: np.where(np.abs(x) > l, x, 0),
          samples=[sample(T((4,), values=[-1.5, -0.2, 0.3, 2.0])), sample(T((2, 3), away=1.0), 1.0)])(hardshrink)
-register("tanhshrink", ref=lambda x: x - np.tanh(x), samples=SMOOTH)(tanhshrink)
-register("glu", ref=lambda x, dim=-1: np.split(x, 2, dim)[0] * _np_sigmoid(np.split(x, 2, dim)[1]),
+tanhshrink = register("tanhshrink", ref=lambda x: x - np.tanh(x), samples=SMOOTH)(tanhshrink)
+glu = register("glu", ref=lambda x, dim=-1: np.split(x, 2, dim)[0] * _np_sigmoid(np.split(x, 2, dim)[1]),
          samples=[sample(T((3, 4))), sample(T((4, 3, 2)), 0)])(glu)
-register("softmin", ref=lambda x, dim: np.exp(-x) / np.exp(-x).sum(dim, keepdims=True),
+softmin = register("softmin", ref=lambda x, dim: np.exp(-x) / np.exp(-x).sum(dim, keepdims=True),
          samples=[sample(T((3, 4)), 1), sample(T((2, 3)), 0)])(softmin)

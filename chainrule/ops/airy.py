@@ -91,5 +91,5 @@ def airy_ai_prime(input):
 
 
 _SAMPLES = [sample(T((3, 4), -6, 6)), sample(T((7,), values=[-30.0, -2.1, -1.9, 0.0, 1.9, 2.1, 20.0]))]
-register("airy_ai", samples=_SAMPLES)(airy_ai)
-register("airy_ai_prime", samples=_SAMPLES)(airy_ai_prime)
+airy_ai = register("airy_ai", samples=_SAMPLES)(airy_ai)
+airy_ai_prime = register("airy_ai_prime", samples=_SAMPLES)(airy_ai_prime)

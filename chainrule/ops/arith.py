@@ -137,15 +137,15 @@ def _floats(a, b):
 
 # samples keep a/b off the integers, where the quotient jumps
 _DIVIDEND = T((3, 4), values=[[0.7, -1.3, 2.6, -2.2], [3.4, -0.4, 1.2, 5.5], [-4.6, 0.1, 2.3, -3.7]])
-register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
+lerp = register("lerp", method="lerp", ref=lambda a, b, w: a + w * (b - a),
          samples=[sample(T((3, 4)), T((3, 4)), 0.3), sample(T((3, 4)), T((4,)), T((3, 1))),
                   sample(T((2, 3)), T((2, 3)), T((2, 3), low=-2, high=3))])(lerp)
-register("logaddexp", method="logaddexp", ref=np.logaddexp,
+logaddexp = register("logaddexp", method="logaddexp", ref=np.logaddexp,
          samples=BCAST + [sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, -1000.0]))])(logaddexp)
-register("remainder", method="remainder", ref=np.remainder,
+remainder = register("remainder", method="remainder", ref=np.remainder,
          samples=[sample(_DIVIDEND, 1.5), sample(_DIVIDEND, T((4,), values=[0.9, -1.1, 1.0, 2.0]))],
          gradgrad=False)(remainder)
-register("fmod", method="fmod", ref=np.fmod,
+fmod = register("fmod", method="fmod", ref=np.fmod,
          samples=[sample(_DIVIDEND, 1.5), sample(_DIVIDEND, T((4,), values=[0.9, -1.1, 1.0, 2.0]))],
          gradgrad=False)(fmod)
 Tensor.__mod__ = remainder
@@ -210,20 +210,20 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 _POSITIVE = [sample(T((3, 4), 0.1, 3))]
-register("log2", method="log2", ref=np.log2, samples=_POSITIVE)(log2)
-register("log10", method="log10", ref=np.log10, samples=_POSITIVE)(log10)
-register("exp2", method="exp2", ref=np.exp2, samples=UNARY)(exp2)
-register("reciprocal", method="reciprocal", ref=np.reciprocal,
+log2 = register("log2", method="log2", ref=np.log2, samples=_POSITIVE)(log2)
+log10 = register("log10", method="log10", ref=np.log10, samples=_POSITIVE)(log10)
+exp2 = register("exp2", method="exp2", ref=np.exp2, samples=UNARY)(exp2)
+reciprocal = register("reciprocal", method="reciprocal", ref=np.reciprocal,
          samples=[sample(T((3, 4), 0.5, 2)), sample(T((3,), -2, -0.5))])(reciprocal)
-register("frac", method="frac", ref=lambda x: x - np.trunc(x),
+frac = register("frac", method="frac", ref=lambda x: x - np.trunc(x),
          samples=[sample(T((3, 4), values=[[0.2, -1.3, 2.6, -2.7]] * 3))])(frac)
-register("float_power", method="float_power", ref=np.float_power,
+float_power = register("float_power", method="float_power", ref=np.float_power,
          samples=[sample(T((3, 4), 0.5, 2), 2.5), sample(T((3, 4), 0.5, 2), T((4,)))])(float_power)
-register("addcmul", method="addcmul", ref=lambda i, a, b, value=1: i + value * a * b,
+addcmul = register("addcmul", method="addcmul", ref=lambda i, a, b, value=1: i + value * a * b,
          samples=[sample(T((3, 4)), T((3, 4)), T((4,)), value=0.5)])(addcmul)
-register("addcdiv", method="addcdiv", ref=lambda i, a, b, value=1: i + value * a / b,
+addcdiv = register("addcdiv", method="addcdiv", ref=lambda i, a, b, value=1: i + value * a / b,
          samples=[sample(T((3, 4)), T((3, 4)), T((4,), 0.5, 2), value=-2.0)])(addcdiv)
-register("nan_to_num", method="nan_to_num", ref=lambda x, **kw: np.nan_to_num(x, **kw),
+nan_to_num = register("nan_to_num", method="nan_to_num", ref=lambda x, **kw: np.nan_to_num(x, **kw),
          samples=[sample(T((4,), values=[np.nan, np.inf, -np.inf, 0.5])),
                   sample(T((2, 3)), nan=1.0, posinf=9.0, neginf=-9.0)])(nan_to_num)
 
@@ -294,7 +294,7 @@ def xlogy(input, other):
     return xlogy_op(input, other)
 
 
-register("xlogy", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),
+xlogy = register("xlogy", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),
          samples=[sample(T((3, 4)), T((3, 4), 0.2, 2)),
                   sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[0.0, 2.0, 3.0])),
                   # ∂/∂x at x = 0 is ln y: z(x, 2) = x ln 2 is smooth through x = 0

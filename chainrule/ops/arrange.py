@@ -277,50 +277,50 @@ def _np_pixel_shuffle(x, r):
     return out
 
 
-register("as_strided", method="as_strided", ref=lambda x, size, stride, off=0: np.lib.stride_tricks.as_strided(
+as_strided = register("as_strided", method="as_strided", ref=lambda x, size, stride, off=0: np.lib.stride_tricks.as_strided(
     np.ascontiguousarray(x).reshape(-1)[off:], size, tuple(s * x.itemsize for s in stride)).copy(),
     samples=[sample(T((3, 4)), (2, 2), (1, 2)), sample(T((6,)), (3, 3), (1, 1), 1), sample(T((2, 3)), (3, 2), (2, 1))])(
     as_strided)
-register("movedim", method=("movedim", "moveaxis"), ref=lambda x, s, d: np.moveaxis(x, s, d),
+movedim = register("movedim", method=("movedim", "moveaxis"), ref=lambda x, s, d: np.moveaxis(x, s, d),
          samples=[sample(T((2, 3, 4)), 0, -1), sample(T((2, 3, 4)), (0, 1), (2, 0))])(movedim)
-register("narrow", method="narrow", ref=lambda x, d, s, n: np.take(x, np.arange(s % x.shape[d], s % x.shape[d] + n), d),
+narrow = register("narrow", method="narrow", ref=lambda x, d, s, n: np.take(x, np.arange(s % x.shape[d], s % x.shape[d] + n), d),
          samples=[sample(T((3, 5)), 1, 1, 3), sample(T((4, 2)), 0, -2, 2)])(narrow)
-register("tile", method="tile", ref=lambda x, r: np.tile(x, r),
+tile = register("tile", method="tile", ref=lambda x, r: np.tile(x, r),
          samples=[sample(T((2, 3)), (2,)), sample(T((3,)), (2, 2))])(tile)
-register("ravel", method="ravel", ref=np.ravel, samples=[sample(T((2, 3)))])(ravel)
-register("diagonal", method="diagonal", ref=lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
+ravel = register("ravel", method="ravel", ref=np.ravel, samples=[sample(T((2, 3)))])(ravel)
+diagonal = register("diagonal", method="diagonal", ref=lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
          samples=[sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((4, 3)), -2),
                   sample(T((2, 3, 3)), 0, 1, 2)])(diagonal)
-register("diag_embed", method="diag_embed",
+diag_embed = register("diag_embed", method="diag_embed",
          ref=lambda x, offset=0: np.stack([np.diag(r, offset) for r in x.reshape(-1, x.shape[-1])]).reshape(
              x.shape[:-1] + (x.shape[-1] + abs(offset),) * 2),
          samples=[sample(T((2, 3))), sample(T((2, 3)), 1), sample(T((3,)), -1)])(diag_embed)
-register("rot90", method="rot90", ref=lambda x, k=1, dims=(0, 1): np.rot90(x, k, dims),
+rot90 = register("rot90", method="rot90", ref=lambda x, k=1, dims=(0, 1): np.rot90(x, k, dims),
          samples=[sample(T((2, 3))), sample(T((2, 3)), 2), sample(T((2, 3)), -1), sample(T((2, 3, 4)), 1, (2, 0))])(rot90)
-register("kron", method="kron", ref=np.kron,
+kron = register("kron", method="kron", ref=np.kron,
          samples=[sample(T((2, 3)), T((2, 2))), sample(T((3,)), T((2,))), sample(T((2, 1)), T((2, 3, 2)))])(kron)
-register("block_diag", ref=lambda *xs: _np_block_diag(xs),
+block_diag = register("block_diag", ref=lambda *xs: _np_block_diag(xs),
          samples=[sample(T((2, 3)), T((1, 2))), sample(T((2,)), T((2, 2)), T(()))])(block_diag)
-register("take_along_dim", method="take_along_dim", ref=lambda x, i, dim=None: np.take_along_axis(
+take_along_dim = register("take_along_dim", method="take_along_dim", ref=lambda x, i, dim=None: np.take_along_axis(
              x.reshape(-1) if dim is None else x, i.reshape(-1) if dim is None else i, 0 if dim is None else dim),
          samples=[sample(T((3, 4)), _IDX, 1), sample(T((3, 4)), T((1, 4), 0, 3, dtype="int64", grad=False), 0),
                   sample(T((2, 3)), T((4,), 0, 6, dtype="int64", grad=False))])(take_along_dim)
-register("masked_select", method="masked_select", ref=lambda x, m: x[np.broadcast_to(m, x.shape)],
+masked_select = register("masked_select", method="masked_select", ref=lambda x, m: x[np.broadcast_to(m, x.shape)],
          samples=[sample(T((3, 4)), T((3, 4), dtype="bool", grad=False)),
                   sample(T((3, 4)), T((4,), dtype="bool", grad=False))])(masked_select)
-register("diff", method="diff", ref=lambda x, n=1, dim=-1, prepend=None, append=None: np.diff(x, n, dim),
+diff = register("diff", method="diff", ref=lambda x, n=1, dim=-1, prepend=None, append=None: np.diff(x, n, dim),
          samples=[sample(T((3, 5))), sample(T((4, 3)), 2, 0)])(diff)
-register("select", method="select", ref=lambda x, d, i: np.take(x, i, d),
+select = register("select", method="select", ref=lambda x, d, i: np.take(x, i, d),
          samples=[sample(T((3, 4)), 1, 2), sample(T((2, 3, 4)), -1, -1)])(select)
-register("pixel_shuffle", ref=_np_pixel_shuffle, samples=[sample(T((2, 8, 2, 3)), 2), sample(T((9, 1, 2)), 3)])(
+pixel_shuffle = register("pixel_shuffle", ref=_np_pixel_shuffle, samples=[sample(T((2, 8, 2, 3)), 2), sample(T((9, 1, 2)), 3)])(
     pixel_shuffle)
-register("channel_shuffle", ref=lambda x, g: x.reshape(x.shape[0], g, -1, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape),
+channel_shuffle = register("channel_shuffle", ref=lambda x, g: x.reshape(x.shape[0], g, -1, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape),
          samples=[sample(T((2, 6, 3)), 3), sample(T((1, 4, 2, 2)), 2)])(channel_shuffle)
-register("pixel_unshuffle", ref=lambda x, r: np.moveaxis(x.reshape(*x.shape[:-3], x.shape[-3], x.shape[-2] // r, r,
+pixel_unshuffle = register("pixel_unshuffle", ref=lambda x, r: np.moveaxis(x.reshape(*x.shape[:-3], x.shape[-3], x.shape[-2] // r, r,
                                                                   x.shape[-1] // r, r), (-3, -1), (-4, -3)).reshape(
     *x.shape[:-3], x.shape[-3] * r * r, x.shape[-2] // r, x.shape[-1] // r),
          samples=[sample(T((2, 2, 4, 6)), 2), sample(T((1, 3, 3)), 3)])(pixel_unshuffle)
-register("cartesian_prod", ref=lambda *xs: np.stack(np.meshgrid(*xs, indexing="ij"), -1).reshape(-1, len(xs)),
+cartesian_prod = register("cartesian_prod", ref=lambda *xs: np.stack(np.meshgrid(*xs, indexing="ij"), -1).reshape(-1, len(xs)),
          samples=[sample(T((3,)), T((2,)))])(cartesian_prod)
 
 

@@ -131,10 +131,10 @@ def _np_cumulative_trapezoid(y, x=None, dx=None, dim=-1):
     return np.moveaxis(np.cumsum((y[..., 1:] + y[..., :-1]) / 2 * w, -1), -1, dim)
 
 
-register("trapezoid", ref=lambda y, x=None, dx=None, dim=-1: np.trapezoid(y, x, 1.0 if dx is None else dx, dim),
+trapezoid = register("trapezoid", ref=lambda y, x=None, dx=None, dim=-1: np.trapezoid(y, x, 1.0 if dx is None else dx, dim),
          samples=[sample(T((3, 5))), sample(T((4, 3)), T((4,), grad=False), dim=0), sample(T((2, 4)), dx=0.5),
                   sample(T((2, 3, 4)), T((2, 3, 4), grad=False), dim=1)])(trapezoid)
-register("cumulative_trapezoid", ref=_np_cumulative_trapezoid,
+cumulative_trapezoid = register("cumulative_trapezoid", ref=_np_cumulative_trapezoid,
          samples=[sample(T((3, 5))), sample(T((4, 3)), T((4,), grad=False), dim=0), sample(T((2, 4)), dx=0.5)])(
     cumulative_trapezoid)
 def _np_gradient(f, spacing=1, dim=None, edge_order=1):

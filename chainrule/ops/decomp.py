@@ -363,11 +363,11 @@ def _np_sign_fixed(v):
 
 
 _SQUARE = [sample(T((3, 3))), sample(T((2, 3, 3)))]
-register("inv", ref=np.linalg.inv, samples=_SQUARE)(inv)
-register("det", ref=np.linalg.det, samples=_SQUARE + [
+inv = register("inv", ref=np.linalg.inv, samples=_SQUARE)(inv)
+det = register("det", ref=np.linalg.det, samples=_SQUARE + [
     sample(T((3, 3), values=[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]]), gradgrad=False)])(det)
 register("logabsdet", ref=lambda a: np.linalg.slogdet(a)[1], samples=_SQUARE)(lambda A: slogdet(A).logabsdet)
-register("solve", ref=lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == a.ndim - 1 else
+solve = register("solve", ref=lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == a.ndim - 1 else
          np.linalg.solve(a, b),
          samples=[sample(T((3, 3)), T((3, 2))), sample(T((3, 3)), T((3,))), sample(T((2, 3, 3)), T((2, 3, 4)))])(solve)
 register("cholesky", ref=lambda a: np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1]) * a.shape[-1]),
@@ -376,10 +376,10 @@ register("eigvalsh", ref=lambda a: np.linalg.eigvalsh(a + np.swapaxes(a, -1, -2)
          samples=_SQUARE)(lambda a: eigvalsh(a + a.mT))
 register("eigh_vectors", ref=lambda a: _np_sign_fixed(np.linalg.eigh(a + np.swapaxes(a, -1, -2))[1]),
          gradgrad=False, samples=_SQUARE)(lambda a: _sign_fixed(eigh(a + a.mT).eigenvectors))
-register("svdvals", ref=lambda a: np.linalg.svd(a, compute_uv=False), gradgrad=False,
+svdvals = register("svdvals", ref=lambda a: np.linalg.svd(a, compute_uv=False), gradgrad=False,
          samples=[sample(T((3, 3))), sample(T((4, 2))), sample(T((2, 2, 3)))])(svdvals)
 register("qr", ref=lambda a: np.concatenate([x.reshape(-1) for x in _np_qr_fixed(a)]), gradgrad=False,
          samples=[sample(T((4, 3))), sample(T((3, 3))), sample(T((2, 5, 2))), sample(T((2, 4))), sample(T((2, 2, 3)))])(
     lambda A: cat([x.reshape(-1) for x in _qr_fixed(A)]))
-register("matrix_power", ref=np.linalg.matrix_power,
+matrix_power = register("matrix_power", ref=np.linalg.matrix_power,
          samples=[sample(T((3, 3)), 3), sample(T((3, 3)), 0), sample(T((2, 2), 0.5, 2), -2)])(matrix_power)

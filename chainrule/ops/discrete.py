@@ -82,7 +82,7 @@ def nextafter(input, other):
     return NextAfter.apply(input, other)
 
 
-register("nextafter", method="nextafter", ref=np.nextafter,
+nextafter = register("nextafter", method="nextafter", ref=np.nextafter,
          samples=[sample(T((3, 4)), T((3, 4), 5.0, 6.0)), sample(T((2, 3)), T((3,), -6.0, -5.0))])(nextafter)
 
 
@@ -219,9 +219,9 @@ def round(input, decimals=0):
 
 # samples sit off the steps' edges (x.5 for round, integers for the others), where the derivative is 0
 _OFF_EDGES = [sample(T((3, 4), values=[[0.2, -1.3, 2.6, -2.7]] * 3))]
-register("floor", method="floor", ref=np.floor, samples=_OFF_EDGES, gradgrad=False)(floor)
-register("ceil", method="ceil", ref=np.ceil, samples=_OFF_EDGES, gradgrad=False)(ceil)
-register("trunc", method=("trunc", "fix"), ref=np.trunc, samples=_OFF_EDGES, gradgrad=False)(trunc)
-register("round", method="round", ref=lambda x, decimals=0: np.round(x, decimals),
+floor = register("floor", method="floor", ref=np.floor, samples=_OFF_EDGES, gradgrad=False)(floor)
+ceil = register("ceil", method="ceil", ref=np.ceil, samples=_OFF_EDGES, gradgrad=False)(ceil)
+trunc = register("trunc", method=("trunc", "fix"), ref=np.trunc, samples=_OFF_EDGES, gradgrad=False)(trunc)
+round = register("round", method="round", ref=lambda x, decimals=0: np.round(x, decimals),
          samples=_OFF_EDGES + [sample(T((4,), values=[0.123, -1.456, 2.61, 0.06]), decimals=1)],
          gradgrad=False)(round)

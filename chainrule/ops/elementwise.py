@@ -66,7 +66,7 @@ def cast(input, dtype):
     return Cast.apply(input, dtype=dtype)
 
 
-register("cast", ref=lambda x, d: x.astype(d), samples=[sample(T((3, 2)), "float32", check=dict(eps=1e-2, atol=1e-4))], gradgrad=False)(cast)
+cast = register("cast", ref=lambda x, d: x.astype(d), samples=[sample(T((3, 2)), "float32", check=dict(eps=1e-2, atol=1e-4))], gradgrad=False)(cast)
 
 
 # ---- arithmetic -----------------------------------------------------------------------------------------------
@@ -167,12 +167,12 @@ def neg(input):
     return Neg.apply(input)
 
 
-register("add", method="add", ref=np.add, samples=BCAST)(add)
-register("sub", method="sub", ref=np.subtract, samples=BCAST)(sub)
-register("mul", method="mul", ref=np.multiply, samples=BCAST)(mul)
-register("div", method="div", ref=np.divide,
+add = register("add", method="add", ref=np.add, samples=BCAST)(add)
+sub = register("sub", method="sub", ref=np.subtract, samples=BCAST)(sub)
+mul = register("mul", method="mul", ref=np.multiply, samples=BCAST)(mul)
+div = register("div", method="div", ref=np.divide,
          samples=[sample(T((3, 4)), T((3, 4), 0.5, 2)), sample(T((2, 3)), T((3,), -2, -0.5))])(div)
-register("neg", method="neg", ref=np.negative, samples=UNARY)(neg)
+neg = register("neg", method="neg", ref=np.negative, samples=UNARY)(neg)
 Tensor.__add__ = Tensor.__radd__ = lambda self, other: _binary(Add, self, other)
 Tensor.__sub__ = lambda self, other: _binary(Sub, self, other)
 Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self)
@@ -439,11 +439,11 @@ def where(condition, input=None, other=None):
     return Where.apply(*tensor_pair(input, other), cond=cond)
 
 
-register("maximum", method="maximum", ref=np.maximum,
+maximum = register("maximum", method="maximum", ref=np.maximum,
          samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(maximum)
-register("minimum", method="minimum", ref=np.minimum,
+minimum = register("minimum", method="minimum", ref=np.minimum,
          samples=[sample(T((3, 4)), T((3, 4))), sample(T((2, 3)), T((2, 1)))])(minimum)
-register("where", ref=np.where, samples=[sample(T((3, 4), dtype="bool", grad=False), T((3, 4)), T((3, 4))),
+where = register("where", ref=np.where, samples=[sample(T((3, 4), dtype="bool", grad=False), T((3, 4)), T((3, 4))),
                                          sample(T((3, 1), dtype="bool", grad=False), T((4,)), T((3, 4)))])(where)
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 

@@ -87,9 +87,9 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
 
 
 _U2 = np.array([[[0.3, 0.7], [0.1, 0.9]]])
-register("fractional_max_pool2d", ref=None,
+fractional_max_pool2d = register("fractional_max_pool2d", ref=None,
          samples=[sample(T((1, 2, 7, 6)), 2, (4, 3), _random_samples=_U2),
                   sample(T((1, 2, 8, 8)), 3, None, 0.5, _random_samples=_U2)])(fractional_max_pool2d)
-register("fractional_max_pool3d", ref=None,
+fractional_max_pool3d = register("fractional_max_pool3d", ref=None,
          samples=[sample(T((1, 1, 5, 6, 5)), 2, (3, 4, 3), _random_samples=np.array([[[0.2, 0.6, 0.4]]]))])(
     fractional_max_pool3d)

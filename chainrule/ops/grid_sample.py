@@ -149,9 +149,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     return out
 
 
-register("affine_grid", samples=[sample(T((2, 2, 3)), (2, 1, 3, 4)), sample(T((1, 2, 3)), (1, 2, 4, 2), True),
+affine_grid = register("affine_grid", samples=[sample(T((2, 2, 3)), (2, 1, 3, 4)), sample(T((1, 2, 3)), (1, 2, 4, 2), True),
                                  sample(T((1, 3, 4)), (1, 1, 2, 3, 2))])(affine_grid)
-register("grid_sample", samples=[
+grid_sample = register("grid_sample", samples=[
     sample(T((1, 2, 3, 4)), T((1, 2, 3, 2), -1.1, 1.1)),
     sample(T((2, 1, 4, 3)), T((2, 3, 2, 2), -1.3, 1.3), padding_mode="border", align_corners=True),
     sample(T((1, 1, 4, 4)), T((1, 2, 2, 2), -1.6, 1.6), padding_mode="reflection"),

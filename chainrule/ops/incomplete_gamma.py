@@ -219,9 +219,9 @@ def gammaincc(input, other):
 
 _GAMMA_SAMPLES = [sample(T((3, 4), 0.5, 4.0, grad=False), T((3, 4), 0.1, 8.0)),
                   sample(T((4,), values=[0.7, 2.0, 5.0, 30.0], grad=False), T((4,), values=[0.3, 6.0, 1.5, 28.0]))]
-register("gammainc", method=("igamma",), ref=_np_gammainc, samples=_GAMMA_SAMPLES)(gammainc)
-register("gammaincc", method=("igammac",), ref=_np_gammaincc, samples=_GAMMA_SAMPLES)(gammaincc)
-register("gamma_quantile", ref=_np_gamma_quantile, gradgrad=False,
+gammainc = register("gammainc", method=("igamma",), ref=_np_gammainc, samples=_GAMMA_SAMPLES)(gammainc)
+gammaincc = register("gammaincc", method=("igammac",), ref=_np_gammaincc, samples=_GAMMA_SAMPLES)(gammaincc)
+gamma_quantile = register("gamma_quantile", ref=_np_gamma_quantile, gradgrad=False,
          samples=[sample(T((3, 4), 0.5, 6.0), T((3, 4), 0.05, 0.95)),
                   sample(T((4,), values=[0.3, 1.0, 4.0, 40.0]), T((4,), values=[0.5, 0.01, 0.99, 0.3]))])(gamma_quantile)
 erfcx = _unary("erfcx", Erfcx, _np_erfcx, [sample(T((3, 4), -3, 3)), sample(T((4,), values=[-4.0, 0.5, 4.9, 12.0]))])

@@ -67,7 +67,7 @@ def getitem(input, index):
         raise IndexError(f"index: {exc} (tensor of shape {input.shape}, index {index!r})") from None
 
 
-register("getitem", ref=lambda x, i: x[_raw_index(i)],
+getitem = register("getitem", ref=lambda x, i: x[_raw_index(i)],
          samples=[sample(T((4, 5)), (1, slice(None, None, 2))), sample(T((4, 5)), (Ellipsis, None, -1)),
                   sample(T((4, 5)), [0, 2, 0]), sample(T((3, 4)), (np.array([0, 2, 2]), np.array([1, 1, 3]))),
                   sample(T((3, 4)), np.array([[True, False, True, False]] * 3))])(getitem)
@@ -159,7 +159,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     return Gather.apply(input, axis=axis, index=idx)
 
 
-register("gather", method="gather", ref=lambda x, d, i: x[_along(i, d)],
+gather = register("gather", method="gather", ref=lambda x, d, i: x[_along(i, d)],
          samples=[sample(T((3, 4)), 1, np.array([[0, 0], [1, 3], [2, 2]])),
                   sample(T((3, 4)), 0, np.array([[0, 1, 2, 0], [2, 2, 2, 2]])),
                   sample(T((3, 4)), 1, np.array([[3, 0], [1, 1]]))])(gather)
@@ -233,16 +233,16 @@ def index_add(input, dim, index, source, alpha=1):
     return input + spread
 
 
-register("scatter_add", method="scatter_add", ref=None,
+scatter_add = register("scatter_add", method="scatter_add", ref=None,
          samples=[sample(T((3, 4)), 0, np.array([[0, 1, 2, 0], [0, 0, 2, 2]]), T((2, 4))),
                   sample(T((2, 5)), 1, np.array([[4, 4], [0, 1]]), T((2, 3)))])(scatter_add)
-register("scatter", method="scatter", ref=None,
+scatter = register("scatter", method="scatter", ref=None,
          samples=[sample(T((3, 4)), 1, np.array([[0, 3], [1, 2], [2, 0]]), T((3, 2))),
                   sample(T((3, 4)), 0, np.array([[2, 0, 1, 1]]), None, 0.5),
                   sample(T((2, 3)), 1, np.array([[0, 0], [2, 1]]), T((2, 3)), reduce="add"),
                   sample(T((2, 3)), 1, np.array([[0, 0], [2, 1]]), T((2, 3)), reduce="multiply", gradgrad=False),
                   sample(T((2, 3)), 0, np.array([[1, 1, 0]]), None, 2.0, reduce="multiply", gradgrad=False)])(scatter)
-register("index_add", method="index_add", ref=None,
+index_add = register("index_add", method="index_add", ref=None,
          samples=[sample(T((4, 3)), 0, np.array([0, 2, 0]), T((3, 3))),
                   sample(T((2, 5)), 1, np.array([4, 1]), T((2, 2)), alpha=-2.0)])(index_add)
 
@@ -254,7 +254,7 @@ def index_select(input, dim, index):
     return getitem(input, _slices(axis, idx))
 
 
-register("index_select", method="index_select", ref=lambda x, d, i: np.take(x, i, axis=d),
+index_select = register("index_select", method="index_select", ref=lambda x, d, i: np.take(x, i, axis=d),
          samples=[sample(T((3, 4)), 1, np.array([3, 0, 3])), sample(T((2, 3, 4)), -2, np.array([1]))])(index_select)
 
 
@@ -263,7 +263,7 @@ def masked_fill(input, mask, value):
     return where(mask, lift(value, input), input)
 
 
-register("masked_fill", method="masked_fill", ref=lambda x, m, v: np.where(m, v, x),
+masked_fill = register("masked_fill", method="masked_fill", ref=lambda x, m, v: np.where(m, v, x),
          samples=[sample(T((3, 4)), np.array([True, False, True, False]), -1.0),
                   sample(T((3, 4)), np.tri(3, 4).astype(bool), 0.0)])(masked_fill)
 
@@ -296,6 +296,6 @@ def _np_index_put(x, i, v):
     return out
 
 
-register("index_put", ref=_np_index_put,
+index_put = register("index_put", ref=_np_index_put,
          samples=[sample(T((3, 4)), (1, slice(1, 3)), T((2,))), sample(T((4,)), np.array([0, 2]), T(()))])(index_put)
 tensor_method("masked_fill_")(lambda self, mask, value: self._inplace("masked_fill_", lambda s: masked_fill(s, mask, value)))

@@ -223,16 +223,16 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 _IDX = np.array([[0, 1, 2, 0], [0, 0, 2, 2]])
-register("index_copy", method="index_copy", ref=None,
+index_copy = register("index_copy", method="index_copy", ref=None,
          samples=[sample(T((4, 3)), 0, np.array([3, 1]), T((2, 3))), sample(T((2, 5)), 1, np.array([4]), T((2, 1)))])(index_copy)
-register("index_fill", method="index_fill", ref=None,
+index_fill = register("index_fill", method="index_fill", ref=None,
          samples=[sample(T((4, 3)), 1, np.array([0, 2]), -1.5), sample(T((3, 2)), 0, np.array([1]), T(()))])(index_fill)
-register("index_put_accumulate", ref=None,
+index_put = register("index_put_accumulate", ref=None,
          samples=[sample(T((5,)), (np.array([0, 2, 0]),), T((3,)), True), sample(T((3, 4)), (np.array([1, 1]), np.array([0, 3])), T(()), True)])(index_put)
-register("masked_scatter", method="masked_scatter", ref=None,
+masked_scatter = register("masked_scatter", method="masked_scatter", ref=None,
          samples=[sample(T((3, 4)), np.array([True, False, True, False]), T((8,))),
                   sample(T((2, 3)), np.tri(2, 3).astype(bool), T((2, 3)))])(masked_scatter)
-register("scatter_reduce", method="scatter_reduce", ref=None,
+scatter_reduce = register("scatter_reduce", method="scatter_reduce", ref=None,
          samples=[sample(T((3, 4)), 0, _IDX, T((2, 4)), reduce) for reduce in ("sum", "mean", "amax", "amin")] +
          [sample(T((3, 4)), 0, _IDX, T((2, 4)), reduce, include_self=False) for reduce in ("sum", "mean", "amax")] +
          [sample(T((3, 4), 0.5, 2), 0, _IDX, T((2, 4), 0.5, 2), "prod", gradgrad=False),
@@ -240,13 +240,13 @@ register("scatter_reduce", method="scatter_reduce", ref=None,
 Tensor.index_put = index_put
 Tensor.index_put_ = lambda self, indices, values, accumulate=False: self._inplace(
     "index_put_", lambda s: index_put(s, indices, values, accumulate), values if isinstance(values, Tensor) else None)
-register("select_scatter", method="select_scatter", ref=None,
+select_scatter = register("select_scatter", method="select_scatter", ref=None,
          samples=[sample(T((3, 4)), T((4,)), 0, 1), sample(T((2, 3, 4)), T((2, 4)), 1, -1)])(select_scatter)
-register("slice_scatter", method="slice_scatter", ref=None,
+slice_scatter = register("slice_scatter", method="slice_scatter", ref=None,
          samples=[sample(T((5, 3)), T((2, 3)), 0, 1, 5, 2), sample(T((2, 6)), T((2, 3)), 1, None, 3)])(slice_scatter)
-register("diagonal_scatter", method="diagonal_scatter", ref=None,
+diagonal_scatter = register("diagonal_scatter", method="diagonal_scatter", ref=None,
          samples=[sample(T((3, 3)), T((3,))), sample(T((3, 4)), T((3,)), 1), sample(T((2, 3, 3)), T((3, 2)), 0, 0, 1),
                   sample(T((4, 3)), T((2,)), -2)])(diagonal_scatter)
-register("as_strided_scatter", method="as_strided_scatter", ref=None,
+as_strided_scatter = register("as_strided_scatter", method="as_strided_scatter", ref=None,
          samples=[sample(T((3, 4)), T((2, 2)), (2, 2), (1, 2)), sample(T((6,)), T((2, 2)), (2, 2), (3, 1), 1),
                   sample(T((2, 3)), T((3, 2)), (3, 2), (2, 1))])(as_strided_scatter)

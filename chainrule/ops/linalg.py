@@ -80,7 +80,7 @@ def matmul(input, other):
     return MatMul.apply(a, b)
 
 
-register("matmul", method="matmul", ref=np.matmul,
+matmul = register("matmul", method="matmul", ref=np.matmul,
          samples=[sample(T((3, 4)), T((4, 2))), sample(T((4,)), T((4, 2))), sample(T((3, 4)), T((4,))),
                   sample(T((4,)), T((4,))), sample(T((2, 3, 4)), T((4, 5))), sample(T((2, 1, 3, 4)), T((3, 4, 2))),
                   sample(T((4,)), T((2, 4, 3))), sample(T((2, 3, 4)), T((4,)))])(matmul)
@@ -146,7 +146,7 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias)
 
 
-register("linear", ref=lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+linear = register("linear", ref=lambda x, w, b=None: x @ w.T + (0 if b is None else b),
          samples=[sample(T((5, 3)), T((4, 3)), T((4,))), sample(T((2, 5, 3)), T((4, 3)), T((4,))),
                   sample(T((3,)), T((4, 3))), sample(T((5, 3), grad=False), T((4, 3)), T((4,)))])(linear)
 
@@ -156,7 +156,7 @@ def outer(input, vec2):
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
-register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,)), T((4,)))])(outer)
+outer = register("outer", method=("outer", "ger"), ref=np.outer, samples=[sample(T((3,)), T((4,)))])(outer)
 
 
 # ---- composed from the ops above (their gradients are the registered ones) ----------------------------------
@@ -204,14 +204,14 @@ def trace(input):
     return diag(input).sum()
 
 
-register("addmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+addmm = register("addmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
          samples=[sample(T((3, 2)), T((3, 4)), T((4, 2))), sample(T((2,)), T((3, 4)), T((4, 2)), beta=0.5, alpha=2.0)])(addmm)
-register("baddbmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+baddbmm = register("baddbmm", ref=lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
          samples=[sample(T((2, 3, 2)), T((2, 3, 4)), T((2, 4, 2)), alpha=0.5)])(baddbmm)
-register("diag", method="diag", ref=lambda x, diagonal=0: np.diag(x, diagonal),
+diag = register("diag", method="diag", ref=lambda x, diagonal=0: np.diag(x, diagonal),
          samples=[sample(T((3,))), sample(T((3,)), 1), sample(T((2,)), -2), sample(T((3, 4))), sample(T((3, 4)), 1),
                   sample(T((4, 3)), -1)])(diag)
-register("trace", method="trace", ref=np.trace, samples=[sample(T((3, 3))), sample(T((2, 4)))])(trace)
+trace = register("trace", method="trace", ref=np.trace, samples=[sample(T((3, 3))), sample(T((2, 4)))])(trace)
 
 
 # ---- more products, composed from matmul, einsum and the elementwise ops -----------------------------------------
@@ -314,15 +314,15 @@ def multi_dot(tensors):
     return out
 
 
-register("dot", method="dot", ref=np.dot, samples=[sample(T((4,)), T((4,)))])(dot)
-register("mv", method="mv", ref=np.dot, samples=[sample(T((3, 4)), T((4,)))])(mv)
-register("tensordot", ref=lambda a, b, dims=2: np.tensordot(a, b, dims),
+dot = register("dot", method="dot", ref=np.dot, samples=[sample(T((4,)), T((4,)))])(dot)
+mv = register("mv", method="mv", ref=np.dot, samples=[sample(T((3, 4)), T((4,)))])(mv)
+tensordot = register("tensordot", ref=lambda a, b, dims=2: np.tensordot(a, b, dims),
          samples=[sample(T((2, 3, 4)), T((3, 4, 2))), sample(T((2, 3)), T((3, 2)), 1),
                   sample(T((2, 3, 4)), T((4, 2, 3)), ([1, 2], [2, 0]))])(tensordot)
-register("inner", method="inner", ref=np.inner, samples=[sample(T((2, 3)), T((4, 3))), sample(T((3,)), T((3,)))])(inner)
-register("cross", method="cross", ref=lambda a, b, dim=-1: np.cross(a, b, axis=dim),
+inner = register("inner", method="inner", ref=np.inner, samples=[sample(T((2, 3)), T((4, 3))), sample(T((3,)), T((3,)))])(inner)
+cross = register("cross", method="cross", ref=lambda a, b, dim=-1: np.cross(a, b, axis=dim),
          samples=[sample(T((4, 3)), T((4, 3))), sample(T((3, 2)), T((3, 1)), 0)])(cross)
-register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
+cdist = register("cdist", ref=lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
          samples=[sample(T((3, 2)), T((4, 2))), sample(T((2, 3, 2)), T((2, 2, 2)), 1.0, check=dict(atol=1e-4))])(cdist)
 Tensor.vdot = vdot
 
@@ -344,6 +344,6 @@ def bilinear(input1, input2, weight, bias=None):
     return out.reshape(*lead, o)
 
 
-register("bilinear", ref=lambda a, b, w, bias=None: np.einsum("...i,oij,...j->...o", a, w, b) + (0 if bias is None else bias),
+bilinear = register("bilinear", ref=lambda a, b, w, bias=None: np.einsum("...i,oij,...j->...o", a, w, b) + (0 if bias is None else bias),
          samples=[sample(T((4, 3)), T((4, 2)), T((5, 3, 2)), T((5,))), sample(T((2, 3, 3)), T((2, 3, 1)), T((2, 3, 1)))])(
     bilinear)

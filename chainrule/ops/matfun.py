@@ -231,9 +231,9 @@ def chain_matmul(*matrices):
 
 
 _SQ = [sample(T((3, 3))), sample(T((2, 2, 2)))]
-register("matrix_exp", method="matrix_exp", ref=_np_expm,
+matrix_exp = register("matrix_exp", method="matrix_exp", ref=_np_expm,
          samples=_SQ + [sample(T((3, 3), -6, 6)), sample(T((2, 2), values=[[0.0, 0.0], [0.0, 0.0]]))])(matrix_exp)
-register("pinv", ref=lambda a, hermitian=False, **k: np.linalg.pinv(
+pinv = register("pinv", ref=lambda a, hermitian=False, **k: np.linalg.pinv(
     np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2) if hermitian else a),   # hermitian: the lower triangle only
     samples=[sample(T((4, 3))), sample(T((2, 5))), sample(T((2, 3, 2))), sample(T((2, 3, 3)), hermitian=True)])(pinv)
 register("lstsq", ref=lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], samples=[sample(T((5, 3)), T((5, 2)))])(
@@ -271,11 +271,11 @@ register("cholesky_solve", ref=lambda b, f, upper=False: np.linalg.solve(
          samples=[sample(T((3, 2)), T((3, 3), values=_FACTOR)), sample(T((2, 3, 2)), T((3, 3), values=_FACTOR),
                                                                        upper=True)])(
     lambda B, L, upper=False: cholesky_solve(B, L, upper))
-register("addmv", ref=lambda x, m, v, beta=1, alpha=1: beta * x + alpha * (m @ v),
+addmv = register("addmv", ref=lambda x, m, v, beta=1, alpha=1: beta * x + alpha * (m @ v),
          samples=[sample(T((3,)), T((3, 4)), T((4,)), beta=0.5, alpha=2.0)])(addmv)
-register("addr", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * np.outer(a, b),
+addr = register("addr", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * np.outer(a, b),
          samples=[sample(T((3, 2)), T((3,)), T((2,)), alpha=-1.5)])(addr)
-register("addbmm", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * (a @ b).sum(0),
+addbmm = register("addbmm", ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * (a @ b).sum(0),
          samples=[sample(T((2, 3)), T((4, 2, 5)), T((4, 5, 3)), beta=2.0)])(addbmm)
 for _name, _fn in (("pinverse", pinverse), ("svd", svd), ("qr", _legacy_qr), ("inverse", inv), ("det", det), ("logdet", logdet),
                    ("slogdet", slogdet), ("cholesky_solve", cholesky_solve), ("addmv", addmv), ("addr", addr),

@@ -210,16 +210,16 @@ register("median", ref=lambda x, dim=None: np.sort(x.reshape(-1) if dim is None 
     lambda x, dim=None: median(x) if dim is None else median(x, dim).values)
 register("nanmedian", ref=lambda x, dim=None: np.sort(x[~np.isnan(x)])[(int((~np.isnan(x)).sum()) - 1) // 2],
          samples=[sample(T((5,), values=[3.0, np.nan, -1.0, 2.5, 0.5]))])(lambda x: nanmedian(x))
-register("quantile", ref=lambda x, q, dim=None, interpolation="linear": np.quantile(
+quantile = register("quantile", ref=lambda x, q, dim=None, interpolation="linear": np.quantile(
              x.reshape(-1) if dim is None else x, q, axis=0 if dim is None else dim, method=interpolation),
          samples=[sample(T((3, 5)), 0.3), sample(T((3, 5)), 0.5, 1), sample(T((4, 3)), [0.25, 0.9], 0),
                   sample(T((7,)), 0.4, interpolation="nearest"), sample(T((7,)), 0.5, interpolation="midpoint")])(quantile)
-register("nanquantile", ref=lambda x, q, dim=None: np.nanquantile(x, q, axis=dim),
+nanquantile = register("nanquantile", ref=lambda x, q, dim=None: np.nanquantile(x, q, axis=dim),
          samples=[sample(T((2, 4), values=[[1.5, np.nan, -2.0, 0.3], [0.5, 1.0, np.nan, np.nan]]), 0.4, 1),
                   sample(T((6,), values=[0.2, np.nan, 3.0, -1.0, 2.2, 0.7]), [0.1, 0.75])])(nanquantile)
-register("nansum", ref=lambda x, dim=None: np.nansum(x, axis=dim),
+nansum = register("nansum", ref=lambda x, dim=None: np.nansum(x, axis=dim),
          samples=[sample(T((3,), values=[1.5, np.nan, -2.0])), sample(T((3, 4)), 1)])(nansum)
-register("nanmean", ref=lambda x, dim=None: np.nanmean(x, axis=dim),
+nanmean = register("nanmean", ref=lambda x, dim=None: np.nanmean(x, axis=dim),
          samples=[sample(T((2, 3), values=[[1.5, np.nan, -2.0], [0.5, 1.0, 2.0]]), 1), sample(T((3, 4)))])(nanmean)
 for _name, _fn in [("kthvalue", kthvalue), ("median", median), ("nanmedian", nanmedian), ("quantile", quantile),
                    ("nanquantile", nanquantile),

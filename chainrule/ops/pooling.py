@@ -205,16 +205,16 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
                      ceil_mode).squeeze(-2)
 
 
-register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
+max_pool2d = register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
                                           sample(T((1, 2, 5, 6)), 2, 2, 0, 1, True), sample(T((2, 5, 5)), 3, 2, 1, 2)])(max_pool2d)
-register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
+avg_pool2d = register("avg_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),
                                           sample(T((1, 2, 5, 6)), 3, 2, 1, True, False),
                                           sample(T((1, 1, 5, 5)), 2, 2, 1, True, True), sample(T((2, 4, 4)), 2, 1, 0, False, True, 3)])(avg_pool2d)
-register("max_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
+max_pool1d = register("max_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
                                           sample(T((2, 7)), 2, 2, 0, 1, True)])(max_pool1d)
-register("avg_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
+avg_pool1d = register("avg_pool1d", ref=None, samples=[sample(T((2, 3, 6)), 2), sample(T((1, 2, 7)), 3, 2, 1),
                                           sample(T((1, 2, 7)), 3, 2, 1, True, False)])(avg_pool1d)
 register("max_unpool2d", ref=None, samples=[sample(T((1, 2, 2, 2)), np.array([[[[0, 3], [9, 14]], [[1, 2], [12, 15]]]]),
                                                    2)])(lambda x, i, k: max_unpool2d(x, _wrap(i), k))
-register("lp_pool2d", ref=None, samples=[sample(T((1, 2, 4, 4), 0.2, 2), 2, 2), sample(T((1, 1, 5, 5), 0.2, 2), 3, 3, 2, True)])(lp_pool2d)
-register("lp_pool1d", ref=None, samples=[sample(T((2, 2, 6), 0.2, 2), 1.5, 3)])(lp_pool1d)
+lp_pool2d = register("lp_pool2d", ref=None, samples=[sample(T((1, 2, 4, 4), 0.2, 2), 2, 2), sample(T((1, 1, 5, 5), 0.2, 2), 3, 3, 2, True)])(lp_pool2d)
+lp_pool1d = register("lp_pool1d", ref=None, samples=[sample(T((2, 2, 6), 0.2, 2), 1.5, 3)])(lp_pool1d)

@@ -190,21 +190,21 @@ def min(input, dim=None, keepdim=False, other=None):
     return _max_min(input, dim, keepdim, other, amin, minimum, np.argmin, "min")
 
 
-register("sum", method="sum", ref=lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+sum = register("sum", method="sum", ref=lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
          samples=REDUCE)(sum)
-register("mean", method="mean", ref=lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+mean = register("mean", method="mean", ref=lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
          samples=REDUCE)(mean)
-register("prod", method="prod", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+prod = register("prod", method="prod", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
          samples=[sample(T((3, 4), 0.5, 1.5)), sample(T((2, 3, 4), 0.5, 1.5), 1, keepdim=True)])(prod)
-register("prod_with_zero", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+prod = register("prod_with_zero", ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
          samples=[sample(T((2, 3), values=[[0.0, 2.0, 3.0], [1.5, 0.0, 0.0]]), 1),
                   sample(T((2, 2, 2), values=[[[0.0, 2.0], [3.0, 1.5]], [[0.0, 0.0], [-1.0, 2.0]]]), (0, 2)),
                   sample(T((4,), values=[0.5, 0.0, 2.0, -3.0]))])(prod)
 MAXS = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
         sample(T((2, 2), values=[[1.0, 1.0], [0.5, 2.0]]), 1, gradgrad=False)]
-register("amax", method="amax", ref=lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
+amax = register("amax", method="amax", ref=lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
          samples=MAXS)(amax)
-register("amin", method="amin", ref=lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+amin = register("amin", method="amin", ref=lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
          samples=MAXS)(amin)
 register("max", method="max", ref=lambda x, dim=None, keepdim=False: np.max(x) if dim is None else
          np.max(x, axis=dim, keepdims=keepdim),
@@ -275,8 +275,8 @@ def _np_var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return np.var(x, axis=dim, ddof=ddof, keepdims=keepdim)
 
 
-register("var", method="var", ref=_np_var, samples=STATS)(var)
-register("std", method="std", ref=lambda *a, **k: np.sqrt(_np_var(*a, **k)), samples=STATS)(std)
+var = register("var", method="var", ref=_np_var, samples=STATS)(var)
+std = register("std", method="std", ref=lambda *a, **k: np.sqrt(_np_var(*a, **k)), samples=STATS)(std)
 
 
 def _power_sum_root(x, axes, keepdim, p):
@@ -362,7 +362,7 @@ def _np_norm(x, p="fro", dim=None, keepdim=False):
     return (a ** p).sum(axis=dim, keepdims=keepdim) ** (1 / p)
 
 
-register("norm", method="norm", ref=_np_norm,
+norm = register("norm", method="norm", ref=_np_norm,
          samples=[sample(T((3, 4))), sample(T((3, 4)), 2, 1), sample(T((2, 3, 4), away=0.0), 1, (0, 2), keepdim=True),
                   sample(T((3, 4), away=0.0), 3, -1), sample(T((3, 4)), float("inf"), 1),
                   sample(T((3, 4)), -float("inf"), 1), sample(T((2, 3), values=[[0.0, 1.5, -2.0], [0.0, 0.0, 0.3]]), 0, 1),
@@ -459,11 +459,11 @@ def _np_log_softmax(x, dim=-1):
 
 
 EXTREME = T((2, 3), values=[[-1000.0, 0.0, 1000.0], [1000.0, 1000.0, -1000.0]])
-register("logsumexp", method="logsumexp", ref=_np_lse,
+logsumexp = register("logsumexp", method="logsumexp", ref=_np_lse,
          samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True), sample(EXTREME, 1)])(logsumexp)
-register("softmax", method="softmax", ref=lambda x, dim=-1: np.exp(_np_log_softmax(x, dim)),
+softmax = register("softmax", method="softmax", ref=lambda x, dim=-1: np.exp(_np_log_softmax(x, dim)),
          samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 1), sample(EXTREME, -1)])(softmax)
-register("log_softmax", method="log_softmax", ref=_np_log_softmax,
+log_softmax = register("log_softmax", method="log_softmax", ref=_np_log_softmax,
          samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 0), sample(EXTREME, -1)])(log_softmax)
 
 
@@ -487,5 +487,5 @@ def cumsum(input, dim, *, dtype=None):
     return Cumsum.apply(input, axis=one_dim(dim, input.ndim, "cumsum"))
 
 
-register("cumsum", method="cumsum", ref=lambda x, dim: np.cumsum(x, axis=dim),
+cumsum = register("cumsum", method="cumsum", ref=lambda x, dim: np.cumsum(x, axis=dim),
          samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), -3)])(cumsum)

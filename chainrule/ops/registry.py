@@ -7,6 +7,7 @@ construction.
         return Exp.apply(input)
 """
 import copy
+import functools
 
 import numpy as np
 
@@ -111,16 +112,35 @@ def register(name, *, samples, ref=None, gradgrad=True, method=None):
             raise ValueError(f"register({name!r}): every op needs at least one sample input for its gradient tests")
         if name in OPS:
             raise ValueError(f"register: op {name!r} is registered twice")
+        public = _naming_non_tensors(name, fn)
         own = [copy.copy(s) for s in samples]   # sample lists are shared between ops; each copy calls this op
         for s in own:
-            s._op = fn
-        OPS[name] = OpInfo(name, fn, own, ref, gradgrad, methods)
-        if methods:
+            s._op = public
+        OPS[name] = OpInfo(name, public, own, ref, gradgrad, methods)
+        if methods:   # a method's first argument is the Tensor itself: no wrapper needed
             from ..tensor import Tensor
             for m in methods:
                 setattr(Tensor, m, fn)
-        return fn
+        return public
     return deco
+
+
+def _naming_non_tensors(name, fn):
+    """fn, raising a TypeError that names the op and the argument when it is handed a NumPy array or a list where a
+    Tensor belongs (inside, that is an AttributeError on the array, 'numpy.ndarray' has no attribute '_data', or
+    NumPy's own TypeError or ValueError). The try costs nothing until something raises."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (AttributeError, TypeError, ValueError) as exc:
+            from ..autograd.function import not_a_tensor
+            error = not_a_tensor(name, exc, args, kwargs)
+            if error is None:
+                raise
+            raise error from None
+    op.names_non_tensors = True
+    return op
 
 
 def tensor_method(*names):

@@ -262,7 +262,7 @@ def upsample_nearest(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, "nearest")
 
 
-register("interpolate", samples=[
+interpolate = register("interpolate", samples=[
     sample(T((1, 2, 3, 4)), scale_factor=2), sample(T((2, 1, 5)), size=3), sample(T((1, 1, 2, 3)), size=(3, 7)),
     sample(T((2, 1, 5)), size=8, mode="linear"), sample(T((1, 2, 3, 4)), scale_factor=1.7, mode="bilinear"),
     sample(T((1, 1, 4, 3)), size=(2, 5), mode="bilinear", align_corners=True),
@@ -272,5 +272,5 @@ register("interpolate", samples=[
     sample(T((1, 1, 5, 6)), size=(2, 4), mode="area"), sample(T((1, 1, 5)), size=7, mode="nearest-exact"),
     sample(T((1, 1, 7, 6)), size=(3, 2), mode="bilinear", antialias=True),
     sample(T((1, 1, 6, 5)), size=(2, 4), mode="bicubic", antialias=True)])(interpolate)
-register("adaptive_avg_pool3d", samples=[sample(T((1, 2, 5, 4, 3)), (2, 3, 2)), sample(T((2, 3, 4, 5)), (3, None, 2))])(
+adaptive_avg_pool3d = register("adaptive_avg_pool3d", samples=[sample(T((1, 2, 5, 4, 3)), (2, 3, 2)), sample(T((2, 3, 4, 5)), (3, None, 2))])(
     adaptive_avg_pool3d)

@@ -124,10 +124,10 @@ def cummin(input, dim):
     return _running(input, dim, np.less, "cummin")
 
 
-register("cumprod", method="cumprod", ref=lambda x, dim: np.cumprod(x, axis=dim),
+cumprod = register("cumprod", method="cumprod", ref=lambda x, dim: np.cumprod(x, axis=dim),
          samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), 0),
                   sample(T((2, 4), values=[[1.5, 0.0, 2.0, -1.2], [0.0, 0.7, 0.0, 1.1]]), 1)])(cumprod)
-register("logcumsumexp", method="logcumsumexp", ref=lambda x, dim: np.logaddexp.accumulate(x, axis=dim),
+logcumsumexp = register("logcumsumexp", method="logcumsumexp", ref=lambda x, dim: np.logaddexp.accumulate(x, axis=dim),
          samples=[sample(T((3, 4)), 1), sample(T((2, 3)), 0),
                   sample(T((2, 3), values=[[-1000.0, 0.0, 1000.0], [5.0, 1000.0, -1000.0]]), 1)])(logcumsumexp)
 register("cummax", method="cummax", ref=lambda x, dim: np.maximum.accumulate(x, axis=dim),

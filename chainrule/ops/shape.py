@@ -109,13 +109,13 @@ def unsqueeze(input, dim):
     return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
-register("reshape", method="reshape", ref=lambda x, *s: np.reshape(x, _shape_arg(s)),
+reshape = register("reshape", method="reshape", ref=lambda x, *s: np.reshape(x, _shape_arg(s)),
          samples=[sample(T((3, 4)), 4, 3), sample(T((2, 3, 4)), (6, -1)), sample(T((6,)), (1, 2, 3))])(reshape)
-register("flatten", method="flatten", ref=lambda x, s=0, e=-1: x.reshape(x.shape[:s % x.ndim] + (-1,) + x.shape[e % x.ndim + 1:]),
+flatten = register("flatten", method="flatten", ref=lambda x, s=0, e=-1: x.reshape(x.shape[:s % x.ndim] + (-1,) + x.shape[e % x.ndim + 1:]),
          samples=[sample(T((2, 3, 4))), sample(T((2, 3, 4)), 1)])(flatten)
-register("squeeze", method="squeeze", ref=lambda x, dim=None: np.squeeze(x, axis=dim),
+squeeze = register("squeeze", method="squeeze", ref=lambda x, dim=None: np.squeeze(x, axis=dim),
          samples=[sample(T((3, 1, 4, 1))), sample(T((3, 1, 4)), 1), sample(T((3, 1, 4)), -2)])(squeeze)
-register("unsqueeze", method="unsqueeze", ref=lambda x, dim: np.expand_dims(x, dim),
+unsqueeze = register("unsqueeze", method="unsqueeze", ref=lambda x, dim: np.expand_dims(x, dim),
          samples=[sample(T((3, 4)), 0), sample(T((3, 4)), -1), sample(T((3, 4)), 1)])(unsqueeze)
 tensor_method("view_as", "reshape_as")(lambda self, other: reshape(self, other.shape))
 
@@ -158,9 +158,9 @@ def transpose(input, dim0, dim1):
     return permute(input, *order)
 
 
-register("permute", method="permute", ref=lambda x, *d: np.transpose(x, _shape_arg(d)),
+permute = register("permute", method="permute", ref=lambda x, *d: np.transpose(x, _shape_arg(d)),
          samples=[sample(T((2, 3, 4)), 2, 0, 1), sample(T((2, 3, 4)), (1, 2, 0))])(permute)
-register("transpose", method="transpose", ref=lambda x, a, b: np.swapaxes(x, a, b),
+transpose = register("transpose", method="transpose", ref=lambda x, a, b: np.swapaxes(x, a, b),
          samples=[sample(T((3, 4)), 0, 1), sample(T((2, 3, 4)), -1, -3)])(transpose)
 def _T(self):
     nd = self._data.ndim
@@ -213,7 +213,7 @@ def _np_expand(x, *shape):
     return np.broadcast_to(x, [x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)])
 
 
-register("expand", method=("expand", "broadcast_to"), ref=_np_expand,
+expand = register("expand", method=("expand", "broadcast_to"), ref=_np_expand,
          samples=[sample(T((3, 1)), 3, 4), sample(T((4,)), (2, 3, 4)), sample(T((2, 1, 3)), -1, 5, -1)])(expand)
 broadcast_to = expand
 tensor_method("expand_as")(lambda self, other: expand(self, other.shape))
@@ -235,7 +235,7 @@ def flip(input, dims):
     return Flip.apply(input, axes=norm_dim(dims, input.ndim, "flip"))
 
 
-register("flip", method="flip", ref=lambda x, d: np.flip(x, d),
+flip = register("flip", method="flip", ref=lambda x, d: np.flip(x, d),
          samples=[sample(T((3, 4)), 0), sample(T((2, 3, 4)), (0, 2))])(flip)
 
 
@@ -346,10 +346,10 @@ def unbind(input, dim=0):
     return tuple(squeeze(p, dim) for p in split(input, 1, dim))
 
 
-register("cat", ref=lambda xs, dim=0: np.concatenate(xs, axis=dim),
+cat = register("cat", ref=lambda xs, dim=0: np.concatenate(xs, axis=dim),
          samples=[sample([T((2, 3)), T((4, 3))]), sample([T((2, 3)), T((2, 1)), T((2, 2))], 1),
                   sample([T((2, 3)), T((2, 3), grad=False)], -1)])(cat)
-register("stack", ref=lambda xs, dim=0: np.stack(xs, axis=dim),
+stack = register("stack", ref=lambda xs, dim=0: np.stack(xs, axis=dim),
          samples=[sample([T((2, 3)), T((2, 3))]), sample([T((2, 3)), T((2, 3)), T((2, 3))], -1)])(stack)
 register("split", method="split", ref=lambda x, s, dim=0: np.concatenate(
     [p.ravel() for p in np.split(x, list(range(s, x.shape[dim], s)) if isinstance(s, int) else np.cumsum(s)[:-1], axis=dim)]),
@@ -436,7 +436,7 @@ def _np_pad(x, p, mode="constant", value=0.0):
     return np.pad(x, w, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
 
 
-register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5),
+pad = register("pad", ref=_np_pad, samples=[sample(T((3, 4)), (1, 2)), sample(T((2, 3, 4)), (1, 0, 0, 2), value=1.5),
                                       sample(T((2, 3, 4)), (2, 1, 1, 2), "reflect"),
                                       sample(T((1, 3, 4)), (3, 1), "replicate"),
                                       sample(T((2, 2, 3)), (3, 2, 0, 1), "circular"),
@@ -470,5 +470,5 @@ def triu(input, diagonal=0):
     return Tri.apply(_matrices(input, "triu"), k=diagonal, fn=np.triu)
 
 
-register("tril", method="tril", ref=lambda x, k=0: np.tril(x, k), samples=[sample(T((4, 4))), sample(T((2, 3, 4)), -1)])(tril)
-register("triu", method="triu", ref=lambda x, k=0: np.triu(x, k), samples=[sample(T((4, 4))), sample(T((3, 5)), 1)])(triu)
+tril = register("tril", method="tril", ref=lambda x, k=0: np.tril(x, k), samples=[sample(T((4, 4))), sample(T((2, 3, 4)), -1)])(tril)
+triu = register("triu", method="triu", ref=lambda x, k=0: np.triu(x, k), samples=[sample(T((4, 4))), sample(T((3, 5)), 1)])(triu)

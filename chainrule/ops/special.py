@@ -280,7 +280,7 @@ def log_ndtr(input):
     return LogNdtr.apply(lift(input))
 
 
-register("log_ndtr", ref=_np_log_ndtr, samples=[sample(T((3, 4), -4, 4)),
+log_ndtr = register("log_ndtr", ref=_np_log_ndtr, samples=[sample(T((3, 4), -4, 4)),
                                                 sample(T((3,), values=[-30.0, -21.0, -19.0]))])(log_ndtr)
 
 
@@ -296,9 +296,9 @@ def digamma(input):
     return Polygamma.apply(lift(input), n=0)
 
 
-register("polygamma", ref=_np_polygamma, samples=[sample(1, T((3, 4), 0.3, 5)), sample(2, T((3,), values=[-2.5, 0.7, 25.0])),
+polygamma = register("polygamma", ref=_np_polygamma, samples=[sample(1, T((3, 4), 0.3, 5)), sample(2, T((3,), values=[-2.5, 0.7, 25.0])),
                                                    sample(3, T((2, 2), 0.5, 3))])(polygamma)
-register("digamma", method="digamma", ref=_np_digamma, samples=_POSITIVE)(digamma)
+digamma = register("digamma", method="digamma", ref=_np_digamma, samples=_POSITIVE)(digamma)
 Tensor.polygamma = lambda self, n: polygamma(n, self)
 
 
@@ -396,12 +396,12 @@ def signbit(input):
 
 
 _PROB = [sample(T((3, 4), 0.05, 0.95))]
-register("logit", method="logit",
+logit = register("logit", method="logit",
          ref=lambda p, eps=None: np.log(np.clip(p, eps, 1 - eps) / (1 - np.clip(p, eps, 1 - eps))) if eps else np.log(p / (1 - p)),
          samples=_PROB + [sample(T((4,), values=[0.001, 0.3, 0.6, 0.999]), eps=0.01)])(logit)
-register("sinc", method="sinc", ref=np.sinc, samples=[sample(T((3, 4), 0.1, 2.5)), sample(T((3,), values=[0.0, 0.4, -1.3]), gradgrad=False)])(sinc)
-register("deg2rad", method="deg2rad", ref=np.deg2rad, samples=UNARY)(deg2rad)
-register("rad2deg", method="rad2deg", ref=np.rad2deg, samples=UNARY)(rad2deg)
+sinc = register("sinc", method="sinc", ref=np.sinc, samples=[sample(T((3, 4), 0.1, 2.5)), sample(T((3,), values=[0.0, 0.4, -1.3]), gradgrad=False)])(sinc)
+deg2rad = register("deg2rad", method="deg2rad", ref=np.deg2rad, samples=UNARY)(deg2rad)
+rad2deg = register("rad2deg", method="rad2deg", ref=np.rad2deg, samples=UNARY)(rad2deg)
 _LN2 = math.log(2.0)
 
 
@@ -440,28 +440,28 @@ def angle(input):
     return Angle.apply(input)
 
 
-register("copysign", method="copysign", ref=np.copysign,
+copysign = register("copysign", method="copysign", ref=np.copysign,
          samples=[sample(T((3, 4), away=0.0), T((3, 4))), sample(T((3, 4), away=0.0), T((4,)))])(copysign)
-register("fmax", method="fmax", ref=np.fmax, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmax)
-register("fmin", method="fmin", ref=np.fmin, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmin)
-register("xlog1py", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)),
+fmax = register("fmax", method="fmax", ref=np.fmax, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmax)
+fmin = register("fmin", method="fmin", ref=np.fmin, samples=[sample(T((3, 4)), T((3, 4))), sample(T((3, 4)), T((4,)))])(fmin)
+xlog1py = register("xlog1py", ref=lambda x, y: np.where(x == 0, 0.0, x * np.log1p(y)),
          samples=[sample(T((3, 4)), T((3, 4), -0.5, 2)),
                   sample(T((3,), values=[0.0, 0.5, 0.0], grad=False), T((3,), values=[-0.5, 2.0, 3.0])),
                   sample(T((2, 3), values=[[0.0, 0.0, 0.7], [0.0, -0.4, 0.0]]), T((3,), values=[2.0, -0.5, 1.5]))])(xlog1py)
-register("entr", ref=lambda x: np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf)),
+entr = register("entr", ref=lambda x: np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, -np.inf)),
          samples=[sample(T((3, 4), 0.1, 2))])(entr)
-register("multigammaln", ref=lambda a, p: sum(_np_lgamma(a - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
+multigammaln = register("multigammaln", ref=lambda a, p: sum(_np_lgamma(a - j / 2) for j in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
          samples=[sample(T((3, 4), 1.6, 6), 3), sample(T((2,), 0.6, 4), 1)])(multigammaln)
-register("ndtr", ref=lambda x: 0.5 * _np_erfc(-x / _SQRT2), samples=[sample(T((3, 4), -3, 3))])(ndtr)
-register("ndtri", ref=lambda p: _SQRT2 * _np_erfinv(2 * p - 1), samples=_PROB)(ndtri)
+ndtr = register("ndtr", ref=lambda x: 0.5 * _np_erfc(-x / _SQRT2), samples=[sample(T((3, 4), -3, 3))])(ndtr)
+ndtri = register("ndtri", ref=lambda p: _SQRT2 * _np_erfinv(2 * p - 1), samples=_PROB)(ndtri)
 Tensor.heaviside = heaviside
 Tensor.signbit = signbit
 Tensor.sgn = Tensor.sign
 Tensor.xlog1py = xlog1py
-register("logaddexp2", method="logaddexp2", ref=np.logaddexp2,
+logaddexp2 = register("logaddexp2", method="logaddexp2", ref=np.logaddexp2,
          samples=[sample(T((3, 4)), T((4,))), sample(T((2,), values=[-1000.0, 1000.0]), T((2,), values=[1000.0, 3.0]))]
          )(logaddexp2)
-register("ldexp", method="ldexp", ref=lambda a, b: a * np.exp2(b),
+ldexp = register("ldexp", method="ldexp", ref=lambda a, b: a * np.exp2(b),
          samples=[sample(T((3, 4)), T((4,), values=[-2.0, 0.0, 1.0, 3.0])), sample(T((3,)), T((3,), -1, 1))])(ldexp)
-register("angle", method="angle", ref=lambda x: np.where(x < 0, np.pi, 0.0),
+angle = register("angle", method="angle", ref=lambda x: np.where(x < 0, np.pi, 0.0),
          samples=[sample(T((3, 4), away=0.0)), sample(T((3,), values=[-1000.0, 2.0, 1000.0]))])(angle)

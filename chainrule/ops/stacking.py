@@ -262,34 +262,34 @@ def powers(x, N):
 
 
 # ---- registry: each gradchecked as a composition ----------------------------------------------------------------
-register("hstack", ref=lambda xs: np.hstack(xs), samples=[sample([T((2, 3)), T((2, 1))]), sample([T((3,)), T((2,))])])(hstack)
-register("vstack", ref=lambda xs: np.vstack(xs), samples=[sample([T((3,)), T((2, 3))])])(vstack)
-register("dstack", ref=lambda xs: np.dstack(xs), samples=[sample([T((2, 3)), T((2, 3, 2))])])(dstack)
-register("column_stack", ref=lambda xs: np.column_stack(xs), samples=[sample([T((3,)), T((3, 2))])])(column_stack)
+hstack = register("hstack", ref=lambda xs: np.hstack(xs), samples=[sample([T((2, 3)), T((2, 1))]), sample([T((3,)), T((2,))])])(hstack)
+vstack = register("vstack", ref=lambda xs: np.vstack(xs), samples=[sample([T((3,)), T((2, 3))])])(vstack)
+dstack = register("dstack", ref=lambda xs: np.dstack(xs), samples=[sample([T((2, 3)), T((2, 3, 2))])])(dstack)
+column_stack = register("column_stack", ref=lambda xs: np.column_stack(xs), samples=[sample([T((3,)), T((3, 2))])])(column_stack)
 def _np_unfold(x, d, size, step):
     d %= x.ndim
     return np.lib.stride_tricks.sliding_window_view(x, size, axis=d).take(np.arange(0, x.shape[d] - size + 1, step), d)
 
 
-register("tensor_unfold", method="unfold", ref=_np_unfold, samples=[sample(T((7,)), 0, 3, 2), sample(T((2, 5, 3)), 1, 2, 1), sample(T((4, 6)), -1, 6, 1)])(unfold)
-register("take", method="take", ref=lambda x, i: np.take(x, i),
+unfold = register("tensor_unfold", method="unfold", ref=_np_unfold, samples=[sample(T((7,)), 0, 3, 2), sample(T((2, 5, 3)), 1, 2, 1), sample(T((4, 6)), -1, 6, 1)])(unfold)
+take = register("take", method="take", ref=lambda x, i: np.take(x, i),
          samples=[sample(T((3, 4)), T((2, 2), 0, 12, dtype="int64", grad=False)),
                   sample(T((5,)), T((4,), values=[0, -1, 0, 2], dtype="int64", grad=False))])(take)
-register("sum_to_size", method="sum_to_size",
+sum_to_size = register("sum_to_size", method="sum_to_size",
          ref=lambda x, *s: np.sum(x, axis=tuple(i for i, n in enumerate(s) if n == 1), keepdims=True), samples=[sample(T((3, 4)), 3, 1), sample(T((2, 3)), 1, 3)])(sum_to_size)
-register("diagflat", ref=lambda x, offset=0: np.diagflat(x, offset),
+diagflat = register("diagflat", ref=lambda x, offset=0: np.diagflat(x, offset),
          samples=[sample(T((2, 2))), sample(T((3,)), -1)])(diagflat)
-register("combinations", ref=lambda x, r=2, with_replacement=False: np.array(list(
+combinations = register("combinations", ref=lambda x, r=2, with_replacement=False: np.array(list(
     (itertools.combinations_with_replacement if with_replacement else itertools.combinations)(x, r))),
     samples=[sample(T((4,))), sample(T((3,)), 2, True)])(combinations)
-register("vander", ref=lambda x, N=None, increasing=False: np.vander(x, N, increasing),
+vander = register("vander", ref=lambda x, N=None, increasing=False: np.vander(x, N, increasing),
          samples=[sample(T((4,), 0.3, 2)), sample(T((3,), -2, -0.2), 5, True)])(vander)
-register("powers", ref=lambda x, N: x[..., None] ** np.arange(N),   # linalg.vander's columns, batched
+powers = register("powers", ref=lambda x, N: x[..., None] ** np.arange(N),   # linalg.vander's columns, batched
          samples=[sample(T((2, 3), 0.3, 2), 4), sample(T((3,), -2, 2), 2)])(powers)
-register("t", ref=lambda x: x.T, samples=[sample(T((2, 3))), sample(T((3,)))])(t)
-register("fliplr", ref=np.fliplr, samples=[sample(T((2, 3, 2)))])(fliplr)
-register("flipud", ref=np.flipud, samples=[sample(T((3, 2)))])(flipud)
-register("atleast_3d", ref=np.atleast_3d, samples=[sample(T((3,))), sample(T((2, 3)))])(atleast_3d)
+t = register("t", ref=lambda x: x.T, samples=[sample(T((2, 3))), sample(T((3,)))])(t)
+fliplr = register("fliplr", ref=np.fliplr, samples=[sample(T((2, 3, 2)))])(fliplr)
+flipud = register("flipud", ref=np.flipud, samples=[sample(T((3, 2)))])(flipud)
+atleast_3d = register("atleast_3d", ref=np.atleast_3d, samples=[sample(T((3,))), sample(T((2, 3)))])(atleast_3d)
 register("tensor_split", ref=lambda x, spec, dim=0: np.concatenate([p.ravel() for p in np.array_split(x, spec, dim)]),
          samples=[sample(T((5, 3)), 3), sample(T((4, 6)), [1, 4], 1)])(
     lambda x, spec, dim=0: cat([p.reshape(-1) for p in tensor_split(x, spec, dim)]))

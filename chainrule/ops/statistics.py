@@ -225,14 +225,14 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
-register("cov", method="cov", ref=lambda x, **k: np.cov(x), samples=[sample(T((3, 5))), sample(T((6,)))])(cov)
+cov = register("cov", method="cov", ref=lambda x, **k: np.cov(x), samples=[sample(T((3, 5))), sample(T((6,)))])(cov)
 register("cov_weighted", ref=None,
          samples=[sample(T((2, 5)), T((5,), 1, 4, dtype="int64", grad=False), T((5,), 0.5, 2), c) for c in (0, 1)])(
     lambda x, fweights, aweights, correction: cov(x, correction=correction, fweights=fweights, aweights=aweights))
-register("corrcoef", method="corrcoef", ref=np.corrcoef, samples=[sample(T((3, 6)))])(corrcoef)
-register("dist", method="dist", ref=lambda a, b, p=2: np.linalg.norm((a - b).reshape(-1), p),
+corrcoef = register("corrcoef", method="corrcoef", ref=np.corrcoef, samples=[sample(T((3, 6)))])(corrcoef)
+dist = register("dist", method="dist", ref=lambda a, b, p=2: np.linalg.norm((a - b).reshape(-1), p),
          samples=[sample(T((3, 4)), T((4,))), sample(T((3,)), T((3,)), 3), sample(T((2, 2)), T((2, 2)), 1)])(dist)
-register("renorm", method="renorm", ref=None,
+renorm = register("renorm", method="renorm", ref=None,
          samples=[sample(T((3, 4)), 2, 0, 1.0), sample(T((2, 3, 2)), 1, 1, 2.0), sample(T((3, 2), -0.1, 0.1), 2, 1, 5.0)])(renorm)
 for _name, _fn in (("histc", histc), ("histogram", histogram), ("bucketize", bucketize), ("isin", isin),
                    ("argwhere", argwhere), ("unique_consecutive", unique_consecutive)):

@@ -79,12 +79,12 @@ def unflatten(input, dim, sizes):
     return reshape(input, input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
-register("repeat", method="repeat", ref=lambda x, *s: np.tile(x, _shape_arg(s)),
+repeat = register("repeat", method="repeat", ref=lambda x, *s: np.tile(x, _shape_arg(s)),
          samples=[sample(T((2, 3)), 2, 1), sample(T((3,)), (2, 2)), sample(T((2, 1, 3)), 1, 3, 2)])(repeat)
-register("repeat_interleave", method="repeat_interleave",
+repeat_interleave = register("repeat_interleave", method="repeat_interleave",
          ref=lambda x, r, dim=None: np.repeat(x, r, axis=dim),
          samples=[sample(T((2, 3)), 2), sample(T((2, 3)), 3, 1), sample(T((3, 2)), [1, 0, 2], 0)])(repeat_interleave)
-register("roll", method="roll", ref=lambda x, s, dims=None: np.roll(x, s, axis=dims),
+roll = register("roll", method="roll", ref=lambda x, s, dims=None: np.roll(x, s, axis=dims),
          samples=[sample(T((3, 4)), 1), sample(T((3, 4)), -1, 1), sample(T((2, 3, 4)), (1, 2), (0, 2))])(roll)
-register("unflatten", method="unflatten", ref=lambda x, d, s: x.reshape(x.shape[:d % x.ndim] + tuple(s) + x.shape[d % x.ndim + 1:]),
+unflatten = register("unflatten", method="unflatten", ref=lambda x, d, s: x.reshape(x.shape[:d % x.ndim] + tuple(s) + x.shape[d % x.ndim + 1:]),
          samples=[sample(T((2, 6)), 1, (2, 3)), sample(T((6, 2)), 0, (3, -1))])(unflatten)

@@ -164,8 +164,8 @@ def hypot(input, other):
 
 
 # away from the origin, where atan2 and hypot have no derivative
-register("atan2", method=("atan2", "arctan2"), ref=np.arctan2,
+atan2 = register("atan2", method=("atan2", "arctan2"), ref=np.arctan2,
          samples=[sample(T((3, 4), 0.3, 2), T((3, 4))), sample(T((3, 4)), T((4,), -2, -0.3))])(atan2)
-register("hypot", method="hypot", ref=np.hypot,
+hypot = register("hypot", method="hypot", ref=np.hypot,
          samples=[sample(T((3, 4), 0.3, 2), T((3, 4))), sample(T((2, 3)), T((3,), 0.5, 2))])(hypot)
 arctan2 = atan2

@@ -226,24 +226,24 @@ def _np_adaptive_max2d(x, out):
                      for a, b in adaptive_bounds(H, oh)], -2)
 
 
-register("conv3d", ref=None, samples=[
+conv3d = register("conv3d", ref=None, samples=[
     sample(T((2, 2, 4, 4, 3)), T((3, 2, 2, 3, 2)), T((3,))),
     sample(T((1, 4, 5, 4, 4)), T((4, 2, 3, 2, 2)), None, (2, 1, 1), 1, (1, 2, 1), 2),
     sample(T((1, 1, 3, 3, 3)), T((2, 1, 2, 2, 2)), None, 1, "same")])(conv3d)
-register("conv_transpose3d", ref=None, samples=[
+conv_transpose3d = register("conv_transpose3d", ref=None, samples=[
     sample(T((1, 2, 2, 3, 3)), T((2, 3, 2, 2, 2)), T((3,))),
     sample(T((2, 2, 3, 2, 2)), T((2, 2, 3, 1, 2)), None, (2, 1, 2), (1, 0, 1), (1, 0, 1), 1, (1, 2, 1)),
     sample(T((1, 4, 2, 2, 2)), T((4, 1, 2, 2, 2)), T((2,)), 1, 0, 0, 2)])(conv_transpose3d)
-register("lp_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4), 0.5, 1.5), 2, 2),
+lp_pool3d = register("lp_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4), 0.5, 1.5), 2, 2),
                                          sample(T((1, 1, 4, 5, 3), 0.5, 1.5), 3, 2, 1)])(lp_pool3d)
-register("adaptive_max_pool3d", ref=None, samples=[sample(T((1, 2, 5, 4, 6)), (2, 3, 4)),
+adaptive_max_pool3d = register("adaptive_max_pool3d", ref=None, samples=[sample(T((1, 2, 5, 4, 6)), (2, 3, 4)),
                                                    sample(T((2, 3, 4, 4)), 2)])(adaptive_max_pool3d)
-register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
+max_pool3d = register("max_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
                                           sample(T((2, 5, 4, 5)), 2, 2, 0, 1, True)])(max_pool3d)
-register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
+avg_pool3d = register("avg_pool3d", ref=None, samples=[sample(T((1, 2, 4, 4, 4)), 2), sample(T((1, 1, 5, 4, 3)), (3, 2, 2), (2, 1, 1), 1),
                                           sample(T((1, 1, 5, 4, 5)), 3, 2, 1, True, False),
                                           sample(T((2, 4, 4, 4)), 2, divisor_override=3)])(avg_pool3d)
-register("adaptive_max_pool2d", ref=_np_adaptive_max2d, samples=[sample(T((2, 3, 5, 7)), (2, 3)), sample(T((1, 4, 4)), 2)])(
+adaptive_max_pool2d = register("adaptive_max_pool2d", ref=_np_adaptive_max2d, samples=[sample(T((2, 3, 5, 7)), (2, 3)), sample(T((1, 4, 4)), 2)])(
     adaptive_max_pool2d)
-register("adaptive_max_pool1d", ref=lambda x, o: _np_adaptive_max2d(x[..., None, :], (1, o))[..., 0, :],
+adaptive_max_pool1d = register("adaptive_max_pool1d", ref=lambda x, o: _np_adaptive_max2d(x[..., None, :], (1, o))[..., 0, :],
          samples=[sample(T((2, 3, 7)), 3)])(adaptive_max_pool1d)

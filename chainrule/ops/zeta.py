@@ -55,7 +55,7 @@ def zeta(input, other):
     return Zeta.apply(*tensor_pair(input, other))
 
 
-register("zeta", ref=_np_zeta, samples=[
+zeta = register("zeta", ref=_np_zeta, samples=[
     sample(T((3, 4), 1.2, 6, grad=False), T((3, 4), 0.2, 4)),
     sample(T((4,), values=[2.0, 3.0, 4.0, 2.0], grad=False), T((4,), values=[-1.5, 1e-3, 30.0, 1e9])),
     sample(T((2, 1), 1.5, 3, grad=False), T((3,), 0.5, 2))])(zeta)

@@ -48,7 +48,7 @@ def _np_pad_sequence(seqs, batch_first=False, padding_value=0.0, padding_side="r
     return out if batch_first else out.swapaxes(0, 1)
 
 
-register("pad_sequence", ref=_np_pad_sequence,
+pad_sequence = register("pad_sequence", ref=_np_pad_sequence,
          samples=[sample([T((3, 2)), T((1, 2)), T((2, 2))]),
                   sample([T((2,)), T((4,))], batch_first=True, padding_value=-1.0, padding_side="left")])(pad_sequence)
 
