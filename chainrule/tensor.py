@@ -2,6 +2,8 @@
 
 Operators and most methods are attached by the op modules in chainrule/ops (one op = one place).
 """
+import warnings
+
 import numpy as np
 
 from . import devices as _devices, dtypes
@@ -58,7 +60,13 @@ class Tensor(InPlaceMethods, dtypes.FloatCasts, dtypes.IntCasts):
 
     @property
     def grad(self):
-        """The gradient backward accumulated here (None until then), as torch's .grad."""
+        """The gradient backward accumulated here (None until then), as torch's .grad. A non-leaf's stays None
+        unless it retain_grad(): reading it then warns, as torch's does (a common slip when debugging)."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: backward "
+                          "does not fill it in. Call .retain_grad() on this tensor before backward if you want its "
+                          "gradient, or read .grad of the leaf tensor (the parameter or input) instead.",
+                          UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter

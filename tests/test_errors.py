@@ -129,3 +129,19 @@ def test_a_numpy_array_fed_to_a_module_names_the_module():
             module(*args)
     with pytest.raises(TypeError, match=r"^relu: argument 1 must be a Tensor, not list"):
         cr.relu([1.0, -1.0])
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_torch_does():
+    x = cr.randn(3, requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor.*retain_grad"):
+        assert y.grad is None
+    z = x * 3
+    z.retain_grad()
+    (y.sum() + z.sum()).backward()   # a retained non-leaf and the leaf read silently
+    assert z.grad.tolist() == [1.0, 1.0, 1.0] and x.grad.tolist() == [5.0, 5.0, 5.0]
+
+
+def test_an_index_out_of_range_is_named_once():
+    with pytest.raises(IndexError, match=r"^getitem: index 5 is out of bounds for axis 0 with size 3.*; index 5$"):
+        cr.randn(3)[5]

@@ -64,7 +64,9 @@ def getitem(input, index):
     try:
         return GetItem.apply(input, index=index)
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor of shape {input.shape}, index {index!r})") from None
+        text = str(exc)   # named by the op already ("getitem: index 5 is out of bounds …") unless NumPy's own
+        raise IndexError(f"{text}; index {index!r}" if text.startswith("getitem: ") else
+                         f"getitem: {text} (tensor of shape {input.shape}, index {index!r})") from None
 
 
 getitem = register("getitem", ref=lambda x, i: x[_raw_index(i)],
