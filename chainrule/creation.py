@@ -6,6 +6,7 @@ strided; pinning and memory formats have no meaning for NumPy arrays and are acc
 """
 import functools
 import inspect
+import warnings
 
 import numpy as np
 
@@ -61,6 +62,8 @@ def _make(arr, dtype, requires_grad):
 def tensor(data, dtype=None, requires_grad=False):
     """A new leaf tensor holding a copy of data; ints stay int64, Python floats become float32."""
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, use x.detach().clone() (or .requires_grad_(True) on that), "
+                      "rather than cr.tensor(x): the copy never carries x's graph", UserWarning, stacklevel=2)
         data = data._data
     arr = _to_array(data, dtype, "tensor")
     if isinstance(data, np.ndarray) and arr is data:

@@ -239,7 +239,8 @@ def dim_order(self):
 def new(self, *args):
     """The legacy x.new(...): x.new([1, 2]) builds from data, x.new(2, 3) is uninitialised, both with x's dtype."""
     if len(args) == 1 and not isinstance(args[0], int):
-        return creation.tensor(args[0], dtype=self.dtype)
+        data = args[0]._data if isinstance(args[0], type(self)) else args[0]   # (no copy-construct warning)
+        return creation.tensor(data, dtype=self.dtype)
     return creation.empty(*args, dtype=self.dtype)
 
 

@@ -145,3 +145,10 @@ def test_reading_grad_of_a_non_leaf_warns_as_torch_does():
 def test_an_index_out_of_range_is_named_once():
     with pytest.raises(IndexError, match=r"^getitem: index 5 is out of bounds for axis 0 with size 3.*; index 5$"):
         cr.randn(3)[5]
+
+
+def test_copy_constructing_from_a_tensor_warns_as_torch_does():
+    x = cr.randn(3, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"x\.detach\(\)\.clone\(\)"):
+        y = cr.tensor(x)
+    assert y.grad_fn is None and not y.requires_grad and y.tolist() == x.tolist()
