@@ -312,13 +312,16 @@ def _check_class_target(input, target, name, ignore_index=-100):
     if t.dtype.kind not in "iu":
         raise DTypeError(f"{name}: class-index targets must be integers (int64), got {t.dtype}. Use target.long(), "
                          f"or pass class probabilities with the same shape as the input")
-    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-    expected = (input.shape[0],) + input.shape[2:] if input.ndim > 1 else ()
+    shape = input._data.shape
+    n_classes = shape[1] if len(shape) > 1 else shape[0]
+    expected = (shape[0],) + shape[2:] if len(shape) > 1 else ()
     if t.shape != expected:
         raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {input.shape}; class indices "
                          f"should have shape {expected}")
-    if t.size and 0 <= np.minimum.reduce(t, axis=None) and np.maximum.reduce(t, axis=None) < n_classes:
-        return t, True   # every label in range (ufunc reductions: this check runs on every training step)
+    # every label in [0, C) in one reduction (this check runs on every training step): read as unsigned, a
+    # negative label is larger than any class count
+    if t.size and np.maximum.reduce(t.view(t.dtype.str.replace("i", "u")), axis=None) < n_classes:
+        return t, True
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         raise IndexError(f"{name}: target labels must be in [0, {n_classes}) for {n_classes} classes, got min "

@@ -130,7 +130,10 @@ def _activation(name, fn, doc, **defaults):
         self.__dict__.update(params)   # torch's attributes: ELU().alpha, Softmax().dim, LeakyReLU().negative_slope
 
     def forward(self, input):
-        return fn(input, **{k: self.__dict__[k] for k in self._names})
+        names = self._names
+        if not names:   # ReLU, Tanh, Sigmoid …: no keywords to gather on every call
+            return fn(input)
+        return fn(input, **{k: self.__dict__[k] for k in names})
 
     def extra_repr(self):
         values = {k: self.__dict__[k] for k in self._names}
