@@ -215,6 +215,22 @@ def test_trace_of_a_matrix_product_prints_the_jacobian_transpose():
     assert "the vector-Jacobian product of df/dq1 through q1 (its Jacobian has more than 64 rows)" in text
 
 
+def test_trace_names_a_custom_function_by_its_class():
+    class Cube(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * 3 * x ** 2
+    x = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
+    text = str(cr.explain.trace(Cube.apply(x).sum(), {"x": x}))
+    assert "q1 = cube(x)" in text and "df/dx += df/dq1 × ∂q1/∂x = [1, 1] × [3, 12] = [3, 12]" in text
+
+
 def test_trace_markdown_and_html():
     tr = cr.explain.trace_expression("(x + y) * z", {"x": -2, "y": 5, "z": -4})
     assert "| step | node | upstream | local | product |" in tr.to_markdown()

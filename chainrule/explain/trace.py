@@ -38,7 +38,9 @@ def _expression(node, ins):
         index = _index_text(node.index)
         if index is not None:
             return f"{ins[0]}[{index}]"
-    return f"{op.lower()}({', '.join(ins)})"
+    name = node.name()   # a custom autograd.Function's node is named after its class: CubeBackward
+    name = name[:-len("Backward")] if name.endswith("Backward") else op
+    return f"{name.lower()}({', '.join(ins)})"
 
 
 def _index_text(index):
