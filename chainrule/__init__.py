@@ -59,6 +59,7 @@ from .ops.matfun import (addbmm, addmv, addr, chain_matmul, cholesky_solve, matr
 from .ops.matfun import _legacy_qr as qr  # noqa: E402
 from .ops.lu import legacy_lu as lu, legacy_lu_solve as lu_solve, lu_unpack  # noqa: E402
 from .ops.decomp import cholesky  # noqa: E402
+from .ops.householder import geqrf, orgqr, ormqr  # noqa: E402
 from .ops.index_write import index_copy, index_fill, index_put, masked_scatter, scatter_reduce  # noqa: E402
 from .ops.statistics import (argwhere, bucketize, corrcoef, cov, dist, histc, histogram, histogramdd,  # noqa: E402
                              isin, renorm, searchsorted, unique_consecutive)

@@ -1,0 +1,98 @@
+"""QR in LAPACK's compact Householder form, as torch's geqrf / orgqr / ormqr:
+
+    geqrf(A) -> (a, tau)      R on and above a's diagonal, the Householder vectors vᵢ below it (1 on it, implied)
+    orgqr(a, tau) = Q         Q = H₁H₂⋯H_k, Hᵢ = I - τᵢvᵢvᵢᵀ (linalg.householder_product)
+    ormqr(a, tau, C) = op(Q)·C or C·op(Q), op = identity or transpose, without the caller forming Q
+
+geqrf is not differentiable (torch's is not either: its derivative is not implemented); orgqr and ormqr are
+composed from matmuls and outer products, so they are, in a, tau and C.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
+from ..errors import ShapeError
+from ..tensor import Tensor
+from ._util import refuse_float16
+from .registry import T, register, sample
+
+_wrap = Tensor._wrap
+_namedtuple = __import__("collections").namedtuple
+_Geqrf = _namedtuple("geqrf", ["a", "tau"])
+
+
+class Geqrf(Function):
+    """(a, tau) of LAPACK's geqrf. No gradient: backward names the op and the differentiable way round."""
+
+    @staticmethod
+    def forward(ctx, A):
+        refuse_float16("geqrf", A._data)
+        h, tau = np.linalg.qr(A._data, mode="raw")   # NumPy's raw mode gives LAPACK's array transposed
+        return _wrap(np.ascontiguousarray(np.swapaxes(h, -1, -2))), _wrap(tau.astype(A._data.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, ga, gtau):
+        raise NotImplementedError("geqrf: not differentiable (torch's derivative for geqrf is not implemented "
+                                  "either); use linalg.qr, whose Q and R are, or call geqrf on input.detach()")
+
+
+def geqrf(input):
+    if input.ndim < 2:
+        raise ShapeError(f"geqrf: expected a matrix or a batch of matrices (..., m, n), got shape {input.shape}")
+    if not STATE.grad_enabled or not input.requires_grad:
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            return _Geqrf(*Geqrf.apply(input))
+    return _Geqrf(*Geqrf.apply(input))
+
+
+def orgqr(input, tau):
+    """Q's first n columns from geqrf's (a, tau) (torch.orgqr = linalg.householder_product)."""
+    from ..linalg import householder_product
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """op(Q)·C (left) or C·op(Q) (right) with Q = H₁⋯H_k the full (mn, mn) orthogonal matrix of geqrf's (a, tau):
+    input (..., mn, k), tau (..., min(mn, k)) exactly, other C (..., m, n) with mn = m (left) or n (right)."""
+    from ..creation import zeros
+    from ..linalg import householder_product
+    from .stacking import cat
+    if input.ndim < 2 or other.ndim < 2:
+        raise ShapeError(f"ormqr: input and other must be matrices or batches of them, got {input.shape} and "
+                         f"{other.shape}")
+    mn, k = input.shape[-2], input.shape[-1]
+    side = other.shape[-2] if left else other.shape[-1]
+    if side != mn or tau.shape[-1] != min(mn, k):   # (torch asks for exactly min(mn, k) scalars too)
+        raise ShapeError(f"ormqr: input {input.shape} holds reflectors of length {mn}, so other {other.shape} needs "
+                         f"{mn} {'rows (left=True)' if left else 'columns (left=False)'}, and tau {tau.shape} "
+                         f"min(mn, k) = {min(mn, k)} scalars (geqrf's tau has that many)")
+    reflectors = input[..., :, :tau.shape[-1]]
+    if reflectors.shape[-1] < mn:   # Q is (mn, mn): pad with zero vectors, which the missing τ leave unused
+        pad = zeros(*reflectors.shape[:-1], mn - reflectors.shape[-1], dtype=input.dtype)
+        reflectors = cat([reflectors, pad], -1)
+    Q = householder_product(reflectors, tau)
+    if transpose:
+        Q = Q.mT
+    return Q @ other if left else other @ Q
+
+
+def _ref_ormqr(a, tau, c, left=True, transpose=False):
+    """NumPy: Q as the product of the reflectors, one by one."""
+    mn = a.shape[-2]
+    Q = np.eye(mn)
+    for i in range(tau.shape[-1]):
+        v = np.zeros(mn)
+        v[i] = 1
+        v[i + 1:] = a[i + 1:, i]
+        Q = Q @ (np.eye(mn) - tau[i] * np.outer(v, v))
+    Q = Q.T if transpose else Q
+    return Q @ c if left else c @ Q
+
+
+ormqr = register("ormqr", method="ormqr", ref=_ref_ormqr,
+                 samples=[sample(T((4, 3)), T((3,)), T((4, 2))),
+                          sample(T((4, 3)), T((3,)), T((2, 4)), left=False, transpose=True),
+                          sample(T((3, 3)), T((3,)), T((3, 3)), transpose=True)])(ormqr)
+Tensor.geqrf = geqrf
+Tensor.orgqr = orgqr
