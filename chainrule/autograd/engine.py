@@ -253,7 +253,8 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
         t._grad = g if t._grad is None else t._grad + g
         return
     data = g._data
-    if t.grad is None:
+    held = t._grad   # (the field, not the .grad property: once per leaf per backward)
+    if held is None:
         # the leaf must own its .grad: clip_grad_norm_ and accumulation write into it in place
         if data.base is not None or not data.flags.writeable or id(data) in owned:
             g = Tensor._wrap(buffers.copy_of(data))
@@ -261,8 +262,8 @@ def _accumulate_into_leaf(t, g, create_graph, owned):
             g = Tensor._wrap(data)   # a plain tensor of its own; otherwise the fresh gradient tensor itself
         owned.add(id(g._data))
         t._grad = g
-    elif t.grad.requires_grad:
-        t._grad = Tensor._wrap(t.grad._data + data)
+    elif held.requires_grad:
+        t._grad = Tensor._wrap(held._data + data)
     else:
-        np.add(t.grad._data, data, out=t.grad._data)
-        t.grad._version = bump_version()
+        np.add(held._data, data, out=held._data)
+        held._version = bump_version()
