@@ -142,7 +142,13 @@ def _scaled(dtype, back):
     return factory
 
 
-SCALED_CASES = [(name, i, dtype) for dtype in SCALES for name, i in CASES if name not in NAN_AT_SCALE[dtype]]
+# single samples whose torch reference is not the answer at that scale
+SAMPLE_NAN_AT_SCALE = {
+    (np.float32, "ormqr", 2): "torch's gradient in the last τ is -0 at these values; the float64 answer, -g[2]·(H₂H₁C)[2], "
+                              "is -6.4e126, beyond float32, where chainrule's overflows (∞ - ∞)",
+}
+SCALED_CASES = [(name, i, dtype) for dtype in SCALES for name, i in CASES
+                if name not in NAN_AT_SCALE[dtype] and (dtype, name, i) not in SAMPLE_NAN_AT_SCALE]
 
 
 @pytest.mark.parametrize("case", SCALED_CASES, ids=lambda c: f"{c[0]}[{c[1]}]-{np.dtype(c[2]).name}")

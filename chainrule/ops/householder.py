@@ -54,10 +54,11 @@ def orgqr(input, tau):
 
 def ormqr(input, tau, other, left=True, transpose=False):
     """op(Q)·C (left) or C·op(Q) (right) with Q = H₁⋯H_k the full (mn, mn) orthogonal matrix of geqrf's (a, tau):
-    input (..., mn, k), tau (..., min(mn, k)) exactly, other C (..., m, n) with mn = m (left) or n (right)."""
-    from ..creation import zeros
-    from ..linalg import householder_product
-    from .stacking import cat
+    input (..., mn, k), tau (..., min(mn, k)) exactly, other C (..., m, n) with mn = m (left) or n (right).
+
+    As LAPACK's ormqr, Q is never formed: each reflector acts on the rows (left) or columns (right) it touches,
+    C[i:] ← C[i:] - τᵢ·vᵢ(vᵢᵀC[i:]), since vᵢ is zero above entry i. Forming Q first multiplies those zeros by
+    whatever the other rows hold, so an overflow there (τ and v near 1e18 in float32) turned finite rows into NaN."""
     if input.ndim < 2 or other.ndim < 2:
         raise ShapeError(f"ormqr: input and other must be matrices or batches of them, got {input.shape} and "
                          f"{other.shape}")
@@ -67,18 +68,28 @@ def ormqr(input, tau, other, left=True, transpose=False):
         raise ShapeError(f"ormqr: input {input.shape} holds reflectors of length {mn}, so other {other.shape} needs "
                          f"{mn} {'rows (left=True)' if left else 'columns (left=False)'}, and tau {tau.shape} "
                          f"min(mn, k) = {min(mn, k)} scalars (geqrf's tau has that many)")
-    reflectors = input[..., :, :tau.shape[-1]]
-    if reflectors.shape[-1] < mn:   # Q is (mn, mn): pad with zero vectors, which the missing τ leave unused
-        pad = zeros(*reflectors.shape[:-1], mn - reflectors.shape[-1], dtype=input.dtype)
-        reflectors = cat([reflectors, pad], -1)
-    Q = householder_product(reflectors, tau)
-    if transpose:
-        Q = Q.mT
-    return Q @ other if left else other @ Q
+    from ..creation import ones
+    from .stacking import cat
+    one = ones(*input.shape[:-2], 1, 1, dtype=input.dtype)
+    # Q·C = H₁(H₂(⋯H_k C)) applies the last reflector first; Qᵀ·C = H_k⋯H₁C the first; C·Q and C·Qᵀ the reverse
+    order = range(tau.shape[-1]) if left == transpose else reversed(range(tau.shape[-1]))
+    C = other
+    for i in order:
+        v = cat([one, input[..., i + 1:, i:i + 1]], -2)            # (..., mn - i, 1): vᵢ from entry i on
+        tau_i = tau[..., i:i + 1].unsqueeze(-1)                     # (..., 1, 1)
+        if left:
+            rest = C[..., i:, :]
+            C = cat([C[..., :i, :], rest - v @ (tau_i * (v.mT @ rest))], -2)
+        else:
+            rest = C[..., :, i:]
+            C = cat([C[..., :, :i], rest - ((rest @ v) * tau_i) @ v.mT], -1)
+    return C
 
 
 def _ref_ormqr(a, tau, c, left=True, transpose=False):
-    """NumPy: Q as the product of the reflectors, one by one."""
+    """NumPy: Q as the product of the reflectors, one by one, per matrix of the batch."""
+    if a.ndim > 2:
+        return np.stack([_ref_ormqr(a_, t_, c_, left, transpose) for a_, t_, c_ in zip(a, tau, c)])
     mn = a.shape[-2]
     Q = np.eye(mn)
     for i in range(tau.shape[-1]):
@@ -93,6 +104,7 @@ def _ref_ormqr(a, tau, c, left=True, transpose=False):
 ormqr = register("ormqr", method="ormqr", ref=_ref_ormqr,
                  samples=[sample(T((4, 3)), T((3,)), T((4, 2))),
                           sample(T((4, 3)), T((3,)), T((2, 4)), left=False, transpose=True),
-                          sample(T((3, 3)), T((3,)), T((3, 3)), transpose=True)])(ormqr)
+                          sample(T((3, 3)), T((3,)), T((3, 3)), transpose=True),
+                          sample(T((2, 4, 2)), T((2, 2)), T((2, 3, 4)), left=False)])(ormqr)
 Tensor.geqrf = geqrf
 Tensor.orgqr = orgqr
