@@ -87,10 +87,19 @@ class Module(StateDict, dtypes.FloatCasts):
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
+        # reached only after the usual lookup failed: parameters, buffers and submodules live in their own dicts
+        # (as torch's). Written out rather than looped, as every layer's forward reads its weights through here
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
-            if store in d and name in d[store]:
-                return d[store][name]
+        store = d.get("_parameters")
+        if store is not None:
+            if name in store:
+                return store[name]
+            store = d.get("_buffers", ())
+            if name in store:
+                return store[name]
+            store = d.get("_modules", ())
+            if name in store:
+                return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
