@@ -77,9 +77,11 @@ class Tensor(InPlaceMethods, dtypes.FloatCasts, dtypes.IntCasts):
             if value._data.shape != self._data.shape:
                 raise ShapeError(f".grad: assigned a gradient of shape {value.shape} to a tensor of shape "
                                  f"{self.shape}; they must match")
-            if value._data.dtype != self._data.dtype:
-                raise DTypeError(f".grad: assigned a gradient of dtype {value.dtype} to a tensor of dtype "
-                                 f"{self.dtype}; cast it first, e.g. g.to(p.dtype)")
+            want = self._data.dtype if not engine.GRAD_DTYPES else engine.grad_dtype(self)
+            if want is not None and value._data.dtype != want:
+                raise DTypeError(f".grad: assigned a gradient of dtype {value.dtype} to a tensor whose gradients are "
+                                 f"{want} (its grad_dtype, by default its dtype); cast it first, e.g. "
+                                 f"g.to({want}), or set the tensor's grad_dtype (None allows any dtype)")
         self._grad = value
 
     # ---- what a tensor is ------------------------------------------------------------------------------------

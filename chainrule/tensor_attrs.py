@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import creation, dtypes
+from .autograd import engine
 from .autograd.grad_mode import bump_version
 from .errors import DTypeError
 from .ops.registry import tensor_method
@@ -317,3 +318,24 @@ for _name in ("bfloat16", "cfloat", "cdouble", "chalf"):
 
 Tensor.storage = storage
 Tensor.untyped_storage = untyped_storage
+
+
+def _grad_dtype_get(self):
+    """The dtype backward casts this leaf's gradient to (torch 2.13's Tensor.grad_dtype): by default the tensor's
+    own; set it to keep float32 gradients for float16 weights, or to None to keep whatever dtype arrives."""
+    if self.grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be accessed on leaf tensors (this one has a grad_fn); its gradient "
+                           "is never accumulated, so it has no grad dtype")
+    return engine.grad_dtype(self)
+
+
+def _grad_dtype_set(self, dtype):
+    if self.grad_fn is not None:
+        raise RuntimeError("grad_dtype can only be set on leaf tensors (this one has a grad_fn)")
+    if dtype is not None and not dtypes.is_dtype(dtype):
+        raise TypeError(f"grad_dtype must be a dtype (e.g. chainrule.float32) or None, but got "
+                        f"{type(dtype).__name__}")
+    engine.set_grad_dtype(self, None if dtype is None else dtypes.canonical(dtype, "grad_dtype"))
+
+
+Tensor.grad_dtype = property(_grad_dtype_get, _grad_dtype_set)

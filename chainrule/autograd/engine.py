@@ -41,6 +41,33 @@ def post_accumulate_hooks(t):
     return hooks
 
 
+# id(leaf) -> (weak ref to the leaf, the dtype its gradients are cast to, or None: keep theirs): torch 2.13's
+# Tensor.grad_dtype where it was set to something other than the leaf's own dtype (float16 weights with float32
+# gradients). Empty in the usual case, so the sweep asks only `if GRAD_DTYPES`
+GRAD_DTYPES = {}
+
+
+def grad_dtype(t):
+    """The dtype backward casts t's gradient to: its own unless t.grad_dtype was set (None: any dtype)."""
+    entry = GRAD_DTYPES.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else t._data.dtype
+
+
+def set_grad_dtype(t, dtype):
+    key = id(t)
+    if dtype is not None and dtype == t._data.dtype:
+        if key in GRAD_DTYPES and GRAD_DTYPES[key][0]() is t:
+            del GRAD_DTYPES[key]
+        return
+    GRAD_DTYPES[key] = (ref(t, lambda _, k=key, d=GRAD_DTYPES: d.pop(k, None)), dtype)
+
+
+def _in_grad_dtype(t, g):
+    """A leaf's incoming gradient in its grad_dtype (before its hooks see it, as torch's)."""
+    want = grad_dtype(t)
+    return g if want is None or g._data.dtype == want else g.to(want)
+
+
 def sum_to_shape(grad, shape):
     """Undo broadcasting: sum over the axes NumPy added or stretched, so grad gets its input's shape."""
     if grad.shape == shape:
@@ -84,7 +111,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
         if node is None:
-            _add_leaf(leaf_grads, t, g, create_graph)
+            _add_leaf(leaf_grads, t, _in_grad_dtype(t, g) if GRAD_DTYPES else g, create_graph)
             continue
         slots = pending.get(node)
         if slots is None:
@@ -152,9 +179,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
                 data, want = g._data, t._data
                 if data.shape != want.shape:
                     g = sum_to_shape(g, want.shape)
-                if data.dtype != want.dtype:
-                    g = g.to(want.dtype)
                 fn = t.grad_fn
+                if fn is None and GRAD_DTYPES:
+                    g = _in_grad_dtype(t, g)
+                elif data.dtype != want.dtype:
+                    g = g.to(want.dtype)
                 if fn is None:   # _add_leaf, inlined (once per edge: the hot path)
                     key = id(t)
                     prev = leaf_grads.get(key)
