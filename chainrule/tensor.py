@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from . import devices as _devices, dtypes
-from .autograd import engine, function, views
+from .autograd import engine, forward_errors, function, views
 from .autograd.grad_mode import STATE, bump_version
 from .errors import BackwardError, DTypeError, ShapeError
 from .tensor_inplace import InPlaceMethods
@@ -411,5 +411,6 @@ def _has_numpy(data):
 
 
 function.Tensor = Tensor
+forward_errors.Tensor = Tensor
 views.Tensor = Tensor
 engine.Tensor = Tensor

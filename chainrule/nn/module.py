@@ -6,7 +6,7 @@ from weakref import ref as _weakref
 
 from .. import devices, dtypes
 from ..autograd.grad_mode import STATE
-from ..autograd.function import not_a_tensor
+from ..autograd.forward_errors import not_a_tensor
 from ..tensor import Tensor
 from ..utils.hooks import add_hook, hook_store
 from . import backward_hooks, global_hooks

@@ -134,7 +134,7 @@ def _naming_non_tensors(name, fn):
         try:
             return fn(*args, **kwargs)
         except (AttributeError, TypeError, ValueError) as exc:
-            from ..autograd.function import not_a_tensor
+            from ..autograd.forward_errors import not_a_tensor
             error = not_a_tensor(name, exc, args, kwargs)
             if error is None:
                 raise
