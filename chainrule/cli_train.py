@@ -26,7 +26,9 @@ def add_train_parser(sub):
     p.add_argument("--optimizer", default="adam", choices=T.OPTIMIZERS)
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--schedule", default="none", choices=T.SCHEDULES)
-    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training data (default 100; with --variant online 1, its one pass over "
+                        "the stream)")
     p.add_argument("--variant", default="minibatch", choices=VARIANTS,
                    help="batch: full batch; minibatch; sgd: one sample per update; online: a stream, seen once")
     p.add_argument("--batch-size", type=int, default=32)
@@ -138,12 +140,27 @@ def _train_other(args):
             viz.plot_loss_curve(history, os.path.join(run_dir, "loss_curve.png"), f"{args.model}: {data}")
         except ImportError as exc:
             print(f"(plots skipped: {exc})")
-    print(f"{args.model} on {data}: test accuracy {test_acc:.1%}, {args.epochs} epochs in {seconds:.1f} s -> {run_dir}")
+    print(f"{args.model} on {data}: test accuracy {test_acc:.1%}, {_epochs(args.epochs)} in {seconds:.1f} s -> {run_dir}")
     return 0
+
+
+def _epochs(n):
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
+def _resolve_epochs(args):
+    """--epochs defaults to 100 passes, except online learning, which sees each sample once: one pass."""
+    online = args.variant == "online"
+    if args.epochs is None:
+        args.epochs = 1 if online else 100
+    elif online and args.epochs != 1:
+        raise ValueError(f"--variant online sees each sample once (one pass over the stream), so --epochs must be 1 "
+                         f"or left out, got {args.epochs}; for several passes of one-sample updates use --variant sgd")
 
 
 def cmd_train(args):
     from . import manual_seed, save
+    _resolve_epochs(args)
     if args.model != "mlp":
         _positive("epochs", args.epochs)
         return _train_other(args)
@@ -219,7 +236,7 @@ def cmd_train(args):
         except ImportError as exc:
             print(f"(plots skipped: {exc})")
     print(f"{args.data} {sizes}: test accuracy {test_acc:.1%} (train {train_acc:.1%}), final loss "
-          f"{history['loss'][-1]:.4f}, {len(history['loss'])} epochs in {seconds:.1f} s -> {run_dir}")
+          f"{history['loss'][-1]:.4f}, {_epochs(len(history['loss']))} in {seconds:.1f} s -> {run_dir}")
     return 0
 
 

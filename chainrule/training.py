@@ -108,7 +108,11 @@ def accuracy(model, X, y, loss_name):
 def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="minibatch", batch_size=32,
         schedule=None, clip=None, callbacks=(), seed=0, on_step=None):
     """Train and return the history {loss, accuracy, lr} per epoch. callbacks get (epoch, logs) after each;
-    on_step(loss) is called after every optimizer step (a GradientMonitor fits there)."""
+    on_step(loss) is called after every optimizer step (a GradientMonitor fits there). The online variant sees
+    each sample once, so it takes epochs=1 (a second pass over the same stream would be sgd)."""
+    if variant == "online" and epochs != 1:
+        raise ValueError(f"fit: the online variant sees each sample once, so epochs must be 1, got {epochs}; use "
+                         f"variant='sgd' for several passes of one-sample updates")
     from .random import Generator
     gen = Generator().manual_seed(seed)
     ds = TensorDataset(Tensor._wrap(_inputs(X)), targets_for(loss_name, y, n_classes))
