@@ -195,3 +195,20 @@ def test_channel_dropout():
     assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
     d.eval()
     assert nn.Dropout1d(0.5).eval()(cr.ones(2, 3, 4)).numpy().sum() == 24
+
+
+def test_linear_promotes_as_matmul_does():
+    """Integer input with float32 weights computes in float32 (torch's promotion, as matmul and the elementwise
+    ops; NumPy's would be float64); float64 input promotes the weights, whose gradient comes back float32."""
+    lin = nn.Linear(2, 3)
+    out = lin(cr.tensor([[1, 2], [3, 4]]))
+    assert out.dtype == cr.float32
+    np.testing.assert_allclose(out.detach().numpy(), lin(cr.tensor([[1.0, 2.0], [3.0, 4.0]])).detach().numpy())
+    out.sum().backward()
+    assert lin.weight.grad.dtype == cr.float32
+    np.testing.assert_allclose(lin.weight.grad.numpy(), [[4.0, 6.0]] * 3)
+    wide = lin(cr.ones(1, 2, dtype=cr.float64))
+    assert wide.dtype == cr.float64
+    wide.sum().backward()
+    assert lin.weight.grad.dtype == cr.float32 and lin.bias.grad.dtype == cr.float32
+    assert F.linear(cr.ones(1, 2), cr.ones(3, 2), cr.ones(3, dtype=cr.float64)).dtype == cr.float64

@@ -141,6 +141,13 @@ def linear(input, weight, bias=None):
                          f"expects {weight.shape[-1]} (weight shape {weight.shape}, i.e. out×in). Make the layer's "
                          f"in_features equal the input's last dim.")
     input, weight, bias = _autocast(input, weight, bias)
+    if input._data.dtype != weight._data.dtype or bias is not None and bias._data.dtype != weight._data.dtype:
+        # torch's promotion, as matmul and the elementwise ops: integer input with float32 weights is float32 (NumPy
+        # would make it float64)
+        input, weight = promote_pair(input, weight)
+        if bias is not None:
+            weight, bias = promote_pair(weight, bias)
+            input, weight = promote_pair(input, weight)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
