@@ -223,7 +223,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         return 130
     except (ValueError, FileNotFoundError, ImportError, KeyError) as exc:
-        msg = str(exc).strip("'\"")
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)   # a KeyError's str() is quoted
         sys.stderr.write(f"chainrule {args.command}: error: {msg}\n")
         return 2
 

@@ -1,5 +1,6 @@
 """Shows its work: anomaly detection names the true first op, missing_grads gives reasons, the chain-rule trace
 reproduces the texts' worked examples, and the four backprop equations equal what the engine computes."""
+import re
 import subprocess
 import sys
 
@@ -143,6 +144,12 @@ def test_trace_expression_errors_name_the_unknown_function_or_variable():
         cr.explain.trace_expression("x * q", {"x": 1.0})
     with pytest.raises(ValueError, match="not a valid expression"):
         cr.explain.trace_expression("x +* 2", {"x": 1.0})
+    # the expression's own mistakes are ValueErrors naming it (the CLI prints them as one line, not a traceback)
+    for expression, said in [("softmax(x)[0]", "missing 1 required positional argument: 'dim'"),
+                             ("x[5]", "index 5 is out of bounds"), ("sum(x, 3)", "dim 3 is out of range"),
+                             ("x.foo()", "no attribute 'foo'")]:
+        with pytest.raises(ValueError, match=rf"trace: '{re.escape(expression)}' fails: .*{said}"):
+            cr.explain.trace_expression(expression, {"x": [1.0, 2.0]})
 
 
 def test_trace_shows_accumulation_and_broadcast_sums():

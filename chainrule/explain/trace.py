@@ -387,6 +387,9 @@ def trace_expression(expression, values, dtype="float64"):
             out = eval(compile(tree, "<trace>", "eval"), env)
     except NameError as exc:
         raise ValueError(f"trace: {exc}; give every variable a value, e.g. x=1.5") from None
+    except (TypeError, IndexError, ArithmeticError, RuntimeError, AttributeError) as exc:   # the expression's own
+        # mistake (a missing argument, an index out of range, a method tensors lack): name it
+        raise ValueError(f"trace: {expression!r} fails: {exc}") from None
     if not isinstance(out, Tensor) or out.numel() != 1:
         raise ValueError(f"trace: the expression must give a scalar, got {getattr(out, 'shape', out)}")
     return trace(out, leaves, values=values)

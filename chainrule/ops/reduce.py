@@ -436,13 +436,16 @@ def logsumexp(input, dim=None, keepdim=False):
     return LogSumExp.apply(floating(input), axes=norm_dim(dim, input.ndim, "logsumexp"), keepdim=keepdim)
 
 
-def softmax(input, dim=-1, dtype=None):
+def softmax(input, dim, dtype=None):
+    """dim has no default, as torch's: a softmax over the wrong axis is silently wrong (F.softmax keeps torch's
+    deprecated implicit dim, with its warning)."""
     if dtype is not None:
         input = input.to(dtype)
     return Softmax.apply(input, axis=one_dim(dim, input.ndim, "softmax"))
 
 
-def log_softmax(input, dim=-1, dtype=None):
+def log_softmax(input, dim, dtype=None):
+    """dim has no default, as torch's (see softmax)."""
     if dtype is not None:
         input = input.to(dtype)
     return LogSoftmax.apply(input, axis=one_dim(dim, input.ndim, "log_softmax"))
@@ -462,9 +465,9 @@ EXTREME = T((2, 3), values=[[-1000.0, 0.0, 1000.0], [1000.0, 1000.0, -1000.0]])
 logsumexp = register("logsumexp", method="logsumexp", ref=_np_lse,
          samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True), sample(EXTREME, 1)])(logsumexp)
 softmax = register("softmax", method="softmax", ref=lambda x, dim=-1: np.exp(_np_log_softmax(x, dim)),
-         samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 1), sample(EXTREME, -1)])(softmax)
+         samples=[sample(T((3, 4)), -1), sample(T((2, 3, 4)), 1), sample(EXTREME, -1)])(softmax)
 log_softmax = register("log_softmax", method="log_softmax", ref=_np_log_softmax,
-         samples=[sample(T((3, 4))), sample(T((2, 3, 4)), 0), sample(EXTREME, -1)])(log_softmax)
+         samples=[sample(T((3, 4)), 1), sample(T((2, 3, 4)), 0), sample(EXTREME, -1)])(log_softmax)
 
 
 class Cumsum(Op):
