@@ -204,9 +204,16 @@ def _unread_as_edges(inputs, read_for_others):
     """Input k's values are read only for the other inputs' gradients: when none of them needs one, the node keeps
     input k as a graph edge, so its activation can be freed (as torch saves `self` of x * c only if c requires
     grad)."""
-    needing = sum(1 for x in inputs if x.requires_grad)
-    return tuple([_edge(x) if needing == 1 and x.grad_fn is not None and k in read_for_others
-                  and x._data.nbytes >= _KEEP_BELOW else x for k, x in enumerate(inputs)])
+    only = None
+    for k, x in enumerate(inputs):
+        if x.requires_grad:
+            if only is not None:   # two need gradients: each one's values serve the other's
+                return inputs
+            only = k
+    x = inputs[only]
+    if x.grad_fn is None or only not in read_for_others or x._data.nbytes < _KEEP_BELOW:
+        return inputs
+    return inputs[:only] + (_edge(x),) + inputs[only + 1:]
 
 
 def _record(node, out):
