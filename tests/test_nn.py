@@ -212,3 +212,19 @@ def test_linear_promotes_as_matmul_does():
     wide.sum().backward()
     assert lin.weight.grad.dtype == cr.float32 and lin.bias.grad.dtype == cr.float32
     assert F.linear(cr.ones(1, 2), cr.ones(3, 2), cr.ones(3, dtype=cr.float64)).dtype == cr.float64
+
+
+def test_layers_read_their_weights_as_attribute_lookup_would():
+    """Module._own (the layers' fast read of a parameter or buffer) finds what self.<name> finds: an instance
+    attribute shadowing it (functional_call), the registered parameter or buffer, a parametrization's property."""
+    lin = nn.Linear(2, 1, bias=False)
+    x = cr.ones(1, 2)
+    assert lin._own("weight") is lin.weight and lin._own("bias") is None
+    other = cr.tensor([[2.0, 3.0]])
+    assert cr.func.functional_call(lin, {"weight": other}, (x,)).item() == 5.0
+    nn.utils.parametrize.register_parametrization(lin, "weight", nn.Identity())
+    assert lin._own("weight") is not None and np.allclose(lin(x).item(), lin.weight.sum().item())
+    bn = nn.BatchNorm1d(3)
+    assert bn._own("running_mean") is bn.running_mean
+    bn(cr.randn(4, 3))
+    assert int(bn.num_batches_tracked.item()) == 1

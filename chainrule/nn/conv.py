@@ -77,10 +77,11 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def _conv_forward(self, conv, x):
+        weight, bias = self._own("weight"), self._own("bias")
         if self.padding_mode == "zeros":
-            return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return conv(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
-        return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv(x, weight, bias, self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self):
         """torch's: the arguments that differ from their defaults."""
@@ -150,8 +151,8 @@ class _ConvTransposeNd(_ConvNd):
                 raise ValueError(f"{type(self).__name__}: output_size {tuple(output_size)} cannot be reached from "
                                  f"input {input.shape} with stride {self.stride} (needs output_padding "
                                  f"{output_padding}, each below max(stride, dilation))")
-        return self.conv(input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
-                         self.dilation)
+        return self.conv(input, self._own("weight"), self._own("bias"), self.stride, self.padding, output_padding,
+                         self.groups, self.dilation)
 
 
 class ConvTranspose2d(_ConvTransposeNd):

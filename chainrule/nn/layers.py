@@ -59,7 +59,7 @@ class Linear(Module):
             raise ShapeError(f"Linear{where}: expected input with {self.in_features} features in its last dim, got "
                              f"shape {input.shape}. Set in_features={input.shape[-1]}, or reshape/flatten the input "
                              f"(e.g. nn.Flatten()) so its last dim is {self.in_features}")
-        return _linear(input, self.weight, self.bias)
+        return _linear(input, self._own("weight"), self._own("bias"))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -102,6 +102,21 @@ class Module(StateDict, dtypes.FloatCasts):
                 return store[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    def _own(self, name):
+        """self.<name> for a parameter or buffer, as the usual lookup finds it, without the failed instance lookup
+        CPython makes before __getattr__ (~1.3 µs of a Linear call's ~11: layers read their weights on every call).
+        An instance attribute still shadows it (func.functional_call), and anything else (a parametrization's
+        property, a pruned weight's plain attribute) goes through getattr."""
+        d = self.__dict__
+        if name not in d:
+            store = d["_parameters"]
+            if name in store:
+                return store[name]
+            store = d["_buffers"]
+            if name in store:
+                return store[name]
+        return getattr(self, name)
+
     def __delattr__(self, name):
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:

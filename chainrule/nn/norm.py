@@ -174,7 +174,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return layer_norm(input, self.normalized_shape, self._own("weight"), self._own("bias"), self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -252,12 +252,14 @@ class _BatchNorm(_NormBase):
                              f"input with {self.num_features} channels in dim 1, got shape {input.shape}")
         factor = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
+            batches = self._own("num_batches_tracked")
+            batches._data += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked._data)
+                factor = 1.0 / float(batches._data)
         use_batch = self.training or not self.track_running_stats
-        return batch_norm(input, self.running_mean if self.track_running_stats else None, self.running_var,
-                          self.weight, self.bias, use_batch, factor, self.eps)
+        return batch_norm(input, self._own("running_mean") if self.track_running_stats else None,
+                          self._own("running_var"), self._own("weight"), self._own("bias"), use_batch, factor,
+                          self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
