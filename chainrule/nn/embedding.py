@@ -100,8 +100,8 @@ class Embedding(Module):
                    _weight=embeddings, _freeze=freeze)
 
     def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq,
-                         self.sparse)
+        return embedding(input, self._own("weight"), self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
