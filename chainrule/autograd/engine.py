@@ -17,49 +17,60 @@ from . import buffers, saved_tensors
 from .grad_mode import STATE, bump_version
 
 Tensor = None  # set by chainrule.tensor
-POST_ACCUMULATE = {}   # id(leaf) -> (weak ref to the leaf, hooks called with it after its .grad is accumulated)
+
+
+class PerTensor(dict):
+    """id(tensor) -> (weak ref to it, value): a setting kept beside a tensor. Keyed by id and checked against the
+    weak ref, as a Tensor's == is elementwise (tensors cannot be dict keys by value) and an id can be reused after
+    its tensor is gone; the entry goes when its tensor is garbage-collected."""
+
+    def lookup(self, t, default=None):
+        entry = self.get(id(t))
+        return entry[1] if entry is not None and entry[0]() is t else default
+
+    def put(self, t, value):
+        key = id(t)
+        self[key] = (ref(t, lambda _, k=key, d=self: d.pop(k, None)), value)
+
+    def discard(self, t):
+        entry = self.get(id(t))
+        if entry is not None and entry[0]() is t:
+            del self[id(t)]
+
+
+POST_ACCUMULATE = PerTensor()   # leaf -> hooks called with it after its .grad is accumulated
 
 
 # roots whose backward may overflow by design: a GradScaler-scaled loss, whose float16 gradients turning inf/NaN is
 # the signal the scaler acts on (it skips the step and lowers the scale), so NumPy's warnings would only be noise
 QUIET_ROOTS = WeakSet()
 
-def _registered_post_hooks(t):
-    """t's post-accumulate hooks, or None. (Keyed by id, checked against the weak ref: a Tensor's == is
-    elementwise, so tensors cannot be dict keys by value, and an id can be reused after its tensor is gone.)"""
-    entry = POST_ACCUMULATE.get(id(t))
-    return entry[1] if entry is not None and entry[0]() is t else None
-
 
 def post_accumulate_hooks(t):
-    """The list of t's post-accumulate hooks, created on first use; the entry goes when t is garbage-collected."""
-    hooks = _registered_post_hooks(t)
+    """The list of t's post-accumulate hooks, created on first use."""
+    hooks = POST_ACCUMULATE.lookup(t)
     if hooks is None:
-        key = id(t)
         hooks = []
-        POST_ACCUMULATE[key] = (ref(t, lambda _, k=key, d=POST_ACCUMULATE: d.pop(k, None)), hooks)
+        POST_ACCUMULATE.put(t, hooks)
     return hooks
 
 
-# id(leaf) -> (weak ref to the leaf, the dtype its gradients are cast to, or None: keep theirs): torch 2.13's
-# Tensor.grad_dtype where it was set to something other than the leaf's own dtype (float16 weights with float32
-# gradients). Empty in the usual case, so the sweep asks only `if GRAD_DTYPES`
-GRAD_DTYPES = {}
+# leaf -> the dtype its gradients are cast to, or None (keep theirs): torch 2.13's Tensor.grad_dtype where it was
+# set to something other than the leaf's own dtype (float16 weights with float32 gradients). Empty in the usual
+# case, so the sweep asks only `if GRAD_DTYPES`
+GRAD_DTYPES = PerTensor()
 
 
 def grad_dtype(t):
     """The dtype backward casts t's gradient to: its own unless t.grad_dtype was set (None: any dtype)."""
-    entry = GRAD_DTYPES.get(id(t))
-    return entry[1] if entry is not None and entry[0]() is t else t._data.dtype
+    return GRAD_DTYPES.lookup(t, t._data.dtype)
 
 
 def set_grad_dtype(t, dtype):
-    key = id(t)
     if dtype is not None and dtype == t._data.dtype:
-        if key in GRAD_DTYPES and GRAD_DTYPES[key][0]() is t:
-            del GRAD_DTYPES[key]
-        return
-    GRAD_DTYPES[key] = (ref(t, lambda _, k=key, d=GRAD_DTYPES: d.pop(k, None)), dtype)
+        GRAD_DTYPES.discard(t)
+    else:
+        GRAD_DTYPES.put(t, dtype)
 
 
 def _in_grad_dtype(t, g):
@@ -211,7 +222,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
             if accumulate:
                 _accumulate_into_leaf(t, g, create_graph, owned)
                 if POST_ACCUMULATE:
-                    for hook in list(_registered_post_hooks(t) or ()):
+                    for hook in list(POST_ACCUMULATE.lookup(t, ())):
                         hook(t)
             elif id(t) in capture:
                 capture[id(t)] = g

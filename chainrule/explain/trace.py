@@ -19,7 +19,7 @@ import html
 import numpy as np
 
 from ..autograd import engine, saved_tensors
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..tensor import Tensor
 
 SYMBOL = {"Add": "+", "Sub": "-", "Mul": "×", "Div": "/", "MatMul": "@", "Pow": "**"}
@@ -130,13 +130,8 @@ def _jacobians(node, g):
     for i in range(g.size):
         onehot = np.zeros(g.size, g.dtype)
         onehot[i] = 1
-        with _NoObservers(), saved_tensors.unpacked(node):
-            prev_mode = STATE.grad_enabled
-            STATE.grad_enabled = False
-            try:
-                out = node.backward(Tensor._wrap(onehot.reshape(g.shape)))
-            finally:
-                STATE.grad_enabled = prev_mode
+        with _NoObservers(), saved_tensors.unpacked(node), no_grad():
+            out = node.backward(Tensor._wrap(onehot.reshape(g.shape)))
         out = out if isinstance(out, tuple) else (out,)
         for k, (t, gi) in enumerate(zip(node.inputs, out)):
             if gi is None or rows[k] is None:

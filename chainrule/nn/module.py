@@ -35,6 +35,26 @@ def _with_factory_kwargs(init):
     return __init__
 
 
+_MISSING = object()
+
+
+def _registered(d, name):
+    """The parameter, buffer or submodule `name` from a module's __dict__ d, or _MISSING. Written out rather than
+    looped: every layer's forward reads its weights through here."""
+    store = d.get("_parameters")
+    if store is None:   # before Module.__init__ ran
+        return _MISSING
+    if name in store:
+        return store[name]
+    store = d.get("_buffers", ())
+    if name in store:
+        return store[name]
+    store = d.get("_modules", ())
+    if name in store:
+        return store[name]
+    return _MISSING
+
+
 class Module(StateDict, dtypes.FloatCasts):
     """Base class of all layers. Assigning a Parameter, Module or registered buffer to an attribute registers it."""
     call_super_init = False   # torch's flags: whether Module.__init__ passes arguments on, and the state version
@@ -88,19 +108,11 @@ class Module(StateDict, dtypes.FloatCasts):
 
     def __getattr__(self, name):
         # reached only after the usual lookup failed: parameters, buffers and submodules live in their own dicts
-        # (as torch's). Written out rather than looped, as every layer's forward reads its weights through here
-        d = self.__dict__
-        store = d.get("_parameters")
-        if store is not None:
-            if name in store:
-                return store[name]
-            store = d.get("_buffers", ())
-            if name in store:
-                return store[name]
-            store = d.get("_modules", ())
-            if name in store:
-                return store[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        # (as torch's)
+        value = _registered(self.__dict__, name)
+        if value is _MISSING:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return value
 
     def _own(self, name):
         """self.<name> for a parameter, buffer or submodule, as the usual lookup finds it, without the failed
@@ -110,15 +122,9 @@ class Module(StateDict, dtypes.FloatCasts):
         property, a pruned weight's plain attribute) goes through getattr."""
         d = self.__dict__
         if name not in d:
-            store = d["_parameters"]
-            if name in store:
-                return store[name]
-            store = d["_buffers"]
-            if name in store:
-                return store[name]
-            store = d["_modules"]
-            if name in store:
-                return store[name]
+            value = _registered(d, name)
+            if value is not _MISSING:
+                return value
         return getattr(self, name)
 
     def __delattr__(self, name):

@@ -7,18 +7,18 @@
 geqrf is not differentiable (torch's is not either: its derivative is not implemented); orgqr and ormqr are
 composed from matmuls and outer products, so they are, in a, tau and C.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import refuse_float16
 from .registry import T, register, sample
 
 _wrap = Tensor._wrap
-_namedtuple = __import__("collections").namedtuple
-_Geqrf = _namedtuple("geqrf", ["a", "tau"])
+_Geqrf = namedtuple("geqrf", ["a", "tau"])
 
 
 class Geqrf(Function):
@@ -39,10 +39,6 @@ class Geqrf(Function):
 def geqrf(input):
     if input.ndim < 2:
         raise ShapeError(f"geqrf: expected a matrix or a batch of matrices (..., m, n), got shape {input.shape}")
-    if not STATE.grad_enabled or not input.requires_grad:
-        from ..autograd.grad_mode import no_grad
-        with no_grad():
-            return _Geqrf(*Geqrf.apply(input))
     return _Geqrf(*Geqrf.apply(input))
 
 
