@@ -59,6 +59,37 @@ def interleaved_block_means(variants, rounds=9, n=60):
     return {name: sorted(ts)[len(ts) // 2] for name, ts in per_round.items()}
 
 
+def interleaved_medians(variants, rounds=7, per_round=30, warmup=3, warmup_s=0.3):
+    """({name: median µs per call}, {name: [per-round medians]}). Every round times each variant in turn: `warmup`
+    untimed calls (the first calls after another library ran are slower: its caches and allocator state are
+    cold), then the median of `per_round` calls. The order rotates round by round and the result is the median
+    over rounds. This machine switches between a fast and a slow mode for seconds at a time; timing one variant to
+    the end and then the next can compare a fast phase with a slow one (the same LSTM ratio came out 1.22 and 1.62
+    that way), where interleaved rounds put the drift on all variants alike."""
+    for fn in variants.values():
+        median_us(fn, repeat=1, warmup=warmup, warmup_s=warmup_s)
+    names = list(variants)
+    by_round = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn = variants[name]
+            for _ in range(warmup):
+                fn()
+            times = []
+            for _ in range(per_round):
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+            by_round[name].append(sorted(times)[len(times) // 2] * 1e6)
+    return {name: sorted(ts)[len(ts) // 2] for name, ts in by_round.items()}, by_round
+
+
+def ratio_range(by_round, name, reference):
+    """The lowest and highest per-round ratio name ÷ reference: how far one round can stray from the median."""
+    ratios = [a / b for a, b in zip(by_round[name], by_round[reference])]
+    return min(ratios), max(ratios)
+
+
 def try_torch():
     try:
         import torch

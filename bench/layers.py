@@ -4,7 +4,7 @@ Run: python bench/layers.py
 """
 import numpy as np
 
-from _common import median_us, table, try_torch
+from _common import interleaved_medians, ratio_range, table, try_torch
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -36,9 +36,7 @@ def main():
         gru.zero_grad()
         s.grad = None
         gru(s)[0].sum().backward()
-    t_conv, t_lstm = median_us(cr_conv, repeat=30), median_us(cr_lstm, repeat=10, warmup=2)
-    t_gru = median_us(cr_gru, repeat=10, warmup=2)
-    out = {"conv_us": t_conv, "lstm_us": t_lstm, "gru_us": t_gru}
+    variants = {"conv": cr_conv, "lstm": cr_lstm, "gru": cr_gru}
     if torch is not None:
         tconv = torch.nn.Conv2d(3, 16, 3, padding=1)
         tx = torch.tensor(xa, requires_grad=True)
@@ -60,16 +58,27 @@ def main():
             tgru.zero_grad()
             ts.grad = None
             tgru(ts)[0].sum().backward()
-        out["torch_conv_us"] = median_us(t_conv_step, repeat=30)
-        out["torch_lstm_us"] = median_us(t_lstm_step, repeat=10, warmup=2)
-        out["torch_gru_us"] = median_us(t_gru_step, repeat=10, warmup=2)
-    rows.append(("conv2d 32×3×32×32, 3→16, 3×3", f"{t_conv:,.0f}", f"{out.get('torch_conv_us', float('nan')):,.0f}",
-                 f"{t_conv / out['torch_conv_us']:.2f}" if torch else "-", "≤ 2.0"))
-    rows.append(("LSTM batch 32, seq 50, 64→128", f"{t_lstm:,.0f}", f"{out.get('torch_lstm_us', float('nan')):,.0f}",
-                 f"{t_lstm / out['torch_lstm_us']:.2f}" if torch else "-", "≤ 1.5"))
-    rows.append(("GRU batch 32, seq 50, 64→128", f"{t_gru:,.0f}", f"{out.get('torch_gru_us', float('nan')):,.0f}",
-                 f"{t_gru / out['torch_gru_us']:.2f}" if torch else "-", "(none)"))
-    table("layers, forward+backward, median µs, float32", ["layer", "chainrule", "torch", "ratio", "target"], rows)
+        variants.update(torch_conv=t_conv_step, torch_lstm=t_lstm_step, torch_gru=t_gru_step)
+    # conv steps take ~4 ms, the recurrent ones ~20: rounds of 30 and 8 calls, interleaved with torch's
+    fast = {k: v for k, v in variants.items() if "conv" in k}
+    slow = {k: v for k, v in variants.items() if "conv" not in k}
+    t, by_round = interleaved_medians(fast, rounds=7, per_round=30)
+    t_slow, by_round_slow = interleaved_medians(slow, rounds=7, per_round=8, warmup=2)
+    t.update(t_slow)
+    by_round.update(by_round_slow)
+    out = {f"{k}_us": v for k, v in t.items()}
+    targets = {"conv": "≤ 2.0", "lstm": "≤ 1.5", "gru": "(none)"}
+    names = {"conv": "conv2d 32×3×32×32, 3→16, 3×3", "lstm": "LSTM batch 32, seq 50, 64→128",
+             "gru": "GRU batch 32, seq 50, 64→128"}
+    for k in ("conv", "lstm", "gru"):
+        if torch is None:
+            rows.append((names[k], f"{t[k]:,.0f}", "-", "-", "-", targets[k]))
+            continue
+        low, high = ratio_range(by_round, k, "torch_" + k)
+        rows.append((names[k], f"{t[k]:,.0f}", f"{t['torch_' + k]:,.0f}", f"{t[k] / t['torch_' + k]:.2f}",
+                     f"{low:.2f}-{high:.2f}", targets[k]))
+    table("layers, forward+backward, median µs, float32 (7 interleaved rounds)",
+          ["layer", "chainrule", "torch", "ratio", "rounds", "target"], rows)
     return out
 
 

@@ -6,7 +6,7 @@ Run: python bench/mlp_engine.py
 """
 import numpy as np
 
-from _common import median_us, table
+from _common import interleaved_medians, table
 
 import chainrule as cr
 
@@ -72,17 +72,16 @@ def main():
         _, ref = numpy_step(params, xn, yn)
         for p, r in zip(P, ref):
             np.testing.assert_allclose(p.grad.numpy(), r, rtol=2e-4, atol=1e-5)
-        repeat = 300 if hidden < 500 else 40
-        t_cr = median_us(step, repeat=repeat)
-        t_np = median_us(lambda: numpy_step(params, xn, yn), repeat=repeat)
-        t_f = median_us(fwd_graph, repeat=repeat)
+        t, _ = interleaved_medians({"chainrule": step, "numpy": lambda: numpy_step(params, xn, yn),
+                                    "forward": fwd_graph}, rounds=7, per_round=100 if hidden < 500 else 15)
+        t_cr, t_np, t_f = t["chainrule"], t["numpy"], t["forward"]
         t_bwd = t_cr - t_f
         ratio = t_cr / t_np
         results.append({"size": (batch, n_in, hidden, n_out), "chainrule_us": t_cr, "numpy_us": t_np,
                         "ratio": ratio, "backward_over_forward": t_bwd / t_f})
         rows.append((f"{batch}, {n_in}→{hidden}→{hidden}→{n_out}", f"{t_cr:,.0f}", f"{t_np:,.0f}", f"{ratio:.2f}",
                      f"{t_f:,.0f}", f"{t_bwd:,.0f}", f"{t_bwd / t_f:.2f}"))
-    table("3-layer MLP forward+backward from raw ops vs hand-written NumPy (median µs, float32)",
+    table("3-layer MLP forward+backward from raw ops vs hand-written NumPy (median µs, float32, 7 interleaved rounds)",
           ["batch, sizes", "chainrule", "NumPy", "ratio", "fwd", "bwd", "bwd/fwd"], rows)
     print("targets: ratio ≤ 2.5 at the smallest size, ≤ 1.1 at the largest; bwd/fwd ≤ 2.2")
     return results

@@ -6,7 +6,7 @@ Target: chainrule ≤ 0.5× torch eager per op. Run: python bench/overhead.py
 """
 import numpy as np
 
-from _common import median_us, table, try_torch
+from _common import interleaved_medians, ratio_range, table, try_torch
 
 import chainrule as cr
 
@@ -79,15 +79,9 @@ def main():
     an, bn = rng.standard_normal((32, 16)).astype(np.float32), rng.standard_normal((32, 16)).astype(np.float32)
     a, b = cr.tensor(an, requires_grad=True), cr.tensor(bn)
     n = N_OPS + 1
-    rows = []
-    t_cr = median_us(lambda: chainrule_chain(a, b), repeat=2000)
-    t_np = median_us(lambda: numpy_chain(an, bn), repeat=2000)
-    rows.append(("chainrule", f"{t_cr:.1f}", f"{t_cr / n:.2f}", "1.00"))
-    rows.append(("NumPy by hand", f"{t_np:.1f}", f"{t_np / n:.2f}", f"{t_np / t_cr:.2f}"))
-    t_tape = median_us(lambda: tape_chain(an, bn), repeat=2000)
-    rows.append(("minimal closure tape", f"{t_tape:.1f}", f"{t_tape / n:.2f}", f"{t_tape / t_cr:.2f}"))
+    variants = {"chainrule": lambda: chainrule_chain(a, b), "numpy": lambda: numpy_chain(an, bn),
+                "tape": lambda: tape_chain(an, bn)}
     torch = try_torch()
-    result = {"chainrule_us_per_op": t_cr / n, "numpy_us_per_op": t_np / n, "tape_us_per_op": t_tape / n}
     if torch is not None:
         ta, tb = torch.tensor(an, requires_grad=True), torch.tensor(bn)
 
@@ -96,15 +90,25 @@ def main():
             for i in range(N_OPS):
                 x = x * tb if i % 2 else x + tb
             x.sum().backward()
-        t_t = median_us(torch_chain, repeat=2000)
+        variants["torch"] = torch_chain
+    t, by_round = interleaved_medians(variants, rounds=9, per_round=300)
+    t_cr, t_np, t_tape = t["chainrule"], t["numpy"], t["tape"]
+    rows = [("chainrule", f"{t_cr:.1f}", f"{t_cr / n:.2f}", "1.00"),
+            ("NumPy by hand", f"{t_np:.1f}", f"{t_np / n:.2f}", f"{t_np / t_cr:.2f}"),
+            ("minimal closure tape", f"{t_tape:.1f}", f"{t_tape / n:.2f}", f"{t_tape / t_cr:.2f}")]
+    result = {"chainrule_us_per_op": t_cr / n, "numpy_us_per_op": t_np / n, "tape_us_per_op": t_tape / n}
+    if torch is not None:
+        t_t = t["torch"]
         rows.append(("torch eager", f"{t_t:.1f}", f"{t_t / n:.2f}", f"{t_t / t_cr:.2f}"))
         result["torch_us_per_op"] = t_t / n
         result["ratio_vs_torch"] = t_cr / t_t
         result["tape_vs_torch"] = t_tape / t_t
+        result["ratio_vs_torch_rounds"] = ratio_range(by_round, "chainrule", "torch")
     table(f"chain of {N_OPS} elementwise ops + sum, forward+backward, (32, 16) float32",
           ["implementation", "µs/chain", "µs/op", "× chainrule"], rows)
     print(f"\nchainrule / NumPy = {t_cr / t_np:.2f}×" +
-          (f";  chainrule / torch = {result['ratio_vs_torch']:.2f}× (target ≤ 0.5×; the minimal tape, with none "
+          (f";  chainrule / torch = {result['ratio_vs_torch']:.2f}× (rounds {result['ratio_vs_torch_rounds'][0]:.2f}-"
+           f"{result['ratio_vs_torch_rounds'][1]:.2f}; target ≤ 0.5×; the minimal tape, with none "
            f"of the engine's checks, is {result['tape_vs_torch']:.2f}×)" if torch else
            ";  torch not installed (pip install torch==2.13.0) — no torch ratio"))
     return result

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from _common import median_us, table, try_torch
+from _common import interleaved_medians, ratio_range, table, try_torch
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -106,13 +106,7 @@ def main(quick=False):
         # the two implementations take the same first step
         l_cr, l_np = cr_step().item(), np_step(xn, yn)
         assert abs(l_cr - l_np) < 1e-4 * max(1, abs(l_np)), (l_cr, l_np)
-        big = hidden >= 2048
-        timing = {"repeat": 5 if big else (30 if hidden >= 512 else 300), "warmup": 2 if big else 10,
-                  "warmup_s": 2.5 if big else 0.3}   # the same for all three implementations
-        t_cr = median_us(cr_step, **timing)
-        t_np = median_us(lambda: np_step(xn, yn), **timing)
-        row = {"size": f"{batch}, {n_in}→{hidden}→{hidden}→{n_out}", "chainrule_us": t_cr, "numpy_us": t_np}
-        t_t = None
+        variants = {"chainrule": cr_step, "numpy": lambda: np_step(xn, yn)}
         if torch is not None:
             tm = torch.nn.Sequential(torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden),
                                      torch.nn.ReLU(), torch.nn.Linear(hidden, n_out))
@@ -121,14 +115,23 @@ def main(quick=False):
                     q.copy_(torch.from_numpy(p))
             topt = torch.optim.Adam(tm.parameters(), lr=1e-3)
             tloss = torch.nn.CrossEntropyLoss()
-            t_step = training_step(tm, topt, tloss, torch.from_numpy(xn), torch.from_numpy(yn))
-            t_t = median_us(t_step, **timing)
+            variants["torch"] = training_step(tm, topt, tloss, torch.from_numpy(xn), torch.from_numpy(yn))
+        big = hidden >= 2048
+        # torch's largest step needs ~2 s of warm-up before its times settle (162 → 105 → 74 ms per step)
+        timing = {"rounds": 5 if big else 7, "per_round": 3 if big else (10 if hidden >= 512 else 100),
+                  "warmup": 1 if big else 3, "warmup_s": 2.5 if big else 0.3}
+        t, by_round = interleaved_medians(variants, **timing)
+        t_cr, t_np, t_t = t["chainrule"], t["numpy"], t.get("torch")
+        row = {"size": f"{batch}, {n_in}→{hidden}→{hidden}→{n_out}", "chainrule_us": t_cr, "numpy_us": t_np}
+        if t_t is not None:
             row["torch_us"] = t_t
+            row["torch_rounds"] = ratio_range(by_round, "chainrule", "torch")
         results.append(row)
         rows.append((row["size"], f"{t_cr:,.0f}", f"{t_np:,.0f}", f"{t_cr / t_np:.2f}",
-                     f"{t_t:,.0f}" if t_t else "-", f"{t_cr / t_t:.2f}" if t_t else "-"))
-    table("training step (zero_grad, forward, cross-entropy, backward, Adam), median µs, float32",
-          ["batch, sizes", "chainrule", "NumPy", "÷ NumPy", "torch", "÷ torch"], rows)
+                     f"{t_t:,.0f}" if t_t else "-", f"{t_cr / t_t:.2f}" if t_t else "-",
+                     "{:.2f}-{:.2f}".format(*row["torch_rounds"]) if t_t else "-"))
+    table("training step (zero_grad, forward, cross-entropy, backward, Adam), median µs, float32, interleaved rounds",
+          ["batch, sizes", "chainrule", "NumPy", "÷ NumPy", "torch", "÷ torch", "rounds"], rows)
     print("targets: ÷ torch ≤ 0.5 at the two small sizes, ≤ 1.0 at the two large; ÷ NumPy ≤ 1.1 at the largest")
     return results
 
