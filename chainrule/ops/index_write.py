@@ -214,7 +214,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         total = base + ScatterAdd.apply(src, shape=input.shape, axis=axis, index=idx)
         if reduce == "sum":
             return total
-        count = np.where(hit & ~include_self, 0, 1).astype(input.dtype)
+        count = np.where(hit & (not include_self), 0, 1).astype(input.dtype)
         np.add.at(count, _along(idx, axis), 1)
         if input.dtype.kind != "f":
             return _wrap(np.floor_divide(total._data, count))

@@ -1,0 +1,165 @@
+"""Random programs, run on chainrule and on torch (the oracle) in float64: the same values and the same leaf
+gradients, first and second order. Each program chains ops the engine must get right together, not one at a
+time: broadcasting into reductions, views of views, in-place writes through views of non-leaf tensors (the
+version counters and the re-routed graph), a tensor read by several consumers (accumulation), and gradients of
+gradients (create_graph). Hypothesis draws the programs and shrinks a failure to the shortest one.
+
+The program runs through one interpreter written against the API both libraries share, so a difference is the
+engine's, not the test's."""
+import re
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e '.[test]')")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from helpers import torch_or_skip  # noqa: E402
+
+import chainrule as cr  # noqa: E402
+
+
+def _outer_to(b, k):
+    """A (k, ≤3) matrix made from b's entries, so that anything with last dim k can be multiplied by it."""
+    flat = b.flatten()
+    return flat[:1].expand(k).unsqueeze(-1) * flat[:3].unsqueeze(0)
+
+
+def _inplace(write):
+    """An in-place op applied to a clone (in-place on a leaf that requires grad is an error in both libraries)."""
+    def run(lib, a, b, k):
+        y = a.clone()
+        write(lib, y, b)
+        return y
+    return run
+
+
+# name -> fn(lib, a, b, k): a and b are earlier values of the program, k a small integer (a dim, say)
+OPS = {
+    "exp": lambda lib, a, b, k: a.clamp(-5, 5).exp(),
+    "tanh": lambda lib, a, b, k: a.tanh(),
+    "sigmoid": lambda lib, a, b, k: a.sigmoid(),
+    "relu": lambda lib, a, b, k: a.relu(),
+    "sin": lambda lib, a, b, k: a.sin(),
+    "abs": lambda lib, a, b, k: a.abs(),
+    "neg": lambda lib, a, b, k: -a,
+    "log": lambda lib, a, b, k: (a.abs() + 1).log(),
+    "sqrt": lambda lib, a, b, k: (a.abs() + 1).sqrt(),
+    "softplus": lambda lib, a, b, k: lib.nn.functional.softplus(a),
+    "gelu": lambda lib, a, b, k: lib.nn.functional.gelu(a),
+    "add": lambda lib, a, b, k: a + b,
+    "sub": lambda lib, a, b, k: a - b,
+    "mul": lambda lib, a, b, k: a * b,
+    "div": lambda lib, a, b, k: a / (b.abs() + 1),
+    "maximum": lambda lib, a, b, k: lib.maximum(a, b),
+    "where": lambda lib, a, b, k: lib.where(a > b, a, b * 2),
+    "scalar_ops": lambda lib, a, b, k: (0.5 - a) * 3 + 2 / (a.abs() + 1),
+    "pow": lambda lib, a, b, k: (a.abs() + 0.5) ** (-1.5, 0.5, 2, 3)[k],
+    "sum": lambda lib, a, b, k: a.sum(k % a.ndim, keepdim=k > 1) if a.ndim else a.sum(),
+    "mean": lambda lib, a, b, k: a.mean(k % a.ndim, keepdim=k > 1) if a.ndim else a.mean(),
+    "amax": lambda lib, a, b, k: a.amax(k % a.ndim, keepdim=k > 1) if a.ndim else a.amax(),
+    "logsumexp": lambda lib, a, b, k: a.logsumexp(k % a.ndim if a.ndim else 0, keepdim=k > 1),
+    "softmax": lambda lib, a, b, k: a.softmax(k % a.ndim if a.ndim else 0),
+    "log_softmax": lambda lib, a, b, k: a.log_softmax(k % a.ndim if a.ndim else 0),
+    "cumsum": lambda lib, a, b, k: a.cumsum(k % a.ndim if a.ndim else 0),
+    "mT": lambda lib, a, b, k: a.mT if a.ndim >= 2 else a,
+    "flip": lambda lib, a, b, k: a.flip(-1) if a.ndim else a,
+    "unsqueeze": lambda lib, a, b, k: a.unsqueeze(0),
+    "flatten": lambda lib, a, b, k: a.flatten(),
+    "slice": lambda lib, a, b, k: a[..., 1:] if a.ndim and a.shape[-1] > 1 else a,
+    "step": lambda lib, a, b, k: a[::2] if a.ndim else a,
+    "index": lambda lib, a, b, k: a[lib.tensor([0, 0, -1])] if a.ndim and a.shape[0] else a,
+    "reshape": lambda lib, a, b, k: a.reshape(tuple(reversed(a.shape))),
+    "contiguous": lambda lib, a, b, k: a.mT.contiguous() if a.ndim >= 2 else a,
+    "expand": lambda lib, a, b, k: a.unsqueeze(0).expand(2, *a.shape),
+    "cat": lambda lib, a, b, k: lib.cat([a, a * 2], dim=-1) if a.ndim else a,
+    "stack": lambda lib, a, b, k: lib.stack([a, a.sin()], 0),
+    "roll": lambda lib, a, b, k: a.roll(1, -1) if a.ndim else a,
+    "tril": lambda lib, a, b, k: a.tril() if a.ndim >= 2 else a,
+    "diagonal": lambda lib, a, b, k: a.diagonal(dim1=-2, dim2=-1) if a.ndim >= 2 else a,
+    "narrow": lambda lib, a, b, k: a.narrow(0, 0, 1) if a.ndim and a.shape[0] else a,
+    "matmul": lambda lib, a, b, k: a @ _outer_to(b, a.shape[-1]) if a.ndim and b.numel() else a * b,
+    "mul_": _inplace(lambda lib, y, b: y.mul_(2)),
+    "view_add_": _inplace(lambda lib, y, b: y[1:].add_(b.sum()) if y.ndim and y.shape[0] > 1 else y.add_(1)),
+    "relu_": _inplace(lambda lib, y, b: y.relu_()),
+    "setitem": _inplace(lambda lib, y, b: y.__setitem__(0, b.sum() * 3) if y.ndim and y.shape[0] else None),
+    "transposed_mul_": _inplace(lambda lib, y, b: y.mT.mul_(3) if y.ndim >= 2 else y.mul_(3)),
+    "masked_fill_": _inplace(lambda lib, y, b: y.masked_fill_(y > 0.3, 0.5)),
+    "clamp_": _inplace(lambda lib, y, b: y.clamp_(-0.5, 0.7)),
+    "exp_": _inplace(lambda lib, y, b: y.clamp_(-3, 3).exp_()),
+}
+SHAPES = [(3, 4), (4,), (1, 4), (3, 1), (2, 3, 4), ()]
+N_LEAVES = 3
+
+programs = st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 99), st.integers(0, 99),
+                              st.integers(0, 3)), min_size=1, max_size=12)
+leaf_shapes = st.lists(st.sampled_from(SHAPES), min_size=N_LEAVES, max_size=N_LEAVES)
+
+
+def run_program(lib, program, arrays, second_order):
+    """The values the program computes, and the leaves' gradients of Σᵢ vᵢ·wᵢ over every value that needs a
+    gradient (fixed weights wᵢ), or, with second_order, of Σ g·cos(g) over the first-order gradients g (taken with
+    create_graph=True). A gradient is None where the loss does not reach that leaf."""
+    leaves = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    values = list(leaves)
+    for name, i, j, k in program:
+        values.append(OPS[name](lib, values[i % len(values)], values[j % len(values)], k))
+    loss = 0
+    for n, v in enumerate(values[N_LEAVES:]):
+        if v.requires_grad:
+            weights = np.cos(np.arange(v.numel()) + n).reshape(tuple(v.shape))
+            loss = loss + (v * lib.tensor(weights, dtype=lib.float64)).sum()
+    if not isinstance(loss, int):
+        if second_order:
+            grads = lib.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)
+            total = sum((g * g.detach().cos()).sum() for g in grads if g is not None and g.requires_grad)
+            if not isinstance(total, int):
+                total.backward()
+        else:
+            loss.backward()
+    as_array = (lambda t: t.detach().numpy(force=True)) if lib is not cr else (lambda t: t.detach().numpy())
+    return [as_array(v) for v in values[N_LEAVES:]], [None if t.grad is None else as_array(t.grad) for t in leaves]
+
+
+def check_against_torch(program, shapes, seed, second_order):
+    torch = torch_or_skip()
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    try:
+        ours_values, ours_grads = run_program(cr, program, arrays, second_order)
+    except Exception as ours:   # shapes that do not broadcast, say: torch must refuse the program too
+        with pytest.raises(Exception):
+            run_program(torch, program, arrays, second_order)
+        assert re.match(r"[\w.]+: ", str(ours)), f"the error does not begin with the op's name: {ours}"
+        return
+    their_values, their_grads = run_program(torch, program, arrays, second_order)
+    for n, (a, b) in enumerate(zip(ours_values, their_values)):
+        assert a.shape == b.shape, f"value {n} ({program[n][0]}): shape {a.shape}, torch {b.shape}"
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"value {n} ({program[n][0]})")
+    for n, (a, b) in enumerate(zip(ours_grads, their_grads)):
+        if second_order and (a is None) != (b is None):
+            # a gradient whose second derivative is zero: one library may leave it unconnected (None) where the
+            # other's backward formula reads the input (relu's mask), giving zeros; both are right
+            a = np.zeros_like(b) if a is None else a
+            b = np.zeros_like(a) if b is None else b
+        assert (a is None) == (b is None), f"leaf {n}: gradient {a}, torch's {b}"
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10, err_msg=f"gradient of leaf {n}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs, leaf_shapes, st.integers(0, 2 ** 16))
+def test_random_program_matches_torch(program, shapes, seed):
+    check_against_torch(program, shapes, seed, second_order=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(programs, leaf_shapes, st.integers(0, 2 ** 16))
+def test_random_program_second_order_matches_torch(program, shapes, seed):
+    check_against_torch(program, shapes, seed, second_order=True)
+
+
+def test_the_interpreter_reaches_every_op():
+    """Each op runs on a (3, 4) input in both libraries and gives the same values: the table itself is sound."""
+    for name in OPS:
+        check_against_torch([(name, 0, 1, 1)], [(3, 4), (3, 4), (4,)], 0, second_order=False)
