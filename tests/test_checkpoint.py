@@ -238,3 +238,53 @@ def test_torchs_checkpoint_options():
         return lin(v) if calls[0] % 2 else cr.cat([lin(v), lin(v)])
     with pytest.raises(RuntimeError, match="recomputing the segment"):
         cr.utils.checkpoint.checkpoint(changes, cr.randn(2, 4, requires_grad=True)).sum().backward()
+
+
+def _segment_model():
+    cr.manual_seed(0)
+    lin = nn.Linear(3, 3).double()
+    x = cr.randn(4, 3, dtype=cr.float64, requires_grad=True)
+    return lin, x, lambda v: (lin(v).sin() * v).tanh()
+
+
+def test_autograd_grad_through_a_segment_reaches_its_parameters_and_touches_no_grad():
+    lin, x, seg = _segment_model()
+    gx, gw = cr.autograd.grad(checkpoint(seg, x).sum(), [x, lin.weight])
+    assert lin.weight.grad is None and lin.bias.grad is None and x.grad is None   # returned, never accumulated
+    rx, rw = cr.autograd.grad(seg(x).sum(), [x, lin.weight])
+    np.testing.assert_allclose(gx.numpy(), rx.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gw.numpy(), rw.numpy(), rtol=1e-13)
+
+
+def test_second_derivative_through_a_segment_equals_the_plain_one():
+    """create_graph=True: the gradient through the segment is itself a graph, over the arguments, the parameters
+    and the upstream gradient (here x·f(x), whose upstream gradient x depends on the argument)."""
+    lin, x, seg = _segment_model()
+    results = []
+    for run in (seg, lambda v: checkpoint(seg, v)):
+        x.grad = None
+        lin.zero_grad()
+        y = run(x)
+        g, = cr.autograd.grad((y * x).sum() + y.pow(2).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        results.append([x.grad.numpy().copy(), lin.weight.grad.numpy().copy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+    x.grad = None
+    assert cr.autograd.gradgradcheck(lambda v: checkpoint(seg, v), [x])
+
+
+def test_a_tensor_the_segment_reads_by_closure_gets_its_gradient_once():
+    """An outside activation the function reads by closure (not an argument) is an input of the segment's node:
+    the sweep inside stops there, and the outer sweep carries the gradient on, also from its other uses."""
+    cr.manual_seed(1)
+    w = cr.randn(4, 3, dtype=cr.float64, requires_grad=True)
+    x = cr.randn(4, 3, dtype=cr.float64)
+    grads = []
+    for wrap in (lambda f, v: f(v), checkpoint):
+        w.grad = None
+        h = w.tanh()                                 # read inside the segment by closure, and outside it
+        out = wrap(lambda v: (v * h).sin(), x) + h * 2
+        out.sum().backward()
+        grads.append(w.grad.numpy().copy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-13)

@@ -100,3 +100,14 @@ def test_rsqrt_at_the_edges_of_its_domain_is_one_over_sqrt():
     with np.errstate(divide="ignore", invalid="ignore"):   # NumPy's notes, as for sqrt and log out of domain
         ours = cr.rsqrt(cr.tensor(edges, dtype=cr.float64)).numpy()
     np.testing.assert_array_equal(ours, torch.rsqrt(torch.tensor(edges, dtype=torch.float64)).numpy())
+
+
+def test_std_of_a_constant_slice_has_torch_zero_subgradient_without_a_warning():
+    """std = √var has an infinite slope at var = 0; torch takes 0 there. Composed from sqrt it gave ∞·0 = nan with
+    NumPy's divide-by-zero warning (which the test configuration turns into an error)."""
+    x = cr.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], dtype=cr.float64, requires_grad=True)
+    x.std(-1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 0], [-0.5, 0, 0.5]])
+    g, = cr.autograd.grad(x.std(-1, keepdim=True).sum(), x, create_graph=True)
+    (g * g).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()

@@ -34,6 +34,20 @@ def _inplace(write):
     return run
 
 
+def _hooked(t):
+    t.register_hook(lambda g: g * 2)   # the gradient passing through t is doubled
+    return t
+
+
+def _under_no_grad(lib, a):
+    with lib.no_grad():
+        return a * 2
+
+
+def _segment(a):
+    return (a.sin() * a).tanh()
+
+
 # name -> fn(lib, a, b, k): a and b are earlier values of the program, k a small integer (a dim, say)
 OPS = {
     "exp": lambda lib, a, b, k: a.clamp(-5, 5).exp(),
@@ -79,6 +93,25 @@ OPS = {
     "diagonal": lambda lib, a, b, k: a.diagonal(dim1=-2, dim2=-1) if a.ndim >= 2 else a,
     "narrow": lambda lib, a, b, k: a.narrow(0, 0, 1) if a.ndim and a.shape[0] else a,
     "matmul": lambda lib, a, b, k: a @ _outer_to(b, a.shape[-1]) if a.ndim and b.numel() else a * b,
+    "detach": lambda lib, a, b, k: a.detach() * b + a,
+    "hook": lambda lib, a, b, k: _hooked(a * 1),
+    "no_grad": lambda lib, a, b, k: b + _under_no_grad(lib, a),
+    "checkpoint": lambda lib, a, b, k: lib.utils.checkpoint.checkpoint(_segment, a, use_reentrant=False),
+    "chunk": lambda lib, a, b, k: a.chunk(2, -1)[k % 2] if a.ndim and a.shape[-1] > 1 else a,
+    "var": lambda lib, a, b, k: a.var(-1, keepdim=k > 1) if a.ndim and a.shape[-1] > 1 else a,
+    "std": lambda lib, a, b, k: (a.std(-1) if a.ndim and a.shape[-1] > 1 else a) + 0,
+    "vector_norm": lambda lib, a, b, k: lib.linalg.vector_norm(a + 1.5, (1, 2, 3, 2.5)[k], dim=-1) if a.ndim else a,
+    "einsum": lambda lib, a, b, k: lib.einsum("...i,...i->...", a, a) if a.ndim else a * a,
+    "max_values": lambda lib, a, b, k: a.max(-1).values if a.ndim else a,
+    "topk": lambda lib, a, b, k: a.topk(min(2, a.shape[-1]), -1).values if a.ndim else a,
+    "sort": lambda lib, a, b, k: a.sort(-1, descending=k > 1).values if a.ndim else a,
+    "pad": lambda lib, a, b, k: lib.nn.functional.pad(a, (1, 2)) if a.ndim else a,
+    "gather": lambda lib, a, b, k: a.gather(-1, lib.zeros(a.shape, dtype=lib.int64)) if a.ndim else a,
+    "index_select": lambda lib, a, b, k: a.index_select(0, lib.tensor([0, 0])) if a.ndim and a.shape[0] else a,
+    "masked_select": lambda lib, a, b, k: a.masked_select(a > 0),
+    "addcmul_": _inplace(lambda lib, y, b: y.addcmul_(y.detach().sin(), y.detach().cos(), value=0.5)),
+    "index_put_": _inplace(lambda lib, y, b: y.index_put_((lib.tensor([0, 0]),), b.sum() * lib.ones(y.shape[1:],
+                           dtype=lib.float64), accumulate=True) if y.ndim and y.shape[0] else None),
     "mul_": _inplace(lambda lib, y, b: y.mul_(2)),
     "view_add_": _inplace(lambda lib, y, b: y[1:].add_(b.sum()) if y.ndim and y.shape[0] > 1 else y.add_(1)),
     "relu_": _inplace(lambda lib, y, b: y.relu_()),

@@ -1,7 +1,10 @@
 """Gradient checkpointing: trade compute for memory.
 
 checkpoint(fn, *args) runs fn without recording a graph and keeps only its inputs; in backward it runs fn again
-with recording on and backpropagates through that fresh graph. Only segment boundaries stay in memory, so for L
+with recording on and backpropagates through that fresh graph. The segment is one node whose inputs are its
+arguments and the outside tensors it reads (the parameters of the modules inside), so its gradients reach them
+through the engine as any node's do: accumulated by .backward(), returned by autograd.grad, and themselves
+differentiable under create_graph. Only segment boundaries stay in memory, so for L
 layers in √L segments activation memory falls from O(L) to O(√L) at the cost of one extra forward pass (the
 texts' √L trade-off). checkpoint_binomial nests checkpoints to hold at most a given number of activations,
 recomputing as little as that allows. The random state is saved and restored, so dropout draws the same mask
@@ -14,20 +17,42 @@ import numpy as np
 from .. import random as _random
 from . import engine
 from .function import Function
-from .grad_mode import enable_grad
+from .grad_mode import STATE, enable_grad, no_grad
 
 Tensor = None
 
 
+class _LeavesRead:
+    """An engine observer while a segment first runs (unrecorded): every tensor its ops read that requires grad.
+    Under no_grad nothing made inside the segment requires grad, so these are what the segment depends on from
+    outside: its arguments, and what the function reaches by closure or attribute (a module's parameters)."""
+
+    def __init__(self):
+        self.found = {}
+
+    def on_forward(self, node, outputs, inputs):
+        for t in inputs:
+            if isinstance(t, Tensor) and t.requires_grad:
+                self.found.setdefault(id(t), t)
+
+    def on_backward(self, node, grads_out, grads_in):
+        pass
+
+
 class _Checkpoint(Function):
+    """A segment as one node. Its inputs are the segment's arguments and the outside tensors it read that require
+    grad (parameters above all), so its backward returns their gradients to the engine: .backward() accumulates
+    them, autograd.grad collects them (no .grad is touched), and hooks on them run as usual."""
+
     @staticmethod
-    def forward(ctx, run_function, options, *args):
-        ctx.run_function, ctx.options = run_function, options
-        ctx.rng_state = _random._global[0].bit_generator.state if options["preserve_rng_state"] else None
-        ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
-        ctx.args = args
+    def forward(ctx, run_function, options, first_run, n_args, *tensors):
+        ctx.run_function, ctx.options, ctx.n_args = run_function, options, n_args
+        ctx.rng_state = first_run["rng_state"]
+        ctx.save_for_backward(*[a for a in tensors if isinstance(a, Tensor)])
+        ctx.args = tensors[:n_args]
         ctx.consumes_grads = True   # the engine calls backward_consuming
-        return run_function(*args)
+        outputs = first_run.pop("outputs")
+        return outputs
 
     @staticmethod
     def backward(ctx, *grads):
@@ -39,21 +64,32 @@ class _Checkpoint(Function):
 
 
 def _replay(ctx, grads):
-    """Recompute the segment with recording on and backpropagate `grads` (a list, emptied here) through it.
+    """Recompute the segment with recording on and backpropagate `grads` (a list, emptied here) through it, to the
+    fresh copies of its arguments and to the outside tensors it read (the sweep stops at those).
 
     Nothing in this frame keeps the incoming gradient or the recomputed output once the inner sweep has started
     (it is handed over with consume=True, and the engine hands it here the same way through backward_consuming):
-    with nested checkpoints, a stale reference per level would otherwise hold two activations each."""
-    saved = iter(ctx.saved_tensors)
-    inputs = []
+    with nested checkpoints, a stale reference per level would otherwise hold two activations each.
+
+    With create_graph the gradients are themselves graphs, over the fresh copies; _Reconnect puts them back on the
+    real arguments, so that a second derivative reaches them."""
+    saved = ctx.saved_tensors
+    n_tensor_args = sum(isinstance(a, Tensor) for a in ctx.args)
+    outside = saved[n_tensor_args:]
+    inputs, fresh, real = [], [], []   # per tensor argument: its fresh copy, and the argument itself
+    saved_args = iter(saved[:n_tensor_args])
     for a in ctx.args:
         if isinstance(a, Tensor):
-            t = next(saved)
-            inputs.append(Tensor._wrap(t._data).requires_grad_(t.requires_grad) if t._data.dtype.kind == "f"
-                          else Tensor._wrap(t._data))
+            t = next(saved_args)
+            f = Tensor._wrap(t._data).requires_grad_(t.requires_grad) if t._data.dtype.kind == "f" else \
+                Tensor._wrap(t._data)
+            inputs.append(f)
+            fresh.append(f)
+            real.append(t)
         else:
             inputs.append(a)
-    saved = t = None
+    saved = saved_args = t = f = None
+    create_graph = STATE.grad_enabled   # the engine runs a create_graph sweep with grad mode on
     current = _random._global[0].bit_generator.state
     if ctx.rng_state is not None:
         _random._global[0].bit_generator.state = ctx.rng_state
@@ -67,14 +103,69 @@ def _replay(ctx, grads):
         _check_recomputed(ctx, outs)
     roots, seeds = [], []
     for o, g in zip(outs, grads):
-        if o.requires_grad and g is not None:
+        if isinstance(o, Tensor) and o.requires_grad and g is not None:
             roots.append(o)
             seeds.append(g)
     grads.clear()
+    # with create_graph the upstream gradients may depend on the arguments too (loss = x·f(x)): keep them
+    tracked_seeds = [g for g in seeds if g.requires_grad] if create_graph else []
     outputs = outs = o = g = None
-    if roots:   # accumulates into the parameters used inside run_function, and into the fresh inputs
-        engine.run_backward(roots, seeds, retain_graph=False, create_graph=False, consume=True)
-    return (None, None) + tuple(t.grad if isinstance(t, Tensor) and t.requires_grad else None for t in inputs)
+    wanted = [k for k, f in enumerate(fresh) if f.requires_grad]
+    # under a plain .backward() the parameters' gradients go straight into their .grad here, in place, as the
+    # sweep goes (handed up to the outer sweep instead, a nested segment would hold them once per level); any
+    # leaf the first run did not see read is accumulated the same way. Under autograd.grad nothing is accumulated
+    direct = STATE.accumulating and not create_graph
+    kept = [t for t in outside if not (direct and t.grad_fn is None)]
+    targets = [fresh[k] for k in wanted] + kept
+    capture = {_key(t): None for t in targets}
+    if roots:
+        engine.run_backward(roots, seeds, retain_graph=create_graph, create_graph=create_graph, capture=capture,
+                            consume=True, stop_at={t.grad_fn for t in outside if t.grad_fn is not None},
+                            accumulate_others=direct)
+    result = [capture[_key(t)] for t in targets]
+    if create_graph and any(g is not None and g.requires_grad for g in result):
+        # differentiated, the gradients lead through the inner graph to the fresh copies (stand-ins for the real
+        # arguments), the outside tensors and the upstream gradients
+        sources = [real[k] for k in wanted] + kept + tracked_seeds
+        result = _Reconnect.apply(result, targets + tracked_seeds, len(sources), *sources)
+        result = list(result) if isinstance(result, tuple) else [result]
+    of_fresh = dict(zip(wanted, result))
+    grads_args = iter([of_fresh.get(k) for k in range(len(fresh))])
+    grads_in = [next(grads_args) if isinstance(a, Tensor) else None for a in ctx.args]
+    of_outside = dict(zip(map(id, kept), result[len(wanted):]))
+    return (None, None, None, None) + tuple(grads_in) + tuple(of_outside.get(id(t)) for t in outside)
+
+
+def _key(t):
+    """The capture key of t in engine.run_backward: a leaf by identity, a non-leaf by its place in the graph."""
+    return id(t) if t.grad_fn is None else (t.grad_fn, t._out_idx)
+
+
+class _Reconnect(Function):
+    """create_graph through a segment: the inner sweep's gradients are graphs over fresh copies of the arguments,
+    the outside tensors (parameters) and the upstream gradients. This node passes their values on and,
+    differentiated, backpropagates through those graphs to those targets, no further, handing each result to the
+    matching real tensor (the argument a copy stands for; an outside tensor or upstream gradient itself)."""
+
+    @staticmethod
+    def forward(ctx, grads, targets, n, *real):
+        ctx.grads, ctx.targets = grads, targets
+        outs = tuple(Tensor._wrap(g._data) if g is not None else None for g in grads)
+        for o, g in zip(outs, grads):
+            if o is not None and not g.requires_grad:
+                ctx.mark_non_differentiable(o)
+        return outs if len(outs) > 1 else outs[0]
+
+    @staticmethod
+    def backward(ctx, *upstream):
+        pairs = [(g, u) for g, u in zip(ctx.grads, upstream) if g is not None and g.requires_grad and u is not None]
+        if not pairs:
+            return (None, None, None) + (None,) * len(ctx.targets)
+        capture = {_key(t): None for t in ctx.targets}
+        engine.run_backward([g for g, _ in pairs], [u for _, u in pairs], retain_graph=True,
+                            create_graph=STATE.grad_enabled, capture=capture,
+                            stop_at={t.grad_fn for t in ctx.targets if t.grad_fn is not None})
+        return (None, None, None) + tuple(capture[_key(t)] for t in ctx.targets)
 
 
 def _check_recomputed(ctx, outs):
@@ -96,20 +187,28 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     same mask); context_fn() returns two context managers, entered around the forward run and the recomputation;
     determinism_check='default' checks that the recomputation gives outputs of the same shapes and dtypes ('none'
     skips it). chainrule has one implementation, which supports what both of torch's variants do (inputs that need
-    no gradient, autograd.grad, nesting), so use_reentrant may be anything; debug and early_stop change nothing."""
+    no gradient, autograd.grad with respect to arguments or parameters, create_graph, nesting), so use_reentrant
+    may be anything; debug and early_stop change nothing."""
     if determinism_check not in ("default", "none"):
         raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got {determinism_check!r}")
     fn = (lambda *a: function(*a, **kwargs)) if kwargs else function
     forward_context, recompute_context = context_fn() if context_fn is not None else (nullcontext(), nullcontext())
     options = {"preserve_rng_state": preserve_rng_state, "recompute_context": recompute_context,
                "determinism_check": determinism_check}
-    with forward_context:
-        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            # the data batch does not require grad, but the parameters inside fn do: an anchor input that requires
-            # grad makes sure the segment is recorded (PyTorch's reentrant checkpoint silently drops it instead)
-            anchor = Tensor._wrap(np.zeros((), np.float32)).requires_grad_(True)
-            return _Checkpoint.apply(lambda _, *a: fn(*a), options, anchor, *args)
-        return _Checkpoint.apply(fn, options, *args)
+    first_run = {"rng_state": _random._global[0].bit_generator.state if preserve_rng_state else None}
+    reader = _LeavesRead()
+    prev_observers = STATE.observers
+    STATE.observers = prev_observers + (reader,)
+    try:
+        with forward_context, no_grad():
+            first_run["outputs"] = fn(*args)
+    finally:
+        STATE.observers = prev_observers
+    passed = {id(a) for a in args if isinstance(a, Tensor)}
+    outside = [t for key, t in reader.found.items() if key not in passed]
+    if not any(isinstance(a, Tensor) and a.requires_grad for a in args) and not outside:
+        return first_run["outputs"]   # nothing in the segment needs a gradient: nothing to record
+    return _Checkpoint.apply(fn, options, first_run, len(args), *args, *outside)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):

@@ -107,9 +107,12 @@ def _apply_hooks(hooks, grad):
     return grad
 
 
-def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, consume=False):
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, consume=False, stop_at=None,
+                 accumulate_others=False):
     """Backpropagate from roots. Accumulates into leaves' .grad unless `capture` is given, in which case it is a
-    dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned.
+    dict {key: None} of leaves (by id) and (node, output index) pairs whose gradient is recorded and returned
+    (with accumulate_others, leaves not in it are still accumulated). The sweep does not go past the nodes in
+    stop_at (a checkpointed segment's outside inputs: their gradients are captured and handed back instead).
     consume=True empties the lists roots and root_grads once they are read, so that the sweep alone holds them
     (a checkpointed segment's recomputed output and its gradient are freed as soon as the sweep is past them).
 
@@ -139,8 +142,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
         start = getattr(obs, "on_backward_start", None)
         if start is not None:
             start()
-    prev_mode, outer_callbacks = STATE.grad_enabled, STATE.final_callbacks
+    prev_mode, outer_callbacks, outer_accumulating = STATE.grad_enabled, STATE.final_callbacks, STATE.accumulating
     STATE.grad_enabled = create_graph
+    STATE.accumulating = accumulate or accumulate_others
     STATE.in_backward += 1
     STATE.backward_run += 1
     STATE.final_callbacks = callbacks = []
@@ -158,6 +162,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
                 for i, g in enumerate(grads):
                     if (node, i) in capture:
                         capture[(node, i)] = g
+                if stop_at and node in stop_at:
+                    continue
             if node.epoch != STATE.epoch:   # read live: a hook may change a tensor in place mid-sweep
                 node.check_versions()
             try:
@@ -219,7 +225,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
             hooks = t._hooks
             if hooks:
                 g = _apply_hooks(hooks, g)
-            if accumulate:
+            if accumulate or accumulate_others and id(t) not in capture:
                 _accumulate_into_leaf(t, g, create_graph, owned)
                 if POST_ACCUMULATE:
                     for hook in list(POST_ACCUMULATE.lookup(t, ())):
@@ -230,6 +236,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
             callback()
     finally:
         STATE.grad_enabled = prev_mode
+        STATE.accumulating = outer_accumulating
         STATE.in_backward -= 1
         STATE.final_callbacks = outer_callbacks
     return capture

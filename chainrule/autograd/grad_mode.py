@@ -8,7 +8,7 @@ import weakref
 
 class _State:
     __slots__ = ("grad_enabled", "anomaly", "observers", "module_path", "epoch", "in_backward", "backward_run",
-                 "final_callbacks", "views_written")
+                 "final_callbacks", "views_written", "accumulating")
 
     def __init__(self):
         self.grad_enabled = True
@@ -20,6 +20,7 @@ class _State:
         self.backward_run = 0    # numbers the backward passes (a hook tells passes apart by it)
         self.final_callbacks = None   # run by the engine when the current backward pass has finished
         self.views_written = False    # an in-place op with grad wrote through a view: ops refresh stale views
+        self.accumulating = False     # the backward pass running accumulates into .grad (not autograd.grad's)
 
 
 def bump_version():

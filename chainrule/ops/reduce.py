@@ -261,9 +261,22 @@ def var(input, dim=None, unbiased=None, keepdim=False, correction=None):
     return (centred * centred).sum(dim=axes, keepdim=keepdim) * (1.0 / dof)
 
 
+class RootOfVariance(Op):
+    """s = √v;  ds/dv = 1/(2s), taken as 0 where s = 0: torch's subgradient of std at a constant slice, where
+    every direction is a kink (plain sqrt gave ∞·0 = nan there, with NumPy's divide-by-zero warning)."""
+
+    def forward(self, v):
+        self.out = np.sqrt(v)
+        return self.out
+
+    def backward(self, g):
+        s = self.saved_output()
+        return g / (ones_where_zero(s) * 2.0) * const((self.out != 0).astype(self.out.dtype))
+
+
 @computed_in_float32
 def std(input, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(input, dim, unbiased, keepdim, correction).sqrt()
+    return RootOfVariance.apply(var(input, dim, unbiased, keepdim, correction))
 
 
 STATS = [sample(T((3, 4))), sample(T((3, 4)), 1), sample(T((2, 3, 4)), (0, 2), keepdim=True),
