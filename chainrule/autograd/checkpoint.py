@@ -46,7 +46,7 @@ class _Checkpoint(Function):
 
     @staticmethod
     def forward(ctx, run_function, options, first_run, n_args, *tensors):
-        ctx.run_function, ctx.options, ctx.n_args = run_function, options, n_args
+        ctx.run_function, ctx.options = run_function, options
         ctx.rng_state = first_run["rng_state"]
         ctx.save_for_backward(*[a for a in tensors if isinstance(a, Tensor)])
         ctx.args = tensors[:n_args]
@@ -127,7 +127,7 @@ def _replay(ctx, grads):
         # differentiated, the gradients lead through the inner graph to the fresh copies (stand-ins for the real
         # arguments), the outside tensors and the upstream gradients
         sources = [real[k] for k in wanted] + kept + tracked_seeds
-        result = _Reconnect.apply(result, targets + tracked_seeds, len(sources), *sources)
+        result = _Reconnect.apply(result, targets + tracked_seeds, *sources)
         result = list(result) if isinstance(result, tuple) else [result]
     of_fresh = dict(zip(wanted, result))
     grads_args = iter([of_fresh.get(k) for k in range(len(fresh))])
@@ -148,7 +148,7 @@ class _Reconnect(Function):
     matching real tensor (the argument a copy stands for; an outside tensor or upstream gradient itself)."""
 
     @staticmethod
-    def forward(ctx, grads, targets, n, *real):
+    def forward(ctx, grads, targets, *real):
         ctx.grads, ctx.targets = grads, targets
         outs = tuple(Tensor._wrap(g._data) if g is not None else None for g in grads)
         for o, g in zip(outs, grads):
@@ -160,12 +160,12 @@ class _Reconnect(Function):
     def backward(ctx, *upstream):
         pairs = [(g, u) for g, u in zip(ctx.grads, upstream) if g is not None and g.requires_grad and u is not None]
         if not pairs:
-            return (None, None, None) + (None,) * len(ctx.targets)
+            return (None, None) + (None,) * len(ctx.targets)
         capture = {_key(t): None for t in ctx.targets}
         engine.run_backward([g for g, _ in pairs], [u for _, u in pairs], retain_graph=True,
                             create_graph=STATE.grad_enabled, capture=capture,
                             stop_at={t.grad_fn for t in ctx.targets if t.grad_fn is not None})
-        return (None, None, None) + tuple(capture[_key(t)] for t in ctx.targets)
+        return (None, None) + tuple(capture[_key(t)] for t in ctx.targets)
 
 
 def _check_recomputed(ctx, outs):
