@@ -3,11 +3,11 @@ forward+backward, plain vs checkpoint_sequential with √16 = 4 segments, and vs
 3, 4 or 5 layer outputs (the rest of the trade-off curve). Targets: peak memory ≤ 1/3, time ≤ 1.5×.
 Run: python bench/checkpoint.py
 """
-import time
 import tracemalloc
 
 import numpy as np
 
+from _common import interleaved_medians, ratio_range
 import chainrule as cr
 import chainrule.nn as nn
 from chainrule.autograd import buffers
@@ -24,7 +24,8 @@ def build():
     return nn.Sequential(*layers)
 
 
-def measure(model, x, segments=0, slots=0):
+def step(model, x, segments=0, slots=0):
+    """One forward+backward: plain, checkpoint_sequential(segments) or checkpoint_binomial(slots)."""
     blocks = [model[i:i + 2] for i in range(0, len(model), 2)]   # Linear + Tanh: one stored output per block
 
     def run():
@@ -36,48 +37,49 @@ def measure(model, x, segments=0, slots=0):
         loss = out.pow(2).mean()
         del out   # as in `loss = criterion(model(x), y)`: only the graph keeps the output alive
         loss.backward()
-    run()   # warm up, and allocate .grad once so both runs measure activations, not gradient buffers
-    # the buffer pool keeps freed arrays for reuse, which tracemalloc would count as live (or hide, when they were
-    # pooled before the measurement): measure the true peak of live arrays with it off, time with it on
+    return run
+
+
+def peak_bytes(run):
+    """Peak of live arrays during one run, by tracemalloc. The buffer pool keeps freed arrays for reuse, which
+    tracemalloc would count as live (or hide, when they were pooled before the measurement): measured with it off."""
+    run()   # warm up
     buffers.set_enabled(False)
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    t = time.perf_counter()
     run()
-    seconds = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     buffers.set_enabled(True)
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-    return peak, float(np.median(times + [seconds]))
+    return peak
 
 
 def main():
     model = build()
     x = cr.randn(BATCH, WIDTH)
-    plain_mem, plain_t = measure(model, x, 0)
-    grads = [p.grad.numpy().copy() for p in model.parameters()]
-    ck_mem, ck_t = measure(model, x, segments=4)
-    check(model, grads)
-    print(f"16-layer MLP ({WIDTH} wide, batch {BATCH}, tanh), forward+backward:")
-    print(f"  plain:                 peak {plain_mem / 2**20:7.1f} MiB, {plain_t * 1e3:7.1f} ms")
-    print(f"  4 checkpoints:         peak {ck_mem / 2**20:7.1f} MiB, {ck_t * 1e3:7.1f} ms")
-    print(f"  memory ratio {ck_mem / plain_mem:.2f} (target ≤ 0.33), time ratio {ck_t / plain_t:.2f} (target ≤ 1.5); "
-          f"gradients identical")
-    binomial = {}
-    for slots in (5, 4, 3):
-        mem, t = measure(model, x, slots=slots)
-        check(model, grads)
-        binomial[slots] = (mem / plain_mem, t / plain_t)
-        print(f"  binomial, {slots} slots:     peak {mem / 2**20:7.1f} MiB, {t * 1e3:7.1f} ms: memory ratio "
-              f"{mem / plain_mem:.2f}, time ratio {t / plain_t:.2f}; gradients identical")
-    return {"memory_ratio": ck_mem / plain_mem, "time_ratio": ck_t / plain_t, "plain_mib": plain_mem / 2**20,
-            "checkpoint_mib": ck_mem / 2**20, "binomial": binomial}
+    plans = {"plain": {}, "4 checkpoints": {"segments": 4}}
+    plans.update({f"binomial, {s} slots": {"slots": s} for s in (5, 4, 3)})
+    runs = {name: step(model, x, **kw) for name, kw in plans.items()}
+    peaks = {}
+    for name, run in runs.items():
+        peaks[name] = peak_bytes(run)
+        if name == "plain":
+            grads = [p.grad.numpy().copy() for p in model.parameters()]
+        else:
+            check(model, grads)
+    # times in interleaved rounds: this machine drifts between a fast and a slow mode for seconds at a time
+    times, by_round = interleaved_medians(runs, rounds=5, per_round=3, warmup=1, warmup_s=0)
+    print(f"16-layer MLP ({WIDTH} wide, batch {BATCH}, tanh), forward+backward; gradients identical to the plain "
+          f"run in every plan. Targets: memory ratio ≤ 0.33 at time ratio ≤ 1.5")
+    result = {}
+    for name in runs:
+        mem, t = peaks[name] / peaks["plain"], times[name] / times["plain"]
+        low, high = ratio_range(by_round, name, "plain")
+        result[name] = (mem, t)
+        print(f"  {name + ':':20s} peak {peaks[name] / 2**20:6.1f} MiB, {times[name] / 1e3:6.1f} ms: memory ratio "
+              f"{mem:.2f}, time ratio {t:.2f} (rounds {low:.2f}-{high:.2f})")
+    return result
 
 
 def check(model, grads):

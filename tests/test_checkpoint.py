@@ -7,6 +7,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
+from chainrule.autograd import buffers
 from chainrule.utils.checkpoint import binomial_plan, checkpoint, checkpoint_binomial, checkpoint_sequential
 
 
@@ -142,14 +143,17 @@ def test_binomial_checkpointing_uses_less_memory_than_segments():
     x = cr.randn(1024, 128)
 
     def peak(run):
-        model.zero_grad()
         run()
+        model.zero_grad(set_to_none=False)   # .grad allocated before: the peak is activations and their gradients
+        buffers.set_enabled(False)   # else freed arrays wait in the pool, counted as live or (pooled before) hidden
         tracemalloc.start()
-        base = tracemalloc.get_traced_memory()[0]
-        run()
-        p = tracemalloc.get_traced_memory()[1] - base
-        tracemalloc.stop()
-        return p
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            run()
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+            buffers.set_enabled(True)
 
     def plain():
         model(x).pow(2).mean().backward()
@@ -160,7 +164,12 @@ def test_binomial_checkpointing_uses_less_memory_than_segments():
     def binomial():
         checkpoint_binomial(blocks, 3, x).pow(2).mean().backward()
     # one activation is 0.5 MiB: plain holds 16, four segments 3 boundaries + 4, three slots 3 (each + gradients)
-    assert peak(binomial) < 0.8 * peak(segments) < 0.8 * 0.75 * peak(plain)
+    activation = x.numel() * 4
+    three_slots = peak(binomial)
+    assert three_slots < 0.8 * peak(segments) < 0.8 * 0.75 * peak(plain)
+    # three outputs, the pre-activation (or gradient) being made and the incoming gradient: a gradient kept
+    # alive per level of nesting (by a stale loop variable in the engine, once) breaks this
+    assert three_slots < 6 * activation   # measured: 5.55 (the rest: weight-gradient temporaries); 7.7 with it
 
 
 def test_boundary_is_freed_once_its_segment_is_done():

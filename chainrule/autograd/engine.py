@@ -159,9 +159,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, co
             if hooked:
                 grads = _before_node(node, grads)
             if capture:
-                for i, g in enumerate(grads):
+                for i in range(len(grads)):   # no loop variable may keep a gradient alive into backward_consuming
                     if (node, i) in capture:
-                        capture[(node, i)] = g
+                        capture[(node, i)] = grads[i]
                 if stop_at and node in stop_at:
                     continue
             if node.epoch != STATE.epoch:   # read live: a hook may change a tensor in place mid-sweep
