@@ -80,7 +80,11 @@ class _ConvNd(Module):
         weight, bias = self._own("weight"), self._own("bias")
         if self.padding_mode == "zeros":
             return conv(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-        x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+        try:
+            x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+        except ValueError as e:   # name the layer the user called, with pad's reason
+            raise ValueError(f"{type(self).__name__}(padding_mode={self.padding_mode!r}) on input {x.shape}: "
+                             f"{e}") from None
         return conv(x, weight, bias, self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self):

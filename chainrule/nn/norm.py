@@ -58,6 +58,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: the input's {input.shape[1] if input.ndim > 1 else 0} channels (dim 1 of "
                          f"{input.shape}) must split evenly into num_groups={num_groups} groups")
+    if input.shape[0] * (input.shape[1] // num_groups) * math.prod(input.shape[2:]) == 1:   # torch's check
+        raise ValueError(f"group_norm: expected more than 1 value per channel, got input {input.shape} with "
+                         f"num_groups={num_groups}: the one value of each group would normalise to 0. Use fewer "
+                         f"groups, a larger input, or a batch of more than one")
     input, finish = in_float32(input)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     return finish(_channel_affine(_standardise(grouped, (2,), eps).reshape(input.shape), weight, bias))
@@ -319,7 +323,7 @@ class _InstanceNorm(_NormBase):
                              f"1 (shape {input.shape})")
         use_input = self.training or not self.track_running_stats
         y = instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input,
-                          self.momentum if self.momentum is not None else 0.1, self.eps)
+                          self.momentum if self.momentum is not None else 0.0, self.eps)   # torch: None is 0 here
         return y.squeeze(0) if unbatched else y
 
 

@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from ..amp import computed_in_float32
-from ..errors import ShapeError
+from ..errors import ShapeError, warn
 from ..tensor import Tensor
-from ._util import lowest, ntuple, ones_where_zero
+from ._util import lowest, ntuple
 from .conv import _out_size, unfold
 from .index import IndexPut
 from .registry import T, register, sample
@@ -31,19 +31,23 @@ def _out_len(n, k, s, p, d, ceil_mode):
     return out - 1 if (out - 1) * s >= n + p else out
 
 
-def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
-    k, d, p = ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2)
-    s = ntuple(stride, 2) if stride not in (None, ()) else k
+def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, dims=2):
+    """(kernel, stride, padding, dilation, *output sizes) over the last `dims` dims, each a dims-tuple; a bad
+    geometry raises, worded as the caller's op sees it (a 1-d pool's numbers, not those of the 2-d pool it runs)."""
+    k, d, p = ntuple(kernel_size, dims), ntuple(dilation, dims), ntuple(padding, dims)
+    s = ntuple(stride, dims) if stride not in (None, ()) else k
+
+    def shown(v):
+        return v[0] if dims == 1 else v
     if min(k) < 1 or min(s) < 1 or min(d) < 1:
-        raise ValueError(f"{op}: kernel_size {k}, stride {s} and dilation {d} must be positive")
+        raise ValueError(f"{op}: kernel_size {shown(k)}, stride {shown(s)} and dilation {shown(d)} must be positive")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
-    H, W = input.shape[-2:]
-    ho, wo = (_out_len(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip((H, W), k, s, p, d))
-    if ho < 1 or wo < 1:
-        raise ShapeError(f"{op}: input {input.shape} is too small for kernel {k} with padding {p} and dilation {d} "
-                         f"(output would be {ho}×{wo})")
-    return k, s, p, d, ho, wo
+        raise ValueError(f"{op}: padding {shown(p)} should be at most half of the kernel size {shown(k)}")
+    out = [_out_len(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(input.shape[-dims:], k, s, p, d)]
+    if min(out) < 1:
+        raise ShapeError(f"{op}: input {input.shape} is too small for kernel {shown(k)} with padding {shown(p)} and "
+                         f"dilation {shown(d)} (output would be {'×'.join(map(str, out))})")
+    return (k, s, p, d, *out)
 
 
 def _windows(x, k, s, p, d, ho, wo, fill):
@@ -61,10 +65,16 @@ def _windows(x, k, s, p, d, ho, wo, fill):
 def as_batch(name, input, spatial):
     """(input as a batch (N, C, *spatial), whether it came as one unbatched sample (C, *spatial)); spatial names
     the dims for the error, e.g. "H, W"."""
+    dims = check_dims(name, input, spatial)
+    return (input, False) if input.ndim == dims + 2 else (input.unsqueeze(0), True)
+
+
+def check_dims(name, input, spatial):
+    """The number of spatial dims, after checking that input is (N, C, *spatial) or (C, *spatial)."""
     dims = spatial.count(",") + 1
     if input.ndim not in (dims + 1, dims + 2):
         raise ShapeError(f"{name}: expected input (N, C, {spatial}) or (C, {spatial}), got shape {input.shape}")
-    return (input, False) if input.ndim == dims + 2 else (input.unsqueeze(0), True)
+    return dims
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -119,8 +129,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _as_2d(name, input):
-    if input.ndim not in (2, 3):
-        raise ShapeError(f"{name}: expected input (N, C, L) or (C, L), got shape {input.shape}")
+    check_dims(name, input, "L")
     return input.unsqueeze(-2)
 
 
@@ -130,6 +139,8 @@ def _one(v, fill):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each window of (N, C, L) (or (C, L)); indices are positions along L."""
+    check_dims("max_pool1d", input, "L")
+    _geometry("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
     res = max_pool2d(_as_2d("max_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                      _one(dilation, 1), ceil_mode, return_indices)
     if return_indices:
@@ -138,6 +149,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    check_dims("avg_pool1d", input, "L")
+    _geometry("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)
     return avg_pool2d(_as_2d("avg_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                       ceil_mode, count_include_pad).squeeze(-2)
 
@@ -180,14 +193,27 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
                         _one(stride, 1), _one(padding, 0), size).squeeze(-2)
 
 
-def lp_root(pooled, volume, p):
+def lp_root(pooled, volume, p, name="lp_pool"):
     """(volume · relu(pooled))^(1/p) with torch's sign·relu(|·|) clamp, and 0 (value and gradient) for a window
-    that sums to 0: the root's derivative there is ∞ and the clamp's is 0, whose product would be nan."""
+    that sums to 0: the root's derivative there is ∞ and the clamp's is 0, whose product would be nan. A window
+    whose Σxᵖ is negative (odd p, negative inputs) has no real root: nan, value and gradient, as in torch, with a
+    warning that says why (not NumPy's bare 'invalid value encountered in power')."""
     total = pooled.sign() * pooled.abs().relu() * float(volume)
-    zero = total._data == 0
-    if not zero.any():
-        return total ** (1.0 / p)
-    return ones_where_zero(total) ** (1.0 / p) * Tensor._wrap((~zero).astype(total.dtype))
+    d = total._data
+    root = 1.0 / p
+    # (-∞ has a root in IEEE pow, +∞, as in torch)
+    unreal = (d < 0) & (d > -np.inf) if not root.is_integer() else np.zeros(d.shape, bool)
+    bad = (d == 0) | unreal
+    if not bad.any():
+        return total ** root
+    keep = (~bad).astype(total.dtype)
+    if unreal.any():
+        warn(f"{name}: {int(unreal.sum())} window(s) have a negative sum of x^{p:g} (norm_type {p:g} is odd and "
+             f"their inputs negative); the {p:g}-th root of a negative number is nan, as in torch. Use an even "
+             f"norm_type, or make the input non-negative (e.g. after a ReLU)")
+        keep[unreal] = np.nan   # nan value and nan gradient there, as torch's
+    base = total * Tensor._wrap((~bad).astype(total.dtype)) + Tensor._wrap(bad.astype(total.dtype))   # 1 there
+    return base ** root * Tensor._wrap(keep)
 
 
 @computed_in_float32
@@ -196,13 +222,21 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     if math.isinf(norm_type):
         return max_pool2d(input, kernel_size, stride, ceil_mode=ceil_mode)
     k = ntuple(kernel_size, 2)
+    check_dims("lp_pool2d", input, "H, W")
+    _geometry("lp_pool2d", input, k, stride, 0, 1, ceil_mode)
     pooled = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
-    return lp_root(pooled, k[0] * k[1], norm_type)
+    return lp_root(pooled, k[0] * k[1], norm_type, "lp_pool2d")
 
 
+@computed_in_float32
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    return lp_pool2d(_as_2d("lp_pool1d", input), norm_type, _one(kernel_size, 1), _one(stride, 1),
-                     ceil_mode).squeeze(-2)
+    """(Σ_window xᵖ)^(1/p) over each window of (N, C, L) (or (C, L)); p = ∞ is max pooling."""
+    if math.isinf(norm_type):
+        return max_pool1d(input, kernel_size, stride, ceil_mode=ceil_mode)
+    check_dims("lp_pool1d", input, "L")
+    k = ntuple(kernel_size, 1)[0]
+    _geometry("lp_pool1d", input, k, stride, 0, 1, ceil_mode, 1)
+    return lp_root(avg_pool1d(input ** norm_type, k, stride, 0, ceil_mode), k, norm_type, "lp_pool1d")
 
 
 max_pool2d = register("max_pool2d", ref=None, samples=[sample(T((2, 2, 4, 4)), 2), sample(T((1, 1, 5, 5)), 3, 2, 1),

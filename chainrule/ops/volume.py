@@ -156,7 +156,7 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     if np.isinf(norm_type):
         return max_pool3d(input, k, stride, ceil_mode=ceil_mode)
     pooled = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
-    return lp_root(pooled, k[0] * k[1] * k[2], norm_type)
+    return lp_root(pooled, k[0] * k[1] * k[2], norm_type, "lp_pool3d")
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):

@@ -1,0 +1,59 @@
+"""Edge cases the random layer configurations (test_random_layers_as_torch.py) found, each pinned down here so a
+regression fails by name, whatever configurations hypothesis happens to draw."""
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.errors import ShapeError
+
+
+def test_instance_norm_momentum_none_leaves_running_stats_alone():
+    """torch's InstanceNorm passes momentum None on as 0 (BatchNorm reads it as a cumulative average): tracked
+    running statistics stay at their initial values in training."""
+    norm = nn.InstanceNorm1d(2, momentum=None, track_running_stats=True).double()
+    norm(cr.randn(3, 2, 4, dtype=cr.float64))
+    np.testing.assert_array_equal(norm.running_mean.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(norm.running_var.numpy(), [1.0, 1.0])
+
+
+def test_group_norm_refuses_groups_of_one_value_as_torch():
+    with pytest.raises(ValueError, match=r"group_norm: expected more than 1 value per channel"):
+        nn.GroupNorm(1, 1)(cr.randn(1, 1))
+    nn.GroupNorm(1, 1)(cr.randn(2, 1))   # torch counts the batch in: two samples of one value each pass
+
+
+def test_lp_pool_of_odd_order_over_a_negative_window_is_nan_with_a_warning_that_says_why():
+    x = cr.tensor([[[-1.0, -2.0, 3.0, 0.0, 0.0, 1.0]]], dtype=cr.float64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y = F.lp_pool1d(x, 3.0, 2)
+        y.sum().backward()
+    assert [str(w.message).split(":")[0] for w in caught] == ["lp_pool1d"]   # one warning, chainrule's, named
+    out = y.detach().numpy().ravel()
+    assert np.isnan(out[0]) and out[1] == pytest.approx(3.0) and out[2] == pytest.approx(1.0)
+    np.testing.assert_array_equal(np.isnan(x.grad.numpy().ravel()), [True, True, False, False, False, False])
+    # -∞ has a real root in IEEE pow (+∞, as torch gives): no nan, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert F.lp_pool1d(cr.tensor([[[-np.inf, 1.0]]]), 3.0, 2).item() == np.inf
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: F.avg_pool1d(cr.randn(1, 1, 1), 2), r"avg_pool1d: input \(1, 1, 1\) is too small for kernel 2 "),
+    (lambda: F.max_pool1d(cr.randn(1, 1, 5), 2, 1, 2), r"max_pool1d: padding 2 should be at most half of the kernel "
+                                                        r"size 2"),
+    (lambda: F.lp_pool1d(cr.randn(1, 1, 1), 2.0, 2), r"lp_pool1d: input \(1, 1, 1\) is too small for kernel 2 "),
+    (lambda: F.lp_pool2d(cr.randn(3), 2.0, 2), r"lp_pool2d: expected input \(N, C, H, W\) or \(C, H, W\), got "
+                                                r"shape \(3,\)"),
+    (lambda: nn.Conv1d(1, 1, 2, padding="same", padding_mode="reflect")(cr.randn(1, 1, 1)),
+     r"Conv1d\(padding_mode='reflect'\) on input \(1, 1, 1\): pad: reflect padding"),
+])
+def test_pooling_and_padding_errors_name_the_op_called_with_its_own_shapes(call, message):
+    """A 1-d pool runs as a 2-d one, and a padded conv through F.pad: the error names the op the user called and
+    the input they passed, not the (1, 1, 1, 1) the 2-d pool saw."""
+    with pytest.raises((ShapeError, ValueError), match=message):
+        call()
