@@ -57,3 +57,31 @@ def test_pooling_and_padding_errors_name_the_op_called_with_its_own_shapes(call,
     the input they passed, not the (1, 1, 1, 1) the 2-d pool saw."""
     with pytest.raises((ShapeError, ValueError), match=message):
         call()
+
+
+def test_embedding_scale_grad_by_freq_gives_each_row_the_mean_of_its_gradients():
+    """scale_grad_by_freq divides row i's gradient by i's count in the input: the sum over its occurrences
+    becomes their mean. (It used to raise NotImplementedError; embedding_bag ignored it silently.)"""
+    idx = np.array([[0, 2, 0, 1], [2, 0, 3, 3]])
+    weight = cr.randn(5, 3, dtype=cr.float64, requires_grad=True)
+    g = np.random.default_rng(0).standard_normal((2, 4, 3))
+    out = F.embedding(cr.tensor(idx), weight, scale_grad_by_freq=True)
+    np.testing.assert_array_equal(out.detach().numpy(), weight.detach().numpy()[idx])   # the value is untouched
+    out.backward(cr.tensor(g))
+    for row in range(5):
+        expected = g[idx == row].mean(0) if (idx == row).any() else np.zeros(3)
+        np.testing.assert_allclose(weight.grad.numpy()[row], expected, rtol=1e-12)
+
+
+def test_embedding_bag_scale_grad_by_freq():
+    idx = np.array([[0, 1, 2], [3, 3, 4]])
+    weight = cr.randn(6, 3, dtype=cr.float64, requires_grad=True)
+    g = np.random.default_rng(1).standard_normal((2, 3))
+    F.embedding_bag(cr.tensor(idx), weight, mode="sum", scale_grad_by_freq=True).backward(cr.tensor(g))
+    # rows 0-2 occur once (bag 0), row 3 twice and row 4 once (bag 1): each row's gradient is its bag's, once
+    np.testing.assert_allclose(weight.grad.numpy(), np.stack([g[0], g[0], g[0], g[1], g[1], np.zeros(3)]),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="embedding_bag: mode='max' does not support scale_grad_by_freq"):
+        F.embedding_bag(cr.tensor(idx), weight, mode="max", scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="embedding_bag: sparse gradients are not supported"):
+        F.embedding_bag(cr.tensor(idx), weight, sparse=True)

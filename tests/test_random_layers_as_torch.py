@@ -248,6 +248,58 @@ def loss(draw):
     return kind, (), kw, [shape, shape, shape]
 
 
+@st.composite
+def upsample(draw):
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"]))
+    dims = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode, draw(st.integers(1, 3)))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + _spatial(draw, dims, 1, 4)
+    kw = {"mode": mode}
+    if draw(st.booleans()):
+        kw["size"] = _spatial(draw, dims, 1, 6) if dims > 1 or draw(st.booleans()) else draw(st.integers(1, 6))
+    else:
+        kw["scale_factor"] = draw(st.sampled_from([0.5, 1.5, 2.0, 3.0, 0.75]))
+        kw["recompute_scale_factor"] = draw(st.sampled_from([None, True, False]))
+    if mode in ("linear", "bilinear", "bicubic", "trilinear"):
+        kw["align_corners"] = draw(st.booleans())
+    return "Upsample", (), kw, [shape]
+
+
+@st.composite
+def embedding(draw):
+    num, dim = draw(st.integers(2, 6)), draw(st.integers(1, 4))
+    kw = dict(padding_idx=draw(st.one_of(st.none(), st.integers(-num, num - 1))),
+              scale_grad_by_freq=draw(st.booleans()))
+    if draw(st.booleans()):
+        kw.update(max_norm=draw(st.sampled_from([0.5, 1.0])), norm_type=draw(st.sampled_from([1.0, 2.0])))
+    idx = np.random.default_rng(draw(st.integers(0, 2 ** 16))).integers(0, num, _spatial(draw, draw(st.integers(1, 2)), 1, 4))
+    return "Embedding", (num, dim), kw, [("fixed", idx)]
+
+
+@st.composite
+def transformer(draw):
+    heads = draw(st.integers(1, 2))
+    d = heads * draw(st.integers(1, 3))
+    decoder = draw(st.booleans())
+    kw = dict(dim_feedforward=draw(st.integers(1, 6)), dropout=0.0, activation=draw(st.sampled_from(["relu", "gelu"])),
+              batch_first=draw(st.booleans()), norm_first=draw(st.booleans()), bias=draw(st.booleans()),
+              layer_norm_eps=draw(st.sampled_from([1e-5, 0.1])))
+    batch, t, m = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+
+    def shaped(n):
+        return (batch, n, d) if kw["batch_first"] else (n, batch, d)
+    call = {}
+    if draw(st.booleans()):
+        call["tgt_mask" if decoder else "src_mask"] = ("bool", t, t, batch * heads) if draw(st.booleans()) else \
+            ("float", t, t, batch * heads)
+    if draw(st.booleans()):
+        call["tgt_key_padding_mask" if decoder else "src_key_padding_mask"] = (batch, t)
+    if decoder:
+        if draw(st.booleans()):
+            call["memory_key_padding_mask"] = (batch, m)
+        return "TransformerDecoderLayer", (d, heads), kw, [shaped(t), shaped(m)], call
+    return "TransformerEncoderLayer", (d, heads), kw, [shaped(t)], call
+
+
 def _input(spec, rng):
     """(array, requires_grad) from an input spec: a shape (standard normal), (kind, shape) for a sigmoid or
     positive input, or ("fixed", array), a target that takes no gradient."""
@@ -266,7 +318,8 @@ def _as_tensor_options(lib, kwargs):
     return {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
 
 
-LAYERS = st.one_of(conv(), pool(), norm(), recurrent(), attention(), loss())
+LAYERS = st.one_of(conv(), pool(), norm(), recurrent(), attention(), loss(), upsample(), embedding(),
+                   transformer())
 
 
 def _flat(o):
@@ -321,8 +374,9 @@ def _letters(text):
 
 
 def _stem(name):
-    """What an error about the layer must mention: Conv2d -> conv, CrossEntropyLoss -> crossentropy."""
-    stem = _letters(name)
+    """What an error about the layer must mention: Conv2d -> conv, CrossEntropyLoss -> crossentropy, Upsample ->
+    interpolate (the functional op it calls, as torch's)."""
+    stem = _letters({"Upsample": "interpolate"}.get(name, name))
     return stem[:-4] if stem.endswith("loss") else stem.rstrip("d")
 
 

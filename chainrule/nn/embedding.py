@@ -15,19 +15,34 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of weight picked by integer indices; the padding row gets no gradient. max_norm renormalises, in place
     and outside the graph, each looked-up row whose norm exceeds it (torch's behaviour, which changes the weight)."""
     idx = _indices(input, weight, "embedding")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported; the "
-                                  "gradient is a dense array with repeated indices summed")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported; the gradient is a dense array "
+                                  "with repeated indices summed (pass sparse=False)")
     padding_idx = _padding_row(padding_idx, weight.shape[0], "embedding")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     out = weight[idx]
+    from ..tensor import Tensor
     if padding_idx is not None:   # the padding row gets no gradient, as in PyTorch
         from ..ops.elementwise import where
-        from ..tensor import Tensor
         mask = Tensor._wrap((idx == padding_idx)[..., None])
         out = where(mask, out.detach(), out)
+    if scale_grad_by_freq:
+        out = _gradient_over_frequency(out, idx, idx)
     return out
+
+
+def _gradient_over_frequency(rows, picked, indices):
+    """rows (looked up at the indices `picked`) unchanged in value, but each one's gradient divided by how often
+    its index occurs in `indices` (torch's scale_grad_by_freq: a frequent word's row does not take a step per
+    occurrence). rows - rows is exactly 0, so the value is rows' own."""
+    if not rows.requires_grad:
+        return rows
+    from ..tensor import Tensor
+    uniques, counts = np.unique(indices, return_counts=True)
+    count_of_picked = counts[np.searchsorted(uniques, picked)]
+    frozen = rows.detach()
+    return frozen + (rows - frozen) * Tensor._wrap((1.0 / count_of_picked)[..., None].astype(rows.dtype))
 
 
 def _indices(input, weight, name):
@@ -147,6 +162,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if max_norm is not None:
         _renorm_rows(weight, flat[keep], max_norm, norm_type)
     rows = weight[flat[keep]]
+    if scale_grad_by_freq:
+        if mode == "max":
+            raise ValueError("embedding_bag: mode='max' does not support scale_grad_by_freq (as in torch)")
+        # the documented rule, as embedding's: each row's gradient over its index's count in the input. (torch's
+        # embedding_bag divides some rows by a neighbouring index's count instead: for [[0, 1, 2], [3, 3, 4]] it
+        # gives row 4 a gradient of 1/2)
+        rows = _gradient_over_frequency(rows, flat[keep], flat)
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported; the gradient is a dense "
+                                  "array with repeated indices summed (pass sparse=False)")
     if per_sample_weights is not None:
         if mode != "sum":
             raise ValueError(f"embedding_bag: per_sample_weights need mode='sum', got mode={mode!r}")
