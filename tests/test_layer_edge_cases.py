@@ -85,3 +85,18 @@ def test_embedding_bag_scale_grad_by_freq():
         F.embedding_bag(cr.tensor(idx), weight, mode="max", scale_grad_by_freq=True)
     with pytest.raises(NotImplementedError, match="embedding_bag: sparse gradients are not supported"):
         F.embedding_bag(cr.tensor(idx), weight, sparse=True)
+
+
+def test_fold_and_unfold_take_one_unbatched_sample_and_fold_checks_the_block_count():
+    x = cr.randn(2, 5, 5, dtype=cr.float64)
+    cols = F.unfold(x, 3)
+    assert tuple(cols.shape) == (18, 9)
+    np.testing.assert_allclose(cols.numpy(), F.unfold(x.unsqueeze(0), 3).squeeze(0).numpy())
+    assert tuple(F.fold(cols, (5, 5), 3).shape) == (2, 5, 5)
+    # 3×3 blocks fit a 5×5 output with a 3×3 kernel: L = 8 is refused (it used to run, reading blocks that do not
+    # exist); so is a geometry with no block at all
+    with pytest.raises(ShapeError, match=r"fold: output_size \(5, 5\) .* holds 3×3 sliding blocks, but the input "
+                                         r"has L = 8"):
+        F.fold(cr.randn(1, 18, 8), (5, 5), 3)
+    with pytest.raises(ShapeError, match=r"holds 2×-1 sliding blocks"):
+        F.fold(cr.randn(2, 6, 2), (6, 3), (2, 3), dilation=2, stride=(2, 1))

@@ -117,24 +117,38 @@ class ConvMatmulBias(Op):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """PyTorch's F.unfold for 4-D input: (N, C, H, W) -> (N, C·kh·kw, L)."""
-    if input.ndim != 4:
-        raise ShapeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+    """PyTorch's F.unfold: (N, C, H, W) -> (N, C·kh·kw, L), or one unbatched (C, H, W) -> (C·kh·kw, L)."""
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"unfold: expected a 4-D (N, C, H, W) or 3-D (C, H, W) input, got shape {input.shape}")
     k, d, p, s = ntuple(kernel_size, 2), ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2)
-    for n, kk, ss, pp, dd, axis in zip(input.shape[2:], k, s, p, d, "HW"):
+    for n, kk, ss, pp, dd, axis in zip(input.shape[-2:], k, s, p, d, "HW"):
         if _out_size(n, kk, ss, pp, dd) < 1:
             raise ShapeError(f"unfold/conv: input {axis} = {n} (padding {pp}) is smaller than the dilated kernel "
                              f"{dd * (kk - 1) + 1}; use a smaller kernel or more padding")
+    if input.ndim == 3:
+        return Unfold.apply(input.unsqueeze(0), kernel=k, dilation=d, padding=p, stride=s).squeeze(0)
     return Unfold.apply(input, kernel=k, dilation=d, padding=p, stride=s)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """PyTorch's F.fold: (N, C·kh·kw, L) -> (N, C, H, W), summing overlapping values."""
-    k = ntuple(kernel_size, 2)
-    if input.shape[1] % (k[0] * k[1]):
-        raise ShapeError(f"fold: dim 1 ({input.shape[1]}) must be divisible by the kernel size {k}")
-    return Fold.apply(input, output_size=ntuple(output_size, 2), channels=input.shape[1] // (k[0] * k[1]),
-                      args=(k, ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2)))
+    """PyTorch's F.fold: (N, C·kh·kw, L) -> (N, C, H, W), summing overlapping values; or one unbatched
+    (C·kh·kw, L) -> (C, H, W). L must be the number of blocks that fit the output: Π ⌊(o + 2p - d(k-1) - 1)/s⌋ + 1."""
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"fold: expected a 3-D (N, C·kh·kw, L) or 2-D (C·kh·kw, L) input, got shape {input.shape}")
+    k, out = ntuple(kernel_size, 2), ntuple(output_size, 2)
+    args = (k, ntuple(dilation, 2), ntuple(padding, 2), ntuple(stride, 2))
+    if input.shape[-2] % (k[0] * k[1]):
+        raise ShapeError(f"fold: dim {input.ndim - 2} ({input.shape[-2]}) of input {input.shape} must be divisible "
+                         f"by the kernel size {k[0]}×{k[1]}")
+    blocks = [(o + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for o, kk, dd, pp, ss in zip(out, *args)]
+    if min(blocks) < 1 or blocks[0] * blocks[1] != input.shape[-1]:
+        raise ShapeError(f"fold: output_size {out} with kernel {k}, dilation {args[1]}, padding {args[2]} and stride "
+                         f"{args[3]} holds {blocks[0]}×{blocks[1]} sliding blocks, but the input has L = "
+                         f"{input.shape[-1]} (its last dim, shape {input.shape}); make them agree")
+    channels = input.shape[-2] // (k[0] * k[1])
+    if input.ndim == 2:
+        return Fold.apply(input.unsqueeze(0), output_size=out, channels=channels, args=args).squeeze(0)
+    return Fold.apply(input, output_size=out, channels=channels, args=args)
 
 
 def _np_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
