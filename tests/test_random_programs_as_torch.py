@@ -120,6 +120,81 @@ OPS = {
     "masked_fill_": _inplace(lambda lib, y, b: y.masked_fill_(y > 0.3, 0.5)),
     "clamp_": _inplace(lambda lib, y, b: y.clamp_(-0.5, 0.7)),
     "exp_": _inplace(lambda lib, y, b: y.clamp_(-3, 3).exp_()),
+    # more reductions, scans and order statistics (zeros from relu make prod's and cumprod's special cases)
+    "prod": lambda lib, a, b, k: a.prod(k % a.ndim, keepdim=k > 1) if a.ndim else a.prod(),
+    "cumprod": lambda lib, a, b, k: a.cumprod(k % a.ndim if a.ndim else 0),
+    "logcumsumexp": lambda lib, a, b, k: a.logcumsumexp(k % a.ndim if a.ndim else 0),
+    "cummax": lambda lib, a, b, k: a.cummax(k % a.ndim if a.ndim else 0).values,
+    "median": lambda lib, a, b, k: a.median(-1).values if a.ndim else a,
+    "kthvalue": lambda lib, a, b, k: a.kthvalue(1, -1).values if a.ndim and a.shape[-1] else a,
+    "min_values": lambda lib, a, b, k: a.min(0).values if a.ndim and a.shape[0] else a,
+    "norm": lambda lib, a, b, k: a.norm() * b,
+    "nansum": lambda lib, a, b, k: a.nansum(-1) if a.ndim else a.nansum(),
+    "std_correction": lambda lib, a, b, k: a.std(-1, correction=0) + 0 if a.ndim and a.shape[-1] > 1 else a,
+    "var_mean": lambda lib, a, b, k: sum(lib.var_mean(a, -1)) if a.ndim and a.shape[-1] > 1 else a,
+    "trace": lambda lib, a, b, k: a.trace() if a.ndim == 2 else a,
+    # binary and ternary elementwise ops, broadcasting
+    "atan2": lambda lib, a, b, k: lib.atan2(a, b.abs() + 0.1),
+    "hypot": lambda lib, a, b, k: lib.hypot(a, b + 2),
+    "lerp": lambda lib, a, b, k: lib.lerp(a, b, 0.3) if k % 2 else lib.lerp(a, b, b.sigmoid()),
+    "clamp_tensor": lambda lib, a, b, k: a.clamp(min=b - 0.5, max=b + 0.5),
+    "xlogy": lambda lib, a, b, k: lib.xlogy(a, b.abs() + 0.5),
+    "logaddexp": lambda lib, a, b, k: lib.logaddexp(a, b),
+    "remainder": lambda lib, a, b, k: lib.remainder(a * 3, 1.5),
+    "floor_plus": lambda lib, a, b, k: a.floor() + a,
+    "sign_mul": lambda lib, a, b, k: a.sign() * b,
+    "erf": lambda lib, a, b, k: a.erf(),
+    "atan": lambda lib, a, b, k: a.atan(),
+    "asinh": lambda lib, a, b, k: a.asinh(),
+    "silu": lambda lib, a, b, k: lib.nn.functional.silu(a),
+    "elu": lambda lib, a, b, k: lib.nn.functional.elu(a, 0.7),
+    "leaky_relu": lambda lib, a, b, k: lib.nn.functional.leaky_relu(a, 0.1),
+    "hardtanh": lambda lib, a, b, k: lib.nn.functional.hardtanh(a, -0.5, 0.5),
+    "normalize": lambda lib, a, b, k: lib.nn.functional.normalize(a, dim=-1) if a.ndim else a,
+    "cosine_similarity": lambda lib, a, b, k: lib.nn.functional.cosine_similarity(a, b, dim=-1)
+    if a.ndim and b.ndim else a * b,
+    "layer_norm": lambda lib, a, b, k: lib.nn.functional.layer_norm(a, a.shape[-1:]) if a.ndim else a,
+    "mse_loss": lambda lib, a, b, k: lib.nn.functional.mse_loss(a, b.expand_as(a).detach())
+    if lib.broadcast_shapes(a.shape, b.shape) == a.shape else a,
+    "where_scalar": lambda lib, a, b, k: lib.where(a > 0, a, 0.0),
+    # shape ops and views
+    "repeat": lambda lib, a, b, k: a.repeat(*([2] + [1] * (a.ndim - 1))) if a.ndim else a.repeat(2),
+    "repeat_interleave": lambda lib, a, b, k: a.repeat_interleave(2, dim=-1) if a.ndim else a,
+    "tile": lambda lib, a, b, k: a.tile((2,)),
+    "transpose": lambda lib, a, b, k: a.transpose(0, -1) if a.ndim else a,
+    "permute": lambda lib, a, b, k: a.permute(*reversed(range(a.ndim))) if a.ndim else a,
+    "squeeze": lambda lib, a, b, k: a.squeeze(),
+    "movedim": lambda lib, a, b, k: a.movedim(0, -1) if a.ndim else a,
+    "unbind": lambda lib, a, b, k: a.unbind(0)[-1] if a.ndim and a.shape[0] else a,
+    "split_sizes": lambda lib, a, b, k: a.split([1, a.shape[-1] - 1], -1)[k % 2] if a.ndim and a.shape[-1] > 1
+    else a,
+    "diag_embed": lambda lib, a, b, k: lib.diag_embed(a) if a.ndim else a,
+    "triu_1": lambda lib, a, b, k: a.triu(1) if a.ndim >= 2 else a,
+    "outer": lambda lib, a, b, k: lib.outer(a.flatten(), b.flatten()),
+    "take_along_dim": lambda lib, a, b, k: lib.take_along_dim(a, a.argsort(-1), -1) if a.ndim else a,
+    "scatter_add": lambda lib, a, b, k: a.scatter_add(-1, lib.zeros(a.shape, dtype=lib.int64), a.sin())
+    if a.ndim else a,
+    "index_add": lambda lib, a, b, k: a.index_add(0, lib.zeros(a.shape[0], dtype=lib.int64), a.cos())
+    if a.ndim else a,
+    "unfold_view": lambda lib, a, b, k: a.unfold(-1, 2, 1) if a.ndim and a.shape[-1] > 1 else a,
+    "as_strided_like": lambda lib, a, b, k: a.expand(2, *a.shape).sum(0),
+    # more in-place writes on non-leaf clones
+    "sigmoid_": _inplace(lambda lib, y, b: y.sigmoid_()),
+    "tanh_": _inplace(lambda lib, y, b: y.tanh_()),
+    "abs_": _inplace(lambda lib, y, b: y.abs_()),
+    "sub_alpha_": _inplace(lambda lib, y, b: y.sub_(b.sum(), alpha=2)),
+    # (.clone(): a .detach() alias of y, saved by the mul, would see torch's write and make torch refuse, where
+    # chainrule's in-place op with grad rebinds y and leaves the alias its old values: a known difference)
+    "copy_": _inplace(lambda lib, y, b: y.copy_(b.sum() * y.detach().clone() + 1)),
+    "scatter_": _inplace(lambda lib, y, b: y.scatter_(-1, lib.zeros(y.shape[:-1] + (1,), dtype=lib.int64),
+                                                      b.sum() * lib.ones(y.shape[:-1] + (1,), dtype=lib.float64))
+                         if y.ndim else None),
+    "index_copy_": _inplace(lambda lib, y, b: y.index_copy_(0, lib.tensor([0]), (y[:1] * 0 + b.sum()).detach() + b.sum())
+                            if y.ndim and y.shape[0] else None),
+    "masked_scatter_": _inplace(lambda lib, y, b: y.masked_scatter_(y > 0, y.detach().cos() * b.sum())),
+    "fill_diagonal_": _inplace(lambda lib, y, b: y.fill_diagonal_(0.5) if y.ndim == 2 else None),
+    "t_view_add_": _inplace(lambda lib, y, b: y.t().add_(1) if y.ndim == 2 else None),
+    "unsqueeze_": _inplace(lambda lib, y, b: y.unsqueeze_(0)),
 }
 SHAPES = [(3, 4), (4,), (1, 4), (3, 1), (2, 3, 4), ()]
 N_LEAVES = 3

@@ -354,3 +354,13 @@ def test_small_tensor_methods_as_torch():
     assert x.conj_physical() is x and x.conj_physical_() is x        # torch returns self for a real tensor
     assert [t.tolist() for t in x.unsafe_split_with_sizes([1, 2])] == [[1.0], [2.0, 3.0]]
     assert x.is_distributed() is False and x.const_data_ptr() == x.data_ptr()
+
+
+def test_masked_scatter_keeps_a_0d_tensor_0d():
+    """Found by the random programs: the 0-d mask went through np.ascontiguousarray, which makes it 1-d, so the
+    result was (1,) and masked_scatter_ on a 0-d tensor refused to change its shape."""
+    assert cr.tensor(1.5).masked_scatter(cr.tensor(True), cr.tensor([3.0])).shape == ()
+    x = cr.tensor(1.5, requires_grad=True)
+    y = x.clone()
+    y.masked_scatter_(y > 0, cr.tensor([7.0]))
+    assert y.shape == () and y.item() == 7.0

@@ -143,7 +143,8 @@ def masked_scatter(input, mask, source):
                          f"elements")
     spots = np.flatnonzero(m)
     flat = IndexAddInto.apply(source.reshape(-1)[:n], shape=(input.numel(),), index=(spots,))
-    return where(_wrap(np.ascontiguousarray(m)), flat.reshape(*input.shape), input)
+    # np.require, not ascontiguousarray, which makes a 0-d mask 1-d (and so a 0-d input's result (1,))
+    return where(_wrap(np.require(m, requirements="C")), flat.reshape(*input.shape), input)
 
 
 class ScatterExtreme(Op):
