@@ -160,5 +160,5 @@ def _check(name, specs, kw, seed):
 @settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_FUNCTIONAL", 150)), deadline=None)
 @given(CALLS, st.integers(0, 2 ** 16))
 def test_random_functional_call_matches_torch(call, seed):
-    """150 calls per run; CHAINRULE_RANDOM_FUNCTIONAL=3000 for a longer hunt."""
+    """150 calls per run; CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_FUNCTIONAL=3000 for a longer hunt, fresh draws."""
     _check(*call, seed)

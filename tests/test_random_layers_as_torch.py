@@ -433,5 +433,5 @@ def _check(spec, seed):
 @settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_LAYERS", 200)), deadline=None)
 @given(LAYERS, st.integers(0, 2 ** 16))
 def test_random_layer_matches_torch(spec, seed):
-    """200 configurations per run (~8 s); CHAINRULE_RANDOM_LAYERS=3000 for a longer hunt."""
+    """200 configurations per run (~8 s); CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_LAYERS=3000 for a longer hunt, fresh draws."""
     _check(spec, seed)

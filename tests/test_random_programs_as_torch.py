@@ -128,7 +128,8 @@ OPS = {
     "median": lambda lib, a, b, k: a.median(-1).values if a.ndim else a,
     "kthvalue": lambda lib, a, b, k: a.kthvalue(1, -1).values if a.ndim and a.shape[-1] else a,
     "min_values": lambda lib, a, b, k: a.min(0).values if a.ndim and a.shape[0] else a,
-    "norm": lambda lib, a, b, k: a.norm() * b,
+    # (+ 0.5: the norm of an exact 0, mse_loss(a, a) say, is a kink whose second derivative torch makes nan)
+    "norm": lambda lib, a, b, k: (a + 0.5).norm() * b,
     "nansum": lambda lib, a, b, k: a.nansum(-1) if a.ndim else a.nansum(),
     "std_correction": lambda lib, a, b, k: a.std(-1, correction=0) + 0 if a.ndim and a.shape[-1] > 1 else a,
     "var_mean": lambda lib, a, b, k: sum(lib.var_mean(a, -1)) if a.ndim and a.shape[-1] > 1 else a,
@@ -150,8 +151,9 @@ OPS = {
     "elu": lambda lib, a, b, k: lib.nn.functional.elu(a, 0.7),
     "leaky_relu": lambda lib, a, b, k: lib.nn.functional.leaky_relu(a, 0.1),
     "hardtanh": lambda lib, a, b, k: lib.nn.functional.hardtanh(a, -0.5, 0.5),
-    "normalize": lambda lib, a, b, k: lib.nn.functional.normalize(a, dim=-1) if a.ndim else a,
-    "cosine_similarity": lambda lib, a, b, k: lib.nn.functional.cosine_similarity(a, b, dim=-1)
+    # (shifted: a zero vector, which x - x makes exactly, is a kink whose second derivative torch makes nan)
+    "normalize": lambda lib, a, b, k: lib.nn.functional.normalize(a + 0.5, dim=-1) if a.ndim else a,
+    "cosine_similarity": lambda lib, a, b, k: lib.nn.functional.cosine_similarity(a + 0.5, b - 0.25, dim=-1)
     if a.ndim and b.ndim else a * b,
     "layer_norm": lambda lib, a, b, k: lib.nn.functional.layer_norm(a, a.shape[-1:]) if a.ndim else a,
     "mse_loss": lambda lib, a, b, k: lib.nn.functional.mse_loss(a, b.expand_as(a).detach())
