@@ -1,5 +1,5 @@
-"""Random calls of nn.functional's option-heavy ops (grid_sample, affine_grid, interpolate, scaled_dot_product_attention,
-unfold/fold, cdist), run by chainrule and by torch (the oracle) on the same float64 arrays: the same output and
+"""Random calls of nn.functional's option-heavy ops (grid_sample, affine_grid, interpolate,
+scaled_dot_product_attention, unfold/fold, cdist), run by chainrule and by torch (the oracle) on the same float64 arrays: the same output and
 the same gradient of every float input, or both refuse and chainrule's error names the op. Hypothesis draws the
 options together (padding_mode with align_corners with mode; masks with is_causal with scale; kernel with
 dilation with stride with padding)."""
@@ -160,5 +160,6 @@ def _check(name, specs, kw, seed):
 @settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_FUNCTIONAL", 150)), deadline=None)
 @given(CALLS, st.integers(0, 2 ** 16))
 def test_random_functional_call_matches_torch(call, seed):
-    """150 calls per run; CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_FUNCTIONAL=3000 for a longer hunt, fresh draws."""
+    """150 calls per run; for a longer hunt with fresh draws:
+    CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_FUNCTIONAL=3000."""
     _check(*call, seed)

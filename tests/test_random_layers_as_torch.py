@@ -271,7 +271,8 @@ def embedding(draw):
               scale_grad_by_freq=draw(st.booleans()))
     if draw(st.booleans()):
         kw.update(max_norm=draw(st.sampled_from([0.5, 1.0])), norm_type=draw(st.sampled_from([1.0, 2.0])))
-    idx = np.random.default_rng(draw(st.integers(0, 2 ** 16))).integers(0, num, _spatial(draw, draw(st.integers(1, 2)), 1, 4))
+    shape = _spatial(draw, draw(st.integers(1, 2)), 1, 4)
+    idx = np.random.default_rng(draw(st.integers(0, 2 ** 16))).integers(0, num, shape)
     return "Embedding", (num, dim), kw, [("fixed", idx)]
 
 
@@ -387,7 +388,7 @@ def _check(spec, seed):
         assert _stem(name) in _letters(str(our_refusal)), f"{name}: {our_refusal!r}"
     if refused is None and isinstance(our_refusal, RuntimeWarning) and isinstance(theirs, tuple) and \
             any(np.isnan(b.detach().numpy()).any() for b in theirs[2] if b.dtype.is_floating_point):
-        return   # torch's output has nan (LPPool of odd order over negative sums): chainrule warns, which is an error here
+        return   # torch's output has nan (LPPool of odd order over negative sums): chainrule warns (an error here)
     if refused is not None or our_refusal is not None:
         assert refused is not None, f"chainrule refused what torch runs: {our_refusal!r}"
         assert our_refusal is not None, f"torch refused ({refused}) but chainrule ran"
@@ -433,5 +434,6 @@ def _check(spec, seed):
 @settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_LAYERS", 200)), deadline=None)
 @given(LAYERS, st.integers(0, 2 ** 16))
 def test_random_layer_matches_torch(spec, seed):
-    """200 configurations per run (~8 s); CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_LAYERS=3000 for a longer hunt, fresh draws."""
+    """200 configurations per run (~8 s); for a longer hunt with fresh draws:
+    CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_LAYERS=3000."""
     _check(spec, seed)

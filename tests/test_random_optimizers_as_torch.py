@@ -67,7 +67,8 @@ def schedule(draw):
                                                                           max_size=3)))), gamma=0.5),
           "ExponentialLR": lambda: dict(gamma=draw(st.sampled_from([0.5, 0.9]))),
           "CosineAnnealingLR": lambda: dict(T_max=draw(st.integers(1, 5)), eta_min=draw(st.sampled_from([0.0, 1e-3]))),
-          "LinearLR": lambda: dict(start_factor=draw(st.sampled_from([0.25, 0.5])), total_iters=draw(st.integers(1, 5))),
+          "LinearLR": lambda: dict(start_factor=draw(st.sampled_from([0.25, 0.5])),
+                                   total_iters=draw(st.integers(1, 5))),
           "ConstantLR": lambda: dict(factor=draw(st.sampled_from([0.25, 0.5])), total_iters=draw(st.integers(1, 5))),
           "PolynomialLR": lambda: dict(total_iters=draw(st.integers(1, 5)), power=draw(st.sampled_from([1.0, 2.0]))),
           "CosineAnnealingWarmRestarts": lambda: dict(T_0=draw(st.integers(1, 3)), T_mult=draw(st.integers(1, 2))),
@@ -145,5 +146,6 @@ def _compare(torch, opt, sched, seed, steps):
 @settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_OPTIMIZERS", 150)), deadline=None)
 @given(optimizer(), schedule(), st.integers(0, 2 ** 16))
 def test_random_optimizer_and_schedule_match_torch(opt, sched, seed):
-    """150 settings per run; CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_OPTIMIZERS=3000 for a longer hunt, fresh draws."""
+    """150 settings per run; for a longer hunt with fresh draws:
+    CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_OPTIMIZERS=3000."""
     _check(opt, sched, seed)

@@ -191,7 +191,8 @@ OPS = {
     "scatter_": _inplace(lambda lib, y, b: y.scatter_(-1, lib.zeros(y.shape[:-1] + (1,), dtype=lib.int64),
                                                       b.sum() * lib.ones(y.shape[:-1] + (1,), dtype=lib.float64))
                          if y.ndim else None),
-    "index_copy_": _inplace(lambda lib, y, b: y.index_copy_(0, lib.tensor([0]), (y[:1] * 0 + b.sum()).detach() + b.sum())
+    "index_copy_": _inplace(lambda lib, y, b: y.index_copy_(0, lib.tensor([0]),
+                                                            (y[:1] * 0 + b.sum()).detach() + b.sum())
                             if y.ndim and y.shape[0] else None),
     "masked_scatter_": _inplace(lambda lib, y, b: y.masked_scatter_(y > 0, y.detach().cos() * b.sum())),
     "fill_diagonal_": _inplace(lambda lib, y, b: y.fill_diagonal_(0.5) if y.ndim == 2 else None),

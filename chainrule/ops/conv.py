@@ -132,7 +132,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """PyTorch's F.fold: (N, C·kh·kw, L) -> (N, C, H, W), summing overlapping values; or one unbatched
-    (C·kh·kw, L) -> (C, H, W). L must be the number of blocks that fit the output: Π ⌊(o + 2p - d(k-1) - 1)/s⌋ + 1."""
+    (C·kh·kw, L) -> (C, H, W). L must be the number of blocks that fit the output:
+    Π ⌊(o + 2p - d(k-1) - 1)/s⌋ + 1."""
     if input.ndim not in (2, 3):
         raise ShapeError(f"fold: expected a 3-D (N, C·kh·kw, L) or 2-D (C·kh·kw, L) input, got shape {input.shape}")
     k, out = ntuple(kernel_size, 2), ntuple(output_size, 2)
