@@ -1,8 +1,8 @@
 """Random calls of nn.functional's option-heavy ops (grid_sample, affine_grid, interpolate,
 scaled_dot_product_attention, unfold/fold, cdist), run by chainrule and by torch (the oracle) on the same float64
 arrays: the same output and the same gradient of every float input, or both refuse and chainrule's error names
-the op. Hypothesis draws the options together (padding_mode with align_corners with mode; masks with is_causal with scale; kernel with
-dilation with stride with padding)."""
+the op. Hypothesis draws the options together (padding_mode with align_corners with mode; masks with is_causal
+with scale; kernel with dilation with stride with padding)."""
 import os
 
 import numpy as np
