@@ -125,12 +125,14 @@ def recurrent(draw):
     if kind == "LSTM" and draw(st.booleans()):
         kw["proj_size"] = draw(st.integers(1, hidden))   # torch refuses proj_size = hidden_size: so must chainrule
     steps = draw(st.integers(1, 4))
-    if draw(st.booleans()):
-        shape = (steps, n_in)   # unbatched
-    else:
-        batch = draw(st.integers(1, 3))
-        shape = (batch, steps, n_in) if kw["batch_first"] else (steps, batch, n_in)
-    return kind, (n_in, hidden), kw, [shape]
+    batch = () if draw(st.booleans()) else (draw(st.integers(1, 3)),)   # unbatched, or a batch
+    shape = (steps, n_in) if not batch else (batch + (steps, n_in) if kw["batch_first"] else (steps,) + batch + (n_in,))
+    if not draw(st.booleans()):
+        return kind, (n_in, hidden), kw, [shape]
+    # initial state: (layers·directions, [batch,] hidden), h of proj_size for a projected LSTM, and c for an LSTM
+    layers = kw["num_layers"] * (2 if kw["bidirectional"] else 1)
+    h0 = (layers,) + batch + (kw.get("proj_size") or hidden,)
+    return kind, (n_in, hidden), kw, [shape, h0] + ([(layers,) + batch + (hidden,)] if kind == "LSTM" else [])
 
 
 @st.composite
@@ -357,6 +359,8 @@ def _run_both(spec, seed):
     arrays = [_input(s, rng) for s in shapes]
     t_in = [torch.tensor(a, requires_grad=g) for a, g in arrays]
     c_in = [cr.tensor(a, requires_grad=g) for a, g in arrays]
+    if name == "LSTM" and len(shapes) == 3:   # LSTM's initial state is one argument, the pair (h0, c0)
+        t_in, c_in = [t_in[0], tuple(t_in[1:])], [c_in[0], tuple(c_in[1:])]
     t_kw, c_kw = {}, {}
     if isinstance(rest, dict):   # MultiheadAttention's call options and masks
         for k, v in rest.items():
@@ -413,7 +417,7 @@ def _check(spec, seed):
     weights = [rng.standard_normal(tuple(b.shape)) for _, b in floats]
     sum((b * torch.tensor(w)).sum() for (_, b), w in zip(floats, weights)).backward()
     sum((a * cr.tensor(w)).sum() for (a, _), w in zip(floats, weights)).backward()
-    for a, b in zip(c_in, t_in):
+    for a, b in zip(_flat(c_in), _flat(t_in)):
         if b.grad is None:
             assert a.grad is None or not np.any(a.grad.numpy())
         else:
