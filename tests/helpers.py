@@ -54,6 +54,15 @@ def assert_layer_matches_torch(ours, theirs, x, rtol=1e-10, atol=1e-12):
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=rtol, atol=atol)
 
 
+def value_or_error(thunk):
+    """(thunk()'s value, None), or (None, the exception it raised): for comparisons with torch where either side
+    may refuse."""
+    try:
+        return thunk(), None
+    except Exception as e:   # noqa: BLE001 (the exception is what is compared)
+        return None, e
+
+
 def outcome_of(thunk):
     """thunk()'s value, or the exception it raised: what a comparison with torch compares when either may raise."""
     try:

@@ -11,7 +11,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e '.[test]')")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from helpers import torch_or_skip  # noqa: E402
+from helpers import torch_or_skip, value_or_error  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 
@@ -122,21 +122,14 @@ def _call(lib, name, arrays, kw, mask_seed):
     return fn(*arrays, **kw)
 
 
-def _outcome(thunk):
-    try:
-        return thunk(), None
-    except Exception as e:   # noqa: BLE001 (the exception is what is compared)
-        return None, e
-
-
 def _check(name, specs, kw, seed):
     torch = torch_or_skip()
     rng = np.random.default_rng(seed)
     arrays = [_array(s, rng) for s in specs]
     t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
     c_in = [cr.tensor(a, requires_grad=True) for a in arrays]
-    theirs, refused = _outcome(lambda: _call(torch, name, t_in, kw, seed))
-    ours, our_refusal = _outcome(lambda: _call(cr, name, c_in, kw, seed))
+    theirs, refused = value_or_error(lambda: _call(torch, name, t_in, kw, seed))
+    ours, our_refusal = value_or_error(lambda: _call(cr, name, c_in, kw, seed))
     if refused is None and our_refusal is not None and theirs.numel() == 0:
         refused = "an empty result"   # interpolate(mode='area') to a size of 0: torch returns it, chainrule refuses
     if refused is not None or our_refusal is not None:

@@ -14,7 +14,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e '.[test]')")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from helpers import torch_or_skip  # noqa: E402
+from helpers import torch_or_skip, value_or_error  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 import chainrule.nn as nn  # noqa: E402
@@ -335,20 +335,13 @@ def _build(lib, name, args, kwargs):
     return getattr(lib.nn, name)(*args, **_as_tensor_options(lib, kwargs)).double()
 
 
-def _outcome(thunk):
-    try:
-        return thunk(), None
-    except Exception as e:   # noqa: BLE001 (the exception is what is compared)
-        return None, e
-
-
 def _run_both(spec, seed):
     torch = torch_or_skip()
     name, args, kwargs, shapes = spec[:4]
     rest = spec[4] if len(spec) > 4 else None
     torch.manual_seed(seed)
-    theirs, refused = _outcome(lambda: _build(torch, name, args, kwargs))
-    ours, our_refusal = _outcome(lambda: _build(cr, name, args, kwargs))
+    theirs, refused = value_or_error(lambda: _build(torch, name, args, kwargs))
+    ours, our_refusal = value_or_error(lambda: _build(cr, name, args, kwargs))
     if refused is not None or our_refusal is not None:
         return theirs, ours, refused, our_refusal, None
     ours.load_state_dict({k: cr.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
@@ -369,8 +362,8 @@ def _run_both(spec, seed):
                 t_kw[k], c_kw[k] = (None, None) if m is None else (torch.tensor(m), cr.tensor(m))
             else:
                 t_kw[k] = c_kw[k] = v
-    t_out, refused = _outcome(lambda: _flat(theirs(*t_in, **t_kw)))
-    c_out, our_refusal = _outcome(lambda: _flat(ours(*c_in, **c_kw)))
+    t_out, refused = value_or_error(lambda: _flat(theirs(*t_in, **t_kw)))
+    c_out, our_refusal = value_or_error(lambda: _flat(ours(*c_in, **c_kw)))
     return (theirs, t_in, t_out), (ours, c_in, c_out), refused, our_refusal, name
 
 

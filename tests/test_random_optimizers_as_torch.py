@@ -12,7 +12,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install -e '.[test]')")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from helpers import torch_or_skip  # noqa: E402
+from helpers import torch_or_skip, value_or_error  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 
@@ -81,13 +81,6 @@ def schedule(draw):
     return name, kw
 
 
-def _outcome(thunk):
-    try:
-        return thunk(), None
-    except Exception as e:   # noqa: BLE001 (the exception is what is compared)
-        return None, e
-
-
 def _setup(lib, opt, sched, params):
     ps = [lib.tensor(p.copy(), requires_grad=True) for p in params]
     o = getattr(lib.optim, opt[0])(ps, **opt[1])
@@ -110,8 +103,8 @@ def _check(opt, sched, seed, steps=8):
 def _compare(torch, opt, sched, seed, steps):
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
-    theirs, refused = _outcome(lambda: _setup(torch, opt, sched, params))
-    ours, our_refusal = _outcome(lambda: _setup(cr, opt, sched, params))
+    theirs, refused = value_or_error(lambda: _setup(torch, opt, sched, params))
+    ours, our_refusal = value_or_error(lambda: _setup(cr, opt, sched, params))
     if refused is not None or our_refusal is not None:
         assert refused is not None, f"chainrule refused what torch runs: {our_refusal!r}"
         assert our_refusal is not None, f"torch refused ({refused}) but chainrule ran"
