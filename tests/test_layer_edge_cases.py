@@ -51,6 +51,14 @@ def test_lp_pool_of_odd_order_over_a_negative_window_is_nan_with_a_warning_that_
                                                 r"shape \(3,\)"),
     (lambda: nn.Conv1d(1, 1, 2, padding="same", padding_mode="reflect")(cr.randn(1, 1, 1)),
      r"Conv1d\(padding_mode='reflect'\) on input \(1, 1, 1\): pad: reflect padding"),
+    (lambda: F.lp_pool3d(cr.randn(2, 3, 3, 2), 3.0, 3), r"lp_pool3d: input \(2, 3, 3, 2\) is too small for kernel "
+                                                        r"\(3, 3, 3\)"),
+    (lambda: F.max_pool3d(cr.randn(1, 1, 3, 3, 2), 3), r"max_pool3d: input \(1, 1, 3, 3, 2\) is too small"),
+    (lambda: nn.ConvTranspose1d(1, 1, 2, stride=3, dilation=2, padding=2)(cr.randn(1, 1, 1)),
+     r"conv_transpose1d: the output would be \(-1,\) for an input of spatial size \(1,\)"),
+    # (the depth used to go unchecked: a negative depth made an empty output instead of an error)
+    (lambda: nn.ConvTranspose3d(1, 1, (2, 1, 3), stride=3, dilation=2, padding=(2, 0, 0))(cr.randn(1, 1, 1, 4, 4)),
+     r"conv_transpose3d: the output would be \(-1, 10, 14\)"),
 ])
 def test_pooling_and_padding_errors_name_the_op_called_with_its_own_shapes(call, message):
     """A 1-d pool runs as a 2-d one, and a padded conv through F.pad: the error names the op the user called and

@@ -31,14 +31,14 @@ def _ints(draw, dims, low, high):
     return tuple(draw(st.integers(low, high)) for _ in range(dims))
 
 
-def _batch(draw, channels, dims, unbatched_ok=True):
+def _batch(draw, channels, dims, unbatched_ok=True, high=7):
     lead = () if unbatched_ok and draw(st.booleans()) and draw(st.booleans()) else (draw(st.integers(1, 3)),)
-    return lead + (channels,) + _spatial(draw, dims)
+    return lead + (channels,) + _spatial(draw, dims, 1, high)
 
 
 @st.composite
 def conv(draw):
-    dims = draw(st.sampled_from([1, 2]))
+    dims = draw(st.sampled_from([1, 2, 3]))
     transposed = draw(st.booleans())
     groups = draw(st.integers(1, 2))
     cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
@@ -57,19 +57,19 @@ def conv(draw):
             kw["stride"] = 1
         kw["padding_mode"] = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
         name = f"Conv{dims}d"
-    return name, (cin, cout, kernel), kw, [_batch(draw, cin, dims)]
+    return name, (cin, cout, kernel), kw, [_batch(draw, cin, dims, high=7 if dims < 3 else 4)]
 
 
 @st.composite
 def pool(draw):
-    dims = draw(st.sampled_from([1, 2]))
+    dims = draw(st.sampled_from([1, 2, 3]))
     kind = draw(st.sampled_from(["Max", "Avg", "LP", "AdaptiveAvg", "AdaptiveMax"]))
-    shape = [_batch(draw, draw(st.integers(1, 2)), dims)]
+    shape = [_batch(draw, draw(st.integers(1, 2)), dims, high=7 if dims < 3 else 5)]
     name = f"{kind}Pool{dims}d"
     if kind.startswith("Adaptive"):
-        size = tuple(draw(st.one_of(st.integers(1, 4), st.none())) if dims == 2 else draw(st.integers(1, 4))
+        size = tuple(draw(st.one_of(st.integers(1, 4), st.none())) if dims > 1 else draw(st.integers(1, 4))
                      for _ in range(dims))
-        return name, (size if dims == 2 else size[0],), {}, shape
+        return name, (size if dims > 1 else size[0],), {}, shape
     k = draw(st.integers(1, 3))
     kw = dict(stride=draw(st.one_of(st.none(), st.integers(1, 3))), ceil_mode=draw(st.booleans()))
     if kind == "LP":
@@ -80,14 +80,15 @@ def pool(draw):
         kw["return_indices"] = draw(st.booleans())
     else:
         kw["count_include_pad"] = draw(st.booleans())
-        if dims == 2 and draw(st.booleans()):
+        if dims > 1 and draw(st.booleans()):
             kw["divisor_override"] = draw(st.integers(1, 3))
     return name, (k,), kw, shape
 
 
 @st.composite
 def norm(draw):
-    kind = draw(st.sampled_from(["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+    kind = draw(st.sampled_from(["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+                                 "InstanceNorm3d", "LayerNorm",
                                  "GroupNorm", "RMSNorm"]))
     c = draw(st.integers(1, 4))
     if kind.startswith(("BatchNorm", "InstanceNorm")):
@@ -386,6 +387,9 @@ def _check(spec, seed):
     if refused is None and isinstance(our_refusal, RuntimeWarning) and isinstance(theirs, tuple) and \
             any(np.isnan(b.detach().numpy()).any() for b in theirs[2] if b.dtype.is_floating_point):
         return   # torch's output has nan (LPPool of odd order over negative sums): chainrule warns (an error here)
+    if our_refusal is None and name in ("AvgPool3d", "LPPool3d") and "smaller than kernel size" in str(refused):
+        return   # torch's 3-d average pool refuses an input smaller than the kernel even where the padding (or
+        # ceil_mode) makes windows fit, which its 1-d and 2-d pools and max_pool3d accept: chainrule accepts it too
     if refused is not None or our_refusal is not None:
         assert refused is not None, f"chainrule refused what torch runs: {our_refusal!r}"
         assert our_refusal is not None, f"torch refused ({refused}) but chainrule ran"

@@ -268,13 +268,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                          f"{weight.shape[0]} (its dim 0), divisible by groups={groups}")
     og, kh, kw = weight.shape[1:]
     s, p, op, d = ntuple(stride, 2), ntuple(padding, 2), ntuple(output_padding, 2), ntuple(dilation, 2)
-    if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
-        raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than the stride {s} or the "
-                         f"dilation {d}")
-    size = tuple((n_in - 1) * si - 2 * pi + di * (k - 1) + o + 1
-                 for n_in, si, pi, di, k, o in zip((H, W), s, p, d, (kh, kw), op))
-    if min(size) < 1:
-        raise ShapeError(f"conv_transpose2d: the output would be {size}; use less padding")
+    size = transposed_size("conv_transpose2d", (H, W), (kh, kw), s, p, op, d)
     x = input.reshape(n, groups, c // groups, H * W)
     w = weight.reshape(groups, c // groups, og * kh * kw)
     if groups == 1:
@@ -293,6 +287,21 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out
 
 
+def transposed_size(op, spatial, kernel, stride, padding, output_padding, dilation):
+    """The output's spatial size, (n - 1)·s - 2p + d(k - 1) + output_padding + 1 per dim, checked: output_padding
+    below the stride or the dilation, and every size positive. Errors name `op` and show its own dims (a 1-d or
+    3-d transposed conv runs through the 2-d one, whose numbers the caller never passed)."""
+    if any(o >= max(si, di) for o, si, di in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than the stride {stride} or the "
+                         f"dilation {dilation}")
+    size = tuple((n - 1) * si - 2 * pi + di * (k - 1) + o + 1
+                 for n, si, pi, di, k, o in zip(spatial, stride, padding, dilation, kernel, output_padding))
+    if min(size) < 1:
+        raise ShapeError(f"{op}: the output would be {size} for an input of spatial size {tuple(spatial)}; use less "
+                         f"padding, or a larger stride, kernel or dilation")
+    return size
+
+
 @convolution_entry
 @autocast_to_lower_precision
 @computed_in_float32   # one float32 accumulation, rounded once, as torch's kernel
@@ -301,6 +310,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim != 3 or weight.ndim != 3:
         raise ShapeError(f"conv_transpose1d: expected input (N, C, L) and weight (C, O/groups, k), got "
                          f"{input.shape} and {weight.shape}")
+    first = lambda v: (ntuple(v, 2)[0],)  # noqa: E731
+    transposed_size("conv_transpose1d", input.shape[2:], weight.shape[2:], first(stride), first(padding),
+                    first(output_padding), first(dilation))
     one = lambda v: (1, ntuple(v, 2)[0])  # noqa: E731
     out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, ntuple(padding, 2)[0]),
                            (0, ntuple(output_padding, 2)[0]), groups, one(dilation))

@@ -31,7 +31,7 @@ def _out_len(n, k, s, p, d, ceil_mode):
     return out - 1 if (out - 1) * s >= n + p else out
 
 
-def _geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, dims=2):
+def geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, dims=2):
     """(kernel, stride, padding, dilation, *output sizes) over the last `dims` dims, each a dims-tuple; a bad
     geometry raises, worded as the caller's op sees it (a 1-d pool's numbers, not those of the 2-d pool it runs)."""
     k, d, p = ntuple(kernel_size, dims), ntuple(dilation, dims), ntuple(padding, dims)
@@ -81,7 +81,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each window of (N, C, H, W) (or (C, H, W)); with return_indices also the flat index h·W + w of each
     maximum in its input plane (what max_unpool2d takes)."""
     x, unbatched = as_batch("max_pool2d", input, "H, W")
-    k, s, p, d, ho, wo = _geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, ho, wo = geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, H, W = x.shape
     cols = _windows(x, k, s, p, d, ho, wo, lowest(x.dtype))
     best = cols.max(dim=1)
@@ -121,7 +121,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over each window of (N, C, H, W) (or (C, H, W)): the window's sum divided by its size, counting the zero
     padding (count_include_pad) or not, or by divisor_override."""
     x, unbatched = as_batch("avg_pool2d", input, "H, W")
-    k, s, p, _, ho, wo = _geometry("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    k, s, p, _, ho, wo = geometry("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     n, c, H, W = x.shape
     total = _windows(x, k, s, p, (1, 1), ho, wo, 0.0).sum(dim=1).reshape(n, c, ho, wo)
     out = window_average(total, (H, W), k, s, p, count_include_pad, divisor_override)
@@ -140,7 +140,7 @@ def _one(v, fill):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each window of (N, C, L) (or (C, L)); indices are positions along L."""
     check_dims("max_pool1d", input, "L")
-    _geometry("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
+    geometry("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
     res = max_pool2d(_as_2d("max_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                      _one(dilation, 1), ceil_mode, return_indices)
     if return_indices:
@@ -150,7 +150,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     check_dims("avg_pool1d", input, "L")
-    _geometry("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)
+    geometry("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)
     return avg_pool2d(_as_2d("avg_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                       ceil_mode, count_include_pad).squeeze(-2)
 
@@ -223,7 +223,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         return max_pool2d(input, kernel_size, stride, ceil_mode=ceil_mode)
     k = ntuple(kernel_size, 2)
     check_dims("lp_pool2d", input, "H, W")
-    _geometry("lp_pool2d", input, k, stride, 0, 1, ceil_mode)
+    geometry("lp_pool2d", input, k, stride, 0, 1, ceil_mode)
     pooled = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
     return lp_root(pooled, k[0] * k[1], norm_type, "lp_pool2d")
 
@@ -235,7 +235,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         return max_pool1d(input, kernel_size, stride, ceil_mode=ceil_mode)
     check_dims("lp_pool1d", input, "L")
     k = ntuple(kernel_size, 1)[0]
-    _geometry("lp_pool1d", input, k, stride, 0, 1, ceil_mode, 1)
+    geometry("lp_pool1d", input, k, stride, 0, 1, ceil_mode, 1)
     return lp_root(avg_pool1d(input ** norm_type, k, stride, 0, ceil_mode), k, norm_type, "lp_pool1d")
 
 

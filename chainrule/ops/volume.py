@@ -10,9 +10,10 @@ import numpy as np
 from ..amp import autocast_to_lower_precision, computed_in_float32
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .conv import convolution_entry, adaptive_bounds, conv2d, conv_transpose2d
+from .conv import convolution_entry, adaptive_bounds, conv2d, conv_transpose2d, transposed_size
 from .index import index_add
-from .pooling import _out_len, as_batch, avg_pool2d, lp_root, max_pool2d, window_average
+from .pooling import (_out_len, as_batch, avg_pool2d, check_dims, geometry, lp_root, max_pool2d,
+                      window_average)
 from ._util import lowest, ntuple
 from .registry import T, register, sample
 from .shape import pad, stack
@@ -91,6 +92,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise ShapeError(f"conv_transpose3d: input has {input.shape[1]} channels but weight {weight.shape} expects "
                          f"{weight.shape[0]} (divisible by groups={groups})")
     s, p, op, dl = ntuple(stride, 3), ntuple(padding, 3), ntuple(output_padding, 3), ntuple(dilation, 3)
+    transposed_size("conv_transpose3d", input.shape[2:], weight.shape[2:], s, p, op, dl)
     n, c, depth = input.shape[:3]
     kd = weight.shape[2]
     flat = input.transpose(1, 2).reshape(n * depth, c, *input.shape[3:])      # every depth slice in the batch
@@ -114,6 +116,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     maximum of the window in (d, h, w) order, as torch's. return_indices: the flat d·H·W + h·W + w of each maximum
     in its input volume (what max_unpool3d takes)."""
     x, unbatched = as_batch("max_pool3d", input, "D, H, W")
+    geometry("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, 3)   # errors in 3-d terms
     k, dl = ntuple(kernel_size, 3), ntuple(dilation, 3)
     s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], lowest(x.dtype), "max_pool3d", ceil_mode)
@@ -137,6 +140,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     added over the kernel depth) divided by its volume, counting the zero padding (count_include_pad) or not, or
     by divisor_override."""
     x, unbatched = as_batch("avg_pool3d", input, "D, H, W")
+    geometry("avg_pool3d", input, kernel_size, stride, padding, 1, ceil_mode, 3)   # errors in 3-d terms
     k = ntuple(kernel_size, 3)
     s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], 1, 0.0, "avg_pool3d", ceil_mode)
@@ -155,6 +159,8 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     k = ntuple(kernel_size, 3)
     if np.isinf(norm_type):
         return max_pool3d(input, k, stride, ceil_mode=ceil_mode)
+    check_dims("lp_pool3d", input, "D, H, W")
+    geometry("lp_pool3d", input, k, stride, 0, 1, ceil_mode, 3)
     pooled = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
     return lp_root(pooled, k[0] * k[1] * k[2], norm_type, "lp_pool3d")
 
