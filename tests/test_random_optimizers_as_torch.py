@@ -142,3 +142,33 @@ def test_random_optimizer_and_schedule_match_torch(opt, sched, seed):
     """150 settings per run; for a longer hunt with fresh draws:
     CHAINRULE_HYPOTHESIS=explore CHAINRULE_RANDOM_OPTIMIZERS=3000."""
     _check(opt, sched, seed)
+
+
+@settings(max_examples=int(os.environ.get("CHAINRULE_RANDOM_OPTIMIZERS", 150)), deadline=None)
+@given(st.sampled_from([0.5, 1.0, 2.0, 3.0, float("inf")]), st.sampled_from([1e-3, 0.5, 2.0, 100.0]),
+       # (at least one gradient: torch's clip_grad_value_ fails inside its foreach path when every one is None)
+       st.lists(st.sampled_from([(3, 2), (2,), (), (1, 4), None]), min_size=1, max_size=4).filter(
+           lambda shapes: any(s is not None for s in shapes)),
+       st.sampled_from(["clip_grad_norm_", "clip_grad_value_"]), st.integers(0, 2 ** 16))
+def test_random_gradient_clipping_matches_torch(norm_type, limit, shapes, how, seed):
+    """clip_grad_norm_ (every norm type; the returned total norm too) and clip_grad_value_ over parameters of drawn
+    shapes, some without a gradient (None in the list)."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(seed)
+    grads = [None if s is None else rng.standard_normal(s) * 3 for s in shapes]
+    results = []
+    for lib in (cr, torch):
+        ps = [lib.tensor(np.zeros(s if s is not None else (2,)), requires_grad=True) for s in shapes]
+        for p, g in zip(ps, grads):
+            p.grad = None if g is None else lib.tensor(g)
+        clip = getattr(lib.nn.utils, how)
+        total = clip(ps, limit, norm_type) if how == "clip_grad_norm_" else clip(ps, limit)
+        results.append((None if total is None else float(total), [None if p.grad is None else p.grad.numpy()
+                                                                  for p in ps]))
+    (ours_total, ours), (their_total, theirs) = results
+    if their_total is not None:
+        assert ours_total == pytest.approx(their_total, rel=1e-12, abs=1e-15)
+    for a, b in zip(ours, theirs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
