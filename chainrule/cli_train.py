@@ -1,6 +1,7 @@
 """`chainrule train`, `evaluate`, `predict`: the main job and its companions."""
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -128,6 +129,9 @@ def _train_other(args):
         history = T.fit(model, nn.CrossEntropyLoss(), "ce", opt, Xtr, ytr, n_classes, args.epochs, args.variant,
                         args.batch_size, None, args.clip, callbacks=[progress], seed=args.seed)
     seconds = time.perf_counter() - start
+    if "diverged" in history:
+        print(T.divergence_advice(history["diverged"]), file=sys.stderr)
+        np.seterr(over="ignore", invalid="ignore")   # evaluating non-finite weights overflows: the advice says why
     model.eval()
     test_acc = T.accuracy(model, Xte, yte, "ce")
     save(model.state_dict(), os.path.join(run_dir, "model.safetensors"))
@@ -202,6 +206,8 @@ def cmd_train(args):
                         args.batch_size, sched, args.clip, callbacks=[progress], seed=args.seed,
                         on_step=monitor)
     seconds = time.perf_counter() - start
+    if "diverged" in history:   # evaluating non-finite weights overflows: the advice printed below says why
+        np.seterr(over="ignore", invalid="ignore")
     test_acc = T.accuracy(model, Xte, yte, loss_name)
     train_acc = T.accuracy(model, Xtr, ytr, loss_name)
     cfg.update({"sizes": sizes, "loss": loss_name, "n_classes": n_classes, "mean": mu.tolist(), "std": sd.tolist()})
@@ -237,6 +243,8 @@ def cmd_train(args):
             print(f"(plots skipped: {exc})")
     print(f"{args.data} {sizes}: test accuracy {test_acc:.1%} (train {train_acc:.1%}), final loss "
           f"{history['loss'][-1]:.4f}, {_epochs(len(history['loss']))} in {seconds:.1f} s -> {run_dir}")
+    if "diverged" in history:
+        print(T.divergence_advice(history["diverged"]), file=sys.stderr)
     return 0
 
 

@@ -1,5 +1,6 @@
 """The training loop behind `chainrule train`, usable from Python: build an MLP, fit it with any of the texts'
 training variants, and measure it."""
+import contextlib
 import json
 import math
 import os
@@ -62,7 +63,11 @@ def make_schedule(name, opt, epochs, steps_per_epoch):
     if name == "cosine":
         return s.CosineAnnealingLR(opt, T_max=epochs)
     if name == "onecycle":
-        return s.OneCycleLR(opt, max_lr=opt.param_groups[0]["lr"], total_steps=epochs * steps_per_epoch)
+        # the momentum (or β₁) is cycled against the learning rate only where the optimizer has one in use: plain SGD
+        # would otherwise become momentum SGD, and Adagrad (which has neither) would be refused
+        group = opt.param_groups[0]
+        cycle = "betas" in group or group.get("momentum", 0) > 0
+        return s.OneCycleLR(opt, max_lr=group["lr"], total_steps=epochs * steps_per_epoch, cycle_momentum=cycle)
     if name == "plateau":
         return s.ReduceLROnPlateau(opt, patience=5, factor=0.5)
     raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
@@ -120,24 +125,34 @@ def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="mi
     for epoch in range(epochs):
         model.train()
         total, count = 0.0, 0
-        for xb, yb in make_loader(ds, variant, batch_size, gen):
+        for step, (xb, yb) in enumerate(make_loader(ds, variant, batch_size, gen)):
             opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            if clip:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            opt.step()
+            # a diverging run overflows somewhere on its way to an inf or nan loss: that loss is caught below and
+            # reported with its step and learning rate, instead of NumPy's warnings from deep inside
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = loss_fn(model(xb), yb)
+                value = loss.item()
+                if not math.isfinite(value):
+                    history["diverged"] = {"epoch": epoch + 1, "step": step + 1, "loss": value,
+                                           "lr": opt.param_groups[0]["lr"]}
+                    total, count = value, 1
+                    break
+                loss.backward()
+                if clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
             if isinstance(schedule, optim.lr_scheduler.OneCycleLR):
                 schedule.step()
             if on_step is not None:
                 on_step(loss)
-            total += loss.item() * xb.shape[0]
+            total += value * xb.shape[0]
             count += xb.shape[0]
         epoch_loss = total / max(count, 1)
         if schedule is not None and not isinstance(schedule, optim.lr_scheduler.OneCycleLR):
             schedule.step(epoch_loss) if isinstance(schedule, optim.lr_scheduler.ReduceLROnPlateau) else schedule.step()
         model.eval()
-        acc = accuracy(model, X, y, loss_name)
+        with np.errstate(over="ignore", invalid="ignore") if "diverged" in history else contextlib.nullcontext():
+            acc = accuracy(model, X, y, loss_name)   # (non-finite weights overflow: the divergence is reported)
         history["loss"].append(epoch_loss)
         history["accuracy"].append(acc)
         history["lr"].append(opt.param_groups[0]["lr"])
@@ -147,6 +162,14 @@ def fit(model, loss_fn, loss_name, opt, X, y, n_classes, epochs=100, variant="mi
         if not math.isfinite(epoch_loss):
             break
     return history
+
+
+def divergence_advice(diverged):
+    """One line on a run whose loss became inf or nan (fit's history["diverged"]), and what to try."""
+    return (f"training diverged: the loss became {diverged['loss']} at epoch {diverged['epoch']}, step "
+            f"{diverged['step']} (learning rate {diverged['lr']:g}); training stopped there. Lower --lr (÷3 to ÷10), "
+            f"add --clip 1.0, or rerun with --diagnose (what went wrong) or --detect-anomaly (the first op to give "
+            f"inf or nan)")
 
 
 def write_json(path, obj):

@@ -130,3 +130,25 @@ def test_train_profile_writes_the_per_op_table(tmp_path, capsys):
     assert len(top) == 10 and {"op", "calls", "self_ms", "total_ms"} <= set(top[0])
     assert top == sorted(top, key=lambda r: r["self_ms"], reverse=True)
     assert "LinearBackward" in capsys.readouterr().out
+
+
+def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_says_what_to_do(tmp_path, capsys):
+    """lr 50 with plain SGD on MSE blows up within a few steps: training stops at the first inf/nan loss (no NumPy
+    overflow warning escapes: they are errors in this suite), metrics.json records where, and stderr says what to
+    try."""
+    assert main(["train", "--lr", "50", "--optimizer", "sgd", "--loss", "mse", "--epochs", "20", "--out",
+                 str(tmp_path), "--name", "boom", "--quiet", "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "training diverged: the loss became" in err and "Lower --lr" in err and "--detect-anomaly" in err
+    metrics = json.loads((tmp_path / "boom" / "metrics.json").read_text())
+    diverged = metrics["history"]["diverged"]
+    assert diverged["epoch"] == 1 and diverged["step"] >= 1 and diverged["lr"] == 50
+    assert metrics["epochs"] == 1   # it stopped there, not after 20 epochs of nan
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "momentum", "adam"])
+def test_onecycle_schedule_with_every_kind_of_optimizer(tmp_path, optimizer):
+    """OneCycleLR cycles the momentum only where the optimizer has one: Adagrad (none) used to be refused, and
+    plain SGD would have become momentum SGD."""
+    assert main(["train", "--data", "xor", "--schedule", "onecycle", "--optimizer", optimizer, "--epochs", "3",
+                 "--out", str(tmp_path), "--name", optimizer, "--quiet", "--no-plots"]) == 0
