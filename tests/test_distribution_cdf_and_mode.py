@@ -109,3 +109,18 @@ def test_multinomial_entropy_by_enumeration():
             exact -= math.exp(lp) * lp
     batch = D.Multinomial(n, probs=_t([p, p[::-1]])).entropy().numpy()
     np.testing.assert_allclose(batch, [exact, exact], rtol=1e-13)
+
+
+def test_dirichlet_and_beta_mode_gradient_is_finite_where_every_concentration_is_below_one():
+    """Found by random distribution parameters against torch: with every α < 1 the mode is a vertex (no gradient),
+    but the branch where() leaves out divided by nan, and 0·(1/nan) made the gradient nan. torch gives 0."""
+    a = cr.tensor(0.5, dtype=cr.float64, requires_grad=True)
+    b = cr.tensor(0.7, dtype=cr.float64, requires_grad=True)
+    cr.distributions.Beta(a, b).mode.backward()
+    assert a.grad.item() == 0.0 and b.grad.item() == 0.0
+    c = cr.tensor([0.3, 0.6, 0.9], dtype=cr.float64, requires_grad=True)
+    cr.distributions.Dirichlet(c).mode.sum().backward()
+    np.testing.assert_array_equal(c.grad.numpy(), [0.0, 0.0, 0.0])
+    a = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)   # an interior mode keeps its gradient
+    cr.distributions.Beta(a, cr.tensor(3.0, dtype=cr.float64)).mode.backward()
+    assert a.grad.item() == pytest.approx(2 / 9)

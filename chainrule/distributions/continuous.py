@@ -444,7 +444,10 @@ class Dirichlet(ExponentialFamily):
         the vertex of the smallest α, where it grows fastest (torch returns the first vertex)."""
         excess = (self.concentration - 1).clamp(min=0.0)
         total = excess.sum(-1, keepdim=True)
-        mode = excess / where(total > 0, total, float("nan"))   # no α above 1: no interior mode (NaN, as torch)
+        # no α above 1: no interior mode (nan, as torch). The division is by a safe 1 there, so the gradient of the
+        # branch where() leaves out is 0, not 0·(1/nan) = nan
+        has_total = total > 0
+        mode = where(has_total, excess / where(has_total, total, 1.0), float("nan"))
         below_one = (self.concentration < 1).all(-1, keepdim=True)
         vertex = one_hot(self.concentration.argmin(-1), self.concentration.shape[-1]).to(mode.dtype)
         return where(below_one, vertex, mode)
