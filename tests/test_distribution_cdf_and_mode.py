@@ -124,3 +124,16 @@ def test_dirichlet_and_beta_mode_gradient_is_finite_where_every_concentration_is
     a = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)   # an interior mode keeps its gradient
     cr.distributions.Beta(a, cr.tensor(3.0, dtype=cr.float64)).mode.backward()
     assert a.grad.item() == pytest.approx(2 / 9)
+
+
+def test_weibull_mode_is_zero_for_k_at_most_one_without_a_numpy_warning():
+    """For k ≤ 1 the density is largest at 0. The formula λ((k-1)/k)^(1/k) raised a negative base to a fractional
+    power there: nan with NumPy's 'invalid value' warning (torch gives nan, or λ at k = 1/2)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        k = cr.tensor([0.5, 0.7, 1.0, 2.0], dtype=cr.float64, requires_grad=True)
+        mode = D.Weibull(cr.tensor(1.0, dtype=cr.float64), k).mode
+        mode.sum().backward()
+    np.testing.assert_allclose(mode.detach().numpy(), [0.0, 0.0, 0.0, 0.5 ** 0.5])
+    assert np.all(np.isfinite(k.grad.numpy())) and k.grad.numpy()[0] == 0.0

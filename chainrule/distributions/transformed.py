@@ -187,8 +187,14 @@ class Weibull(TransformedDistribution):
 
     support = constraints.positive
     mean = property(lambda self: self.scale * lgamma(1 + self.concentration_reciprocal).exp())
-    mode = property(lambda self: self.scale * ((self.concentration - 1) / self.concentration) **
-                    self.concentration_reciprocal)
+    @property
+    def mode(self):
+        """λ((k - 1)/k)^(1/k) for k > 1; 0 for k ≤ 1, where the density is largest at 0 (torch applies the formula
+        there too: nan with NumPy's warning for most k < 1, and 1.0·λ for k = 1/2, whose (-1)² is 1)."""
+        k = self.concentration
+        above = k > 1
+        base = where(above, (k - 1) / k, 1.0)
+        return where(above, self.scale * base ** self.concentration_reciprocal, 0.0)
 
     @property
     def variance(self):
