@@ -129,9 +129,7 @@ def _train_other(args):
         history = T.fit(model, nn.CrossEntropyLoss(), "ce", opt, Xtr, ytr, n_classes, args.epochs, args.variant,
                         args.batch_size, None, args.clip, callbacks=[progress], seed=args.seed)
     seconds = time.perf_counter() - start
-    if "diverged" in history:
-        print(T.divergence_advice(history["diverged"]), file=sys.stderr)
-        np.seterr(over="ignore", invalid="ignore")   # evaluating non-finite weights overflows: the advice says why
+    _report_divergence(history)
     model.eval()
     test_acc = T.accuracy(model, Xte, yte, "ce")
     save(model.state_dict(), os.path.join(run_dir, "model.safetensors"))
@@ -162,7 +160,20 @@ def _resolve_epochs(args):
                          f"or left out, got {args.epochs}; for several passes of one-sample updates use --variant sgd")
 
 
+def _report_divergence(history):
+    """After fit: for a run whose loss became inf or nan, the advice on stderr, and NumPy's overflow warnings off
+    while its non-finite weights are evaluated (cmd_train's errstate restores them when the command ends)."""
+    if "diverged" in history:
+        print(T.divergence_advice(history["diverged"]), file=sys.stderr)
+        np.seterr(over="ignore", invalid="ignore")
+
+
 def cmd_train(args):
+    with np.errstate():   # whatever the run sets (_report_divergence) is undone here, not left to the caller
+        return _train(args)
+
+
+def _train(args):
     from . import manual_seed, save
     _resolve_epochs(args)
     if args.model != "mlp":
@@ -206,8 +217,7 @@ def cmd_train(args):
                         args.batch_size, sched, args.clip, callbacks=[progress], seed=args.seed,
                         on_step=monitor)
     seconds = time.perf_counter() - start
-    if "diverged" in history:   # evaluating non-finite weights overflows: the advice printed below says why
-        np.seterr(over="ignore", invalid="ignore")
+    _report_divergence(history)
     test_acc = T.accuracy(model, Xte, yte, loss_name)
     train_acc = T.accuracy(model, Xtr, ytr, loss_name)
     cfg.update({"sizes": sizes, "loss": loss_name, "n_classes": n_classes, "mean": mu.tolist(), "std": sd.tolist()})
@@ -243,8 +253,6 @@ def cmd_train(args):
             print(f"(plots skipped: {exc})")
     print(f"{args.data} {sizes}: test accuracy {test_acc:.1%} (train {train_acc:.1%}), final loss "
           f"{history['loss'][-1]:.4f}, {_epochs(len(history['loss']))} in {seconds:.1f} s -> {run_dir}")
-    if "diverged" in history:
-        print(T.divergence_advice(history["diverged"]), file=sys.stderr)
     return 0
 
 

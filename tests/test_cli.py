@@ -136,8 +136,11 @@ def test_a_diverging_run_stops_at_the_first_non_finite_loss_and_says_what_to_do(
     """lr 50 with plain SGD on MSE blows up within a few steps: training stops at the first inf/nan loss (no NumPy
     overflow warning escapes: they are errors in this suite), metrics.json records where, and stderr says what to
     try."""
+    import numpy as np
+    before = np.geterr()
     assert main(["train", "--lr", "50", "--optimizer", "sgd", "--loss", "mse", "--epochs", "20", "--out",
                  str(tmp_path), "--name", "boom", "--quiet", "--no-plots"]) == 0
+    assert np.geterr() == before   # the quiet evaluation of the diverged model ends with the command
     err = capsys.readouterr().err
     assert "training diverged: the loss became" in err and "Lower --lr" in err and "--detect-anomaly" in err
     metrics = json.loads((tmp_path / "boom" / "metrics.json").read_text())
