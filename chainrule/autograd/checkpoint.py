@@ -51,8 +51,7 @@ class _Checkpoint(Function):
         ctx.save_for_backward(*[a for a in tensors if isinstance(a, Tensor)])
         ctx.args = tensors[:n_args]
         ctx.consumes_grads = True   # the engine calls backward_consuming
-        outputs = first_run.pop("outputs")
-        return outputs
+        return first_run.pop("outputs")
 
     @staticmethod
     def backward(ctx, *grads):
@@ -129,9 +128,10 @@ def _replay(ctx, grads):
         sources = [real[k] for k in wanted] + kept + tracked_seeds
         result = _Reconnect.apply(result, targets + tracked_seeds, *sources)
         result = list(result) if isinstance(result, tuple) else [result]
-    of_fresh = dict(zip(wanted, result))
-    grads_args = iter([of_fresh.get(k) for k in range(len(fresh))])
-    grads_in = [next(grads_args) if isinstance(a, Tensor) else None for a in ctx.args]
+    grads_in = [None] * len(ctx.args)
+    positions = [i for i, a in enumerate(ctx.args) if isinstance(a, Tensor)]   # of fresh[k] among the arguments
+    for k, g in zip(wanted, result):
+        grads_in[positions[k]] = g
     of_outside = dict(zip(map(id, kept), result[len(wanted):]))
     return (None, None, None, None) + tuple(grads_in) + tuple(of_outside.get(id(t)) for t in outside)
 

@@ -310,12 +310,9 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim != 3 or weight.ndim != 3:
         raise ShapeError(f"conv_transpose1d: expected input (N, C, L) and weight (C, O/groups, k), got "
                          f"{input.shape} and {weight.shape}")
-    first = lambda v: (ntuple(v, 2)[0],)  # noqa: E731
-    transposed_size("conv_transpose1d", input.shape[2:], weight.shape[2:], first(stride), first(padding),
-                    first(output_padding), first(dilation))
-    one = lambda v: (1, ntuple(v, 2)[0])  # noqa: E731
-    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, one(stride), (0, ntuple(padding, 2)[0]),
-                           (0, ntuple(output_padding, 2)[0]), groups, one(dilation))
+    s, p, op, d = (ntuple(v, 2)[0] for v in (stride, padding, output_padding, dilation))
+    transposed_size("conv_transpose1d", input.shape[2:], weight.shape[2:], (s,), (p,), (op,), (d,))
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (0, op), groups, (1, d))
     return out.squeeze(2)
 
 

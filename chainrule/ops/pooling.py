@@ -139,9 +139,9 @@ def _one(v, fill):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each window of (N, C, L) (or (C, L)); indices are positions along L."""
-    check_dims("max_pool1d", input, "L")
-    geometry("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
-    res = max_pool2d(_as_2d("max_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
+    x = _as_2d("max_pool1d", input)
+    geometry("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)   # errors in 1-d terms
+    res = max_pool2d(x, _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                      _one(dilation, 1), ceil_mode, return_indices)
     if return_indices:
         return res[0].squeeze(-2), res[1].squeeze(-2)
@@ -149,9 +149,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    check_dims("avg_pool1d", input, "L")
-    geometry("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)
-    return avg_pool2d(_as_2d("avg_pool1d", input), _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
+    x = _as_2d("avg_pool1d", input)
+    geometry("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)   # errors in 1-d terms
+    return avg_pool2d(x, _one(kernel_size, 1), _one(stride, 1), _one(padding, 0),
                       ceil_mode, count_include_pad).squeeze(-2)
 
 
@@ -206,13 +206,15 @@ def lp_root(pooled, volume, p, name="lp_pool"):
     bad = (d == 0) | unreal
     if not bad.any():
         return total ** root
-    keep = (~bad).astype(total.dtype)
+    good = (~bad).astype(total.dtype)
+    keep = good
     if unreal.any():
         warn(f"{name}: {int(unreal.sum())} window(s) have a negative sum of x^{p:g} (norm_type {p:g} is odd and "
              f"their inputs negative); the {p:g}-th root of a negative number is nan, as in torch. Use an even "
              f"norm_type, or make the input non-negative (e.g. after a ReLU)")
-        keep[unreal] = np.nan   # nan value and nan gradient there, as torch's
-    base = total * Tensor._wrap((~bad).astype(total.dtype)) + Tensor._wrap(bad.astype(total.dtype))   # 1 there
+        keep = np.where(unreal, np.nan, good).astype(total.dtype)   # nan value and nan gradient there, as torch's
+    # a base of 1 where the root is left out; multiplying total by 0 (not where()) passes a nan gradient on
+    base = total * Tensor._wrap(good) + Tensor._wrap(bad.astype(total.dtype))
     return base ** root * Tensor._wrap(keep)
 
 

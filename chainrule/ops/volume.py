@@ -116,9 +116,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     maximum of the window in (d, h, w) order, as torch's. return_indices: the flat d·H·W + h·W + w of each maximum
     in its input volume (what max_unpool3d takes)."""
     x, unbatched = as_batch("max_pool3d", input, "D, H, W")
-    geometry("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, 3)   # errors in 3-d terms
-    k, dl = ntuple(kernel_size, 3), ntuple(dilation, 3)
-    s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
+    k, s, p, dl, *_ = geometry("max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], dl[0], lowest(x.dtype), "max_pool3d", ceil_mode)
     pooled = [max_pool2d(v, k[1:], s[1:], p[1:], dl[1:], ceil_mode, True) for v in views]
     best = stack([v for v, _ in pooled]).max(dim=0)
@@ -140,9 +138,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     added over the kernel depth) divided by its volume, counting the zero padding (count_include_pad) or not, or
     by divisor_override."""
     x, unbatched = as_batch("avg_pool3d", input, "D, H, W")
-    geometry("avg_pool3d", input, kernel_size, stride, padding, 1, ceil_mode, 3)   # errors in 3-d terms
-    k = ntuple(kernel_size, 3)
-    s, p = ntuple(stride if stride not in (None, ()) else kernel_size, 3), ntuple(padding, 3)
+    k, s, p, *_ = geometry("avg_pool3d", input, kernel_size, stride, padding, 1, ceil_mode, 3)
     views, n, d_out = _depth_slices(x, k[0], s[0], p[0], 1, 0.0, "avg_pool3d", ceil_mode)
     total = None
     for v in views:   # divisor_override=1: avg_pool2d gives the plain window sums
